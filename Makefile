@@ -1,0 +1,161 @@
+# netpol-record: one non-recursive GNU Makefile.
+#
+# Sources are found by directory: lib/ nft/ cni/ recorderd/ cli/ each become a
+# static archive; cni/main.c, recorderd/main.c and cli/main.c are the three
+# programs. Every tests/unit/test_<module>.c is a cmocka program linked
+# against all archives (the linker takes only what it needs).
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CNI_BINDIR ?= /opt/cni/bin
+BUILD     ?= build
+CC        ?= cc
+V         ?= 0
+SAN       ?=
+
+PKGS      := libmnl libnftnl libnetfilter_conntrack json-c yaml-0.1 sqlite3 libcurl
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wformat=2 -Wwrite-strings
+ifeq ($(CI),true)
+WARN      += -Werror
+endif
+ifeq ($(WERROR),1)
+WARN      += -Werror
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SAN) -MMD -MP
+LDFLAGS   += $(SAN)
+LDLIBS    += $(PKG_LIBS) -lm -lpthread
+
+ifeq ($(V),0)
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+else
+Q :=
+say =
+endif
+
+COMPONENTS := cli recorderd cni nft lib
+PROGS      := $(BUILD)/netpol-record-cni $(BUILD)/netpol-recorderd $(BUILD)/netpol-record
+
+srcs_of   = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+objs_of   = $(patsubst %.c,$(BUILD)/obj/%.o,$(call srcs_of,$(1)))
+ARCHIVES  := $(foreach c,$(COMPONENTS),$(BUILD)/lib$(c).a)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+UNIT_HELPERS := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
+UNIT_HELPER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_HELPERS))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+
+.PHONY: all deps check unit integration asan fuzz fuzz-replay bench demo \
+        install uninstall clean help
+
+all: $(PROGS) $(TOOL_BINS)
+
+deps:
+	$(Q)sh install/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+define archive_rule
+$(BUILD)/lib$(1).a: $(call objs_of,$(1))
+	$$(call say,AR,$$@)
+	$$(Q)mkdir -p $$(dir $$@)
+	$$(Q)rm -f $$@
+	$$(Q)ar rcs $$@ $$^ $$(if $$^,,/dev/null)
+endef
+$(foreach c,$(COMPONENTS),$(eval $(call archive_rule,$(c))))
+
+$(BUILD)/netpol-record-cni: $(BUILD)/obj/cni/main.o $(ARCHIVES)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
+
+$(BUILD)/netpol-recorderd: $(BUILD)/obj/recorderd/main.o $(ARCHIVES)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
+
+$(BUILD)/netpol-record: $(BUILD)/obj/cli/main.o $(ARCHIVES)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(ARCHIVES)
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(ARCHIVES) $(LDLIBS) $(TEST_LIBS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(ARCHIVES)
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
+
+# make check: install dependencies, build, run unit then integration tests.
+# tests/run prints one "N passed, N failed" line and fails on any failure.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)BUILD=$(BUILD) sh tests/run $(UNIT_BINS)
+
+unit: all $(UNIT_BINS)
+	$(Q)BUILD=$(BUILD) TESTS=unit sh tests/run $(UNIT_BINS)
+
+integration: all
+	$(Q)BUILD=$(BUILD) TESTS=integration sh tests/run
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer, in a
+# build tree of its own.
+asan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		CFLAGS="-O1 -g" check
+
+fuzz: deps
+	$(Q)sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+bench: deps all
+	$(Q)sh tests/bench/run.sh
+
+demo: deps all
+	$(Q)sh tests/demo/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(CNI_BINDIR)
+	install -m 0755 $(BUILD)/netpol-record $(DESTDIR)$(PREFIX)/bin/netpol-record
+	ln -sf netpol-record $(DESTDIR)$(PREFIX)/bin/kubectl-netpol_record
+	install -m 0755 $(BUILD)/netpol-recorderd $(DESTDIR)$(PREFIX)/sbin/netpol-recorderd
+	install -m 0755 $(BUILD)/netpol-record-cni $(DESTDIR)$(CNI_BINDIR)/netpol-record-cni
+	install -d $(DESTDIR)/etc/netpol-record
+	install -m 0644 conf/recorderd.yaml $(DESTDIR)/etc/netpol-record/recorderd.yaml
+	if [ -d doc ] && ls doc/*.8 >/dev/null 2>&1; then \
+		install -d $(DESTDIR)$(PREFIX)/share/man/man8; \
+		install -m 0644 doc/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/; fi
+	if [ -f install/systemd/netpol-recorderd.service ]; then \
+		install -d $(DESTDIR)/lib/systemd/system; \
+		install -m 0644 install/systemd/netpol-recorderd.service $(DESTDIR)/lib/systemd/system/; fi
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz
+
+help:
+	@echo "netpol-record make targets:"
+	@echo "  all          build build/netpol-record-cni, build/netpol-recorderd, build/netpol-record"
+	@echo "  check        install dependencies (install/deps.sh), build, run unit + integration tests"
+	@echo "  unit         build and run the cmocka unit tests only"
+	@echo "  integration  run the network-namespace integration tests only (root)"
+	@echo "  asan         the check suite under AddressSanitizer + UBSan (build-asan/)"
+	@echo "  fuzz         libFuzzer targets for every parser (FUZZ_SECONDS=N each)"
+	@echo "  bench        measured speed, side by side with references"
+	@echo "  demo         a whole node in namespaces, recorded and exported"
+	@echo "  install      install binaries, config, man pages (PREFIX, DESTDIR, CNI_BINDIR)"
+	@echo "  clean        remove build trees"
+	@echo "Variables: V=1 (verbose), WERROR=1, PREFIX, DESTDIR, CNI_BINDIR"
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

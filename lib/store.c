@@ -1,0 +1,1318 @@
+#include "lib/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/store_schema.h"
+
+/*
+ * Statements are prepared once per connection, on first use, and kept in
+ * this table: the plugin runs a handful of them per process, the daemon
+ * runs the flow upsert hundreds of thousands of times.
+ */
+enum stmt_id {
+	S_ATT_UPSERT,
+	S_ATT_GET,
+	S_ATT_BY_ID,
+	S_ATT_DETACH,
+	S_ATT_SET_WL,
+	S_ADDR_OF_ATT,
+	S_ADDR_CLOSE,
+	S_ADDR_OPEN,
+	S_ADDR_CLOSE_ALL,
+	S_ADDR_LOOKUP,
+	S_WL_UPSERT,
+	S_WL_GET,
+	S_WL_FIND,
+	S_FLOW_UPSERT,
+	S_DNS_UPSERT,
+	S_NODE_PUT,
+	S_KS_DELETE,
+	S_KS_INSERT,
+	S_CNT_ADD,
+	S_CNT_GET,
+	S_META_SET,
+	S_META_GET,
+	S_NSTMTS
+};
+
+static const char *const stmt_sql[S_NSTMTS] = {
+	[S_ATT_UPSERT] =
+	    "INSERT INTO attachments (container_id, ifname, pod_namespace,"
+	    " pod_name, pod_uid, netns, host_veth, host_ifindex, workload_id,"
+	    " attached_at, detached_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,0)"
+	    " ON CONFLICT (container_id, ifname) DO UPDATE SET"
+	    " pod_namespace=excluded.pod_namespace, pod_name=excluded.pod_name,"
+	    " pod_uid=excluded.pod_uid, netns=excluded.netns,"
+	    " host_veth=excluded.host_veth, host_ifindex=excluded.host_ifindex,"
+	    " workload_id=CASE WHEN excluded.workload_id != 0"
+	    "  THEN excluded.workload_id ELSE attachments.workload_id END,"
+	    " attached_at=CASE WHEN attachments.detached_at != 0"
+	    "  THEN excluded.attached_at ELSE attachments.attached_at END,"
+	    " detached_at=0 RETURNING id",
+	[S_ATT_GET] =
+	    "SELECT id, container_id, ifname, pod_namespace, pod_name, pod_uid,"
+	    " netns, host_veth, host_ifindex, workload_id, attached_at,"
+	    " detached_at FROM attachments WHERE container_id=?1 AND ifname=?2",
+	[S_ATT_BY_ID] =
+	    "SELECT id, container_id, ifname, pod_namespace, pod_name, pod_uid,"
+	    " netns, host_veth, host_ifindex, workload_id, attached_at,"
+	    " detached_at FROM attachments WHERE id=?1",
+	[S_ATT_DETACH] =
+	    "UPDATE attachments SET detached_at=?3"
+	    " WHERE container_id=?1 AND ifname=?2 AND detached_at=0",
+	[S_ATT_SET_WL] = "UPDATE attachments SET workload_id=?2 WHERE id=?1",
+	[S_ADDR_OF_ATT] =
+	    "SELECT addr, prefix FROM addresses"
+	    " WHERE attachment_id=?1 AND valid_to=0 ORDER BY id",
+	[S_ADDR_CLOSE] =
+	    "UPDATE addresses SET valid_to=?3"
+	    " WHERE attachment_id=?1 AND addr=?2 AND valid_to=0",
+	[S_ADDR_OPEN] =
+	    "INSERT INTO addresses (attachment_id, addr, prefix, valid_from)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[S_ADDR_CLOSE_ALL] =
+	    "UPDATE addresses SET valid_to=?2"
+	    " WHERE attachment_id=?1 AND valid_to=0",
+	[S_ADDR_LOOKUP] =
+	    "SELECT attachment_id FROM addresses WHERE addr=?1"
+	    " AND valid_from<=?2 AND (valid_to=0 OR valid_to>=?2)"
+	    " ORDER BY valid_from DESC, id DESC LIMIT 1",
+	[S_WL_UPSERT] =
+	    "INSERT INTO workloads (namespace, kind, name, selector, labels,"
+	    " ports, host_network, started_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"
+	    " ON CONFLICT (namespace, kind, name) DO UPDATE SET"
+	    " selector=coalesce(excluded.selector, workloads.selector),"
+	    " labels=coalesce(excluded.labels, workloads.labels),"
+	    " ports=coalesce(excluded.ports, workloads.ports),"
+	    " host_network=excluded.host_network,"
+	    " started_at=CASE WHEN workloads.started_at = 0"
+	    "  OR (excluded.started_at != 0"
+	    "      AND excluded.started_at < workloads.started_at)"
+	    "  THEN excluded.started_at ELSE workloads.started_at END"
+	    " RETURNING id",
+	[S_WL_GET] =
+	    "SELECT id, namespace, kind, name, selector, labels, ports,"
+	    " host_network, started_at FROM workloads WHERE id=?1",
+	[S_WL_FIND] =
+	    "SELECT id, namespace, kind, name, selector, labels, ports,"
+	    " host_network, started_at FROM workloads"
+	    " WHERE namespace=?1 AND kind=?2 AND name=?3",
+	[S_FLOW_UPSERT] =
+	    "INSERT INTO flows (workload_id, direction, peer_kind,"
+	    " peer_workload_id, peer_addr, protocol, port, orig_addr, orig_port,"
+	    " dns_name, first_seen, last_seen, count, bytes, packets)"
+	    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+	    " ON CONFLICT (workload_id, direction, peer_kind, peer_workload_id,"
+	    " peer_addr, protocol, port, orig_addr, orig_port) DO UPDATE SET"
+	    " dns_name=CASE WHEN excluded.dns_name != ''"
+	    "  THEN excluded.dns_name ELSE flows.dns_name END,"
+	    " first_seen=min(flows.first_seen, excluded.first_seen),"
+	    " last_seen=max(flows.last_seen, excluded.last_seen),"
+	    " count=flows.count + excluded.count,"
+	    " bytes=flows.bytes + excluded.bytes,"
+	    " packets=flows.packets + excluded.packets",
+	[S_DNS_UPSERT] =
+	    "INSERT INTO dns_answers (attachment_id, name, addr, ttl,"
+	    " first_seen, last_seen) VALUES (?1,?2,?3,?4,?5,?5)"
+	    " ON CONFLICT (attachment_id, name, addr) DO UPDATE SET"
+	    " ttl=excluded.ttl,"
+	    " last_seen=max(dns_answers.last_seen, excluded.last_seen)",
+	[S_NODE_PUT] =
+	    "INSERT OR IGNORE INTO nodes (name, addr) VALUES (?1, ?2)",
+	[S_KS_DELETE] = "DELETE FROM known_servers WHERE source=?1",
+	[S_KS_INSERT] =
+	    "INSERT INTO known_servers (source, cidr, server, name)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[S_CNT_ADD] =
+	    "INSERT INTO counters (name, value, updated_at) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT (name) DO UPDATE SET value=counters.value+excluded.value,"
+	    " updated_at=excluded.updated_at",
+	[S_CNT_GET] = "SELECT value FROM counters WHERE name=?1",
+	[S_META_SET] =
+	    "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+	    " ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+	[S_META_GET] = "SELECT value FROM meta WHERE key=?1",
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int flags;
+	sqlite3_stmt *stmts[S_NSTMTS];
+};
+
+/* Map an SQLite result code to an errno. */
+static int
+sqlite_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+static sqlite3_stmt *
+stmt(struct store *st, enum stmt_id id)
+{
+	if (st->stmts[id] == NULL &&
+	    sqlite3_prepare_v3(st->db, stmt_sql[id], -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->stmts[id], NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_reset(st->stmts[id]);
+	sqlite3_clear_bindings(st->stmts[id]);
+	return st->stmts[id];
+}
+
+/* Run a statement that returns no rows (or whose rows we ignore). */
+static int
+step_done(sqlite3_stmt *s)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	rc = sqlite_errno(rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
+static void
+copy_col(char *dst, size_t len, sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	snprintf(dst, len, "%s", t != NULL ? (const char *)t : "");
+}
+
+static char *
+dup_col(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	return t != NULL ? strdup((const char *)t) : NULL;
+}
+
+static int
+exec_sql(struct store *st, const char *sql)
+{
+	return sqlite_errno(sqlite3_exec(st->db, sql, NULL, NULL, NULL));
+}
+
+int
+store_begin(struct store *st)
+{
+	return exec_sql(st, "BEGIN IMMEDIATE");
+}
+
+int
+store_commit(struct store *st)
+{
+	return exec_sql(st, "COMMIT");
+}
+
+int
+store_rollback(struct store *st)
+{
+	/* Harmless when no transaction is open (SQLite already rolled back
+	 * after some errors). */
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	return exec_sql(st, "ROLLBACK");
+}
+
+/* mkdir -p of the directory holding path. */
+static int
+make_parent_dir(const char *path)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	p = strrchr(buf, '/');
+	if (p == NULL || p == buf)
+		return 0;
+	*p = '\0';
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Switch to WAL once per file. The mode is persistent, so only the first
+ * opener changes it; the check avoids taking a lock on every open, which
+ * matters when 50 plugins start at once.
+ */
+static int
+enable_wal(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, tries;
+
+	for (tries = 0; tries < 50; tries++) {
+		rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s,
+		    NULL);
+		if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
+		    strcasecmp((const char *)sqlite3_column_text(s, 0),
+		    "wal") == 0) {
+			sqlite3_finalize(s);
+			return 0;
+		}
+		sqlite3_finalize(s);
+		s = NULL;
+		rc = sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL,
+		    NULL);
+		if (rc == SQLITE_OK)
+			continue;	/* verify on the next round */
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			return sqlite_errno(rc);
+		usleep(20000);
+	}
+	return -EBUSY;
+}
+
+static int
+user_version(struct store *st, int *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int(s, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(s);
+	return sqlite_errno(rc);
+}
+
+/*
+ * Bring the schema to STORE_SCHEMA_VERSION. Runs under BEGIN IMMEDIATE and
+ * re-reads the version inside the transaction, so concurrent openers of a
+ * new file migrate it exactly once.
+ */
+static int
+migrate(struct store *st)
+{
+	char sql[64];
+	int v, rc;
+
+	if ((rc = user_version(st, &v)) < 0)
+		return rc;
+	if (v == STORE_NMIGRATIONS)
+		return 0;
+	if (v > STORE_NMIGRATIONS)
+		return -EPROTO;
+	if (st->flags & STORE_OPEN_READONLY)
+		return -EPROTO;
+	if ((rc = store_begin(st)) < 0)
+		return rc;
+	if ((rc = user_version(st, &v)) < 0)
+		goto out;
+	for (; v < STORE_NMIGRATIONS; v++) {
+		if ((rc = exec_sql(st, store_migrations[v])) < 0)
+			goto out;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", STORE_NMIGRATIONS);
+	if ((rc = exec_sql(st, sql)) < 0)
+		goto out;
+	rc = store_commit(st);
+out:
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+int
+store_open(const char *path, int flags, struct store **out)
+{
+	struct store *st = NULL;
+	int oflags, rc;
+
+	*out = NULL;
+	if (path == NULL || *path == '\0')
+		return -EINVAL;
+	if ((flags & (STORE_OPEN_READONLY | STORE_OPEN_NOCREATE)) &&
+	    access(path, F_OK) < 0)
+		return -errno;
+	if (!(flags & (STORE_OPEN_READONLY | STORE_OPEN_NOCREATE)) &&
+	    (rc = make_parent_dir(path)) < 0)
+		return rc;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return -ENOMEM;
+	st->flags = flags;
+	st->path = strdup(path);
+	if (st->path == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	oflags = SQLITE_OPEN_NOMUTEX;
+	if (flags & STORE_OPEN_READONLY)
+		oflags |= SQLITE_OPEN_READONLY;
+	else
+		oflags |= SQLITE_OPEN_READWRITE |
+		    (flags & STORE_OPEN_NOCREATE ? 0 : SQLITE_OPEN_CREATE);
+	rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		rc = sqlite_errno(rc);
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 0);
+	/* Writers queue behind each other for up to 10 s instead of failing:
+	 * 50 plugins and the daemon's flush may all want the lock at once. */
+	sqlite3_busy_timeout(st->db, 10000);
+	if (!(flags & STORE_OPEN_READONLY)) {
+		if ((rc = enable_wal(st)) < 0)
+			goto out;
+		/* NORMAL is durable across process crashes in WAL mode; only
+		 * a power loss can lose the last commits. */
+		if ((rc = exec_sql(st, "PRAGMA synchronous=NORMAL")) < 0)
+			goto out;
+	}
+	if ((rc = migrate(st)) < 0)
+		goto out;
+	*out = st;
+	st = NULL;
+	rc = 0;
+out:
+	store_close(st);
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < S_NSTMTS; i++)
+		sqlite3_finalize(st->stmts[i]);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+const char *
+store_errmsg(const struct store *st)
+{
+	return st != NULL && st->db != NULL ? sqlite3_errmsg(st->db) :
+	    "no store";
+}
+
+const char *
+store_path(const struct store *st)
+{
+	return st->path;
+}
+
+sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
+}
+
+int
+store_check_integrity(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -EIO;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s,
+	    NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    strcmp((const char *)sqlite3_column_text(s, 0), "ok") == 0)
+		rc = 0;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_data_version(struct store *st, int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		/* data_version moves only for other connections' commits;
+		 * add our own change count so our writes show too. */
+		*out = sqlite3_column_int64(s, 0) +
+		    sqlite3_total_changes64(st->db);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return sqlite_errno(rc);
+}
+
+/* ---- attachments ------------------------------------------------------- */
+
+static void
+bind_text(sqlite3_stmt *s, int i, const char *t)
+{
+	sqlite3_bind_text(s, i, t != NULL ? t : "", -1, SQLITE_STATIC);
+}
+
+static int
+load_addresses(struct store *st, struct store_attachment *a)
+{
+	sqlite3_stmt *s = stmt(st, S_ADDR_OF_ATT);
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	a->naddrs = 0;
+	sqlite3_bind_int64(s, 1, a->id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct addr_cidr *c;
+
+		if (a->naddrs >= STORE_MAX_ADDRS)
+			continue;
+		c = &a->addrs[a->naddrs];
+		if (addr_parse((const char *)sqlite3_column_text(s, 0),
+		    &c->addr) < 0)
+			continue;
+		c->prefix = (uint8_t)sqlite3_column_int(s, 1);
+		a->naddrs++;
+	}
+	rc = sqlite_errno(rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int
+read_attachment(struct store *st, sqlite3_stmt *s, struct store_attachment *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(s, 0);
+	copy_col(a->container_id, sizeof(a->container_id), s, 1);
+	copy_col(a->ifname, sizeof(a->ifname), s, 2);
+	copy_col(a->pod_namespace, sizeof(a->pod_namespace), s, 3);
+	copy_col(a->pod_name, sizeof(a->pod_name), s, 4);
+	copy_col(a->pod_uid, sizeof(a->pod_uid), s, 5);
+	copy_col(a->netns, sizeof(a->netns), s, 6);
+	copy_col(a->host_veth, sizeof(a->host_veth), s, 7);
+	a->host_ifindex = sqlite3_column_int(s, 8);
+	a->workload_id = sqlite3_column_int64(s, 9);
+	a->attached_at = sqlite3_column_int64(s, 10);
+	a->detached_at = sqlite3_column_int64(s, 11);
+	return load_addresses(st, a);
+}
+
+/* Is addr among the first n entries of list? */
+static bool
+cidr_listed(const struct addr_cidr *list, int n, const struct addr *a,
+    int prefix)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (addr_equal(&list[i].addr, a) &&
+		    (prefix < 0 || list[i].prefix == prefix))
+			return true;
+	return false;
+}
+
+/* Close addresses the attachment no longer holds, open the new ones. */
+static int
+sync_addresses(struct store *st, const struct store_attachment *a,
+    int64_t now)
+{
+	struct store_attachment old;
+	char buf[ADDR_STRLEN];
+	sqlite3_stmt *s;
+	int i, rc;
+
+	memset(&old, 0, sizeof(old));
+	old.id = a->id;
+	if ((rc = load_addresses(st, &old)) < 0)
+		return rc;
+	for (i = 0; i < old.naddrs; i++) {
+		if (cidr_listed(a->addrs, a->naddrs, &old.addrs[i].addr,
+		    old.addrs[i].prefix))
+			continue;
+		if ((s = stmt(st, S_ADDR_CLOSE)) == NULL)
+			return -EIO;
+		sqlite3_bind_int64(s, 1, a->id);
+		addr_format(&old.addrs[i].addr, buf, sizeof(buf));
+		sqlite3_bind_text(s, 2, buf, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 3, now);
+		if ((rc = step_done(s)) < 0)
+			return rc;
+	}
+	for (i = 0; i < a->naddrs; i++) {
+		if (cidr_listed(old.addrs, old.naddrs, &a->addrs[i].addr,
+		    a->addrs[i].prefix))
+			continue;
+		if ((s = stmt(st, S_ADDR_OPEN)) == NULL)
+			return -EIO;
+		sqlite3_bind_int64(s, 1, a->id);
+		addr_format(&a->addrs[i].addr, buf, sizeof(buf));
+		sqlite3_bind_text(s, 2, buf, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(s, 3, a->addrs[i].prefix);
+		sqlite3_bind_int64(s, 4, now);
+		if ((rc = step_done(s)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+store_attachment_put(struct store *st, struct store_attachment *a,
+    int64_t now)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (a->container_id[0] == '\0' || a->ifname[0] == '\0' ||
+	    a->naddrs < 0 || a->naddrs > STORE_MAX_ADDRS)
+		return -EINVAL;
+	if ((rc = store_begin(st)) < 0)
+		return rc;
+	if ((s = stmt(st, S_ATT_UPSERT)) == NULL) {
+		rc = -EIO;
+		goto out;
+	}
+	bind_text(s, 1, a->container_id);
+	bind_text(s, 2, a->ifname);
+	bind_text(s, 3, a->pod_namespace);
+	bind_text(s, 4, a->pod_name);
+	bind_text(s, 5, a->pod_uid);
+	bind_text(s, 6, a->netns);
+	bind_text(s, 7, a->host_veth);
+	sqlite3_bind_int(s, 8, a->host_ifindex);
+	sqlite3_bind_int64(s, 9, a->workload_id);
+	sqlite3_bind_int64(s, 10, now);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? -EIO : sqlite_errno(rc);
+		sqlite3_reset(s);
+		goto out;
+	}
+	a->id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	a->detached_at = 0;
+	if ((rc = sync_addresses(st, a, now)) < 0)
+		goto out;
+	rc = store_commit(st);
+out:
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+int
+store_attachment_get(struct store *st, const char *container_id,
+    const char *ifname, struct store_attachment *out)
+{
+	sqlite3_stmt *s = stmt(st, S_ATT_GET);
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, container_id);
+	bind_text(s, 2, ifname);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = read_attachment(st, s, out);
+	else
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_attachment_detach(struct store *st, const char *container_id,
+    const char *ifname, int64_t now)
+{
+	struct store_attachment a;
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = store_begin(st)) < 0)
+		return rc;
+	if ((rc = store_attachment_get(st, container_id, ifname, &a)) < 0)
+		goto out;
+	if (a.detached_at != 0) {
+		rc = -EALREADY;
+		goto out;
+	}
+	if ((s = stmt(st, S_ATT_DETACH)) == NULL) {
+		rc = -EIO;
+		goto out;
+	}
+	bind_text(s, 1, container_id);
+	bind_text(s, 2, ifname);
+	sqlite3_bind_int64(s, 3, now);
+	if ((rc = step_done(s)) < 0)
+		goto out;
+	if ((s = stmt(st, S_ADDR_CLOSE_ALL)) == NULL) {
+		rc = -EIO;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, a.id);
+	sqlite3_bind_int64(s, 2, now);
+	if ((rc = step_done(s)) < 0)
+		goto out;
+	rc = store_commit(st);
+out:
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+int
+store_attachment_set_workload(struct store *st, int64_t attachment_id,
+    int64_t workload_id)
+{
+	sqlite3_stmt *s = stmt(st, S_ATT_SET_WL);
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, attachment_id);
+	sqlite3_bind_int64(s, 2, workload_id);
+	return step_done(s);
+}
+
+int
+store_attachment_foreach(struct store *st, bool attached_only,
+    store_attachment_cb cb, void *arg)
+{
+	struct store_attachment a;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db,
+	    attached_only ?
+	    "SELECT id, container_id, ifname, pod_namespace, pod_name, pod_uid,"
+	    " netns, host_veth, host_ifindex, workload_id, attached_at,"
+	    " detached_at FROM attachments WHERE detached_at=0 ORDER BY id" :
+	    "SELECT id, container_id, ifname, pod_namespace, pod_name, pod_uid,"
+	    " netns, host_veth, host_ifindex, workload_id, attached_at,"
+	    " detached_at FROM attachments ORDER BY id", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_errno(rc);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rc = read_attachment(st, s, &a)) < 0)
+			goto out;
+		if ((rc = cb(&a, arg)) != 0)
+			goto out;
+	}
+	rc = sqlite_errno(rc);
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_address_lookup(struct store *st, const struct addr *addr, int64_t at,
+    struct store_attachment *out)
+{
+	char buf[ADDR_STRLEN];
+	sqlite3_stmt *s = stmt(st, S_ADDR_LOOKUP);
+	int64_t id;
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	addr_format(addr, buf, sizeof(buf));
+	sqlite3_bind_text(s, 1, buf, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, at);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+		sqlite3_reset(s);
+		return rc;
+	}
+	id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if ((s = stmt(st, S_ATT_BY_ID)) == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_ROW ? read_attachment(st, s, out) :
+	    rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- workloads --------------------------------------------------------- */
+
+static void
+bind_opt_text(sqlite3_stmt *s, int i, const char *t)
+{
+	if (t != NULL)
+		sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+int
+store_workload_put(struct store *st, struct store_workload *w)
+{
+	sqlite3_stmt *s = stmt(st, S_WL_UPSERT);
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	if (w->namespace_[0] == '\0' || w->kind[0] == '\0' ||
+	    w->name[0] == '\0')
+		return -EINVAL;
+	bind_text(s, 1, w->namespace_);
+	bind_text(s, 2, w->kind);
+	bind_text(s, 3, w->name);
+	bind_opt_text(s, 4, w->selector_json);
+	bind_opt_text(s, 5, w->labels_json);
+	bind_opt_text(s, 6, w->ports_json);
+	sqlite3_bind_int(s, 7, w->host_network);
+	sqlite3_bind_int64(s, 8, w->started_at);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		w->id = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -EIO : sqlite_errno(rc);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int
+read_workload(sqlite3_stmt *s, struct store_workload *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->id = sqlite3_column_int64(s, 0);
+	copy_col(w->namespace_, sizeof(w->namespace_), s, 1);
+	copy_col(w->kind, sizeof(w->kind), s, 2);
+	copy_col(w->name, sizeof(w->name), s, 3);
+	w->selector_json = dup_col(s, 4);
+	w->labels_json = dup_col(s, 5);
+	w->ports_json = dup_col(s, 6);
+	w->host_network = sqlite3_column_int(s, 7) != 0;
+	w->started_at = sqlite3_column_int64(s, 8);
+	if ((sqlite3_column_type(s, 4) != SQLITE_NULL && !w->selector_json) ||
+	    (sqlite3_column_type(s, 5) != SQLITE_NULL && !w->labels_json) ||
+	    (sqlite3_column_type(s, 6) != SQLITE_NULL && !w->ports_json)) {
+		store_workload_clear(w);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+workload_query(sqlite3_stmt *s, struct store_workload *out)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		rc = read_workload(s, out);
+	else
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_workload_get(struct store *st, int64_t id, struct store_workload *out)
+{
+	sqlite3_stmt *s = stmt(st, S_WL_GET);
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	return workload_query(s, out);
+}
+
+int
+store_workload_find(struct store *st, const char *ns, const char *kind,
+    const char *name, struct store_workload *out)
+{
+	sqlite3_stmt *s = stmt(st, S_WL_FIND);
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, ns);
+	bind_text(s, 2, kind);
+	bind_text(s, 3, name);
+	return workload_query(s, out);
+}
+
+void
+store_workload_clear(struct store_workload *w)
+{
+	if (w == NULL)
+		return;
+	free(w->selector_json);
+	free(w->labels_json);
+	free(w->ports_json);
+	w->selector_json = w->labels_json = w->ports_json = NULL;
+}
+
+/*
+ * Re-key every flow of workload from (as subject, then as peer) onto to.
+ * Rows that meet an existing row of to are folded into it by the same
+ * upsert the daemon uses, then deleted.
+ */
+static const char *const merge_sql[] = {
+	"INSERT INTO flows (workload_id, direction, peer_kind,"
+	" peer_workload_id, peer_addr, protocol, port, orig_addr, orig_port,"
+	" dns_name, first_seen, last_seen, count, bytes, packets)"
+	" SELECT ?2, direction, peer_kind,"
+	" CASE WHEN peer_workload_id=?1 THEN ?2 ELSE peer_workload_id END,"
+	" peer_addr, protocol, port, orig_addr, orig_port, dns_name,"
+	" first_seen, last_seen, count, bytes, packets FROM flows"
+	" WHERE workload_id=?1 AND true"
+	" ON CONFLICT (workload_id, direction, peer_kind, peer_workload_id,"
+	" peer_addr, protocol, port, orig_addr, orig_port) DO UPDATE SET"
+	" dns_name=CASE WHEN excluded.dns_name != ''"
+	"  THEN excluded.dns_name ELSE flows.dns_name END,"
+	" first_seen=min(flows.first_seen, excluded.first_seen),"
+	" last_seen=max(flows.last_seen, excluded.last_seen),"
+	" count=flows.count + excluded.count,"
+	" bytes=flows.bytes + excluded.bytes,"
+	" packets=flows.packets + excluded.packets",
+	"DELETE FROM flows WHERE workload_id=?1",
+	"INSERT INTO flows (workload_id, direction, peer_kind,"
+	" peer_workload_id, peer_addr, protocol, port, orig_addr, orig_port,"
+	" dns_name, first_seen, last_seen, count, bytes, packets)"
+	" SELECT workload_id, direction, peer_kind, ?2,"
+	" peer_addr, protocol, port, orig_addr, orig_port, dns_name,"
+	" first_seen, last_seen, count, bytes, packets FROM flows"
+	" WHERE peer_workload_id=?1 AND true"
+	" ON CONFLICT (workload_id, direction, peer_kind, peer_workload_id,"
+	" peer_addr, protocol, port, orig_addr, orig_port) DO UPDATE SET"
+	" dns_name=CASE WHEN excluded.dns_name != ''"
+	"  THEN excluded.dns_name ELSE flows.dns_name END,"
+	" first_seen=min(flows.first_seen, excluded.first_seen),"
+	" last_seen=max(flows.last_seen, excluded.last_seen),"
+	" count=flows.count + excluded.count,"
+	" bytes=flows.bytes + excluded.bytes,"
+	" packets=flows.packets + excluded.packets",
+	"DELETE FROM flows WHERE peer_workload_id=?1",
+	"UPDATE attachments SET workload_id=?2 WHERE workload_id=?1",
+	"DELETE FROM workloads WHERE id=?1",
+};
+
+int
+store_workload_merge(struct store *st, int64_t from, int64_t to)
+{
+	sqlite3_stmt *s = NULL;
+	size_t i;
+	int rc;
+
+	if (from == to || from <= 0 || to <= 0)
+		return -EINVAL;
+	if ((rc = store_begin(st)) < 0)
+		return rc;
+	for (i = 0; i < sizeof(merge_sql) / sizeof(merge_sql[0]); i++) {
+		rc = sqlite3_prepare_v2(st->db, merge_sql[i], -1, &s, NULL);
+		if (rc != SQLITE_OK) {
+			rc = sqlite_errno(rc);
+			goto out;
+		}
+		sqlite3_bind_int64(s, 1, from);
+		sqlite3_bind_int64(s, 2, to);
+		rc = step_done(s);
+		sqlite3_finalize(s);
+		s = NULL;
+		if (rc < 0)
+			goto out;
+	}
+	rc = store_commit(st);
+out:
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+/* ---- flows, DNS, nodes --------------------------------------------------- */
+
+static int
+flow_upsert(struct store *st, const struct store_flow *f)
+{
+	sqlite3_stmt *s = stmt(st, S_FLOW_UPSERT);
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, f->workload_id);
+	sqlite3_bind_int(s, 2, f->direction);
+	sqlite3_bind_int(s, 3, f->peer_kind);
+	sqlite3_bind_int64(s, 4, f->peer_workload_id);
+	bind_text(s, 5, f->peer_addr);
+	sqlite3_bind_int(s, 6, f->protocol);
+	sqlite3_bind_int(s, 7, f->port);
+	bind_text(s, 8, f->orig_addr);
+	sqlite3_bind_int(s, 9, f->orig_port);
+	bind_text(s, 10, f->dns_name);
+	sqlite3_bind_int64(s, 11, f->first_seen);
+	sqlite3_bind_int64(s, 12, f->last_seen);
+	sqlite3_bind_int64(s, 13, (int64_t)f->count);
+	sqlite3_bind_int64(s, 14, (int64_t)f->bytes);
+	sqlite3_bind_int64(s, 15, (int64_t)f->packets);
+	return step_done(s);
+}
+
+int
+store_flows_write(struct store *st, const struct store_flow *flows, size_t n)
+{
+	size_t i;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if ((rc = store_begin(st)) < 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if ((rc = flow_upsert(st, &flows[i])) < 0)
+			goto out;
+	rc = store_commit(st);
+out:
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+int
+store_flows_prune(struct store *st, int64_t cutoff, int64_t *deleted)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "DELETE FROM flows WHERE last_seen<?1",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_errno(rc);
+	sqlite3_bind_int64(s, 1, cutoff);
+	rc = step_done(s);
+	if (rc == 0 && deleted != NULL)
+		*deleted = sqlite3_changes(st->db);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_dns_write(struct store *st, const struct store_dns *d, size_t n)
+{
+	char buf[ADDR_STRLEN];
+	sqlite3_stmt *s;
+	size_t i;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if ((rc = store_begin(st)) < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if ((s = stmt(st, S_DNS_UPSERT)) == NULL) {
+			rc = -EIO;
+			goto out;
+		}
+		sqlite3_bind_int64(s, 1, d[i].attachment_id);
+		bind_text(s, 2, d[i].name);
+		addr_format(&d[i].addr, buf, sizeof(buf));
+		sqlite3_bind_text(s, 3, buf, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 4, d[i].ttl);
+		sqlite3_bind_int64(s, 5, d[i].seen);
+		if ((rc = step_done(s)) < 0)
+			goto out;
+	}
+	rc = store_commit(st);
+out:
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+int
+store_node_put(struct store *st, const char *name, const struct addr *a)
+{
+	char buf[ADDR_STRLEN];
+	sqlite3_stmt *s = stmt(st, S_NODE_PUT);
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, name);
+	addr_format(a, buf, sizeof(buf));
+	sqlite3_bind_text(s, 2, buf, -1, SQLITE_TRANSIENT);
+	return step_done(s);
+}
+
+/* ---- known servers ------------------------------------------------------ */
+
+int
+store_known_servers_replace(struct store *st, const char *source,
+    const struct store_known_server *ks, size_t n)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int rc;
+
+	if (source == NULL || *source == '\0')
+		return -EINVAL;
+	if ((rc = store_begin(st)) < 0)
+		return rc;
+	if ((s = stmt(st, S_KS_DELETE)) == NULL) {
+		rc = -EIO;
+		goto out;
+	}
+	bind_text(s, 1, source);
+	if ((rc = step_done(s)) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if ((s = stmt(st, S_KS_INSERT)) == NULL) {
+			rc = -EIO;
+			goto out;
+		}
+		bind_text(s, 1, source);
+		bind_text(s, 2, ks[i].cidr);
+		bind_text(s, 3, ks[i].server);
+		bind_text(s, 4, ks[i].name);
+		if ((rc = step_done(s)) < 0)
+			goto out;
+	}
+	rc = store_commit(st);
+out:
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+int
+store_known_servers_delete(struct store *st, const char *source)
+{
+	sqlite3_stmt *s = stmt(st, S_KS_DELETE);
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, source);
+	if ((rc = step_done(s)) < 0)
+		return rc;
+	return sqlite3_changes(st->db) > 0 ? 0 : -ENOENT;
+}
+
+int
+store_known_servers_foreach(struct store *st, store_known_server_cb cb,
+    void *arg)
+{
+	struct store_known_server ks;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db,
+	    "SELECT source, cidr, server, name FROM known_servers"
+	    " ORDER BY source, id", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_errno(rc);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		copy_col(ks.source, sizeof(ks.source), s, 0);
+		copy_col(ks.cidr, sizeof(ks.cidr), s, 1);
+		copy_col(ks.server, sizeof(ks.server), s, 2);
+		copy_col(ks.name, sizeof(ks.name), s, 3);
+		if ((rc = cb(&ks, arg)) != 0)
+			goto out;
+	}
+	rc = sqlite_errno(rc);
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---- counters and meta -------------------------------------------------- */
+
+int
+store_counter_add(struct store *st, const char *name, int64_t delta)
+{
+	sqlite3_stmt *s = stmt(st, S_CNT_ADD);
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, name);
+	sqlite3_bind_int64(s, 2, delta);
+	sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
+	return step_done(s);
+}
+
+int
+store_counter_get(struct store *st, const char *name, int64_t *out)
+{
+	sqlite3_stmt *s = stmt(st, S_CNT_GET);
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_counter_foreach(struct store *st, store_counter_cb cb, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db,
+	    "SELECT name, value, updated_at FROM counters ORDER BY name", -1,
+	    &s, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_errno(rc);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rc = cb((const char *)sqlite3_column_text(s, 0),
+		    sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
+		    arg)) != 0)
+			goto out;
+	}
+	rc = sqlite_errno(rc);
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_meta_set(struct store *st, const char *key, const char *value)
+{
+	sqlite3_stmt *s = stmt(st, S_META_SET);
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, key);
+	bind_text(s, 2, value);
+	return step_done(s);
+}
+
+int
+store_meta_get(struct store *st, const char *key, char *buf, size_t len)
+{
+	sqlite3_stmt *s = stmt(st, S_META_GET);
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+
+		rc = snprintf(buf, len, "%s", v != NULL ? v : "") >= (int)len ?
+		    -ENOSPC : 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- names --------------------------------------------------------------- */
+
+static const char *const direction_names[] = {
+	[STORE_EGRESS] = "egress",
+	[STORE_INGRESS] = "ingress",
+};
+
+static const char *const peer_kind_names[] = {
+	[STORE_PEER_WORKLOAD] = "workload",
+	[STORE_PEER_ADDRESS] = "address",
+	[STORE_PEER_NODE] = "node",
+	[STORE_PEER_UNKNOWN] = "unknown",
+};
+
+static const struct {
+	int proto;
+	const char *name;
+} protocols[] = {
+	{ IPPROTO_TCP, "TCP" },
+	{ IPPROTO_UDP, "UDP" },
+	{ IPPROTO_SCTP, "SCTP" },
+	{ IPPROTO_ICMP, "ICMP" },
+	{ IPPROTO_ICMPV6, "ICMPv6" },
+};
+
+const char *
+store_direction_name(int direction)
+{
+	if (direction < 0 || direction > STORE_INGRESS)
+		return "?";
+	return direction_names[direction];
+}
+
+const char *
+store_peer_kind_name(int kind)
+{
+	if (kind < 0 || kind > STORE_PEER_UNKNOWN)
+		return "?";
+	return peer_kind_names[kind];
+}
+
+const char *
+store_protocol_name(int protocol)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
+		if (protocols[i].proto == protocol)
+			return protocols[i].name;
+	return NULL;
+}
+
+int
+store_protocol_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
+		if (strcasecmp(protocols[i].name, name) == 0)
+			return protocols[i].proto;
+	return -EINVAL;
+}

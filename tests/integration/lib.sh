@@ -1,0 +1,314 @@
+# shellcheck shell=bash
+#
+# The node-in-namespaces harness for integration tests.
+#
+# A test sources this file, calls np_setup, and gets a Kubernetes-like node
+# built from network namespaces: a node netns (routing, conntrack, the CNI
+# chain and netpol-recorderd run there), pod netns attached to it by Debian's
+# bridge or ptp CNI plugins with host-local IPAM, and "external" hosts in
+# 203.0.113.0/24 / 2001:db8:ff::/64 routed through the node. Every name
+# carries a per-run id; an EXIT trap removes every namespace, process and
+# temporary file, on success and on failure. Nothing on the host changes:
+# no host links, routes, rules or sysctls are touched (sysctls are set only
+# inside the test's own namespaces).
+#
+# Functions (see each one's comment): np_setup, np_conflist, np_pod,
+# np_pod_del, np_cni, np_pod_ip, np_ext, np_ns, np_in, np_node, np_bg,
+# np_wait_port, np_log, np_fail.
+
+set -euo pipefail
+
+NP_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+NP_BUILD=${NP_BUILD:-$NP_TOP/build}
+NP_CNI_BIN=${NP_CNI_BIN:-/usr/lib/cni}
+NP_ID=""
+NP_TMP=""
+NP_NODE=""
+NP_DB=""
+NP_NAMESPACES=()
+NP_PIDS=()
+
+np_log() {
+	printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2
+}
+
+np_fail() {
+	printf 'FAIL: %s\n' "$*" >&2
+	exit 1
+}
+
+# np_setup NAME: make the run id, the temp dir and the node namespace.
+np_setup() {
+	local name=${1:-test}
+	# Short: netns names have no hard limit, but the id also names links.
+	NP_ID="np$(printf '%04x' $$)$(od -An -N2 -tx2 /dev/urandom | tr -d ' ')"
+	NP_TMP=$(mktemp -d "/tmp/netpol-record-$name-$NP_ID.XXXXXX")
+	mkdir -p "$NP_TMP/pods" "$NP_TMP/net.d" "$NP_TMP/ipam"
+	NP_DB="$NP_TMP/records.db"
+	export NP_ID NP_TMP NP_DB
+	trap np_cleanup EXIT
+	trap 'exit 130' INT TERM
+	NP_NODE="$NP_ID-node"
+	np_netns_add "$NP_NODE"
+	ip -n "$NP_NODE" link set lo up
+	np_node sysctl -qw net.ipv4.ip_forward=1
+	np_node sysctl -qw net.ipv6.conf.all.forwarding=1
+	np_node sysctl -qw net.ipv6.conf.all.accept_dad=0
+	np_node sysctl -qw net.ipv6.conf.default.accept_dad=0
+	export NP_NODE
+	np_log "node $NP_NODE (tmp $NP_TMP)"
+}
+
+np_netns_add() {
+	ip netns add "$1"
+	NP_NAMESPACES+=("$1")
+}
+
+# Remove everything this run made. Runs from the EXIT trap.
+np_cleanup() {
+	local rc=$? ns pid i
+	set +e
+	trap - EXIT
+	# np_bg is often called in $(...), a subshell: its pids are in a file.
+	if [ -n "$NP_TMP" ] && [ -f "$NP_TMP/pids" ]; then
+		mapfile -t -O "${#NP_PIDS[@]}" NP_PIDS <"$NP_TMP/pids"
+	fi
+	for pid in "${NP_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	# Anything still running inside our namespaces (daemons, servers).
+	for ns in "${NP_NAMESPACES[@]}"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -9 "$pid" 2>/dev/null
+		done
+	done
+	for pid in "${NP_PIDS[@]}"; do
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null
+	done
+	# Pods and external hosts first, the node last.
+	for ((i = ${#NP_NAMESPACES[@]} - 1; i >= 0; i--)); do
+		ip netns del "${NP_NAMESPACES[$i]}" 2>/dev/null
+	done
+	if [ -n "$NP_TMP" ] && [ -d "$NP_TMP" ]; then
+		if [ "${NP_KEEP:-0}" = 1 ] || { [ "$rc" -ne 0 ] && [ "${NP_KEEP_ON_FAIL:-0}" = 1 ]; }; then
+			echo "kept $NP_TMP" >&2
+		else
+			rm -rf "$NP_TMP"
+		fi
+	fi
+	exit "$rc"
+}
+
+np_node() {
+	ip netns exec "$NP_NODE" "$@"
+}
+
+# np_ns NAME: the netns of pod or external host NAME ("node" for the node).
+np_ns() {
+	case "$1" in
+	node) echo "$NP_NODE" ;;
+	*) echo "$NP_ID-$1" ;;
+	esac
+}
+
+np_in() {
+	local ns
+	ns=$(np_ns "$1")
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# np_conflist KIND [PLUGIN_JSON ...]: write a conflist for the bridge or ptp
+# plugin with host-local dual-stack IPAM and the given plugins chained after
+# it; print its path.
+np_conflist() {
+	local kind=$1 main v4 v6 f plugins
+	shift
+	case "$kind" in
+	bridge)
+		v4=198.18.1.0/24 v6=2001:db8:1::/64
+		main='{"type":"bridge","bridge":"npbr0","isGateway":true,"ipMasq":false,"hairpinMode":true}'
+		;;
+	ptp)
+		v4=198.18.2.0/24 v6=2001:db8:2::/64
+		main='{"type":"ptp","ipMasq":false}'
+		;;
+	*) np_fail "np_conflist: unknown kind $kind" ;;
+	esac
+	f="$NP_TMP/net.d/$kind.conflist"
+	plugins=$(printf '%s\n' "$@" | jq -s -c '.')
+	[ $# -gt 0 ] || plugins='[]'
+	jq -n --arg name "np-$kind" --arg v4 "$v4" --arg v6 "$v6" \
+		--arg dir "$NP_TMP/ipam" --argjson main "$main" \
+		--argjson rest "$plugins" '{
+		cniVersion: "1.0.0", name: $name,
+		plugins: ([$main + {ipam: {type: "host-local", dataDir: $dir,
+			ranges: [[{subnet: $v4}], [{subnet: $v6}]],
+			routes: [{dst: "0.0.0.0/0"}, {dst: "::/0"}]}}] + $rest)
+	}' >"$f"
+	echo "$f"
+}
+
+# np_cni CMD CONFLIST NAME [CNI_ARGS]: run the chain as a runtime does for
+# pod NAME (container id "$NP_ID-NAME", ifname eth0): each plugin gets the
+# network's name and cniVersion injected and, for ADD, the previous
+# plugin's result as prevResult; DEL and CHECK get the cached ADD result.
+# DEL runs the chain in reverse. Prints the last plugin's stdout and returns
+# the exit code of the first plugin that failed.
+np_cni() {
+	local cmd=$1 conf=$2 name=$3 args=${4:-} n i order cfg type out rc
+	local version netname prev="" cached="$NP_TMP/pods/$name.json"
+	local netns="/run/netns/$(np_ns "$name")"
+	version=$(jq -r .cniVersion "$conf")
+	netname=$(jq -r .name "$conf")
+	n=$(jq '.plugins | length' "$conf")
+	if [ "$cmd" = DEL ]; then
+		order=$(seq $((n - 1)) -1 0)
+	else
+		order=$(seq 0 $((n - 1)))
+	fi
+	if [ "$cmd" != ADD ] && [ -s "$cached" ]; then
+		prev=$(cat "$cached")
+	fi
+	out=""
+	for i in $order; do
+		cfg=$(jq -c --argjson i "$i" --arg v "$version" --arg n "$netname" \
+			'.plugins[$i] + {cniVersion: $v, name: $n}' "$conf")
+		if [ -n "$prev" ]; then
+			cfg=$(jq -c --argjson p "$prev" '. + {prevResult: $p}' <<<"$cfg")
+		fi
+		type=$(jq -r .type <<<"$cfg")
+		rc=0
+		out=$(printf '%s' "$cfg" | np_node env CNI_COMMAND="$cmd" \
+			CNI_CONTAINERID="$NP_ID-$name" CNI_NETNS="$netns" \
+			CNI_IFNAME=eth0 CNI_ARGS="$args" \
+			CNI_PATH="$NP_BUILD:$NP_CNI_BIN" \
+			"$(np_cni_plugin "$type")") || rc=$?
+		if [ "$rc" -ne 0 ]; then
+			printf '%s\n' "$out"
+			return "$rc"
+		fi
+		if [ "$cmd" = ADD ]; then
+			prev=$out
+		fi
+	done
+	printf '%s\n' "$out"
+}
+
+np_cni_plugin() {
+	if [ -x "$NP_BUILD/$1" ]; then
+		echo "$NP_BUILD/$1"
+	elif [ -x "$NP_CNI_BIN/$1" ]; then
+		echo "$NP_CNI_BIN/$1"
+	else
+		np_fail "no CNI plugin $1 in $NP_BUILD or $NP_CNI_BIN"
+	fi
+}
+
+# np_pod NAME CONFLIST [CNI_ARGS]: a pod netns attached by the chain's ADD.
+np_pod() {
+	local name=$1 conf=$2 args=${3:-} ns out
+	ns=$(np_ns "$name")
+	np_netns_add "$ns"
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
+	out=$(np_cni ADD "$conf" "$name" "$args") ||
+		np_fail "CNI ADD for pod $name failed: $out"
+	printf '%s\n' "$out" >"$NP_TMP/pods/$name.json"
+	echo "$conf" >"$NP_TMP/pods/$name.conf"
+	np_log "pod $name: $(np_pod_ip "$name" 4) $(np_pod_ip "$name" 6)"
+}
+
+# np_pod_del NAME [CNI_ARGS]: the chain's DEL, then the pod netns goes.
+np_pod_del() {
+	local name=$1 args=${2:-} conf out
+	conf=$(cat "$NP_TMP/pods/$name.conf")
+	out=$(np_cni DEL "$conf" "$name" "$args") ||
+		np_fail "CNI DEL for pod $name failed: $out"
+	ip netns del "$(np_ns "$name")"
+	rm -f "$NP_TMP/pods/$name.json"
+}
+
+# np_pod_ip NAME [4|6]: the pod's address from its ADD result.
+np_pod_ip() {
+	local sel
+	case "${2:-4}" in
+	4) sel='test("\\.")' ;;
+	6) sel='test(":")' ;;
+	*) np_fail "np_pod_ip: family must be 4 or 6" ;;
+	esac
+	jq -r ".ips[].address | select($sel) | split(\"/\")[0]" \
+		"$NP_TMP/pods/$1.json" | head -n 1
+}
+
+# np_ext NAME ADDR4 [ADDR6]: an external host routed through the node.
+# The node side of its link holds 203.0.113.254/32 and 2001:db8:ff::fffe/128
+# as the host's gateway; the node routes ADDR4/ADDR6 to the link. The node
+# itself has no default route.
+np_ext() {
+	local name=$1 a4=$2 a6=${3:-} ns link
+	ns=$(np_ns "$name")
+	link="x${name:0:12}"
+	np_netns_add "$ns"
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
+	ip -n "$NP_NODE" link add "$link" type veth peer name eth0 netns "$ns"
+	ip -n "$NP_NODE" link set "$link" up
+	ip -n "$ns" link set eth0 up
+	ip -n "$NP_NODE" addr add 203.0.113.254/32 dev "$link"
+	ip -n "$NP_NODE" route add "$a4/32" dev "$link"
+	ip -n "$ns" addr add "$a4/24" dev eth0
+	ip -n "$ns" route add default via 203.0.113.254 dev eth0
+	if [ -n "$a6" ]; then
+		ip -n "$NP_NODE" addr add 2001:db8:ff::fffe/128 dev "$link" nodad
+		ip -n "$NP_NODE" -6 route add "$a6/128" dev "$link"
+		ip -n "$ns" addr add "$a6/64" dev eth0 nodad
+		ip -n "$ns" -6 route add 2001:db8:ff::fffe/128 dev eth0
+		ip -n "$ns" -6 route add default via 2001:db8:ff::fffe dev eth0
+	fi
+	np_log "external $name: $a4 $a6"
+}
+
+# np_bg NAME cmd...: run cmd in the background in NAME's netns ("node" for
+# the node); it is killed at cleanup. Prints its pid.
+np_bg() {
+	local ns
+	ns=$(np_ns "$1")
+	shift
+	ip netns exec "$ns" "$@" >>"$NP_TMP/bg.log" 2>&1 &
+	NP_PIDS+=("$!")
+	echo "$!" >>"$NP_TMP/pids"
+	echo "$!"
+}
+
+# np_wait_port NAME PORT [tcp|udp]: wait up to 10 s for a listener.
+np_wait_port() {
+	local name=$1 port=$2 proto=${3:-tcp} i flag=-tlnH
+	[ "$proto" = udp ] && flag=-ulnH
+	for i in $(seq 100); do
+		if np_in "$name" ss "$flag" "sport = :$port" | grep -q .; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	np_fail "nothing listens on $proto/$port in $name"
+}
+
+# np_retry N CMD...: run CMD up to N times, 0.1 s apart, until it succeeds.
+np_retry() {
+	local n=$1 i
+	shift
+	for ((i = 0; i < n; i++)); do
+		if "$@"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}

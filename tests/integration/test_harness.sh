@@ -1,0 +1,61 @@
+#!/bin/bash
+# The harness itself: a node with two bridge pods, a ptp pod and an external
+# host; TCP (IPv4 and IPv6) and UDP flow between them; afterwards the host's
+# namespaces, links and ruleset are exactly as before.
+set -euo pipefail
+here=$(dirname "$0")
+
+host_state() {
+	ip netns list | awk '{print $1}' | sort
+	ip -o link show | awk -F': ' '{print $2}' | sort
+	nft list ruleset 2>/dev/null || true
+}
+before=$(host_state)
+
+(
+	. "$here/lib.sh"
+	np_setup harness
+	br=$(np_conflist bridge)
+	ptp=$(np_conflist ptp)
+	np_pod a "$br"
+	np_pod b "$br"
+	np_pod c "$ptp"
+	np_ext api 203.0.113.10 2001:db8:ff::10
+
+	b4=$(np_pod_ip b 4)
+	b6=$(np_pod_ip b 6)
+	c4=$(np_pod_ip c 4)
+	case "$b4" in 198.18.1.*) ;; *) np_fail "pod b got $b4, not 198.18.1.0/24" ;; esac
+	case "$c4" in 198.18.2.*) ;; *) np_fail "pod c got $c4, not 198.18.2.0/24" ;; esac
+
+	np_bg b socat -T5 TCP6-LISTEN:8080,fork,reuseaddr,ipv6only=0 SYSTEM:'echo hello-from-b' >/dev/null
+	np_bg c socat -T5 UDP4-RECVFROM:5353,fork SYSTEM:'echo udp-from-c' >/dev/null
+	np_bg api socat -T5 TCP4-LISTEN:443,fork,reuseaddr SYSTEM:'echo hello-from-api' >/dev/null
+	np_wait_port b 8080
+	np_wait_port c 5353 udp
+	np_wait_port api 443
+
+	got=$(np_in a socat -T5 - TCP4:"$b4":8080 </dev/null)
+	[ "$got" = hello-from-b ] || np_fail "TCP a->b over IPv4: got '$got'"
+	got=$(np_in a socat -T5 - TCP6:["$b6"]:8080 </dev/null)
+	[ "$got" = hello-from-b ] || np_fail "TCP a->b over IPv6: got '$got'"
+	got=$(echo ping | np_in a socat -T2 - UDP4:"$c4":5353)
+	[ "$got" = udp-from-c ] || np_fail "UDP a->c (bridge to ptp, routed): got '$got'"
+	got=$(np_in c socat -T5 - TCP4:203.0.113.10:443 </dev/null)
+	[ "$got" = hello-from-api ] || np_fail "TCP c->external: got '$got'"
+	# The node has no default route: nothing leaves it.
+	if np_node ip route show default | grep -q .; then
+		np_fail "the node namespace has a default route"
+	fi
+	np_pod_del a
+	[ ! -e "/run/netns/$(np_ns a)" ] || np_fail "pod a's netns survived DEL"
+	np_log "harness ok"
+)
+
+after=$(host_state)
+if [ "$before" != "$after" ]; then
+	diff <(echo "$before") <(echo "$after") >&2 || true
+	echo "FAIL: the host's namespaces, links or ruleset changed" >&2
+	exit 1
+fi
+echo "host unchanged"
