@@ -72,7 +72,7 @@ $(BUILD)/lib$(1).a: $(call objs_of,$(1))
 	$$(call say,AR,$$@)
 	$$(Q)mkdir -p $$(dir $$@)
 	$$(Q)rm -f $$@
-	$$(Q)ar rcs $$@ $$^ $$(if $$^,,/dev/null)
+	$$(Q)ar rcs $$@ $$^
 endef
 $(foreach c,$(COMPONENTS),$(eval $(call archive_rule,$(c))))
 
