@@ -49,10 +49,15 @@ struct flowdb_workload {
 	int64_t first_seen;	/* of its flows in the window (as subject),
 				 * 0 when it has none */
 	int64_t last_seen;
-	/* Pods were running before the recording started (started_at, or
-	 * its first attachment, before the store's "recording_started"):
-	 * their earliest connections may be missing. */
+	/* Pods were running before the recording started: started_at (or,
+	 * when unknown, its first attachment) is before the earliest
+	 * "recording_started" of the stores. Their earliest connections may
+	 * be missing. False when neither time is known. */
 	bool predates_recording;
+	/* How long its pods were watched within the window: from the later
+	 * of flowdb_since() and started_at, to flowdb_until(). */
+	int64_t observed_from;
+	int64_t observed_to;
 	size_t index;		/* position in flowdb_workload() order */
 };
 
@@ -136,8 +141,12 @@ int flowdb_counter_foreach(const struct flowdb *fdb,
 
 /* The earliest "recording_started" of the stores; 0 when none says. */
 int64_t flowdb_recording_started(const struct flowdb *fdb);
-/* The window actually covered: q's since/until where given, else the
- * earliest first_seen / latest last_seen of the loaded flows (0 if none). */
+/*
+ * The window covered: q->since where given, else the earliest
+ * "recording_started" of the stores, else the earliest first_seen of the
+ * loaded flows; q->until where given, else the end of the data (the latest
+ * flow last_seen or counter update of any store). 0 when unknown.
+ */
 int64_t flowdb_since(const struct flowdb *fdb);
 int64_t flowdb_until(const struct flowdb *fdb);
 
