@@ -51,13 +51,17 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 UNIT_HELPERS := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
 UNIT_HELPER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_HELPERS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps check unit integration asan fuzz fuzz-replay bench demo \
+.PHONY: all archives deps check unit integration asan fuzz fuzz-replay bench demo \
         install uninstall clean help
 
 all: $(PROGS) $(TOOL_BINS)
+
+archives: $(ARCHIVES)
 
 deps:
 	$(Q)sh install/deps.sh
@@ -93,6 +97,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(ARCHIVES)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(ARCHIVES) $(LDLIBS) $(TEST_LIBS)
 
+# Every fuzz target also builds with gcc against a replay main, so make check
+# runs each seed corpus through the real parsers without libFuzzer.
+$(BUILD)/fuzz-replay/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o $(ARCHIVES)
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/obj/tests/fuzz/replay_main.o $(ARCHIVES) $(LDLIBS)
+
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(ARCHIVES)
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -101,11 +112,11 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(ARCHIVES)
 # make check: install dependencies, build, run unit then integration tests.
 # tests/run prints one "N passed, N failed" line and fails on any failure.
 check: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
-	$(Q)BUILD=$(BUILD) sh tests/run $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
+	$(Q)BUILD=$(BUILD) sh tests/run $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 
-unit: all $(UNIT_BINS)
-	$(Q)BUILD=$(BUILD) TESTS=unit sh tests/run $(UNIT_BINS)
+unit: all $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
+	$(Q)BUILD=$(BUILD) TESTS=unit sh tests/run $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 
 integration: all
 	$(Q)BUILD=$(BUILD) TESTS=integration sh tests/run
@@ -117,7 +128,12 @@ asan: deps
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		CFLAGS="-O1 -g" check
 
+# libFuzzer with ASan + UBSan, built by clang in build-fuzz/.
+FUZZ_SECONDS ?= 60
 fuzz: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+		SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer" \
+		CFLAGS="-O1 -g" archives
 	$(Q)sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: deps all
