@@ -1,0 +1,231 @@
+/*
+ * netpol-recorderd: records which pods talk to what, from conntrack
+ * events and DNS answers, into the netpol-record store.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/log.h"
+#include "lib/store.h"
+#include "nft/nftrules.h"
+#include "recorderd/rconf.h"
+#include "recorderd/rd.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: netpol-recorderd [-dfn] [-c FILE] [--db PATH] "
+	    "[--metadata FILE]\n"
+	    "       netpol-recorderd --status [-c FILE] [--db PATH]\n"
+	    "       netpol-recorderd --repair [-c FILE] [--db PATH]\n"
+	    "  -c FILE          configuration (default %s)\n"
+	    "  -d               more logging (debug)\n"
+	    "  -f               stay in the foreground, log to stderr\n"
+	    "  -n               check the configuration and exit\n"
+	    "  --db PATH        store to use instead of the configured one\n"
+	    "  --metadata FILE  Kubernetes List file as metadata source\n"
+	    "  --status         print the recorder's counters and exit\n"
+	    "  --repair         restore the nftables elements of every "
+	    "attached pod\n", RCONF_DEFAULT_PATH);
+}
+
+static int
+print_counter(const char *name, int64_t value, int64_t updated_at, void *arg)
+{
+	char when[32] = "";
+	time_t t = (time_t)updated_at;
+	struct tm tm;
+
+	(void)arg;
+	if (updated_at > 0 && gmtime_r(&t, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%-22s %12lld  %s\n", name, (long long)value, when);
+	return 0;
+}
+
+static int
+cmd_status(const struct rconf *c)
+{
+	struct store *st = NULL;
+	char started[32];
+	int ret;
+
+	if ((ret = store_open(c->store, STORE_OPEN_READONLY |
+	    STORE_OPEN_NOCREATE, &st)) < 0) {
+		fprintf(stderr, "netpol-recorderd: store %s: %s\n", c->store,
+		    strerror(-ret));
+		return 1;
+	}
+	printf("store                  %s\n", c->store);
+	if (store_meta_get(st, "recording_started", started,
+	    sizeof(started)) == 0)
+		printf("recording_started      %s\n", started);
+	ret = store_counter_foreach(st, print_counter, NULL);
+	store_close(st);
+	return ret < 0 ? 1 : 0;
+}
+
+struct repair {
+	struct nftrules *nr;
+	struct nftrules_conf nc;
+	int done, failed;
+};
+
+static int
+repair_one(const struct store_attachment *a, void *arg)
+{
+	struct repair *r = arg;
+	struct nftrules_elems e;
+	struct addr addrs[STORE_MAX_ADDRS];
+	int ret;
+
+	for (int i = 0; i < a->naddrs && i < STORE_MAX_ADDRS; i++)
+		addrs[i] = a->addrs[i].addr;
+	if ((ret = nftrules_elems_init(&e, a->container_id, a->ifname,
+	    a->host_veth, addrs, a->naddrs)) == 0)
+		ret = nftrules_attach(r->nr, &r->nc, NULL, &e);
+	if (ret < 0) {
+		log_warnx("repair %s/%s: %s", a->container_id, a->ifname,
+		    strerror(-ret));
+		r->failed++;
+	} else
+		r->done++;
+	return 0;
+}
+
+static int
+cmd_repair(const struct rconf *c)
+{
+	struct store *st = NULL;
+	struct repair r;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	nftrules_conf_init(&r.nc);
+	r.nc.mark_bit = c->mark_bit;
+	r.nc.nflog_group = c->nflog_group;
+	r.nc.snaplen = (uint16_t)(c->nflog_snaplen > 65535 ? 65535 :
+	    c->nflog_snaplen);
+	if ((ret = store_open(c->store, STORE_OPEN_NOCREATE, &st)) < 0) {
+		log_warnx("store %s: %s", c->store, strerror(-ret));
+		return 1;
+	}
+	if ((ret = nftrules_open(&r.nr)) < 0 ||
+	    (ret = nftrules_ensure_table(r.nr, &r.nc)) < 0) {
+		log_warnx("nftables: %s", strerror(-ret));
+		goto out;
+	}
+	ret = store_attachment_foreach(st, true, repair_one, &r);
+	printf("repaired %d attachments, %d failed\n", r.done, r.failed);
+out:
+	nftrules_close(r.nr);
+	store_close(st);
+	return ret < 0 || r.failed > 0 ? 1 : 0;
+}
+
+enum { OPT_DB = 256, OPT_META, OPT_STATUS, OPT_REPAIR };
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "metadata", required_argument, NULL, OPT_META },
+		{ "status", no_argument, NULL, OPT_STATUS },
+		{ "repair", no_argument, NULL, OPT_REPAIR },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rd_opts o;
+	struct rconf c;
+	char err[1024];
+	const char *conf_path = NULL;
+	bool check = false, status = false, repair = false, conf_given;
+	int ch, verbose = 0, ret;
+
+	memset(&o, 0, sizeof(o));
+	while ((ch = getopt_long(argc, argv, "c:dfhn", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'd':
+			verbose++;
+			break;
+		case 'f':
+			o.foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case OPT_DB:
+			o.db_override = optarg;
+			break;
+		case OPT_META:
+			o.meta_override = optarg;
+			break;
+		case OPT_STATUS:
+			status = true;
+			break;
+		case OPT_REPAIR:
+			repair = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("netpol-recorderd", LOG_LVL_INFO + verbose);
+
+	/* The default file is optional; a file named with -c is not. */
+	conf_given = conf_path != NULL;
+	if (conf_path == NULL)
+		conf_path = RCONF_DEFAULT_PATH;
+	ret = rconf_load_file(conf_path, &c, err, sizeof(err));
+	if (ret == -ENOENT && !conf_given) {
+		rconf_defaults(&c);
+		conf_path = NULL;
+	} else if (ret < 0) {
+		fprintf(stderr, "netpol-recorderd: %s\n", err);
+		return 1;
+	}
+	rd_apply_overrides(&o, &c);
+	if (rconf_validate(&c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "netpol-recorderd: %s%s%s\n",
+		    conf_path ? conf_path : "", conf_path ? ": " : "", err);
+		return 1;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	if (status)
+		return cmd_status(&c);
+
+	if (verbose == 0)
+		log_setverbose(c.log_level);
+	if (c.log_file[0] != '\0' && (ret = log_open_file(c.log_file)) < 0) {
+		fprintf(stderr, "netpol-recorderd: log file %s: %s\n",
+		    c.log_file, strerror(-ret));
+		return 1;
+	}
+	if (repair)
+		return cmd_repair(&c);
+	o.conf_path = conf_path;
+	ret = rd_run(&o, &c);
+	log_close();
+	return ret < 0 ? 1 : 0;
+}

@@ -1,0 +1,517 @@
+#include "recorderd/rconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "lib/log.h"
+
+#define RCONF_MAX_FILE (1 << 20)
+
+enum kind { K_PATH, K_DURATION, K_U32, K_U16, K_SIZE, K_BOOL, K_LEVEL,
+    K_SOURCE };
+
+struct key {
+	const char *name;	/* dotted path */
+	enum kind kind;
+	size_t off;
+};
+
+#define F(m) offsetof(struct rconf, m)
+static const struct key keys[] = {
+	{ "store", K_PATH, F(store) },
+	{ "flush_interval", K_DURATION, F(flush_ms) },
+	{ "mark_bit", K_U32, F(mark_bit) },
+	{ "nflog.group", K_U16, F(nflog_group) },
+	{ "nflog.snaplen", K_U32, F(nflog_snaplen) },
+	{ "receive_buffer.initial", K_SIZE, F(rcvbuf_initial) },
+	{ "receive_buffer.max", K_SIZE, F(rcvbuf_max) },
+	{ "metadata.source", K_SOURCE, F(meta_source) },
+	{ "metadata.file", K_PATH, F(meta_file) },
+	{ "metadata.kubeconfig", K_PATH, F(meta_kubeconfig) },
+	{ "retention_days", K_U32, F(retention_days) },
+	{ "accounting", K_BOOL, F(accounting) },
+	{ "max_flows", K_U32, F(max_flows) },
+	{ "dns_cache", K_U32, F(dns_cache) },
+	{ "log.file", K_PATH, F(log_file) },
+	{ "log.level", K_LEVEL, F(log_level) },
+};
+#undef F
+
+static const char *const source_names[] = {
+	[RCONF_META_NONE] = "none",
+	[RCONF_META_FILE] = "file",
+	[RCONF_META_KUBECONFIG] = "kubeconfig",
+	[RCONF_META_IN_CLUSTER] = "in-cluster",
+};
+
+const char *
+rconf_meta_source_name(int source)
+{
+	if (source < 0 || source > RCONF_META_IN_CLUSTER)
+		return "?";
+	return source_names[source];
+}
+
+void
+rconf_defaults(struct rconf *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->store, sizeof(c->store), "%s", STORE_DEFAULT_PATH);
+	c->flush_ms = 1000;
+	c->mark_bit = 0x00100000;
+	c->nflog_group = 7301;
+	c->nflog_snaplen = 2048;
+	c->rcvbuf_initial = 8u << 20;
+	c->rcvbuf_max = 64u << 20;
+	c->meta_source = RCONF_META_NONE;
+	c->retention_days = 30;
+	c->accounting = false;
+	c->max_flows = 65536;
+	c->dns_cache = 16384;
+	c->log_level = LOG_LVL_INFO;
+}
+
+int
+rconf_parse_duration_ms(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mul = 1;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -EINVAL;
+	if (strcmp(end, "") == 0 || strcmp(end, "ms") == 0)
+		mul = 1;
+	else if (strcmp(end, "s") == 0)
+		mul = 1000;
+	else if (strcmp(end, "m") == 0)
+		mul = 60000;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600000;
+	else
+		return -EINVAL;
+	if (v > UINT32_MAX / mul)
+		return -EINVAL;
+	*out = (uint32_t)(v * mul);
+	return 0;
+}
+
+int
+rconf_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -EINVAL;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end != '\0') {
+		end++;
+		if (strcasecmp(end, "") != 0 && strcasecmp(end, "iB") != 0 &&
+		    strcasecmp(end, "B") != 0)
+			return -EINVAL;
+	}
+	if (v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int
+parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);	/* 0x00100000 reads as hex */
+	if (errno != 0 || *end != '\0' || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const char *
+set_value(struct rconf *c, const struct key *k, const char *v)
+{
+	char *p = (char *)c + k->off;
+	uint64_t u;
+	int lvl;
+
+	switch (k->kind) {
+	case K_PATH:
+		if (strlen(v) >= STORE_PATH_LEN)
+			return "path too long";
+		snprintf(p, STORE_PATH_LEN, "%s", v);
+		return NULL;
+	case K_DURATION:
+		return rconf_parse_duration_ms(v, (uint32_t *)(void *)p) < 0 ?
+		    "expected a duration such as 1s or 500ms" : NULL;
+	case K_U32:
+		if (parse_u64(v, UINT32_MAX, &u) < 0)
+			return "expected an unsigned 32-bit number";
+		*(uint32_t *)(void *)p = (uint32_t)u;
+		return NULL;
+	case K_U16:
+		if (parse_u64(v, UINT16_MAX, &u) < 0)
+			return "expected a number from 0 to 65535";
+		*(uint16_t *)(void *)p = (uint16_t)u;
+		return NULL;
+	case K_SIZE:
+		return rconf_parse_size(v, (uint64_t *)(void *)p) < 0 ?
+		    "expected a size such as 8M or 212992" : NULL;
+	case K_BOOL:
+		return parse_bool(v, (bool *)p) < 0 ?
+		    "expected true or false" : NULL;
+	case K_LEVEL:
+		if ((lvl = log_level_parse(v)) < 0)
+			return "expected error, warn, info or debug";
+		*(int *)(void *)p = lvl;
+		return NULL;
+	case K_SOURCE:
+		for (int i = 0; i <= RCONF_META_IN_CLUSTER; i++)
+			if (strcmp(v, source_names[i]) == 0) {
+				*(int *)(void *)p = i;
+				return NULL;
+			}
+		return "expected none, file, kubeconfig or in-cluster";
+	}
+	return "internal error";
+}
+
+static const struct key *
+find_key(const char *path)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, path) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* Is path a section (the prefix of some dotted key)? */
+static bool
+is_section(const char *path)
+{
+	size_t l = strlen(path);
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strncmp(keys[i].name, path, l) == 0 &&
+		    keys[i].name[l] == '.')
+			return true;
+	return false;
+}
+
+#define MAX_DEPTH 4
+#define PATH_LEN 96
+
+struct pstate {
+	char path[MAX_DEPTH][PATH_LEN];	/* key at each mapping level */
+	int depth;			/* mappings open */
+	bool want_key[MAX_DEPTH + 1];
+};
+
+static void errf(char *, size_t, const yaml_mark_t *, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+errf(char *err, size_t errlen, const yaml_mark_t *m, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%zu:%zu: %s", m->line + 1, m->column + 1, msg);
+}
+
+static void
+full_path(const struct pstate *ps, char *out, size_t len)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < ps->depth && o < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s%s",
+		    i ? "." : "", ps->path[i]);
+}
+
+/* A value (scalar) arrived for the current key. */
+static int
+on_value(struct rconf *c, struct pstate *ps, const yaml_event_t *ev,
+    char *err, size_t errlen)
+{
+	char path[MAX_DEPTH * PATH_LEN];
+	const struct key *k;
+	const char *v = (const char *)ev->data.scalar.value;
+	const char *why;
+
+	full_path(ps, path, sizeof(path));
+	if ((k = find_key(path)) == NULL) {
+		if (is_section(path))
+			errf(err, errlen, &ev->start_mark,
+			    "%s: expected a mapping", path);
+		else
+			errf(err, errlen, &ev->start_mark, "unknown key %s",
+			    path);
+		return -EINVAL;
+	}
+	/* "null" / "~" / empty: keep the default. */
+	if (ev->data.scalar.plain_implicit && (v[0] == '\0' ||
+	    strcmp(v, "~") == 0 || strcmp(v, "null") == 0))
+		return 0;
+	if ((why = set_value(c, k, v)) != NULL) {
+		char msg[MAX_DEPTH * PATH_LEN + 64];
+
+		snprintf(msg, sizeof(msg), "%s: %s", path, why);
+		errf(err, errlen, &ev->start_mark, "%s", msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+on_event(struct rconf *c, struct pstate *ps, const yaml_event_t *ev,
+    char *err, size_t errlen)
+{
+	char path[MAX_DEPTH * PATH_LEN];
+	bool want = ps->want_key[ps->depth];
+
+	switch (ev->type) {
+	case YAML_MAPPING_START_EVENT:
+		if (ps->depth > 0 && want)
+			goto badkey;
+		if (ps->depth > 0) {
+			full_path(ps, path, sizeof(path));
+			if (!is_section(path)) {
+				if (find_key(path) != NULL)
+					errf(err, errlen, &ev->start_mark,
+					    "%s: expected a value, not a "
+					    "mapping", path);
+				else
+					errf(err, errlen, &ev->start_mark,
+					    "unknown key %s", path);
+				return -EINVAL;
+			}
+		}
+		if (ps->depth >= MAX_DEPTH - 1) {
+			errf(err, errlen, &ev->start_mark, "%s",
+			    "nested too deep");
+			return -EINVAL;
+		}
+		/* The root mapping is depth 0 -> keys at depth 1. */
+		ps->depth++;
+		ps->want_key[ps->depth] = true;
+		return 0;
+	case YAML_MAPPING_END_EVENT:
+		ps->depth--;
+		if (ps->depth > 0)
+			ps->want_key[ps->depth] = true;
+		return 0;
+	case YAML_SCALAR_EVENT:
+		if (ps->depth == 0) {
+			errf(err, errlen, &ev->start_mark, "%s",
+			    "expected a mapping at the top level");
+			return -EINVAL;
+		}
+		if (want) {
+			snprintf(ps->path[ps->depth - 1], PATH_LEN, "%s",
+			    (const char *)ev->data.scalar.value);
+			ps->want_key[ps->depth] = false;
+			return 0;
+		}
+		ps->want_key[ps->depth] = true;
+		return on_value(c, ps, ev, err, errlen);
+	case YAML_SEQUENCE_START_EVENT:
+		full_path(ps, path, sizeof(path));
+		errf(err, errlen, &ev->start_mark,
+		    "%s: a list is not expected here", path);
+		return -EINVAL;
+	case YAML_ALIAS_EVENT:
+		errf(err, errlen, &ev->start_mark, "%s",
+		    "aliases are not supported");
+		return -EINVAL;
+	default:
+		return 0;
+	}
+badkey:
+	errf(err, errlen, &ev->start_mark, "%s", "a key must be a scalar");
+	return -EINVAL;
+}
+
+int
+rconf_parse_buf(const char *buf, size_t len, struct rconf *c, char *err,
+    size_t errlen)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	struct pstate ps;
+	int ret = 0, docs = 0;
+	bool done = false;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	memset(&ps, 0, sizeof(ps));
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			snprintf(err, errlen, "%zu:%zu: %s",
+			    parser.problem_mark.line + 1,
+			    parser.problem_mark.column + 1,
+			    parser.problem ? parser.problem : "syntax error");
+			ret = -EINVAL;
+			break;
+		}
+		if (ev.type == YAML_STREAM_END_EVENT)
+			done = true;
+		else if (ev.type == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
+			errf(err, errlen, &ev.start_mark, "%s",
+			    "only one YAML document is expected");
+			ret = -EINVAL;
+		} else if (ev.type != YAML_DOCUMENT_START_EVENT &&
+		    ev.type != YAML_DOCUMENT_END_EVENT &&
+		    ev.type != YAML_STREAM_START_EVENT)
+			ret = on_event(c, &ps, &ev, err, errlen);
+		yaml_event_delete(&ev);
+		if (ret < 0)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
+int
+rconf_load_file(const char *path, struct rconf *c, char *err, size_t errlen)
+{
+	char msg[512];
+	char *buf = NULL;
+	struct stat sb;
+	ssize_t n;
+	size_t got = 0;
+	int fd = -1, ret;
+
+	rconf_defaults(c);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (sb.st_size > RCONF_MAX_FILE) {
+		ret = -EFBIG;
+		snprintf(err, errlen, "%s: larger than %d bytes", path,
+		    RCONF_MAX_FILE);
+		goto out;
+	}
+	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	while (got < (size_t)sb.st_size &&
+	    (n = read(fd, buf + got, (size_t)sb.st_size - got)) > 0)
+		got += (size_t)n;
+	if ((ret = rconf_parse_buf(buf, got, c, msg, sizeof(msg))) < 0)
+		snprintf(err, errlen, "%s:%s", path, msg);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ret;
+}
+
+int
+rconf_validate(const struct rconf *c, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	if (c->store[0] == '\0')
+		why = "store: a path is required";
+	else if (c->flush_ms < 10 || c->flush_ms > 3600000)
+		why = "flush_interval: must be between 10ms and 1h";
+	else if (c->mark_bit == 0)
+		why = "mark_bit: must not be zero";
+	else if (c->nflog_group == 0)
+		why = "nflog.group: must be from 1 to 65535";
+	else if (c->nflog_snaplen < 128 || c->nflog_snaplen > 65535)
+		why = "nflog.snaplen: must be from 128 to 65535";
+	else if (c->rcvbuf_initial < 4096 || c->rcvbuf_initial > (1ull << 31))
+		why = "receive_buffer.initial: must be from 4K to 2G";
+	else if (c->rcvbuf_max < c->rcvbuf_initial ||
+	    c->rcvbuf_max > (1ull << 31))
+		why = "receive_buffer.max: must be at least initial, at most 2G";
+	else if (c->meta_source == RCONF_META_FILE && c->meta_file[0] == '\0')
+		why = "metadata.file: required when metadata.source is file";
+	else if (c->meta_source == RCONF_META_KUBECONFIG &&
+	    c->meta_kubeconfig[0] == '\0')
+		why = "metadata.kubeconfig: required when metadata.source is "
+		    "kubeconfig";
+	else if (c->retention_days > 36500)
+		why = "retention_days: at most 36500";
+	else if (c->max_flows < 16 || c->max_flows > (1u << 24))
+		why = "max_flows: must be from 16 to 16777216";
+	else if (c->dns_cache < 16 || c->dns_cache > (1u << 24))
+		why = "dns_cache: must be from 16 to 16777216";
+	if (why == NULL)
+		return 0;
+	snprintf(err, errlen, "%s", why);
+	return -EINVAL;
+}

@@ -1,0 +1,71 @@
+/*
+ * rconf: the daemon's configuration (YAML, conf/recorderd.yaml).
+ *
+ * rconf_parse_buf() reads a buffer over libyaml's event API, driven by
+ * one table of known keys; errors name line:column (the file loader adds
+ * the file name). rconf_validate() is a separate pass over the result, so
+ * that -n, start-up and SIGHUP reload all apply the same checks.
+ */
+#ifndef NPR_RCONF_H
+#define NPR_RCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/store.h"
+
+#define RCONF_DEFAULT_PATH "/etc/netpol-record/recorderd.yaml"
+
+enum rconf_meta_source {
+	RCONF_META_NONE = 0,
+	RCONF_META_FILE,
+	RCONF_META_KUBECONFIG,
+	RCONF_META_IN_CLUSTER,
+};
+
+struct rconf {
+	char store[STORE_PATH_LEN];
+	uint32_t flush_ms;		/* flush interval */
+	uint32_t mark_bit;		/* the plugin's ct mark bit(s) */
+	uint16_t nflog_group;
+	uint32_t nflog_snaplen;		/* bytes of each DNS packet copied */
+	uint64_t rcvbuf_initial;	/* event socket receive buffer */
+	uint64_t rcvbuf_max;		/* grown up to this on ENOBUFS */
+	int meta_source;		/* enum rconf_meta_source */
+	char meta_file[STORE_PATH_LEN];
+	char meta_kubeconfig[STORE_PATH_LEN];
+	uint32_t retention_days;	/* 0: keep forever */
+	bool accounting;		/* turn nf_conntrack_acct on */
+	uint32_t max_flows;		/* distinct flows held between flushes */
+	uint32_t dns_cache;		/* DNS answers remembered */
+	char log_file[STORE_PATH_LEN];	/* "" = stderr / syslog-less file */
+	int log_level;			/* enum log_level */
+};
+
+/* Fill *c with the built-in defaults (what conf/recorderd.yaml says). */
+void rconf_defaults(struct rconf *c);
+
+/*
+ * Parse YAML at buf over the defaults already in *c (keys not given keep
+ * their value). Returns 0, or -EINVAL with "line:col: what" in err.
+ * Unknown keys are errors (a typo must not pass silently).
+ */
+int rconf_parse_buf(const char *buf, size_t len, struct rconf *c,
+    char *err, size_t errlen);
+
+/* rconf_defaults + read path + parse; errors are "path:line:col: ...". */
+int rconf_load_file(const char *path, struct rconf *c, char *err,
+    size_t errlen);
+
+/* Check values and their combinations. Returns 0 or -EINVAL + err. */
+int rconf_validate(const struct rconf *c, char *err, size_t errlen);
+
+/* Parse "1s", "500ms", "2m", "250" (ms). Returns 0 or -EINVAL. */
+int rconf_parse_duration_ms(const char *s, uint32_t *out);
+/* Parse "8M", "64MiB", "212992", "1G". Returns 0 or -EINVAL. */
+int rconf_parse_size(const char *s, uint64_t *out);
+
+const char *rconf_meta_source_name(int source);
+
+#endif

@@ -1,0 +1,791 @@
+#include "recorderd/rd.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+
+#include <libmnl/libmnl.h>
+
+#include "lib/log.h"
+#include "lib/store.h"
+#include "nft/nftrules.h"
+#include "recorderd/agg.h"
+#include "recorderd/attrib.h"
+#include "recorderd/ct.h"
+#include "recorderd/ctsock.h"
+#include "recorderd/dns.h"
+#include "recorderd/nflog.h"
+
+#define RD_NMSG 64			/* datagrams per recvmmsg */
+#define RD_MSGBUF (16 * 1024)		/* bytes per datagram buffer */
+#define RD_RECENT (1 << 16)		/* ct ids remembered from NEW */
+#define RD_PENDING 1024			/* events waiting for a pod */
+#define RD_PENDING_MAX_AGE 5		/* seconds */
+#define RD_DUMP_SEQ_BASE 0x4e500000u
+
+struct pending {
+	struct ct_event ev;
+	int64_t since;
+};
+
+struct counts {
+	int64_t events_seen, flows_written, events_lost, resyncs, enobufs;
+	int64_t dns_answers, events_unattributed, parse_errors;
+};
+
+struct rd {
+	struct rconf conf;
+	const struct rd_opts *opts;
+	struct store *st;
+	struct attrib *at;
+	struct agg *agg;
+
+	struct mnl_socket *ev_nl;
+	uint32_t ev_portid;
+	uint64_t rcvbuf;
+	uint64_t drops_base;
+	bool have_drops;
+
+	struct mnl_socket *dump_nl;
+	uint32_t dump_seq;
+	int64_t dumped;
+
+	struct mnl_socket *log_nl;
+
+	int tfd, sfd;
+	bool stop;
+
+	uint32_t recent[RD_RECENT];
+	struct pending pend[RD_PENDING];
+	int npend;
+
+	struct counts c;		/* not yet written to the store */
+	int64_t last_prune;
+	int64_t last_store_error;
+
+	struct mmsghdr msgs[RD_NMSG];
+	struct iovec iov[RD_NMSG];
+	char *bufs;
+};
+
+static int64_t
+now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+void
+rd_apply_overrides(const struct rd_opts *o, struct rconf *c)
+{
+	if (o->db_override != NULL)
+		snprintf(c->store, sizeof(c->store), "%s", o->db_override);
+	if (o->meta_override != NULL) {
+		c->meta_source = RCONF_META_FILE;
+		snprintf(c->meta_file, sizeof(c->meta_file), "%s",
+		    o->meta_override);
+	}
+}
+
+/* ---- recording ------------------------------------------------------------ */
+
+static int flush(struct rd *d);
+
+static uint32_t
+recent_slot(uint32_t id)
+{
+	return (id * 2654435761u) & (RD_RECENT - 1);
+}
+
+static void
+agg_put(struct rd *d, const struct attrib_side *s, const struct ct_event *ev,
+    int64_t now)
+{
+	uint64_t count = ev->type == CT_EV_DESTROY ? 0 : 1;
+	uint64_t bytes = 0, packets = 0;
+
+	if (ev->type == CT_EV_DESTROY && ev->has_counters) {
+		bytes = ev->orig_bytes + ev->reply_bytes;
+		packets = ev->orig_packets + ev->reply_packets;
+	}
+	if (agg_add(d->agg, &s->key, s->dns_name, now, count, bytes,
+	    packets) == -ENOSPC) {
+		/* The table is full before the interval ended: write now
+		 * rather than lose the flow. */
+		(void)flush(d);
+		if (agg_add(d->agg, &s->key, s->dns_name, now, count, bytes,
+		    packets) < 0)
+			d->c.events_unattributed++;
+	}
+}
+
+/* 0 recorded (or nothing to record), -EAGAIN no pod known yet. */
+static int
+record(struct rd *d, const struct ct_event *ev, int64_t now)
+{
+	struct attrib_side sides[2];
+	int n, ret;
+
+	ret = attrib_event(d->at, ev, sides, &n);
+	if (ret == -EAGAIN && attrib_reload(d->at, false) > 0)
+		ret = attrib_event(d->at, ev, sides, &n);
+	if (ret < 0)
+		return ret;
+	for (int i = 0; i < n; i++)
+		agg_put(d, &sides[i], ev, now);
+	return 0;
+}
+
+static void
+pend_push(struct rd *d, const struct ct_event *ev, int64_t now)
+{
+	if (d->npend == RD_PENDING) {
+		d->c.events_unattributed++;
+		return;
+	}
+	d->pend[d->npend].ev = *ev;
+	d->pend[d->npend].since = now;
+	d->npend++;
+}
+
+static void
+pend_retry(struct rd *d, int64_t now)
+{
+	int keep = 0;
+
+	if (d->npend == 0)
+		return;
+	(void)attrib_reload(d->at, true);
+	for (int i = 0; i < d->npend; i++) {
+		if (record(d, &d->pend[i].ev, now) != -EAGAIN)
+			continue;
+		if (now - d->pend[i].since < RD_PENDING_MAX_AGE)
+			d->pend[keep++] = d->pend[i];
+		else
+			d->c.events_unattributed++;
+	}
+	d->npend = keep;
+}
+
+static void
+handle_ct(struct rd *d, const struct ct_event *ev, bool from_dump,
+    int64_t now)
+{
+	uint32_t slot;
+
+	/* The kernel filters already; a dump on an old kernel may not. */
+	if (!ct_event_has_mark(ev, d->conf.mark_bit))
+		return;
+	d->c.events_seen++;
+	if (ev->has_id) {
+		slot = recent_slot(ev->id);
+		/* A connection both announced by NEW and listed by a resync
+		 * dump is counted once. The table is direct-mapped and may
+		 * forget: then it is counted twice, never missed. */
+		if (from_dump && d->recent[slot] == ev->id)
+			return;
+		if (ev->type == CT_EV_NEW || from_dump)
+			d->recent[slot] = ev->id;
+	}
+	if (record(d, ev, now) == -EAGAIN)
+		pend_push(d, ev, now);
+}
+
+static void
+handle_ct_buf(struct rd *d, const char *buf, size_t len, bool from_dump,
+    int64_t now, bool *done)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	struct ct_event ev;
+	int n = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+		if (nlh->nlmsg_type == NLMSG_DONE) {
+			*done = true;
+			continue;
+		}
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			if (from_dump) {
+				if (e->error != 0)
+					log_warnx("conntrack dump: %s",
+					    strerror(-e->error));
+				*done = true;
+			}
+			continue;
+		}
+		switch (ct_event_parse(nlh, (size_t)n, &ev)) {
+		case 0:
+			if (from_dump) {
+				ev.type = CT_EV_UPDATE;
+				d->dumped++;
+			}
+			handle_ct(d, &ev, from_dump, now);
+			break;
+		case -ENOMSG:
+			break;
+		default:
+			d->c.parse_errors++;
+			break;
+		}
+	}
+}
+
+/* ---- DNS -------------------------------------------------------------------- */
+
+static void
+handle_dns_payload(struct rd *d, const struct nflog_l4 *l4, int64_t now)
+{
+	struct dns_answers ans;
+	size_t off = 0, used;
+	int kept;
+
+	if (l4->sport != 53)
+		return;
+	if (l4->proto == IPPROTO_UDP) {
+		if (dns_parse(l4->data, l4->len, &ans) == 0 &&
+		    (kept = attrib_dns(d->at, &l4->dst, &ans, now)) > 0)
+			d->c.dns_answers += kept;
+		return;
+	}
+	/* TCP: a segment may hold several length-prefixed messages. A
+	 * message split over segments is read from its first segment as
+	 * far as it goes. */
+	for (int i = 0; i < 16 && off + 2 <= l4->len; i++) {
+		if (dns_parse_tcp(l4->data + off, l4->len - off, &ans,
+		    &used) == 0 &&
+		    (kept = attrib_dns(d->at, &l4->dst, &ans, now)) > 0)
+			d->c.dns_answers += kept;
+		if (used == 0)
+			break;
+		off += used;
+	}
+}
+
+static void
+handle_nflog_buf(struct rd *d, const char *buf, size_t len, int64_t now)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	struct nflog_pkt pkt;
+	struct nflog_l4 l4;
+	int n = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+		if (nflog_msg_parse(nlh, (size_t)n, &pkt) < 0)
+			continue;
+		if (pkt.group != d->conf.nflog_group)
+			continue;
+		if (nflog_l4_parse(pkt.payload, pkt.payload_len, &l4) < 0)
+			continue;
+		handle_dns_payload(d, &l4, now);
+	}
+}
+
+/* ---- sockets ---------------------------------------------------------------- */
+
+static void
+start_dump(struct rd *d, const char *why)
+{
+	int ret;
+
+	if (d->dump_nl != NULL)
+		return;		/* one at a time; it covers this need too */
+	d->dump_seq++;
+	d->dumped = 0;
+	if ((ret = ctsock_dump_start(d->conf.mark_bit, d->dump_seq,
+	    d->conf.rcvbuf_max, &d->dump_nl)) < 0)
+		log_warnx("conntrack dump (%s): %s", why, strerror(-ret));
+	else
+		log_debug("conntrack dump started (%s)", why);
+}
+
+/*
+ * ENOBUFS: the kernel dropped events because our receive buffer was
+ * full. We cannot know which connections they were, so: count it, grow
+ * the buffer (doubling, up to receive_buffer.max) so that the same burst
+ * fits next time, and resynchronise with a mark-filtered dump of the
+ * table, which lists every connection still open (those already counted
+ * from their NEW event are recognised by id and not counted again). The
+ * number of events lost is read from the socket's drop counter at flush.
+ */
+static void
+on_enobufs(struct rd *d)
+{
+	uint64_t want = d->rcvbuf * 2, got = 0;
+
+	d->c.enobufs++;
+	if (want > d->conf.rcvbuf_max)
+		want = d->conf.rcvbuf_max;
+	if (want > d->rcvbuf) {
+		(void)ctsock_set_rcvbuf(mnl_socket_get_fd(d->ev_nl), want,
+		    &got);
+		log_info("event socket overflowed: receive buffer %" PRIu64
+		    " -> %" PRIu64 " bytes", d->rcvbuf, want);
+		d->rcvbuf = want;
+	}
+	d->c.resyncs++;
+	start_dump(d, "resync after ENOBUFS");
+}
+
+/* Read everything queued on sock (bounded per call so that the other
+ * sockets get their turn). kind: 0 events, 1 dump, 2 nflog. */
+static int
+drain(struct rd *d, struct mnl_socket *sock, int kind)
+{
+	int fd = mnl_socket_get_fd(sock), n;
+	int64_t now = now_s();
+	bool done = false;
+
+	for (int round = 0; round < 64; round++) {
+		for (int i = 0; i < RD_NMSG; i++)
+			d->msgs[i].msg_hdr.msg_flags = 0;
+		n = recvmmsg(fd, d->msgs, RD_NMSG, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			if (errno == ENOBUFS && kind == 0) {
+				on_enobufs(d);
+				continue;
+			}
+			if (errno == ENOBUFS && kind == 1) {
+				/* The dump itself overflowed: start over. */
+				d->c.resyncs++;
+				return -ENOBUFS;
+			}
+			if (errno == ENOBUFS)
+				continue;	/* NFLOG: DNS answers lost */
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			size_t len = d->msgs[i].msg_len;
+
+			if (kind == 2)
+				handle_nflog_buf(d, d->iov[i].iov_base, len,
+				    now);
+			else
+				handle_ct_buf(d, d->iov[i].iov_base, len,
+				    kind == 1, now, &done);
+		}
+		if (done)
+			return 1;
+		if (n < RD_NMSG)
+			return 0;
+	}
+	return 0;
+}
+
+/* ---- flush -------------------------------------------------------------------- */
+
+struct counter_def {
+	const char *name;
+	size_t off;
+};
+
+static const struct counter_def counter_defs[] = {
+	{ "events_seen", offsetof(struct counts, events_seen) },
+	{ "flows_written", offsetof(struct counts, flows_written) },
+	{ "events_lost", offsetof(struct counts, events_lost) },
+	{ "resyncs", offsetof(struct counts, resyncs) },
+	{ "enobufs", offsetof(struct counts, enobufs) },
+	{ "dns_answers", offsetof(struct counts, dns_answers) },
+	{ "events_unattributed", offsetof(struct counts,
+	    events_unattributed) },
+	{ "parse_errors", offsetof(struct counts, parse_errors) },
+};
+
+static void
+read_drops(struct rd *d)
+{
+	uint64_t drops;
+
+	if (ctsock_drops(d->ev_portid, &drops) < 0)
+		return;
+	if (d->have_drops && drops > d->drops_base)
+		d->c.events_lost += (int64_t)(drops - d->drops_base);
+	d->drops_base = drops;
+	d->have_drops = true;
+}
+
+static void
+store_error(struct rd *d, const char *what, int ret)
+{
+	int64_t now = now_s();
+
+	/* Once a minute is enough for a disk that stays full. */
+	if (now - d->last_store_error < 60)
+		return;
+	d->last_store_error = now;
+	log_warnx("store: %s: %s (%s); kept in memory, retrying", what,
+	    strerror(-ret), store_errmsg(d->st));
+}
+
+static int
+flush(struct rd *d)
+{
+	const struct store_flow *flows;
+	size_t n;
+	int ret;
+
+	flows = agg_flows(d->agg, &n);
+	if (n > 0) {
+		if ((ret = store_flows_write(d->st, flows, n)) < 0) {
+			store_error(d, "writing flows", ret);
+			return ret;
+		}
+		d->c.flows_written += (int64_t)n;
+		agg_reset(d->agg);
+	}
+	if ((ret = attrib_dns_flush(d->at)) < 0)
+		store_error(d, "writing DNS answers", ret);
+	if (d->ev_nl != NULL && (d->c.enobufs > 0 || d->have_drops))
+		read_drops(d);
+	for (size_t i = 0; i < sizeof(counter_defs) / sizeof(counter_defs[0]);
+	    i++) {
+		int64_t *v = (int64_t *)(void *)((char *)&d->c +
+		    counter_defs[i].off);
+
+		if (*v == 0)
+			continue;
+		if ((ret = store_counter_add(d->st, counter_defs[i].name,
+		    *v)) < 0) {
+			store_error(d, "writing counters", ret);
+			break;
+		}
+		*v = 0;
+	}
+	attrib_note_own_write(d->at);
+	return 0;
+}
+
+static void
+prune(struct rd *d, int64_t now)
+{
+	int64_t deleted = 0;
+	int ret;
+
+	if (d->conf.retention_days == 0 || now - d->last_prune < 3600)
+		return;
+	d->last_prune = now;
+	if ((ret = store_flows_prune(d->st, now -
+	    (int64_t)d->conf.retention_days * 86400, &deleted)) < 0)
+		store_error(d, "pruning", ret);
+	else if (deleted > 0)
+		log_info("pruned %lld flows older than %u days",
+		    (long long)deleted, d->conf.retention_days);
+}
+
+static void
+tick(struct rd *d)
+{
+	int64_t now = now_s();
+	int r;
+
+	if ((r = attrib_meta_process(d->at)) > 0) {
+		/* Owners may have changed: the aggregates hold workload ids
+		 * that a merge could retire, so write them first. */
+		(void)flush(d);
+		if (attrib_reattribute(d->at) < 0)
+			log_warnx("re-attributing pods: %s",
+			    store_errmsg(d->st));
+	}
+	(void)attrib_reload(d->at, false);
+	pend_retry(d, now);
+	(void)flush(d);
+	prune(d, now);
+}
+
+/* ---- setup ---------------------------------------------------------------------- */
+
+static int
+set_timer(int tfd, uint32_t ms)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	its.it_interval.tv_sec = ms / 1000;
+	its.it_interval.tv_nsec = (long)(ms % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+static void
+ensure_table(const struct rconf *c)
+{
+	struct nftrules *nr = NULL;
+	struct nftrules_conf nc;
+	int ret;
+
+	nftrules_conf_init(&nc);
+	nc.mark_bit = c->mark_bit;
+	nc.nflog_group = c->nflog_group;
+	nc.snaplen = (uint16_t)(c->nflog_snaplen > 65535 ? 65535 :
+	    c->nflog_snaplen);
+	if ((ret = nftrules_open(&nr)) == 0)
+		ret = nftrules_ensure_table(nr, &nc);
+	if (ret < 0)
+		log_warnx("nftables table inet %s: %s", NFTRULES_TABLE,
+		    strerror(-ret));
+	nftrules_close(nr);
+}
+
+static void
+reload_conf(struct rd *d)
+{
+	struct rconf nc;
+	char err[512];
+	int lvl;
+
+	if (d->opts->conf_path == NULL) {
+		log_info("SIGHUP: no configuration file to reload");
+		return;
+	}
+	if (rconf_load_file(d->opts->conf_path, &nc, err, sizeof(err)) < 0 ||
+	    (rd_apply_overrides(d->opts, &nc),
+	    rconf_validate(&nc, err, sizeof(err))) < 0) {
+		log_warnx("reload refused, keeping the running configuration:"
+		    " %s", err);
+		return;
+	}
+	if (strcmp(nc.store, d->conf.store) != 0 ||
+	    nc.nflog_group != d->conf.nflog_group ||
+	    nc.meta_source != d->conf.meta_source ||
+	    strcmp(nc.meta_file, d->conf.meta_file) != 0 ||
+	    nc.max_flows != d->conf.max_flows ||
+	    nc.accounting != d->conf.accounting)
+		log_warnx("reload: store, nflog, metadata, max_flows and "
+		    "accounting changes take effect on restart");
+	if (nc.mark_bit != d->conf.mark_bit &&
+	    ctsock_set_filter(d->ev_nl, nc.mark_bit) < 0)
+		log_warn("reload: new mark filter");
+	if (nc.flush_ms != d->conf.flush_ms)
+		(void)set_timer(d->tfd, nc.flush_ms);
+	if (nc.rcvbuf_initial > d->rcvbuf) {
+		d->rcvbuf = nc.rcvbuf_initial;
+		(void)ctsock_set_rcvbuf(mnl_socket_get_fd(d->ev_nl),
+		    d->rcvbuf, NULL);
+	}
+	lvl = nc.log_level;
+	log_setverbose(lvl);
+	if (strcmp(nc.log_file, d->conf.log_file) != 0)
+		(void)log_open_file(nc.log_file);
+	/* Keep what cannot change live. */
+	snprintf(nc.store, sizeof(nc.store), "%s", d->conf.store);
+	nc.nflog_group = d->conf.nflog_group;
+	nc.max_flows = d->conf.max_flows;
+	nc.accounting = d->conf.accounting;
+	d->conf = nc;
+	log_info("configuration reloaded");
+}
+
+static int
+setup(struct rd *d)
+{
+	struct attrib_conf ac;
+	sigset_t ss;
+	int ret;
+
+	if ((ret = store_open(d->conf.store, 0, &d->st)) < 0) {
+		log_warnx("store %s: %s", d->conf.store, strerror(-ret));
+		return ret;
+	}
+	ensure_table(&d->conf);
+	if (d->conf.accounting && (ret = ctsock_set_acct(true)) < 0)
+		log_warnx("nf_conntrack_acct: %s", strerror(-ret));
+
+	memset(&ac, 0, sizeof(ac));
+	ac.dns_cache = d->conf.dns_cache;
+	if (d->conf.meta_source == RCONF_META_FILE)
+		ac.meta_file = d->conf.meta_file;
+	else if (d->conf.meta_source == RCONF_META_KUBECONFIG)
+		ac.meta_kubeconfig = d->conf.meta_kubeconfig;
+	ac.meta_in_cluster = d->conf.meta_source == RCONF_META_IN_CLUSTER;
+	if ((ret = attrib_new(d->st, &ac, &d->at)) < 0) {
+		log_warnx("attribution: %s", strerror(-ret));
+		return ret;
+	}
+	if ((ret = agg_new(d->conf.max_flows, &d->agg)) < 0)
+		return ret;
+
+	if ((d->bufs = malloc((size_t)RD_NMSG * RD_MSGBUF)) == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < RD_NMSG; i++) {
+		d->iov[i].iov_base = d->bufs + (size_t)i * RD_MSGBUF;
+		d->iov[i].iov_len = RD_MSGBUF;
+		memset(&d->msgs[i], 0, sizeof(d->msgs[i]));
+		d->msgs[i].msg_hdr.msg_iov = &d->iov[i];
+		d->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+
+	/* Subscribe before dumping: a connection opened in between is
+	 * seen by one or both, and counted once (by id). */
+	d->rcvbuf = d->conf.rcvbuf_initial;
+	if ((ret = ctsock_open_events(d->conf.mark_bit, d->conf.accounting,
+	    d->rcvbuf, &d->ev_nl)) < 0) {
+		log_warnx("conntrack events: %s", strerror(-ret));
+		return ret;
+	}
+	d->ev_portid = mnl_socket_get_portid(d->ev_nl);
+	read_drops(d);
+	d->dump_seq = RD_DUMP_SEQ_BASE;
+	start_dump(d, "start");
+
+	if ((ret = ctsock_open_nflog(d->conf.nflog_group,
+	    d->conf.nflog_snaplen, 4u << 20, &d->log_nl)) < 0)
+		log_warnx("NFLOG group %u: %s; DNS names will not be recorded",
+		    d->conf.nflog_group, strerror(-ret));
+
+	if ((d->tfd = timerfd_create(CLOCK_MONOTONIC,
+	    TFD_NONBLOCK | TFD_CLOEXEC)) < 0)
+		return -errno;
+	if ((ret = set_timer(d->tfd, d->conf.flush_ms)) < 0)
+		return ret;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0 ||
+	    (d->sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void
+teardown(struct rd *d)
+{
+	if (d->agg != NULL && d->st != NULL)
+		(void)flush(d);
+	if (d->ev_nl != NULL)
+		mnl_socket_close(d->ev_nl);
+	if (d->dump_nl != NULL)
+		mnl_socket_close(d->dump_nl);
+	ctsock_close_nflog(d->log_nl, d->conf.nflog_group);
+	if (d->tfd >= 0)
+		close(d->tfd);
+	if (d->sfd >= 0)
+		close(d->sfd);
+	agg_free(d->agg);
+	attrib_free(d->at);
+	store_close(d->st);
+	free(d->bufs);
+	ct_parse_cleanup();
+}
+
+static void
+on_signal(struct rd *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload_conf(d);
+		else {
+			log_info("signal %u: flushing and exiting",
+			    si.ssi_signo);
+			d->stop = true;
+		}
+	}
+}
+
+enum { P_EV, P_DUMP, P_LOG, P_TIMER, P_SIG, P_META, P_N };
+
+static int
+loop(struct rd *d)
+{
+	struct pollfd pfd[P_N];
+	uint64_t exp;
+	int ret;
+
+	while (!d->stop) {
+		pfd[P_EV].fd = mnl_socket_get_fd(d->ev_nl);
+		pfd[P_DUMP].fd = d->dump_nl ? mnl_socket_get_fd(d->dump_nl) : -1;
+		pfd[P_LOG].fd = d->log_nl ? mnl_socket_get_fd(d->log_nl) : -1;
+		pfd[P_TIMER].fd = d->tfd;
+		pfd[P_SIG].fd = d->sfd;
+		pfd[P_META].fd = attrib_meta_fd(d->at);
+		for (int i = 0; i < P_N; i++)
+			pfd[i].events = POLLIN;
+		if (poll(pfd, P_N, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[P_EV].revents & (POLLIN | POLLERR))
+			if ((ret = drain(d, d->ev_nl, 0)) < 0) {
+				log_warnx("conntrack events: %s",
+				    strerror(-ret));
+				return ret;
+			}
+		if (d->dump_nl != NULL &&
+		    (pfd[P_DUMP].revents & (POLLIN | POLLERR))) {
+			ret = drain(d, d->dump_nl, 1);
+			if (ret != 0) {
+				log_debug("conntrack dump: %lld entries",
+				    (long long)d->dumped);
+				mnl_socket_close(d->dump_nl);
+				d->dump_nl = NULL;
+				if (ret == -ENOBUFS)
+					start_dump(d, "dump overflowed");
+			}
+		}
+		if (d->log_nl != NULL && (pfd[P_LOG].revents & POLLIN))
+			(void)drain(d, d->log_nl, 2);
+		if (pfd[P_META].fd >= 0 && (pfd[P_META].revents & POLLIN))
+			tick(d);
+		if (pfd[P_TIMER].revents & POLLIN) {
+			while (read(d->tfd, &exp, sizeof(exp)) > 0)
+				;
+			tick(d);
+		}
+		if (pfd[P_SIG].revents & POLLIN)
+			on_signal(d);
+	}
+	return 0;
+}
+
+int
+rd_run(const struct rd_opts *o, const struct rconf *conf)
+{
+	struct rd *d;
+	char started[32];
+	int ret;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return -ENOMEM;
+	d->conf = *conf;
+	d->opts = o;
+	d->tfd = d->sfd = -1;
+	if ((ret = setup(d)) < 0)
+		goto out;
+	if (store_meta_get(d->st, "recording_started", started,
+	    sizeof(started)) == -ENOENT) {
+		snprintf(started, sizeof(started), "%lld",
+		    (long long)now_s());
+		(void)store_meta_set(d->st, "recording_started", started);
+	}
+	if (!o->foreground && daemon(0, 0) < 0) {
+		ret = -errno;
+		log_warn("daemon");
+		goto out;
+	}
+	log_info("recording: store %s, mark 0x%08x, nflog group %u, "
+	    "%d pods attached", d->conf.store, d->conf.mark_bit,
+	    d->conf.nflog_group, attrib_npods(d->at));
+	prune(d, now_s());
+	ret = loop(d);
+out:
+	teardown(d);
+	free(d);
+	return ret;
+}

@@ -1,0 +1,28 @@
+/*
+ * rd: the daemon's event loop. One thread polls the conntrack event
+ * socket, the NFLOG socket, a dump socket while a dump runs, a timerfd
+ * (flush), a signalfd and the metadata source; everything else is
+ * plain function calls on structs (ct, nflog, dns, attrib, agg, store).
+ */
+#ifndef NPR_RD_H
+#define NPR_RD_H
+
+#include <stdbool.h>
+
+#include "recorderd/rconf.h"
+
+struct rd_opts {
+	const char *conf_path;		/* for SIGHUP reloads, may be NULL */
+	const char *db_override;	/* --db */
+	const char *meta_override;	/* --metadata */
+	bool foreground;
+};
+
+/* Apply the command-line overrides of o to c. */
+void rd_apply_overrides(const struct rd_opts *o, struct rconf *c);
+
+/* Run until SIGTERM/SIGINT (flush, then return 0) or a fatal error
+ * (-errno, logged). conf must be valid. */
+int rd_run(const struct rd_opts *o, const struct rconf *conf);
+
+#endif
