@@ -1,12 +1,314 @@
-/* Placeholder until the subcommand lands: says so and fails. */
+/*
+ * export: `netpol-record export`, NetworkPolicies from what was recorded.
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "cli/cliopt.h"
 #include "cli/cmds.h"
+#include "cli/flowdb.h"
+#include "cli/knownservers.h"
+#include "cli/policygen.h"
+#include "cli/yamlout.h"
+
+enum format { FMT_YAML, FMT_JSON, FMT_GENERATED, FMT_NEIGHBORS };
+
+static const struct {
+	const char *name;
+	enum format fmt;
+} formats[] = {
+	{ "yaml", FMT_YAML },
+	{ "json", FMT_JSON },
+	{ "generated", FMT_GENERATED },
+	{ "neighbors", FMT_NEIGHBORS },
+};
+
+enum {
+	OPT_DIRECTION = CLIOPT_USER,
+	OPT_INCLUDE_NODES,
+	OPT_KNOWN_SERVERS,
+	OPT_MIN_OBSERVATION,
+};
+
+static void
+export_usage(FILE *f)
+{
+	fprintf(f,
+"usage: netpol-record export (-n NS | -A) [OPTIONS]\n"
+"\n"
+"Print one networking.k8s.io/v1 NetworkPolicy per recorded workload as\n"
+"multi-document YAML, ready for `kubectl apply -f -`. Each allows what was\n"
+"recorded and nothing else: a direction with no traffic gets no rules.\n"
+"Warnings (short observation, pods older than the recording, ICMP that a\n"
+"NetworkPolicy cannot express, nodes left out) are written into each\n"
+"policy's annotations and repeated on stderr.\n"
+"\n"
+CLIOPT_HELP
+"  -o, --output FORMAT    yaml (default), json (a List when several),\n"
+"                         generated (Kubescape GeneratedNetworkPolicy),\n"
+"                         neighbors (Kubescape NetworkNeighbors)\n"
+"  --direction DIR        ingress, egress or both (default both)\n"
+"  --include-nodes        write traffic with nodes (kubelet probes,\n"
+"                         hostNetwork pods) as ipBlocks instead of\n"
+"                         leaving it out and listing it\n"
+"  --known-servers FILE   KnownServer documents (repeatable), added to\n"
+"                         those imported into the stores: an address in\n"
+"                         one is written as its CIDR (longest prefix wins)\n"
+"  --min-observation DUR  warn when a workload was observed for less\n"
+"                         (default 24h; 0 disables)\n"
+"  -h, --help             this text\n"
+"\n"
+"Exit status: 0 on success (also when the namespace holds no traffic:\n"
+"nothing is printed and stderr says so), 1 when the namespace or workload\n"
+"was never recorded or a store or file cannot be read, 2 on usage errors.\n");
+}
+
+struct export_args {
+	struct cliopt c;
+	enum format fmt;
+	struct policygen_opts pg;
+	const char **ksfiles;
+	size_t nksfiles;
+};
+
+static int
+parse_args(struct export_args *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLIOPT_LONGOPTS,
+		{ "output", required_argument, NULL, 'o' },
+		{ "direction", required_argument, NULL, OPT_DIRECTION },
+		{ "include-nodes", no_argument, NULL, OPT_INCLUDE_NODES },
+		{ "known-servers", required_argument, NULL,
+		  OPT_KNOWN_SERVERS },
+		{ "min-observation", required_argument, NULL,
+		  OPT_MIN_OBSERVATION },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[256];
+	const char **nf;
+	size_t i;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, CLIOPT_SHORTOPTS "o:h", longopts,
+	    NULL)) != -1) {
+		rc = cliopt_handle(&a->c, c, optarg, err, sizeof(err));
+		if (rc < 0)
+			goto bad;
+		if (rc == 1)
+			continue;
+		switch (c) {
+		case 'h':
+			export_usage(stdout);
+			return 1;
+		case 'o':
+			for (i = 0; i < sizeof(formats) / sizeof(formats[0]);
+			    i++)
+				if (strcmp(optarg, formats[i].name) == 0)
+					break;
+			if (i == sizeof(formats) / sizeof(formats[0])) {
+				snprintf(err, sizeof(err), "-o takes yaml, "
+				    "json, generated or neighbors");
+				goto bad;
+			}
+			a->fmt = formats[i].fmt;
+			break;
+		case OPT_DIRECTION:
+			a->pg.ingress = strcmp(optarg, "egress") != 0;
+			a->pg.egress = strcmp(optarg, "ingress") != 0;
+			if (strcmp(optarg, "ingress") != 0 &&
+			    strcmp(optarg, "egress") != 0 &&
+			    strcmp(optarg, "both") != 0) {
+				snprintf(err, sizeof(err), "--direction takes "
+				    "ingress, egress or both");
+				goto bad;
+			}
+			break;
+		case OPT_INCLUDE_NODES:
+			a->pg.include_nodes = true;
+			break;
+		case OPT_KNOWN_SERVERS:
+			nf = realloc(a->ksfiles, (a->nksfiles + 1) *
+			    sizeof(*nf));
+			if (nf == NULL)
+				return -ENOMEM;
+			a->ksfiles = nf;
+			a->ksfiles[a->nksfiles++] = optarg;
+			break;
+		case OPT_MIN_OBSERVATION:
+			if (strcmp(optarg, "0") == 0) {
+				a->pg.min_observation = 0;
+			} else if (cliopt_parse_duration(optarg,
+			    &a->pg.min_observation) < 0) {
+				snprintf(err, sizeof(err), "--min-observation: "
+				    "'%s' is not a duration (24h, 7d)", optarg);
+				goto bad;
+			}
+			break;
+		default:
+			export_usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s'",
+		    argv[optind]);
+		goto bad;
+	}
+	if (cliopt_finish(&a->c, true, err, sizeof(err)) < 0)
+		goto bad;
+	return 0;
+bad:
+	fprintf(stderr, "netpol-record export: %s\n", err);
+	fprintf(stderr, "'netpol-record export --help' lists the options.\n");
+	return -EINVAL;
+}
+
+static void
+print_list(const char *pname, const char *ns, const char *what,
+    const struct policygen_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		fprintf(stderr, "netpol-record export: %s/%s: %s: %s\n", ns,
+		    pname, what, l->v[i]);
+}
+
+struct docs {
+	json_object **v;
+	size_t n;
+};
+
+static int
+docs_add(struct docs *d, json_object *o)
+{
+	json_object **n;
+
+	if (o == NULL)
+		return -ENOMEM;
+	if ((n = realloc(d->v, (d->n + 1) * sizeof(*n))) == NULL) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	d->v = n;
+	d->v[d->n++] = o;
+	return 0;
+}
+
+static int
+build_docs(struct flowdb *fdb, struct export_args *a, struct docs *d,
+    size_t *nsubjects, size_t *nflows)
+{
+	const struct flowdb_workload *wl;
+	struct policygen_result r;
+	char pname[2 * STORE_NAME_LEN];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < flowdb_nworkloads(fdb) && rc == 0; i++) {
+		wl = flowdb_workload(fdb, i);
+		if (!wl->subject)
+			continue;
+		(*nsubjects)++;
+		if ((rc = policygen_build(fdb, wl, &a->pg, &r)) < 0)
+			break;
+		*nflows += r.nflows;
+		policygen_name(wl, pname, sizeof(pname));
+		if (a->fmt != FMT_NEIGHBORS) {
+			print_list(pname, wl->namespace_, "warning",
+			    &r.warnings);
+			print_list(pname, wl->namespace_, "not expressible "
+			    "in a NetworkPolicy, not written", &r.inexpressible);
+			print_list(pname, wl->namespace_, "left out "
+			    "(--include-nodes writes it)", &r.excluded);
+		}
+		switch (a->fmt) {
+		case FMT_YAML:
+		case FMT_JSON:
+			rc = docs_add(d, json_object_get(r.policy));
+			break;
+		case FMT_GENERATED:
+			rc = docs_add(d, policygen_generated(wl, &r));
+			break;
+		case FMT_NEIGHBORS:
+			rc = docs_add(d, policygen_neighbors(fdb, wl, &a->pg));
+			break;
+		}
+		policygen_result_clear(&r);
+	}
+	return rc;
+}
 
 int
 cmd_export(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "netpol-record %s: not implemented yet\n", argv[0]);
-	return 2;
+	struct export_args a = { .fmt = FMT_YAML, .pg = { .ingress = true,
+	    .egress = true, .min_observation =
+	    POLICYGEN_DEFAULT_MIN_OBSERVATION } };
+	struct flowdb_query q;
+	struct flowdb *fdb = NULL;
+	struct docs d = { 0 };
+	char err[1024];
+	size_t i, nsubjects = 0, nflows = 0;
+	int rc, ret = 1;
+
+	cliopt_init(&a.c);
+	rc = parse_args(&a, argc, argv);
+	if (rc != 0) {
+		ret = rc > 0 ? 0 : 2;
+		goto out;
+	}
+	cliopt_query(&a.c, &q);
+	if (a.pg.ingress != a.pg.egress)
+		q.direction = a.pg.egress ? STORE_EGRESS : STORE_INGRESS;
+	rc = flowdb_load(a.c.dbs, a.c.ndbs, &q, &fdb, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "netpol-record export: %s\n", err);
+		goto out;
+	}
+	a.pg.ks = flowdb_known_servers(fdb);
+	for (i = 0; i < a.nksfiles; i++) {
+		if (ks_load_file(flowdb_known_servers(fdb), a.ksfiles[i], err,
+		    sizeof(err)) < 0) {
+			fprintf(stderr, "netpol-record export: %s\n", err);
+			goto out;
+		}
+	}
+	if ((rc = build_docs(fdb, &a, &d, &nsubjects, &nflows)) < 0) {
+		fprintf(stderr, "netpol-record export: %s\n", strerror(-rc));
+		goto out;
+	}
+	if (nflows == 0) {
+		/* Deny-all policies for a namespace where nothing at all was
+		 * seen would more likely mean the recorder was not running
+		 * than that nothing talks: write none, and say so. */
+		fprintf(stderr, "netpol-record export: %s: %s; no policies "
+		    "written\n", a.c.namespace_ ? a.c.namespace_ :
+		    "all namespaces", nsubjects == 0 ? "no workload was "
+		    "recorded" : "no traffic was recorded in the window");
+		ret = 0;
+		goto out;
+	}
+	rc = a.fmt == FMT_JSON ? yamlout_write_json(stdout, d.v, d.n) :
+	    yamlout_write(stdout, d.v, d.n);
+	if (rc < 0) {
+		fprintf(stderr, "netpol-record export: writing: %s\n",
+		    strerror(-rc));
+		goto out;
+	}
+	ret = 0;
+out:
+	for (i = 0; i < d.n; i++)
+		json_object_put(d.v[i]);
+	free(d.v);
+	flowdb_free(fdb);
+	free(a.ksfiles);
+	cliopt_free(&a.c);
+	return ret;
 }

@@ -1,0 +1,978 @@
+/*
+ * policygen: NetworkPolicy json trees from recorded flows.
+ *
+ * A workload's flows of one direction become tuples (peer, protocol,
+ * port); sorted, they group into peers with their port sets; peers with
+ * equal port sets group into rules, ordered by their first peer. Sorting
+ * everything makes the same data give the same bytes.
+ */
+#include "cli/policygen.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cliopt.h"
+
+#define ANN "netpol-record/"
+
+enum peer_kind { PK_WORKLOAD = 0, PK_CIDR = 1 };
+
+struct tup {
+	int pk;
+	const struct flowdb_workload *wl;	/* PK_WORKLOAD */
+	struct addr_cidr cidr;			/* PK_CIDR: the rule's */
+	const struct ks_entry *ks;		/* the KnownServer, if any */
+	struct addr seen;			/* the address in the traffic */
+	const char *dns;
+	int64_t last_seen;
+	uint8_t proto;
+	uint16_t port;
+	bool has_port;				/* false: ICMP (neighbors) */
+};
+
+struct tupv {
+	struct tup *v;
+	size_t n, cap;
+};
+
+struct peer {
+	size_t first, n;	/* tuple range */
+	char *sig;		/* the port set, as text */
+	size_t order;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int
+tupv_add(struct tupv *tv, const struct tup *t)
+{
+	struct tup *n;
+	size_t ncap;
+
+	if (tv->n == tv->cap) {
+		ncap = tv->cap ? tv->cap * 2 : 64;
+		if ((n = realloc(tv->v, ncap * sizeof(*n))) == NULL)
+			return -ENOMEM;
+		tv->v = n;
+		tv->cap = ncap;
+	}
+	tv->v[tv->n++] = *t;
+	return 0;
+}
+
+static int __attribute__((format(printf, 2, 3)))
+list_add(struct policygen_list *l, const char *fmt, ...)
+{
+	va_list ap;
+	char **n, *s;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return -ENOMEM;
+	if ((n = realloc(l->v, (l->n + 1) * sizeof(*n))) == NULL) {
+		free(s);
+		return -ENOMEM;
+	}
+	l->v = n;
+	l->v[l->n++] = s;
+	return 0;
+}
+
+static int
+strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+list_finish(struct policygen_list *l)
+{
+	size_t i, out = 0;
+
+	if (l->n == 0)
+		return;
+	qsort(l->v, l->n, sizeof(*l->v), strp_cmp);
+	for (i = 0; i < l->n; i++) {
+		if (out > 0 && strcmp(l->v[out - 1], l->v[i]) == 0) {
+			free(l->v[i]);
+			continue;
+		}
+		l->v[out++] = l->v[i];
+	}
+	l->n = out;
+}
+
+static void
+list_clear(struct policygen_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* The items joined with "; " as a new json string (NULL when empty). */
+static json_object *
+list_json(const struct policygen_list *l)
+{
+	json_object *o;
+	size_t i, len = 0;
+	char *s;
+
+	if (l->n == 0)
+		return NULL;
+	for (i = 0; i < l->n; i++)
+		len += strlen(l->v[i]) + 2;
+	if ((s = malloc(len + 1)) == NULL)
+		return NULL;
+	s[0] = '\0';
+	for (i = 0; i < l->n; i++) {
+		if (i > 0)
+			strcat(s, "; ");
+		strcat(s, l->v[i]);
+	}
+	o = json_object_new_string(s);
+	free(s);
+	return o;
+}
+
+static void
+add_str(json_object *o, const char *key, const char *val)
+{
+	json_object_object_add(o, key, json_object_new_string(val));
+}
+
+static const char *
+proto_name(int proto)
+{
+	const char *n = store_protocol_name(proto);
+
+	return n ? n : "unknown";
+}
+
+static bool
+is_icmp(int proto)
+{
+	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+}
+
+static bool
+port_proto(int proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+	    proto == IPPROTO_SCTP;
+}
+
+static const char *
+dir_to(int direction)
+{
+	return direction == STORE_EGRESS ? "egress to" : "ingress from";
+}
+
+char *
+policygen_name(const struct flowdb_workload *wl, char *buf, size_t len)
+{
+	size_t i;
+
+	snprintf(buf, len, "%s-%s", wl->kind, wl->name);
+	for (i = 0; buf[i] != '\0'; i++)
+		buf[i] = (char)tolower((unsigned char)buf[i]);
+	return buf;
+}
+
+static void
+lower_copy(char *dst, size_t len, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len && src[i] != '\0'; i++)
+		dst[i] = (char)tolower((unsigned char)src[i]);
+	dst[i] = '\0';
+}
+
+static const char *
+json_label(const struct flowdb_workload *w, const char *key)
+{
+	json_object *v;
+
+	if (w->labels == NULL || !json_object_object_get_ex(w->labels, key,
+	    &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+bool
+policygen_is_cluster_dns(const struct flowdb_workload *w)
+{
+	const char *app = json_label(w, "k8s-app");
+
+	if (strcmp(w->namespace_, "kube-system") != 0)
+		return false;
+	return (app != NULL && strcmp(app, "kube-dns") == 0) ||
+	    strcmp(w->name, "coredns") == 0 || strcmp(w->name, "kube-dns") == 0;
+}
+
+static char *
+wl_desc(const struct flowdb_workload *w, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s/%s", w->namespace_, w->kind, w->name);
+	return buf;
+}
+
+/* ---- collecting tuples -------------------------------------------------- */
+
+/* An address peer as a tuple: widened by a KnownServer when one matches. */
+static void
+addr_tuple(struct tup *t, const struct addr *a, const struct ks_set *ks,
+    bool widen)
+{
+	t->pk = PK_CIDR;
+	t->seen = *a;
+	t->ks = widen ? ks_match(ks, a) : NULL;
+	if (t->ks != NULL)
+		t->cidr = t->ks->cidr;
+	else
+		addr_cidr_host(&t->cidr, a);
+}
+
+/*
+ * The tuples of one direction for the policy. Notes go to r's lists.
+ */
+static int
+collect(const struct flowdb *fdb, const struct flowdb_workload *wl,
+    int direction, const struct policygen_opts *o, struct tupv *tv,
+    struct policygen_result *r)
+{
+	const struct flowdb_flow *f;
+	char a[ADDR_STRLEN], d[3 * STORE_NAME_LEN];
+	size_t first, n, i;
+	struct tup t;
+	bool node;
+	int rc = 0;
+
+	n = flowdb_flows_of(fdb, wl, &first);
+	for (i = first; i < first + n && rc == 0; i++) {
+		f = flowdb_flow(fdb, i);
+		if (f->direction != direction)
+			continue;
+		r->nflows++;
+		memset(&t, 0, sizeof(t));
+		t.proto = f->protocol;
+		t.port = f->port;
+		t.has_port = true;
+		t.dns = f->dns_name;
+		t.last_seen = f->last_seen;
+		node = f->peer_kind == STORE_PEER_NODE ||
+		    (f->peer_addr.family != 0 &&
+		    flowdb_is_node_addr(fdb, &f->peer_addr));
+		if (f->peer_addr.family != 0)
+			addr_format(&f->peer_addr, a, sizeof(a));
+		else
+			snprintf(a, sizeof(a), "?");
+
+		if (is_icmp(f->protocol) || !port_proto(f->protocol) ||
+		    f->port == 0) {
+			if (f->peer_kind == STORE_PEER_WORKLOAD)
+				wl_desc(f->peer_wl, d, sizeof(d));
+			else
+				snprintf(d, sizeof(d), "%s%s", node ?
+				    "node " : "", a);
+			rc = list_add(&r->inexpressible, "%s %s %s%s",
+			    proto_name(f->protocol), dir_to(direction), d,
+			    is_icmp(f->protocol) ? "" : " (no port)");
+			continue;
+		}
+		if (f->peer_kind == STORE_PEER_WORKLOAD &&
+		    f->peer_wl->host_network) {
+			wl_desc(f->peer_wl, d, sizeof(d));
+			rc = list_add(o->include_nodes ? &r->inexpressible :
+			    &r->excluded, "%s hostNetwork %s %s/%u%s",
+			    dir_to(direction), d, proto_name(f->protocol),
+			    f->port, o->include_nodes ?
+			    " (its node address was not recorded)" : "");
+			continue;
+		}
+		if (f->peer_kind == STORE_PEER_WORKLOAD) {
+			t.pk = PK_WORKLOAD;
+			t.wl = f->peer_wl;
+		} else if (f->peer_addr.family == 0) {
+			rc = list_add(&r->inexpressible, "%s an unknown peer "
+			    "%s/%u", dir_to(direction),
+			    proto_name(f->protocol), f->port);
+			continue;
+		} else if (node && !o->include_nodes) {
+			rc = list_add(&r->excluded, "%s node %s %s/%u",
+			    dir_to(direction), a, proto_name(f->protocol),
+			    f->port);
+			continue;
+		} else {
+			/* Node addresses are never widened: a KnownServer
+			 * names servers outside the cluster. */
+			addr_tuple(&t, &f->peer_addr, o->ks, !node);
+		}
+		if ((rc = tupv_add(tv, &t)) < 0)
+			break;
+		/* The cluster DNS: both protocols on 53 when either was seen
+		 * (TCP fallback is rare while learning, needed later). */
+		if (direction == STORE_EGRESS && t.pk == PK_WORKLOAD &&
+		    t.port == 53 && (t.proto == IPPROTO_UDP ||
+		    t.proto == IPPROTO_TCP) && policygen_is_cluster_dns(t.wl)) {
+			t.proto = t.proto == IPPROTO_UDP ? IPPROTO_TCP :
+			    IPPROTO_UDP;
+			rc = tupv_add(tv, &t);
+		}
+	}
+	return rc;
+}
+
+static int
+peer_cmp(const struct tup *x, const struct tup *y)
+{
+	int c;
+
+	if (x->pk != y->pk)
+		return x->pk < y->pk ? -1 : 1;
+	if (x->pk == PK_WORKLOAD) {
+		if (x->wl->index != y->wl->index)
+			return x->wl->index < y->wl->index ? -1 : 1;
+		return 0;
+	}
+	if ((c = addr_cmp(&x->cidr.addr, &y->cidr.addr)) != 0)
+		return c;
+	if (x->cidr.prefix != y->cidr.prefix)
+		return x->cidr.prefix < y->cidr.prefix ? -1 : 1;
+	return 0;
+}
+
+static int
+tup_cmp(const void *a, const void *b)
+{
+	const struct tup *x = a, *y = b;
+	int c;
+
+	if ((c = peer_cmp(x, y)) != 0)
+		return c;
+	if (x->has_port != y->has_port)
+		return x->has_port ? 1 : -1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if ((c = addr_cmp(&x->seen, &y->seen)) != 0)
+		return c;
+	return x->last_seen < y->last_seen ? -1 : x->last_seen > y->last_seen;
+}
+
+/* ---- json pieces -------------------------------------------------------- */
+
+static json_object *
+ns_selector(const char *ns)
+{
+	json_object *sel = json_object_new_object(),
+	    *ml = json_object_new_object();
+
+	add_str(ml, "kubernetes.io/metadata.name", ns);
+	json_object_object_add(sel, "matchLabels", ml);
+	return sel;
+}
+
+static json_object *
+peer_json(const struct flowdb_workload *subject, const struct tup *t)
+{
+	json_object *p = json_object_new_object(), *ib;
+	char c[ADDR_CIDR_STRLEN];
+
+	if (t->pk == PK_WORKLOAD) {
+		if (strcmp(t->wl->namespace_, subject->namespace_) != 0)
+			json_object_object_add(p, "namespaceSelector",
+			    ns_selector(t->wl->namespace_));
+		json_object_object_add(p, "podSelector",
+		    json_object_get(t->wl->selector));
+	} else {
+		ib = json_object_new_object();
+		add_str(ib, "cidr", addr_cidr_format(&t->cidr, c, sizeof(c)));
+		json_object_object_add(p, "ipBlock", ib);
+	}
+	return p;
+}
+
+static json_object *
+port_json(const struct tup *t)
+{
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "port", json_object_new_int(t->port));
+	add_str(p, "protocol", proto_name(t->proto));
+	return p;
+}
+
+/* Group sorted tuples into peers with their port-set signatures. */
+static int
+make_peers(const struct tupv *tv, struct peer **out, size_t *nout)
+{
+	struct peer *p = NULL;
+	size_t i, j, np = 0, len;
+	char *sig, item[24];
+
+	*out = NULL;
+	*nout = 0;
+	if (tv->n == 0)
+		return 0;
+	if ((p = calloc(tv->n, sizeof(*p))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < tv->n; i = j) {
+		for (j = i + 1; j < tv->n && peer_cmp(&tv->v[i],
+		    &tv->v[j]) == 0; j++)
+			;
+		p[np].first = i;
+		p[np].n = j - i;
+		p[np].order = np;
+		if ((sig = malloc((j - i) * sizeof(item) + 1)) == NULL)
+			goto nomem;
+		sig[0] = '\0';
+		len = 0;
+		for (size_t k = i; k < j; k++) {
+			if (k > i && tv->v[k].proto == tv->v[k - 1].proto &&
+			    tv->v[k].port == tv->v[k - 1].port)
+				continue;
+			len += (size_t)snprintf(sig + len, sizeof(item),
+			    "%u/%u,", tv->v[k].proto, tv->v[k].port);
+		}
+		p[np++].sig = sig;
+	}
+	*out = p;
+	*nout = np;
+	return 0;
+nomem:
+	for (i = 0; i < np; i++)
+		free(p[i].sig);
+	free(p);
+	return -ENOMEM;
+}
+
+static int
+peer_sig_cmp(const void *a, const void *b)
+{
+	const struct peer *x = a, *y = b;
+	int c = strcmp(x->sig, y->sig);
+
+	if (c != 0)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+struct rule {
+	size_t first, n;	/* range in the sig-sorted peers */
+	size_t order;		/* its first peer's order */
+};
+
+static int
+rule_cmp(const void *a, const void *b)
+{
+	const struct rule *x = a, *y = b;
+
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The rules array of one direction; NULL when there is no traffic. */
+static json_object *
+rules_json(const struct flowdb_workload *wl, int direction,
+    const struct tupv *tv, struct peer *peers, size_t np)
+{
+	json_object *rules, *rule, *plist, *ports, *pj;
+	struct rule *rv;
+	size_t i, j, k, nr = 0, t;
+	const struct tup *tp;
+
+	if (np == 0)
+		return NULL;
+	qsort(peers, np, sizeof(*peers), peer_sig_cmp);
+	if ((rv = calloc(np, sizeof(*rv))) == NULL)
+		return NULL;
+	for (i = 0; i < np; i = j) {
+		for (j = i + 1; j < np && strcmp(peers[i].sig,
+		    peers[j].sig) == 0; j++)
+			;
+		rv[nr].first = i;
+		rv[nr].n = j - i;
+		rv[nr++].order = peers[i].order;
+	}
+	qsort(rv, nr, sizeof(*rv), rule_cmp);
+	rules = json_object_new_array();
+	for (i = 0; i < nr; i++) {
+		rule = json_object_new_object();
+		plist = json_object_new_array();
+		for (k = rv[i].first; k < rv[i].first + rv[i].n; k++) {
+			pj = peer_json(wl, &tv->v[peers[k].first]);
+			/* Two workloads with the same selector: one entry. */
+			for (t = 0; t < json_object_array_length(plist); t++)
+				if (json_object_equal(pj,
+				    json_object_array_get_idx(plist, t)))
+					break;
+			if (t < json_object_array_length(plist))
+				json_object_put(pj);
+			else
+				json_object_array_add(plist, pj);
+		}
+		json_object_object_add(rule, direction == STORE_EGRESS ?
+		    "to" : "from", plist);
+		ports = json_object_new_array();
+		k = peers[rv[i].first].first;
+		for (t = k; t < k + peers[rv[i].first].n; t++) {
+			tp = &tv->v[t];
+			if (t > k && tp->proto == tv->v[t - 1].proto &&
+			    tp->port == tv->v[t - 1].port)
+				continue;
+			json_object_array_add(ports, port_json(tp));
+		}
+		json_object_object_add(rule, "ports", ports);
+		json_object_array_add(rules, rule);
+	}
+	free(rv);
+	return rules;
+}
+
+/* policyRef entries and KnownServer notes from the address tuples. */
+static int
+refs_and_known(const struct tupv *tv, struct policygen_result *r)
+{
+	const struct tup *t, *best;
+	char c[ADDR_CIDR_STRLEN], a[ADDR_STRLEN];
+	json_object *ref;
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < tv->n; i = j) {
+		t = &tv->v[i];
+		best = t;
+		for (j = i + 1; j < tv->n && peer_cmp(t, &tv->v[j]) == 0 &&
+		    addr_equal(&t->seen, &tv->v[j].seen); j++)
+			if (*tv->v[j].dns != '\0' && (*best->dns == '\0' ||
+			    tv->v[j].last_seen >= best->last_seen))
+				best = &tv->v[j];
+		if (t->pk != PK_CIDR)
+			continue;
+		ref = json_object_new_object();
+		add_str(ref, "ipBlock", addr_cidr_format(&t->cidr, c,
+		    sizeof(c)));
+		add_str(ref, "originalIP", addr_format(&t->seen, a,
+		    sizeof(a)));
+		add_str(ref, "dns", best->dns);
+		add_str(ref, "server", t->ks ? t->ks->server : "");
+		add_str(ref, "name", t->ks ? t->ks->name : "");
+		json_object_array_add(r->refs, ref);
+		if (t->ks != NULL && (rc = list_add(&r->known,
+		    "%s: %s%s%s%s (KnownServer %s)", c, t->ks->name,
+		    *t->ks->server ? " (" : "", t->ks->server,
+		    *t->ks->server ? ")" : "", t->ks->source)) < 0)
+			break;
+	}
+	return rc;
+}
+
+/* Sort tuples so refs come out by (cidr, seen address). */
+static int
+ref_cmp(const void *a, const void *b)
+{
+	const struct tup *x = a, *y = b;
+	int c;
+
+	if ((c = peer_cmp(x, y)) != 0)
+		return c;
+	if ((c = addr_cmp(&x->seen, &y->seen)) != 0)
+		return c;
+	return x->last_seen < y->last_seen ? -1 : x->last_seen > y->last_seen;
+}
+
+/* ---- the policy --------------------------------------------------------- */
+
+static int
+direction_rules(const struct flowdb *fdb, const struct flowdb_workload *wl,
+    int direction, const struct policygen_opts *o, json_object *spec,
+    struct tupv *all, struct policygen_result *r)
+{
+	struct tupv tv = { 0 };
+	struct peer *peers = NULL;
+	json_object *rules;
+	size_t np = 0, i;
+	int rc;
+
+	if ((rc = collect(fdb, wl, direction, o, &tv, r)) < 0)
+		goto out;
+	qsort(tv.v, tv.n, sizeof(*tv.v), tup_cmp);
+	if ((rc = make_peers(&tv, &peers, &np)) < 0)
+		goto out;
+	rules = rules_json(wl, direction, &tv, peers, np);
+	if (np > 0 && rules == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (rules != NULL)
+		json_object_object_add(spec, direction == STORE_EGRESS ?
+		    "egress" : "ingress", rules);
+	for (i = 0; i < tv.n && rc == 0; i++)
+		if (tv.v[i].pk == PK_CIDR)
+			rc = tupv_add(all, &tv.v[i]);
+out:
+	for (i = 0; i < np; i++)
+		free(peers[i].sig);
+	free(peers);
+	free(tv.v);
+	return rc;
+}
+
+static int
+add_warnings(const struct flowdb *fdb, const struct flowdb_workload *wl,
+    const struct policygen_opts *o, struct policygen_result *r)
+{
+	char t[32], d1[32], d2[32];
+	int64_t observed = wl->observed_to - wl->observed_from;
+	json_object *ml;
+	int rc = 0;
+
+	if (wl->observed_from == 0 || wl->observed_to == 0)
+		rc = list_add(&r->warnings, "the observation window is "
+		    "unknown: the store holds no timestamps");
+	else if (o->min_observation > 0 && observed < o->min_observation)
+		rc = list_add(&r->warnings, "observed for %s only, less than "
+		    "the minimum of %s: traffic that happens less often is "
+		    "missing", cliopt_format_duration(observed, d1,
+		    sizeof(d1)), cliopt_format_duration(o->min_observation,
+		    d2, sizeof(d2)));
+	if (rc == 0 && wl->predates_recording)
+		rc = list_add(&r->warnings, "its pods were already running "
+		    "when recording started (%s): their earliest connections "
+		    "may be missing", cliopt_format_time(
+		    flowdb_recording_started(fdb), t, sizeof(t)));
+	if (rc == 0 && r->nflows == 0)
+		rc = list_add(&r->warnings, "no traffic was recorded for it: "
+		    "the policy denies every exported direction");
+	if (rc == 0 && (!json_object_object_get_ex(wl->selector,
+	    "matchLabels", &ml) || json_object_object_length(ml) == 0) &&
+	    !json_object_object_get_ex(wl->selector, "matchExpressions", &ml))
+		rc = list_add(&r->warnings, "its selector is empty: the "
+		    "policy selects every pod of namespace %s",
+		    wl->namespace_);
+	return rc;
+}
+
+static json_object *
+metadata(const struct flowdb *fdb, const struct flowdb_workload *wl,
+    const struct policygen_result *r)
+{
+	json_object *meta = json_object_new_object(),
+	    *labels = json_object_new_object(),
+	    *ann = json_object_new_object(), *v;
+	char name[2 * STORE_NAME_LEN], kind[STORE_KIND_LEN], t[32];
+
+	add_str(meta, "name", policygen_name(wl, name, sizeof(name)));
+	add_str(meta, "namespace", wl->namespace_);
+	add_str(labels, "app.kubernetes.io/managed-by", "netpol-record");
+	lower_copy(kind, sizeof(kind), wl->kind);
+	add_str(labels, ANN "workload-kind", kind);
+	if (strlen(wl->name) <= 63)	/* a label value's limit */
+		add_str(labels, ANN "workload-name", wl->name);
+	json_object_object_add(meta, "labels", labels);
+	add_str(ann, "generated-by", "netpol-record");
+	snprintf(name, sizeof(name), "%s/%s", wl->kind, wl->name);
+	add_str(ann, ANN "workload", name);
+	add_str(ann, ANN "since", flowdb_since(fdb) ? cliopt_format_time(
+	    flowdb_since(fdb), t, sizeof(t)) : "unknown");
+	add_str(ann, ANN "until", flowdb_until(fdb) ? cliopt_format_time(
+	    flowdb_until(fdb), t, sizeof(t)) : "unknown");
+	add_str(ann, ANN "observed", cliopt_format_duration(
+	    wl->observed_to - wl->observed_from, t, sizeof(t)));
+	if ((v = list_json(&r->warnings)) != NULL)
+		json_object_object_add(ann, ANN "warnings", v);
+	if ((v = list_json(&r->known)) != NULL)
+		json_object_object_add(ann, ANN "known-servers", v);
+	if ((v = list_json(&r->excluded)) != NULL)
+		json_object_object_add(ann, ANN "excluded", v);
+	if ((v = list_json(&r->inexpressible)) != NULL)
+		json_object_object_add(ann, ANN "not-expressible", v);
+	json_object_object_add(meta, "annotations", ann);
+	return meta;
+}
+
+int
+policygen_build(const struct flowdb *fdb, const struct flowdb_workload *wl,
+    const struct policygen_opts *o, struct policygen_result *r)
+{
+	json_object *pol = NULL, *spec, *types;
+	struct tupv addrs = { 0 };
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((r->refs = json_object_new_array()) == NULL ||
+	    (spec = json_object_new_object()) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	json_object_object_add(spec, "podSelector",
+	    json_object_get(wl->selector));
+	types = json_object_new_array();
+	if (o->ingress)
+		json_object_array_add(types, json_object_new_string("Ingress"));
+	if (o->egress)
+		json_object_array_add(types, json_object_new_string("Egress"));
+	json_object_object_add(spec, "policyTypes", types);
+	rc = 0;
+	if (o->ingress)
+		rc = direction_rules(fdb, wl, STORE_INGRESS, o, spec, &addrs,
+		    r);
+	if (rc == 0 && o->egress)
+		rc = direction_rules(fdb, wl, STORE_EGRESS, o, spec, &addrs,
+		    r);
+	if (rc < 0) {
+		json_object_put(spec);
+		goto out;
+	}
+	qsort(addrs.v, addrs.n, sizeof(*addrs.v), ref_cmp);
+	if ((rc = refs_and_known(&addrs, r)) < 0 ||
+	    (rc = add_warnings(fdb, wl, o, r)) < 0) {
+		json_object_put(spec);
+		goto out;
+	}
+	list_finish(&r->warnings);
+	list_finish(&r->excluded);
+	list_finish(&r->inexpressible);
+	list_finish(&r->known);
+	pol = json_object_new_object();
+	add_str(pol, "apiVersion", "networking.k8s.io/v1");
+	add_str(pol, "kind", "NetworkPolicy");
+	json_object_object_add(pol, "metadata", metadata(fdb, wl, r));
+	json_object_object_add(pol, "spec", spec);
+	r->policy = pol;
+out:
+	free(addrs.v);
+	if (rc < 0)
+		policygen_result_clear(r);
+	return rc;
+}
+
+void
+policygen_result_clear(struct policygen_result *r)
+{
+	if (r == NULL)
+		return;
+	json_object_put(r->policy);
+	json_object_put(r->refs);
+	list_clear(&r->warnings);
+	list_clear(&r->excluded);
+	list_clear(&r->inexpressible);
+	list_clear(&r->known);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- Kubescape shapes --------------------------------------------------- */
+
+static const char *
+api_group(const char *kind)
+{
+	static const struct {
+		const char *kind, *group;
+	} groups[] = {
+		{ "Deployment", "apps" }, { "StatefulSet", "apps" },
+		{ "DaemonSet", "apps" }, { "ReplicaSet", "apps" },
+		{ "Job", "batch" }, { "CronJob", "batch" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (strcmp(kind, groups[i].kind) == 0)
+			return groups[i].group;
+	return "";
+}
+
+static json_object *
+kubescape_meta(const struct flowdb_workload *wl)
+{
+	json_object *meta = json_object_new_object(),
+	    *labels = json_object_new_object();
+	char name[2 * STORE_NAME_LEN], kind[STORE_KIND_LEN];
+
+	add_str(meta, "name", policygen_name(wl, name, sizeof(name)));
+	add_str(meta, "namespace", wl->namespace_);
+	lower_copy(kind, sizeof(kind), wl->kind);
+	add_str(labels, "kubescape.io/workload-api-group",
+	    api_group(wl->kind));
+	add_str(labels, "kubescape.io/workload-api-version", "v1");
+	add_str(labels, "kubescape.io/workload-kind", kind);
+	add_str(labels, "kubescape.io/workload-name", wl->name);
+	add_str(labels, "kubescape.io/workload-namespace", wl->namespace_);
+	json_object_object_add(meta, "labels", labels);
+	return meta;
+}
+
+json_object *
+policygen_generated(const struct flowdb_workload *wl,
+    const struct policygen_result *r)
+{
+	json_object *doc = json_object_new_object();
+
+	add_str(doc, "apiVersion",
+	    "spdx.softwarecomposition.kubescape.io/v1beta1");
+	add_str(doc, "kind", "GeneratedNetworkPolicy");
+	json_object_object_add(doc, "metadata", kubescape_meta(wl));
+	json_object_object_add(doc, "policyRef", json_object_get(r->refs));
+	json_object_object_add(doc, "spec", json_object_get(r->policy));
+	return doc;
+}
+
+/* Two FNV-1a 64 passes with different bases: 32 hex digits, stable
+ * across runs and machines. */
+static void
+ident(const char *s, char out[33])
+{
+	uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
+
+	for (; *s; s++) {
+		h1 = (h1 ^ (unsigned char)*s) * 0x100000001b3ULL;
+		h2 = (h2 ^ (unsigned char)*s) * 0x100000001b3ULL;
+		h2 ^= h2 >> 29;
+	}
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h1,
+	    (unsigned long long)h2);
+}
+
+static json_object *
+neighbor_json(const struct flowdb_workload *wl, const struct tupv *tv,
+    size_t first, size_t n)
+{
+	const struct tup *t = &tv->v[first], *best = t;
+	json_object *e = json_object_new_object(), *ports, *p, *ps, *nss;
+	char a[ADDR_STRLEN], pname[32], id[33], *key = NULL;
+	size_t i;
+
+	for (i = first; i < first + n; i++)
+		if (*tv->v[i].dns != '\0' && (*best->dns == '\0' ||
+		    tv->v[i].last_seen >= best->last_seen))
+			best = &tv->v[i];
+	if (t->pk == PK_WORKLOAD) {
+		ps = json_object_get(t->wl->selector);
+		nss = strcmp(t->wl->namespace_, wl->namespace_) != 0 ?
+		    ns_selector(t->wl->namespace_) : NULL;
+		a[0] = '\0';
+	} else {
+		ps = nss = NULL;
+		addr_format(&t->seen, a, sizeof(a));
+	}
+	if (asprintf(&key, "%s|%s|%s|%s|%s", t->pk == PK_WORKLOAD ?
+	    "internal" : "external", a, t->pk == PK_WORKLOAD ? "" : best->dns,
+	    ps ? json_object_to_json_string(ps) : "",
+	    nss ? json_object_to_json_string(nss) : "") < 0)
+		key = NULL;
+	ident(key ? key : "", id);
+	free(key);
+	add_str(e, "identifier", id);
+	add_str(e, "type", t->pk == PK_WORKLOAD ? "internal" : "external");
+	add_str(e, "dns", t->pk == PK_WORKLOAD ? "" : best->dns);
+	add_str(e, "ipAddress", a);
+	json_object_object_add(e, "podSelector", ps);
+	json_object_object_add(e, "namespaceSelector", nss);
+	ports = json_object_new_array();
+	for (i = first; i < first + n; i++) {
+		t = &tv->v[i];
+		if (!t->has_port || (i > first && tv->v[i - 1].has_port &&
+		    t->proto == tv->v[i - 1].proto &&
+		    t->port == tv->v[i - 1].port))
+			continue;
+		p = json_object_new_object();
+		snprintf(pname, sizeof(pname), "%s-%u", proto_name(t->proto),
+		    t->port);
+		add_str(p, "name", pname);
+		json_object_object_add(p, "port", json_object_new_int(t->port));
+		add_str(p, "protocol", proto_name(t->proto));
+		json_object_array_add(ports, p);
+	}
+	json_object_object_add(e, "ports", ports);
+	return e;
+}
+
+static json_object *
+neighbors_dir(const struct flowdb *fdb, const struct flowdb_workload *wl,
+    int direction)
+{
+	const struct flowdb_flow *f;
+	struct tupv tv = { 0 };
+	struct tup t;
+	json_object *arr = json_object_new_array();
+	size_t first, n, i, j;
+
+	n = flowdb_flows_of(fdb, wl, &first);
+	for (i = first; i < first + n; i++) {
+		f = flowdb_flow(fdb, i);
+		if (f->direction != direction)
+			continue;
+		memset(&t, 0, sizeof(t));
+		if (f->peer_kind == STORE_PEER_WORKLOAD) {
+			t.pk = PK_WORKLOAD;
+			t.wl = f->peer_wl;
+		} else if (f->peer_addr.family != 0) {
+			addr_tuple(&t, &f->peer_addr, NULL, false);
+		} else {
+			continue;	/* nothing to name it by */
+		}
+		t.proto = f->protocol;
+		t.port = f->port;
+		t.has_port = port_proto(f->protocol) && f->port != 0;
+		t.dns = f->dns_name;
+		t.last_seen = f->last_seen;
+		if (tupv_add(&tv, &t) < 0)
+			goto out;
+	}
+	qsort(tv.v, tv.n, sizeof(*tv.v), tup_cmp);
+	for (i = 0; i < tv.n; i = j) {
+		for (j = i + 1; j < tv.n && peer_cmp(&tv.v[i], &tv.v[j]) == 0;
+		    j++)
+			;
+		json_object_array_add(arr, neighbor_json(wl, &tv, i, j - i));
+	}
+out:
+	free(tv.v);
+	return arr;
+}
+
+json_object *
+policygen_neighbors(const struct flowdb *fdb,
+    const struct flowdb_workload *wl, const struct policygen_opts *o)
+{
+	json_object *doc = json_object_new_object(), *meta, *ann, *spec, *v;
+
+	add_str(doc, "apiVersion",
+	    "spdx.softwarecomposition.kubescape.io/v1beta1");
+	add_str(doc, "kind", "NetworkNeighbors");
+	meta = kubescape_meta(wl);
+	ann = json_object_new_object();
+	add_str(ann, "kubescape.io/status", wl->predates_recording ?
+	    "partial" : "complete");
+	json_object_object_add(meta, "annotations", ann);
+	json_object_object_add(doc, "metadata", meta);
+	spec = json_object_new_object();
+	if (json_object_object_get_ex(wl->selector, "matchLabels", &v))
+		json_object_object_add(spec, "matchLabels",
+		    json_object_get(v));
+	else
+		json_object_object_add(spec, "matchLabels",
+		    json_object_new_object());
+	if (json_object_object_get_ex(wl->selector, "matchExpressions", &v))
+		json_object_object_add(spec, "matchExpressions",
+		    json_object_get(v));
+	json_object_object_add(spec, "egress", o->egress ?
+	    neighbors_dir(fdb, wl, STORE_EGRESS) : json_object_new_array());
+	json_object_object_add(spec, "ingress", o->ingress ?
+	    neighbors_dir(fdb, wl, STORE_INGRESS) : json_object_new_array());
+	json_object_object_add(doc, "spec", spec);
+	return doc;
+}
