@@ -227,7 +227,7 @@ put_config(char *buf, uint16_t group, uint32_t seq)
 	return nlh;
 }
 
-#define NFLOG_CFG_MSG_MAX 64
+#define NFLOG_CFG_MSG_MAX 96
 
 int
 nflog_build_bind(void *buf, size_t len, uint16_t group, uint32_t copy_range,
@@ -251,6 +251,11 @@ nflog_build_bind(void *buf, size_t len, uint16_t group, uint32_t copy_range,
 	mode.copy_mode = NFULNL_COPY_PACKET;
 	nlh = put_config(p + used, group, seq + 1);
 	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(mode), &mode);
+	/* The kernel batches logged packets (100 of them or one second by
+	 * default). A DNS answer must reach us before the connection the
+	 * pod opens right after it: send each packet at once. */
+	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
+	mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(0));
 	used += nlh->nlmsg_len;
 	return (int)used;
 }

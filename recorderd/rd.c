@@ -721,6 +721,11 @@ loop(struct rd *d)
 				continue;
 			return -errno;
 		}
+		/* DNS answers first: a pod connects only after its answer
+		 * arrived, so the answer must be known when the NEW event
+		 * that follows it is read in the same round. */
+		if (d->log_nl != NULL && (pfd[P_LOG].revents & POLLIN))
+			(void)drain(d, d->log_nl, 2);
 		if (pfd[P_EV].revents & (POLLIN | POLLERR))
 			if ((ret = drain(d, d->ev_nl, 0)) < 0) {
 				log_warnx("conntrack events: %s",
@@ -739,8 +744,6 @@ loop(struct rd *d)
 					start_dump(d, "dump overflowed");
 			}
 		}
-		if (d->log_nl != NULL && (pfd[P_LOG].revents & POLLIN))
-			(void)drain(d, d->log_nl, 2);
 		if (pfd[P_META].fd >= 0 && (pfd[P_META].revents & POLLIN))
 			tick(d);
 		if (pfd[P_TIMER].revents & POLLIN) {
