@@ -573,9 +573,9 @@ refs_and_known(const struct tupv *tv, struct policygen_result *r)
 		add_str(ref, "name", t->ks ? t->ks->name : "");
 		json_object_array_add(r->refs, ref);
 		if (t->ks != NULL && (rc = list_add(&r->known,
-		    "%s: %s%s%s%s (KnownServer %s)", c, t->ks->name,
-		    *t->ks->server ? " (" : "", t->ks->server,
-		    *t->ks->server ? ")" : "", t->ks->source)) < 0)
+		    "%s: name %s, server %s, KnownServer %s", c,
+		    *t->ks->name ? t->ks->name : "-",
+		    *t->ks->server ? t->ks->server : "-", t->ks->source)) < 0)
 			break;
 	}
 	return rc;
