@@ -1,0 +1,326 @@
+/*
+ * KnownServer files: parsing, errors with file:line:column, all or
+ * nothing, longest-prefix matching, and the known-servers command.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cli/cmds.h"
+#include "cli/knownservers.h"
+#include "lib/store.h"
+
+#define HDR "apiVersion: spdx.softwarecomposition.kubescape.io/v1beta1\n" \
+	"kind: KnownServer\n"
+
+static const char good[] =
+    HDR
+    "metadata:\n"
+    "  name: payments\n"
+    "spec:\n"
+    "- ipBlock: 198.51.100.10/24\n"
+    "  name: card-gateway\n"
+    "  server: pay.example.com\n"
+    "- ipBlock: 2001:db8:40::1/48\n"
+    "  name: card-gateway-v6\n"
+    "  server: pay.example.com\n"
+    "---\n"
+    HDR
+    "metadata: {name: wide}\n"
+    "spec:\n"
+    "- {ipBlock: 198.51.0.0/16, name: wide}\n"
+    "- {ipBlock: 198.51.100.0/24, name: same-prefix, server: b.example}\n"
+    "---\n";
+
+static int
+parse(struct ks_set *ks, const char *text, char *err, size_t errlen)
+{
+	return ks_parse_buf(ks, text, strlen(text), "ks.yaml", err, errlen);
+}
+
+static void
+test_parse_good(void **state)
+{
+	struct ks_set *ks = ks_set_new();
+	char err[256], c[ADDR_CIDR_STRLEN];
+	const struct ks_entry *e;
+
+	(void)state;
+	assert_int_equal(parse(ks, good, err, sizeof(err)), 0);
+	assert_int_equal(ks_count(ks), 4);
+	assert_int_equal(ks_nsources(ks), 2);
+	assert_string_equal(ks_source(ks, 0), "payments");
+	assert_string_equal(ks_source(ks, 1), "wide");
+	/* Sorted by network: the /16, then the two /24s, then IPv6; a host
+	 * address in the CIDR meant its network. */
+	e = ks_get(ks, 0);
+	assert_string_equal(addr_cidr_format(&e->cidr, c, sizeof(c)),
+	    "198.51.0.0/16");
+	assert_string_equal(e->server, "");
+	e = ks_get(ks, 1);
+	assert_string_equal(addr_cidr_format(&e->cidr, c, sizeof(c)),
+	    "198.51.100.0/24");
+	assert_string_equal(e->source, "payments");
+	e = ks_get(ks, 3);
+	assert_string_equal(addr_cidr_format(&e->cidr, c, sizeof(c)),
+	    "2001:db8:40::/48");
+	assert_string_equal(e->name, "card-gateway-v6");
+	ks_set_free(ks);
+}
+
+static void
+test_longest_prefix(void **state)
+{
+	struct ks_set *ks = ks_set_new();
+	struct addr a;
+	char err[256];
+	const struct ks_entry *e;
+
+	(void)state;
+	assert_int_equal(parse(ks, good, err, sizeof(err)), 0);
+	assert_int_equal(addr_parse("198.51.100.23", &a), 0);
+	e = ks_match(ks, &a);
+	assert_non_null(e);
+	/* Two /24s: the first in (cidr, source, ...) order wins, whatever
+	 * the order of the files. */
+	assert_string_equal(e->name, "card-gateway");
+	assert_int_equal(addr_parse("198.51.7.1", &a), 0);
+	assert_string_equal(ks_match(ks, &a)->name, "wide");
+	assert_int_equal(addr_parse("2001:db8:40:ffff::1", &a), 0);
+	assert_string_equal(ks_match(ks, &a)->name, "card-gateway-v6");
+	assert_int_equal(addr_parse("2001:db8:41::1", &a), 0);
+	assert_null(ks_match(ks, &a));
+	assert_int_equal(addr_parse("203.0.113.1", &a), 0);
+	assert_null(ks_match(ks, &a));
+	ks_set_free(ks);
+}
+
+struct bad {
+	const char *text;
+	const char *err;	/* expected message start */
+};
+
+static void
+test_errors_point_to_position(void **state)
+{
+	static const struct bad cases[] = {
+		{ HDR "metadata: {name: x}\nspec: [\n", "ks.yaml:5:1: not YAML" },
+		{ HDR "metadata:\n  name: x\n\tspec: []\n", "ks.yaml:5:1: not YAML" },
+		{ "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+		  "ks.yaml:2:7: kind is 'ConfigMap', expected KnownServer" },
+		{ "apiVersion: v1\nkind: KnownServer\nmetadata: {name: x}\n"
+		  "spec: []\n",
+		  "ks.yaml:1:13: apiVersion is 'v1', expected "
+		  "spdx.softwarecomposition.kubescape.io/v1beta1" },
+		{ HDR "metadata: {name: x}\nspec:\n- ipBlock: 198.51.100.300/24\n"
+		  "  name: n\n",
+		  "ks.yaml:5:12: ipBlock: '198.51.100.300/24' is not a CIDR" },
+		{ HDR "metadata: {name: x}\nspec:\n- ipBlock: 198.51.100.1\n",
+		  "ks.yaml:5:12: ipBlock: '198.51.100.1' is not a CIDR" },
+		{ HDR "metadata: {name: x}\nspec:\n- ipBlock: 2001:db8::/129\n",
+		  "ks.yaml:5:12: ipBlock: '2001:db8::/129' is not a CIDR" },
+		{ HDR "metadata: {name: x}\nspec:\n- name: nameless\n",
+		  "ks.yaml:5:3: spec entry: missing field 'ipBlock'" },
+		{ HDR "metadata: {}\nspec: []\n",
+		  "ks.yaml:3:11: metadata: missing field 'name'" },
+		{ HDR "metadata: {name: x}\n",
+		  "ks.yaml:1:1: missing field 'spec'" },
+		{ HDR "metadata: {name: x}\nspec: {ipBlock: 1.2.3.0/24}\n",
+		  "ks.yaml:4:7: spec must be a list" },
+		{ HDR "metadata: {name: x}\nspec:\n- ipBlock: [1]\n",
+		  "ks.yaml:5:12: spec entry: 'ipBlock' must be a string" },
+		{ "- just\n- a list\n", "ks.yaml:1:1: a KnownServer document "
+		  "must be a mapping" },
+	};
+	struct ks_set *ks;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ks = ks_set_new();
+		assert_int_equal(parse(ks, cases[i].text, err, sizeof(err)),
+		    -EINVAL);
+		if (strncmp(err, cases[i].err, strlen(cases[i].err)) != 0)
+			fail_msg("case %zu: got '%s', want '%s...'", i, err,
+			    cases[i].err);
+		assert_int_equal(ks_count(ks), 0);
+		ks_set_free(ks);
+	}
+}
+
+static void
+test_all_or_nothing(void **state)
+{
+	struct ks_set *ks = ks_set_new();
+	char err[256], text[2048];
+
+	(void)state;
+	/* A good document followed by a bad one adds nothing. */
+	snprintf(text, sizeof(text), "%s" HDR "metadata: {name: y}\nspec:\n"
+	    "- ipBlock: nonsense\n", good);
+	assert_int_equal(parse(ks, text, err, sizeof(err)), -EINVAL);
+	if (strstr(err, "ks.yaml:24:12:") == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(ks_count(ks), 0);
+	/* And a set with entries keeps exactly those. */
+	assert_int_equal(parse(ks, good, err, sizeof(err)), 0);
+	assert_int_equal(parse(ks, text, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ks_count(ks), 4);
+	ks_set_free(ks);
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+struct fx {
+	char dir[64], db[128], f1[128], f2[128], out[128], err[128];
+};
+
+static int
+setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_ks.XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->db, sizeof(fx->db), "%s/r.db", fx->dir);
+	snprintf(fx->f1, sizeof(fx->f1), "%s/good.yaml", fx->dir);
+	snprintf(fx->f2, sizeof(fx->f2), "%s/bad.yaml", fx->dir);
+	snprintf(fx->out, sizeof(fx->out), "%s/out", fx->dir);
+	snprintf(fx->err, sizeof(fx->err), "%s/err", fx->dir);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(fx);
+	return 0;
+}
+
+static void
+put(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(s, f);
+	fclose(f);
+}
+
+static char *
+slurp(const char *path)
+{
+	static char buf[8192];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int
+run(struct fx *fx, const char *a1, const char *a2, const char *a3)
+{
+	char *argv[8];
+	int argc = 0, rc, so, se, o, e;
+
+	argv[argc++] = (char *)(uintptr_t)"known-servers";
+	argv[argc++] = (char *)(uintptr_t)a1;
+	if (a2)
+		argv[argc++] = (char *)(uintptr_t)a2;
+	if (a3)
+		argv[argc++] = (char *)(uintptr_t)a3;
+	argv[argc++] = (char *)(uintptr_t)"--db";
+	argv[argc++] = fx->db;
+	argv[argc] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	o = open(fx->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	e = open(fx->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	so = dup(1);
+	se = dup(2);
+	dup2(o, 1);
+	dup2(e, 2);
+	rc = cmd_known_servers(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	close(o);
+	close(e);
+	return rc;
+}
+
+static void
+test_command(void **state)
+{
+	struct fx *fx = *state;
+	char *s;
+
+	put(fx->f1, good);
+	put(fx->f2, HDR "metadata: {name: other}\nspec:\n- ipBlock: x/8\n");
+	/* One bad file: nothing at all is imported, the error names it. */
+	assert_int_equal(run(fx, "import", fx->f1, fx->f2), 1);
+	s = slurp(fx->err);
+	assert_non_null(strstr(s, "bad.yaml:5:12: ipBlock: 'x/8'"));
+	assert_non_null(strstr(s, "nothing imported"));
+	assert_int_equal(run(fx, "import", fx->f1, NULL), 0);
+	assert_non_null(strstr(slurp(fx->out), "imported 4 entries from 2 "
+	    "KnownServers"));
+	assert_int_equal(run(fx, "list", NULL, NULL), 0);
+	s = slurp(fx->out);
+	assert_non_null(strstr(s, "payments"));
+	assert_non_null(strstr(s, "2001:db8:40::/48"));
+	assert_null(strstr(s, "other"));
+	/* Re-importing replaces a source's entries, it does not add. */
+	assert_int_equal(run(fx, "import", fx->f1, NULL), 0);
+	assert_int_equal(run(fx, "list", "-o", "yaml"), 0);
+	s = slurp(fx->out);
+	put(fx->f2, s);
+	assert_non_null(strstr(s, "kind: KnownServer"));
+	assert_int_equal(run(fx, "delete", "wide", NULL), 0);
+	assert_int_equal(run(fx, "delete", "wide", NULL), 1);
+	assert_non_null(strstr(slurp(fx->err), "no KnownServer named 'wide'"));
+	assert_int_equal(run(fx, "list", NULL, NULL), 0);
+	s = slurp(fx->out);
+	assert_null(strstr(s, "198.51.0.0/16"));
+	assert_non_null(strstr(s, "198.51.100.0/24"));
+	/* What list -o yaml printed imports back. */
+	assert_int_equal(run(fx, "import", fx->f2, NULL), 0);
+	assert_non_null(strstr(slurp(fx->out), "imported 4 entries"));
+	assert_int_equal(run(fx, "frobnicate", NULL, NULL), 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_good),
+		cmocka_unit_test(test_longest_prefix),
+		cmocka_unit_test(test_errors_point_to_position),
+		cmocka_unit_test(test_all_or_nothing),
+		cmocka_unit_test_setup_teardown(test_command, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
