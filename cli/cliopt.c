@@ -247,6 +247,8 @@ parse_rfc3339(const char *s, int64_t *out)
 	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
 	    h > 23 || mi > 59 || sec > 60)
 		return -EINVAL;
+	if (mo == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0)))
+		return -EINVAL;
 	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 	    h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
 	return 0;
