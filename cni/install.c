@@ -918,6 +918,11 @@ cniinst_install(const char *conf_dir, const char *bin_dir,
 	bool converted;
 	int lock = -1, ret;
 
+	/* Options the plugin would refuse fail before anything changes. */
+	if ((ret = cniinst_entry(o, &out, err, errlen)) != 0)
+		return ret;
+	free(out);
+	out = NULL;
 	if (bin_dir != NULL && plugin_src != NULL &&
 	    (ret = copy_plugin(bin_dir, plugin_src, o, err, errlen)) != 0)
 		return ret;
