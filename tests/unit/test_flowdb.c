@@ -1,0 +1,304 @@
+/* flowdb: scope, window, merging of several stores, peers, counters. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cli/flowdb.h"
+#include "cli/knownservers.h"
+#include "lib/store.h"
+
+struct fx {
+	char dir[64], a[128], b[128];
+};
+
+static int64_t
+wl(struct store *st, const char *ns, const char *kind, const char *name,
+    const char *sel, const char *labels, int64_t started)
+{
+	struct store_workload w;
+
+	memset(&w, 0, sizeof(w));
+	snprintf(w.namespace_, sizeof(w.namespace_), "%s", ns);
+	snprintf(w.kind, sizeof(w.kind), "%s", kind);
+	snprintf(w.name, sizeof(w.name), "%s", name);
+	w.selector_json = (char *)(uintptr_t)sel;
+	w.labels_json = (char *)(uintptr_t)labels;
+	w.started_at = started;
+	assert_int_equal(store_workload_put(st, &w), 0);
+	return w.id;
+}
+
+static void
+flow(struct store *st, int64_t s, int dir, int pk, int64_t peer,
+    const char *addr, int port, const char *dns, int64_t first,
+    int64_t last, uint64_t count)
+{
+	struct store_flow f;
+
+	memset(&f, 0, sizeof(f));
+	f.workload_id = s;
+	f.direction = (uint8_t)dir;
+	f.peer_kind = (uint8_t)pk;
+	f.peer_workload_id = peer;
+	snprintf(f.peer_addr, sizeof(f.peer_addr), "%s", addr ? addr : "");
+	f.protocol = IPPROTO_TCP;
+	f.port = (uint16_t)port;
+	snprintf(f.dns_name, sizeof(f.dns_name), "%s", dns ? dns : "");
+	f.first_seen = first;
+	f.last_seen = last;
+	f.count = count;
+	f.bytes = count * 10;
+	assert_int_equal(store_flows_write(st, &f, 1), 0);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct store *st;
+	struct addr node;
+	struct store_known_server k = { .source = "s", .cidr = "203.0.113.0/24",
+	    .server = "srv", .name = "n" };
+	int64_t web, api, other, pod;
+
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_flowdb.XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->a, sizeof(fx->a), "%s/a.db", fx->dir);
+	snprintf(fx->b, sizeof(fx->b), "%s/b.db", fx->dir);
+
+	/* Store a: ids are assigned in this order. */
+	assert_int_equal(store_open(fx->a, 0, &st), 0);
+	assert_int_equal(store_meta_set(st, "recording_started", "1000"), 0);
+	assert_int_equal(store_counter_add(st, "events_lost", 3), 0);
+	assert_int_equal(addr_parse("198.18.0.1", &node), 0);
+	assert_int_equal(store_node_put(st, "n1", &node), 0);
+	assert_int_equal(store_known_servers_replace(st, "s", &k, 1), 0);
+	web = wl(st, "shop", "Deployment", "web",
+	    "{\"matchLabels\":{\"app\":\"web\"}}", "{\"app\":\"web\"}", 500);
+	api = wl(st, "shop", "Deployment", "api",
+	    "{\"matchLabels\":{\"app\":\"api\"}}", "{\"app\":\"api\"}", 2000);
+	other = wl(st, "other", "StatefulSet", "db",
+	    "{\"matchLabels\":{\"app\":\"db\"}}", "{\"app\":\"db\"}", 0);
+	pod = wl(st, "shop", "Pod", "debug", NULL,
+	    "{\"run\":\"debug\",\"pod-template-hash\":\"x\"}", 3000);
+	flow(st, web, STORE_EGRESS, STORE_PEER_WORKLOAD, api, NULL, 8080,
+	    NULL, 2100, 5000, 2);
+	flow(st, web, STORE_EGRESS, STORE_PEER_WORKLOAD, other, NULL, 5432,
+	    NULL, 2100, 2200, 1);
+	flow(st, web, STORE_EGRESS, STORE_PEER_ADDRESS, 0, "203.0.113.7", 443,
+	    "old.example.", 1500, 1600, 1);
+	flow(st, api, STORE_INGRESS, STORE_PEER_WORKLOAD, web, NULL, 8080,
+	    NULL, 2100, 5000, 2);
+	flow(st, other, STORE_INGRESS, STORE_PEER_WORKLOAD, web, NULL, 5432,
+	    NULL, 2100, 2200, 1);
+	flow(st, pod, STORE_INGRESS, STORE_PEER_NODE, 0, "198.18.0.1", 80,
+	    NULL, 3100, 3200, 1);
+	store_close(st);
+
+	/* Store b: the same web (another id), the same flow again. */
+	assert_int_equal(store_open(fx->b, 0, &st), 0);
+	assert_int_equal(store_meta_set(st, "recording_started", "900"), 0);
+	assert_int_equal(store_counter_add(st, "events_lost", 4), 0);
+	api = wl(st, "shop", "Deployment", "api",
+	    "{\"matchLabels\":{\"app\":\"api\"}}", "{\"app\":\"api\"}", 0);
+	web = wl(st, "shop", "Deployment", "web", NULL, NULL, 400);
+	flow(st, web, STORE_EGRESS, STORE_PEER_WORKLOAD, api, NULL, 8080,
+	    NULL, 1900, 6000, 5);
+	flow(st, web, STORE_EGRESS, STORE_PEER_ADDRESS, 0, "203.0.113.7", 443,
+	    "new.example.", 1400, 1700, 1);
+	store_close(st);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(fx);
+	return 0;
+}
+
+static struct flowdb *
+load(struct fx *fx, size_t ndbs, const char *ns, const char *w,
+    int64_t since, int64_t until, int dir, int want_rc)
+{
+	const char *dbs[2] = { fx->a, fx->b };
+	struct flowdb_query q = { .namespace_ = ns, .workload = w,
+	    .since = since, .until = until, .direction = dir };
+	struct flowdb *fdb = NULL;
+	char err[256];
+
+	assert_int_equal(flowdb_load(dbs, ndbs, &q, &fdb, err, sizeof(err)),
+	    want_rc);
+	return fdb;
+}
+
+static void
+test_scope_and_peers(void **state)
+{
+	struct fx *fx = *state;
+	struct flowdb *fdb = load(fx, 1, "shop", NULL, 0, 0, -1, 0);
+	const struct flowdb_workload *w;
+	const struct flowdb_flow *f;
+	json_object *ml, *v;
+	size_t first, n, i;
+
+	/* shop's three workloads are subjects; other/db only a peer. */
+	assert_int_equal(flowdb_nworkloads(fdb), 4);
+	w = flowdb_workload(fdb, 0);
+	assert_string_equal(w->namespace_, "other");
+	assert_false(w->subject);
+	assert_int_equal(flowdb_flows_of(fdb, w, &first), 0);
+	w = flowdb_workload(fdb, 1);
+	assert_string_equal(w->name, "api");
+	assert_true(w->subject);
+	assert_false(w->predates_recording);	/* started 2000 > 1000 */
+	w = flowdb_workload(fdb, 2);
+	assert_string_equal(w->name, "web");
+	assert_true(w->predates_recording);	/* started 500 < 1000 */
+	n = flowdb_flows_of(fdb, w, &first);
+	assert_int_equal(n, 3);
+	for (i = first; i < first + n; i++) {
+		f = flowdb_flow(fdb, i);
+		assert_ptr_equal(f->wl, w);
+		assert_int_equal(f->direction, STORE_EGRESS);
+	}
+	/* Sorted: workload peers (by index), then the address. */
+	f = flowdb_flow(fdb, first);
+	assert_string_equal(f->peer_wl->name, "db");
+	f = flowdb_flow(fdb, first + 2);
+	assert_int_equal(f->peer_kind, STORE_PEER_ADDRESS);
+	assert_string_equal(f->dns_name, "old.example.");
+	/* The bare pod's selector: its labels without per-pod ones. */
+	w = flowdb_find_workload(fdb, "shop", "Pod", "debug");
+	assert_non_null(w);
+	assert_true(json_object_object_get_ex(w->selector, "matchLabels",
+	    &ml));
+	assert_int_equal(json_object_object_length(ml), 1);
+	assert_true(json_object_object_get_ex(ml, "run", &v));
+	assert_int_equal(flowdb_flows_of(fdb, w, &first), 1);
+	f = flowdb_flow(fdb, first);
+	assert_int_equal(f->peer_kind, STORE_PEER_NODE);
+	assert_true(flowdb_is_node_addr(fdb, &f->peer_addr));
+	assert_false(flowdb_is_node_addr(fdb, &flowdb_flow(fdb,
+	    first - 1)->peer_addr));
+	assert_int_equal(flowdb_counter(fdb, "events_lost"), 3);
+	assert_int_equal(flowdb_recording_started(fdb), 1000);
+	assert_int_equal(flowdb_since(fdb), 1000);
+	/* The end of the data: the daemon updated a counter later than the
+	 * last flow (now, here). */
+	assert_true(flowdb_until(fdb) > 5000);
+	assert_int_equal(ks_count(flowdb_known_servers(fdb)), 1);
+	assert_int_equal(flowdb_nnamespaces(fdb), 2);
+	assert_string_equal(flowdb_namespace(fdb, 0), "other");
+	flowdb_free(fdb);
+}
+
+static void
+test_merge(void **state)
+{
+	struct fx *fx = *state;
+	struct flowdb *fdb = load(fx, 2, "shop", "deployment/web", 0, 0,
+	    STORE_EGRESS, 0);
+	const struct flowdb_workload *w;
+	const struct flowdb_flow *f;
+	size_t first, n;
+
+	w = flowdb_find_workload(fdb, "shop", "Deployment", "web");
+	assert_non_null(w);
+	assert_true(w->subject);
+	/* Selector from store a (b had none); earliest start of the two. */
+	assert_non_null(w->selector);
+	assert_int_equal(w->started_at, 400);
+	assert_int_equal(flowdb_recording_started(fdb), 900);
+	assert_int_equal(flowdb_counter(fdb, "events_lost"), 7);
+	n = flowdb_flows_of(fdb, w, &first);
+	assert_int_equal(n, 3);	/* api:8080 merged, db:5432, address:443 */
+	f = flowdb_flow(fdb, first + 1);
+	assert_string_equal(f->peer_wl->name, "api");
+	assert_int_equal(f->count, 7);
+	assert_int_equal(f->bytes, 70);
+	assert_int_equal(f->first_seen, 1900);
+	assert_int_equal(f->last_seen, 6000);
+	f = flowdb_flow(fdb, first + 2);
+	/* The name of the newest flow. */
+	assert_string_equal(f->dns_name, "new.example.");
+	assert_int_equal(f->first_seen, 1400);
+	assert_int_equal(w->first_seen, 1400);
+	assert_int_equal(w->last_seen, 6000);
+	/* api is loaded (peer) but not a subject of this query. */
+	assert_false(flowdb_find_workload(fdb, "shop", "Deployment",
+	    "api")->subject);
+	flowdb_free(fdb);
+}
+
+static void
+test_window_and_direction(void **state)
+{
+	struct fx *fx = *state;
+	struct flowdb *fdb;
+
+	/* Flows last seen before 2000 are out. */
+	fdb = load(fx, 1, "shop", "Deployment/web", 2000, 0, -1, 0);
+	assert_int_equal(flowdb_nflows(fdb), 2);
+	assert_int_equal(flowdb_since(fdb), 2000);
+	flowdb_free(fdb);
+	/* Flows first seen after 1550 are out. */
+	fdb = load(fx, 1, "shop", NULL, 0, 1550, -1, 0);
+	assert_int_equal(flowdb_nflows(fdb), 1);
+	assert_int_equal(flowdb_until(fdb), 1550);
+	flowdb_free(fdb);
+	fdb = load(fx, 1, "shop", NULL, 0, 0, STORE_INGRESS, 0);
+	assert_int_equal(flowdb_nflows(fdb), 2);
+	flowdb_free(fdb);
+	/* All namespaces. */
+	fdb = load(fx, 1, NULL, NULL, 0, 0, -1, 0);
+	assert_int_equal(flowdb_nflows(fdb), 6);
+	assert_true(flowdb_workload(fdb, 0)->subject);
+	flowdb_free(fdb);
+}
+
+static void
+test_errors(void **state)
+{
+	struct fx *fx = *state;
+	const char *dbs[1] = { "/nonexistent/none.db" };
+	struct flowdb_query q = { .namespace_ = "shop", .direction = -1 };
+	struct flowdb *fdb;
+	char err[256];
+
+	assert_null(load(fx, 1, "nosuch", NULL, 0, 0, -1, -ENOENT));
+	assert_null(load(fx, 1, "shop", "Deployment/nosuch", 0, 0, -1,
+	    -ENOENT));
+	assert_null(load(fx, 1, "shop", "web", 0, 0, -1, -EINVAL));
+	assert_true(flowdb_load(dbs, 1, &q, &fdb, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "/nonexistent/none.db"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_scope_and_peers, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_window_and_direction,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
