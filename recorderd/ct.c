@@ -158,27 +158,141 @@ copy_meta(const struct nf_conntrack *ct, struct ct_event *ev)
 }
 
 /*
- * Walk the top-level attributes ourselves before handing the message to
- * the library: every attribute header must lie inside the message. The
- * library's own walk stops quietly at a bad length, which would turn a
- * corrupt message into a half-filled event.
+ * The attributes are checked here, against the same widths the library
+ * expects, before the message is handed to nfct_nlmsg_parse(): Debian's
+ * libnetfilter_conntrack answers a wrong width with abi_breakage(), which
+ * prints and exits the process, and its walk stops quietly at a bad
+ * length, which would turn a corrupt message into a half-filled event.
+ * Unknown attributes are skipped, as a newer kernel may send some.
  */
-static int
-check_attrs(const struct nlmsghdr *nlh)
-{
-	const struct nlattr *attr;
-	size_t off = MNL_ALIGN(sizeof(struct nfgenmsg));
-	size_t plen = mnl_nlmsg_get_payload_len(nlh);
-	const char *base = mnl_nlmsg_get_payload(nlh);
+enum pkind { P_SKIP = 0, P_FIXED, P_NESTED, P_NULSTR };
 
-	while (off < plen) {
-		if (plen - off < sizeof(struct nlattr))
+struct policy {
+	uint8_t kind;
+	uint8_t len;			/* P_FIXED: exact payload length */
+	const struct policy *nest;	/* P_NESTED: policy inside, or NULL */
+	uint16_t nest_max;		/* highest type in nest */
+};
+
+#define FIX(n) { .kind = P_FIXED, .len = (n) }
+#define NEST(p) { .kind = P_NESTED, .nest = (p), \
+	.nest_max = sizeof(p) / sizeof((p)[0]) - 1 }
+
+static const struct policy pol_ip[CTA_IP_MAX + 1] = {
+	[CTA_IP_V4_SRC] = FIX(4), [CTA_IP_V4_DST] = FIX(4),
+	[CTA_IP_V6_SRC] = FIX(16), [CTA_IP_V6_DST] = FIX(16),
+};
+static const struct policy pol_proto[CTA_PROTO_MAX + 1] = {
+	[CTA_PROTO_NUM] = FIX(1),
+	[CTA_PROTO_SRC_PORT] = FIX(2), [CTA_PROTO_DST_PORT] = FIX(2),
+	[CTA_PROTO_ICMP_ID] = FIX(2), [CTA_PROTO_ICMP_TYPE] = FIX(1),
+	[CTA_PROTO_ICMP_CODE] = FIX(1), [CTA_PROTO_ICMPV6_ID] = FIX(2),
+	[CTA_PROTO_ICMPV6_TYPE] = FIX(1), [CTA_PROTO_ICMPV6_CODE] = FIX(1),
+};
+static const struct policy pol_tuple[CTA_TUPLE_MAX + 1] = {
+	[CTA_TUPLE_IP] = NEST(pol_ip), [CTA_TUPLE_PROTO] = NEST(pol_proto),
+};
+static const struct policy pol_tcp[CTA_PROTOINFO_TCP_MAX + 1] = {
+	[CTA_PROTOINFO_TCP_STATE] = FIX(1),
+	[CTA_PROTOINFO_TCP_WSCALE_ORIGINAL] = FIX(1),
+	[CTA_PROTOINFO_TCP_WSCALE_REPLY] = FIX(1),
+	[CTA_PROTOINFO_TCP_FLAGS_ORIGINAL] = FIX(2),
+	[CTA_PROTOINFO_TCP_FLAGS_REPLY] = FIX(2),
+};
+static const struct policy pol_sctp[CTA_PROTOINFO_SCTP_MAX + 1] = {
+	[CTA_PROTOINFO_SCTP_STATE] = FIX(1),
+	[CTA_PROTOINFO_SCTP_VTAG_ORIGINAL] = FIX(4),
+	[CTA_PROTOINFO_SCTP_VTAG_REPLY] = FIX(4),
+};
+static const struct policy pol_dccp[CTA_PROTOINFO_DCCP_MAX + 1] = {
+	[CTA_PROTOINFO_DCCP_STATE] = FIX(1),
+	[CTA_PROTOINFO_DCCP_ROLE] = FIX(1),
+	[CTA_PROTOINFO_DCCP_HANDSHAKE_SEQ] = FIX(8),
+};
+static const struct policy pol_pinfo[CTA_PROTOINFO_MAX + 1] = {
+	[CTA_PROTOINFO_TCP] = NEST(pol_tcp),
+	[CTA_PROTOINFO_SCTP] = NEST(pol_sctp),
+	[CTA_PROTOINFO_DCCP] = NEST(pol_dccp),
+};
+static const struct policy pol_counters[CTA_COUNTERS_MAX + 1] = {
+	[CTA_COUNTERS_PACKETS] = FIX(8), [CTA_COUNTERS_BYTES] = FIX(8),
+	[CTA_COUNTERS32_PACKETS] = FIX(4), [CTA_COUNTERS32_BYTES] = FIX(4),
+};
+static const struct policy pol_natseq[CTA_NAT_SEQ_MAX + 1] = {
+	[CTA_NAT_SEQ_CORRECTION_POS] = FIX(4),
+	[CTA_NAT_SEQ_OFFSET_BEFORE] = FIX(4),
+	[CTA_NAT_SEQ_OFFSET_AFTER] = FIX(4),
+};
+/* Names are copied with strdup/strncpy by the library: they must end in
+ * a NUL inside the attribute. */
+static const struct policy pol_help[CTA_HELP_MAX + 1] = {
+	[CTA_HELP_NAME] = { .kind = P_NULSTR },
+};
+static const struct policy pol_secctx[CTA_SECCTX_MAX + 1] = {
+	[CTA_SECCTX_NAME] = { .kind = P_NULSTR },
+};
+static const struct policy pol_tstamp[CTA_TIMESTAMP_MAX + 1] = {
+	[CTA_TIMESTAMP_START] = FIX(8), [CTA_TIMESTAMP_STOP] = FIX(8),
+};
+static const struct policy pol_ct[CTA_MAX + 1] = {
+	[CTA_TUPLE_ORIG] = NEST(pol_tuple), [CTA_TUPLE_REPLY] = NEST(pol_tuple),
+	[CTA_TUPLE_MASTER] = NEST(pol_tuple),
+	[CTA_NAT_SEQ_ADJ_ORIG] = NEST(pol_natseq),
+	[CTA_NAT_SEQ_ADJ_REPLY] = NEST(pol_natseq),
+	[CTA_PROTOINFO] = NEST(pol_pinfo),
+	[CTA_COUNTERS_ORIG] = NEST(pol_counters),
+	[CTA_COUNTERS_REPLY] = NEST(pol_counters),
+	[CTA_HELP] = NEST(pol_help), [CTA_SECCTX] = NEST(pol_secctx),
+	[CTA_TIMESTAMP] = NEST(pol_tstamp),
+	[CTA_STATUS] = FIX(4), [CTA_TIMEOUT] = FIX(4), [CTA_MARK] = FIX(4),
+	[CTA_SECMARK] = FIX(4), [CTA_USE] = FIX(4), [CTA_ID] = FIX(4),
+	[CTA_ZONE] = FIX(2),
+};
+
+static int
+check_attrs(const char *base, size_t len, const struct policy *pol,
+    uint16_t max, int depth)
+{
+	size_t off = 0;
+
+	if (depth > 4)
+		return -EINVAL;
+	while (off < len) {
+		const struct nlattr *a = (const struct nlattr *)(base + off);
+		const struct policy *p;
+		uint16_t type;
+		size_t plen;
+
+		if (len - off < sizeof(*a) || a->nla_len < sizeof(*a) ||
+		    a->nla_len > len - off)
 			return -EINVAL;
-		attr = (const struct nlattr *)(base + off);
-		if (attr->nla_len < sizeof(struct nlattr) ||
-		    attr->nla_len > plen - off)
-			return -EINVAL;
-		off += MNL_ALIGN(attr->nla_len);
+		type = a->nla_type & NLA_TYPE_MASK;
+		plen = a->nla_len - sizeof(*a);
+		p = type <= max ? &pol[type] : NULL;
+		if (p != NULL) {
+			const char *pl = base + off + sizeof(*a);
+
+			switch (p->kind) {
+			case P_FIXED:
+				if (plen != p->len)
+					return -EINVAL;
+				break;
+			case P_NULSTR:
+				if (plen == 0 || memchr(pl, '\0', plen) == NULL)
+					return -EINVAL;
+				break;
+			case P_NESTED:
+				if (plen != 0 && plen < sizeof(*a))
+					return -EINVAL;
+				if (check_attrs(pl, plen, p->nest, p->nest_max,
+				    depth + 1) < 0)
+					return -EINVAL;
+				break;
+			default:
+				break;
+			}
+		}
+		off += MNL_ALIGN(a->nla_len);
 	}
 	return 0;
 }
@@ -208,7 +322,9 @@ ct_event_parse(const void *buf, size_t len, struct ct_event *ev)
 		return -ENOMSG;
 	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*nfg)))
 		return -EINVAL;
-	if ((ret = check_attrs(nlh)) < 0)
+	if ((ret = check_attrs((const char *)mnl_nlmsg_get_payload(nlh) +
+	    MNL_ALIGN(sizeof(*nfg)), nlh->nlmsg_len -
+	    NLMSG_LENGTH(MNL_ALIGN(sizeof(*nfg))), pol_ct, CTA_MAX, 0)) < 0)
 		return ret;
 	nfg = mnl_nlmsg_get_payload(nlh);
 	if (nfg->nfgen_family != AF_INET && nfg->nfgen_family != AF_INET6)
