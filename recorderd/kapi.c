@@ -615,7 +615,12 @@ kres_done(struct kres *kr, CURLcode rc)
 		    "resourceVersion %s is gone (410), relisting",
 		    kr->res->resource, kr->rv);
 		kr->relist = true;
-		kres_retry_now(kr);
+		/* A server that answers every fresh watch with 410 must not
+		 * be relisted in a tight loop. */
+		if (now_ms() - kr->started_ms < 1000)
+			kres_backoff(kr);
+		else
+			kres_retry_now(kr);
 		return;
 	}
 	if (kr->state == KS_LIST && code == 410 && kr->cont != NULL) {
