@@ -66,6 +66,7 @@ struct loadctx {
 	const struct flowdb_query *q;
 	struct idmap ids;
 	sqlite3_stmt *by_id;
+	json_tokener *tok;	/* reused: one allocation, not one per value */
 	char *err;
 	size_t errlen;
 };
@@ -291,13 +292,19 @@ selector_from_labels(json_object *labels)
 }
 
 static json_object *
-parse_json_col(sqlite3_stmt *s, int i, json_type want)
+parse_json_col(struct loadctx *c, sqlite3_stmt *s, int i, json_type want)
 {
 	json_object *o;
 
 	if (sqlite3_column_type(s, i) == SQLITE_NULL)
 		return NULL;
-	o = json_tokener_parse(col_text(s, i));
+	json_tokener_reset(c->tok);
+	o = json_tokener_parse_ex(c->tok, col_text(s, i),
+	    sqlite3_column_bytes(s, i));
+	if (json_tokener_get_error(c->tok) != json_tokener_success) {
+		json_object_put(o);
+		return NULL;
+	}
 	if (o != NULL && !json_object_is_type(o, want)) {
 		json_object_put(o);
 		o = NULL;
@@ -307,13 +314,11 @@ parse_json_col(sqlite3_stmt *s, int i, json_type want)
 
 /*
  * Columns: id, namespace, kind, name, selector, labels, ports,
- * host_network, started_at, first attachment. Finds or creates the merged
- * workload and maps this store's id to it.
+ * host_network, started_at. Finds or creates the merged workload and maps
+ * this store's id to it.
  */
 #define WL_COLS "w.id, w.namespace, w.kind, w.name, w.selector, w.labels," \
-	" w.ports, w.host_network, w.started_at," \
-	" (SELECT MIN(a.attached_at) FROM attachments a" \
-	"  WHERE a.workload_id = w.id)"
+	" w.ports, w.host_network, w.started_at"
 
 static int
 take_workload(struct loadctx *c, sqlite3_stmt *s, bool subject,
@@ -324,7 +329,6 @@ take_workload(struct loadctx *c, sqlite3_stmt *s, bool subject,
 	const char *ns = col_text(s, 1), *kind = col_text(s, 2),
 	    *name = col_text(s, 3);
 	int64_t started = sqlite3_column_int64(s, 8);
-	int64_t attached = sqlite3_column_int64(s, 9);
 	size_t ncap;
 
 	w = NULL;
@@ -359,19 +363,14 @@ take_workload(struct loadctx *c, sqlite3_stmt *s, bool subject,
 	}
 	/* The first store that knows a field wins. */
 	if (w->selector == NULL)
-		w->selector = parse_json_col(s, 4, json_type_object);
+		w->selector = parse_json_col(c, s, 4, json_type_object);
 	if (w->labels == NULL)
-		w->labels = parse_json_col(s, 5, json_type_object);
+		w->labels = parse_json_col(c, s, 5, json_type_object);
 	if (w->ports == NULL)
-		w->ports = parse_json_col(s, 6, json_type_array);
+		w->ports = parse_json_col(c, s, 6, json_type_array);
 	w->host_network |= sqlite3_column_int(s, 7) != 0;
 	if (started > 0 && (w->started_at == 0 || started < w->started_at))
 		w->started_at = started;
-	/* first_seen doubles as "first attachment" until flows are in;
-	 * kept aside in observed_from for now. */
-	if (attached > 0 && (w->observed_from == 0 ||
-	    attached < w->observed_from))
-		w->observed_from = attached;
 	w->subject |= subject;
 	*out = w;
 	return idmap_put(&c->ids, sqlite3_column_int64(s, 0), w);
@@ -384,14 +383,15 @@ load_subjects(struct loadctx *c, bool *found)
 	sqlite3_stmt *s = NULL;
 	struct flowdb_workload *w;
 	const char *slash = q->workload ? strchr(q->workload, '/') : NULL;
-	char *kind = NULL;
+	char *kind = NULL, sql[512];
 	int rc, step;
 
-	rc = prepare(c, "SELECT " WL_COLS " FROM workloads w"
-	    " WHERE (?1 IS NULL OR w.namespace = ?1)"
-	    " AND (?2 IS NULL OR (lower(w.kind) = lower(?2) AND w.name = ?3))",
-	    &s);
-	if (rc < 0)
+	/* Conditions only for what is asked: an "?1 IS NULL OR" would keep
+	 * SQLite from using the (namespace, kind, name) index. */
+	snprintf(sql, sizeof(sql), "SELECT " WL_COLS " FROM workloads w"
+	    " WHERE 1%s%s", q->namespace_ ? " AND w.namespace = ?1" : "",
+	    slash ? " AND w.name = ?3 AND lower(w.kind) = lower(?2)" : "");
+	if ((rc = prepare(c, sql, &s)) < 0)
 		return rc;
 	if (q->namespace_ != NULL)
 		sqlite3_bind_text(s, 1, q->namespace_, -1, SQLITE_STATIC);
@@ -465,35 +465,41 @@ load_flows(struct loadctx *c)
 	sqlite3_stmt *s = NULL;
 	struct flowdb_flow f;
 	struct flowdb_workload *peer;
-	const char *dns;
+	const char *dns, *slash;
+	char sql[768];
 	int rc, step;
 
 	/* The join walks workloads by (namespace, ...) and flows by their
-	 * (workload_id, ...) unique index: no full scan. */
-	rc = prepare(c, "SELECT f.workload_id, f.direction, f.peer_kind,"
-	    " f.peer_workload_id, f.peer_addr, f.protocol, f.port,"
+	 * (workload_id, ...) unique index: no full scan. Conditions are
+	 * added only when asked for, so that the planner sees plain
+	 * equalities it can use the indexes for. */
+	slash = q->workload ? strchr(q->workload, '/') : NULL;
+	snprintf(sql, sizeof(sql), "SELECT f.workload_id, f.direction,"
+	    " f.peer_kind, f.peer_workload_id, f.peer_addr, f.protocol, f.port,"
 	    " f.orig_addr, f.orig_port, f.dns_name, f.first_seen,"
 	    " f.last_seen, f.count, f.bytes, f.packets"
 	    " FROM workloads w JOIN flows f ON f.workload_id = w.id"
-	    " WHERE (?1 IS NULL OR w.namespace = ?1)"
-	    " AND (?2 IS NULL OR (lower(w.kind) = lower(?2) AND w.name = ?3))"
-	    " AND (?4 = 0 OR f.last_seen >= ?4)"
-	    " AND (?5 = 0 OR f.first_seen <= ?5)"
-	    " AND (?6 < 0 OR f.direction = ?6)", &s);
-	if (rc < 0)
+	    " WHERE 1%s%s%s%s%s",
+	    q->namespace_ ? " AND w.namespace = ?1" : "",
+	    slash ? " AND w.name = ?3 AND lower(w.kind) = lower(?2)" : "",
+	    q->since ? " AND f.last_seen >= ?4" : "",
+	    q->until ? " AND f.first_seen <= ?5" : "",
+	    q->direction >= 0 ? " AND f.direction = ?6" : "");
+	if ((rc = prepare(c, sql, &s)) < 0)
 		return rc;
 	if (q->namespace_ != NULL)
 		sqlite3_bind_text(s, 1, q->namespace_, -1, SQLITE_STATIC);
-	if (q->workload != NULL && strchr(q->workload, '/') != NULL) {
+	if (slash != NULL) {
 		sqlite3_bind_text(s, 2, q->workload,
-		    (int)(strchr(q->workload, '/') - q->workload),
-		    SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, strchr(q->workload, '/') + 1, -1,
-		    SQLITE_STATIC);
+		    (int)(slash - q->workload), SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, slash + 1, -1, SQLITE_STATIC);
 	}
-	sqlite3_bind_int64(s, 4, q->since);
-	sqlite3_bind_int64(s, 5, q->until);
-	sqlite3_bind_int(s, 6, q->direction);
+	if (q->since)
+		sqlite3_bind_int64(s, 4, q->since);
+	if (q->until)
+		sqlite3_bind_int64(s, 5, q->until);
+	if (q->direction >= 0)
+		sqlite3_bind_int(s, 6, q->direction);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		memset(&f, 0, sizeof(f));
 		f.wl = idmap_get(&c->ids, sqlite3_column_int64(s, 0));
@@ -669,6 +675,44 @@ out:
 	return rc;
 }
 
+/*
+ * For workloads whose start time is unknown, the first attachment of
+ * their pods stands in (kept in observed_from until finish()). One
+ * grouped scan of the attachments, and only when it can matter:
+ * attachments have no index on workload_id.
+ */
+static int
+load_first_attachments(struct loadctx *c)
+{
+	struct flowdb_workload *w;
+	sqlite3_stmt *s = NULL;
+	int64_t t;
+	size_t i;
+	bool need = false;
+	int rc, step;
+
+	for (i = 0; i < c->ids.cap && !need; i++)
+		if (c->ids.keys[i] != 0 && c->ids.vals[i]->started_at == 0)
+			need = true;
+	if (!need || c->fdb->recording_started == 0)
+		return 0;
+	if ((rc = prepare(c, "SELECT workload_id, MIN(attached_at)"
+	    " FROM attachments WHERE workload_id != 0 GROUP BY workload_id",
+	    &s)) < 0)
+		return rc;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		w = idmap_get(&c->ids, sqlite3_column_int64(s, 0));
+		t = sqlite3_column_int64(s, 1);
+		if (w != NULL && t > 0 && (w->observed_from == 0 ||
+		    t < w->observed_from))
+			w->observed_from = t;
+	}
+	if (step != SQLITE_DONE)
+		rc = fail(c, -EIO, "reading attachments");
+	sqlite3_finalize(s);
+	return rc;
+}
+
 static int
 load_one(struct flowdb *fdb, const char *path, const struct flowdb_query *q,
     bool *found, char *err, size_t errlen)
@@ -686,12 +730,20 @@ load_one(struct flowdb *fdb, const char *path, const struct flowdb_query *q,
 		return rc;
 	}
 	c.db = store_db(c.st);
+	if ((c.tok = json_tokener_new()) == NULL) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	if ((rc = load_store_info(&c)) < 0 ||
 	    (rc = load_subjects(&c, found)) < 0 ||
-	    (rc = load_flows(&c)) < 0)
+	    (rc = load_flows(&c)) < 0 ||
+	    (rc = load_first_attachments(&c)) < 0)
 		goto out;
 out:
 	sqlite3_finalize(c.by_id);
+	if (c.tok != NULL)
+		json_tokener_free(c.tok);
 	idmap_free(&c.ids);
 	store_close(c.st);
 	return rc;

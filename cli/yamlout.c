@@ -91,9 +91,17 @@ needs_quotes(const char *s)
 
 	if (*s == '\0')
 		return true;
-	for (i = 0; i < sizeof(special_words) / sizeof(special_words[0]); i++)
-		if (strcmp(s, special_words[i]) == 0)
-			return true;
+	/* Every special word starts with one of these: most strings (names,
+	 * labels) skip the table. */
+	if (strchr("yYnNtTfFoO~.=<-+", *s) != NULL)
+		for (i = 0; i < sizeof(special_words) /
+		    sizeof(special_words[0]); i++)
+			if (strcmp(s, special_words[i]) == 0)
+				return true;
+	/* Everything below (numbers, dates, sexagesimals) starts so. */
+	if (!((*s >= '0' && *s <= '9') || *s == '-' || *s == '+' ||
+	    *s == '.'))
+		return false;
 	/* Numbers in any base and floats (strtod also takes inf/nan). */
 	(void)strtod(s, &end);
 	if (*end == '\0')
