@@ -1,0 +1,605 @@
+/*
+ * report_svg: the topology drawing of the report, laid out by hand.
+ *
+ * Layered layout: column 0 holds the addresses that only connect to the
+ * workloads (clients, nodes), then one column per namespace with its
+ * workloads, then the addresses the workloads connect to. Within a column
+ * the boxes are ordered by the barycenter of their neighbours (a few
+ * sweeps), which keeps most arrows short and uncrossed without a general
+ * graph layout engine. Every (source, destination) pair is one arrow whose
+ * width grows with the log of the connection count; red when any flow of
+ * the pair would be denied, amber when one is unresolved.
+ */
+#include "cli/report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BOX_W 210
+#define BOX_H 36
+#define ROW_GAP 14
+#define COL_GAP 170
+#define PAD 14
+#define HEAD 30
+#define TOP 40
+#define MAXPORTS 4
+
+enum node_type { N_WORKLOAD, N_PEER_WORKLOAD, N_EXTERNAL, N_INTERNAL,
+    N_NODE, N_UNKNOWN };
+
+struct node {
+	char *id;
+	char *line1, *line2;	/* owned */
+	int type;
+	int col;
+	double order;		/* barycenter key */
+	int row;
+	bool denied;
+	bool egress_target;	/* an address some workload connects to */
+};
+
+struct edge {
+	int src, dst;
+	char *ports[MAXPORTS];
+	int nports, more;
+	uint64_t count[2];	/* per recording direction */
+	int verdict;		/* worst: 0 allowed, 1 unresolved, 2 denied,
+				 * -1 unknown (no policies) */
+	char *title;
+};
+
+struct graph {
+	struct node *n;
+	size_t nn, capn;
+	struct edge *e;
+	size_t ne, cape;
+	json_object *ids;	/* id -> node index */
+	json_object *pairs;	/* "s>d" -> edge index */
+	char **cols;		/* column titles */
+	int ncols;
+	int *colsize;
+};
+
+static char *
+xstrdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+
+	if (d == NULL)
+		abort();	/* the report is small; OOM here is fatal */
+	return d;
+}
+
+void
+report_html_esc(FILE *f, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default: fputc(*s, f); break;
+		}
+	}
+}
+
+static int
+node_get(struct graph *g, const char *id, int type, const char *l1,
+    const char *l2)
+{
+	json_object *v;
+	struct node *nn;
+
+	if (json_object_object_get_ex(g->ids, id, &v))
+		return json_object_get_int(v);
+	if (g->nn == g->capn) {
+		g->capn = g->capn ? g->capn * 2 : 32;
+		if ((nn = realloc(g->n, g->capn * sizeof(*nn))) == NULL)
+			abort();
+		g->n = nn;
+	}
+	nn = &g->n[g->nn];
+	memset(nn, 0, sizeof(*nn));
+	nn->id = xstrdup(id);
+	nn->line1 = xstrdup(l1);
+	nn->line2 = xstrdup(l2);
+	nn->type = type;
+	nn->col = -1;
+	json_object_object_add(g->ids, id, json_object_new_int((int)g->nn));
+	return (int)g->nn++;
+}
+
+static int
+addr_type(const char *type, const char *class)
+{
+	if (strcmp(type, "node") == 0 || strcmp(class, "node") == 0)
+		return N_NODE;
+	if (strcmp(class, "internal") == 0)
+		return N_INTERNAL;
+	if (strcmp(class, "external") == 0)
+		return N_EXTERNAL;
+	return N_UNKNOWN;
+}
+
+/* The node of a flow's peer; workload peers keep their namespace. */
+static int
+peer_node(struct graph *g, json_object *peer)
+{
+	const char *type = report_str(peer, "type");
+	const char *addr = report_str(peer, "address");
+	const char *dns = report_str(peer, "dnsName");
+	json_object *ks = report_get(peer, "knownServer");
+	char id[1100], l2[600];
+
+	if (strcmp(type, "workload") == 0)
+		return node_get(g, report_str(peer, "id"), N_PEER_WORKLOAD,
+		    report_str(peer, "name"), report_str(peer, "kind"));
+	snprintf(id, sizeof(id), "addr:%s:%s", type, addr);
+	snprintf(l2, sizeof(l2), "%s%s%s", addr[0] ? addr : "no address",
+	    addr[0] ? " \xc2\xb7 " : "", addr[0] ?
+	    report_str(peer, "class") : "");
+	if (dns[0] != '\0')
+		return node_get(g, id, addr_type(type,
+		    report_str(peer, "class")), dns, l2);
+	if (ks != NULL && !json_object_is_type(ks, json_type_null))
+		return node_get(g, id, addr_type(type,
+		    report_str(peer, "class")), report_str(ks, "server"), l2);
+	return node_get(g, id, addr_type(type, report_str(peer, "class")),
+	    strcmp(type, "node") == 0 ? "node" : (addr[0] ? addr : "unknown"),
+	    l2);
+}
+
+static int
+verdict_rank(const char *v)
+{
+	if (v[0] == '\0')
+		return -1;
+	if (strcmp(v, "denied") == 0)
+		return 2;
+	if (strcmp(v, "unresolved") == 0)
+		return 1;
+	return 0;
+}
+
+static void
+edge_add(struct graph *g, int src, int dst, json_object *fl, int recdir)
+{
+	char key[32], port[64];
+	json_object *v;
+	struct edge *e;
+	int i, rank;
+
+	snprintf(key, sizeof(key), "%d>%d", src, dst);
+	if (json_object_object_get_ex(g->pairs, key, &v)) {
+		e = &g->e[json_object_get_int(v)];
+	} else {
+		if (g->ne == g->cape) {
+			g->cape = g->cape ? g->cape * 2 : 64;
+			if ((e = realloc(g->e, g->cape * sizeof(*e))) == NULL)
+				abort();
+			g->e = e;
+		}
+		e = &g->e[g->ne];
+		memset(e, 0, sizeof(*e));
+		e->src = src;
+		e->dst = dst;
+		e->verdict = -1;
+		json_object_object_add(g->pairs, key,
+		    json_object_new_int((int)g->ne++));
+	}
+	if (report_int(fl, "port") != 0)
+		snprintf(port, sizeof(port), "%s/%lld",
+		    report_str(fl, "protocol"),
+		    (long long)report_int(fl, "port"));
+	else
+		snprintf(port, sizeof(port), "%s", report_str(fl, "protocol"));
+	for (i = 0; i < e->nports; i++)
+		if (strcmp(e->ports[i], port) == 0)
+			break;
+	if (i == e->nports) {
+		if (e->nports < MAXPORTS)
+			e->ports[e->nports++] = xstrdup(port);
+		else
+			e->more++;
+	}
+	e->count[recdir] += (uint64_t)report_int(fl, "count");
+	rank = verdict_rank(report_str(fl, "verdict"));
+	if (rank > e->verdict)
+		e->verdict = rank;
+	if (rank == 2) {
+		g->n[src].denied = true;
+		g->n[dst].denied = true;
+	}
+}
+
+static void
+build(struct graph *g, json_object *m)
+{
+	json_object *nss = report_get(m, "namespaces"), *ns, *wls, *w, *a;
+	size_t i, j, k;
+	int self, other, col, c;
+
+	g->ids = json_object_new_object();
+	g->pairs = json_object_new_object();
+	/* Columns: clients, namespaces..., destinations. */
+	g->ncols = (int)json_object_array_length(nss) + 2;
+	g->cols = calloc((size_t)g->ncols, sizeof(*g->cols));
+	g->colsize = calloc((size_t)g->ncols, sizeof(*g->colsize));
+	if (g->cols == NULL || g->colsize == NULL)
+		abort();
+	g->cols[0] = xstrdup("Clients and nodes");
+	g->cols[g->ncols - 1] = xstrdup("Destinations");
+	for (i = 0; i < json_object_array_length(nss); i++) {
+		ns = json_object_array_get_idx(nss, i);
+		g->cols[i + 1] = xstrdup(report_str(ns, "name"));
+		wls = report_get(ns, "workloads");
+		for (j = 0; j < json_object_array_length(wls); j++) {
+			w = json_object_array_get_idx(wls, j);
+			self = node_get(g, report_str(w, "id"), N_WORKLOAD,
+			    report_str(w, "name"), report_str(w, "kind"));
+			g->n[self].type = N_WORKLOAD;
+			g->n[self].col = (int)i + 1;
+		}
+	}
+	for (i = 0; i < json_object_array_length(nss); i++) {
+		ns = json_object_array_get_idx(nss, i);
+		wls = report_get(ns, "workloads");
+		for (j = 0; j < json_object_array_length(wls); j++) {
+			w = json_object_array_get_idx(wls, j);
+			self = node_get(g, report_str(w, "id"), N_WORKLOAD,
+			    "", "");
+			a = report_get(w, "egress");
+			for (k = 0; k < json_object_array_length(a); k++) {
+				json_object *fl = json_object_array_get_idx(a,
+				    k);
+
+				other = peer_node(g, report_get(fl, "peer"));
+				g->n[other].egress_target = true;
+				edge_add(g, self, other, fl, 0);
+			}
+			a = report_get(w, "ingress");
+			for (k = 0; k < json_object_array_length(a); k++) {
+				json_object *fl = json_object_array_get_idx(a,
+				    k);
+
+				other = peer_node(g, report_get(fl, "peer"));
+				edge_add(g, other, self, fl, 1);
+			}
+		}
+	}
+	/* Peers outside the scope go to their namespace's column if it is
+	 * drawn, else next to the destinations; addresses to the sides. */
+	for (i = 0; i < g->nn; i++) {
+		struct node *n = &g->n[i];
+
+		if (n->col >= 0)
+			continue;
+		col = -1;
+		if (n->type == N_PEER_WORKLOAD) {
+			for (c = 1; c < g->ncols - 1; c++)
+				if (strncmp(n->id, g->cols[c],
+				    strlen(g->cols[c])) == 0 &&
+				    n->id[strlen(g->cols[c])] == '/')
+					col = c;
+			if (col < 0)
+				col = g->ncols - 1;
+		} else
+			col = n->egress_target ? g->ncols - 1 : 0;
+		n->col = col;
+	}
+}
+
+static int
+node_qcmp(const void *x, const void *y, void *arg)
+{
+	const struct graph *g = arg;
+	const struct node *a = &g->n[*(const int *)x];
+	const struct node *b = &g->n[*(const int *)y];
+
+	if (a->order != b->order)
+		return a->order < b->order ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+/* Give each column's nodes rows, ordered by neighbours' positions. */
+static void
+layout(struct graph *g)
+{
+	int *idx, sweep, c, k, nk;
+	double *sum, *cnt, pos;
+	size_t i;
+
+	idx = calloc(g->nn + 1, sizeof(*idx));
+	sum = calloc(g->nn + 1, sizeof(*sum));
+	cnt = calloc(g->nn + 1, sizeof(*cnt));
+	if (idx == NULL || sum == NULL || cnt == NULL)
+		abort();
+	for (i = 0; i < g->nn; i++)
+		g->n[i].order = 0;
+	for (sweep = 0; sweep < 4; sweep++) {
+		for (c = 0; c < g->ncols; c++) {
+			nk = 0;
+			for (i = 0; i < g->nn; i++)
+				if (g->n[i].col == c)
+					idx[nk++] = (int)i;
+			qsort_r(idx, (size_t)nk, sizeof(*idx), node_qcmp, g);
+			for (k = 0; k < nk; k++)
+				g->n[idx[k]].row = k;
+			g->colsize[c] = nk;
+		}
+		/* Barycenter of each node's neighbours, as a fraction of
+		 * their column's height. */
+		memset(sum, 0, (g->nn + 1) * sizeof(*sum));
+		memset(cnt, 0, (g->nn + 1) * sizeof(*cnt));
+		for (i = 0; i < g->ne; i++) {
+			struct node *s = &g->n[g->e[i].src];
+			struct node *d = &g->n[g->e[i].dst];
+
+			pos = (d->row + 0.5) / g->colsize[d->col];
+			sum[g->e[i].src] += pos;
+			cnt[g->e[i].src] += 1;
+			pos = (s->row + 0.5) / g->colsize[s->col];
+			sum[g->e[i].dst] += pos;
+			cnt[g->e[i].dst] += 1;
+		}
+		for (i = 0; i < g->nn; i++)
+			g->n[i].order = cnt[i] > 0 ? sum[i] / cnt[i] :
+			    (g->n[i].row + 0.5) / g->colsize[g->n[i].col];
+	}
+	free(idx);
+	free(sum);
+	free(cnt);
+}
+
+/* Columns without nodes take no room. */
+static double
+col_x(const struct graph *g, int col)
+{
+	int c, k = 0;
+
+	for (c = 0; c < col; c++)
+		if (g->colsize[c] > 0)
+			k++;
+	return 20 + k * (BOX_W + 2 * PAD + COL_GAP) + PAD;
+}
+
+static double
+node_y(const struct node *n)
+{
+	return TOP + HEAD + n->row * (BOX_H + ROW_GAP);
+}
+
+static const struct {
+	const char *fill, *stroke;
+} styles[] = {
+	[N_WORKLOAD] = { "#e8f0fe", "#1a73e8" },
+	[N_PEER_WORKLOAD] = { "#f1f3f4", "#5f6368" },
+	[N_EXTERNAL] = { "#fef7e0", "#e37400" },
+	[N_INTERNAL] = { "#e6f4ea", "#188038" },
+	[N_NODE] = { "#eceff1", "#455a64" },
+	[N_UNKNOWN] = { "#f3e8fd", "#9334e6" },
+};
+
+static void
+text_trunc(FILE *f, const char *s, size_t max)
+{
+	char buf[128];
+	size_t n = strlen(s);
+
+	if (n <= max) {
+		report_html_esc(f, s);
+		return;
+	}
+	/* Cut on a UTF-8 boundary and mark it. */
+	n = max - 1 < sizeof(buf) - 4 ? max - 1 : sizeof(buf) - 4;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(buf, s, n);
+	memcpy(buf + n, "\xe2\x80\xa6", 4);
+	report_html_esc(f, buf);
+}
+
+static void
+draw_node(FILE *f, const struct node *n, double x, double y)
+{
+	fprintf(f, "<g class=\"node\" data-id=\"");
+	report_html_esc(f, n->id);
+	fprintf(f, "\"><title>");
+	report_html_esc(f, n->id);
+	fprintf(f, "</title><rect x=\"%.0f\" y=\"%.0f\" width=\"%d\" "
+	    "height=\"%d\" rx=\"6\" fill=\"%s\" stroke=\"%s\" "
+	    "stroke-width=\"%s\"/>", x, y, BOX_W, BOX_H, styles[n->type].fill,
+	    n->denied ? "#d32f2f" : styles[n->type].stroke,
+	    n->denied ? "2.5" : "1.2");
+	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" class=\"l1\">", x + 10,
+	    y + 15);
+	text_trunc(f, n->line1, 30);
+	fprintf(f, "</text><text x=\"%.0f\" y=\"%.0f\" class=\"l2\">", x + 10,
+	    y + 29);
+	text_trunc(f, n->line2, 36);
+	fprintf(f, "</text></g>\n");
+}
+
+static const char *
+edge_color(int verdict)
+{
+	switch (verdict) {
+	case 2: return "#d32f2f";
+	case 1: return "#e37400";
+	case 0: return "#80868b";
+	default: return "#6b7c93";
+	}
+}
+
+static void
+draw_edge(const struct graph *g, FILE *f, const struct edge *e,
+    bool labels)
+{
+	const struct node *s = &g->n[e->src], *d = &g->n[e->dst];
+	double x1, y1, x2, y2, cx1, cx2, w, mx, my, bulge;
+	uint64_t count = e->count[0] > e->count[1] ? e->count[0] : e->count[1];
+	const char *marker;
+	int i;
+
+	y1 = node_y(s) + BOX_H / 2.0;
+	y2 = node_y(d) + BOX_H / 2.0;
+	if (s->col < d->col) {
+		x1 = col_x(g, s->col) + BOX_W;
+		x2 = col_x(g, d->col) - 2;
+		cx1 = x1 + (x2 - x1) / 2;
+		cx2 = x2 - (x2 - x1) / 2;
+	} else if (s->col > d->col) {
+		x1 = col_x(g, s->col);
+		x2 = col_x(g, d->col) + BOX_W + 2;
+		cx1 = x1 - (x1 - x2) / 2;
+		cx2 = x2 + (x1 - x2) / 2;
+	} else {
+		/* Same column: an arc on the right side. */
+		x1 = col_x(g, s->col) + BOX_W;
+		x2 = x1 + 2;
+		bulge = 40 + fabs(y2 - y1) / 4;
+		if (e->src == e->dst) {
+			y1 -= 8;
+			y2 += 8;
+			bulge = 30;
+		}
+		cx1 = x1 + bulge;
+		cx2 = x2 + bulge;
+	}
+	w = 1.2 + fmin(3.5, log10((double)count + 1));
+	marker = e->verdict == 2 ? "arr-d" : e->verdict == 1 ? "arr-u" :
+	    "arr";
+	fprintf(f, "<path class=\"edge%s\" d=\"M%.1f,%.1f C%.1f,%.1f "
+	    "%.1f,%.1f %.1f,%.1f\" stroke=\"%s\" stroke-width=\"%.1f\" "
+	    "fill=\"none\"%s marker-end=\"url(#%s)\" data-src=\"",
+	    e->verdict == 2 ? " denied" : e->verdict == 1 ? " unresolved" : "",
+	    x1, y1, cx1, y1, cx2, y2, x2, y2, edge_color(e->verdict), w,
+	    e->verdict == 1 ? " stroke-dasharray=\"6 4\"" : "", marker);
+	report_html_esc(f, s->id);
+	fprintf(f, "\" data-dst=\"");
+	report_html_esc(f, d->id);
+	fprintf(f, "\"><title>");
+	report_html_esc(f, s->id);
+	fprintf(f, " \xe2\x86\x92 ");
+	report_html_esc(f, d->id);
+	fprintf(f, ": ");
+	for (i = 0; i < e->nports; i++) {
+		fprintf(f, "%s", i ? ", " : "");
+		report_html_esc(f, e->ports[i]);
+	}
+	if (e->more)
+		fprintf(f, " +%d more", e->more);
+	fprintf(f, " (%llu connections%s)</title></path>\n",
+	    (unsigned long long)count, e->verdict == 2 ? ", DENIED by the "
+	    "policies" : e->verdict == 1 ? ", unresolved" : "");
+	if (!labels || e->nports == 0)
+		return;
+	/* The ports at the curve's middle (t = 0.5 of the Bezier). */
+	mx = 0.125 * x1 + 0.375 * cx1 + 0.375 * cx2 + 0.125 * x2;
+	my = 0.5 * y1 + 0.5 * y2;
+	fprintf(f, "<text class=\"elabel%s\" x=\"%.1f\" y=\"%.1f\">",
+	    e->verdict == 2 ? " denied" : "", mx, my - 3);
+	report_html_esc(f, e->ports[0]);
+	if (e->nports > 1 || e->more)
+		fprintf(f, " +%d", e->nports - 1 + e->more);
+	fprintf(f, "</text>\n");
+}
+
+static void
+graph_free(struct graph *g)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < g->nn; i++) {
+		free(g->n[i].id);
+		free(g->n[i].line1);
+		free(g->n[i].line2);
+	}
+	for (i = 0; i < g->ne; i++)
+		for (k = 0; k < g->e[i].nports; k++)
+			free(g->e[i].ports[k]);
+	for (k = 0; k < g->ncols; k++)
+		free(g->cols[k]);
+	free(g->cols);
+	free(g->colsize);
+	free(g->n);
+	free(g->e);
+	json_object_put(g->ids);
+	json_object_put(g->pairs);
+}
+
+int
+report_svg(FILE *f, json_object *m)
+{
+	struct graph g;
+	double width, height, x;
+	int c, maxrows = 0, pass;
+	size_t i;
+
+	memset(&g, 0, sizeof(g));
+	build(&g, m);
+	layout(&g);
+	for (c = 0; c < g.ncols; c++)
+		if (g.colsize[c] > maxrows)
+			maxrows = g.colsize[c];
+	width = col_x(&g, g.ncols) + 20;
+	height = TOP + HEAD + maxrows * (BOX_H + ROW_GAP) + PAD + 10;
+	if (g.nn == 0) {
+		fprintf(f, "<p class=\"empty\">No traffic recorded: nothing to "
+		    "draw.</p>\n");
+		graph_free(&g);
+		return ferror(f) ? -EIO : 0;
+	}
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"topology\" "
+	    "width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+	    "role=\"img\" aria-label=\"topology of recorded traffic\">\n",
+	    width, height, width, height);
+	fprintf(f, "<defs>");
+	fprintf(f, "<marker id=\"arr\" viewBox=\"0 0 10 10\" refX=\"9\" "
+	    "refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" "
+	    "orient=\"auto-start-reverse\" markerUnits=\"userSpaceOnUse\">"
+	    "<path d=\"M0,0 L10,5 L0,10 z\" fill=\"#80868b\"/></marker>");
+	fprintf(f, "<marker id=\"arr-d\" viewBox=\"0 0 10 10\" refX=\"9\" "
+	    "refY=\"5\" markerWidth=\"9\" markerHeight=\"9\" "
+	    "orient=\"auto-start-reverse\" markerUnits=\"userSpaceOnUse\">"
+	    "<path d=\"M0,0 L10,5 L0,10 z\" fill=\"#d32f2f\"/></marker>");
+	fprintf(f, "<marker id=\"arr-u\" viewBox=\"0 0 10 10\" refX=\"9\" "
+	    "refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" "
+	    "orient=\"auto-start-reverse\" markerUnits=\"userSpaceOnUse\">"
+	    "<path d=\"M0,0 L10,5 L0,10 z\" fill=\"#e37400\"/></marker>");
+	fprintf(f, "</defs>\n");
+	/* Column backgrounds and titles. */
+	for (c = 0; c < g.ncols; c++) {
+		if (g.colsize[c] == 0)
+			continue;
+		x = col_x(&g, c) - PAD;
+		fprintf(f, "<rect class=\"col%s\" x=\"%.0f\" y=\"%d\" "
+		    "width=\"%d\" height=\"%.0f\" rx=\"10\"/>",
+		    c > 0 && c < g.ncols - 1 ? " ns" : "", x, TOP,
+		    BOX_W + 2 * PAD, HEAD + g.colsize[c] * (BOX_H + ROW_GAP) +
+		    PAD - ROW_GAP + 6);
+		fprintf(f, "<text class=\"coltitle\" x=\"%.0f\" y=\"%d\">%s",
+		    x + PAD, TOP + 20, c > 0 && c < g.ncols - 1 ?
+		    "namespace " : "");
+		text_trunc(f, g.cols[c], 28);
+		fprintf(f, "</text>\n");
+	}
+	/* Allowed arrows first, denied ones on top. */
+	for (pass = 0; pass < 3; pass++)
+		for (i = 0; i < g.ne; i++)
+			if ((pass == 0 && g.e[i].verdict <= 0) ||
+			    (pass == 1 && g.e[i].verdict == 1) ||
+			    (pass == 2 && g.e[i].verdict == 2))
+				draw_edge(&g, f, &g.e[i], g.ne <= 80);
+	for (i = 0; i < g.nn; i++)
+		draw_node(f, &g.n[i], col_x(&g, g.n[i].col), node_y(&g.n[i]));
+	fprintf(f, "</svg>\n");
+	graph_free(&g);
+	return ferror(f) ? -EIO : 0;
+}
