@@ -881,6 +881,63 @@ test_bin_copy_replaces_old_binary(void **state)
 	assert_non_null(strstr(err, "/nonexistent/x"));
 }
 
+/* The example conflists in conf/: each chains our plugin last, with options the plugin
+ * accepts, exactly as `install` with the same options would write it. */
+static void
+test_conf_examples(void **state)
+{
+	char top[PATH_MAX], p[PATH_MAX], err[256], *s, *out;
+	struct dirent **ents;
+	json_object *j, *pl, *ours, *v;
+	struct cniinst_opts o;
+	int n, i, seen = 0;
+	size_t len;
+
+	(void)state;
+	pathf(top, "%s/../../../conf", fixture_dir());
+	n = scandir(top, &ents, NULL, alphasort);
+	assert_true(n > 0);
+	for (i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+
+		if (strlen(name) > 9 && strcmp(name + strlen(name) - 9,
+		    ".conflist") == 0) {
+			s = slurp(pathf(p, "%s/%s", top, name), &len);
+			assert_non_null(s);
+			assert_int_equal(cniinst_has_entry(s, len), 1);
+			j = parse(s);
+			pl = member(j, "plugins");
+			ours = json_object_array_get_idx(pl,
+			    json_object_array_length(pl) - 1);
+			assert_string_equal(json_object_get_string(member(ours,
+			    "type")), "netpol-record-cni");
+			memset(&o, 0, sizeof(o));
+#define OPT(field, key) \
+	if (json_object_object_get_ex(ours, key, &v)) \
+		o.field = json_object_get_string(v)
+			OPT(db, "db");
+			OPT(log_file, "logFile");
+			OPT(log_level, "logLevel");
+			OPT(failure_policy, "failurePolicy");
+			OPT(mark_bit, "markBit");
+			OPT(nflog_group, "nflogGroup");
+			OPT(nflog_snaplen, "nflogSnaplen");
+#undef OPT
+			err[0] = '\0';
+			if (cniinst_add_entry(s, len, &o, &out, NULL, err,
+			    sizeof(err)) != CNIINST_UNCHANGED)
+				fail_msg("conf/%s: %s", name, err[0] ? err :
+				    "install would change it");
+			json_object_put(j);
+			free(s);
+			seen++;
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	assert_true(seen >= 2);
+}
+
 int
 main(void)
 {
@@ -892,6 +949,7 @@ main(void)
 		cmocka_unit_test(test_add_updates_in_place_and_dedups),
 		cmocka_unit_test(test_add_refuses_what_it_cannot_chain),
 		cmocka_unit_test(test_remove_entry),
+		cmocka_unit_test(test_conf_examples),
 		cmocka_unit_test_setup_teardown(
 		    test_vendor_install_twice_then_uninstall, setup, teardown),
 		cmocka_unit_test_setup_teardown(
