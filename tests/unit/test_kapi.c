@@ -1,0 +1,289 @@
+/*
+ * kapi: the parts that need no server: watch lines, kubeconfig and
+ * in-cluster configuration, token re-reading, the resource table.
+ * tests/integration/test_kapi.sh runs the client against an HTTPS server.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "lib/kmeta.h"
+#include "recorderd/kapi.h"
+
+static void
+test_watch_parse(void **state)
+{
+	struct kapi_watch_event ev;
+	char err[256];
+	const char *l;
+
+	(void)state;
+	l = "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":"
+	    "{\"name\":\"a\",\"resourceVersion\":\"12\"}}}";
+	assert_int_equal(kapi_watch_parse(l, strlen(l), &ev, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ev.type, KAPI_WATCH_ADDED);
+	assert_string_equal(ev.rv, "12");
+	assert_non_null(ev.obj);
+	json_object_put(ev.obj);
+
+	l = "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Pod\",\"metadata\":"
+	    "{\"resourceVersion\":\"99\"}}}";
+	assert_int_equal(kapi_watch_parse(l, strlen(l), &ev, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ev.type, KAPI_WATCH_BOOKMARK);
+	assert_string_equal(ev.rv, "99");
+	json_object_put(ev.obj);
+
+	l = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,"
+	    "\"reason\":\"Expired\"}}";
+	assert_int_equal(kapi_watch_parse(l, strlen(l), &ev, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ev.type, KAPI_WATCH_ERROR);
+	assert_int_equal(ev.code, 410);
+	json_object_put(ev.obj);
+
+	l = "{\"type\":\"DELETED\",\"object\":{}}";
+	assert_int_equal(kapi_watch_parse(l, strlen(l), &ev, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ev.type, KAPI_WATCH_DELETED);
+	assert_string_equal(ev.rv, "");
+	json_object_put(ev.obj);
+}
+
+static void
+expect_bad_line(const char *l, const char *msg)
+{
+	struct kapi_watch_event ev;
+	char err[256] = "";
+
+	assert_int_equal(kapi_watch_parse(l, strlen(l), &ev, err, sizeof(err)),
+	    -EINVAL);
+	assert_null(ev.obj);
+	if (strstr(err, msg) == NULL)
+		fail_msg("\"%s\" lacks \"%s\"", err, msg);
+}
+
+static void
+test_watch_bad(void **state)
+{
+	(void)state;
+	expect_bad_line("{\"type\":\"ADDED\",\"object\":{\"kind\":",
+	    "not one JSON object");
+	expect_bad_line("{\"type\":\"ADDED\",\"object\":{}}{}",
+	    "not one JSON object");
+	expect_bad_line("{\"type\":\"ADDED\",\"object\":[]}",
+	    "without a type string and an object");
+	expect_bad_line("{\"type\":7,\"object\":{}}",
+	    "without a type string and an object");
+	expect_bad_line("{\"type\":\"RENAMED\",\"object\":{}}",
+	    "unknown watch event type");
+	expect_bad_line("[]", "without a type");
+}
+
+static void
+test_resources(void **state)
+{
+	bool seen[KMETA_NKINDS] = { 0 };
+	size_t i;
+	int k;
+
+	(void)state;
+	/* Every cached kind is listed and watched, exactly once. */
+	assert_int_equal(kapi_nresources, KMETA_NKINDS);
+	for (i = 0; i < kapi_nresources; i++) {
+		k = kapi_resources[i].kind;
+		assert_true(k >= 0 && k < KMETA_NKINDS);
+		assert_false(seen[k]);
+		seen[k] = true;
+		assert_string_equal(kapi_resources[i].verbs[0], "list");
+		assert_string_equal(kapi_resources[i].verbs[1], "watch");
+		assert_null(kapi_resources[i].verbs[2]);
+	}
+}
+
+static const char kc_head[] =
+    "apiVersion: v1\nkind: Config\ncurrent-context: prod\n"
+    "contexts:\n- name: dev\n  context: {cluster: dev, user: dev}\n"
+    "- name: prod\n  context: {cluster: prod, user: admin}\n"
+    "clusters:\n- name: dev\n  cluster: {server: 'https://dev:6443'}\n";
+
+static int
+kc(const char *tail, struct kapi_conf *c, char *err, size_t errlen)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s%s", kc_head, tail);
+	return kapi_conf_kubeconfig_buf(buf, strlen(buf), "/etc/kube", c, err,
+	    errlen);
+}
+
+static void
+test_kubeconfig(void **state)
+{
+	struct kapi_conf c;
+	char err[256] = "";
+
+	(void)state;
+	/* base64 of "CA PEM\n" and friends. */
+	assert_int_equal(kc("- name: prod\n  cluster:\n"
+	    "    server: https://10.0.0.1:6443/\n"
+	    "    certificate-authority-data: Q0EgUEVNCg==\n"
+	    "users:\n- name: admin\n  user:\n"
+	    "    client-certificate: certs/admin.crt\n"
+	    "    client-key-data: S0VZCg==\n"
+	    "    token: abc\n", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.server, "https://10.0.0.1:6443");
+	assert_string_equal(c.ca_data, "CA PEM\n");
+	assert_null(c.ca_file);
+	assert_string_equal(c.cert_file, "/etc/kube/certs/admin.crt");
+	assert_string_equal(c.key_data, "KEY\n");
+	assert_string_equal(c.token, "abc");
+	kapi_conf_clear(&c);
+
+	assert_int_equal(kc("- name: prod\n  cluster:\n"
+	    "    server: https://[2001:db8::1]:6443\n"
+	    "    certificate-authority: /abs/ca.crt\n"
+	    "users:\n- name: admin\n  user: {tokenFile: tok}\n", &c, err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.ca_file, "/abs/ca.crt");
+	assert_string_equal(c.token_file, "/etc/kube/tok");
+	kapi_conf_clear(&c);
+}
+
+static void
+expect_kc_err(const char *tail, int rc, const char *msg)
+{
+	struct kapi_conf c;
+	char err[256] = "";
+
+	assert_int_equal(kc(tail, &c, err, sizeof(err)), rc);
+	if (strstr(err, msg) == NULL)
+		fail_msg("\"%s\" lacks \"%s\"", err, msg);
+	assert_null(c.server);
+}
+
+static void
+test_kubeconfig_bad(void **state)
+{
+	(void)state;
+	expect_kc_err("", -EINVAL, "cluster of context \"prod\" not found");
+	expect_kc_err("- name: prod\n  cluster: {server: 'http://x'}\n",
+	    -EINVAL, "https:// URL");
+	expect_kc_err("- name: prod\n  cluster: {server: 'https://x', "
+	    "insecure-skip-tls-verify: true}\n", -ENOTSUP,
+	    "insecure-skip-tls-verify");
+	expect_kc_err("- name: prod\n  cluster: {server: 'https://x'}\n"
+	    "users:\n- name: admin\n  user:\n    exec: {command: aws}\n",
+	    -ENOTSUP, "exec and auth-provider");
+	expect_kc_err("- name: prod\n  cluster: {server: 'https://x', "
+	    "certificate-authority-data: '!!!'}\n", -EINVAL, "not base64");
+	expect_kc_err("- name: prod\n  cluster: {server: 'https://x'}\n"
+	    "users:\n- name: admin\n  user: {client-certificate: a.crt}\n",
+	    -EINVAL, "needs its key");
+	expect_kc_err("- name: prod\n  cluster: [\n", -EINVAL, "line ");
+}
+
+static void
+test_in_cluster(void **state)
+{
+	struct kapi_conf c;
+	char dir[] = "/tmp/kapi-sa-XXXXXX", path[256], err[256];
+	char *tok;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	assert_int_equal(kapi_conf_in_cluster(dir, &c, err, sizeof(err)),
+	    -ENOENT);
+	assert_non_null(strstr(err, "KUBERNETES_SERVICE_HOST"));
+
+	setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+	/* No token file yet. */
+	assert_int_equal(kapi_conf_in_cluster(dir, &c, err, sizeof(err)),
+	    -ENOENT);
+	assert_non_null(strstr(err, "token"));
+
+	snprintf(path, sizeof(path), "%s/token", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("first\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/ca.crt", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	assert_int_equal(kapi_conf_in_cluster(dir, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.server, "https://[fd00::1]:443");
+	assert_string_equal(c.ca_file, path);
+	tok = kapi_conf_token(&c);
+	assert_string_equal(tok, "first");
+	free(tok);
+
+	/* Rotated: the next request sends the new token. */
+	snprintf(path, sizeof(path), "%s/token", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("second", f);
+	fclose(f);
+	tok = kapi_conf_token(&c);
+	assert_string_equal(tok, "second");
+	free(tok);
+	kapi_conf_clear(&c);
+
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/ca.crt", dir);
+	unlink(path);
+	rmdir(dir);
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	unsetenv("KUBERNETES_SERVICE_PORT");
+}
+
+/* Start and stop against a port nothing listens on: the worker reports
+ * errors through the queue and stops cleanly. */
+static void
+test_start_stop(void **state)
+{
+	char server[] = "https://127.0.0.1:1";
+	struct kapi_conf c = { .server = server, .backoff_min_ms = 50 };
+	struct kapi *ka;
+	struct kapi_event ev;
+	int i, errors = 0;
+
+	(void)state;
+	assert_int_equal(kapi_start(&c, &ka), 0);
+	assert_true(kapi_fd(ka) >= 0);
+	for (i = 0; i < 100 && errors == 0; i++) {
+		while (kapi_next(ka, &ev) == 0) {
+			if (ev.type == KAPI_EV_ERROR)
+				errors++;
+			json_object_put(ev.obj);
+		}
+		usleep(20000);
+	}
+	assert_true(errors > 0);
+	kapi_stop(ka);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_watch_parse),
+		cmocka_unit_test(test_watch_bad),
+		cmocka_unit_test(test_resources),
+		cmocka_unit_test(test_kubeconfig),
+		cmocka_unit_test(test_kubeconfig_bad),
+		cmocka_unit_test(test_in_cluster),
+		cmocka_unit_test(test_start_stop),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
