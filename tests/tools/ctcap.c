@@ -2,13 +2,15 @@
  * ctcap: capture raw ctnetlink messages into a file, for the fixtures of
  * the recorder's unit tests (tests/fixtures/ct/) and for debugging.
  *
- *   ctcap [-d] [-m MARK] [-n COUNT] [-t SECONDS] FILE
+ *   ctcap [-d] [-l GROUP] [-m MARK] [-n COUNT] [-t SECONDS] FILE
  *
  * Subscribes to conntrack NEW, UPDATE and DESTROY events (with -d: dumps
  * the table instead) in the current network namespace and appends every
  * netlink message, exactly as the kernel sent it, to FILE; messages are
  * self-delimiting (nlmsg_len). With -m only connections whose mark has
- * those bits are kept (the kernel-side filter the daemon uses). Stops
+ * those bits are kept (the kernel-side filter the daemon uses). With
+ * -l it records the packets an nftables "log group GROUP" rule sends
+ * (nfnetlink_log) instead, for tests/fixtures/dns/. Stops
  * after COUNT messages or SECONDS seconds (default 10), or on SIGTERM.
  */
 #include <errno.h>
@@ -43,14 +45,18 @@ main(int argc, char *argv[])
 	unsigned long mark = 0, count = 0, got = 0;
 	double secs = 10;
 	bool dump = false;
+	long group = -1;
 	struct timespec t0, t;
 	FILE *out;
 	int ch, fd;
 
-	while ((ch = getopt(argc, argv, "dm:n:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "dl:m:n:t:")) != -1) {
 		switch (ch) {
 		case 'd':
 			dump = true;
+			break;
+		case 'l':
+			group = strtol(optarg, NULL, 0);
 			break;
 		case 'm':
 			mark = strtoul(optarg, NULL, 0);
@@ -73,7 +79,13 @@ main(int argc, char *argv[])
 	}
 	signal(SIGTERM, on_sig);
 	signal(SIGINT, on_sig);
-	if (dump) {
+	if (group > 0) {
+		if (ctsock_open_nflog((uint16_t)group, 0xffff, 1 << 22,
+		    &nl) < 0) {
+			perror("nflog");
+			return 1;
+		}
+	} else if (dump) {
 		if (ctsock_dump_start((uint32_t)mark, 1, 1 << 24, &nl) < 0) {
 			perror("dump");
 			return 1;
@@ -125,7 +137,7 @@ main(int argc, char *argv[])
 	fprintf(stderr, "ctcap: %lu messages\n", got);
 	return 0;
 usage:
-	fprintf(stderr, "usage: ctcap [-d] [-m MARK] [-n COUNT] [-t SECONDS] "
+	fprintf(stderr, "usage: ctcap [-d] [-l GROUP] [-m MARK] [-n COUNT] [-t SECONDS] "
 	    "FILE\n");
 	return 2;
 }
