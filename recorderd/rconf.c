@@ -261,6 +261,7 @@ is_section(const char *path)
 
 struct pstate {
 	char path[MAX_DEPTH][PATH_LEN];	/* key at each mapping level */
+	yaml_mark_t key_mark[MAX_DEPTH];	/* where each key was written */
 	int depth;			/* mappings open */
 	bool want_key[MAX_DEPTH + 1];
 };
@@ -307,8 +308,8 @@ on_value(struct rconf *c, struct pstate *ps, const yaml_event_t *ev,
 			errf(err, errlen, &ev->start_mark,
 			    "%s: expected a mapping", path);
 		else
-			errf(err, errlen, &ev->start_mark, "unknown key %s",
-			    path);
+			errf(err, errlen, &ps->key_mark[ps->depth - 1],
+			    "unknown key %s", path);
 		return -EINVAL;
 	}
 	/* "null" / "~" / empty: keep the default. */
@@ -344,7 +345,8 @@ on_event(struct rconf *c, struct pstate *ps, const yaml_event_t *ev,
 					    "%s: expected a value, not a "
 					    "mapping", path);
 				else
-					errf(err, errlen, &ev->start_mark,
+					errf(err, errlen,
+					    &ps->key_mark[ps->depth - 1],
 					    "unknown key %s", path);
 				return -EINVAL;
 			}
@@ -372,12 +374,18 @@ on_event(struct rconf *c, struct pstate *ps, const yaml_event_t *ev,
 		if (want) {
 			snprintf(ps->path[ps->depth - 1], PATH_LEN, "%s",
 			    (const char *)ev->data.scalar.value);
+			ps->key_mark[ps->depth - 1] = ev->start_mark;
 			ps->want_key[ps->depth] = false;
 			return 0;
 		}
 		ps->want_key[ps->depth] = true;
 		return on_value(c, ps, ev, err, errlen);
 	case YAML_SEQUENCE_START_EVENT:
+		if (ps->depth == 0) {
+			errf(err, errlen, &ev->start_mark, "%s",
+			    "expected a mapping at the top level");
+			return -EINVAL;
+		}
 		full_path(ps, path, sizeof(path));
 		errf(err, errlen, &ev->start_mark,
 		    "%s: a list is not expected here", path);
@@ -487,8 +495,8 @@ rconf_validate(const struct rconf *c, char *err, size_t errlen)
 		why = "store: a path is required";
 	else if (c->flush_ms < 10 || c->flush_ms > 3600000)
 		why = "flush_interval: must be between 10ms and 1h";
-	else if (c->mark_bit == 0)
-		why = "mark_bit: must not be zero";
+	else if (c->mark_bit == 0 || (c->mark_bit & (c->mark_bit - 1)) != 0)
+		why = "mark_bit: must be exactly one bit, such as 0x00100000";
 	else if (c->nflog_group == 0)
 		why = "nflog.group: must be from 1 to 65535";
 	else if (c->nflog_snaplen < 128 || c->nflog_snaplen > 65535)
