@@ -210,9 +210,10 @@ run(struct check_opts *o)
 		    "networking.k8s.io/v1 NetworkPolicy found: every flow is "
 		    "allowed\n");
 	if (nskipped > 0)
-		fprintf(stderr, "netpol-record check: %zu object%s that %s not "
-		    "NetworkPolicies skipped\n", nskipped,
-		    nskipped == 1 ? "" : "s", nskipped == 1 ? "is" : "are");
+		fprintf(stderr, "netpol-record check: skipped %zu object%s "
+		    "that %s not networking.k8s.io/v1 NetworkPolic%s\n",
+		    nskipped, nskipped == 1 ? "" : "s",
+		    nskipped == 1 ? "is" : "are", nskipped == 1 ? "y" : "ies");
 	cliopt_query(&o->c, &q);
 	rc = flowdb_load(o->c.dbs, o->c.ndbs, &q, &fdb, err, sizeof(err));
 	if (rc != 0) {

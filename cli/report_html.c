@@ -65,6 +65,7 @@ static const char css[] =
 "th[aria-sort=ascending]::after{content:' \\25B2';font-size:10px}"
 "th[aria-sort=descending]::after{content:' \\25BC';font-size:10px}"
 "td.num{text-align:right;font-variant-numeric:tabular-nums}"
+"td.time{white-space:nowrap;font-variant-numeric:tabular-nums}"
 "tr.denied td{background:#fdecea}"
 "tr.unresolved td{background:#fef7e0}"
 ".v-denied{color:#d32f2f;font-weight:600}"
@@ -124,6 +125,18 @@ static void
 td(FILE *f, const char *s)
 {
 	fputs("<td>", f);
+	if (s == NULL || s[0] == '\0')
+		fputs("<span class=\"muted\">-</span>", f);
+	else
+		E(s);
+	fputs("</td>", f);
+}
+
+/* A time: kept on one line. */
+static void
+td_time(FILE *f, const char *s)
+{
+	fputs("<td class=\"time\">", f);
 	if (s == NULL || s[0] == '\0')
 		fputs("<span class=\"muted\">-</span>", f);
 	else
@@ -310,7 +323,8 @@ findings(FILE *f, json_object *m)
 	if (json_object_array_length(a) == 0)
 		fputs("<p>None: the policies allow every recorded flow.</p>", f);
 	else {
-		fputs("<table class=\"sortable\" id=\"t-denied\"><thead><tr>"
+		fputs("<div class=\"scroll\"><table class=\"sortable\" "
+		    "id=\"t-denied\"><thead><tr>"
 		    "<th>Verdict</th><th>Workload</th><th>Direction</th>"
 		    "<th>Peer</th><th>Port</th><th>Count</th><th>Last seen</th>"
 		    "<th>Selected by</th><th>Notes</th></tr></thead><tbody>\n",
@@ -325,12 +339,12 @@ findings(FILE *f, json_object *m)
 			peer_td(f, report_get(el, "peer"));
 			td_port(f, el);
 			td_num(f, report_int(el, "count"));
-			td(f, report_str(el, "lastSeen"));
+			td_time(f, report_str(el, "lastSeen"));
 			td_list(f, report_get(el, "policies"), ", ");
 			td_list(f, report_get(el, "notes"), "; ");
 			fputs("</tr>\n", f);
 		}
-		fputs("</tbody></table>", f);
+		fputs("</tbody></table></div>", f);
 	}
 	fputs("</section>\n<section id=\"unselected\"><h2>Workloads no policy "
 	    "selects</h2>\n", f);
@@ -338,7 +352,8 @@ findings(FILE *f, json_object *m)
 	if (json_object_array_length(a) == 0)
 		fputs("<p>None.</p>", f);
 	else {
-		fputs("<table class=\"sortable\"><thead><tr><th>Workload</th>"
+		fputs("<div class=\"scroll\"><table class=\"sortable\">"
+		    "<thead><tr><th>Workload</th>"
 		    "<th>Open in</th></tr></thead><tbody>\n", f);
 		ARR_FOREACH(a, i, el) {
 			bool in = json_object_get_boolean(report_get(el,
@@ -352,7 +367,7 @@ findings(FILE *f, json_object *m)
 			    "ingress" : "egress");
 			fputs("</tr>\n", f);
 		}
-		fputs("</tbody></table>", f);
+		fputs("</tbody></table></div>", f);
 	}
 	fputs("</section>\n", f);
 }
@@ -365,7 +380,8 @@ workloads(FILE *f, json_object *m, bool pol)
 	size_t i, j;
 
 	fputs("<section id=\"workloads\"><h2>Workloads and their observation "
-	    "window</h2>\n<table class=\"sortable\"><thead><tr>"
+	    "window</h2>\n<div class=\"scroll\"><table class=\"sortable\">"
+	    "<thead><tr>"
 	    "<th>Namespace</th><th>Kind</th><th>Name</th><th>Observed from</th>"
 	    "<th>Observed to</th><th>Observed</th><th>Running before "
 	    "recording</th><th>Ingress peers</th><th>Egress peers</th>", f);
@@ -380,8 +396,8 @@ workloads(FILE *f, json_object *m, bool pol)
 			td(f, report_str(w, "namespace"));
 			td(f, report_str(w, "kind"));
 			td(f, report_str(w, "name"));
-			td(f, report_str(obs, "observedFrom"));
-			td(f, report_str(obs, "observedTo"));
+			td_time(f, report_str(obs, "observedFrom"));
+			td_time(f, report_str(obs, "observedTo"));
 			fprintf(f, "<td data-v=\"%lld\">%s</td>",
 			    (long long)report_int(obs, "observedSeconds"),
 			    report_duration(report_int(obs,
@@ -402,7 +418,7 @@ workloads(FILE *f, json_object *m, bool pol)
 			fputs("</tr>\n", f);
 		}
 	}
-	fputs("</tbody></table></section>\n", f);
+	fputs("</tbody></table></div></section>\n", f);
 }
 
 static void
@@ -428,8 +444,8 @@ flow_row(FILE *f, json_object *w, json_object *fl, const char *dir,
 	td(f, report_str(fl, "dnsName"));
 	td_num(f, report_int(fl, "count"));
 	td_num(f, report_int(fl, "bytes"));
-	td(f, report_str(fl, "firstSeen"));
-	td(f, report_str(fl, "lastSeen"));
+	td_time(f, report_str(fl, "firstSeen"));
+	td_time(f, report_str(fl, "lastSeen"));
 	if (pol)
 		td_verdict(f, v);
 	fputs("</tr>\n", f);
@@ -479,7 +495,8 @@ addresses(FILE *f, json_object *m)
 		fputs("<p>None.</p></section>\n", f);
 		return;
 	}
-	fputs("<table class=\"sortable\"><thead><tr><th>Address</th>"
+	fputs("<div class=\"scroll\"><table class=\"sortable\">"
+	    "<thead><tr><th>Address</th>"
 	    "<th>Class</th><th>DNS names</th><th>KnownServer</th><th>Ports</th>"
 	    "<th>Workloads</th><th>Directions</th><th>Count</th>"
 	    "<th>Last seen</th></tr></thead><tbody>\n", f);
@@ -507,10 +524,10 @@ addresses(FILE *f, json_object *m)
 		td_list(f, report_get(el, "workloads"), ", ");
 		td_list(f, report_get(el, "directions"), ", ");
 		td_num(f, report_int(el, "count"));
-		td(f, report_str(el, "lastSeen"));
+		td_time(f, report_str(el, "lastSeen"));
 		fputs("</tr>\n", f);
 	}
-	fputs("</tbody></table></section>\n", f);
+	fputs("</tbody></table></div></section>\n", f);
 }
 
 static void
@@ -523,7 +540,8 @@ completeness(FILE *f, json_object *m)
 		fputs("<p>No counters in the stores.</p></section>\n", f);
 		return;
 	}
-	fputs("<table class=\"sortable\"><thead><tr><th>Counter</th>"
+	fputs("<div class=\"scroll\"><table class=\"sortable\">"
+	    "<thead><tr><th>Counter</th>"
 	    "<th>Value</th></tr></thead><tbody>\n", f);
 	json_object_object_foreach(c, k, v) {
 		fputs("<tr>", f);
@@ -531,7 +549,7 @@ completeness(FILE *f, json_object *m)
 		td_num(f, json_object_get_int64(v));
 		fputs("</tr>\n", f);
 	}
-	fputs("</tbody></table></section>\n", f);
+	fputs("</tbody></table></div></section>\n", f);
 }
 
 int

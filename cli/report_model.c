@@ -380,7 +380,8 @@ address_json(const struct report_input *in, const struct flowdb_flow **run,
 	json_object_object_add(o, "knownServer", ks_json(ks));
 	/* Resolves to nothing: no name was resolved to it and no
 	 * KnownServer covers it. */
-	jbool(o, "unnamed", json_object_array_length(dns) == 0 && ks == NULL);
+	jbool(o, "unnamed", json_object_array_length(dns) == 0 && ks == NULL &&
+	    f->peer_kind != STORE_PEER_NODE);
 	json_object_object_add(o, "directions", dirs);
 	json_object_object_add(o, "ports", ports);
 	json_object_object_add(o, "workloads", wls);

@@ -24,7 +24,8 @@
 #define COL_GAP 170
 #define PAD 14
 #define HEAD 30
-#define TOP 40
+#define TOP 8
+#define MAXLABELS 128
 #define MAXPORTS 4
 
 enum node_type { N_WORKLOAD, N_PEER_WORKLOAD, N_EXTERNAL, N_INTERNAL,
@@ -436,41 +437,74 @@ edge_color(int verdict)
 	}
 }
 
-static void
-draw_edge(const struct graph *g, FILE *f, const struct edge *e,
-    bool labels)
+/* Placed edge labels, to move a new one off those already there. */
+struct labels {
+	double x[MAXLABELS], y[MAXLABELS], w[MAXLABELS];
+	int n;
+};
+
+static bool
+label_clash(const struct labels *l, double x, double y, double w)
 {
-	const struct node *s = &g->n[e->src], *d = &g->n[e->dst];
-	double x1, y1, x2, y2, cx1, cx2, w, mx, my, bulge;
-	uint64_t count = e->count[0] > e->count[1] ? e->count[0] : e->count[1];
-	const char *marker;
 	int i;
 
-	y1 = node_y(s) + BOX_H / 2.0;
-	y2 = node_y(d) + BOX_H / 2.0;
+	for (i = 0; i < l->n; i++)
+		if (fabs(l->y[i] - y) < 11 && x < l->x[i] + l->w[i] / 2 + w / 2 &&
+		    l->x[i] < x + l->w[i] / 2 + w / 2)
+			return true;
+	return false;
+}
+
+/* The cubic Bezier of an edge: from (x1,y1) with control points (cx1,y1)
+ * and (cx2,y2) to (x2,y2). */
+struct geom {
+	double x1, y1, cx1, cx2, x2, y2;
+};
+
+static void
+edge_geom(const struct graph *g, const struct edge *e, struct geom *q)
+{
+	const struct node *s = &g->n[e->src], *d = &g->n[e->dst];
+	double bulge;
+
+	q->y1 = node_y(s) + BOX_H / 2.0;
+	q->y2 = node_y(d) + BOX_H / 2.0;
 	if (s->col < d->col) {
-		x1 = col_x(g, s->col) + BOX_W;
-		x2 = col_x(g, d->col) - 2;
-		cx1 = x1 + (x2 - x1) / 2;
-		cx2 = x2 - (x2 - x1) / 2;
+		q->x1 = col_x(g, s->col) + BOX_W;
+		q->x2 = col_x(g, d->col) - 2;
+		q->cx1 = q->x1 + (q->x2 - q->x1) / 2;
+		q->cx2 = q->x2 - (q->x2 - q->x1) / 2;
 	} else if (s->col > d->col) {
-		x1 = col_x(g, s->col);
-		x2 = col_x(g, d->col) + BOX_W + 2;
-		cx1 = x1 - (x1 - x2) / 2;
-		cx2 = x2 + (x1 - x2) / 2;
+		q->x1 = col_x(g, s->col);
+		q->x2 = col_x(g, d->col) + BOX_W + 2;
+		q->cx1 = q->x1 - (q->x1 - q->x2) / 2;
+		q->cx2 = q->x2 + (q->x1 - q->x2) / 2;
 	} else {
 		/* Same column: an arc on the right side. */
-		x1 = col_x(g, s->col) + BOX_W;
-		x2 = x1 + 2;
-		bulge = 40 + fabs(y2 - y1) / 4;
+		q->x1 = col_x(g, s->col) + BOX_W;
+		q->x2 = q->x1 + 2;
+		bulge = 40 + fabs(q->y2 - q->y1) / 4;
 		if (e->src == e->dst) {
-			y1 -= 8;
-			y2 += 8;
+			q->y1 -= 8;
+			q->y2 += 8;
 			bulge = 30;
 		}
-		cx1 = x1 + bulge;
-		cx2 = x2 + bulge;
+		q->cx1 = q->x1 + bulge;
+		q->cx2 = q->x2 + bulge;
 	}
+}
+
+static void
+draw_edge(const struct graph *g, FILE *f, const struct edge *e)
+{
+	const struct node *s = &g->n[e->src], *d = &g->n[e->dst];
+	uint64_t count = e->count[0] > e->count[1] ? e->count[0] : e->count[1];
+	const char *marker;
+	struct geom q;
+	double w;
+	int i;
+
+	edge_geom(g, e, &q);
 	w = 1.2 + fmin(3.5, log10((double)count + 1));
 	marker = e->verdict == 2 ? "arr-d" : e->verdict == 1 ? "arr-u" :
 	    "arr";
@@ -478,7 +512,8 @@ draw_edge(const struct graph *g, FILE *f, const struct edge *e,
 	    "%.1f,%.1f %.1f,%.1f\" stroke=\"%s\" stroke-width=\"%.1f\" "
 	    "fill=\"none\"%s marker-end=\"url(#%s)\" data-src=\"",
 	    e->verdict == 2 ? " denied" : e->verdict == 1 ? " unresolved" : "",
-	    x1, y1, cx1, y1, cx2, y2, x2, y2, edge_color(e->verdict), w,
+	    q.x1, q.y1, q.cx1, q.y1, q.cx2, q.y2, q.x2, q.y2,
+	    edge_color(e->verdict), w,
 	    e->verdict == 1 ? " stroke-dasharray=\"6 4\"" : "", marker);
 	report_html_esc(f, s->id);
 	fprintf(f, "\" data-dst=\"");
@@ -497,17 +532,52 @@ draw_edge(const struct graph *g, FILE *f, const struct edge *e,
 	fprintf(f, " (%llu connections%s)</title></path>\n",
 	    (unsigned long long)count, e->verdict == 2 ? ", DENIED by the "
 	    "policies" : e->verdict == 1 ? ", unresolved" : "");
-	if (!labels || e->nports == 0)
+}
+
+/*
+ * The ports of an edge at its curve's middle (t = 0.5 of the Bezier),
+ * moved down a line at a time while they would cover a label already
+ * there; left out when there is no room nearby (the tables and the
+ * arrow's tooltip still say them).
+ */
+static void
+draw_label(const struct graph *g, FILE *f, const struct edge *e,
+    struct labels *lab)
+{
+	struct geom q;
+	char text[80];
+	double mx, my, tw;
+	int k;
+
+	if (e->nports == 0 || lab->n == MAXLABELS)
 		return;
-	/* The ports at the curve's middle (t = 0.5 of the Bezier). */
-	mx = 0.125 * x1 + 0.375 * cx1 + 0.375 * cx2 + 0.125 * x2;
-	my = 0.5 * y1 + 0.5 * y2;
-	fprintf(f, "<text class=\"elabel%s\" x=\"%.1f\" y=\"%.1f\">",
-	    e->verdict == 2 ? " denied" : "", mx, my - 3);
-	report_html_esc(f, e->ports[0]);
+	edge_geom(g, e, &q);
 	if (e->nports > 1 || e->more)
-		fprintf(f, " +%d", e->nports - 1 + e->more);
+		snprintf(text, sizeof(text), "%s +%d", e->ports[0],
+		    e->nports - 1 + e->more);
+	else
+		snprintf(text, sizeof(text), "%s", e->ports[0]);
+	mx = 0.125 * q.x1 + 0.375 * q.cx1 + 0.375 * q.cx2 + 0.125 * q.x2;
+	my = 0.5 * q.y1 + 0.5 * q.y2 - 3;
+	tw = 6.5 * (double)strlen(text) + 8;
+	for (k = 0; k < 4 && label_clash(lab, mx, my, tw); k++)
+		my += 11;
+	if (k == 4)
+		return;
+	lab->x[lab->n] = mx;
+	lab->y[lab->n] = my;
+	lab->w[lab->n++] = tw;
+	fprintf(f, "<text class=\"elabel%s\" x=\"%.1f\" y=\"%.1f\" "
+	    "text-anchor=\"middle\">", e->verdict == 2 ? " denied" : "", mx,
+	    my);
+	report_html_esc(f, text);
 	fprintf(f, "</text>\n");
+}
+
+static int
+edge_pass(const struct edge *e)
+{
+	return e->verdict <= 0 ? 0 : e->verdict;
 }
 
 static void
@@ -538,6 +608,7 @@ int
 report_svg(FILE *f, json_object *m)
 {
 	struct graph g;
+	struct labels lab = { .n = 0 };
 	double width, height, x;
 	int c, maxrows = 0, pass;
 	size_t i;
@@ -580,7 +651,7 @@ report_svg(FILE *f, json_object *m)
 			continue;
 		x = col_x(&g, c) - PAD;
 		fprintf(f, "<rect class=\"col%s\" x=\"%.0f\" y=\"%d\" "
-		    "width=\"%d\" height=\"%.0f\" rx=\"10\"/>",
+		    "width=\"%d\" height=\"%d\" rx=\"10\"/>",
 		    c > 0 && c < g.ncols - 1 ? " ns" : "", x, TOP,
 		    BOX_W + 2 * PAD, HEAD + g.colsize[c] * (BOX_H + ROW_GAP) +
 		    PAD - ROW_GAP + 6);
@@ -590,13 +661,16 @@ report_svg(FILE *f, json_object *m)
 		text_trunc(f, g.cols[c], 28);
 		fprintf(f, "</text>\n");
 	}
-	/* Allowed arrows first, denied ones on top. */
+	/* Allowed arrows first, denied ones on top; then the labels,
+	 * denied ones placed first. */
 	for (pass = 0; pass < 3; pass++)
 		for (i = 0; i < g.ne; i++)
-			if ((pass == 0 && g.e[i].verdict <= 0) ||
-			    (pass == 1 && g.e[i].verdict == 1) ||
-			    (pass == 2 && g.e[i].verdict == 2))
-				draw_edge(&g, f, &g.e[i], g.ne <= 80);
+			if (edge_pass(&g.e[i]) == pass)
+				draw_edge(&g, f, &g.e[i]);
+	for (pass = 2; g.ne <= 80 && pass >= 0; pass--)
+		for (i = 0; i < g.ne; i++)
+			if (edge_pass(&g.e[i]) == pass)
+				draw_label(&g, f, &g.e[i], &lab);
 	for (i = 0; i < g.nn; i++)
 		draw_node(f, &g.n[i], col_x(&g, g.n[i].col), node_y(&g.n[i]));
 	fprintf(f, "</svg>\n");

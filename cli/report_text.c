@@ -50,10 +50,12 @@ header(FILE *f, json_object *m)
 			fprintf(f, " %s", json_object_get_string(el));
 		fprintf(f, "\n");
 	}
-	fprintf(f, "summary:     %lld workloads in %lld namespaces, %lld flows, "
-	    "%lld addresses (%lld resolve to nothing)",
+	fprintf(f, "summary:     %lld workload%s in %lld namespace%s, %lld "
+	    "flows, %lld addresses (%lld resolve to nothing)",
 	    (long long)report_int(sum, "workloads"),
+	    report_int(sum, "workloads") == 1 ? "" : "s",
 	    (long long)report_int(sum, "namespaces"),
+	    report_int(sum, "namespaces") == 1 ? "" : "s",
 	    (long long)report_int(sum, "flows"),
 	    (long long)report_int(sum, "addresses"),
 	    (long long)report_int(sum, "unnamedAddresses"));
