@@ -12,19 +12,6 @@
 #include "lib/log.h"
 #include "recorderd/metasrc.h"
 
-/*
- * The metadata source is implemented in recorderd/metasrc.c by another
- * module. Weak references let the daemon link (and run without metadata)
- * in a tree where that file is not there yet; with it, these are the
- * real functions.
- */
-#pragma weak metasrc_open
-#pragma weak metasrc_close
-#pragma weak metasrc_fd
-#pragma weak metasrc_process
-#pragma weak metasrc_cache
-#pragma weak metasrc_synced
-
 #define NODE_ADDRS_MAX 64
 #define PEER_CACHE 4096		/* remote addresses resolved, direct-mapped */
 #define DNS_PROBE 8
@@ -100,7 +87,7 @@ addr_hash(const struct addr *a)
 static const struct kmeta *
 meta_cache(const struct attrib *a)
 {
-	if (a->ms == NULL || metasrc_cache == NULL)
+	if (a->ms == NULL)
 		return NULL;
 	return metasrc_cache(a->ms);
 }
@@ -625,7 +612,7 @@ attrib_event(struct attrib *a, const struct ct_event *ev,
 int
 attrib_meta_fd(const struct attrib *a)
 {
-	if (a->ms == NULL || metasrc_fd == NULL)
+	if (a->ms == NULL)
 		return -1;
 	return metasrc_fd(a->ms);
 }
@@ -633,7 +620,7 @@ attrib_meta_fd(const struct attrib *a)
 bool
 attrib_meta_pending(const struct attrib *a)
 {
-	if (a->ms == NULL || metasrc_synced == NULL)
+	if (a->ms == NULL)
 		return false;
 	return !metasrc_synced(a->ms);
 }
@@ -644,7 +631,7 @@ attrib_meta_process(struct attrib *a)
 	uint64_t g;
 	int ret;
 
-	if (a->ms == NULL || metasrc_process == NULL)
+	if (a->ms == NULL)
 		return 0;
 	if ((ret = metasrc_process(a->ms)) < 0)
 		return ret;
@@ -704,10 +691,7 @@ attrib_new(struct store *st, const struct attrib_conf *conf,
 	mc.kubeconfig = conf->meta_kubeconfig;
 	mc.in_cluster = conf->meta_in_cluster;
 	if (mc.file != NULL || mc.kubeconfig != NULL || mc.in_cluster) {
-		if (metasrc_open == NULL) {
-			log_warnx("metadata source configured but this build "
-			    "has none: pods are recorded as themselves");
-		} else if ((ret = metasrc_open(&mc, &a->ms)) < 0) {
+		if ((ret = metasrc_open(&mc, &a->ms)) < 0) {
 			log_warnx("metadata source: %s", strerror(-ret));
 			goto out;
 		} else {
@@ -730,8 +714,7 @@ attrib_free(struct attrib *a)
 {
 	if (a == NULL)
 		return;
-	if (a->ms != NULL && metasrc_close != NULL)
-		metasrc_close(a->ms);
+	metasrc_close(a->ms);
 	free(a->pods);
 	free(a->idx);
 	free(a->dns);

@@ -1,0 +1,383 @@
+/*
+ * attrib: recorded conntrack events (tests/fixtures/ct/) attributed to the
+ * pods of a real store: egress and ingress sides, Service DNAT, peers
+ * (pods, node, addresses), DNS names, pods without metadata recorded as
+ * themselves, and merged into their owner once a metadata file names it.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+
+#include "lib/store.h"
+#include "recorderd/attrib.h"
+#include "recorderd/ct.h"
+
+struct t {
+	char dir[64];
+	char db[96];
+	struct store *st;
+	struct attrib *at;
+	int64_t wl_a, wl_b;
+};
+
+static int64_t
+put_pod(struct store *st, const char *cid, const char *ns, const char *name,
+    const char *uid, const char *a4, const char *a6)
+{
+	struct store_attachment a;
+
+	memset(&a, 0, sizeof(a));
+	snprintf(a.container_id, sizeof(a.container_id), "%s", cid);
+	snprintf(a.ifname, sizeof(a.ifname), "eth0");
+	snprintf(a.pod_namespace, sizeof(a.pod_namespace), "%s", ns);
+	snprintf(a.pod_name, sizeof(a.pod_name), "%s", name);
+	snprintf(a.pod_uid, sizeof(a.pod_uid), "%s", uid);
+	if (a4 != NULL)
+		assert_int_equal(addr_cidr_parse(a4, &a.addrs[a.naddrs++]), 0);
+	if (a6 != NULL)
+		assert_int_equal(addr_cidr_parse(a6, &a.addrs[a.naddrs++]), 0);
+	assert_int_equal(store_attachment_put(st, &a, 1000), 0);
+	return a.id;
+}
+
+static int
+setup(void **state)
+{
+	struct t *t = calloc(1, sizeof(*t));
+	struct attrib_conf ac = { .dns_cache = 64 };
+
+	snprintf(t->dir, sizeof(t->dir), "/tmp/test_attrib.XXXXXX");
+	assert_non_null(mkdtemp(t->dir));
+	snprintf(t->db, sizeof(t->db), "%s/records.db", t->dir);
+	assert_int_equal(store_open(t->db, 0, &t->st), 0);
+	/* The pods of tests/fixtures/ct: a (client) and b (server). Host
+	 * bits of the CIDRs are kept by addr_cidr_parse only as /32. */
+	put_pod(t->st, "cid-a", "shop", "client-7d9f-x2", "uid-a",
+	    "198.18.1.2/32", "2001:db8:1::2/128");
+	put_pod(t->st, "cid-b", "shop", "backend-0", "uid-b",
+	    "198.18.2.3/32", "2001:db8:2::3/128");
+	assert_int_equal(attrib_new(t->st, &ac, &t->at), 0);
+	assert_int_equal(attrib_npods(t->at), 2);
+	*state = t;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct t *t = *state;
+	char cmd[160];
+
+	attrib_free(t->at);
+	store_close(t->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", t->dir);
+	assert_int_equal(system(cmd), 0);
+	ct_parse_cleanup();
+	free(t);
+	return 0;
+}
+
+/* The first NEW event of a fixture file. */
+static void
+first_new(const char *file, struct ct_event *ev)
+{
+	unsigned char buf[8192];
+	char path[128];
+	size_t len, off = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "tests/fixtures/ct/%s", file);
+	assert_non_null(fp = fopen(path, "rb"));
+	len = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	while (off + sizeof(struct nlmsghdr) <= len) {
+		const struct nlmsghdr *nlh = (const void *)(buf + off);
+
+		if (ct_event_parse(nlh, len - off, ev) == 0 &&
+		    ev->type == CT_EV_NEW)
+			return;
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	fail_msg("no NEW event in %s", file);
+}
+
+static int64_t
+workload(struct store *st, const char *ns, const char *kind, const char *name)
+{
+	struct store_workload w;
+	int64_t id;
+
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_workload_find(st, ns, kind, name, &w), 0);
+	id = w.id;
+	store_workload_clear(&w);
+	return id;
+}
+
+static void
+test_pod_to_pod(void **state)
+{
+	struct t *t = *state;
+	struct attrib_side s[2];
+	struct ct_event ev;
+	int n;
+	int64_t a = workload(t->st, "shop", "Pod", "client-7d9f-x2");
+	int64_t b = workload(t->st, "shop", "Pod", "backend-0");
+
+	first_new("tcp4.bin", &ev);
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(s[0].key.workload_id, a);
+	assert_int_equal(s[0].key.direction, STORE_EGRESS);
+	assert_int_equal(s[0].key.peer_kind, STORE_PEER_WORKLOAD);
+	assert_int_equal(s[0].key.peer_workload_id, b);
+	assert_int_equal(s[0].key.port, 8080);
+	assert_int_equal(s[0].key.protocol, IPPROTO_TCP);
+	assert_int_equal(s[0].key.orig.family, 0);
+	assert_int_equal(s[1].key.workload_id, b);
+	assert_int_equal(s[1].key.direction, STORE_INGRESS);
+	assert_int_equal(s[1].key.peer_workload_id, a);
+	assert_int_equal(s[1].key.port, 8080);
+
+	/* IPv6 and UDP: the same two workloads. */
+	first_new("udp6.bin", &ev);
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(s[0].key.peer_workload_id, b);
+	assert_int_equal(s[0].key.protocol, IPPROTO_UDP);
+	assert_int_equal(s[0].key.port, 5353);
+
+	/* ICMP: no port. */
+	first_new("icmp4.bin", &ev);
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(s[0].key.port, 0);
+	assert_int_equal(s[0].key.protocol, IPPROTO_ICMP);
+}
+
+static void
+test_service_dnat(void **state)
+{
+	struct t *t = *state;
+	struct attrib_side s[2];
+	struct ct_event ev;
+	char buf[ADDR_STRLEN];
+	int n;
+
+	first_new("dnat4.bin", &ev);
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(n, 2);
+	for (int i = 0; i < 2; i++) {
+		/* The backend's real port, the Service kept beside it. */
+		assert_int_equal(s[i].key.port, 8080);
+		assert_string_equal(addr_format(&s[i].key.orig, buf,
+		    sizeof(buf)), "198.18.100.10");
+		assert_int_equal(s[i].key.orig_port, 80);
+	}
+	assert_int_equal(s[1].key.direction, STORE_INGRESS);
+	assert_int_equal(s[1].key.workload_id,
+	    workload(t->st, "shop", "Pod", "backend-0"));
+}
+
+static void
+test_peers_and_dns(void **state)
+{
+	struct t *t = *state;
+	struct attrib_side s[2];
+	struct ct_event ev;
+	struct dns_answers ans;
+	struct addr node, pod_a;
+	char buf[ADDR_STRLEN];
+	int n;
+	sqlite3_stmt *q;
+
+	/* a -> external 203.0.113.10:443, after a DNS answer for it. */
+	first_new("tcp4.bin", &ev);
+	assert_int_equal(addr_parse("203.0.113.10", &ev.orig.dst), 0);
+	ev.reply.src = ev.orig.dst;
+	ev.orig.dport = ev.reply.sport = 443;
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].key.peer_kind, STORE_PEER_ADDRESS);
+	assert_string_equal(addr_format(&s[0].key.peer, buf, sizeof(buf)),
+	    "203.0.113.10");
+	assert_null(s[0].dns_name);
+
+	memset(&ans, 0, sizeof(ans));
+	snprintf(ans.qname, sizeof(ans.qname), "api.example.test");
+	ans.n = 1;
+	assert_int_equal(addr_parse("203.0.113.10", &ans.a[0].addr), 0);
+	ans.a[0].ttl = 30;
+	assert_int_equal(addr_parse("198.18.1.2", &pod_a), 0);
+	assert_int_equal(attrib_dns(t->at, &pod_a, &ans, time(NULL)), 1);
+	/* An answer to an address that is no local pod is ignored. */
+	assert_int_equal(attrib_dns(t->at, &ev.orig.dst, &ans, time(NULL)), 0);
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_non_null(s[0].dns_name);
+	assert_string_equal(s[0].dns_name, "api.example.test");
+	assert_int_equal(attrib_dns_flush(t->at), 0);
+	assert_int_equal(sqlite3_prepare_v2(store_db(t->st),
+	    "SELECT name, addr FROM dns_answers", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 0),
+	    "api.example.test");
+	assert_string_equal((const char *)sqlite3_column_text(q, 1),
+	    "203.0.113.10");
+	sqlite3_finalize(q);
+
+	/* The node's own address is a node peer. */
+	assert_int_equal(addr_parse("198.18.0.1", &node), 0);
+	attrib_add_node_addr(t->at, &node);
+	ev.orig.dst = ev.reply.src = node;
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(s[0].key.peer_kind, STORE_PEER_NODE);
+
+	/* Loopback: nothing. Unknown on both ends: try again later. */
+	assert_int_equal(addr_parse("127.0.0.1", &ev.orig.dst), 0);
+	ev.reply.src = ev.orig.dst;
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(addr_parse("198.18.9.9", &ev.orig.src), 0);
+	assert_int_equal(addr_parse("203.0.113.1", &ev.orig.dst), 0);
+	ev.reply.src = ev.orig.dst;
+	ev.reply.dst = ev.orig.src;
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), -EAGAIN);
+}
+
+static void
+test_late_attachment_and_names(void **state)
+{
+	struct t *t = *state;
+	struct attrib_side s[2];
+	struct ct_event ev;
+	int n;
+
+	first_new("tcp4.bin", &ev);
+	assert_int_equal(addr_parse("198.18.1.50", &ev.orig.src), 0);
+	assert_int_equal(addr_parse("203.0.113.1", &ev.orig.dst), 0);
+	ev.reply.src = ev.orig.dst;
+	ev.reply.dst = ev.orig.src;
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), -EAGAIN);
+	/* The plugin writes the attachment (podman: no namespace). */
+	put_pod(t->st, "0123456789abcdef0123", "", "web", "",
+	    "198.18.1.50/32", NULL);
+	assert_int_equal(attrib_reload(t->at, false), 1);
+	assert_int_equal(attrib_reload(t->at, false), 0);
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].key.workload_id,
+	    workload(t->st, "default", "Pod", "web"));
+	/* No name at all: the container id's first 12 characters. */
+	put_pod(t->st, "fedcba9876543210fedc", "", "", "", "198.18.1.51/32",
+	    NULL);
+	assert_int_equal(attrib_reload(t->at, false), 1);
+	(void)workload(t->st, "default", "Pod", "fedcba987654");
+}
+
+static const char meta_list[] =
+"{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":["
+"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":"
+"\"client-7d9f-x2\",\"namespace\":\"shop\",\"uid\":\"uid-a\",\"labels\":"
+"{\"app\":\"client\",\"pod-template-hash\":\"7d9f\"},\"ownerReferences\":"
+"[{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":"
+"\"client-7d9f\",\"uid\":\"rs-1\",\"controller\":true}]},\"spec\":"
+"{\"nodeName\":\"node-1\"},\"status\":{\"phase\":\"Running\",\"podIP\":"
+"\"198.18.1.2\",\"podIPs\":[{\"ip\":\"198.18.1.2\"}]}},"
+"{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"metadata\":{\"name\":"
+"\"client-7d9f\",\"namespace\":\"shop\",\"uid\":\"rs-1\",\"ownerReferences\":"
+"[{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"client\","
+"\"uid\":\"d-1\",\"controller\":true}]},\"spec\":{\"selector\":"
+"{\"matchLabels\":{\"app\":\"client\",\"pod-template-hash\":\"7d9f\"}}}},"
+"{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":"
+"\"client\",\"namespace\":\"shop\",\"uid\":\"d-1\"},\"spec\":{\"selector\":"
+"{\"matchLabels\":{\"app\":\"client\"}}}}]}";
+
+static void
+test_owner_merge(void **state)
+{
+	struct t *t = *state;
+	struct attrib_conf ac = { .dns_cache = 64 };
+	struct store_flow f;
+	struct attrib_side s[2];
+	struct ct_event ev;
+	char path[128];
+	int64_t self, deploy;
+	int n;
+	FILE *fp;
+	sqlite3_stmt *q;
+
+	/* Recorded as the pod itself while no metadata was known. */
+	self = workload(t->st, "shop", "Pod", "client-7d9f-x2");
+	memset(&f, 0, sizeof(f));
+	f.workload_id = self;
+	f.peer_kind = STORE_PEER_ADDRESS;
+	snprintf(f.peer_addr, sizeof(f.peer_addr), "203.0.113.10");
+	f.protocol = IPPROTO_TCP;
+	f.port = 443;
+	f.first_seen = f.last_seen = 1000;
+	f.count = 3;
+	assert_int_equal(store_flows_write(t->st, &f, 1), 0);
+	attrib_free(t->at);
+	t->at = NULL;
+
+	/* Restarted with a metadata file that names the owner. */
+	snprintf(path, sizeof(path), "%s/meta.json", t->dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs(meta_list, fp);
+	fclose(fp);
+	ac.meta_file = path;
+	assert_int_equal(attrib_new(t->st, &ac, &t->at), 0);
+	(void)attrib_meta_process(t->at);
+	assert_int_equal(attrib_reattribute(t->at), 0);
+	deploy = workload(t->st, "shop", "Deployment", "client");
+	first_new("tcp4.bin", &ev);
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(s[0].key.workload_id, deploy);
+	/* What was recorded moved to the Deployment. */
+	assert_int_equal(sqlite3_prepare_v2(store_db(t->st),
+	    "SELECT count FROM flows WHERE workload_id=?1 AND port=443", -1,
+	    &q, NULL), SQLITE_OK);
+	sqlite3_bind_int64(q, 1, deploy);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(q, 0), 3);
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_prepare_v2(store_db(t->st),
+	    "SELECT count(*) FROM flows WHERE workload_id=?1", -1, &q, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_int64(q, 1, self);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(q, 0), 0);
+	sqlite3_finalize(q);
+	/* b has no metadata: still itself. */
+	assert_int_equal(s[0].key.peer_workload_id,
+	    workload(t->st, "shop", "Pod", "backend-0"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_pod_to_pod, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_service_dnat, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_peers_and_dns, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_late_attachment_and_names,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_merge, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
