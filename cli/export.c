@@ -201,12 +201,18 @@ docs_add(struct docs *d, json_object *o)
 	return 0;
 }
 
+/*
+ * Build each subject's document and hand it to the YAML stream (written
+ * and freed at once, so memory holds one policy at a time) or, for JSON,
+ * keep it in d to be wrapped in a List at the end.
+ */
 static int
-build_docs(struct flowdb *fdb, struct export_args *a, struct docs *d,
-    size_t *nsubjects, size_t *nflows)
+build_docs(struct flowdb *fdb, struct export_args *a,
+    struct yamlout_stream *ys, struct docs *d)
 {
 	const struct flowdb_workload *wl;
 	struct policygen_result r;
+	json_object *doc = NULL;
 	char pname[2 * STORE_NAME_LEN];
 	size_t i;
 	int rc = 0;
@@ -215,10 +221,8 @@ build_docs(struct flowdb *fdb, struct export_args *a, struct docs *d,
 		wl = flowdb_workload(fdb, i);
 		if (!wl->subject)
 			continue;
-		(*nsubjects)++;
 		if ((rc = policygen_build(fdb, wl, &a->pg, &r)) < 0)
 			break;
-		*nflows += r.nflows;
 		policygen_name(wl, pname, sizeof(pname));
 		if (a->fmt != FMT_NEIGHBORS) {
 			print_list(pname, wl->namespace_, "warning",
@@ -231,18 +235,44 @@ build_docs(struct flowdb *fdb, struct export_args *a, struct docs *d,
 		switch (a->fmt) {
 		case FMT_YAML:
 		case FMT_JSON:
-			rc = docs_add(d, json_object_get(r.policy));
+			doc = json_object_get(r.policy);
 			break;
 		case FMT_GENERATED:
-			rc = docs_add(d, policygen_generated(wl, &r));
+			doc = policygen_generated(wl, &r);
 			break;
 		case FMT_NEIGHBORS:
-			rc = docs_add(d, policygen_neighbors(fdb, wl, &a->pg));
+			doc = policygen_neighbors(fdb, wl, &a->pg);
 			break;
 		}
 		policygen_result_clear(&r);
+		if (doc == NULL) {
+			rc = -ENOMEM;
+		} else if (ys != NULL) {
+			rc = yamlout_stream_doc(ys, doc);
+			json_object_put(doc);
+		} else {
+			rc = docs_add(d, doc);
+		}
 	}
 	return rc;
+}
+
+/* How many flows the subjects have (in the window and directions). */
+static size_t
+count_flows(const struct flowdb *fdb, size_t *nsubjects)
+{
+	const struct flowdb_workload *wl;
+	size_t i, first, n = 0;
+
+	*nsubjects = 0;
+	for (i = 0; i < flowdb_nworkloads(fdb); i++) {
+		wl = flowdb_workload(fdb, i);
+		if (!wl->subject)
+			continue;
+		(*nsubjects)++;
+		n += flowdb_flows_of(fdb, wl, &first);
+	}
+	return n;
 }
 
 int
@@ -255,8 +285,9 @@ cmd_export(int argc, char **argv)
 	struct flowdb *fdb = NULL;
 	struct docs d = { 0 };
 	char err[1024];
-	size_t i, nsubjects = 0, nflows = 0;
-	int rc, ret = 1;
+	struct yamlout_stream *ys = NULL;
+	size_t i, nsubjects = 0;
+	int rc, rc2, ret = 1;
 
 	cliopt_init(&a.c);
 	rc = parse_args(&a, argc, argv);
@@ -280,11 +311,7 @@ cmd_export(int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((rc = build_docs(fdb, &a, &d, &nsubjects, &nflows)) < 0) {
-		fprintf(stderr, "netpol-record export: %s\n", strerror(-rc));
-		goto out;
-	}
-	if (nflows == 0) {
+	if (count_flows(fdb, &nsubjects) == 0) {
 		/* Deny-all policies for a namespace where nothing at all was
 		 * seen would more likely mean the recorder was not running
 		 * than that nothing talks: write none, and say so. */
@@ -295,11 +322,20 @@ cmd_export(int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	rc = a.fmt == FMT_JSON ? yamlout_write_json(stdout, d.v, d.n) :
-	    yamlout_write(stdout, d.v, d.n);
+	if (a.fmt != FMT_JSON && (ys = yamlout_stream_begin(stdout)) == NULL) {
+		rc = -ENOMEM;
+	} else {
+		rc = build_docs(fdb, &a, ys, &d);
+		if (ys != NULL) {
+			rc2 = yamlout_stream_end(ys);
+			if (rc == 0)
+				rc = rc2;
+		} else if (rc == 0) {
+			rc = yamlout_write_json(stdout, d.v, d.n);
+		}
+	}
 	if (rc < 0) {
-		fprintf(stderr, "netpol-record export: writing: %s\n",
-		    strerror(-rc));
+		fprintf(stderr, "netpol-record export: %s\n", strerror(-rc));
 		goto out;
 	}
 	ret = 0;

@@ -227,33 +227,55 @@ emit_node(yaml_emitter_t *em, json_object *o)
 }
 
 static int
-emit_docs(yaml_emitter_t *em, json_object *const *docs, size_t n)
+emit_stream_start(yaml_emitter_t *em)
 {
 	yaml_event_t ev;
-	size_t i;
-	int rc;
 
 	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING))
 		return -ENOMEM;
-	if ((rc = emit(em, &ev)) < 0)
+	return emit(em, &ev);
+}
+
+static int
+emit_doc(yaml_emitter_t *em, json_object *doc)
+{
+	yaml_event_t ev;
+	int rc;
+
+	if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0))
+		return -ENOMEM;
+	if ((rc = emit(em, &ev)) < 0 || (rc = emit_node(em, doc)) < 0)
 		return rc;
-	for (i = 0; i < n; i++) {
-		if (!yaml_document_start_event_initialize(&ev, NULL, NULL,
-		    NULL, 0))
-			return -ENOMEM;
-		if ((rc = emit(em, &ev)) < 0 ||
-		    (rc = emit_node(em, docs[i])) < 0)
-			return rc;
-		if (!yaml_document_end_event_initialize(&ev, 1))
-			return -ENOMEM;
-		if ((rc = emit(em, &ev)) < 0)
-			return rc;
-	}
+	if (!yaml_document_end_event_initialize(&ev, 1))
+		return -ENOMEM;
+	return emit(em, &ev);
+}
+
+static int
+emit_stream_end(yaml_emitter_t *em)
+{
+	yaml_event_t ev;
+	int rc;
+
 	if (!yaml_stream_end_event_initialize(&ev))
 		return -ENOMEM;
 	if ((rc = emit(em, &ev)) < 0)
 		return rc;
 	return yaml_emitter_flush(em) ? 0 : -EIO;
+}
+
+static int
+emit_docs(yaml_emitter_t *em, json_object *const *docs, size_t n)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = emit_stream_start(em)) < 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if ((rc = emit_doc(em, docs[i])) < 0)
+			return rc;
+	return emit_stream_end(em);
 }
 
 static void
@@ -311,6 +333,60 @@ yamlout_to_buf(json_object *const *docs, size_t n, char **out, size_t *len)
 	*out = m.buf;
 	*len = m.len;
 	return 0;
+}
+
+struct yamlout_stream {
+	yaml_emitter_t em;
+	FILE *f;
+	size_t ndocs;
+	int rc;
+};
+
+struct yamlout_stream *
+yamlout_stream_begin(FILE *f)
+{
+	struct yamlout_stream *ys = calloc(1, sizeof(*ys));
+
+	if (ys == NULL)
+		return NULL;
+	if (!yaml_emitter_initialize(&ys->em)) {
+		free(ys);
+		return NULL;
+	}
+	setup(&ys->em);
+	yaml_emitter_set_output(&ys->em, file_handler, f);
+	ys->f = f;
+	return ys;
+}
+
+int
+yamlout_stream_doc(struct yamlout_stream *ys, json_object *doc)
+{
+	if (ys->rc < 0)
+		return ys->rc;
+	/* The stream start goes out with the first document, so that an
+	 * empty stream writes nothing at all. */
+	if (ys->ndocs == 0 && (ys->rc = emit_stream_start(&ys->em)) < 0)
+		return ys->rc;
+	ys->ndocs++;
+	return ys->rc = emit_doc(&ys->em, doc);
+}
+
+int
+yamlout_stream_end(struct yamlout_stream *ys)
+{
+	int rc;
+
+	if (ys == NULL)
+		return -ENOMEM;
+	rc = ys->rc;
+	if (rc == 0 && ys->ndocs > 0)
+		rc = emit_stream_end(&ys->em);
+	if (rc == 0 && fflush(ys->f) != 0)
+		rc = -EIO;
+	yaml_emitter_delete(&ys->em);
+	free(ys);
+	return rc;
 }
 
 int

@@ -29,6 +29,18 @@ int yamlout_to_buf(json_object *const *docs, size_t n, char **out,
     size_t *len);
 
 /*
+ * Streaming: one document at a time, so that a caller can build, write and
+ * free each in turn (memory stays bounded by one document). begin returns
+ * NULL on ENOMEM; doc and end return 0, -EIO or -ENOMEM, and after an
+ * error the stream only reports it again. end frees ys in all cases and
+ * writes nothing when no document was written.
+ */
+struct yamlout_stream;
+struct yamlout_stream *yamlout_stream_begin(FILE *f);
+int yamlout_stream_doc(struct yamlout_stream *ys, json_object *doc);
+int yamlout_stream_end(struct yamlout_stream *ys);
+
+/*
  * Write n documents as JSON to f: one document pretty-printed as is;
  * several (or zero) wrapped as {"apiVersion":"v1","kind":"List",
  * "items":[...]} which kubectl accepts. Ends with a newline. 0 or -EIO.
