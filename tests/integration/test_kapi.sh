@@ -98,8 +98,8 @@ wait_gone() {
 }
 
 np_log "start the client against $URL"
-np_bg node sh -c 'exec "$1" -k "$2" -o "$3" -t 300 2>"$4"' _ \
-	"$B/tools/metasrc_dump" "$T/kubeconfig" "$ST" "$ERR" >/dev/null
+DUMP_PID=$(np_bg node sh -c 'exec "$1" -k "$2" -o "$3" -t 300 2>"$4"' _ \
+	"$B/tools/metasrc_dump" "$T/kubeconfig" "$ST" "$ERR")
 
 np_log "list: every kind, paginated (1214 pods at limit=500)"
 wait_for "$ST" '^synced 1$'
@@ -177,6 +177,12 @@ wait_for "$ERR" 'watch pods: watch event longer than [0-9]+ bytes: refused' 30
 ctl event "{\"type\":\"ADDED\",\"object\":$(pod after-long 198.18.1.81 eps)}"
 wait_for "$ST" '^pod shop/after-long ' 60
 grep -q '^pod bulk/long ' "$ST" && np_fail "the overlong object reached the cache"
+
+np_log "SIGTERM: the client stops its worker in the middle of watches"
+kill -TERM "$DUMP_PID"
+for _ in $(seq 100); do kill -0 "$DUMP_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$DUMP_PID" 2>/dev/null && np_fail "metasrc_dump did not stop on SIGTERM"
+grep -q 'Sanitizer' "$ERR" && np_fail "sanitizer report: $(grep -A5 Sanitizer "$ERR")"
 
 np_log "certificate-authority-data works; a CA that did not sign the server is refused"
 kubeconfig "$T/kc-data" "certificate-authority-data: $(base64 -w0 "$T/ca1.pem")"
