@@ -666,7 +666,8 @@ list_configs(const char *dir, char ***out, size_t *nout, char *err,
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
 	*out = names;
 	*nout = n;
 	names = NULL;

@@ -117,4 +117,49 @@ rc=0; "$cni" install --conf-dir "$NP_TMP/10-flannel.conflist/net.d" --failure-po
 cmp -s "$fixtures/10-flannel.conflist" "$NP_TMP/10-flannel.conflist/net.d/10-flannel.conflist" ||
 	np_fail "a refused option changed the file"
 
+np_log "concurrent installs: one entry, a valid file"
+d=$NP_TMP/concurrent
+mkdir -p "$d/net.d"
+cp "$fixtures/10-calico.conflist" "$d/net.d/"
+pids=()
+for i in 1 2 3 4 5 6; do
+	"$cni" install --conf-dir "$d/net.d" --no-copy --db "$NP_DB" \
+		>"$d/out$i" 2>&1 &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do
+	wait "$p" || np_fail "a concurrent install failed: $(cat "$d"/out*)"
+done
+jq -e '[.plugins[] | select(.type == "netpol-record-cni")] | length == 1' \
+	"$d/net.d/10-calico.conflist" >/dev/null ||
+	np_fail "concurrent installs did not leave exactly one entry"
+[ "$(grep -l 'added netpol-record-cni' "$d"/out* | wc -l)" -eq 1 ] ||
+	np_fail "more than one concurrent install wrote the file"
+cmp -s "$fixtures/10-calico.conflist" "$d/net.d/10-calico.conflist.netpol-record.bak" ||
+	np_fail "the backup is not the original after concurrent installs"
+
+np_log "--watch puts the entry back after the network agent rewrites its file"
+d=$NP_TMP/watch
+mkdir -p "$d/net.d"
+cp "$fixtures/10-flannel.conflist" "$d/net.d/"
+np_bg node "$cni" install --conf-dir "$d/net.d" --no-copy --watch 1 \
+	--db "$NP_DB" >/dev/null
+ok=""
+for _ in $(seq 50); do
+	if jq -e '.plugins[-1].type == "netpol-record-cni"' \
+		"$d/net.d/10-flannel.conflist" >/dev/null 2>&1; then ok=1; break; fi
+	sleep 0.2
+done
+[ -n "$ok" ] || np_fail "--watch did not install"
+# flanneld restarts and writes its own file again.
+cp "$fixtures/10-flannel.conflist" "$d/net.d/10-flannel.conflist.new"
+mv "$d/net.d/10-flannel.conflist.new" "$d/net.d/10-flannel.conflist"
+ok=""
+for _ in $(seq 50); do
+	if jq -e '.plugins[-1].type == "netpol-record-cni"' \
+		"$d/net.d/10-flannel.conflist" >/dev/null 2>&1; then ok=1; break; fi
+	sleep 0.2
+done
+[ -n "$ok" ] || np_fail "--watch did not put the entry back within 10 s"
+
 np_log "all installer checks passed"
