@@ -18,6 +18,15 @@
 #include "cli/cliopt.h"
 #include "cli/knownservers.h"
 
+/* qsort that accepts an empty (possibly NULL) array. */
+static void
+sort_n(void *base, size_t n, size_t size,
+    int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 static char empty_str[] = "";
 
 /* int64 id -> workload, open addressing (ids are >= 1; 0 marks empty). */
@@ -816,7 +825,7 @@ finish(struct flowdb *fdb, const struct flowdb_query *q)
 	struct flowdb_workload *w;
 	size_t i, out;
 
-	qsort(fdb->wls, fdb->nwls, sizeof(*fdb->wls), wl_cmp);
+	sort_n(fdb->wls, fdb->nwls, sizeof(*fdb->wls), wl_cmp);
 	for (i = 0; i < fdb->nwls; i++) {
 		w = fdb->wls[i];
 		w->index = i;
@@ -827,7 +836,7 @@ finish(struct flowdb *fdb, const struct flowdb_query *q)
 		if (w->labels == NULL || w->selector == NULL)
 			return -ENOMEM;
 	}
-	qsort(fdb->flows, fdb->nflows, sizeof(*fdb->flows), flow_cmp);
+	sort_n(fdb->flows, fdb->nflows, sizeof(*fdb->flows), flow_cmp);
 	for (i = 0, out = 0; i < fdb->nflows; i++) {
 		f = &fdb->flows[i];
 		prev = out > 0 ? &fdb->flows[out - 1] : NULL;
@@ -856,8 +865,8 @@ finish(struct flowdb *fdb, const struct flowdb_query *q)
 		if (fdb->data_begin == 0 ||
 		    fdb->flows[i].first_seen < fdb->data_begin)
 			fdb->data_begin = fdb->flows[i].first_seen;
-	qsort(fdb->namespaces, fdb->nnamespaces, sizeof(char *), str_cmp);
-	qsort(fdb->counters, fdb->ncounters, sizeof(*fdb->counters),
+	sort_n(fdb->namespaces, fdb->nnamespaces, sizeof(char *), str_cmp);
+	sort_n(fdb->counters, fdb->ncounters, sizeof(*fdb->counters),
 	    counter_cmp);
 
 	fdb->since = q->since ? q->since : fdb->recording_started ?

@@ -18,6 +18,15 @@
 
 #include "cli/cliopt.h"
 
+/* qsort that accepts an empty (possibly NULL) array. */
+static void
+sort_n(void *base, size_t n, size_t size,
+    int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 #define ANN "netpol-record/"
 
 enum peer_kind { PK_WORKLOAD = 0, PK_CIDR = 1 };
@@ -99,7 +108,7 @@ list_finish(struct policygen_list *l)
 
 	if (l->n == 0)
 		return;
-	qsort(l->v, l->n, sizeof(*l->v), strp_cmp);
+	sort_n(l->v, l->n, sizeof(*l->v), strp_cmp);
 	for (i = 0; i < l->n; i++) {
 		if (out > 0 && strcmp(l->v[out - 1], l->v[i]) == 0) {
 			free(l->v[i]);
@@ -497,7 +506,7 @@ rules_json(const struct flowdb_workload *wl, int direction,
 
 	if (np == 0)
 		return NULL;
-	qsort(peers, np, sizeof(*peers), peer_sig_cmp);
+	sort_n(peers, np, sizeof(*peers), peer_sig_cmp);
 	if ((rv = calloc(np, sizeof(*rv))) == NULL)
 		return NULL;
 	for (i = 0; i < np; i = j) {
@@ -508,7 +517,7 @@ rules_json(const struct flowdb_workload *wl, int direction,
 		rv[nr].n = j - i;
 		rv[nr++].order = peers[i].order;
 	}
-	qsort(rv, nr, sizeof(*rv), rule_cmp);
+	sort_n(rv, nr, sizeof(*rv), rule_cmp);
 	rules = json_object_new_array();
 	for (i = 0; i < nr; i++) {
 		rule = json_object_new_object();
@@ -610,7 +619,7 @@ direction_rules(const struct flowdb *fdb, const struct flowdb_workload *wl,
 
 	if ((rc = collect(fdb, wl, direction, o, &tv, r)) < 0)
 		goto out;
-	qsort(tv.v, tv.n, sizeof(*tv.v), tup_cmp);
+	sort_n(tv.v, tv.n, sizeof(*tv.v), tup_cmp);
 	if ((rc = make_peers(&tv, &peers, &np)) < 0)
 		goto out;
 	rules = rules_json(wl, direction, &tv, peers, np);
@@ -738,7 +747,7 @@ policygen_build(const struct flowdb *fdb, const struct flowdb_workload *wl,
 		json_object_put(spec);
 		goto out;
 	}
-	qsort(addrs.v, addrs.n, sizeof(*addrs.v), ref_cmp);
+	sort_n(addrs.v, addrs.n, sizeof(*addrs.v), ref_cmp);
 	if ((rc = refs_and_known(&addrs, r)) < 0 ||
 	    (rc = add_warnings(fdb, wl, o, r)) < 0) {
 		json_object_put(spec);
@@ -932,7 +941,7 @@ neighbors_dir(const struct flowdb *fdb, const struct flowdb_workload *wl,
 		if (tupv_add(&tv, &t) < 0)
 			goto out;
 	}
-	qsort(tv.v, tv.n, sizeof(*tv.v), tup_cmp);
+	sort_n(tv.v, tv.n, sizeof(*tv.v), tup_cmp);
 	for (i = 0; i < tv.n; i = j) {
 		for (j = i + 1; j < tv.n && peer_cmp(&tv.v[i], &tv.v[j]) == 0;
 		    j++)
