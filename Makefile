@@ -27,9 +27,11 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SAN) -MMD -MP
-LDFLAGS   += $(SAN)
+# OPT is the optimisation level; CFLAGS/LDFLAGS from the command line are
+# added after ours (a command-line CFLAGS would otherwise replace them).
+OPT       ?= -O2 -g
+ALL_CFLAGS = $(OPT) -std=gnu11 $(WARN) -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SAN) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 LDLIBS    += $(PKG_LIBS) -lm -lpthread
 
 ifeq ($(V),0)
@@ -69,7 +71,7 @@ deps:
 $(BUILD)/obj/%.o: %.c
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 define archive_rule
 $(BUILD)/lib$(1).a: $(call objs_of,$(1))
@@ -82,32 +84,32 @@ $(foreach c,$(COMPONENTS),$(eval $(call archive_rule,$(c))))
 
 $(BUILD)/netpol-record-cni: $(BUILD)/obj/cni/main.o $(ARCHIVES)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
 
 $(BUILD)/netpol-recorderd: $(BUILD)/obj/recorderd/main.o $(ARCHIVES)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
 
 $(BUILD)/netpol-record: $(BUILD)/obj/cli/main.o $(ARCHIVES)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(ARCHIVES)
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(ARCHIVES) $(LDLIBS) $(TEST_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(ARCHIVES) $(LDLIBS) $(TEST_LIBS)
 
 # Every fuzz target also builds with gcc against a replay main, so make check
 # runs each seed corpus through the real parsers without libFuzzer.
 $(BUILD)/fuzz-replay/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o $(ARCHIVES)
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/obj/tests/fuzz/replay_main.o $(ARCHIVES) $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/obj/tests/fuzz/replay_main.o $(ARCHIVES) $(LDLIBS)
 
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(ARCHIVES)
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
 
 # make check: install dependencies, build, run unit then integration tests.
 # tests/run prints one "N passed, N failed" line and fails on any failure.
@@ -126,14 +128,14 @@ integration: all
 asan: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-		CFLAGS="-O1 -g" check
+		OPT="-O1 -g" check
 
 # libFuzzer with ASan + UBSan, built by clang in build-fuzz/.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
 		SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer" \
-		CFLAGS="-O1 -g" archives
+		OPT="-O1 -g" archives
 	$(Q)sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: deps all
