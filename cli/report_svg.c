@@ -218,6 +218,65 @@ edge_add(struct graph *g, int src, int dst, json_object *fl, int recdir)
 	}
 }
 
+/*
+ * Namespace columns ordered from sources to sinks: a namespace whose
+ * workloads mostly open connections to other namespaces goes left, one
+ * that mostly receives them (kube-system's DNS) right. Fewer arrows then
+ * run backwards across the drawing. Ties keep the name order.
+ */
+struct nscol {
+	int col, score;
+	char *title;
+};
+
+static int
+nscol_cmp(const void *x, const void *y)
+{
+	const struct nscol *a = x, *b = y;
+
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return a->col - b->col;
+}
+
+static void
+order_namespaces(struct graph *g)
+{
+	int nns = g->ncols - 2, c, *map;
+	struct nscol *v;
+	size_t i;
+
+	if (nns < 2)
+		return;
+	v = calloc((size_t)nns, sizeof(*v));
+	map = calloc((size_t)g->ncols, sizeof(*map));
+	if (v == NULL || map == NULL)
+		abort();
+	for (c = 0; c < nns; c++) {
+		v[c].col = c + 1;
+		v[c].title = g->cols[c + 1];
+	}
+	for (i = 0; i < g->ne; i++) {
+		int sc = g->n[g->e[i].src].col, dc = g->n[g->e[i].dst].col;
+
+		if (sc == dc || sc < 1 || sc > nns || dc < 1 || dc > nns)
+			continue;
+		v[sc - 1].score++;
+		v[dc - 1].score--;
+	}
+	qsort(v, (size_t)nns, sizeof(*v), nscol_cmp);
+	map[0] = 0;
+	map[g->ncols - 1] = g->ncols - 1;
+	for (c = 0; c < nns; c++) {
+		map[v[c].col] = c + 1;
+		g->cols[c + 1] = v[c].title;
+	}
+	for (i = 0; i < g->nn; i++)
+		g->n[i].col = map[g->n[i].col];
+	free(v);
+	free(map);
+}
+
 static void
 build(struct graph *g, json_object *m)
 {
@@ -293,6 +352,7 @@ build(struct graph *g, json_object *m)
 			col = n->egress_target ? g->ncols - 1 : 0;
 		n->col = col;
 	}
+	order_namespaces(g);
 }
 
 static int
