@@ -914,7 +914,7 @@ cniinst_install(const char *conf_dir, const char *bin_dir,
 	char **names = NULL, path[4096], newname[4096], *data = NULL;
 	char *out = NULL, e[512];
 	const char *primary, *target;
-	size_t n = 0, len, i;
+	size_t n = 0, len, i, k;
 	struct stat st;
 	bool converted;
 	int lock = -1, ret;
@@ -938,7 +938,26 @@ cniinst_install(const char *conf_dir, const char *bin_dir,
 		ret = -ENOENT;
 		goto out;
 	}
-	primary = names[0];
+	/* The primary configuration, or the file the operator named. */
+	k = 0;
+	if (o != NULL && o->conf_file != NULL) {
+		if (strchr(o->conf_file, '/') != NULL ||
+		    !is_config_name(o->conf_file)) {
+			seterr(err, errlen, "%s: not a *.conf, *.conflist or "
+			    "*.json file name", o->conf_file);
+			ret = -EINVAL;
+			goto out;
+		}
+		for (k = 0; k < n && strcmp(names[k], o->conf_file) != 0; k++)
+			;
+		if (k == n) {
+			seterr(err, errlen, "%s/%s: no such configuration",
+			    conf_dir, o->conf_file);
+			ret = -ENOENT;
+			goto out;
+		}
+	}
+	primary = names[k];
 	if ((ret = path_join(path, sizeof(path), conf_dir, primary)) != 0) {
 		seterr(err, errlen, "%s: path too long", conf_dir);
 		goto out;
@@ -967,7 +986,9 @@ cniinst_install(const char *conf_dir, const char *bin_dir,
 	if (converted && !has_suffix(primary, ".conflist")) {
 		if ((ret = list_name(primary, newname, sizeof(newname))) != 0)
 			goto out;
-		for (i = 1; i < n; i++) {
+		for (i = 0; i < n; i++) {
+			if (i == k)
+				continue;
 			if (strcmp(names[i], newname) == 0) {
 				seterr(err, errlen, "%s: both %s and %s exist; "
 				    "left unchanged", conf_dir, primary,
@@ -975,7 +996,12 @@ cniinst_install(const char *conf_dir, const char *bin_dir,
 				ret = -EEXIST;
 				goto out;
 			}
-			if (strcmp(names[i], newname) < 0) {
+			/* The runtime must still pick the converted file:
+			 * nothing may sort between X.conf and X.conflist.
+			 * (A file named with --conf-file is the operator's
+			 * choice, wherever it sorts.) */
+			if ((o == NULL || o->conf_file == NULL) && i > k &&
+			    strcmp(names[i], newname) < 0) {
 				seterr(err, errlen, "%s: %s would not be the "
 				    "first configuration (%s sorts before "
 				    "it); left unchanged", conf_dir, newname,
@@ -1193,6 +1219,8 @@ static const char install_usage[] =
 "  --bin-dir DIR         CNI plugin directory (/opt/cni/bin)\n"
 "  --plugin PATH         the binary to copy (this program)\n"
 "  --no-copy             do not copy the binary, only edit the configuration\n"
+"  --conf-file NAME      edit CONF-DIR/NAME instead of the primary file (e.g.\n"
+"                        the cluster network's file when Multus is primary)\n"
 "  --db PATH             plugin setting \"db\": the store\n"
 "  --log-file PATH       plugin setting \"logFile\"\n"
 "  --log-level LEVEL     plugin setting \"logLevel\" (error, warn, info,\n"
@@ -1223,7 +1251,7 @@ static const char uninstall_usage[] =
 enum {
 	OPT_CONF_DIR = 256, OPT_BIN_DIR, OPT_PLUGIN, OPT_NO_COPY, OPT_DB,
 	OPT_LOG_FILE, OPT_LOG_LEVEL, OPT_FAILURE, OPT_MARK, OPT_NFLOG_GROUP,
-	OPT_NFLOG_SNAPLEN, OPT_WATCH, OPT_REMOVE_BIN,
+	OPT_NFLOG_SNAPLEN, OPT_WATCH, OPT_REMOVE_BIN, OPT_CONF_FILE,
 };
 
 static void
@@ -1259,6 +1287,7 @@ cniinst_main(int argc, char **argv)
 		{ "bin-dir", required_argument, NULL, OPT_BIN_DIR },
 		{ "plugin", required_argument, NULL, OPT_PLUGIN },
 		{ "no-copy", no_argument, NULL, OPT_NO_COPY },
+		{ "conf-file", required_argument, NULL, OPT_CONF_FILE },
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -1300,6 +1329,7 @@ cniinst_main(int argc, char **argv)
 		case OPT_BIN_DIR: bin_dir = optarg; break;
 		case OPT_PLUGIN: plugin = optarg; break;
 		case OPT_NO_COPY: copy = false; break;
+		case OPT_CONF_FILE: o.conf_file = optarg; break;
 		case OPT_DB: o.db = optarg; break;
 		case OPT_LOG_FILE: o.log_file = optarg; break;
 		case OPT_LOG_LEVEL: o.log_level = optarg; break;

@@ -47,6 +47,9 @@ struct cniinst_opts {
 	const char *mark_bit;		/* "markBit", kept as a string */
 	const char *nflog_group;	/* "nflogGroup", written as a number */
 	const char *nflog_snaplen;	/* "nflogSnaplen", written as a number */
+	/* install: edit this file of conf_dir (a base name) instead of the
+	 * primary configuration. */
+	const char *conf_file;
 	/* The file shell reports what it did, one line per change, here
 	 * (may be NULL). */
 	void (*note)(void *arg, const char *line);
@@ -119,10 +122,12 @@ int cniinst_has_entry(const char *json, size_t len);
  * as <file>.netpol-record.bak. A second install with the same options
  * changes nothing. conf_dir is locked (flock) for the duration.
  *
+ * With o->conf_file, that file is edited instead of the primary one.
+ *
  * Returns 0 or -errno with err set: -ENOENT (no configuration in
- * conf_dir), -EINVAL (the primary file does not parse, options), -EEXIST
- * (X.conflist already exists next to X.conf), -ELOOP (the primary file is
- * a symbolic link), another -errno from the file system.
+ * conf_dir, or no o->conf_file there), -EINVAL (the file does not parse,
+ * bad options), -EEXIST (X.conflist already exists next to X.conf), -ELOOP
+ * (the file is a symbolic link), another -errno from the file system.
  */
 int cniinst_install(const char *conf_dir, const char *bin_dir,
     const char *plugin_src, const struct cniinst_opts *o, char *err,

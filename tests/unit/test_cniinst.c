@@ -938,6 +938,53 @@ test_conf_examples(void **state)
 	assert_true(seen >= 2);
 }
 
+/* Multus is the primary file; the operator names the cluster network's
+ * file instead. */
+static void
+test_conf_file_option(void **state)
+{
+	struct env *e = *state;
+	static const char multus[] = "{\"cniVersion\":\"0.3.1\",\"name\":"
+	    "\"multus-cni-network\",\"type\":\"multus\",\"kubeconfig\":"
+	    "\"/etc/cni/net.d/multus.d/multus.kubeconfig\",\"delegates\":"
+	    "[{\"cniVersion\":\"0.3.1\",\"name\":\"k8s-pod-network\","
+	    "\"plugins\":[{\"type\":\"calico\"}]}]}\n";
+	struct cniinst_opts o = { .conf_file = "10-calico.conflist" };
+	char p[PATH_MAX], err[512], *s;
+	size_t len;
+
+	spit(pathf(p, "%s/00-multus.conf", e->conf), multus, strlen(multus));
+	put_fixture(e, "10-calico.conflist");
+	assert_int_equal(cniinst_install(e->conf, NULL, NULL, &o, err,
+	    sizeof(err)), 0);
+	s = slurp(p, NULL);
+	assert_string_equal(s, multus);
+	free(s);
+	s = slurp(pathf(p, "%s/10-calico.conflist", e->conf), &len);
+	assert_int_equal(cniinst_has_entry(s, len), 1);
+	free(s);
+	assert_int_equal(cniinst_install(e->conf, NULL, NULL, &o, err,
+	    sizeof(err)), 0);
+
+	o.conf_file = "../10-calico.conflist";
+	assert_int_equal(cniinst_install(e->conf, NULL, NULL, &o, err,
+	    sizeof(err)), -EINVAL);
+	o.conf_file = "10-calico.conflist.netpol-record.bak";
+	assert_int_equal(cniinst_install(e->conf, NULL, NULL, &o, err,
+	    sizeof(err)), -EINVAL);
+	o.conf_file = "20-none.conflist";
+	assert_int_equal(cniinst_install(e->conf, NULL, NULL, &o, err,
+	    sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "20-none.conflist"));
+
+	/* uninstall finds it without being told. */
+	assert_int_equal(cniinst_uninstall(e->conf, NULL, NULL, err,
+	    sizeof(err)), 0);
+	s = slurp(pathf(p, "%s/10-calico.conflist", e->conf), &len);
+	assert_int_equal(cniinst_has_entry(s, len), 0);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -975,6 +1022,8 @@ main(void)
 		    test_file_mode_kept_and_remove_bin, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_bin_copy_replaces_old_binary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conf_file_option, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
