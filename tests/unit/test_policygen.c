@@ -1,0 +1,178 @@
+/*
+ * policygen rules not already pinned by the export goldens: the cluster
+ * DNS found by name and seen over TCP only, two workloads with the same
+ * selector written once, an empty selector warned about, min-observation.
+ */
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cli/flowdb.h"
+#include "cli/policygen.h"
+#include "cli/yamlout.h"
+
+static char dir[64], db[128];
+
+static int64_t
+wl(struct store *st, const char *ns, const char *kind, const char *name,
+    const char *sel, const char *labels)
+{
+	struct store_workload w;
+
+	memset(&w, 0, sizeof(w));
+	snprintf(w.namespace_, sizeof(w.namespace_), "%s", ns);
+	snprintf(w.kind, sizeof(w.kind), "%s", kind);
+	snprintf(w.name, sizeof(w.name), "%s", name);
+	w.selector_json = (char *)(uintptr_t)sel;
+	w.labels_json = (char *)(uintptr_t)labels;
+	w.started_at = 1000;
+	assert_int_equal(store_workload_put(st, &w), 0);
+	return w.id;
+}
+
+static void
+flow(struct store *st, int64_t s, int64_t peer, int proto, int port)
+{
+	struct store_flow f;
+
+	memset(&f, 0, sizeof(f));
+	f.workload_id = s;
+	f.direction = STORE_EGRESS;
+	f.peer_kind = STORE_PEER_WORKLOAD;
+	f.peer_workload_id = peer;
+	f.protocol = (uint8_t)proto;
+	f.port = (uint16_t)port;
+	f.first_seen = 1000;
+	f.last_seen = 5000;
+	f.count = 1;
+	assert_int_equal(store_flows_write(st, &f, 1), 0);
+}
+
+static int
+setup(void **state)
+{
+	struct store *st;
+	int64_t app, dns, fake, x1, x2;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/test_policygen.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	assert_int_equal(store_open(db, 0, &st), 0);
+	assert_int_equal(store_meta_set(st, "recording_started", "1000"), 0);
+	app = wl(st, "shop", "Deployment", "App", "{}", "{}");
+	/* CoreDNS known by its name only; a "coredns" elsewhere is not it. */
+	dns = wl(st, "kube-system", "Deployment", "coredns",
+	    "{\"matchLabels\":{\"k8s-app\":\"dns\"}}", "{}");
+	fake = wl(st, "shop", "Deployment", "coredns",
+	    "{\"matchLabels\":{\"app\":\"mydns\"}}", "{}");
+	x1 = wl(st, "shop", "Deployment", "x1",
+	    "{\"matchLabels\":{\"app\":\"x\"}}", "{}");
+	x2 = wl(st, "shop", "Deployment", "x2",
+	    "{\"matchLabels\":{\"app\":\"x\"}}", "{}");
+	flow(st, app, dns, IPPROTO_TCP, 53);
+	flow(st, app, fake, IPPROTO_UDP, 53);
+	flow(st, app, x1, IPPROTO_TCP, 80);
+	flow(st, app, x2, IPPROTO_TCP, 80);
+	store_close(st);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+test_rules(void **state)
+{
+	const char *dbs[1] = { db };
+	struct flowdb_query q = { .namespace_ = "shop",
+	    .workload = "deployment/App", .direction = -1 };
+	struct policygen_opts o = { .egress = true, .min_observation = 3600 };
+	struct policygen_result r;
+	struct flowdb *fdb;
+	const struct flowdb_workload *w;
+	char err[256], name[64], *y;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(flowdb_load(dbs, 1, &q, &fdb, err, sizeof(err)), 0);
+	w = flowdb_find_workload(fdb, "shop", "Deployment", "App");
+	assert_non_null(w);
+	assert_string_equal(policygen_name(w, name, sizeof(name)),
+	    "deployment-app");
+	assert_true(policygen_is_cluster_dns(flowdb_find_workload(fdb,
+	    "kube-system", "Deployment", "coredns")));
+	assert_false(policygen_is_cluster_dns(flowdb_find_workload(fdb,
+	    "shop", "Deployment", "coredns")));
+	assert_int_equal(policygen_build(fdb, w, &o, &r), 0);
+	assert_int_equal(yamlout_to_buf(&r.policy, 1, &y, &len), 0);
+	/* Egress only; the DNS rule has both protocols though only TCP was
+	 * seen; the fake coredns gets UDP only; x1 and x2 share one entry. */
+	assert_non_null(strstr(y,
+	    "  policyTypes:\n"
+	    "  - Egress\n"
+	    "  egress:\n"
+	    "  - to:\n"
+	    "    - namespaceSelector:\n"
+	    "        matchLabels:\n"
+	    "          kubernetes.io/metadata.name: kube-system\n"
+	    "      podSelector:\n"
+	    "        matchLabels:\n"
+	    "          k8s-app: dns\n"
+	    "    ports:\n"
+	    "    - port: 53\n"
+	    "      protocol: TCP\n"
+	    "    - port: 53\n"
+	    "      protocol: UDP\n"
+	    "  - to:\n"
+	    "    - podSelector:\n"
+	    "        matchLabels:\n"
+	    "          app: mydns\n"
+	    "    ports:\n"
+	    "    - port: 53\n"
+	    "      protocol: UDP\n"
+	    "  - to:\n"
+	    "    - podSelector:\n"
+	    "        matchLabels:\n"
+	    "          app: x\n"
+	    "    ports:\n"
+	    "    - port: 80\n"
+	    "      protocol: TCP\n"));
+	assert_null(strstr(y, "Ingress"));
+	/* An empty selector selects the whole namespace: said loudly. The
+	 * hour of observation is enough for a 1h minimum. */
+	assert_int_equal(r.warnings.n, 1);
+	assert_non_null(strstr(r.warnings.v[0], "selector is empty"));
+	free(y);
+	policygen_result_clear(&r);
+	/* A longer minimum warns. */
+	o.min_observation = 86400;
+	assert_int_equal(policygen_build(fdb, w, &o, &r), 0);
+	assert_int_equal(r.warnings.n, 2);
+	assert_non_null(strstr(r.warnings.v[1], "observed for 1h6m40s only"));
+	policygen_result_clear(&r);
+	flowdb_free(fdb);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
