@@ -677,6 +677,35 @@ test_check_accepts_export(void **state)
 	out_free(&o);
 }
 
+/* `netpol-record status`: what the store holds, and the counters. */
+static void
+test_status(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st;
+	struct out o;
+
+	assert_int_equal(store_open(fx->db, 0, &st), 0);
+	assert_int_equal(store_counter_add(st, "events_lost", 42), 0);
+	store_close(st);
+	o = run(fx, cmd_status, "status", "--db", fx->db, NULL);
+	assert_int_equal(o.rc, 0);
+	assert_non_null(strstr(o.out, "recording started  1795000000\n"));
+	assert_non_null(strstr(o.out, "attachments        0 attached, "
+	    "0 detached\n"));
+	assert_non_null(strstr(o.out, "workloads          8\n"));
+	assert_non_null(strstr(o.out, "namespaces         5\n"));
+	assert_non_null(strstr(o.out, "flows              20\n"));
+	assert_non_null(strstr(o.out, "known servers      2\n"));
+	assert_non_null(strstr(o.out, "events_lost                        "
+	    "42"));
+	out_free(&o);
+	o = run(fx, cmd_status, "status", "--db", "/nonexistent.db", NULL);
+	assert_int_equal(o.rc, 1);
+	assert_non_null(strstr(o.err, "no such store"));
+	out_free(&o);
+}
+
 int
 main(void)
 {
@@ -703,6 +732,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_check_accepts_export,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
