@@ -906,6 +906,66 @@ write_backup(const char *dir, const char *name, const char *data,
 	    st->st_gid);
 }
 
+/* The file to edit: the primary configuration (names[0]), or the one the
+ * operator named with --conf-file. */
+static int
+pick_file(const char *conf_dir, char **names, size_t n,
+    const struct cniinst_opts *o, size_t *k, char *err, size_t errlen)
+{
+	*k = 0;
+	if (o == NULL || o->conf_file == NULL)
+		return 0;
+	if (strchr(o->conf_file, '/') != NULL ||
+	    !is_config_name(o->conf_file)) {
+		seterr(err, errlen, "%s: not a *.conf, *.conflist or *.json "
+		    "file name", o->conf_file);
+		return -EINVAL;
+	}
+	for (*k = 0; *k < n && strcmp(names[*k], o->conf_file) != 0; (*k)++)
+		;
+	if (*k == n) {
+		seterr(err, errlen, "%s/%s: no such configuration", conf_dir,
+		    o->conf_file);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * The name a converted names[k] (X.conf) gets: X.conflist, which must not
+ * exist yet and, for the primary file, must still be the first: nothing
+ * may sort between X.conf and X.conflist. (A file named with --conf-file
+ * is the operator's choice, wherever it sorts.)
+ */
+static int
+conversion_name(const char *conf_dir, char **names, size_t n, size_t k,
+    const struct cniinst_opts *o, char *newname, size_t len, char *err,
+    size_t errlen)
+{
+	bool named = o != NULL && o->conf_file != NULL;
+	size_t i;
+	int ret;
+
+	if ((ret = list_name(names[k], newname, len)) != 0)
+		return ret;
+	for (i = 0; i < n; i++) {
+		if (i == k)
+			continue;
+		if (strcmp(names[i], newname) == 0) {
+			seterr(err, errlen, "%s: both %s and %s exist; left "
+			    "unchanged", conf_dir, names[k], newname);
+			return -EEXIST;
+		}
+		if (!named && i > k && strcmp(names[i], newname) < 0) {
+			seterr(err, errlen, "%s: %s would not be the first "
+			    "configuration (%s sorts before it); left "
+			    "unchanged", conf_dir, newname, names[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int
 cniinst_install(const char *conf_dir, const char *bin_dir,
     const char *plugin_src, const struct cniinst_opts *o, char *err,
@@ -914,9 +974,9 @@ cniinst_install(const char *conf_dir, const char *bin_dir,
 	char **names = NULL, path[4096], newname[4096], *data = NULL;
 	char *out = NULL, e[512];
 	const char *primary, *target;
-	size_t n = 0, len, i, k;
+	size_t n = 0, len, k;
 	struct stat st;
-	bool converted;
+	bool converted, update;
 	int lock = -1, ret;
 
 	/* Options the plugin would refuse fail before anything changes. */
@@ -938,25 +998,8 @@ cniinst_install(const char *conf_dir, const char *bin_dir,
 		ret = -ENOENT;
 		goto out;
 	}
-	/* The primary configuration, or the file the operator named. */
-	k = 0;
-	if (o != NULL && o->conf_file != NULL) {
-		if (strchr(o->conf_file, '/') != NULL ||
-		    !is_config_name(o->conf_file)) {
-			seterr(err, errlen, "%s: not a *.conf, *.conflist or "
-			    "*.json file name", o->conf_file);
-			ret = -EINVAL;
-			goto out;
-		}
-		for (k = 0; k < n && strcmp(names[k], o->conf_file) != 0; k++)
-			;
-		if (k == n) {
-			seterr(err, errlen, "%s/%s: no such configuration",
-			    conf_dir, o->conf_file);
-			ret = -ENOENT;
-			goto out;
-		}
-	}
+	if ((ret = pick_file(conf_dir, names, n, o, &k, err, errlen)) != 0)
+		goto out;
 	primary = names[k];
 	if ((ret = path_join(path, sizeof(path), conf_dir, primary)) != 0) {
 		seterr(err, errlen, "%s: path too long", conf_dir);
@@ -964,10 +1007,10 @@ cniinst_install(const char *conf_dir, const char *bin_dir,
 	}
 	if ((ret = read_file(path, CNIINST_FILE_MAX, &data, &len, &st,
 	    false)) != 0) {
-		seterr(err, errlen, "%s: %s%s", path, ret == -ELOOP ?
-		    "a symbolic link; install into the file it points to, or "
-		    "replace the link with a file" : ret == -EINVAL ?
-		    "not a regular file" : strerror(-ret), "");
+		seterr(err, errlen, "%s: %s", path, ret == -ELOOP ?
+		    "a symbolic link (not replaced by a file; copy what it "
+		    "points to in its place)" :
+		    ret == -EINVAL ? "not a regular file" : strerror(-ret));
 		goto out;
 	}
 	ret = cniinst_add_entry(data, len, o, &out, &converted, e, sizeof(e));
@@ -984,38 +1027,16 @@ cniinst_install(const char *conf_dir, const char *bin_dir,
 
 	target = primary;
 	if (converted && !has_suffix(primary, ".conflist")) {
-		if ((ret = list_name(primary, newname, sizeof(newname))) != 0)
+		if ((ret = conversion_name(conf_dir, names, n, k, o, newname,
+		    sizeof(newname), err, errlen)) != 0)
 			goto out;
-		for (i = 0; i < n; i++) {
-			if (i == k)
-				continue;
-			if (strcmp(names[i], newname) == 0) {
-				seterr(err, errlen, "%s: both %s and %s exist; "
-				    "left unchanged", conf_dir, primary,
-				    newname);
-				ret = -EEXIST;
-				goto out;
-			}
-			/* The runtime must still pick the converted file:
-			 * nothing may sort between X.conf and X.conflist.
-			 * (A file named with --conf-file is the operator's
-			 * choice, wherever it sorts.) */
-			if ((o == NULL || o->conf_file == NULL) && i > k &&
-			    strcmp(names[i], newname) < 0) {
-				seterr(err, errlen, "%s: %s would not be the "
-				    "first configuration (%s sorts before "
-				    "it); left unchanged", conf_dir, newname,
-				    names[i]);
-				ret = -EINVAL;
-				goto out;
-			}
-		}
 		target = newname;
 	}
 
 	/* The backup holds the file as it was before we were added; an
 	 * update of our own entry keeps the older backup. */
-	if (cniinst_has_entry(data, len) == 0 &&
+	update = cniinst_has_entry(data, len) == 1;
+	if (!update &&
 	    (ret = write_backup(conf_dir, primary, data, len, &st)) != 0) {
 		seterr(err, errlen, "%s%s: %s", path, CNIINST_BAK_SUFFIX,
 		    strerror(-ret));
@@ -1040,7 +1061,9 @@ cniinst_install(const char *conf_dir, const char *bin_dir,
 		note(o, "converted %s into %s/%s with netpol-record-cni "
 		    "(backup %s%s)", path, conf_dir, target, path,
 		    CNIINST_BAK_SUFFIX);
-	} else
+	} else if (update)
+		note(o, "updated the netpol-record-cni entry in %s", path);
+	else
 		note(o, "added netpol-record-cni to %s (backup %s%s)", path,
 		    path, CNIINST_BAK_SUFFIX);
 out:
