@@ -18,6 +18,8 @@
 enum {
 	OPT_POLICIES = CLIOPT_USER,
 	OPT_STRICT,
+	OPT_POD_CIDR,
+	OPT_SVC_CIDR,
 };
 
 static void
@@ -39,6 +41,10 @@ usage(FILE *out)
 "  -o, --output FORMAT    text (default) or json\n"
 "  --strict               flows that hinge on a named port whose number\n"
 "                         was not recorded count as denied\n"
+"  --pod-cidr CIDR        the cluster's pod range (repeatable): warn about\n"
+"                         ipBlocks aimed at pod IPs\n"
+"  --service-cidr CIDR    the Service range (repeatable): warn about\n"
+"                         ipBlocks aimed at ClusterIPs\n"
 CLIOPT_HELP);
 }
 
@@ -48,7 +54,26 @@ struct check_opts {
 	size_t npolicies;
 	bool json;
 	bool strict;
+	struct addr_cidr *pod, *svc;
+	size_t npod, nsvc;
 };
+
+static int
+push_cidr(struct addr_cidr **v, size_t *n, const char *s, const char *opt)
+{
+	struct addr_cidr c, *nv;
+
+	if (strchr(s, '/') == NULL || addr_cidr_parse(s, &c) != 0) {
+		fprintf(stderr, "netpol-record check: %s: '%s' is not a "
+		    "CIDR\n", opt, s);
+		return -EINVAL;
+	}
+	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL)
+		return -ENOMEM;
+	nv[(*n)++] = c;
+	*v = nv;
+	return 0;
+}
 
 static int
 parse_args(int argc, char **argv, struct check_opts *o)
@@ -58,6 +83,8 @@ parse_args(int argc, char **argv, struct check_opts *o)
 		{ "policies", required_argument, NULL, OPT_POLICIES },
 		{ "output", required_argument, NULL, 'o' },
 		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "pod-cidr", required_argument, NULL, OPT_POD_CIDR },
+		{ "service-cidr", required_argument, NULL, OPT_SVC_CIDR },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -97,6 +124,16 @@ parse_args(int argc, char **argv, struct check_opts *o)
 			break;
 		case OPT_STRICT:
 			o->strict = true;
+			break;
+		case OPT_POD_CIDR:
+			if ((rc = push_cidr(&o->pod, &o->npod, optarg,
+			    "--pod-cidr")) != 0)
+				return rc;
+			break;
+		case OPT_SVC_CIDR:
+			if ((rc = push_cidr(&o->svc, &o->nsvc, optarg,
+			    "--service-cidr")) != 0)
+				return rc;
 			break;
 		case 'h':
 			usage(stdout);
@@ -155,7 +192,7 @@ print_denial(FILE *out, const struct npeval_set *set,
 
 static int
 print_json(FILE *out, const struct npeval_set *set,
-    const struct check_result *res)
+    const struct check_result *res, json_object *lint)
 {
 	json_object *o = json_object_new_object(), *a;
 	size_t i;
@@ -175,6 +212,7 @@ print_json(FILE *out, const struct npeval_set *set,
 		json_object_array_add(a,
 		    check_denial_json(set, &res->denials[i]));
 	json_object_object_add(o, "items", a);
+	json_object_object_add(o, "warnings", json_object_get(lint));
 	fprintf(out, "%s\n", json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -190,6 +228,7 @@ run(struct check_opts *o)
 	struct flowdb_query q;
 	struct check_result *res = NULL;
 	const struct flowdb_flow **flows = NULL;
+	json_object *lint = NULL;
 	const char *defns = o->c.namespace_ ? o->c.namespace_ : "default";
 	size_t i, n, nskipped = 0;
 	char err[1024];
@@ -214,6 +253,11 @@ run(struct check_opts *o)
 		    "that %s not networking.k8s.io/v1 NetworkPolic%s\n",
 		    nskipped, nskipped == 1 ? "" : "s",
 		    nskipped == 1 ? "is" : "are", nskipped == 1 ? "y" : "ies");
+	if ((lint = check_lint(set, o->pod, o->npod, o->svc, o->nsvc)) == NULL)
+		goto out;
+	for (i = 0; i < json_object_array_length(lint); i++)
+		fprintf(stderr, "netpol-record check: warning: %s\n",
+		    json_object_get_string(json_object_array_get_idx(lint, i)));
 	cliopt_query(&o->c, &q);
 	rc = flowdb_load(o->c.dbs, o->c.ndbs, &q, &fdb, err, sizeof(err));
 	if (rc != 0) {
@@ -230,7 +274,7 @@ run(struct check_opts *o)
 		goto out;
 	}
 	if (o->json) {
-		if (print_json(stdout, set, res) != 0)
+		if (print_json(stdout, set, res, lint) != 0)
 			goto out;
 	} else {
 		for (i = 0; i < res->ndenials; i++)
@@ -245,6 +289,7 @@ run(struct check_opts *o)
 out:
 	if (fflush(stdout) != 0 && status != 2)
 		status = 2;
+	json_object_put(lint);
 	check_result_free(res);
 	free(flows);
 	flowdb_free(fdb);
@@ -267,5 +312,7 @@ cmd_check(int argc, char **argv)
 		status = run(&o);
 	cliopt_free(&o.c);
 	free(o.policies);
+	free(o.pod);
+	free(o.svc);
 	return status;
 }

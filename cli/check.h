@@ -94,6 +94,17 @@ int check_load_policies_buf(struct npeval_set *set, const char *buf,
     size_t len, const char *name, const char *default_ns, size_t *nskipped,
     char *err, size_t errlen);
 
+/*
+ * Classic mistakes in the policies themselves, given the cluster's ranges:
+ * an ipBlock inside the pod range (whether it matches pod IPs is
+ * implementation-defined) or inside the Service range (traffic is DNATed
+ * to pod IPs before policies see it). A new JSON array of sentences (caller
+ * owns), empty when there is nothing to say; NULL on ENOMEM.
+ */
+json_object *check_lint(const struct npeval_set *set,
+    const struct addr_cidr *pod, size_t npod, const struct addr_cidr *svc,
+    size_t nsvc);
+
 /* "ns/Kind/name" into buf. Returns buf. */
 char *check_workload_id(const struct flowdb_workload *wl, char *buf,
     size_t len);

@@ -796,6 +796,21 @@ npeval_policy_has_dir(const struct npeval_set *set, size_t i, int dir)
 	return set->pol[i].has_dir[dir];
 }
 
+void
+npeval_policy_ipblocks(const struct npeval_set *set, size_t i,
+    npeval_cidr_cb cb, void *arg)
+{
+	const struct np_policy *p = &set->pol[i];
+	size_t d, j, k;
+
+	for (d = 0; d < 2; d++)
+		for (j = 0; j < p->nrules[d]; j++)
+			for (k = 0; k < p->rules[d][j].npeers; k++)
+				if (p->rules[d][j].peers[k].kind == PEER_IPBLOCK)
+					cb(&p->rules[d][j].peers[k].cidr,
+					    (int)d, arg);
+}
+
 /* ---- matching ---------------------------------------------------------- */
 
 /* The value of label key, or NULL. ns_name, when set, is the implied

@@ -142,6 +142,15 @@ const char *npeval_policy_source(const struct npeval_set *set, size_t i);
 bool npeval_policy_has_dir(const struct npeval_set *set, size_t i, int dir);
 
 /*
+ * Call cb with every ipBlock cidr of policy i and the direction of its
+ * rule (enum npeval_dir), in the order written.
+ */
+typedef void (*npeval_cidr_cb)(const struct addr_cidr *cidr, int dir,
+    void *arg);
+void npeval_policy_ipblocks(const struct npeval_set *set, size_t i,
+    npeval_cidr_cb cb, void *arg);
+
+/*
  * The policies of direction dir that select the pod ep: their indexes go
  * into idx (up to max of them, idx may be NULL when max is 0). Returns how
  * many select it in all. An endpoint that is not a pod, or a hostNetwork

@@ -562,6 +562,17 @@ warnings_json(const struct report_input *in, json_object *root,
 		    "them)", nicmp, nicmp == 1 ? "" : "s");
 		json_object_array_add(a, json_object_new_string(buf));
 	}
+	if (in->policies != NULL) {
+		json_object *lint = check_lint(in->policies, in->pod_cidrs,
+		    in->npod_cidrs, in->svc_cidrs, in->nsvc_cidrs);
+		size_t i;
+
+		for (i = 0; lint != NULL && i < json_object_array_length(lint);
+		    i++)
+			json_object_array_add(a, json_object_get(
+			    json_object_array_get_idx(lint, i)));
+		json_object_put(lint);
+	}
 	if (in->since == 0 && in->until == 0)
 		json_object_array_add(a, json_object_new_string("nothing was "
 		    "recorded in this window"));

@@ -321,6 +321,52 @@ test_load_errors(void **state)
 }
 
 static void
+test_lint(void **state)
+{
+	static const char pol[] =
+	    "kind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\n"
+	    "spec:\n  podSelector: {}\n  egress:\n  - to:\n"
+	    "    - ipBlock: {cidr: 198.18.1.12/32}\n"
+	    "    - ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}\n"
+	    "    - ipBlock: {cidr: 10.96.0.10/32}\n"
+	    "    - ipBlock: {cidr: '2001:db8:1::/64'}\n"
+	    "  ingress:\n  - from:\n    - ipBlock: {cidr: 203.0.113.0/24}\n";
+	struct addr_cidr pod[2], svc;
+	struct npeval_set *set;
+	json_object *a;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(npeval_set_new(&set), 0);
+	assert_int_equal(check_load_policies_buf(set, pol, strlen(pol), "p",
+	    "default", NULL, err, sizeof(err)), 0);
+	assert_int_equal(addr_cidr_parse("198.18.0.0/16", &pod[0]), 0);
+	assert_int_equal(addr_cidr_parse("2001:db8:1::/48", &pod[1]), 0);
+	assert_int_equal(addr_cidr_parse("10.96.0.0/12", &svc), 0);
+	/* No ranges given: nothing to say. */
+	a = check_lint(set, NULL, 0, NULL, 0);
+	assert_int_equal(json_object_array_length(a), 0);
+	json_object_put(a);
+	a = check_lint(set, pod, 2, &svc, 1);
+	/* The pod IP, the IPv6 pod block and the ClusterIP; not the
+	 * internet-wide block nor the external one. */
+	assert_int_equal(json_object_array_length(a), 3);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(
+	    a, 0)), "NetworkPolicy shop/p: egress ipBlock 198.18.1.12/32 lies "
+	    "in the pod range 198.18.0.0/16: whether an ipBlock matches pod "
+	    "IPs is implementation-defined; select pods with "
+	    "podSelector/namespaceSelector");
+	assert_non_null(strstr(json_object_get_string(
+	    json_object_array_get_idx(a, 1)), "ipBlock 10.96.0.10/32 lies in "
+	    "the Service range 10.96.0.0/12"));
+	assert_non_null(strstr(json_object_get_string(
+	    json_object_array_get_idx(a, 2)), "2001:db8:1::/64 lies in the pod "
+	    "range 2001:db8:1::/48"));
+	json_object_put(a);
+	npeval_set_free(set);
+}
+
+static void
 test_strings(void **state)
 {
 	struct check_peer p = { .kind = STORE_PEER_NODE };
@@ -352,6 +398,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_policies, setup,
 		    teardown),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_lint),
 		cmocka_unit_test(test_strings),
 	};
 
