@@ -117,6 +117,7 @@ parse_args(struct export_args *a, int argc, char **argv)
 				goto bad;
 			}
 			a->fmt = formats[i].fmt;
+			a->pg.refs = a->fmt == FMT_GENERATED;
 			break;
 		case OPT_DIRECTION:
 			a->pg.ingress = strcmp(optarg, "egress") != 0;

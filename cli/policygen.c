@@ -554,7 +554,8 @@ rules_json(const struct flowdb_workload *wl, int direction,
 
 /* policyRef entries and KnownServer notes from the address tuples. */
 static int
-refs_and_known(const struct tupv *tv, struct policygen_result *r)
+refs_and_known(const struct tupv *tv, bool want_refs,
+    struct policygen_result *r)
 {
 	const struct tup *t, *best;
 	char c[ADDR_CIDR_STRLEN], a[ADDR_STRLEN];
@@ -570,17 +571,19 @@ refs_and_known(const struct tupv *tv, struct policygen_result *r)
 			if (*tv->v[j].dns != '\0' && (*best->dns == '\0' ||
 			    tv->v[j].last_seen >= best->last_seen))
 				best = &tv->v[j];
-		if (t->pk != PK_CIDR)
+		if (t->pk != PK_CIDR || (!want_refs && t->ks == NULL))
 			continue;
-		ref = json_object_new_object();
-		add_str(ref, "ipBlock", addr_cidr_format(&t->cidr, c,
-		    sizeof(c)));
-		add_str(ref, "originalIP", addr_format(&t->seen, a,
-		    sizeof(a)));
-		add_str(ref, "dns", best->dns);
-		add_str(ref, "server", t->ks ? t->ks->server : "");
-		add_str(ref, "name", t->ks ? t->ks->name : "");
-		json_object_array_add(r->refs, ref);
+		addr_cidr_format(&t->cidr, c, sizeof(c));
+		if (want_refs) {
+			ref = json_object_new_object();
+			add_str(ref, "ipBlock", c);
+			add_str(ref, "originalIP", addr_format(&t->seen, a,
+			    sizeof(a)));
+			add_str(ref, "dns", best->dns);
+			add_str(ref, "server", t->ks ? t->ks->server : "");
+			add_str(ref, "name", t->ks ? t->ks->name : "");
+			json_object_array_add(r->refs, ref);
+		}
 		if (t->ks != NULL && (rc = list_add(&r->known,
 		    "%s: name %s, server %s, KnownServer %s", c,
 		    *t->ks->name ? t->ks->name : "-",
@@ -748,7 +751,7 @@ policygen_build(const struct flowdb *fdb, const struct flowdb_workload *wl,
 		goto out;
 	}
 	sort_n(addrs.v, addrs.n, sizeof(*addrs.v), ref_cmp);
-	if ((rc = refs_and_known(&addrs, r)) < 0 ||
+	if ((rc = refs_and_known(&addrs, o->refs, r)) < 0 ||
 	    (rc = add_warnings(fdb, wl, o, r)) < 0) {
 		json_object_put(spec);
 		goto out;

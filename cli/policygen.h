@@ -40,6 +40,7 @@ struct policygen_opts {
 	bool ingress;			/* export the Ingress direction */
 	bool egress;			/* export the Egress direction */
 	bool include_nodes;
+	bool refs;			/* fill policygen_result.refs */
 	int64_t min_observation;	/* seconds; warn below */
 	const struct ks_set *ks;	/* may be NULL */
 };
@@ -52,7 +53,8 @@ struct policygen_list {
 
 struct policygen_result {
 	json_object *policy;		/* the NetworkPolicy; owned */
-	json_object *refs;		/* policyRef array (generated) */
+	json_object *refs;		/* policyRef array (generated); empty
+					 * unless policygen_opts.refs */
 	struct policygen_list warnings;	/* short observation, predates... */
 	struct policygen_list excluded;	/* nodes / hostNetwork left out */
 	struct policygen_list inexpressible;	/* ICMP, unknown peers */
