@@ -94,7 +94,7 @@ parse_args(struct export_args *a, int argc, char **argv)
 	size_t i;
 	int c, rc;
 
-	optind = 1;
+	optind = 0;	/* GNU: a full re-initialisation */
 	while ((c = getopt_long(argc, argv, CLIOPT_SHORTOPTS "o:h", longopts,
 	    NULL)) != -1) {
 		rc = cliopt_handle(&a->c, c, optarg, err, sizeof(err));

@@ -342,7 +342,7 @@ cmd_known_servers(int argc, char **argv)
 	int c, i, rc, ret = 1, nbad = 0;
 
 	cliopt_init(&o);
-	optind = 1;
+	optind = 0;	/* GNU: a full re-initialisation */
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			ks_usage(stdout);

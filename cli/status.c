@@ -82,7 +82,7 @@ cmd_status(int argc, char **argv)
 	int c, rc, ret = 1;
 
 	cliopt_init(&o);
-	optind = 1;
+	optind = 0;	/* GNU: a full re-initialisation */
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			status_usage(stdout);
