@@ -72,8 +72,8 @@ rconf_defaults(struct rconf *c)
 	c->mark_bit = 0x00100000;
 	c->nflog_group = 7301;
 	c->nflog_snaplen = 2048;
-	c->rcvbuf_initial = 8u << 20;
-	c->rcvbuf_max = 64u << 20;
+	c->rcvbuf_initial = 64u << 20;
+	c->rcvbuf_max = 128u << 20;
 	c->meta_source = RCONF_META_NONE;
 	c->retention_days = 30;
 	c->accounting = false;
