@@ -80,7 +80,8 @@ int report_render_html(FILE *f, json_object *model);
  * (report_svg.c): workloads in one column per namespace, the addresses
  * that reach them on the left, the addresses they reach on the right; an
  * arrow per (source, destination) pair, red when a flow of it would be
- * denied. Laid out here, no external tool. 0 or -EIO.
+ * denied. Laid out here, no external tool. 0, -EIO, or -ENOMEM (then
+ * nothing was written).
  */
 int report_svg(FILE *f, json_object *model);
 /* Write s with &, <, >, " and ' escaped for HTML/SVG text and attributes. */

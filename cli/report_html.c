@@ -266,13 +266,15 @@ head(FILE *f, json_object *m)
 	}
 }
 
-static void
+static int
 topology(FILE *f, json_object *m)
 {
 	bool pol = present(report_get(m, "policies"));
+	int rc;
 
 	fputs("<section><h2>Topology</h2><div class=\"scroll\">\n", f);
-	report_svg(f, m);
+	if ((rc = report_svg(f, m)) != 0)
+		return rc;
 	fputs("</div><div class=\"legend\">"
 	    "<span><b style=\"border-color:#1a73e8;background:#e8f0fe\"></b>"
 	    "workload</span>"
@@ -293,6 +295,7 @@ topology(FILE *f, json_object *m)
 		    "border-top-style:dashed\"></i>unresolved</span>", f);
 	fputs("<span>arrow: client &rarr; server; width: connections; hover "
 	    "a box to follow its arrows</span></div></section>\n", f);
+	return 0;
 }
 
 static void
@@ -556,9 +559,11 @@ int
 report_render_html(FILE *f, json_object *m)
 {
 	bool pol = present(report_get(m, "policies"));
+	int rc;
 
 	head(f, m);
-	topology(f, m);
+	if ((rc = topology(f, m)) != 0)
+		return rc;
 	if (pol)
 		findings(f, m);
 	workloads(f, m, pol);

@@ -62,15 +62,16 @@ struct graph {
 	char **cols;		/* column titles */
 	int ncols;
 	int *colsize;
+	bool oom;		/* an allocation failed: nothing is drawn */
 };
 
 static char *
-xstrdup(const char *s)
+xstrdup(struct graph *g, const char *s)
 {
 	char *d = strdup(s ? s : "");
 
 	if (d == NULL)
-		abort();	/* the report is small; OOM here is fatal */
+		g->oom = true;
 	return d;
 }
 
@@ -99,16 +100,19 @@ node_get(struct graph *g, const char *id, int type, const char *l1,
 	if (json_object_object_get_ex(g->ids, id, &v))
 		return json_object_get_int(v);
 	if (g->nn == g->capn) {
+		if ((nn = realloc(g->n, (g->capn ? g->capn * 2 : 32) *
+		    sizeof(*nn))) == NULL) {
+			g->oom = true;
+			return -1;
+		}
 		g->capn = g->capn ? g->capn * 2 : 32;
-		if ((nn = realloc(g->n, g->capn * sizeof(*nn))) == NULL)
-			abort();
 		g->n = nn;
 	}
 	nn = &g->n[g->nn];
 	memset(nn, 0, sizeof(*nn));
-	nn->id = xstrdup(id);
-	nn->line1 = xstrdup(l1);
-	nn->line2 = xstrdup(l2);
+	nn->id = xstrdup(g, id);
+	nn->line1 = xstrdup(g, l1);
+	nn->line2 = xstrdup(g, l2);
 	nn->type = type;
 	nn->col = -1;
 	json_object_object_add(g->ids, id, json_object_new_int((int)g->nn));
@@ -180,9 +184,12 @@ edge_add(struct graph *g, int src, int dst, json_object *fl, int recdir)
 		e = &g->e[json_object_get_int(v)];
 	} else {
 		if (g->ne == g->cape) {
+			if ((e = realloc(g->e, (g->cape ? g->cape * 2 : 64) *
+			    sizeof(*e))) == NULL) {
+				g->oom = true;
+				return;
+			}
 			g->cape = g->cape ? g->cape * 2 : 64;
-			if ((e = realloc(g->e, g->cape * sizeof(*e))) == NULL)
-				abort();
 			g->e = e;
 		}
 		e = &g->e[g->ne];
@@ -204,7 +211,7 @@ edge_add(struct graph *g, int src, int dst, json_object *fl, int recdir)
 			break;
 	if (i == e->nports) {
 		if (e->nports < MAXPORTS)
-			e->ports[e->nports++] = xstrdup(port);
+			e->ports[e->nports++] = xstrdup(g, port);
 		else
 			e->more++;
 	}
@@ -250,8 +257,12 @@ order_namespaces(struct graph *g)
 		return;
 	v = calloc((size_t)nns, sizeof(*v));
 	map = calloc((size_t)g->ncols, sizeof(*map));
-	if (v == NULL || map == NULL)
-		abort();
+	if (v == NULL || map == NULL) {
+		/* Only the order is lost: keep the name order. */
+		free(v);
+		free(map);
+		return;
+	}
 	for (c = 0; c < nns; c++) {
 		v[c].col = c + 1;
 		v[c].title = g->cols[c + 1];
@@ -286,22 +297,30 @@ build(struct graph *g, json_object *m)
 
 	g->ids = json_object_new_object();
 	g->pairs = json_object_new_object();
+	if (g->ids == NULL || g->pairs == NULL) {
+		g->oom = true;
+		return;
+	}
 	/* Columns: clients, namespaces..., destinations. */
 	g->ncols = (int)json_object_array_length(nss) + 2;
 	g->cols = calloc((size_t)g->ncols, sizeof(*g->cols));
 	g->colsize = calloc((size_t)g->ncols, sizeof(*g->colsize));
-	if (g->cols == NULL || g->colsize == NULL)
-		abort();
-	g->cols[0] = xstrdup("Clients and nodes");
-	g->cols[g->ncols - 1] = xstrdup("Destinations");
+	if (g->cols == NULL || g->colsize == NULL) {
+		g->oom = true;
+		return;
+	}
+	g->cols[0] = xstrdup(g, "Clients and nodes");
+	g->cols[g->ncols - 1] = xstrdup(g, "Destinations");
 	for (i = 0; i < json_object_array_length(nss); i++) {
 		ns = json_object_array_get_idx(nss, i);
-		g->cols[i + 1] = xstrdup(report_str(ns, "name"));
+		g->cols[i + 1] = xstrdup(g, report_str(ns, "name"));
 		wls = report_get(ns, "workloads");
 		for (j = 0; j < json_object_array_length(wls); j++) {
 			w = json_object_array_get_idx(wls, j);
 			self = node_get(g, report_str(w, "id"), N_WORKLOAD,
 			    report_str(w, "name"), report_str(w, "kind"));
+			if (self < 0)
+				return;
 			g->n[self].type = N_WORKLOAD;
 			g->n[self].col = (int)i + 1;
 		}
@@ -313,12 +332,16 @@ build(struct graph *g, json_object *m)
 			w = json_object_array_get_idx(wls, j);
 			self = node_get(g, report_str(w, "id"), N_WORKLOAD,
 			    "", "");
+			if (self < 0)
+				return;
 			a = report_get(w, "egress");
 			for (k = 0; k < json_object_array_length(a); k++) {
 				json_object *fl = json_object_array_get_idx(a,
 				    k);
 
 				other = peer_node(g, report_get(fl, "peer"));
+				if (other < 0)
+					return;
 				g->n[other].egress_target = true;
 				edge_add(g, self, other, fl, 0);
 			}
@@ -328,10 +351,14 @@ build(struct graph *g, json_object *m)
 				    k);
 
 				other = peer_node(g, report_get(fl, "peer"));
+				if (other < 0)
+					return;
 				edge_add(g, other, self, fl, 1);
 			}
 		}
 	}
+	if (g->oom)
+		return;
 	/* Peers outside the scope go to their namespace's column if it is
 	 * drawn, else next to the destinations; addresses to the sides. */
 	for (i = 0; i < g->nn; i++) {
@@ -378,8 +405,10 @@ layout(struct graph *g)
 	idx = calloc(g->nn + 1, sizeof(*idx));
 	sum = calloc(g->nn + 1, sizeof(*sum));
 	cnt = calloc(g->nn + 1, sizeof(*cnt));
-	if (idx == NULL || sum == NULL || cnt == NULL)
-		abort();
+	if (idx == NULL || sum == NULL || cnt == NULL) {
+		g->oom = true;
+		goto out;
+	}
 	for (i = 0; i < g->nn; i++)
 		g->n[i].order = 0;
 	for (sweep = 0; sweep < 4; sweep++) {
@@ -412,6 +441,7 @@ layout(struct graph *g)
 			g->n[i].order = cnt[i] > 0 ? sum[i] / cnt[i] :
 			    (g->n[i].row + 0.5) / g->colsize[g->n[i].col];
 	}
+out:
 	free(idx);
 	free(sum);
 	free(cnt);
@@ -654,7 +684,7 @@ graph_free(struct graph *g)
 	for (i = 0; i < g->ne; i++)
 		for (k = 0; k < g->e[i].nports; k++)
 			free(g->e[i].ports[k]);
-	for (k = 0; k < g->ncols; k++)
+	for (k = 0; g->cols != NULL && k < g->ncols; k++)
 		free(g->cols[k]);
 	free(g->cols);
 	free(g->colsize);
@@ -675,7 +705,12 @@ report_svg(FILE *f, json_object *m)
 
 	memset(&g, 0, sizeof(g));
 	build(&g, m);
-	layout(&g);
+	if (!g.oom)
+		layout(&g);
+	if (g.oom) {
+		graph_free(&g);
+		return -ENOMEM;
+	}
 	for (c = 0; c < g.ncols; c++)
 		if (g.colsize[c] > maxrows)
 			maxrows = g.colsize[c];
