@@ -1,0 +1,67 @@
+/*
+ * netpol-record-cni: a chained CNI plugin that records which pod owns
+ * which veth and addresses, and marks the pods' connections for
+ * netpol-recorderd. The commands are in plugin.c; this file only reads
+ * the environment and stdin.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cni/cniconf.h"
+#include "cni/plugin.h"
+#include "lib/log.h"
+
+/* Read at most max + 1 bytes: one more than allowed tells "too big"
+ * without reading a runaway stdin to its end. */
+static ssize_t
+read_stdin(char *buf, size_t max)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < max + 1) {
+		r = read(STDIN_FILENO, buf + n, max + 1 - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	return (ssize_t)n;
+}
+
+int
+main(void)
+{
+	struct plugin_env env;
+	struct cni_err err = { 0 };
+	char *buf;
+	ssize_t n;
+	int rc;
+
+	log_init("netpol-record-cni", LOG_LVL_WARN);
+	plugin_env_load(&env);
+	if ((buf = malloc(CNI_STDIN_MAX + 2)) == NULL)
+		return 1;
+	n = read_stdin(buf, CNI_STDIN_MAX);
+	if (n < 0) {
+		char *s;
+
+		cni_err_set(&err, CNI_ERR_IO, NULL, "cannot read stdin");
+		if ((s = cni_err_json(NULL, &err)) != NULL)
+			fputs(s, stdout);
+		free(s);
+		free(buf);
+		return 1;
+	}
+	buf[n] = '\0';
+	rc = plugin_run(&env, buf, (size_t)n, stdout);
+	free(buf);
+	fflush(stdout);
+	return rc;
+}

@@ -1,0 +1,34 @@
+/*
+ * plugin: the CNI commands of netpol-record-cni (VERSION, ADD, DEL, CHECK,
+ * STATUS, GC). main.c reads the environment and stdin and calls
+ * plugin_run(); tests call it directly.
+ */
+#ifndef NPR_PLUGIN_H
+#define NPR_PLUGIN_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* The CNI_* environment (NULL when unset). */
+struct plugin_env {
+	const char *command;
+	const char *container_id;
+	const char *netns;
+	const char *ifname;
+	const char *args;
+	const char *path;
+};
+
+/* Fill env from getenv(). */
+void plugin_env_load(struct plugin_env *env);
+
+/*
+ * Run env->command on the configuration buf[0..len) (len may exceed
+ * CNI_STDIN_MAX: the caller read one byte more than the cap to tell). The
+ * result, or the CNI error JSON, goes to out and nothing else does.
+ * Returns the process exit code: 0 on success, 1 on error.
+ */
+int plugin_run(const struct plugin_env *env, const char *buf, size_t len,
+    FILE *out);
+
+#endif
