@@ -504,7 +504,8 @@ test_configmap_is_a_valid_recorder_config(void **state)
 {
 	json_object *cm = doc_of_kind("ConfigMap"), *ds = doc_of_kind(
 	    "DaemonSet"), *pod, *rd, *init, *vols, *v;
-	const char *conf_path, *text, *file, *db, *mark, *group, *vol = NULL;
+	const char *conf_path, *text, *file, *db, *mark, *group, *snap;
+	const char *vol = NULL;
 	char dir[PATH_MAX], err[256];
 	struct rconf c;
 	uint32_t want_mark;
@@ -562,6 +563,10 @@ test_configmap_is_a_valid_recorder_config(void **state)
 	group = arg_of(init, "--nflog-group");
 	assert_int_equal(c.nflog_group, group ? atoi(group) :
 	    NFTRULES_DEFAULT_NFLOG_GROUP);
+	/* Whichever creates the node's table first sets the snaplen. */
+	snap = arg_of(init, "--nflog-snaplen");
+	assert_int_equal(c.nflog_snaplen, snap ? atoi(snap) :
+	    NFTRULES_DEFAULT_SNAPLEN);
 }
 
 int
