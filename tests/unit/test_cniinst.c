@@ -21,7 +21,9 @@
 
 #include <json-c/json.h>
 
+#include "cni/cniconf.h"
 #include "cni/install.h"
+#include "recorderd/rconf.h"
 
 static const char *const vendor_files[] = {
 	"10-flannel.conflist",
@@ -881,6 +883,44 @@ test_bin_copy_replaces_old_binary(void **state)
 	assert_non_null(strstr(err, "/nonexistent/x"));
 }
 
+/* What the plugin makes of an example's entry (defaults included) must
+ * be what conf/recorderd.yaml listens for and writes to. */
+static void
+check_matches_recorderd(const char *top, json_object *ours, const char *name)
+{
+	struct cni_conf cc;
+	struct cni_err cerr;
+	struct rconf rc;
+	json_object *probe;
+	char p[PATH_MAX], err[256];
+	const char *text;
+
+	rconf_defaults(&rc);
+	if (rconf_load_file(pathf(p, "%s/recorderd.yaml", top), &rc, err,
+	    sizeof(err)) != 0)
+		fail_msg("conf/recorderd.yaml: %s", err);
+	probe = json_object_new_object();
+	json_object_object_foreach(ours, k, v)
+		json_object_object_add(probe, k, json_object_get(v));
+	json_object_object_add(probe, "cniVersion",
+	    json_object_new_string("1.0.0"));
+	json_object_object_add(probe, "name", json_object_new_string("x"));
+	text = json_object_to_json_string(probe);
+	memset(&cc, 0, sizeof(cc));
+	if (cni_conf_parse(text, strlen(text), &cc, &cerr) != 0)
+		fail_msg("conf/%s: the plugin refuses its entry: %s", name,
+		    cerr.msg);
+	if (strcmp(cc.db, rc.store) != 0 || cc.nft.mark_bit != rc.mark_bit ||
+	    cc.nft.nflog_group != rc.nflog_group ||
+	    cc.nft.snaplen != rc.nflog_snaplen)
+		fail_msg("conf/%s and conf/recorderd.yaml disagree: db %s/%s, "
+		    "mark 0x%x/0x%x, group %u/%u, snaplen %u/%u", name, cc.db,
+		    rc.store, cc.nft.mark_bit, rc.mark_bit, cc.nft.nflog_group,
+		    rc.nflog_group, cc.nft.snaplen, rc.nflog_snaplen);
+	cni_conf_free(&cc);
+	json_object_put(probe);
+}
+
 /* The example conflists in conf/: each chains our plugin last, with options the plugin
  * accepts, exactly as `install` with the same options would write it. */
 static void
@@ -923,6 +963,7 @@ test_conf_examples(void **state)
 			OPT(nflog_group, "nflogGroup");
 			OPT(nflog_snaplen, "nflogSnaplen");
 #undef OPT
+			check_matches_recorderd(top, ours, name);
 			err[0] = '\0';
 			if (cniinst_add_entry(s, len, &o, &out, NULL, err,
 			    sizeof(err)) != CNIINST_UNCHANGED)
