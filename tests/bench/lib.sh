@@ -23,12 +23,25 @@ BENCH_ROWS=${BENCH_ROWS:-/dev/stdout}
 BENCH_SECTION=""
 
 # bench_init SECTION: the node netns, temp dir and cleanup of the harness.
+# The programs under test and the bench tools are copied into the run's
+# temp dir first, so that a rebuild in the work tree during the run cannot
+# swap or remove a binary halfway through a measurement.
 bench_init() {
+	local f
 	BENCH_SECTION=$1
 	np_setup "bench-$1"
 	if [ -n "${BENCH_IDS:-}" ]; then
 		echo "$NP_ID" >>"$BENCH_IDS"
 	fi
+	mkdir -p "$NP_TMP/bin/tools"
+	for f in netpol-record-cni netpol-recorderd netpol-record; do
+		[ ! -x "$NP_BUILD/$f" ] || cp "$NP_BUILD/$f" "$NP_TMP/bin/$f"
+	done
+	for f in "$BENCH_TOOLS"/bench_*; do
+		[ ! -x "$f" ] || cp "$f" "$NP_TMP/bin/tools/"
+	done
+	NP_BUILD=$NP_TMP/bin
+	BENCH_TOOLS=$NP_TMP/bin/tools
 }
 
 # bench_quick QUICK_VALUE FULL_VALUE: pick by BENCH_QUICK.

@@ -35,7 +35,9 @@
 #   BENCH_INGEST_RATES ("20000 150000 0"; quick "20000 150000"),
 #   BENCH_INGEST_SECS (30; quick 5), BENCH_INGEST_TCP_SECS (10; quick 3),
 #   BENCH_INGEST_DPORTS (100), BENCH_INGEST_MEM_DPORTS (20000),
-#   BENCH_INGEST_MEM_RATE (50000), BENCH_INGEST_ULOGD (1; 0 skips it)
+#   BENCH_INGEST_MEM_RATE (50000), BENCH_INGEST_ULOGD (1; 0 skips it),
+#   BENCH_INGEST_PROCS (2) sending processes of the UDP load (the whole
+#   forwarding path runs in the sender's softirq: one process per core)
 . "$(dirname "$0")/lib.sh"
 bench_init ingest
 
@@ -46,6 +48,7 @@ dports=${BENCH_INGEST_DPORTS:-100}
 memdports=${BENCH_INGEST_MEM_DPORTS:-20000}
 memrate=${BENCH_INGEST_MEM_RATE:-50000}
 do_ulogd=${BENCH_INGEST_ULOGD:-1}
+uprocs=${BENCH_INGEST_PROCS:-2}
 hz=$(getconf CLK_TCK)
 rd=$NP_BUILD/netpol-recorderd
 
@@ -104,7 +107,7 @@ offset=0
 gen() {
 	local out
 	if [ "$1" = udp ]; then
-		out=$(np_in cli "$net" udp-flows -c "$srvip" -r "$2" -t "$3" -D "$4" -p 20000 -o "$offset")
+		out=$(np_in cli "$net" udp-flows -c "$srvip" -r "$2" -t "$3" -D "$4" -p 20000 -o "$offset" -P "$uprocs")
 		offset=$(bench_kv next_offset "$out")
 	else
 		out=$(np_in cli "$net" tcp-rate -c "$srvip" -p 8080 -r "$2" -t "$3" -P 2)

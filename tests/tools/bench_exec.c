@@ -248,6 +248,8 @@ main(int argc, char **argv)
 			dup2(inp[0], 0);
 			dup2(outp[1], 1);
 			execve(args[0], args, env);
+			dprintf(1, "bench_exec: exec %s: %s\n", args[0],
+			    strerror(errno));
 			_exit(127);
 		}
 		close(inp[0]);

@@ -12,12 +12,15 @@
  *       processes; bounded by MAX connections in all and SECS seconds;
  *       RATE (connections/s in all, 0 = as fast as possible).
  *   bench_net udp-flows -c ADDR [-t SECS] [-n MAX] [-r RATE] [-o OFFSET]
- *       [-p DPORT_BASE] [-D DPORTS]
+ *       [-p DPORT_BASE] [-D DPORTS] [-P PROCS]
  *       one UDP datagram per new flow, from a raw socket so that every
  *       datagram has a fresh (source port, destination port) pair:
  *       flow i = OFFSET + k goes to port DPORT_BASE + i % DPORTS from port
  *       1024 + (i / DPORTS) % 64512; DPORTS is the number of distinct
- *       flows a recorder aggregates into. RATE datagrams/s (0 = max).
+ *       flows a recorder aggregates into. RATE datagrams/s in all (0 =
+ *       max); PROCS processes share the flows (process p sends flows
+ *       OFFSET + p, OFFSET + p + PROCS, ...). next_offset in the output is
+ *       where a following run starts with fresh flows.
  *
  * Clients print one line: "sent=<n> errors=<n> secs=<s> rate=<n/s>".
  * Only for addresses inside the test's own namespaces.
@@ -78,7 +81,7 @@ usage(void)
 	    "       bench_net tcp-rate -c ADDR -p PORT [-t SECS] [-n MAX] "
 	    "[-P PROCS] [-r RATE]\n"
 	    "       bench_net udp-flows -c ADDR [-t SECS] [-n MAX] [-r RATE] "
-	    "[-o OFFSET] [-p DPORT_BASE] [-D DPORTS]\n");
+	    "[-o OFFSET] [-p DPORT_BASE] [-D DPORTS] [-P PROCS]\n");
 	exit(1);
 }
 
@@ -214,16 +217,79 @@ struct pkt {
 	char payload[16];
 } __attribute__((packed));
 
-static int
-udp_flows(const char *addr, double secs, long max, double rate, long offset,
-    int dbase, long dports)
+/* One sender: flows offset + p, offset + p + procs, ... */
+static void
+udp_sender(int s, struct sockaddr_in *dst, struct sockaddr_in *src,
+    double t0, double secs, long max, double rate, long offset, int p,
+    int procs, int dbase, long dports, long *sentp, long *errsp)
 {
-	struct sockaddr_in dst, src;
-	socklen_t sl = sizeof(src);
 	static struct pkt pkts[BATCH];
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	long sent = 0, errs = 0;
+
+	for (int b = 0; b < BATCH; b++) {
+		struct pkt *pk = &pkts[b];
+
+		memset(pk, 0, sizeof(*pk));
+		pk->ip.version = 4;
+		pk->ip.ihl = 5;
+		pk->ip.ttl = 64;
+		pk->ip.protocol = IPPROTO_UDP;
+		pk->ip.tot_len = htons(sizeof(*pk));
+		pk->ip.saddr = src->sin_addr.s_addr;
+		pk->ip.daddr = dst->sin_addr.s_addr;
+		pk->udp.len = htons(sizeof(pk->udp) + sizeof(pk->payload));
+		pk->udp.check = 0;	/* no checksum: allowed for IPv4 */
+		memcpy(pk->payload, "netpol-record-bn", 16);
+		iov[b].iov_base = pk;
+		iov[b].iov_len = sizeof(*pk);
+		memset(&msgs[b], 0, sizeof(msgs[b]));
+		msgs[b].msg_hdr.msg_name = dst;
+		msgs[b].msg_hdr.msg_namelen = sizeof(*dst);
+		msgs[b].msg_hdr.msg_iov = &iov[b];
+		msgs[b].msg_hdr.msg_iovlen = 1;
+	}
+	while (sent + errs < max) {
+		int n = BATCH, r;
+
+		if (now_s() - t0 >= secs)
+			break;
+		if (max - sent - errs < n)
+			n = (int)(max - sent - errs);
+		pace(t0, sent + errs, rate);
+		for (int b = 0; b < n; b++) {
+			long f = offset + p + (sent + errs + b) * procs;
+
+			pkts[b].udp.dest = htons((uint16_t)(dbase + f % dports));
+			pkts[b].udp.source = htons((uint16_t)(1024 +
+			    (f / dports) % 64512));
+		}
+		r = sendmmsg(s, msgs, (unsigned)n, 0);
+		if (r < 0) {
+			if (errno == ENOBUFS || errno == EAGAIN) {
+				/* Not sent: retry the same flows. */
+				struct timespec ts = { 0, 20000 };
+				nanosleep(&ts, NULL);
+				continue;
+			}
+			errs += n;
+			continue;
+		}
+		sent += r;
+	}
+	*sentp = sent;
+	*errsp = errs;
+}
+
+static int
+udp_flows(const char *addr, double secs, long max, double rate, long offset,
+    int dbase, long dports, int procs)
+{
+	struct sockaddr_in dst, src;
+	socklen_t sl = sizeof(src);
+	struct shared *sh;
+	long sent = 0, errs = 0, most = 0;
 	double t0, t1;
 	int s, probe, one = 1;
 
@@ -245,61 +311,38 @@ udp_flows(const char *addr, double secs, long max, double rate, long offset,
 		perror("raw socket");
 		return 1;
 	}
-	for (int b = 0; b < BATCH; b++) {
-		struct pkt *p = &pkts[b];
-
-		memset(p, 0, sizeof(*p));
-		p->ip.version = 4;
-		p->ip.ihl = 5;
-		p->ip.ttl = 64;
-		p->ip.protocol = IPPROTO_UDP;
-		p->ip.tot_len = htons(sizeof(*p));
-		p->ip.saddr = src.sin_addr.s_addr;
-		p->ip.daddr = dst.sin_addr.s_addr;
-		p->udp.len = htons(sizeof(p->udp) + sizeof(p->payload));
-		p->udp.check = 0;	/* no checksum: allowed for IPv4 */
-		memcpy(p->payload, "netpol-record-bn", 16);
-		iov[b].iov_base = p;
-		iov[b].iov_len = sizeof(*p);
-		memset(&msgs[b], 0, sizeof(msgs[b]));
-		msgs[b].msg_hdr.msg_name = &dst;
-		msgs[b].msg_hdr.msg_namelen = sizeof(dst);
-		msgs[b].msg_hdr.msg_iov = &iov[b];
-		msgs[b].msg_hdr.msg_iovlen = 1;
-	}
+	if ((sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
+		return 1;
+	memset(sh, 0, sizeof(*sh));
 	t0 = now_s();
-	while (sent + errs < max) {
-		int n = BATCH, r;
+	for (int p = 0; p < procs; p++) {
+		pid_t pid = procs == 1 ? 0 : fork();
 
-		if (now_s() - t0 >= secs)
-			break;
-		if (max - sent - errs < n)
-			n = (int)(max - sent - errs);
-		pace(t0, sent + errs, rate);
-		for (int b = 0; b < n; b++) {
-			long f = offset + sent + errs + b;
-
-			pkts[b].udp.dest = htons((uint16_t)(dbase + f % dports));
-			pkts[b].udp.source = htons((uint16_t)(1024 +
-			    (f / dports) % 64512));
+		if (pid < 0) {
+			perror("fork");
+			return 1;
 		}
-		r = sendmmsg(s, msgs, (unsigned)n, 0);
-		if (r < 0) {
-			if (errno == ENOBUFS || errno == EAGAIN) {
-				/* Not sent: retry the same flows. */
-				struct timespec ts = { 0, 20000 };
-				nanosleep(&ts, NULL);
-				continue;
-			}
-			errs += n;
+		if (pid > 0)
 			continue;
-		}
-		sent += r;
+		udp_sender(s, &dst, &src, t0, secs,
+		    max / procs + (p < max % procs), rate / procs, offset, p,
+		    procs, dbase, dports, &sh->sent[p], &sh->errors[p]);
+		if (procs > 1)
+			_exit(0);
 	}
+	while (procs > 1 && (wait(NULL) > 0 || errno == EINTR))
+		;
 	t1 = now_s();
+	for (int p = 0; p < procs; p++) {
+		sent += sh->sent[p];
+		errs += sh->errors[p];
+		if (sh->sent[p] + sh->errors[p] > most)
+			most = sh->sent[p] + sh->errors[p];
+	}
 	printf("sent=%ld errors=%ld secs=%.3f rate=%.0f next_offset=%ld\n",
 	    sent, errs, t1 - t0, (double)sent / (t1 - t0),
-	    offset + sent + errs);
+	    offset + most * procs);
 	close(s);
 	return 0;
 }
@@ -348,7 +391,8 @@ main(int argc, char **argv)
 			port = 20000;
 		if (dports < 1 || port + dports > 65536)
 			usage();
-		return udp_flows(addr, secs, max, rate, offset, port, dports);
+		return udp_flows(addr, secs, max, rate, offset, port, dports,
+		    procs);
 	}
 	usage();
 	return 1;
