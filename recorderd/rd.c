@@ -769,6 +769,14 @@ rd_run(const struct rd_opts *o, const struct rconf *conf)
 	d->conf = *conf;
 	d->opts = o;
 	d->tfd = d->sfd = -1;
+	/* Detach before anything is opened: an SQLite connection, the
+	 * metadata client's worker thread and POSIX locks do not survive a
+	 * fork. Start-up errors then go to the log file. */
+	if (!o->foreground && daemon(0, 0) < 0) {
+		ret = -errno;
+		log_warn("daemon");
+		goto out;
+	}
 	if ((ret = setup(d)) < 0)
 		goto out;
 	if (store_meta_get(d->st, "recording_started", started,
@@ -776,11 +784,6 @@ rd_run(const struct rd_opts *o, const struct rconf *conf)
 		snprintf(started, sizeof(started), "%lld",
 		    (long long)now_s());
 		(void)store_meta_set(d->st, "recording_started", started);
-	}
-	if (!o->foreground && daemon(0, 0) < 0) {
-		ret = -errno;
-		log_warn("daemon");
-		goto out;
 	}
 	log_info("recording: store %s, mark 0x%08x, nflog group %u, "
 	    "%d pods attached", d->conf.store, d->conf.mark_bit,
