@@ -598,6 +598,17 @@ add_namespace(struct flowdb *fdb, const char *ns)
 	return 0;
 }
 
+static bool
+namespace_known(const struct flowdb *fdb, const char *ns)
+{
+	size_t i;
+
+	for (i = 0; i < fdb->nnamespaces; i++)
+		if (strcmp(fdb->namespaces[i], ns) == 0)
+			return true;
+	return false;
+}
+
 static int64_t
 parse_meta_time(const char *v)
 {
@@ -659,15 +670,30 @@ load_store_info(struct loadctx *c)
 	sqlite3_finalize(s);
 	s = NULL;
 
-	if ((rc = prepare(c, "SELECT namespace FROM workloads"
-	    " UNION SELECT pod_namespace FROM attachments"
-	    " WHERE pod_namespace != ''", &s)) < 0)
+	/* Namespaces from the workloads' index (the daemon records every
+	 * attached pod as a workload); the attachments, which have no index
+	 * on the namespace, only for a namespace asked about and not found
+	 * there. */
+	if ((rc = prepare(c, "SELECT DISTINCT namespace FROM workloads",
+	    &s)) < 0)
 		return rc;
 	while ((step = sqlite3_step(s)) == SQLITE_ROW)
 		if ((rc = add_namespace(fdb, col_text(s, 0))) < 0)
 			goto out;
 	sqlite3_finalize(s);
 	s = NULL;
+	if (c->q->namespace_ != NULL &&
+	    !namespace_known(fdb, c->q->namespace_)) {
+		if ((rc = prepare(c, "SELECT 1 FROM attachments"
+		    " WHERE pod_namespace = ? LIMIT 1", &s)) < 0)
+			return rc;
+		sqlite3_bind_text(s, 1, c->q->namespace_, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW &&
+		    (rc = add_namespace(fdb, c->q->namespace_)) < 0)
+			goto out;
+		sqlite3_finalize(s);
+		s = NULL;
+	}
 
 	/* MAX on the indexed last_seen: no scan. */
 	if ((rc = prepare(c, "SELECT MAX(last_seen) FROM flows", &s)) < 0)
@@ -904,17 +930,6 @@ finish(struct flowdb *fdb, const struct flowdb_query *q)
 			w->observed_to = w->observed_from;
 	}
 	return 0;
-}
-
-static bool
-namespace_known(const struct flowdb *fdb, const char *ns)
-{
-	size_t i;
-
-	for (i = 0; i < fdb->nnamespaces; i++)
-		if (strcmp(fdb->namespaces[i], ns) == 0)
-			return true;
-	return false;
 }
 
 int

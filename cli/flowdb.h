@@ -159,7 +159,8 @@ bool flowdb_is_node_addr(const struct flowdb *fdb, const struct addr *a);
  */
 struct ks_set *flowdb_known_servers(struct flowdb *fdb);
 
-/* Every namespace known to the stores (sorted, borrowed). */
+/* Every namespace the stores hold workloads of, plus q->namespace_ when
+ * only attachments name it (sorted, borrowed). */
 size_t flowdb_nnamespaces(const struct flowdb *fdb);
 const char *flowdb_namespace(const struct flowdb *fdb, size_t i);
 

@@ -100,6 +100,18 @@ setup(void **state)
 	    NULL, 2100, 2200, 1);
 	flow(st, pod, STORE_INGRESS, STORE_PEER_NODE, 0, "198.18.0.1", 80,
 	    NULL, 3100, 3200, 1);
+	/* A namespace only an attachment names (not attributed yet). */
+	{
+		struct store_attachment at;
+
+		memset(&at, 0, sizeof(at));
+		snprintf(at.container_id, sizeof(at.container_id), "c1");
+		snprintf(at.ifname, sizeof(at.ifname), "eth0");
+		snprintf(at.pod_namespace, sizeof(at.pod_namespace),
+		    "attonly");
+		snprintf(at.pod_name, sizeof(at.pod_name), "p");
+		assert_int_equal(store_attachment_put(st, &at, 1200), 0);
+	}
 	store_close(st);
 
 	/* Store b: the same web (another id), the same flow again. */
@@ -281,6 +293,10 @@ test_errors(void **state)
 	char err[256];
 
 	assert_null(load(fx, 1, "nosuch", NULL, 0, 0, -1, -ENOENT));
+	fdb = load(fx, 1, "attonly", NULL, 0, 0, -1, 0);
+	assert_int_equal(flowdb_nflows(fdb), 0);
+	assert_int_equal(flowdb_nworkloads(fdb), 0);
+	flowdb_free(fdb);
 	assert_null(load(fx, 1, "shop", "Deployment/nosuch", 0, 0, -1,
 	    -ENOENT));
 	assert_null(load(fx, 1, "shop", "web", 0, 0, -1, -EINVAL));
