@@ -244,6 +244,58 @@ merge(const struct npeval_set *set, struct rawvec *rv,
 	return 0;
 }
 
+/*
+ * The policies selecting each workload, per direction, found once: a
+ * workload has many flows, and finding them means matching every policy's
+ * podSelector. Indexed by flowdb_workload.index.
+ */
+struct selcache {
+	size_t *idx[2];
+	size_t n[2];
+	bool done[2];
+};
+
+static const size_t *
+sel_get(struct selcache *cache, size_t ncache, const struct npeval_set *set,
+    const struct npeval_ep *ep, const struct flowdb_workload *wl, int dir,
+    size_t *n)
+{
+	static const size_t none[1];
+	struct selcache *c;
+	size_t k;
+
+	*n = 0;
+	if (wl == NULL || wl->index >= ncache)
+		return NULL;	/* npeval finds them itself */
+	c = &cache[wl->index];
+	if (!c->done[dir]) {
+		k = npeval_select(set, ep, dir, NULL, 0);
+		if (k > 0) {
+			if ((c->idx[dir] = calloc(k, sizeof(size_t))) == NULL)
+				return NULL;
+			npeval_select(set, ep, dir, c->idx[dir], k);
+		}
+		c->n[dir] = k;
+		c->done[dir] = true;
+	}
+	*n = c->n[dir];
+	return c->idx[dir] != NULL ? c->idx[dir] : none;
+}
+
+static size_t
+max_index(const struct flowdb_flow *const *flows, size_t nflows)
+{
+	size_t i, m = 0;
+
+	for (i = 0; i < nflows; i++) {
+		if (flows[i]->wl->index + 1 > m)
+			m = flows[i]->wl->index + 1;
+		if (flows[i]->peer_wl != NULL && flows[i]->peer_wl->index + 1 > m)
+			m = flows[i]->peer_wl->index + 1;
+	}
+	return m;
+}
+
 int
 check_eval(const struct npeval_set *set,
     const struct flowdb_flow *const *flows, size_t nflows,
@@ -254,7 +306,10 @@ check_eval(const struct npeval_set *set,
 	struct npeval_ep subj, peer;
 	struct npeval_result r;
 	const struct flowdb_flow *f;
-	size_t i;
+	const struct flowdb_workload *pwl;
+	struct selcache *cache;
+	const size_t *ssel, *psel;
+	size_t i, ncache, nss, nps;
 	int rc = -ENOMEM;
 
 	*out = NULL;
@@ -263,16 +318,31 @@ check_eval(const struct npeval_set *set,
 	res->nflows = nflows;
 	res->flow_verdict = calloc(nflows ? nflows : 1, sizeof(int));
 	res->flow_notes = calloc(nflows ? nflows : 1, sizeof(unsigned));
-	if (res->flow_verdict == NULL || res->flow_notes == NULL)
+	ncache = max_index(flows, nflows);
+	cache = calloc(ncache + 1, sizeof(*cache));
+	if (res->flow_verdict == NULL || res->flow_notes == NULL ||
+	    cache == NULL)
 		goto out;
 	for (i = 0; i < nflows; i++) {
 		f = flows[i];
 		check_ep_workload(f->wl, &subj);
 		peer_ep(f, &peer);
-		if (f->direction == STORE_EGRESS)
-			npeval_eval(set, &subj, &peer, f->protocol, f->port, &r);
-		else
-			npeval_eval(set, &peer, &subj, f->protocol, f->port, &r);
+		pwl = f->peer_kind == STORE_PEER_WORKLOAD ? f->peer_wl : NULL;
+		if (f->direction == STORE_EGRESS) {
+			ssel = sel_get(cache, ncache, set, &subj, f->wl,
+			    NPEVAL_EGRESS, &nss);
+			psel = sel_get(cache, ncache, set, &peer, pwl,
+			    NPEVAL_INGRESS, &nps);
+			npeval_eval_selected(set, &subj, ssel, nss, &peer, psel,
+			    nps, f->protocol, f->port, &r);
+		} else {
+			ssel = sel_get(cache, ncache, set, &subj, f->wl,
+			    NPEVAL_INGRESS, &nss);
+			psel = sel_get(cache, ncache, set, &peer, pwl,
+			    NPEVAL_EGRESS, &nps);
+			npeval_eval_selected(set, &peer, psel, nps, &subj, ssel,
+			    nss, f->protocol, f->port, &r);
+		}
 		res->flow_verdict[i] = r.verdict;
 		res->flow_notes[i] = r.notes;
 		res->notes |= r.notes;
@@ -285,6 +355,11 @@ check_eval(const struct npeval_set *set,
 	}
 	rc = merge(set, &rv, res);
 out:
+	for (i = 0; cache != NULL && i < ncache; i++) {
+		free(cache[i].idx[0]);
+		free(cache[i].idx[1]);
+	}
+	free(cache);
 	free(rv.v);
 	if (rc != 0)
 		check_result_free(res);

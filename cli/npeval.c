@@ -1008,15 +1008,17 @@ npeval_select(const struct npeval_set *set, const struct npeval_ep *ep,
 }
 
 /* One side: subject is the pod whose policies of direction dir apply, peer
- * the other end, dst the destination (for named ports). */
+ * the other end, dst the destination (for named ports). sel, when not
+ * NULL, lists the nsel policies known to select the subject. */
 static void
 eval_side(const struct npeval_set *set, const struct npeval_ep *subject,
     const struct npeval_ep *peer, const struct npeval_ep *dst, int dir,
-    int protocol, unsigned port, struct npeval_side *s, unsigned *notes)
+    int protocol, unsigned port, const size_t *sel, size_t nsel,
+    struct npeval_side *s, unsigned *notes)
 {
 	const struct np_policy *p;
 	const struct np_rule *r;
-	size_t i, j, k;
+	size_t i, j, k, n;
 	int pm, best = M_NO;
 	bool hit;
 
@@ -1030,9 +1032,11 @@ eval_side(const struct npeval_set *set, const struct npeval_ep *subject,
 		return;
 	}
 	s->applies = true;
-	for (i = 0; i < set->n; i++) {
-		p = &set->pol[i];
-		if (!policy_selects(p, subject, dir))
+	n = sel != NULL ? nsel : set->n;
+	for (i = 0; i < n; i++) {
+		if (sel != NULL)
+			p = &set->pol[sel[i]];
+		else if (!policy_selects((p = &set->pol[i]), subject, dir))
 			continue;
 		s->isolated = true;
 		for (j = 0; j < p->nrules[dir]; j++) {
@@ -1045,7 +1049,7 @@ eval_side(const struct npeval_set *set, const struct npeval_ep *subject,
 				continue;
 			pm = ports_match(r, protocol, port, dst, notes);
 			if (pm == M_YES) {
-				s->allowed_by = (int)i;
+				s->allowed_by = (int)(sel != NULL ? sel[i] : i);
 				return;
 			}
 			if (pm == M_UNRESOLVED)
@@ -1067,11 +1071,21 @@ npeval_eval(const struct npeval_set *set, const struct npeval_ep *src,
     const struct npeval_ep *dst, int protocol, unsigned port,
     struct npeval_result *res)
 {
+	npeval_eval_selected(set, src, NULL, 0, dst, NULL, 0, protocol, port,
+	    res);
+}
+
+void
+npeval_eval_selected(const struct npeval_set *set,
+    const struct npeval_ep *src, const size_t *src_sel, size_t nsrc,
+    const struct npeval_ep *dst, const size_t *dst_sel, size_t ndst,
+    int protocol, unsigned port, struct npeval_result *res)
+{
 	memset(res, 0, sizeof(*res));
-	eval_side(set, src, dst, dst, NPEVAL_EGRESS, protocol, port,
-	    &res->egress, &res->notes);
-	eval_side(set, dst, src, dst, NPEVAL_INGRESS, protocol, port,
-	    &res->ingress, &res->notes);
+	eval_side(set, src, dst, dst, NPEVAL_EGRESS, protocol, port, src_sel,
+	    nsrc, &res->egress, &res->notes);
+	eval_side(set, dst, src, dst, NPEVAL_INGRESS, protocol, port, dst_sel,
+	    ndst, &res->ingress, &res->notes);
 	if (res->egress.verdict == NPEVAL_DENY ||
 	    res->ingress.verdict == NPEVAL_DENY)
 		res->verdict = NPEVAL_DENY;

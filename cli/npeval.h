@@ -168,6 +168,17 @@ void npeval_eval(const struct npeval_set *set, const struct npeval_ep *src,
     const struct npeval_ep *dst, int protocol, unsigned port,
     struct npeval_result *res);
 
+/*
+ * npeval_eval for callers evaluating many connections of the same pods:
+ * src_sel/dst_sel hold all the policies npeval_select returned for the
+ * source's egress and the destination's ingress (nsrc/ndst of them; a
+ * NULL list means "find them"). The result is the same as npeval_eval's.
+ */
+void npeval_eval_selected(const struct npeval_set *set,
+    const struct npeval_ep *src, const size_t *src_sel, size_t nsrc,
+    const struct npeval_ep *dst, const size_t *dst_sel, size_t ndst,
+    int protocol, unsigned port, struct npeval_result *res);
+
 /* "allowed", "denied", "unresolved". */
 const char *npeval_verdict_name(int verdict);
 /* One short sentence per note bit (the lowest bit set in note). */

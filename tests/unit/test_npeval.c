@@ -422,6 +422,19 @@ test_eval_table(void **state)
 		if (c->denied_side == NPEVAL_INGRESS &&
 		    res.ingress.verdict != NPEVAL_DENY)
 			fail_msg("case '%s': ingress side not denied", c->what);
+		/* The same with the selections found beforehand. */
+		{
+			size_t ssel[16], dsel[16], ns, nd;
+			struct npeval_result r2;
+
+			ns = npeval_select(set, &src, NPEVAL_EGRESS, ssel, 16);
+			nd = npeval_select(set, &dst, NPEVAL_INGRESS, dsel, 16);
+			npeval_eval_selected(set, &src, ssel, ns, &dst, dsel,
+			    nd, c->proto, c->port, &r2);
+			if (memcmp(&r2, &res, sizeof(res)) != 0)
+				fail_msg("case '%s': preselected differs",
+				    c->what);
+		}
 		/* The allowing policy is named when a side is isolated. */
 		if (res.verdict == NPEVAL_ALLOW && res.ingress.isolated &&
 		    !(res.notes & NPEVAL_NOTE_NODE))
