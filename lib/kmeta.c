@@ -11,20 +11,16 @@
 #include "lib/kmeta_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
-#include "lib/yamljson.h"
 
 #define KM_MAX_CHAIN 8		/* owner chain depth bound */
 
@@ -295,166 +291,6 @@ kmeta_sync_abort(struct kmeta *km, int kind)
 
 	if (kind >= 0 && kind < KMETA_NKINDS)
 		kind_walk(km, kind, mark_fn, &v);
-}
-
-/* The kind of a List item: its own "kind", else the list's ("PodList"). */
-static int
-item_kind(struct json_object *item, const char *listkind, bool *skip,
-    struct kmeta_err *e, size_t idx)
-{
-	const char *k = NULL;
-	char buf[64];
-	size_t n;
-	int kind;
-
-	*skip = false;
-	if (!json_object_is_type(item, json_type_object))
-		return kmeta_err_set(e, "items[%zu]: expected an object", idx);
-	if (kmeta_json_str(item, "kind", &k, e, "item") != 0)
-		return kmeta_err_set(e, "items[%zu]: kind: expected a string",
-		    idx);
-	if (k == NULL && listkind != NULL) {
-		n = strlen(listkind);
-		if (n > 4 && n < sizeof(buf) &&
-		    strcmp(listkind + n - 4, "List") == 0) {
-			memcpy(buf, listkind, n - 4);
-			buf[n - 4] = '\0';
-			k = buf;
-		}
-	}
-	if (k == NULL)
-		return kmeta_err_set(e, "items[%zu]: no kind", idx);
-	if ((kind = kmeta_kind_parse(k)) < 0)
-		*skip = true;
-	return kind;
-}
-
-/* Apply one document: a List (items) or a single object. */
-static int
-load_doc(struct kmeta *km, struct json_object *doc, size_t docno,
-    struct kmeta_err *e)
-{
-	struct json_object *items;
-	const char *lk = NULL;
-	char sub[512];
-	size_t i, n;
-	bool skip;
-	int kind, r;
-
-	if (doc == NULL)
-		return 0;
-	if (!json_object_is_type(doc, json_type_object))
-		return kmeta_err_set(e,
-		    "document %zu: expected an object (a List)",
-		    docno + 1);
-	if (json_object_object_get_ex(doc, "items", &items)) {
-		if (!json_object_is_type(items, json_type_array))
-			return kmeta_err_set(e,
-			    "document %zu: items: expected an "
-			    "array", docno + 1);
-		kmeta_json_str(doc, "kind", &lk, e, "List");
-	} else
-		items = NULL;
-	n = items != NULL ? json_object_array_length(items) : 1;
-	for (i = 0; i < n; i++) {
-		struct json_object *it = items != NULL ?
-		    json_object_array_get_idx(items, i) : doc;
-
-		if ((kind = item_kind(it, lk, &skip, e, i)) < 0 && !skip)
-			return kind;
-		if (skip)
-			continue;
-		r = kmeta_apply(km, kind, false, it, sub, sizeof(sub));
-		if (r != 0)
-			return r == -ENOMEM ? r : kmeta_err_set(e,
-			    "items[%zu]: %s",
-			    i, sub);
-	}
-	return 0;
-}
-
-int
-kmeta_load_list(struct kmeta *km, const char *buf, size_t len, char *err,
-    size_t errlen)
-{
-	struct kmeta_err e = { err, errlen };
-	struct json_object *docs = NULL;
-	struct kmeta *tmp = NULL, swap;
-	size_t i;
-	int r;
-
-	if ((r = yamljson_parse_any(buf, len, &docs, err, errlen)) != 0)
-		return r;
-	if ((r = kmeta_new(&tmp)) != 0)
-		goto out;
-	for (i = 0; i < json_object_array_length(docs); i++)
-		if ((r = load_doc(tmp, json_object_array_get_idx(docs, i), i,
-		    &e)) != 0)
-			goto out;
-	/* Swap the contents: km keeps its address and bumps generation. */
-	tmp->generation = km->generation + 1;
-	swap = *km;
-	*km = *tmp;
-	*tmp = swap;
-out:
-	if (r == -ENOMEM && err != NULL && errlen > 0)
-		snprintf(err, errlen, "out of memory");
-	kmeta_free(tmp);
-	json_object_put(docs);
-	return r;
-}
-
-int
-kmeta_load_list_file(struct kmeta *km, const char *path, char *err,
-    size_t errlen)
-{
-	struct stat sb;
-	char *buf = NULL, sub[512];
-	size_t got = 0;
-	ssize_t n;
-	int fd, r = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
-		return r;
-	}
-	if (fstat(fd, &sb) != 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
-		goto out;
-	}
-	if ((size_t)sb.st_size > KMETA_MAX_FILE) {
-		r = -EFBIG;
-		snprintf(err, errlen, "%s: larger than %u MiB", path,
-		    KMETA_MAX_FILE >> 20);
-		goto out;
-	}
-	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		r = -ENOMEM;
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	while (got < (size_t)sb.st_size) {
-		n = read(fd, buf + got, (size_t)sb.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			snprintf(err, errlen, "%s: %s", path, strerror(-r));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	if ((r = kmeta_load_list(km, buf, got, sub, sizeof(sub))) != 0)
-		snprintf(err, errlen, "%s: %s", path, sub);
-out:
-	free(buf);
-	close(fd);
-	return r;
 }
 
 const struct kmeta_pod *

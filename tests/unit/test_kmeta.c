@@ -293,6 +293,52 @@ test_multidoc_yaml(void **state)
 	kmeta_free(km);
 }
 
+/* JSON Lists are read item by item; the forms that need the whole tree
+ * still work. */
+static void
+test_stream_forms(void **state)
+{
+	struct kmeta *km;
+	struct kmeta_stats st;
+	char err[512] = "";
+	const char *sorted = "{\"apiVersion\":\"v1\",\"items\":[{\"metadata\":"
+	    "{\"name\":\"a\",\"namespace\":\"n\"}}],\"kind\":\"PodList\"}";
+	const char *single = "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"s\","
+	    "\"namespace\":\"n\",\"annotations\":{\"items\":\"x\"}}}";
+	const char *bad_item = "{\"kind\":\"List\",\"items\":[\n"
+	    "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"ok\"}},\n"
+	    "{\"kind\":\"Pod\",\"metadata\":{\"name\":7}}]}";
+	const char *trailing = "{\"kind\":\"List\",\"items\":[]} x";
+	const char *nocomma = "{\"kind\":\"List\",\"items\":[{\"kind\":"
+	    "\"Pod\",\"metadata\":{\"name\":\"a\"}} {}]}";
+
+	(void)state;
+	assert_int_equal(kmeta_new(&km), 0);
+	assert_int_equal(kmeta_load_list(km, sorted, strlen(sorted), err,
+	    sizeof(err)), 0);
+	assert_non_null(kmeta_pod_by_name(km, "n", "a"));
+	assert_int_equal(kmeta_load_list(km, single, strlen(single), err,
+	    sizeof(err)), 0);
+	assert_non_null(kmeta_pod_by_name(km, "n", "s"));
+	assert_null(kmeta_pod_by_name(km, "n", "a"));
+
+	assert_int_equal(kmeta_load_list(km, bad_item, strlen(bad_item), err,
+	    sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "line 3, column 1: items[1]: Pod: "
+	    "metadata.name: expected a string"));
+	assert_int_equal(kmeta_load_list(km, trailing, strlen(trailing), err,
+	    sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "line 1, column 28: trailing data"));
+	assert_int_equal(kmeta_load_list(km, nocomma, strlen(nocomma), err,
+	    sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "expected ',' or ']' after an item"));
+	/* None of the bad ones replaced the cache. */
+	kmeta_get_stats(km, &st);
+	assert_int_equal(st.pods, 1);
+	assert_non_null(kmeta_pod_by_name(km, "n", "s"));
+	kmeta_free(km);
+}
+
 /* Bad input: a clear error, and the cache keeps its last good state. */
 static void
 expect_bad(struct kmeta *km, const char *text, const char *needle)
@@ -513,6 +559,7 @@ main(void)
 		cmocka_unit_test(test_selector_empty),
 		cmocka_unit_test(test_yaml_equals_json),
 		cmocka_unit_test(test_multidoc_yaml),
+		cmocka_unit_test(test_stream_forms),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup_json,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_file_errors, setup_json,

@@ -1,0 +1,431 @@
+/*
+ * kmeta_load: a whole metadata List into the cache, replacing what it
+ * held only when every item is valid.
+ *
+ * A JSON List is read item by item (json-c parses one item at a time and
+ * the item is freed once applied): a 100,000-pod List is about 75 MB of
+ * text, and as one json-c tree it would take well over 1 GB. YAML, and
+ * JSON that is not an object with "items", go through one tree
+ * (yamljson).
+ */
+#include "lib/kmeta_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "lib/yamljson.h"
+
+#define KMETA_ITEM_DEPTH 64	/* json-c nesting limit for one item */
+
+/* The kind of a List item: its own "kind", else the list's ("PodList"). */
+static int
+item_kind(struct json_object *item, const char *listkind, bool *skip,
+    struct kmeta_err *e, size_t idx)
+{
+	const char *k = NULL;
+	char buf[64];
+	size_t n;
+	int kind;
+
+	*skip = false;
+	if (!json_object_is_type(item, json_type_object))
+		return kmeta_err_set(e, "items[%zu]: expected an object", idx);
+	if (kmeta_json_str(item, "kind", &k, e, "item") != 0)
+		return kmeta_err_set(e, "items[%zu]: kind: expected a string",
+		    idx);
+	if (k == NULL && listkind != NULL) {
+		n = strlen(listkind);
+		if (n > 4 && n < sizeof(buf) &&
+		    strcmp(listkind + n - 4, "List") == 0) {
+			memcpy(buf, listkind, n - 4);
+			buf[n - 4] = '\0';
+			k = buf;
+		}
+	}
+	if (k == NULL)
+		return kmeta_err_set(e, "items[%zu]: no kind", idx);
+	if ((kind = kmeta_kind_parse(k)) < 0)
+		*skip = true;
+	return kind;
+}
+
+/* Apply one document: a List (items) or a single object. */
+static int
+load_doc(struct kmeta *km, struct json_object *doc, size_t docno,
+    struct kmeta_err *e)
+{
+	struct json_object *items;
+	const char *lk = NULL;
+	char sub[512];
+	size_t i, n;
+	bool skip;
+	int kind, r;
+
+	if (doc == NULL)
+		return 0;
+	if (!json_object_is_type(doc, json_type_object))
+		return kmeta_err_set(e,
+		    "document %zu: expected an object (a List)",
+		    docno + 1);
+	if (json_object_object_get_ex(doc, "items", &items)) {
+		if (!json_object_is_type(items, json_type_array))
+			return kmeta_err_set(e,
+			    "document %zu: items: expected an "
+			    "array", docno + 1);
+		kmeta_json_str(doc, "kind", &lk, e, "List");
+	} else
+		items = NULL;
+	n = items != NULL ? json_object_array_length(items) : 1;
+	for (i = 0; i < n; i++) {
+		struct json_object *it = items != NULL ?
+		    json_object_array_get_idx(items, i) : doc;
+
+		if ((kind = item_kind(it, lk, &skip, e, i)) < 0 && !skip)
+			return kind;
+		if (skip)
+			continue;
+		r = kmeta_apply(km, kind, false, it, sub, sizeof(sub));
+		if (r != 0)
+			return r == -ENOMEM ? r : kmeta_err_set(e,
+			    "items[%zu]: %s",
+			    i, sub);
+	}
+	return 0;
+}
+
+
+/* ---- the JSON List, one item at a time ---------------------------------- */
+
+struct jstream {
+	const char *buf;
+	size_t len, pos;
+	struct json_tokener *tok;
+	struct kmeta_err *e;
+};
+
+static void
+linecol(const char *buf, size_t len, size_t off, size_t *line, size_t *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else
+			(*col)++;
+	}
+}
+
+static int
+js_fail(struct jstream *js, size_t off, const char *what)
+{
+	size_t line, col;
+
+	linecol(js->buf, js->len, off, &line, &col);
+	return kmeta_err_set(js->e, "line %zu, column %zu: %s", line, col,
+	    what);
+}
+
+static void
+js_ws(struct jstream *js)
+{
+	while (js->pos < js->len && isspace((unsigned char)js->buf[js->pos]))
+		js->pos++;
+}
+
+/* Is the next byte c? Consumes it. */
+static bool
+js_eat(struct jstream *js, char c)
+{
+	js_ws(js);
+	if (js->pos < js->len && js->buf[js->pos] == c) {
+		js->pos++;
+		return true;
+	}
+	return false;
+}
+
+/* The byte the parser stopped at, for an error message. */
+static int
+js_expect(struct jstream *js, const char *what)
+{
+	char msg[96];
+
+	js_ws(js);
+	if (js->pos >= js->len)
+		return js_fail(js, js->len,
+		    "unexpected end of JSON text (truncated?)");
+	snprintf(msg, sizeof(msg), "expected %s", what);
+	return js_fail(js, js->pos, msg);
+}
+
+/* One JSON value from pos; the caller owns *out (NULL for null). */
+static int
+js_value(struct jstream *js, struct json_object **out)
+{
+	enum json_tokener_error jerr;
+	size_t n, end;
+
+	js_ws(js);
+	n = js->len - js->pos;
+	if (n > INT_MAX)
+		return js_fail(js, js->pos, "JSON value too large");
+	json_tokener_reset(js->tok);
+	*out = json_tokener_parse_ex(js->tok, js->buf + js->pos, (int)n);
+	jerr = json_tokener_get_error(js->tok);
+	end = json_tokener_get_parse_end(js->tok);
+	if (jerr == json_tokener_continue) {
+		/* A number at the very end may still be complete; anything
+		 * else ran out of text. */
+		*out = json_tokener_parse_ex(js->tok, "", 1);
+		if (json_tokener_get_error(js->tok) != json_tokener_success) {
+			json_object_put(*out);
+			*out = NULL;
+			return js_fail(js, js->len,
+			    "unexpected end of JSON text (truncated?)");
+		}
+	} else if (jerr != json_tokener_success) {
+		return js_fail(js, js->pos + end, json_tokener_error_desc(jerr));
+	}
+	js->pos += end;
+	return 0;
+}
+
+/* Apply the items array, one element at a time. */
+static int
+js_items(struct kmeta *km, struct jstream *js, const char *listkind)
+{
+	struct json_object *it = NULL;
+	char sub[512];
+	size_t i, start, line, col;
+	bool skip;
+	int kind, r;
+
+	if (!js_eat(js, '['))
+		return kmeta_err_set(js->e, "items: expected an array");
+	if (js_eat(js, ']'))
+		return 0;
+	for (i = 0;; i++) {
+		js_ws(js);
+		start = js->pos;
+		if ((r = js_value(js, &it)) != 0)
+			return r;
+		/* A typed list whose "kind" comes after "items" (jq -S
+		 * sorts keys): let the caller read it as a whole. */
+		if (listkind == NULL && json_object_is_type(it,
+		    json_type_object) && !json_object_object_get_ex(it, "kind",
+		    NULL)) {
+			json_object_put(it);
+			return -EAGAIN;
+		}
+		kind = item_kind(it, listkind, &skip, js->e, i);
+		if (kind < 0 && !skip) {
+			json_object_put(it);
+			return kind;
+		}
+		r = skip ? 0 : kmeta_apply(km, kind, false, it, sub,
+		    sizeof(sub));
+		json_object_put(it);
+		if (r == -ENOMEM)
+			return r;
+		if (r != 0) {
+			linecol(js->buf, js->len, start, &line, &col);
+			return kmeta_err_set(js->e, "line %zu, column %zu: "
+			    "items[%zu]: %s", line, col, i, sub);
+		}
+		if (js_eat(js, ']'))
+			return 0;
+		if (!js_eat(js, ','))
+			return js_expect(js, "',' or ']' after an item");
+	}
+}
+
+/*
+ * A JSON object with "items", streamed. *handled is false (and nothing is
+ * applied) when buf is not such an object: the caller then reads it as a
+ * tree, as when a typed list ("PodList", items without "kind") names its
+ * kind only after "items".
+ */
+static int
+load_json_stream(struct kmeta *km, const char *buf, size_t len,
+    struct kmeta_err *e, bool *handled)
+{
+	struct jstream js = { .buf = buf, .len = len, .e = e };
+	struct json_object *key = NULL, *val = NULL, *kind = NULL;
+	const char *k;
+	bool items = false;
+	int r = 0;
+
+	*handled = false;
+	/* Only when "items" is a top-level key: look before committing. */
+	if (!js_eat(&js, '{') || memmem(buf, len, "\"items\"", 7) == NULL)
+		return 0;
+	if ((js.tok = json_tokener_new_ex(KMETA_ITEM_DEPTH)) == NULL)
+		return -ENOMEM;
+	*handled = true;
+	if (js_eat(&js, '}'))
+		goto trailer;
+	for (;;) {
+		js_ws(&js);
+		if (js.pos >= len || buf[js.pos] != '"') {
+			r = js_expect(&js, "a key string");
+			goto out;
+		}
+		if ((r = js_value(&js, &key)) != 0)
+			goto out;
+		if (!js_eat(&js, ':')) {
+			r = js_expect(&js, "':'");
+			goto out;
+		}
+		k = json_object_get_string(key);
+		if (strcmp(k, "items") == 0) {
+			items = true;
+			r = js_items(km, &js, kind != NULL ?
+			    json_object_get_string(kind) : NULL);
+			if (r == -EAGAIN) {
+				*handled = false;
+				r = 0;
+			}
+			if (r != 0 || !*handled)
+				goto out;
+		} else {
+			if ((r = js_value(&js, &val)) != 0)
+				goto out;
+			if (strcmp(k, "kind") == 0 &&
+			    json_object_is_type(val, json_type_string)) {
+				json_object_put(kind);
+				kind = val;
+			} else
+				json_object_put(val);
+			val = NULL;
+		}
+		json_object_put(key);
+		key = NULL;
+		if (js_eat(&js, '}'))
+			break;
+		if (!js_eat(&js, ',')) {
+			r = js_expect(&js, "',' or '}'");
+			goto out;
+		}
+	}
+trailer:
+	js_ws(&js);
+	if (js.pos < len && buf[js.pos] != '\0') {
+		r = js_fail(&js, js.pos, "trailing data after the JSON text");
+		goto out;
+	}
+	/* "items" only inside a value: not a List; nothing was applied. */
+	if (!items)
+		*handled = false;
+out:
+	json_object_put(key);
+	json_object_put(kind);
+	json_tokener_free(js.tok);
+	return r;
+}
+
+int
+kmeta_load_list(struct kmeta *km, const char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	struct kmeta_err e = { err, errlen };
+	struct json_object *docs = NULL;
+	struct kmeta *tmp = NULL, swap;
+	bool handled;
+	size_t i;
+	int r;
+
+	if ((r = kmeta_new(&tmp)) != 0)
+		return r;
+	if ((r = load_json_stream(tmp, buf, len, &e, &handled)) != 0)
+		goto out;
+	if (!handled) {
+		/* Start again from empty: the stream may have applied some
+		 * items before it gave up. */
+		kmeta_free(tmp);
+		if ((r = kmeta_new(&tmp)) != 0)
+			goto out;
+		if ((r = yamljson_parse_any(buf, len, &docs, err, errlen)) != 0)
+			goto out;
+		for (i = 0; i < json_object_array_length(docs); i++)
+			if ((r = load_doc(tmp, json_object_array_get_idx(docs,
+			    i), i, &e)) != 0)
+				goto out;
+	}
+	/* Swap the contents: km keeps its address and bumps generation. */
+	tmp->generation = km->generation + 1;
+	swap = *km;
+	*km = *tmp;
+	*tmp = swap;
+out:
+	if (r == -ENOMEM && err != NULL && errlen > 0)
+		snprintf(err, errlen, "out of memory");
+	kmeta_free(tmp);
+	json_object_put(docs);
+	return r;
+}
+
+int
+kmeta_load_list_file(struct kmeta *km, const char *path, char *err,
+    size_t errlen)
+{
+	struct stat sb;
+	char *buf = NULL, sub[512];
+	size_t got = 0;
+	ssize_t n;
+	int fd, r = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &sb) != 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		goto out;
+	}
+	if ((size_t)sb.st_size > KMETA_MAX_FILE) {
+		r = -EFBIG;
+		snprintf(err, errlen, "%s: larger than %u MiB", path,
+		    KMETA_MAX_FILE >> 20);
+		goto out;
+	}
+	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	while (got < (size_t)sb.st_size) {
+		n = read(fd, buf + got, (size_t)sb.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(-r));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	if ((r = kmeta_load_list(km, buf, got, sub, sizeof(sub))) != 0)
+		snprintf(err, errlen, "%s: %s", path, sub);
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
