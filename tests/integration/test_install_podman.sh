@@ -24,12 +24,14 @@ rr=/tmp/npr-$NP_ID
 mkdir -p "$conf" "$bin" "$rootfs/bin" "$NP_TMP/storage" "$NP_TMP/ptmp" "$rr"
 podman_cleanup() {
 	local rc=$? m
+	set +e
 	# Nothing should be mounted under the test's directories (vfs storage,
 	# --rootfs); unmount whatever is, or the temp dir cannot go.
 	for m in $(awk -v t="$NP_TMP/" 'index($2, t) == 1 {print $2}' /proc/mounts | sort -r); do
 		umount -l "$m" 2>/dev/null
 	done
 	rm -rf "$rr"
+	# np_cleanup takes the exit status from $?.
 	(exit "$rc")
 	np_cleanup
 }
