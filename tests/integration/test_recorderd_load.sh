@@ -79,7 +79,7 @@ lost=$(counter events_lost); enobufs=$(counter enobufs)
 np_log "tiny buffer: events_lost=$lost enobufs=$enobufs resyncs=$(counter resyncs)"
 [ "$lost" -gt 0 ] || np_fail "no events counted lost with a 4K receive buffer"
 [ "$enobufs" -gt 0 ] || np_fail "no ENOBUFS counted"
-"$NP_BUILD/netpol-recorderd" --status --db "$NP_DB" | grep -Eq '^events_lost +[1-9]' \
-	|| np_fail "--status does not show the loss"
+status=$("$NP_BUILD/netpol-recorderd" --status --db "$NP_DB")
+grep -Eq '^events_lost +[1-9]' <<<"$status" || np_fail "--status does not show the loss"
 q "PRAGMA integrity_check;" | grep -qx ok || np_fail "integrity_check"
 np_log "load: exact at a sustainable rate, losses counted with a tiny buffer"
