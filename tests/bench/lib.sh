@@ -118,7 +118,7 @@ bench_tool() {
 bench_cni_works() {
 	local bin=$NP_BUILD/netpol-record-cni out
 	if [ ! -x "$bin" ]; then
-		echo "$bin is not built"
+		echo "build/netpol-record-cni is not built"
 		return 1
 	fi
 	out=$(echo '{"cniVersion":"1.0.0","name":"x","type":"netpol-record-cni"}' |

@@ -36,7 +36,7 @@ trap 'exit 130' INT TERM
 # Upper bounds per section (seconds): a hung component cannot hold the run.
 limit() {
 	case "$1" in
-	cni) echo 420 ;;
+	cni) echo 600 ;;
 	datapath) echo 360 ;;
 	ingest) echo 600 ;;
 	export) echo 240 ;;

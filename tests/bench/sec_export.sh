@@ -48,8 +48,8 @@ refall_ms=$(bench_div "$(bench_kv median_us "$refall")" 1000 %.0f)
 
 # Is export there? One untimed run, checked: a policy per workload.
 if [ ! -x "$cli" ]; then
-	bench_na "export one namespace ($what)" "$cli is not built" "$ref1_ms ms (sqlite3)"
-	bench_na "export all namespaces ($what)" "$cli is not built" "$refall_ms ms (sqlite3)"
+	bench_na "export one namespace ($what)" "build/netpol-record is not built" "$ref1_ms ms (sqlite3)"
+	bench_na "export all namespaces ($what)" "build/netpol-record is not built" "$refall_ms ms (sqlite3)"
 	exit 0
 fi
 "$cli" export --namespace "$ns" --db "$db" >"$NP_TMP/one.yaml" 2>"$NP_TMP/one.err"

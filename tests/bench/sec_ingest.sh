@@ -56,7 +56,7 @@ net=$(bench_tool bench_net) || { bench_na "ingest" "build/tools/bench_net is not
 why=$(bench_cni_works)
 have_ours=$?
 if [ "$have_ours" -eq 0 ] && [ ! -x "$rd" ]; then
-	why="$rd is not built"
+	why="build/netpol-recorderd is not built"
 	have_ours=1
 fi
 
