@@ -573,6 +573,9 @@ cniinst_has_entry(const char *json, size_t len)
 
 /* ---- file shell --------------------------------------------------------- */
 
+/* In the names of our temporary files: ".NAME" TMP_MARK "XXXXXX". */
+#define TMP_MARK ".netpol-record.tmp."
+
 static void
 note(const struct cniinst_opts *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -626,7 +629,8 @@ free_names(char **names, size_t n)
 
 /* The configuration files in dir, sorted by bytes (Go's sort.Strings,
  * which is how runtimes order them). Directories are skipped, as libcni
- * does; anything else with a matching name is listed. */
+ * does; anything else with a matching name is listed. Call with the
+ * directory locked: stale temporary files of ours are removed. */
 static int
 list_configs(const char *dir, char ***out, size_t *nout, char *err,
     size_t errlen)
@@ -646,6 +650,14 @@ list_configs(const char *dir, char ***out, size_t *nout, char *err,
 		return ret;
 	}
 	while ((de = readdir(d)) != NULL) {
+		/* A temporary file of ours left by a run that died: the
+		 * caller holds the directory's lock, so no run of ours is
+		 * writing it now. */
+		if (de->d_name[0] == '.' &&
+		    strstr(de->d_name, TMP_MARK) != NULL) {
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
 		if (!is_config_name(de->d_name))
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
@@ -772,8 +784,8 @@ write_atomic(const char *dir, const char *name, const char *data,
 
 	if ((ret = path_join(path, sizeof(path), dir, name)) != 0)
 		return ret;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.netpol-record.tmp."
-	    "XXXXXX", dir, name) >= sizeof(tmp))
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s" TMP_MARK "XXXXXX",
+	    dir, name) >= sizeof(tmp))
 		return -ENAMETOOLONG;
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		return -errno;

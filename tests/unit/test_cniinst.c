@@ -675,6 +675,28 @@ test_primary_is_first_in_byte_order(void **state)
 	free(s);
 }
 
+/* A run that died between mkstemp and rename left a temporary file:
+ * the next run (holding the lock) removes it; nothing else is touched. */
+static void
+test_stale_temporary_file_removed(void **state)
+{
+	struct env *e = *state;
+	char p[PATH_MAX], q[PATH_MAX], err[512], *l;
+
+	put_fixture(e, "10-flannel.conflist");
+	spit(pathf(p, "%s/.10-flannel.conflist.netpol-record.tmp.Ab12Cd",
+	    e->conf), "{", 1);
+	spit(pathf(q, "%s/.hidden-note", e->conf), "x", 1);
+	assert_int_equal(cniinst_install(e->conf, NULL, NULL, NULL, err,
+	    sizeof(err)), 0);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(access(q, F_OK), 0);
+	l = listing(e->conf);
+	assert_string_equal(l, ".hidden-note 10-flannel.conflist "
+	    "10-flannel.conflist.netpol-record.bak ");
+	free(l);
+}
+
 static void
 test_no_configuration(void **state)
 {
@@ -1046,6 +1068,8 @@ main(void)
 		    test_primary_is_first_in_byte_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_configuration, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_stale_temporary_file_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_conf_and_conflist_both_present, setup, teardown),
 		cmocka_unit_test_setup_teardown(
