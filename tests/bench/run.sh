@@ -6,7 +6,8 @@
 #   BENCH_QUICK=1         a short run (about 3 minutes) with small counts
 #   BENCH_SECTIONS="..."  which sections, in order (default: all five):
 #                         cni datapath ingest export kmeta
-#   BENCH_OUT=FILE        also write the table (markdown) to FILE
+#   BENCH_OUT=FILE        also write the table (markdown, with the date,
+#                         machine and command) to FILE
 #   plus the per-section knobs listed in tests/bench/README.md.
 # Needs root (network namespaces) and `make all` (build/tools/bench_*).
 set -u
@@ -102,6 +103,14 @@ END {
 
 if [ -n "${BENCH_OUT:-}" ]; then
 	{
+		echo "Run of $(date -u '+%Y-%m-%d %H:%M UTC'), $(($(date +%s) - start)) s."
+		echo
+		echo "- command: \`${BENCH_COMMAND:-make bench}\` (BENCH_QUICK=$BENCH_QUICK)"
+		echo "- machine: \`$(uname -a)\`"
+		echo "- cores: $(nproc); CPU: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
+		echo "- memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+		echo "- load average at the end: $(cut -d ' ' -f 1-3 /proc/loadavg)"
+		echo
 		echo "| section | measurement | ours | reference | ratio | target | verdict |"
 		echo "|---|---|---|---|---|---|---|"
 		awk -F '\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s |\n",

@@ -15,14 +15,14 @@
 # round) and the medians over rounds are compared. Conntrack timeouts of
 # the node netns are shortened so TIME_WAIT entries do not fill the table.
 # Targets: throughput >= 98 % and connection rate >= 95 % of ct, flat.
-#   BENCH_DP_SECS (5; quick 2) per measurement, BENCH_DP_ROUNDS (3; quick
+#   BENCH_DP_SECS (3; quick 2) per measurement, BENCH_DP_ROUNDS (5; quick
 #   1), BENCH_DP_LEVELS ("1 100 10000"), BENCH_DP_PROCS (2) client and
 #   server processes of the connection test
 . "$(dirname "$0")/lib.sh"
 bench_init datapath
 
-secs=${BENCH_DP_SECS:-$(bench_quick 2 5)}
-rounds=${BENCH_DP_ROUNDS:-$(bench_quick 1 3)}
+secs=${BENCH_DP_SECS:-$(bench_quick 2 3)}
+rounds=${BENCH_DP_ROUNDS:-$(bench_quick 1 5)}
 levels=${BENCH_DP_LEVELS:-"1 100 10000"}
 procs=${BENCH_DP_PROCS:-2}
 net=$(bench_tool bench_net) && bex=$(bench_tool bench_exec) ||
