@@ -172,13 +172,23 @@ bad:
 
 static void
 print_list(const char *pname, const char *ns, const char *what,
-    const struct policygen_list *l)
+    const struct policygen_list *l, bool one_line)
 {
 	size_t i;
 
+	if (l->n == 0)
+		return;
+	if (!one_line) {
+		for (i = 0; i < l->n; i++)
+			fprintf(stderr, "netpol-record export: %s/%s: %s: "
+			    "%s\n", ns, pname, what, l->v[i]);
+		return;
+	}
+	/* Lists (kubelet probes on every port...) on one line each. */
+	fprintf(stderr, "netpol-record export: %s/%s: %s: ", ns, pname, what);
 	for (i = 0; i < l->n; i++)
-		fprintf(stderr, "netpol-record export: %s/%s: %s: %s\n", ns,
-		    pname, what, l->v[i]);
+		fprintf(stderr, "%s%s", i ? "; " : "", l->v[i]);
+	fputc('\n', stderr);
 }
 
 struct docs {
@@ -227,11 +237,12 @@ build_docs(struct flowdb *fdb, struct export_args *a,
 		policygen_name(wl, pname, sizeof(pname));
 		if (a->fmt != FMT_NEIGHBORS) {
 			print_list(pname, wl->namespace_, "warning",
-			    &r.warnings);
+			    &r.warnings, false);
 			print_list(pname, wl->namespace_, "not expressible "
-			    "in a NetworkPolicy, not written", &r.inexpressible);
+			    "in a NetworkPolicy, not written", &r.inexpressible,
+			    true);
 			print_list(pname, wl->namespace_, "left out "
-			    "(--include-nodes writes it)", &r.excluded);
+			    "(--include-nodes writes it)", &r.excluded, true);
 		}
 		switch (a->fmt) {
 		case FMT_YAML:
