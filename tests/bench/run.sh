@@ -6,6 +6,8 @@
 #   BENCH_QUICK=1         a short run (about 3 minutes) with small counts
 #   BENCH_SECTIONS="..."  which sections, in order (default: all five):
 #                         cni datapath ingest export kmeta
+#   BENCH_TIME_LIMIT=S    stop each section after S seconds (default: a
+#                         limit per section, 120-600 s)
 #   BENCH_OUT=FILE        also write the table (markdown, with the date,
 #                         machine and command) to FILE
 #   plus the per-section knobs listed in tests/bench/README.md.
@@ -36,6 +38,10 @@ trap 'exit 130' INT TERM
 
 # Upper bounds per section (seconds): a hung component cannot hold the run.
 limit() {
+	if [ -n "${BENCH_TIME_LIMIT:-}" ]; then
+		echo "$BENCH_TIME_LIMIT"
+		return
+	fi
 	case "$1" in
 	cni) echo 600 ;;
 	datapath) echo 360 ;;
@@ -68,16 +74,25 @@ for s in $sections; do
 done
 
 # Nothing left behind: no netns, no temp dir of any section of this run.
+# A section stopped by its time limit while a command hung may not have
+# finished its own cleanup: what carries its run id is removed here.
 left=""
 while read -r id; do
 	[ -n "$id" ] || continue
-	n=$(ip netns list 2>/dev/null | grep -c "^$id-")
-	[ "$n" -eq 0 ] || left="$left $n netns of $id;"
+	for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }' | grep "^$id-"); do
+		left="$left netns $ns;"
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -9 "$pid" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null
+	done
 	for d in /tmp/netpol-record-bench-*-"$id".*; do
-		[ -e "$d" ] && left="$left $d;"
+		[ -e "$d" ] || continue
+		left="$left $d;"
+		rm -rf "$d"
 	done
 done <"$BENCH_IDS"
-[ -z "$left" ] || echo "make bench: LEFT BEHIND:$left" >&2
+[ -z "$left" ] || echo "make bench: a section left behind (now removed):$left" >&2
 
 echo
 echo "make bench: results ($(($(date +%s) - start)) s; ratio = ours / reference)"
