@@ -629,11 +629,11 @@ free_names(char **names, size_t n)
 
 /* The configuration files in dir, sorted by bytes (Go's sort.Strings,
  * which is how runtimes order them). Directories are skipped, as libcni
- * does; anything else with a matching name is listed. Call with the
- * directory locked: stale temporary files of ours are removed. */
+ * does; anything else with a matching name is listed. With clean (and
+ * the directory locked), stale temporary files of ours are removed. */
 static int
-list_configs(const char *dir, char ***out, size_t *nout, char *err,
-    size_t errlen)
+list_configs(const char *dir, bool clean, char ***out, size_t *nout,
+    char *err, size_t errlen)
 {
 	DIR *d;
 	struct dirent *de;
@@ -655,7 +655,8 @@ list_configs(const char *dir, char ***out, size_t *nout, char *err,
 		 * writing it now. */
 		if (de->d_name[0] == '.' &&
 		    strstr(de->d_name, TMP_MARK) != NULL) {
-			(void)unlinkat(dirfd(d), de->d_name, 0);
+			if (clean)
+				(void)unlinkat(dirfd(d), de->d_name, 0);
 			continue;
 		}
 		if (!is_config_name(de->d_name))
@@ -988,7 +989,7 @@ cniinst_install(const char *conf_dir, const char *bin_dir,
 	const char *primary, *target;
 	size_t n = 0, len, k;
 	struct stat st;
-	bool converted, update;
+	bool converted, update, dry;
 	int lock = -1, ret;
 
 	/* Options the plugin would refuse fail before anything changes. */
@@ -996,12 +997,19 @@ cniinst_install(const char *conf_dir, const char *bin_dir,
 		return ret;
 	free(out);
 	out = NULL;
-	if (bin_dir != NULL && plugin_src != NULL &&
-	    (ret = copy_plugin(bin_dir, plugin_src, o, err, errlen)) != 0)
-		return ret;
+	dry = o != NULL && o->dry_run;
+	if (bin_dir != NULL && plugin_src != NULL) {
+		if (dry)
+			note(o, "would copy %s to %s/%s", plugin_src, bin_dir,
+			    CNIINST_TYPE);
+		else if ((ret = copy_plugin(bin_dir, plugin_src, o, err,
+		    errlen)) != 0)
+			return ret;
+	}
 	if ((lock = lock_dir(conf_dir, err, errlen)) < 0)
 		return lock;
-	if ((ret = list_configs(conf_dir, &names, &n, err, errlen)) != 0)
+	if ((ret = list_configs(conf_dir, !dry, &names, &n, err,
+	    errlen)) != 0)
 		goto out;
 	if (n == 0) {
 		seterr(err, errlen, "no CNI network configuration (*.conf, "
@@ -1045,9 +1053,22 @@ cniinst_install(const char *conf_dir, const char *bin_dir,
 		target = newname;
 	}
 
+	update = cniinst_has_entry(data, len) == 1;
+	if (dry) {
+		note(o, "would write %s/%s%s%s", conf_dir, target,
+		    target != primary ? " and remove " : "",
+		    target != primary ? path : "");
+		if (o->preview != NULL) {
+			char tpath[4096];
+
+			if (path_join(tpath, sizeof(tpath), conf_dir,
+			    target) == 0)
+				o->preview(o->note_arg, tpath, out);
+		}
+		goto out;
+	}
 	/* The backup holds the file as it was before we were added; an
 	 * update of our own entry keeps the older backup. */
-	update = cniinst_has_entry(data, len) == 1;
 	if (!update &&
 	    (ret = write_backup(conf_dir, primary, data, len, &st)) != 0) {
 		seterr(err, errlen, "%s%s: %s", path, CNIINST_BAK_SUFFIX,
@@ -1198,7 +1219,8 @@ cniinst_uninstall(const char *conf_dir, const char *bin_dir,
 
 	if ((lock = lock_dir(conf_dir, err, errlen)) < 0)
 		return lock;
-	if ((ret = list_configs(conf_dir, &names, &n, err, errlen)) != 0)
+	if ((ret = list_configs(conf_dir, true, &names, &n, err,
+	    errlen)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (path_join(path, sizeof(path), conf_dir, names[i]) != 0 ||
@@ -1254,6 +1276,7 @@ static const char install_usage[] =
 "  --bin-dir DIR         CNI plugin directory (/opt/cni/bin)\n"
 "  --plugin PATH         the binary to copy (this program)\n"
 "  --no-copy             do not copy the binary, only edit the configuration\n"
+"  --dry-run             change nothing: print the file install would write\n"
 "  --conf-file NAME      edit CONF-DIR/NAME instead of the primary file (e.g.\n"
 "                        the cluster network's file when Multus is primary)\n"
 "  --db PATH             plugin setting \"db\": the store\n"
@@ -1287,13 +1310,26 @@ enum {
 	OPT_CONF_DIR = 256, OPT_BIN_DIR, OPT_PLUGIN, OPT_NO_COPY, OPT_DB,
 	OPT_LOG_FILE, OPT_LOG_LEVEL, OPT_FAILURE, OPT_MARK, OPT_NFLOG_GROUP,
 	OPT_NFLOG_SNAPLEN, OPT_WATCH, OPT_REMOVE_BIN, OPT_CONF_FILE,
+	OPT_DRY_RUN,
 };
 
+/* Notes go to stdout, or to stderr under --dry-run (arg non-NULL), where
+ * stdout carries the file that would be written. */
 static void
 print_note(void *arg, const char *line)
 {
+	FILE *f = arg != NULL ? stderr : stdout;
+
+	fprintf(f, "netpol-record-cni: %s\n", line);
+	fflush(f);
+}
+
+static void
+print_preview(void *arg, const char *path, const char *text)
+{
 	(void)arg;
-	printf("netpol-record-cni: %s\n", line);
+	(void)path;
+	fputs(text, stdout);
 	fflush(stdout);
 }
 
@@ -1323,6 +1359,7 @@ cniinst_main(int argc, char **argv)
 		{ "plugin", required_argument, NULL, OPT_PLUGIN },
 		{ "no-copy", no_argument, NULL, OPT_NO_COPY },
 		{ "conf-file", required_argument, NULL, OPT_CONF_FILE },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -1365,6 +1402,7 @@ cniinst_main(int argc, char **argv)
 		case OPT_PLUGIN: plugin = optarg; break;
 		case OPT_NO_COPY: copy = false; break;
 		case OPT_CONF_FILE: o.conf_file = optarg; break;
+		case OPT_DRY_RUN: o.dry_run = true; break;
 		case OPT_DB: o.db = optarg; break;
 		case OPT_LOG_FILE: o.log_file = optarg; break;
 		case OPT_LOG_LEVEL: o.log_level = optarg; break;
@@ -1396,6 +1434,13 @@ cniinst_main(int argc, char **argv)
 	if (optind < argc)
 		return usage_error(usage, "unexpected argument %s",
 		    argv[optind]);
+	if (o.dry_run && watch != 0)
+		return usage_error(usage, "%s", "--dry-run and --watch exclude "
+		    "each other");
+	if (o.dry_run) {
+		o.note_arg = stderr;
+		o.preview = print_preview;
+	}
 
 	err[0] = '\0';
 	if (!install) {

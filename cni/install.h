@@ -56,6 +56,10 @@ struct cniinst_opts {
 	void *note_arg;
 	/* Report only changes ("already there" is not reported). */
 	bool changes_only;
+	/* install: change nothing; hand the text that would be written to
+	 * preview (may be NULL) with its path, and note what would happen. */
+	bool dry_run;
+	void (*preview)(void *arg, const char *path, const char *text);
 	/* uninstall: also remove bin_dir/netpol-record-cni. */
 	bool remove_bin;
 };

@@ -117,6 +117,22 @@ rc=0; "$cni" install --conf-dir "$NP_TMP/10-flannel.conflist/net.d" --failure-po
 cmp -s "$fixtures/10-flannel.conflist" "$NP_TMP/10-flannel.conflist/net.d/10-flannel.conflist" ||
 	np_fail "a refused option changed the file"
 
+np_log "--dry-run prints the file and changes nothing"
+d=$NP_TMP/dry
+mkdir -p "$d/net.d" "$d/bin"
+cp "$fixtures/10-containerd-net.conf" "$d/net.d/"
+before=$(snapshot "$d/net.d")
+"$cni" install --dry-run --conf-dir "$d/net.d" --bin-dir "$d/bin" \
+	>"$d/preview" 2>"$d/notes" || np_fail "--dry-run failed: $(cat "$d/notes")"
+[ "$(snapshot "$d/net.d")" = "$before" ] || np_fail "--dry-run changed the directory"
+[ -z "$(ls -A "$d/bin")" ] || np_fail "--dry-run copied the binary"
+grep -q 'would write .*10-containerd-net.conflist and remove' "$d/notes" ||
+	np_fail "--dry-run did not say what it would do: $(cat "$d/notes")"
+"$cni" install --conf-dir "$d/net.d" --bin-dir "$d/bin" >/dev/null ||
+	np_fail "install after --dry-run failed"
+cmp -s "$d/preview" "$d/net.d/10-containerd-net.conflist" ||
+	np_fail "--dry-run printed something else than install wrote"
+
 np_log "concurrent installs: one entry, a valid file"
 d=$NP_TMP/concurrent
 mkdir -p "$d/net.d"

@@ -675,6 +675,53 @@ test_primary_is_first_in_byte_order(void **state)
 	free(s);
 }
 
+static char preview_path[PATH_MAX];
+static char *preview_text;
+
+static void
+keep_preview(void *arg, const char *path, const char *text)
+{
+	(void)arg;
+	snprintf(preview_path, sizeof(preview_path), "%s", path);
+	free(preview_text);
+	preview_text = strdup(text);
+}
+
+/* --dry-run: nothing changes; the preview is what install then writes. */
+static void
+test_dry_run(void **state)
+{
+	struct env *e = *state;
+	struct cniinst_opts o = { .dry_run = true, .preview = keep_preview,
+	    .note = count_note, .db = "/x.db" };
+	char p[PATH_MAX], err[512], *l0, *l1, *s;
+
+	put_fixture(e, "10-containerd-net.conf");
+	l0 = listing(e->conf);
+	nnotes = 0;
+	assert_int_equal(cniinst_install(e->conf, e->bin, e->plugin, &o, err,
+	    sizeof(err)), 0);
+	assert_true(nnotes >= 2);
+	l1 = listing(e->conf);
+	assert_string_equal(l0, l1);
+	free(l1);
+	l1 = listing(e->bin);
+	assert_string_equal(l1, "");
+	free(l1);
+	assert_string_equal(preview_path, pathf(p,
+	    "%s/10-containerd-net.conflist", e->conf));
+	o.dry_run = false;
+	assert_int_equal(cniinst_install(e->conf, NULL, NULL, &o, err,
+	    sizeof(err)), 0);
+	s = slurp(p, NULL);
+	assert_non_null(s);
+	assert_string_equal(s, preview_text);
+	free(s);
+	free(l0);
+	free(preview_text);
+	preview_text = NULL;
+}
+
 /* A run that died between mkstemp and rename left a temporary file:
  * the next run (holding the lock) removes it; nothing else is touched. */
 static void
@@ -1070,6 +1117,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_stale_temporary_file_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_conf_and_conflist_both_present, setup, teardown),
 		cmocka_unit_test_setup_teardown(
