@@ -1208,6 +1208,28 @@ out:
 	return ret;
 }
 
+static int
+remove_plugin(const char *bin_dir, const struct cniinst_opts *o, char *err,
+    size_t errlen)
+{
+	char path[4096];
+	int ret;
+
+	if ((ret = path_join(path, sizeof(path), bin_dir, CNIINST_TYPE)) != 0) {
+		seterr(err, errlen, "%s: path too long", bin_dir);
+		return ret;
+	}
+	if (unlink(path) == 0) {
+		note(o, "removed %s", path);
+		return 0;
+	}
+	if (errno == ENOENT)
+		return 0;
+	ret = -errno;
+	seterr(err, errlen, "removing %s: %s", path, strerror(errno));
+	return ret;
+}
+
 int
 cniinst_uninstall(const char *conf_dir, const char *bin_dir,
     const struct cniinst_opts *o, char *err, size_t errlen)
@@ -1241,16 +1263,9 @@ cniinst_uninstall(const char *conf_dir, const char *bin_dir,
 	if (found == 0)
 		note(o, "no configuration in %s chains netpol-record-cni",
 		    conf_dir);
-	if (o != NULL && o->remove_bin && bin_dir != NULL) {
-		if (path_join(path, sizeof(path), bin_dir, CNIINST_TYPE) == 0 &&
-		    unlink(path) == 0)
-			note(o, "removed %s", path);
-		else if (errno != ENOENT && ret == 0) {
-			ret = -errno;
-			seterr(err, errlen, "removing %s: %s", path,
-			    strerror(errno));
-		}
-	}
+	if (o != NULL && o->remove_bin && bin_dir != NULL &&
+	    (r = remove_plugin(bin_dir, o, err, errlen)) != 0 && ret == 0)
+		ret = r;
 out:
 	free_names(names, n);
 	unlock_dir(lock);
