@@ -63,8 +63,15 @@ cmd_status(const struct rconf *c)
 	}
 	printf("store                  %s\n", c->store);
 	if (store_meta_get(st, "recording_started", started,
-	    sizeof(started)) == 0)
-		printf("recording_started      %s\n", started);
+	    sizeof(started)) == 0) {
+		time_t t = (time_t)strtoll(started, NULL, 10);
+		char when[32] = "";
+		struct tm tm;
+
+		if (t > 0 && gmtime_r(&t, &tm) != NULL)
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		printf("recording_started      %s\n", when[0] ? when : started);
+	}
 	ret = store_counter_foreach(st, print_counter, NULL);
 	store_close(st);
 	return ret < 0 ? 1 : 0;
