@@ -661,6 +661,9 @@ kres_done(struct kres *kr, CURLcode rc)
 	}
 	if (kr->state == KS_LIST)
 		list_abort(kr);
+	if (kr->state == KS_LIST && rc == CURLE_OK && (code == 403 ||
+	    code == 404))
+		push(ka, KAPI_EV_UNAVAILABLE, kr->res->kind, NULL, NULL);
 	kres_backoff(kr);
 }
 

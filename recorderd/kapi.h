@@ -85,6 +85,9 @@ enum kapi_event_type {
 	KAPI_EV_SYNC_END,	/* the list of kind is complete */
 	KAPI_EV_SYNC_ABORT,	/* the list of kind failed halfway */
 	KAPI_EV_ERROR,		/* msg says what went wrong; will retry */
+	KAPI_EV_UNAVAILABLE,	/* kind cannot be listed (403, 404): the
+				 * cache will not hold it until a retry
+				 * succeeds; sent after the ERROR */
 	KAPI_EV_INFO,		/* msg: a state change worth a log line */
 };
 

@@ -109,6 +109,12 @@ api_event(struct metasrc *ms, struct kapi_event *ev)
 	case KAPI_EV_SYNC_ABORT:
 		kmeta_sync_abort(ms->km, ev->kind);
 		break;
+	case KAPI_EV_UNAVAILABLE:
+		/* Waiting for a kind we may not read would hold the
+		 * recorder back for ever: count it as synced (empty). */
+		if (ev->kind >= 0 && ev->kind < 32)
+			ms->synced_mask |= 1u << ev->kind;
+		break;
 	case KAPI_EV_ERROR:
 		log_warnx("kubernetes: %s (retrying; the cache keeps its last "
 		    "good state)", ev->msg);

@@ -51,7 +51,8 @@ int metasrc_process(struct metasrc *ms);
 const struct kmeta *metasrc_cache(const struct metasrc *ms);
 
 /* True once the cache holds a full first view (the file loaded, or every
- * kind listed once): until then, unknown pods may just be not seen yet. */
+ * kind listed once; a kind the API refuses with 403 or 404 counts as
+ * listed, empty): until then, unknown pods may just be not seen yet. */
 bool metasrc_synced(const struct metasrc *ms);
 
 #endif

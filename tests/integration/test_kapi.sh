@@ -206,4 +206,13 @@ np_node env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" \
 	"$B/tools/metasrc_dump" -i -s "$T/sa" -o "$T/state-ic" -t 4 2>"$T/ic.err"
 grep -q '^synced 1$' "$T/state-ic" || np_fail "in-cluster: not synced: $(tail -n 5 "$T/ic.err")"
 
+np_log "403 on one resource: logged, the others sync, and synced is reported"
+ctl mode '{"forbid":"cronjobs"}'
+np_node "$B/tools/metasrc_dump" -k "$T/kubeconfig" -o "$T/state-403" -t 4 2>"$T/403.err"
+grep -q 'list cronjobs: HTTP 403 Forbidden (check the ClusterRole): cronjobs is forbidden' "$T/403.err" ||
+	np_fail "no 403 error: $(grep -v info: "$T/403.err" | tail -n 3)"
+grep -q '^synced 1$' "$T/state-403" || np_fail "a forbidden resource held synced back"
+grep -q '^pod shop/db-0 .*workload=StatefulSet/db' "$T/state-403" || np_fail "pods missing with cronjobs forbidden"
+ctl mode '{"forbid":null}'
+
 np_log "ok"

@@ -20,7 +20,8 @@ Test controls (no auth, same port):
   POST /_test/expire   current watches get ERROR 410; older RVs are gone
   POST /_test/drop     current watches are cut without the last chunk
   POST /_test/mode     {"huge_list": res, "truncate_list": res,
-                        "long_line": res}: misbehave (null to stop)
+                        "long_line": res, "forbid": res}: misbehave
+                       (null to stop)
   GET  /_test/requests the request lines seen so far (JSON array)
 
 Python standard library only (http.server, ssl).
@@ -163,6 +164,14 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(404, status(404, "NotFound",
                                        "the server could not find the "
                                        "requested resource"))
+            return
+        with STATE.cond:
+            forbidden = STATE.mode.get("forbid") == res
+        if forbidden:
+            self.send_json(403, status(
+                403, "Forbidden", '%s is forbidden: User "system:'
+                'serviceaccount:test:reader" cannot list resource "%s"' %
+                (res, res)))
             return
         if q.get("watch") in ("1", "true"):
             self.watch(res, q)
