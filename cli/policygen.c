@@ -426,6 +426,48 @@ port_json(const struct tup *t)
 	return p;
 }
 
+/*
+ * Port entries are immutable and repeat (443, 53, 8080...): one json
+ * object per (protocol, port) shared by every rule of a policy that has
+ * it, which saves most of the allocations and frees of large exports.
+ */
+#define PORTCACHE_SLOTS 256
+
+struct portcache {
+	uint32_t key[PORTCACHE_SLOTS];	/* (proto << 16 | port) + 1, 0 empty */
+	json_object *obj[PORTCACHE_SLOTS];
+};
+
+static json_object *
+port_cached(struct portcache *pc, const struct tup *t)
+{
+	uint32_t key = ((uint32_t)t->proto << 16 | t->port) + 1;
+	size_t i, n;
+
+	for (i = (key * 2654435761u) >> 24, n = 0; n < PORTCACHE_SLOTS;
+	    i = (i + 1) % PORTCACHE_SLOTS, n++) {
+		if (pc->key[i] == 0) {
+			if ((pc->obj[i] = port_json(t)) == NULL)
+				return NULL;
+			pc->key[i] = key;
+		}
+		if (pc->key[i] == key)
+			return json_object_get(pc->obj[i]);
+	}
+	return port_json(t);	/* full: not shared */
+}
+
+static void
+portcache_clear(struct portcache *pc)
+{
+	size_t i;
+
+	for (i = 0; i < PORTCACHE_SLOTS; i++)
+		if (pc->key[i] != 0)
+			json_object_put(pc->obj[i]);
+	memset(pc, 0, sizeof(*pc));
+}
+
 /* Group sorted tuples into peers with their port-set signatures. */
 static int
 make_peers(const struct tupv *tv, struct peer **out, size_t *nout)
@@ -497,11 +539,12 @@ rule_cmp(const void *a, const void *b)
 /* The rules array of one direction; NULL when there is no traffic. */
 static json_object *
 rules_json(const struct flowdb_workload *wl, int direction,
-    const struct tupv *tv, struct peer *peers, size_t np)
+    const struct tupv *tv, struct peer *peers, size_t np,
+    struct portcache *pc)
 {
 	json_object *rules, *rule, *plist, *ports, *pj;
 	struct rule *rv;
-	size_t i, j, k, nr = 0, t;
+	size_t i, j, k, nr = 0, t, nwl;
 	const struct tup *tp;
 
 	if (np == 0)
@@ -522,17 +565,27 @@ rules_json(const struct flowdb_workload *wl, int direction,
 	for (i = 0; i < nr; i++) {
 		rule = json_object_new_object();
 		plist = json_object_new_array();
+		nwl = 0;
 		for (k = rv[i].first; k < rv[i].first + rv[i].n; k++) {
-			pj = peer_json(wl, &tv->v[peers[k].first]);
-			/* Two workloads with the same selector: one entry. */
-			for (t = 0; t < json_object_array_length(plist); t++)
+			tp = &tv->v[peers[k].first];
+			pj = peer_json(wl, tp);
+			if (tp->pk != PK_WORKLOAD) {
+				json_object_array_add(plist, pj);
+				continue;
+			}
+			/* Two workloads with the same selector: one entry.
+			 * Workload peers come first, so only those are
+			 * compared (addresses are distinct by construction). */
+			for (t = 0; t < nwl; t++)
 				if (json_object_equal(pj,
 				    json_object_array_get_idx(plist, t)))
 					break;
-			if (t < json_object_array_length(plist))
+			if (t < nwl) {
 				json_object_put(pj);
-			else
+			} else {
 				json_object_array_add(plist, pj);
+				nwl++;
+			}
 		}
 		json_object_object_add(rule, direction == STORE_EGRESS ?
 		    "to" : "from", plist);
@@ -543,7 +596,7 @@ rules_json(const struct flowdb_workload *wl, int direction,
 			if (t > k && tp->proto == tv->v[t - 1].proto &&
 			    tp->port == tv->v[t - 1].port)
 				continue;
-			json_object_array_add(ports, port_json(tp));
+			json_object_array_add(ports, port_cached(pc, tp));
 		}
 		json_object_object_add(rule, "ports", ports);
 		json_object_array_add(rules, rule);
@@ -612,7 +665,7 @@ ref_cmp(const void *a, const void *b)
 static int
 direction_rules(const struct flowdb *fdb, const struct flowdb_workload *wl,
     int direction, const struct policygen_opts *o, json_object *spec,
-    struct tupv *all, struct policygen_result *r)
+    struct tupv *all, struct portcache *pc, struct policygen_result *r)
 {
 	struct tupv tv = { 0 };
 	struct peer *peers = NULL;
@@ -625,7 +678,7 @@ direction_rules(const struct flowdb *fdb, const struct flowdb_workload *wl,
 	sort_n(tv.v, tv.n, sizeof(*tv.v), tup_cmp);
 	if ((rc = make_peers(&tv, &peers, &np)) < 0)
 		goto out;
-	rules = rules_json(wl, direction, &tv, peers, np);
+	rules = rules_json(wl, direction, &tv, peers, np, pc);
 	if (np > 0 && rules == NULL) {
 		rc = -ENOMEM;
 		goto out;
@@ -723,9 +776,12 @@ policygen_build(const struct flowdb *fdb, const struct flowdb_workload *wl,
 {
 	json_object *pol = NULL, *spec, *types;
 	struct tupv addrs = { 0 };
+	struct portcache *pc;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	if ((pc = calloc(1, sizeof(*pc))) == NULL)
+		return -ENOMEM;
 	if ((r->refs = json_object_new_array()) == NULL ||
 	    (spec = json_object_new_object()) == NULL) {
 		rc = -ENOMEM;
@@ -742,10 +798,10 @@ policygen_build(const struct flowdb *fdb, const struct flowdb_workload *wl,
 	rc = 0;
 	if (o->ingress)
 		rc = direction_rules(fdb, wl, STORE_INGRESS, o, spec, &addrs,
-		    r);
+		    pc, r);
 	if (rc == 0 && o->egress)
 		rc = direction_rules(fdb, wl, STORE_EGRESS, o, spec, &addrs,
-		    r);
+		    pc, r);
 	if (rc < 0) {
 		json_object_put(spec);
 		goto out;
@@ -768,6 +824,8 @@ policygen_build(const struct flowdb *fdb, const struct flowdb_workload *wl,
 	r->policy = pol;
 out:
 	free(addrs.v);
+	portcache_clear(pc);
+	free(pc);
 	if (rc < 0)
 		policygen_result_clear(r);
 	return rc;
