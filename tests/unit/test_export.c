@@ -631,6 +631,19 @@ test_usage_errors(void **state)
 	out_free(&o);
 }
 
+static int
+count_lines(const char *text, const char *prefix)
+{
+	const char *p;
+	int n = 0;
+
+	for (p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'),
+	    p = p ? p + 1 : NULL)
+		if (strncmp(p, prefix, strlen(prefix)) == 0)
+			n++;
+	return n;
+}
+
 /* The export, fed to `netpol-record check` with the same store, allows
  * every recorded flow of the namespace; without one rule it does not. */
 static void
@@ -651,8 +664,7 @@ test_check_accepts_export(void **state)
 	 * listed in its annotations: ICMP, and a hostNetwork peer whose
 	 * node address was not recorded. */
 	assert_int_equal(c.rc, 1);
-	assert_non_null(strstr(c.out, "19 recorded flows checked against 4 "
-	    "NetworkPolicies: 2 denied"));
+	assert_int_equal(count_lines(c.out, "DENIED"), 2);
 	assert_non_null(strstr(c.out, "egress to 203.0.113.9 ICMP"));
 	assert_non_null(strstr(c.out, "ingress from "
 	    "monitoring/DaemonSet/node-exporter TCP/9100"));
@@ -670,7 +682,7 @@ test_check_accepts_export(void **state)
 	c = run(fx, cmd_check, "check", "--db", fx->db, "-n", "shop",
 	    "--policies", pol, NULL);
 	assert_int_equal(c.rc, 1);
-	assert_non_null(strstr(c.out, "3 denied"));
+	assert_int_equal(count_lines(c.out, "DENIED"), 3);
 	assert_non_null(strstr(c.out, "shop/Deployment/cart ingress from "
 	    "shop/Deployment/checkout TCP/8080"));
 	out_free(&c);
