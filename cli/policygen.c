@@ -232,6 +232,19 @@ policygen_is_cluster_dns(const struct flowdb_workload *w)
 	    strcmp(w->name, "coredns") == 0 || strcmp(w->name, "kube-dns") == 0;
 }
 
+/* A LabelSelector that selects everything ({} or empty matchLabels). */
+static bool
+selector_empty(json_object *sel)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(sel, "matchExpressions", &v) &&
+	    json_object_array_length(v) > 0)
+		return false;
+	return !json_object_object_get_ex(sel, "matchLabels", &v) ||
+	    json_object_object_length(v) == 0;
+}
+
 static char *
 wl_desc(const struct flowdb_workload *w, char *buf, size_t len)
 {
@@ -315,6 +328,12 @@ collect(const struct flowdb *fdb, const struct flowdb_workload *wl,
 		if (f->peer_kind == STORE_PEER_WORKLOAD) {
 			t.pk = PK_WORKLOAD;
 			t.wl = f->peer_wl;
+			if (selector_empty(t.wl->selector) && (rc = list_add(
+			    &r->warnings, "peer %s has an empty selector: its "
+			    "rule allows every pod of namespace %s",
+			    wl_desc(t.wl, d, sizeof(d)),
+			    t.wl->namespace_)) < 0)
+				break;
 		} else if (f->peer_addr.family == 0) {
 			rc = list_add(&r->inexpressible, "%s an unknown peer "
 			    "%s/%u", dir_to(direction),
@@ -703,7 +722,6 @@ add_warnings(const struct flowdb *fdb, const struct flowdb_workload *wl,
 {
 	char t[32], d1[32], d2[32];
 	int64_t observed = wl->observed_to - wl->observed_from;
-	json_object *ml;
 	int rc = 0;
 
 	if (wl->observed_from == 0 || wl->observed_to == 0)
@@ -723,9 +741,7 @@ add_warnings(const struct flowdb *fdb, const struct flowdb_workload *wl,
 	if (rc == 0 && r->nflows == 0)
 		rc = list_add(&r->warnings, "no traffic was recorded for it: "
 		    "the policy denies every exported direction");
-	if (rc == 0 && (!json_object_object_get_ex(wl->selector,
-	    "matchLabels", &ml) || json_object_object_length(ml) == 0) &&
-	    !json_object_object_get_ex(wl->selector, "matchExpressions", &ml))
+	if (rc == 0 && selector_empty(wl->selector))
 		rc = list_add(&r->warnings, "its selector is empty: the "
 		    "policy selects every pod of namespace %s",
 		    wl->namespace_);

@@ -58,7 +58,7 @@ static int
 setup(void **state)
 {
 	struct store *st;
-	int64_t app, dns, fake, x1, x2;
+	int64_t app, dns, fake, x1, x2, blank;
 
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/test_policygen.XXXXXX");
@@ -76,6 +76,8 @@ setup(void **state)
 	    "{\"matchLabels\":{\"app\":\"x\"}}", "{}");
 	x2 = wl(st, "shop", "Deployment", "x2",
 	    "{\"matchLabels\":{\"app\":\"x\"}}", "{}");
+	blank = wl(st, "shop", "Pod", "blank", NULL, NULL);
+	flow(st, app, blank, IPPROTO_TCP, 9999);
 	flow(st, app, dns, IPPROTO_TCP, 53);
 	flow(st, app, fake, IPPROTO_UDP, 53);
 	flow(st, app, x1, IPPROTO_TCP, 80);
@@ -154,14 +156,17 @@ test_rules(void **state)
 	assert_null(strstr(y, "Ingress"));
 	/* An empty selector selects the whole namespace: said loudly. The
 	 * hour of observation is enough for a 1h minimum. */
-	assert_int_equal(r.warnings.n, 1);
+	assert_int_equal(r.warnings.n, 2);
 	assert_non_null(strstr(r.warnings.v[0], "selector is empty"));
+	/* So is a peer's (a bare pod without labels). */
+	assert_string_equal(r.warnings.v[1], "peer shop/Pod/blank has an "
+	    "empty selector: its rule allows every pod of namespace shop");
 	free(y);
 	policygen_result_clear(&r);
 	/* A longer minimum warns. */
 	o.min_observation = 86400;
 	assert_int_equal(policygen_build(fdb, w, &o, &r), 0);
-	assert_int_equal(r.warnings.n, 2);
+	assert_int_equal(r.warnings.n, 3);
 	assert_non_null(strstr(r.warnings.v[1], "observed for 1h6m40s only"));
 	policygen_result_clear(&r);
 	flowdb_free(fdb);
