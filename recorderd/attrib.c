@@ -329,6 +329,15 @@ out:
 	return ret;
 }
 
+bool
+attrib_version_fresh(struct attrib *a)
+{
+	int64_t v;
+
+	return a->have_version && store_data_version(a->st, &v) == 0 &&
+	    v == a->data_version;
+}
+
 void
 attrib_note_own_write(struct attrib *a)
 {
@@ -660,7 +669,6 @@ attrib_reattribute(struct attrib *a)
 		if ((r = resolve_pod(a, p)) < 0)
 			ret = r;
 	}
-	attrib_note_own_write(a);
 	return ret;
 }
 

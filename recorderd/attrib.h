@@ -53,7 +53,14 @@ void attrib_free(struct attrib *a);
  * always when force. Returns 1 when reloaded, 0 when not, or -errno. */
 int attrib_reload(struct attrib *a, bool force);
 
-/* Note that the store's data_version moved because of our own writes. */
+/*
+ * Our own writes move the store's data_version too. Call
+ * attrib_version_fresh() before writing: true when nobody else changed
+ * the store since our last read of the attachments. If it was fresh, call
+ * attrib_note_own_write() after writing, so that our writes alone do not
+ * cause a reload; if it was not, the next attrib_reload() reads again.
+ */
+bool attrib_version_fresh(struct attrib *a);
 void attrib_note_own_write(struct attrib *a);
 
 /*

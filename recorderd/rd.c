@@ -436,6 +436,7 @@ flush(struct rd *d)
 	const struct store_flow *flows;
 	size_t n;
 	int ret;
+	bool fresh = attrib_version_fresh(d->at);
 
 	flows = agg_flows(d->agg, &n);
 	if (n > 0) {
@@ -464,7 +465,8 @@ flush(struct rd *d)
 		}
 		*v = 0;
 	}
-	attrib_note_own_write(d->at);
+	if (fresh)
+		attrib_note_own_write(d->at);
 	return 0;
 }
 
