@@ -142,7 +142,7 @@ bench: deps all
 	$(Q)sh tests/bench/run.sh
 
 demo: deps all
-	$(Q)sh tests/demo/demo.sh
+	$(Q)bash tests/demo/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(CNI_BINDIR)

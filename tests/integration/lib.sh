@@ -282,7 +282,6 @@ np_bg() {
 	ns=$(np_ns "$1")
 	shift
 	ip netns exec "$ns" "$@" >>"$NP_TMP/bg.log" 2>&1 &
-	NP_PIDS+=("$!")
 	echo "$!" >>"$NP_TMP/pids"
 	echo "$!"
 }
