@@ -432,6 +432,22 @@ check_caps(json_object *c, const char *const *allowed)
 	}
 }
 
+/* The API wants strings in command: an unquoted 30 in YAML is a number
+ * and the DaemonSet would be refused. */
+static void
+check_command_strings(json_object *c)
+{
+	json_object *cmd = at(c, "command");
+	size_t i;
+
+	assert_non_null(cmd);
+	for (i = 0; i < json_object_array_length(cmd); i++)
+		if (!json_object_is_type(json_object_array_get_idx(cmd, i),
+		    json_type_string))
+			fail_msg("container %s: command[%zu] is not a string",
+			    str_at(c, "name"), i);
+}
+
 static void
 test_daemonset(void **state)
 {
@@ -461,6 +477,9 @@ test_daemonset(void **state)
 	init = container(pod, "initContainers", "install-cni");
 	rd = container(pod, "containers", "recorderd");
 	keep = container(pod, "containers", "cni-keeper");
+	check_command_strings(init);
+	check_command_strings(rd);
+	check_command_strings(keep);
 	image = str_at(rd, "image");
 	assert_string_equal(str_at(init, "image"), image);
 	assert_string_equal(str_at(keep, "image"), image);
