@@ -197,6 +197,17 @@ array_has(json_object *arr, const char *s)
 	return false;
 }
 
+/* Label values are strings (yes, on, 1 unquoted would not be). */
+static void
+check_labels(json_object *labels)
+{
+	if (labels == NULL)
+		return;
+	json_object_object_foreach(labels, k, v)
+		if (!json_object_is_type(v, json_type_string))
+			fail_msg("label %s is not a string", k);
+}
+
 static void
 test_every_document_is_an_object(void **state)
 {
@@ -216,6 +227,8 @@ test_every_document_is_an_object(void **state)
 		if (!json_object_is_type(d, json_type_object))
 			fail_msg("document %zu is not a mapping", i);
 		kind = str_at(d, "kind");
+		check_labels(at(d, "metadata.labels"));
+		check_labels(at(d, "spec.template.metadata.labels"));
 		if (str_at(d, "apiVersion") == NULL || kind == NULL ||
 		    str_at(d, "metadata.name") == NULL)
 			fail_msg("document %zu lacks apiVersion, kind or "
