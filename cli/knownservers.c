@@ -15,11 +15,24 @@
 #include "cli/cmds.h"
 #include "cli/yamlout.h"
 
+/* The entries of one (family, prefix length), for lookups. */
+struct ks_len {
+	uint8_t family, prefix;
+	size_t first, n;	/* range in ks_set.idx */
+};
+
 struct ks_set {
 	struct ks_entry *e;
 	size_t n, cap;
 	char **sources;		/* distinct, sorted */
 	size_t nsources;
+	/* Lookup index, rebuilt by the first ks_match after a change:
+	 * entry numbers sorted by (family, prefix descending, network,
+	 * entry order), and the (family, prefix) groups in that order. */
+	size_t *idx;
+	struct ks_len *lens;
+	size_t nlens;
+	bool dirty;
 };
 
 struct ks_set *
@@ -44,6 +57,8 @@ ks_set_free(struct ks_set *ks)
 		free(ks->sources[i]);
 	free(ks->sources);
 	free(ks->e);
+	free(ks->idx);
+	free(ks->lens);
 	free(ks);
 }
 
@@ -133,6 +148,7 @@ ks_add(struct ks_set *ks, const char *source, const struct addr_cidr *cidr,
 	memmove(ks->e + lo + 1, ks->e + lo, (ks->n - lo) * sizeof(*ks->e));
 	ks->e[lo] = e;
 	ks->n++;
+	ks->dirty = true;
 	return 0;
 nomem:
 	free(e.source);
@@ -169,14 +185,84 @@ ks_get(const struct ks_set *ks, size_t i)
 	return ks != NULL && i < ks->n ? &ks->e[i] : NULL;
 }
 
-const struct ks_entry *
-ks_match(const struct ks_set *ks, const struct addr *a)
+static const struct ks_set *sort_ks;	/* for idx_cmp; single-threaded */
+
+static int
+idx_cmp(const void *a, const void *b)
+{
+	const struct ks_entry *x = &sort_ks->e[*(const size_t *)a],
+	    *y = &sort_ks->e[*(const size_t *)b];
+	int c;
+
+	if (x->cidr.addr.family != y->cidr.addr.family)
+		return x->cidr.addr.family < y->cidr.addr.family ? -1 : 1;
+	if (x->cidr.prefix != y->cidr.prefix)
+		return x->cidr.prefix > y->cidr.prefix ? -1 : 1;
+	if ((c = addr_cmp(&x->cidr.addr, &y->cidr.addr)) != 0)
+		return c;
+	/* Equal networks keep the entries' own order. */
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static int
+build_index(struct ks_set *ks)
+{
+	const struct ks_entry *e;
+	size_t i;
+
+	free(ks->idx);
+	free(ks->lens);
+	ks->nlens = 0;
+	ks->idx = malloc((ks->n + 1) * sizeof(*ks->idx));
+	ks->lens = malloc((ks->n + 1) * sizeof(*ks->lens));
+	if (ks->idx == NULL || ks->lens == NULL)
+		return -ENOMEM;
+	for (i = 0; i < ks->n; i++)
+		ks->idx[i] = i;
+	sort_ks = ks;
+	if (ks->n > 1)
+		qsort(ks->idx, ks->n, sizeof(*ks->idx), idx_cmp);
+	sort_ks = NULL;
+	for (i = 0; i < ks->n; i++) {
+		e = &ks->e[ks->idx[i]];
+		if (ks->nlens == 0 ||
+		    ks->lens[ks->nlens - 1].family != e->cidr.addr.family ||
+		    ks->lens[ks->nlens - 1].prefix != e->cidr.prefix) {
+			ks->lens[ks->nlens].family = e->cidr.addr.family;
+			ks->lens[ks->nlens].prefix = e->cidr.prefix;
+			ks->lens[ks->nlens].first = i;
+			ks->lens[ks->nlens++].n = 0;
+		}
+		ks->lens[ks->nlens - 1].n++;
+	}
+	ks->dirty = false;
+	return 0;
+}
+
+/* Clear the host bits of c->addr beyond c->prefix. */
+static void
+mask_cidr(struct addr_cidr *c)
+{
+	size_t len = addr_len(&c->addr), i;
+	unsigned bits = c->prefix;
+
+	for (i = 0; i < len; i++) {
+		if (bits >= 8) {
+			bits -= 8;
+			continue;
+		}
+		c->addr.bytes[i] &= (uint8_t)(0xff << (8 - bits));
+		bits = 0;
+	}
+}
+
+/* Linear scan: the reference, and the fallback without memory. */
+static const struct ks_entry *
+match_scan(const struct ks_set *ks, const struct addr *a)
 {
 	const struct ks_entry *best = NULL;
 	size_t i;
 
-	if (ks == NULL)
-		return NULL;
 	/* Entries are in (cidr, source, ...) order, so the first of the
 	 * longest prefixes found is also the first in that order. */
 	for (i = 0; i < ks->n; i++) {
@@ -186,6 +272,49 @@ ks_match(const struct ks_set *ks, const struct addr *a)
 			best = &ks->e[i];
 	}
 	return best;
+}
+
+const struct ks_entry *
+ks_match(const struct ks_set *ks, const struct addr *a)
+{
+	struct ks_set *mks = (struct ks_set *)(uintptr_t)ks;
+	const struct ks_len *l;
+	const struct ks_entry *e;
+	struct addr_cidr net;
+	size_t i, lo, hi, mid;
+	int c;
+
+	if (ks == NULL || ks->n == 0)
+		return NULL;
+	/* The index is a cache: building it does not change what the set
+	 * holds, hence the cast. */
+	if (ks->dirty && build_index(mks) < 0)
+		return match_scan(ks, a);
+	/* Longest prefix first: mask the address to each length present
+	 * and look for that network among the entries of that length. */
+	for (i = 0; i < ks->nlens; i++) {
+		l = &ks->lens[i];
+		if (l->family != a->family)
+			continue;
+		net.addr = *a;
+		net.prefix = l->prefix;
+		mask_cidr(&net);
+		lo = l->first;
+		hi = l->first + l->n;
+		while (lo < hi) {	/* the first entry >= net */
+			mid = (lo + hi) / 2;
+			e = &ks->e[ks->idx[mid]];
+			c = addr_cmp(&e->cidr.addr, &net.addr);
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < l->first + l->n &&
+		    addr_equal(&ks->e[ks->idx[lo]].cidr.addr, &net.addr))
+			return &ks->e[ks->idx[lo]];
+	}
+	return NULL;
 }
 
 size_t

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "cli/cmds.h"
@@ -99,6 +100,78 @@ test_longest_prefix(void **state)
 	assert_null(ks_match(ks, &a));
 	assert_int_equal(addr_parse("203.0.113.1", &a), 0);
 	assert_null(ks_match(ks, &a));
+	ks_set_free(ks);
+}
+
+/* The rule, spelt out: longest prefix, then first in set order. */
+static const struct ks_entry *
+ref_match(const struct ks_set *ks, const struct addr *a)
+{
+	const struct ks_entry *best = NULL, *e;
+	size_t i;
+
+	for (i = 0; i < ks_count(ks); i++) {
+		e = ks_get(ks, i);
+		if (addr_cidr_contains(&e->cidr, a) &&
+		    (best == NULL || e->cidr.prefix > best->cidr.prefix))
+			best = e;
+	}
+	return best;
+}
+
+/* The indexed lookup agrees with the rule on many overlapping entries,
+ * also after entries are added between lookups. */
+static void
+test_match_random(void **state)
+{
+	struct ks_set *ks = ks_set_new();
+	struct addr_cidr c;
+	struct addr a;
+	char name[16];
+	unsigned seed = 12345;
+	int i, j, round, hits = 0;
+
+	(void)state;
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 300; i++) {
+			memset(&c, 0, sizeof(c));
+			seed = seed * 1103515245 + 12345;
+			c.addr.family = (seed >> 8) & 1 ? AF_INET6 : AF_INET;
+			c.addr.bytes[0] = c.addr.family == AF_INET ? 198 : 0x20;
+			c.addr.bytes[1] = c.addr.family == AF_INET ? 51 : 0x01;
+			c.addr.bytes[2] = (uint8_t)((seed >> 12) & 3);
+			c.addr.bytes[3] = (uint8_t)((seed >> 16) & 7);
+			c.prefix = (uint8_t)(c.addr.family == AF_INET ?
+			    16 + (seed >> 20) % 17 : 16 + (seed >> 20) % 113);
+			/* Canonical network, as the parser makes it. */
+			{
+				char t[64];
+
+				addr_format(&c.addr, t, sizeof(t));
+				snprintf(t + strlen(t), sizeof(t) - strlen(t),
+				    "/%u", c.prefix);
+				assert_int_equal(addr_cidr_parse(t, &c), 0);
+			}
+			snprintf(name, sizeof(name), "e%d", i % 7);
+			assert_int_equal(ks_add(ks, name, &c, "s", name), 0);
+		}
+		for (j = 0; j < 3000; j++) {
+			memset(&a, 0, sizeof(a));
+			seed = seed * 1103515245 + 12345;
+			a.family = (seed >> 8) & 1 ? AF_INET6 : AF_INET;
+			a.bytes[0] = a.family == AF_INET ? 198 : 0x20;
+			a.bytes[1] = (uint8_t)((a.family == AF_INET ? 51 : 0x01) +
+			    ((seed >> 28) & 1));
+			a.bytes[2] = (uint8_t)((seed >> 12) & 3);
+			a.bytes[3] = (uint8_t)((seed >> 16) & 7);
+			a.bytes[4] = (uint8_t)(seed >> 24);
+			assert_ptr_equal(ks_match(ks, &a), ref_match(ks, &a));
+			hits += ks_match(ks, &a) != NULL;
+		}
+	}
+	/* Both outcomes were exercised. */
+	if (hits < 1000 || hits > 8000)
+		fail_msg("hits %d", hits);
 	ks_set_free(ks);
 }
 
@@ -317,6 +390,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_longest_prefix),
+		cmocka_unit_test(test_match_random),
 		cmocka_unit_test(test_errors_point_to_position),
 		cmocka_unit_test(test_all_or_nothing),
 		cmocka_unit_test_setup_teardown(test_command, setup, teardown),
