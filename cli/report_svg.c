@@ -27,6 +27,12 @@
 #define TOP 8
 #define MAXLABELS 128
 #define MAXPORTS 4
+/* Beyond these the drawing stops being readable: addresses are drawn one
+ * box per class, and past MAX_WORKLOADS nothing is drawn (the tables stay
+ * complete). */
+#define MAX_ADDRS 40
+#define MAX_PEERS 60
+#define MAX_WORKLOADS 250
 
 enum node_type { N_WORKLOAD, N_PEER_WORKLOAD, N_EXTERNAL, N_INTERNAL,
     N_NODE, N_UNKNOWN };
@@ -63,6 +69,11 @@ struct graph {
 	int ncols;
 	int *colsize;
 	bool oom;		/* an allocation failed: nothing is drawn */
+	json_object *collapse;	/* class -> address count, when addresses
+				 * are drawn one box per class; else NULL */
+	json_object *peer_ns;	/* namespace -> count of its workloads,
+				 * when workloads outside the scope are
+				 * drawn one box per namespace; else NULL */
 };
 
 static char *
@@ -141,9 +152,29 @@ peer_node(struct graph *g, json_object *peer)
 	json_object *ks = report_get(peer, "knownServer");
 	char id[1100], l2[600];
 
+	json_object *cnt;
+	const char *class = report_str(peer, "class");
+
+	if (strcmp(type, "workload") == 0 && g->peer_ns != NULL &&
+	    json_object_object_get_ex(g->peer_ns, report_str(peer,
+	    "namespace"), &cnt)) {
+		snprintf(id, sizeof(id), "%s/*", report_str(peer, "namespace"));
+		snprintf(l2, sizeof(l2), "%d workloads",
+		    json_object_get_int(cnt));
+		return node_get(g, id, N_PEER_WORKLOAD, report_str(peer,
+		    "namespace"), l2);
+	}
 	if (strcmp(type, "workload") == 0)
 		return node_get(g, report_str(peer, "id"), N_PEER_WORKLOAD,
 		    report_str(peer, "name"), report_str(peer, "kind"));
+	if (g->collapse != NULL &&
+	    json_object_object_get_ex(g->collapse, class, &cnt)) {
+		snprintf(id, sizeof(id), "addrs:%s", class);
+		snprintf(l2, sizeof(l2), "%d %s addresses",
+		    json_object_get_int(cnt), class);
+		return node_get(g, id, addr_type(type, class), strcmp(class,
+		    "node") == 0 ? "nodes" : class, l2);
+	}
 	snprintf(id, sizeof(id), "addr:%s:%s", type, addr);
 	snprintf(l2, sizeof(l2), "%s%s%s", addr[0] ? addr : "no address",
 	    addr[0] ? " \xc2\xb7 " : "", addr[0] ?
@@ -692,6 +723,103 @@ graph_free(struct graph *g)
 	free(g->e);
 	json_object_put(g->ids);
 	json_object_put(g->pairs);
+	json_object_put(g->collapse);
+	json_object_put(g->peer_ns);
+}
+
+/* With more than MAX_PEERS workloads outside the scope, count them per
+ * namespace for one box each. Returns true when out of memory. */
+static bool
+collapse_peers(struct graph *g, json_object *m)
+{
+	static const char *const dirs[] = { "ingress", "egress" };
+	json_object *nss = report_get(m, "namespaces"), *scope, *seen, *wls;
+	json_object *w, *a, *p, *cnt;
+	size_t i, j, k, d, n = 0;
+	bool oom = false;
+
+	scope = json_object_new_object();
+	seen = json_object_new_object();
+	if (scope == NULL || seen == NULL) {
+		oom = true;
+		goto out;
+	}
+	for (i = 0; i < json_object_array_length(nss); i++)
+		json_object_object_add(scope, report_str(
+		    json_object_array_get_idx(nss, i), "name"), NULL);
+	for (i = 0; i < json_object_array_length(nss); i++) {
+		wls = report_get(json_object_array_get_idx(nss, i),
+		    "workloads");
+		for (j = 0; j < json_object_array_length(wls); j++) {
+			w = json_object_array_get_idx(wls, j);
+			for (d = 0; d < 2; d++) {
+				a = report_get(w, dirs[d]);
+				for (k = 0; k < json_object_array_length(a);
+				    k++) {
+					p = report_get(json_object_array_get_idx(
+					    a, k), "peer");
+					if (strcmp(report_str(p, "type"),
+					    "workload") != 0 ||
+					    json_object_object_get_ex(scope,
+					    report_str(p, "namespace"), NULL) ||
+					    json_object_object_get_ex(seen,
+					    report_str(p, "id"), NULL))
+						continue;
+					json_object_object_add(seen,
+					    report_str(p, "id"), NULL);
+					n++;
+				}
+			}
+		}
+	}
+	if (n <= MAX_PEERS)
+		goto out;
+	if ((g->peer_ns = json_object_new_object()) == NULL) {
+		oom = true;
+		goto out;
+	}
+	json_object_object_foreach(seen, id, unused) {
+		char ns[STORE_NAME_LEN];
+		const char *slash = strchr(id, '/');
+
+		(void)unused;
+		snprintf(ns, sizeof(ns), "%.*s", slash ? (int)(slash - id) :
+		    (int)strlen(id), id);
+		if (json_object_object_get_ex(g->peer_ns, ns, &cnt))
+			json_object_int_inc(cnt, 1);
+		else
+			json_object_object_add(g->peer_ns, ns,
+			    json_object_new_int(1));
+	}
+out:
+	json_object_put(scope);
+	json_object_put(seen);
+	return oom;
+}
+
+/* With more than MAX_ADDRS addresses, count them per class for one box
+ * each. Returns true when out of memory. */
+static bool
+collapse_addresses(struct graph *g, json_object *m)
+{
+	json_object *a = report_get(m, "addresses"), *el, *cnt;
+	const char *class;
+	size_t i;
+
+	if (json_object_array_length(a) <= MAX_ADDRS)
+		return false;
+	if ((g->collapse = json_object_new_object()) == NULL)
+		return true;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		el = json_object_array_get_idx(a, i);
+		class = report_str(el, "class");
+		if (json_object_object_get_ex(g->collapse, class, &cnt))
+			json_object_int_inc(cnt, 1);
+		else
+			json_object_object_add(g->collapse, class,
+			    json_object_new_int(1));
+	}
+	return false;
 }
 
 int
@@ -701,10 +829,19 @@ report_svg(FILE *f, json_object *m)
 	struct labels lab = { .n = 0 };
 	double width, height, x;
 	int c, maxrows = 0, pass;
-	size_t i;
+	size_t i, nwl;
 
 	memset(&g, 0, sizeof(g));
-	build(&g, m);
+	nwl = (size_t)report_int(report_get(m, "summary"), "workloads");
+	if (nwl > MAX_WORKLOADS) {
+		fprintf(f, "<p class=\"empty\">%zu workloads are too many to "
+		    "draw: the tables below list them all; report one namespace "
+		    "(--namespace) for a drawing.</p>\n", nwl);
+		return ferror(f) ? -EIO : 0;
+	}
+	g.oom = collapse_addresses(&g, m) || collapse_peers(&g, m);
+	if (!g.oom)
+		build(&g, m);
 	if (!g.oom)
 		layout(&g);
 	if (g.oom) {

@@ -413,6 +413,84 @@ test_empty(void **state)
 	json_object_put(m);
 }
 
+/* Big drawings stay readable: addresses one box per class, and too many
+ * workloads are not drawn at all. Built from a model, as the renderer
+ * reads it. */
+static void
+test_svg_limits(void **state)
+{
+	json_object *m, *egress, *fl, *peer, *w, *ws, *ns, *nss, *addrs, *a;
+	char ip[32], *buf = NULL;
+	size_t len = 0, i, n = 0;
+	FILE *f;
+
+	(void)state;
+	m = json_object_new_object();
+	nss = json_object_new_array();
+	ns = json_object_new_object();
+	ws = json_object_new_array();
+	w = json_object_new_object();
+	egress = json_object_new_array();
+	addrs = json_object_new_array();
+	json_object_object_add(w, "id", json_object_new_string("shop/Pod/x"));
+	json_object_object_add(w, "name", json_object_new_string("x"));
+	json_object_object_add(w, "kind", json_object_new_string("Pod"));
+	for (i = 0; i < 50; i++) {
+		snprintf(ip, sizeof(ip), "203.0.113.%zu", i + 1);
+		peer = json_object_new_object();
+		json_object_object_add(peer, "type",
+		    json_object_new_string("address"));
+		json_object_object_add(peer, "address",
+		    json_object_new_string(ip));
+		json_object_object_add(peer, "class",
+		    json_object_new_string("external"));
+		fl = json_object_new_object();
+		json_object_object_add(fl, "peer", peer);
+		json_object_object_add(fl, "protocol",
+		    json_object_new_string("TCP"));
+		json_object_object_add(fl, "port", json_object_new_int(443));
+		json_object_object_add(fl, "count", json_object_new_int(1));
+		json_object_array_add(egress, fl);
+		a = json_object_new_object();
+		json_object_object_add(a, "address", json_object_new_string(ip));
+		json_object_object_add(a, "class",
+		    json_object_new_string("external"));
+		json_object_array_add(addrs, a);
+	}
+	json_object_object_add(w, "egress", egress);
+	json_object_object_add(w, "ingress", json_object_new_array());
+	json_object_array_add(ws, w);
+	json_object_object_add(ns, "name", json_object_new_string("shop"));
+	json_object_object_add(ns, "workloads", ws);
+	json_object_array_add(nss, ns);
+	json_object_object_add(m, "namespaces", nss);
+	json_object_object_add(m, "addresses", addrs);
+	json_object_object_add(m, "summary", json_object_new_object());
+	json_object_object_add(report_get(m, "summary"), "workloads",
+	    json_object_new_int(1));
+
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(report_svg(f, m), 0);
+	fclose(f);
+	/* Two boxes: the workload and "50 external addresses". */
+	for (char *p = buf; (p = strstr(p, "<g class=\"node\"")) != NULL; p++)
+		n++;
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(buf, "50 external addresses"));
+	free(buf);
+
+	json_object_object_add(report_get(m, "summary"), "workloads",
+	    json_object_new_int(251));
+	buf = NULL;
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(report_svg(f, m), 0);
+	fclose(f);
+	assert_null(strstr(buf, "<svg"));
+	assert_non_null(strstr(buf, "251 workloads are too many to draw"));
+	free(buf);
+	json_object_put(m);
+}
+
 int
 main(void)
 {
@@ -425,6 +503,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_renderers, setup,
 		    teardown),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_svg_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
