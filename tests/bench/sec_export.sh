@@ -7,13 +7,14 @@
 # discard it). Reference: the sqlite3 shell reading the same rows (the
 # namespace's flows joined with their workloads and peers, unsorted): the
 # floor any exporter pays to read them. Target: one namespace under 200 ms.
-#   BENCH_EXPORT_WORKLOADS (10000), BENCH_EXPORT_FLOWS (1000000),
+#   BENCH_EXPORT_WORKLOADS (10000; quick 3000), BENCH_EXPORT_FLOWS
+#   (1000000; quick 300000),
 #   BENCH_EXPORT_RUNS (9; quick 3), BENCH_EXPORT_ALL_RUNS (3; quick 1)
 . "$(dirname "$0")/lib.sh"
 bench_init export
 
-nwl=${BENCH_EXPORT_WORKLOADS:-10000}
-nflows=${BENCH_EXPORT_FLOWS:-1000000}
+nwl=${BENCH_EXPORT_WORKLOADS:-$(bench_quick 3000 10000)}
+nflows=${BENCH_EXPORT_FLOWS:-$(bench_quick 300000 1000000)}
 runs=${BENCH_EXPORT_RUNS:-$(bench_quick 3 9)}
 allruns=${BENCH_EXPORT_ALL_RUNS:-$(bench_quick 1 3)}
 ns=ns-042

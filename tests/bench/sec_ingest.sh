@@ -33,7 +33,7 @@
 # zero events lost at 150,000 NEW/s for 30 s, under one core, RSS bounded
 # by distinct flows.
 #   BENCH_INGEST_RATES ("20000 150000 0"; quick "20000 150000"),
-#   BENCH_INGEST_SECS (30; quick 5), BENCH_INGEST_TCP_SECS (10; quick 3),
+#   BENCH_INGEST_SECS (30; quick 4), BENCH_INGEST_TCP_SECS (10; quick 2),
 #   BENCH_INGEST_DPORTS (100), BENCH_INGEST_MEM_DPORTS (20000),
 #   BENCH_INGEST_MEM_RATE (50000), BENCH_INGEST_ULOGD (1; 0 skips it),
 #   BENCH_INGEST_PROCS (2) sending processes of the UDP load (the whole
@@ -42,8 +42,8 @@
 bench_init ingest
 
 rates=${BENCH_INGEST_RATES:-$(bench_quick "20000 150000" "20000 150000 0")}
-secs=${BENCH_INGEST_SECS:-$(bench_quick 5 30)}
-tcpsecs=${BENCH_INGEST_TCP_SECS:-$(bench_quick 3 10)}
+secs=${BENCH_INGEST_SECS:-$(bench_quick 4 30)}
+tcpsecs=${BENCH_INGEST_TCP_SECS:-$(bench_quick 2 10)}
 dports=${BENCH_INGEST_DPORTS:-100}
 memdports=${BENCH_INGEST_MEM_DPORTS:-20000}
 memrate=${BENCH_INGEST_MEM_RATE:-50000}
@@ -294,8 +294,9 @@ get() {
 loststr() {
 	local new=$1 rec=$2
 	[ -n "$new" ] || { echo "-"; return; }
-	awk -v n="$new" -v r="$rec" 'BEGIN { l = n - r; if (l < 0) l = 0
-		printf "%d of %d lost (%.2f %%)\n", l, n, n ? 100 * l / n : 0 }'
+	awk -v n="$new" -v r="$rec" 'BEGIN { l = n - r
+		if (l < 0) printf "0 of %d lost, %d more recorded than made\n", n, -l
+		else printf "%d of %d lost (%.2f %%)\n", l, n, n ? 100 * l / n : 0 }'
 }
 rowsfor() {	# KIND RATE
 	local kind=$1 rate=$2 s label n on or un ur oc uc tgt v kps
