@@ -289,8 +289,12 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def send_event(self, etype, obj):
-        self.chunk(json.dumps({"type": etype, "object": obj}).encode() +
-                   b"\n")
+        # Two writes with a pause between, so that the client gets the
+        # line in pieces and must join them.
+        line = json.dumps({"type": etype, "object": obj}).encode() + b"\n"
+        self.chunk(line[:len(line) // 2])
+        time.sleep(0.002)
+        self.chunk(line[len(line) // 2:])
 
 
 def main():
