@@ -521,11 +521,70 @@ set_timer(int tfd, uint32_t ms)
 	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
+struct kaddrs {
+	struct addr *a;
+	size_t n, cap;
+};
+
+static int
+kaddr_cb(const struct nftrules_elem *el, void *arg)
+{
+	struct kaddrs *k = arg;
+
+	if (el->key.kind == NFTRULES_KEY_IFNAME)
+		return 0;
+	if (k->n == k->cap) {
+		size_t ncap = k->cap ? k->cap * 2 : 256;
+		struct addr *na = realloc(k->a, ncap * sizeof(*na));
+
+		if (na == NULL)
+			return -ENOMEM;
+		k->a = na;
+		k->cap = ncap;
+	}
+	k->a[k->n++] = el->key.addr;
+	return 0;
+}
+
+static int
+kaddr_cmp(const void *x, const void *y)
+{
+	return addr_cmp(x, y);
+}
+
+struct missing {
+	const struct kaddrs *k;
+	int pods;
+};
+
+static int
+missing_cb(const struct store_attachment *a, void *arg)
+{
+	struct missing *m = arg;
+
+	for (int i = 0; i < a->naddrs; i++)
+		if (bsearch(&a->addrs[i].addr, m->k->a, m->k->n,
+		    sizeof(struct addr), kaddr_cmp) == NULL) {
+			m->pods++;
+			break;
+		}
+	return 0;
+}
+
+/*
+ * Make sure the plugin's table exists (so that the plugin's STATUS turns
+ * ready even before the first pod), then compare its address sets with
+ * the attachments in the store: a pod whose addresses are missing from
+ * the kernel (a node reboot, a flushed ruleset) is not marked and would
+ * not be recorded. Say so; --repair puts them back.
+ */
 static void
-ensure_table(const struct rconf *c)
+check_table(const struct rconf *c, struct store *st)
 {
 	struct nftrules *nr = NULL;
 	struct nftrules_conf nc;
+	struct kaddrs k = { 0 };
+	struct missing m = { .k = &k };
 	int ret;
 
 	nftrules_conf_init(&nc);
@@ -533,11 +592,22 @@ ensure_table(const struct rconf *c)
 	nc.nflog_group = c->nflog_group;
 	nc.snaplen = (uint16_t)(c->nflog_snaplen > 65535 ? 65535 :
 	    c->nflog_snaplen);
-	if ((ret = nftrules_open(&nr)) == 0)
-		ret = nftrules_ensure_table(nr, &nc);
-	if (ret < 0)
+	if ((ret = nftrules_open(&nr)) == 0 &&
+	    (ret = nftrules_ensure_table(nr, &nc)) == 0)
+		ret = nftrules_list(nr, kaddr_cb, &k);
+	if (ret < 0) {
 		log_warnx("nftables table inet %s: %s", NFTRULES_TABLE,
 		    strerror(-ret));
+		goto out;
+	}
+	qsort(k.a, k.n, sizeof(*k.a), kaddr_cmp);
+	if (store_attachment_foreach(st, true, missing_cb, &m) == 0 &&
+	    m.pods > 0)
+		log_warnx("%d attached pods have addresses missing from table "
+		    "inet %s: their connections are not recorded; run "
+		    "netpol-recorderd --repair", m.pods, NFTRULES_TABLE);
+out:
+	free(k.a);
 	nftrules_close(nr);
 }
 
@@ -601,7 +671,7 @@ setup(struct rd *d)
 		log_warnx("store %s: %s", d->conf.store, strerror(-ret));
 		return ret;
 	}
-	ensure_table(&d->conf);
+	check_table(&d->conf, d->st);
 	if (d->conf.accounting && (ret = ctsock_set_acct(true)) < 0)
 		log_warnx("nf_conntrack_acct: %s", strerror(-ret));
 

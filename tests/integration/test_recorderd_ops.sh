@@ -82,16 +82,22 @@ kill -HUP "$rd_pid"
 for _ in $(seq 30); do grep -q "configuration reloaded" "$NP_TMP/rd.log" && break; sleep 0.1; done
 grep -q "configuration reloaded" "$NP_TMP/rd.log" || np_fail "SIGHUP did not reload"
 
-# --repair: the pods' elements removed behind our back come back.
+kill -TERM "$rd_pid"
+for _ in $(seq 50); do kill -0 "$rd_pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$rd_pid" 2>/dev/null && np_fail "daemon did not stop"
+
+# Elements removed behind our back: the daemon says so at start, and
+# --repair puts them back.
 np_node nft flush set inet netpol_record pod_v4
 set4=$(np_node nft list set inet netpol_record pod_v4)
 case "$set4" in *"$b4 "*) np_fail "flush did not work" ;; esac
+: >"$NP_TMP/rd.log"
+rd_pid=$(np_bg node "$rd" -f -c "$NP_TMP/rd.yaml")
+for _ in $(seq 50); do grep -q "recording:" "$NP_TMP/rd.log" && break; sleep 0.1; done
+grep -q "2 attached pods have addresses missing" "$NP_TMP/rd.log" \
+	|| { cat "$NP_TMP/rd.log" >&2; np_fail "no warning about missing elements"; }
 out=$(np_node "$rd" --repair -c "$NP_TMP/rd.yaml")
 [ "$out" = "repaired 2 attachments, 0 failed" ] || np_fail "--repair said: $out"
 set4=$(np_node nft list set inet netpol_record pod_v4)
 case "$set4" in *"$b4 "*) ;; *) np_fail "--repair did not restore $b4" ;; esac
-
-kill -TERM "$rd_pid"
-for _ in $(seq 50); do kill -0 "$rd_pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$rd_pid" 2>/dev/null && np_fail "daemon did not stop"
 np_log "ops: -n, daemon mode, accounting, retention, reload, repair"
