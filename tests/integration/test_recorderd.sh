@@ -13,6 +13,9 @@ plugin='{"type":"netpol-record-cni","db":"'"$NP_DB"'"}'
 br=$(np_conflist bridge "$plugin")
 np_pod a "$br" "IgnoreUnknown=1;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=client-7d9f;K8S_POD_UID=uid-a"
 np_pod b "$br" "IgnoreUnknown=1;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=backend-1;K8S_POD_UID=uid-b"
+# A pod of another network (ptp: routed by the node, not bridged).
+ptp=$(np_conflist ptp "$plugin")
+np_pod c "$ptp" "IgnoreUnknown=1;K8S_POD_NAMESPACE=batch;K8S_POD_NAME=worker"
 np_ext api 203.0.113.10 2001:db8:ff::10
 np_ext dns 203.0.113.53 2001:db8:ff::53
 
@@ -64,6 +67,12 @@ np_in a socat -T3 - TCP4:"$b4":8080 </dev/null >/dev/null
 np_in a socat -T3 - TCP6:["$b6"]:8080 </dev/null >/dev/null
 echo x | np_in a socat -T1 - UDP4:"$b4":5353 >/dev/null || true
 np_in a socat -T3 - TCP4:198.18.100.10:80 </dev/null >/dev/null
+# ICMP and ICMPv6, SCTP (an INIT is enough for conntrack), a routed pod.
+np_in a busybox ping -c1 -W2 "$b4" >/dev/null
+np_in a busybox ping6 -c1 -W2 "$b6" >/dev/null
+np_in a "$NP_BUILD/tools/sctpinit" "$b4" 40000 3868
+np_in a "$NP_BUILD/tools/sctpinit" "$b6" 40001 3868
+np_in c socat -T3 - TCP4:"$b4":8080 </dev/null >/dev/null
 # DNS over UDP then TCP, then connect to what the answer said.
 ip=$( (np_in a busybox nslookup api.example.test 203.0.113.53 || true) | awk '/^Address: /{a=$2} END{print a}')
 [ "$ip" = 203.0.113.10 ] || np_fail "dnsmasq answered '$ip'"
@@ -88,16 +97,24 @@ flows=$(q "SELECT w.namespace||'/'||w.kind||'/'||w.name, CASE f.direction WHEN 0
   CASE f.peer_kind WHEN 0 THEN (SELECT namespace||'/'||name FROM workloads WHERE id=f.peer_workload_id) ELSE f.peer_addr END,
   f.protocol, f.port, f.orig_addr, f.orig_port, f.dns_name, f.count
   FROM flows f JOIN workloads w ON w.id=f.workload_id ORDER BY 1,2,3,4,5,6;")
-expected="shop/Pod/backend-1|ingress|shop/client-7d9f|6|8080||0||3
+expected="batch/Pod/worker|egress|shop/backend-1|6|8080||0||1
+shop/Pod/backend-1|ingress|batch/worker|6|8080||0||1
+shop/Pod/backend-1|ingress|shop/client-7d9f|1|0||0||1
+shop/Pod/backend-1|ingress|shop/client-7d9f|6|8080||0||3
 shop/Pod/backend-1|ingress|shop/client-7d9f|6|8080|198.18.100.10|80||1
 shop/Pod/backend-1|ingress|shop/client-7d9f|17|5353||0||1
+shop/Pod/backend-1|ingress|shop/client-7d9f|58|0||0||1
+shop/Pod/backend-1|ingress|shop/client-7d9f|132|3868||0||2
 shop/Pod/client-7d9f|egress|2001:db8:ff::10|6|443||0|api6.example.test|1
 shop/Pod/client-7d9f|egress|203.0.113.10|6|443||0|api.example.test|1
 shop/Pod/client-7d9f|egress|203.0.113.53|6|53||0||1
 shop/Pod/client-7d9f|egress|203.0.113.53|17|53||0||1
+shop/Pod/client-7d9f|egress|shop/backend-1|1|0||0||1
 shop/Pod/client-7d9f|egress|shop/backend-1|6|8080||0||3
 shop/Pod/client-7d9f|egress|shop/backend-1|6|8080|198.18.100.10|80||1
-shop/Pod/client-7d9f|egress|shop/backend-1|17|5353||0||1"
+shop/Pod/client-7d9f|egress|shop/backend-1|17|5353||0||1
+shop/Pod/client-7d9f|egress|shop/backend-1|58|0||0||1
+shop/Pod/client-7d9f|egress|shop/backend-1|132|3868||0||2"
 if [ "$flows" != "$expected" ]; then
 	np_log "recorded flows:"; printf '%s\n' "$flows" >&2
 	np_log "expected:"; printf '%s\n' "$expected" >&2
@@ -107,10 +124,12 @@ fi
 # The attachments point at the workloads they were recorded as.
 n=$(q "SELECT count(*) FROM attachments a JOIN workloads w ON w.id=a.workload_id WHERE w.kind='Pod' AND w.namespace='shop';")
 [ "$n" = 2 ] || np_fail "attachments not linked to their workloads ($n)"
-# Counters, as --status shows them: 9 marked connections, nothing lost.
+[ "$(q "SELECT w.namespace||'/'||w.name FROM attachments a JOIN workloads w ON w.id=a.workload_id WHERE a.pod_name='worker';")" = batch/worker ] \
+	|| np_fail "the ptp pod's attachment is not linked to its workload"
+# Counters, as --status shows them: 14 marked connections, nothing lost.
 status=$("$NP_BUILD/netpol-recorderd" --status --db "$NP_DB")
 printf '%s\n' "$status" >&2
-echo "$status" | grep -Eq '^events_seen +9 ' || np_fail "events_seen is not 9"
+echo "$status" | grep -Eq '^events_seen +14 ' || np_fail "events_seen is not 14"
 echo "$status" | grep -Eq '^events_lost ' && np_fail "events were lost"
 echo "$status" | grep -Eq '^dns_answers +2 ' || np_fail "dns_answers is not 2"
 

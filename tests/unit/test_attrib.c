@@ -157,6 +157,14 @@ test_pod_to_pod(void **state)
 	assert_int_equal(s[0].key.protocol, IPPROTO_UDP);
 	assert_int_equal(s[0].key.port, 5353);
 
+	/* SCTP over IPv6. */
+	first_new("sctp6.bin", &ev);
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(s[0].key.protocol, IPPROTO_SCTP);
+	assert_int_equal(s[0].key.port, 3868);
+	assert_int_equal(s[1].key.workload_id, b);
+
 	/* ICMP: no port. */
 	first_new("icmp4.bin", &ev);
 	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);

@@ -192,6 +192,33 @@ test_icmp(void **state)
 	free(f);
 }
 
+/* SCTP recorded from a real kernel (an INIT from a raw socket), IPv4 and
+ * IPv6: NEW with the SCTP protocol info, then DESTROY. */
+static void
+test_sctp_recorded(void **state)
+{
+	struct fixture *f = malloc(sizeof(*f));
+	struct ct_event ev;
+
+	(void)state;
+	load("sctp4.bin", f);
+	assert_int_equal(find(f, CT_EV_NEW, &ev), 0);
+	assert_int_equal(ev.proto, IPPROTO_SCTP);
+	assert_int_equal(ev.family, AF_INET);
+	assert_int_equal(ev.orig.sport, 40000);
+	assert_int_equal(ev.orig.dport, 3868);
+	assert_int_equal(ev.reply.sport, 3868);
+	assert_true(ct_event_has_mark(&ev, MARK));
+	assert_true(find(f, CT_EV_DESTROY, &ev) > 0);
+	load("sctp6.bin", f);
+	assert_int_equal(find(f, CT_EV_NEW, &ev), 0);
+	assert_int_equal(ev.proto, IPPROTO_SCTP);
+	assert_int_equal(ev.family, AF_INET6);
+	assert_addr(&ev.orig.dst, "2001:db8:2::3");
+	assert_int_equal(ev.orig.dport, 3868);
+	free(f);
+}
+
 static void
 test_unmarked_and_dump(void **state)
 {
@@ -220,7 +247,8 @@ static void
 test_truncated(void **state)
 {
 	static const char *const files[] = { "tcp4.bin", "tcp6.bin",
-	    "udp6.bin", "dnat4.bin", "icmp4.bin", "icmp6.bin" };
+	    "udp6.bin", "dnat4.bin", "icmp4.bin", "icmp6.bin", "sctp4.bin",
+	    "sctp6.bin", "dump_marked.bin" };
 	struct fixture *f = malloc(sizeof(*f));
 	unsigned char *copy = malloc(4096);
 	struct ct_event ev;
@@ -444,6 +472,7 @@ main(void)
 		cmocka_unit_test(test_udp6),
 		cmocka_unit_test(test_dnat),
 		cmocka_unit_test(test_icmp),
+		cmocka_unit_test(test_sctp_recorded),
 		cmocka_unit_test(test_unmarked_and_dump),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_unknown_attribute),
