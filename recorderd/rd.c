@@ -41,7 +41,8 @@ struct pending {
 
 struct counts {
 	int64_t events_seen, flows_written, events_lost, resyncs, enobufs;
-	int64_t dns_answers, events_unattributed, parse_errors;
+	int64_t dns_answers, dns_lost, events_unattributed, parse_errors;
+	int64_t flows_dropped;
 };
 
 struct rd {
@@ -125,7 +126,7 @@ agg_put(struct rd *d, const struct attrib_side *s, const struct ct_event *ev,
 		(void)flush(d);
 		if (agg_add(d->agg, &s->key, s->dns_name, now, count, bytes,
 		    packets) < 0)
-			d->c.events_unattributed++;
+			d->c.flows_dropped++;	/* the store refuses writes */
 	}
 }
 
@@ -363,8 +364,10 @@ drain(struct rd *d, struct mnl_socket *sock, int kind)
 				d->c.resyncs++;
 				return -ENOBUFS;
 			}
-			if (errno == ENOBUFS)
-				continue;	/* NFLOG: DNS answers lost */
+			if (errno == ENOBUFS) {
+				d->c.dns_lost++;	/* NFLOG overflowed */
+				continue;
+			}
 			return -errno;
 		}
 		for (int i = 0; i < n; i++) {
@@ -399,6 +402,8 @@ static const struct counter_def counter_defs[] = {
 	{ "resyncs", offsetof(struct counts, resyncs) },
 	{ "enobufs", offsetof(struct counts, enobufs) },
 	{ "dns_answers", offsetof(struct counts, dns_answers) },
+	{ "dns_lost", offsetof(struct counts, dns_lost) },
+	{ "flows_dropped", offsetof(struct counts, flows_dropped) },
 	{ "events_unattributed", offsetof(struct counts,
 	    events_unattributed) },
 	{ "parse_errors", offsetof(struct counts, parse_errors) },
