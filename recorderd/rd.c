@@ -74,6 +74,7 @@ struct rd {
 	struct counts c;		/* not yet written to the store */
 	int64_t last_prune;
 	int64_t last_store_error;
+	int64_t flush_failed_at;	/* last failed flow write, 0 none */
 
 	struct mmsghdr msgs[RD_NMSG];
 	struct iovec iov[RD_NMSG];
@@ -122,8 +123,10 @@ agg_put(struct rd *d, const struct attrib_side *s, const struct ct_event *ev,
 	if (agg_add(d->agg, &s->key, s->dns_name, now, count, bytes,
 	    packets) == -ENOSPC) {
 		/* The table is full before the interval ended: write now
-		 * rather than lose the flow. */
-		(void)flush(d);
+		 * rather than lose the flow (but not on every event while
+		 * the store keeps failing: the timer retries). */
+		if (now != d->flush_failed_at)
+			(void)flush(d);
 		if (agg_add(d->agg, &s->key, s->dns_name, now, count, bytes,
 		    packets) < 0)
 			d->c.flows_dropped++;	/* the store refuses writes */
@@ -446,9 +449,11 @@ flush(struct rd *d)
 	flows = agg_flows(d->agg, &n);
 	if (n > 0) {
 		if ((ret = store_flows_write(d->st, flows, n)) < 0) {
+			d->flush_failed_at = now_s();
 			store_error(d, "writing flows", ret);
 			return ret;
 		}
+		d->flush_failed_at = 0;
 		d->c.flows_written += (int64_t)n;
 		agg_reset(d->agg);
 	}
