@@ -624,6 +624,17 @@ test_usage_errors(void **state)
 	assert_non_null(strstr(o.out, "--include-nodes"));
 	assert_non_null(strstr(o.out, "--min-observation"));
 	out_free(&o);
+	/* A KnownServer file with an error: nothing is exported. */
+	write_file(fx->ks, "apiVersion: spdx.softwarecomposition.kubescape.io/"
+	    "v1beta1\nkind: KnownServer\nmetadata: {name: x}\nspec:\n"
+	    "- ipBlock: 300.1.1.0/24\n");
+	o = run(fx, cmd_export, "export", "--db", fx->db, "-n", "shop",
+	    "--known-servers", fx->ks, NULL);
+	assert_int_equal(o.rc, 1);
+	assert_int_equal(o.outlen, 0);
+	assert_non_null(strstr(o.err, "ks.yaml:5:12: ipBlock: '300.1.1.0/24' "
+	    "is not a CIDR"));
+	out_free(&o);
 	o = run(fx, cmd_export, "export", "--db", "/nonexistent/x.db", "-n",
 	    "shop", NULL);
 	assert_int_equal(o.rc, 1);
