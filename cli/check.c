@@ -190,6 +190,27 @@ print_denial(FILE *out, const struct npeval_set *set,
 			    npeval_note_text(bit));
 }
 
+/* Flows allowed only by a rule of the platform, not by the policies (a
+ * pod cannot block its node; policies do not apply to hostNetwork pods):
+ * worth knowing, since another network plugin may differ. */
+static void
+print_allowed_notes(FILE *out, const struct check_result *res)
+{
+	static const unsigned notes[] = { NPEVAL_NOTE_NODE,
+	    NPEVAL_NOTE_HOSTNET };
+	size_t i, k, n;
+
+	for (k = 0; k < sizeof(notes) / sizeof(notes[0]); k++) {
+		for (i = n = 0; i < res->nflows; i++)
+			if (res->flow_verdict[i] == NPEVAL_ALLOW &&
+			    (res->flow_notes[i] & notes[k]))
+				n++;
+		if (n > 0)
+			fprintf(out, "note: %zu allowed flow%s: %s\n", n,
+			    n == 1 ? "" : "s", npeval_note_text(notes[k]));
+	}
+}
+
 static int
 print_json(FILE *out, const struct npeval_set *set,
     const struct check_result *res, json_object *lint)
@@ -284,6 +305,7 @@ run(struct check_opts *o)
 		    n == 1 ? "" : "s", npeval_set_count(set),
 		    npeval_set_count(set) == 1 ? "y" : "ies", res->ndenied,
 		    res->nunresolved);
+		print_allowed_notes(stdout, res);
 	}
 	status = res->ndenied > 0 || (o->strict && res->nunresolved > 0);
 out:
