@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli/flowdb.h"
@@ -27,6 +28,55 @@ cliopt_free(struct cliopt *o)
 	free(o->dbs);
 	o->dbs = NULL;
 	o->ndbs = 0;
+	free(o->workload_buf);
+	o->workload_buf = NULL;
+	o->workload = NULL;
+}
+
+/* kubectl's short names and plurals for the kinds a workload can be. */
+static const struct {
+	const char *alias, *kind;
+} kind_aliases[] = {
+	{ "deploy", "Deployment" }, { "deployment", "Deployment" },
+	{ "deployments", "Deployment" },
+	{ "sts", "StatefulSet" }, { "statefulset", "StatefulSet" },
+	{ "statefulsets", "StatefulSet" },
+	{ "ds", "DaemonSet" }, { "daemonset", "DaemonSet" },
+	{ "daemonsets", "DaemonSet" },
+	{ "rs", "ReplicaSet" }, { "replicaset", "ReplicaSet" },
+	{ "replicasets", "ReplicaSet" },
+	{ "rc", "ReplicationController" },
+	{ "replicationcontroller", "ReplicationController" },
+	{ "replicationcontrollers", "ReplicationController" },
+	{ "job", "Job" }, { "jobs", "Job" },
+	{ "cj", "CronJob" }, { "cronjob", "CronJob" },
+	{ "cronjobs", "CronJob" },
+	{ "po", "Pod" }, { "pod", "Pod" }, { "pods", "Pod" },
+};
+
+/* "deploy/web" -> "Deployment/web" into o->workload_buf. */
+static int
+set_workload(struct cliopt *o, const char *arg)
+{
+	const char *slash = strchr(arg, '/'), *kind = NULL;
+	size_t i, klen = (size_t)(slash - arg);
+
+	for (i = 0; i < sizeof(kind_aliases) / sizeof(kind_aliases[0]); i++)
+		if (strlen(kind_aliases[i].alias) == klen &&
+		    strncasecmp(arg, kind_aliases[i].alias, klen) == 0)
+			kind = kind_aliases[i].kind;
+	free(o->workload_buf);
+	o->workload_buf = NULL;
+	if (kind == NULL) {	/* unknown kinds are matched as given */
+		o->workload = arg;
+		return 0;
+	}
+	if (asprintf(&o->workload_buf, "%s%s", kind, slash) < 0) {
+		o->workload_buf = NULL;
+		return -ENOMEM;
+	}
+	o->workload = o->workload_buf;
+	return 0;
 }
 
 static int
@@ -74,8 +124,8 @@ cliopt_handle(struct cliopt *o, int c, const char *arg, char *err,
 			    "not '%s'", arg ? arg : "");
 			return -EINVAL;
 		}
-		o->workload = arg;
-		return 1;
+		rc = set_workload(o, arg);
+		return rc < 0 ? rc : 1;
 	case CLIOPT_SINCE:
 	case CLIOPT_UNTIL:
 		if (arg == NULL || cliopt_parse_time(arg, o->now,

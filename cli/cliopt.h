@@ -54,7 +54,8 @@ enum cliopt_code {
 "                         " STORE_DEFAULT_PATH "\n" \
 "  -n, --namespace NS     only workloads of namespace NS\n" \
 "  -A, --all-namespaces   every namespace\n" \
-"  -w, --workload KIND/NAME  only this workload (e.g. deployment/web)\n" \
+"  -w, --workload KIND/NAME  only this workload (deployment/web, or\n" \
+"                         deploy/web, sts/db, ds/agent, cj/backup...)\n" \
 "  --since WHEN           flows seen at or after WHEN: a duration back\n" \
 "                         from now (30m, 24h, 7d, 1d12h) or an RFC 3339\n" \
 "                         time (2026-11-22T10:00:00Z)\n" \
@@ -65,7 +66,10 @@ struct cliopt {
 	size_t ndbs;
 	const char *namespace_;	/* NULL unless -n */
 	bool all_namespaces;
-	const char *workload;	/* NULL unless -w */
+	const char *workload;	/* NULL unless -w: "Kind/name", the kind
+				 * spelt out when an alias (deploy, sts,
+				 * ds, rs, rc, cj, po) or plural was given */
+	char *workload_buf;	/* owned storage behind workload */
 	int64_t since;		/* 0 = open */
 	int64_t until;		/* 0 = open */
 	int64_t now;		/* reference for durations; set by init */

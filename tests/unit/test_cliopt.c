@@ -107,10 +107,26 @@ test_handle_and_finish(void **state)
 	    sizeof(err)), -EINVAL);
 	assert_int_equal(cliopt_finish(&o, true, err, sizeof(err)), 0);
 	assert_int_equal(o.ndbs, 2);
+	/* Kinds spelt out, whatever the case or kubectl short name. */
+	assert_string_equal(o.workload, "Deployment/web");
+	assert_int_equal(cliopt_handle(&o, 'w', "deploy/web", err,
+	    sizeof(err)), 1);
+	assert_string_equal(o.workload, "Deployment/web");
+	assert_int_equal(cliopt_handle(&o, 'w', "STS/db-0", err,
+	    sizeof(err)), 1);
+	assert_string_equal(o.workload, "StatefulSet/db-0");
+	assert_int_equal(cliopt_handle(&o, 'w', "cj/backup", err,
+	    sizeof(err)), 1);
+	assert_string_equal(o.workload, "CronJob/backup");
+	assert_int_equal(cliopt_handle(&o, 'w', "Widget/x", err,
+	    sizeof(err)), 1);
+	assert_string_equal(o.workload, "Widget/x");
+	assert_int_equal(cliopt_handle(&o, 'w', "deployment/web", err,
+	    sizeof(err)), 1);
 	assert_string_equal(o.dbs[1], "b.db");
 	cliopt_query(&o, &q);
 	assert_string_equal(q.namespace_, "shop");
-	assert_string_equal(q.workload, "deployment/web");
+	assert_string_equal(q.workload, "Deployment/web");
 	assert_int_equal(q.since, 1795341600 - 7200);
 	assert_int_equal(q.until, 1795341600 - 3600);
 	assert_int_equal(q.direction, -1);
