@@ -5,6 +5,7 @@
  * the environment and stdin.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -35,6 +36,36 @@ read_stdin(char *buf, size_t max)
 	return (ssize_t)n;
 }
 
+/*
+ * Release the nftables socket in a child that outlives us: the kernel makes
+ * the last close of a NETLINK_NETFILTER socket wait for an RCU grace period
+ * after a commit (~10 ms on a busy node), which would otherwise add to every
+ * ADD and DEL the runtime waits for. The child holds nothing else open, so
+ * the runtime sees our stdout end and our exit at once.
+ */
+static void
+release_later(int fd)
+{
+	pid_t pid;
+
+	if (fd < 0)
+		return;
+	signal(SIGCHLD, SIG_IGN);	/* no zombie if we are still here */
+	pid = fork();
+	if (pid == 0) {
+		int i;
+
+		for (i = 0; i < 1024; i++)
+			if (i != fd)
+				close(i);
+		close(fd);
+		_exit(0);
+	}
+	/* Parent (or fork failed): drop our reference; if fork failed this
+	 * is the slow release, nothing worse. */
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -42,7 +73,7 @@ main(void)
 	struct cni_err err = { 0 };
 	char *buf;
 	ssize_t n;
-	int rc;
+	int rc, linger = -1;
 
 	log_init("netpol-record-cni", LOG_LVL_WARN);
 	plugin_env_load(&env);
@@ -60,8 +91,10 @@ main(void)
 		return 1;
 	}
 	buf[n] = '\0';
+	env.linger_fd = &linger;
 	rc = plugin_run(&env, buf, (size_t)n, stdout);
 	free(buf);
 	fflush(stdout);
+	release_later(linger);
 	return rc;
 }

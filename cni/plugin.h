@@ -17,6 +17,14 @@ struct plugin_env {
 	const char *ifname;
 	const char *args;
 	const char *path;
+	/*
+	 * When not NULL, plugin_run() leaves here a dup() of its nftables
+	 * socket (-1 if it had none) instead of releasing it: releasing a
+	 * NETLINK_NETFILTER socket after a commit waits for an RCU grace
+	 * period (the kernel flushes its transaction destroy work), about
+	 * 10 ms on a busy node. main.c releases it off the runtime's path.
+	 */
+	int *linger_fd;
 };
 
 /* Fill env from getenv(). */

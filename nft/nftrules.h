@@ -157,6 +157,10 @@ struct nftrules;
 int nftrules_open(struct nftrules **out);
 void nftrules_close(struct nftrules *nr);
 
+/* The socket's file descriptor (borrowed), e.g. to dup() it so that its
+ * release happens elsewhere: see cni/main.c. */
+int nftrules_fd(const struct nftrules *nr);
+
 /* 1 when the table exists, 0 when not, or -errno. */
 int nftrules_table_exists(struct nftrules *nr);
 

@@ -72,6 +72,12 @@ nftrules_close(struct nftrules *nr)
 	free(nr);
 }
 
+int
+nftrules_fd(const struct nftrules *nr)
+{
+	return mnl_socket_get_fd(nr->nl);
+}
+
 static int
 send_buf(struct nftrules *nr, const void *buf, size_t len)
 {
