@@ -292,7 +292,10 @@ topology(FILE *f, json_object *m)
 		fputs("<span><i style=\"border-color:#80868b\"></i>allowed</span>"
 		    "<span><i style=\"border-color:#d32f2f\"></i>denied by the "
 		    "policies</span><span><i style=\"border-color:#e37400;"
-		    "border-top-style:dashed\"></i>unresolved</span>", f);
+		    "border-top-style:dashed\"></i>unresolved</span>"
+		    "<span><b style=\"border-color:#1a73e8;border-style:dashed;"
+		    "background:#e8f0fe\"></b>no policy selects it (ingress or "
+		    "egress)</span>", f);
 	fputs("<span>arrow: client &rarr; server; width: connections; hover "
 	    "a box to follow its arrows</span></div></section>\n", f);
 	return 0;

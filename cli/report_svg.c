@@ -46,6 +46,7 @@ struct node {
 	int row;
 	bool denied;
 	bool egress_target;	/* an address some workload connects to */
+	bool unselected;	/* no policy selects it in some direction */
 };
 
 struct edge {
@@ -188,6 +189,18 @@ peer_node(struct graph *g, json_object *peer)
 	return node_get(g, id, addr_type(type, report_str(peer, "class")),
 	    strcmp(type, "node") == 0 ? "node" : (addr[0] ? addr : "unknown"),
 	    l2);
+}
+
+/* With policies: does no policy select w in a direction? */
+static bool
+unselected(json_object *w)
+{
+	json_object *p = report_get(w, "policies");
+
+	if (p == NULL || json_object_get_boolean(report_get(w, "hostNetwork")))
+		return false;
+	return json_object_array_length(report_get(p, "ingress")) == 0 ||
+	    json_object_array_length(report_get(p, "egress")) == 0;
 }
 
 static int
@@ -354,6 +367,7 @@ build(struct graph *g, json_object *m)
 				return;
 			g->n[self].type = N_WORKLOAD;
 			g->n[self].col = (int)i + 1;
+			g->n[self].unselected = unselected(w);
 		}
 	}
 	for (i = 0; i < json_object_array_length(nss); i++) {
@@ -535,9 +549,11 @@ draw_node(FILE *f, const struct node *n, double x, double y)
 	report_html_esc(f, n->id);
 	fprintf(f, "</title><rect x=\"%.0f\" y=\"%.0f\" width=\"%d\" "
 	    "height=\"%d\" rx=\"6\" fill=\"%s\" stroke=\"%s\" "
-	    "stroke-width=\"%s\"/>", x, y, BOX_W, BOX_H, styles[n->type].fill,
+	    "stroke-width=\"%s\"%s/>", x, y, BOX_W, BOX_H,
+	    styles[n->type].fill,
 	    n->denied ? "#d32f2f" : styles[n->type].stroke,
-	    n->denied ? "2.5" : "1.2");
+	    n->denied ? "2.5" : "1.2",
+	    n->unselected ? " stroke-dasharray=\"5 3\"" : "");
 	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" class=\"l1\">", x + 10,
 	    y + 15);
 	text_trunc(f, n->line1, 30);

@@ -25,6 +25,8 @@ run "$npr" check --db "$NP_DB" -n shop \
 [ "$rc" -eq 0 ] || { cat "$NP_TMP/out" "$NP_TMP/err"; np_fail "exit $rc, want 0"; }
 grep -q '^12 recorded flows checked against 4 NetworkPolicies: 0 denied, 0 unresolved$' \
 	"$NP_TMP/out" || np_fail "summary line: $(cat "$NP_TMP/out")"
+grep -q '^note: 1 allowed flow: from a node: ' "$NP_TMP/out" ||
+	np_fail "the kubelet probe allowed by the platform is not noted"
 
 np_log "one rule removed: that flow is denied and named"
 mkdir -p "$NP_TMP/pol"
