@@ -34,7 +34,7 @@ for p in bridge host-local loopback; do ln -s "$NP_CNI_BIN/$p" "$bindir/$p"; don
 cat >"$bindir/netpol-record-cni" <<WRAP
 #!/bin/sh
 echo "\$CNI_COMMAND netns=\$CNI_NETNS args=\$CNI_ARGS" >>"$NP_TMP/calls.log"
-exec "$NP_BUILD/netpol-record-cni"
+tee "$NP_TMP/stdin-\$CNI_COMMAND.json" | "$NP_BUILD/netpol-record-cni"
 WRAP
 chmod +x "$bindir/netpol-record-cni"
 
@@ -123,4 +123,40 @@ grep -B1 '^DEL ' "$NP_TMP/calls.log" | head -n 1 | grep -q '^VERSION ' ||
 rules=$(np_node nft list ruleset)
 if grep -qe "$ip4" -e "$cid" -e "$veth" <<<"$rules"; then np_fail "after rm, the ruleset still has the container: $rules"; fi
 [ "$(q "select detached_at > 0 from attachments where container_id='$cid'")" = 1 ] || np_fail "store: not detached after rm"
+
+# An ADD that fails after ours (a plugin later in the chain): podman then
+# runs DEL down the chain with no prevResult, and our DEL must still find
+# and remove what our ADD added, from the store by (container id, ifname).
+cat >"$bindir/np-fail" <<'FAIL'
+#!/bin/sh
+cat >/dev/null
+case "$CNI_COMMAND" in
+VERSION) echo '{"cniVersion":"1.0.0","supportedVersions":["0.3.0","0.3.1","0.4.0","1.0.0"]}' ;;
+ADD) echo '{"cniVersion":"1.0.0","code":999,"msg":"np-fail fails on purpose"}'; exit 1 ;;
+*) ;;
+esac
+FAIL
+chmod +x "$bindir/np-fail"
+net2="np2-$NP_ID"
+jq --arg n "$net2" --arg br "npbq$$" --arg dir "$NP_TMP/ipam2" \
+	'.name = $n | .plugins[0].bridge = $br | .plugins[0].ipam.dataDir = $dir |
+	 .plugins[0].ipam.ranges = [[{subnet: "198.18.4.0/24"}]] | .plugins += [{type: "np-fail"}]' \
+	"$confdir/$net.conflist" >"$confdir/$net2.conflist"
+: >"$NP_TMP/calls.log"
+if pm run -d --name "bad-$NP_ID" --network "$net2" --rootfs "$rootfs" /bin/sleep 60 >/dev/null 2>"$NP_TMP/run2.err"; then
+	np_fail "podman run with a failing chain succeeded"
+fi
+np_log "calls: $(tr '\n' ';' <"$NP_TMP/calls.log")"
+grep -q '^ADD ' "$NP_TMP/calls.log" || np_fail "our ADD was not called in the failing chain"
+grep -q '^DEL ' "$NP_TMP/calls.log" || np_fail "podman did not call DEL after the failed ADD"
+if jq -e 'has("prevResult")' "$NP_TMP/stdin-DEL.json" >/dev/null; then
+	np_log "note: podman passed a prevResult to this DEL"
+fi
+bad=$(q "select container_id, detached_at from attachments where pod_name='bad-$NP_ID'")
+np_log "store: $bad"
+[ -n "$bad" ] || np_fail "the failed container's ADD left no record"
+[ "${bad##*|}" != 0 ] || np_fail "the failed container is still attached in the store"
+rules=$(np_node nft list ruleset)
+if grep -qe '198\.18\.4\.' -e "${bad%%|*}" <<<"$rules"; then np_fail "the failed container's elements are left: $rules"; fi
+pm rm -f -t 0 "bad-$NP_ID" >/dev/null 2>&1 || true
 np_log "ok"
