@@ -4,10 +4,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "lib/store.h"
@@ -135,6 +137,42 @@ out:
 	return ret < 0 || r.failed > 0 ? 1 : 0;
 }
 
+/*
+ * The daemon changes directory to / when it detaches: make a relative
+ * path absolute first (the file need not exist yet). Returns a static
+ * copy per slot, or path itself when it is absolute or too long.
+ */
+static const char *
+absolute(const char *path, int slot)
+{
+	static char buf[4][PATH_MAX];
+	char cwd[PATH_MAX];
+
+	if (path == NULL || path[0] == '/' || path[0] == '\0' ||
+	    getcwd(cwd, sizeof(cwd)) == NULL ||
+	    (size_t)snprintf(buf[slot], sizeof(buf[slot]), "%s/%s", cwd,
+	    path) >= sizeof(buf[slot]))
+		return path;
+	return buf[slot];
+}
+
+static void
+absolute_conf(struct rconf *c)
+{
+	char tmp[STORE_PATH_LEN];
+	char *fields[] = { c->store, c->meta_file, c->meta_kubeconfig,
+	    c->log_file };
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *a = absolute(fields[i], 3);
+
+		if (a != fields[i] && strlen(a) < sizeof(tmp)) {
+			snprintf(tmp, sizeof(tmp), "%s", a);
+			snprintf(fields[i], STORE_PATH_LEN, "%s", tmp);
+		}
+	}
+}
+
 enum { OPT_DB = 256, OPT_META, OPT_STATUS, OPT_REPAIR };
 
 int
@@ -195,6 +233,9 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	conf_path = absolute(conf_path, 0);
+	o.db_override = absolute(o.db_override, 1);
+	o.meta_override = absolute(o.meta_override, 2);
 	log_init("netpol-recorderd", LOG_LVL_INFO + verbose);
 
 	/* The default file is optional; a file named with -c is not. */
@@ -210,6 +251,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	rd_apply_overrides(&o, &c);
+	absolute_conf(&c);
 	if (rconf_validate(&c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "netpol-recorderd: %s%s%s\n",
 		    conf_path ? conf_path : "", conf_path ? ": " : "", err);
