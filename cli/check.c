@@ -256,7 +256,7 @@ run(struct check_opts *o)
 	int rc, status = 2;
 
 	if (npeval_set_new(&set) != 0)
-		goto out;
+		goto oom;
 	for (i = 0; i < o->npolicies; i++) {
 		rc = check_load_policies(set, o->policies[i], defns,
 		    &nskipped, err, sizeof(err));
@@ -275,7 +275,7 @@ run(struct check_opts *o)
 		    nskipped, nskipped == 1 ? "" : "s",
 		    nskipped == 1 ? "is" : "are", nskipped == 1 ? "y" : "ies");
 	if ((lint = check_lint(set, o->pod, o->npod, o->svc, o->nsvc)) == NULL)
-		goto out;
+		goto oom;
 	for (i = 0; i < json_object_array_length(lint); i++)
 		fprintf(stderr, "netpol-record check: warning: %s\n",
 		    json_object_get_string(json_object_array_get_idx(lint, i)));
@@ -287,16 +287,14 @@ run(struct check_opts *o)
 	}
 	n = flowdb_nflows(fdb);
 	if (n > 0 && (flows = calloc(n, sizeof(*flows))) == NULL)
-		goto out;
+		goto oom;
 	for (i = 0; i < n; i++)
 		flows[i] = flowdb_flow(fdb, i);
-	if (check_eval(set, flows, n, &res) != 0) {
-		fprintf(stderr, "netpol-record check: out of memory\n");
-		goto out;
-	}
+	if (check_eval(set, flows, n, &res) != 0)
+		goto oom;
 	if (o->json) {
 		if (print_json(stdout, set, res, lint) != 0)
-			goto out;
+			goto oom;
 	} else {
 		for (i = 0; i < res->ndenials; i++)
 			print_denial(stdout, set, &res->denials[i]);
@@ -308,6 +306,9 @@ run(struct check_opts *o)
 		print_allowed_notes(stdout, res);
 	}
 	status = res->ndenied > 0 || (o->strict && res->nunresolved > 0);
+	goto out;
+oom:
+	fprintf(stderr, "netpol-record check: out of memory\n");
 out:
 	if (fflush(stdout) != 0 && status != 2)
 		status = 2;

@@ -272,7 +272,7 @@ run(struct report_opts *o)
 	memset(&in, 0, sizeof(in));
 	if (o->npolicies > 0) {
 		if (npeval_set_new(&set) != 0)
-			goto out;
+			goto oom;
 		for (i = 0; i < o->npolicies; i++)
 			if (check_load_policies(set, o->policies[i], defns,
 			    &nskipped, err, sizeof(err)) != 0) {
@@ -298,15 +298,15 @@ run(struct report_opts *o)
 	wls = calloc(in.nwls + 1, sizeof(*wls));
 	flows = calloc(in.nflows + 1, sizeof(*flows));
 	if (wls == NULL || flows == NULL)
-		goto out;
+		goto oom;
 	for (i = 0; i < in.nwls; i++)
 		wls[i] = flowdb_workload(fdb, i);
 	for (i = 0; i < in.nflows; i++)
 		flows[i] = flowdb_flow(fdb, i);
 	if (set != NULL && check_eval(set, flows, in.nflows, &res) != 0)
-		goto out;
+		goto oom;
 	if (flowdb_counter_foreach(fdb, counter_cb, &ctr) != 0)
-		goto out;
+		goto oom;
 	in.wls = wls;
 	in.flows = flows;
 	in.namespace_ = q.namespace_;
@@ -328,12 +328,13 @@ run(struct report_opts *o)
 	in.policy_paths = o->policies;
 	in.npolicy_paths = o->npolicies;
 	if ((model = report_build(&in)) == NULL)
-		goto out;
+		goto oom;
 	if (write_out(o, model) == 0)
 		status = 0;
+	goto out;
+oom:
+	fprintf(stderr, "netpol-record report: out of memory\n");
 out:
-	if (status == 2 && model == NULL && errno == ENOMEM)
-		fprintf(stderr, "netpol-record report: out of memory\n");
 	json_object_put(model);
 	free(ctr.v);
 	free(wls);
