@@ -382,6 +382,18 @@ cmd_check(struct ctx *c)
 	if (missing[0] != '\0')
 		return cni_err_set(&c->err, CNI_ERR_CHECK, missing,
 		    "set elements of %s are missing", el.owner);
+	ret = nftrules_check_rules(c->nr);
+	if (ret == -ESRCH || ret == -ENOENT)
+		return cni_err_set(&c->err, CNI_ERR_CHECK, NULL,
+		    "rules of table inet %s are missing or changed (expected "
+		    "%d in %s, %d in %s)", NFTRULES_TABLE,
+		    nftrules_expected_rules(NFTRULES_CHAIN_PRE),
+		    NFTRULES_CHAIN_PRE,
+		    nftrules_expected_rules(NFTRULES_CHAIN_OUT),
+		    NFTRULES_CHAIN_OUT);
+	if (ret != 0)
+		return cni_err_set(&c->err, CNI_ERR_NFTABLES, strerror(-ret),
+		    "cannot read the rules of table inet %s", NFTRULES_TABLE);
 	return 0;
 }
 

@@ -371,6 +371,18 @@ static const struct rule_desc rules[] = {
 };
 #define NRULES ((int)(sizeof(rules) / sizeof(rules[0])))
 
+int
+nftrules_expected_rules(const char *chain)
+{
+	int i, n = 0;
+
+	for (i = 0; i < NRULES; i++)
+		if (strcmp(chain, NFTRULES_CHAIN_PRE) == 0 ||
+		    !rules[i].prerouting_only)
+			n++;
+	return n;
+}
+
 static int
 rule_exprs(struct nftnl_rule *r, const struct rule_desc *d,
     const struct nftrules_conf *c)

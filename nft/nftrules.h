@@ -194,6 +194,16 @@ int nftrules_detach(struct nftrules *nr, const struct nftrules_elems *e);
 int nftrules_lookup(struct nftrules *nr, const struct nftrules_elems *e,
     struct nftrules_elem *out);
 
+/* How many rules nftrules_build_create() puts in chain (a chain name). */
+int nftrules_expected_rules(const char *chain);
+
+/*
+ * Check that both base chains exist and hold the expected number of rules.
+ * 0 when they do, -ESRCH when a chain or a rule is missing (or extra),
+ * -ENOENT without table.
+ */
+int nftrules_check_rules(struct nftrules *nr);
+
 /* Dump every element of the three sets, calling cb for each. A non-zero
  * return from cb stops the walk and is returned. -ENOENT without table. */
 int nftrules_list(struct nftrules *nr, nftrules_elem_cb cb, void *arg);

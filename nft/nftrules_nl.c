@@ -17,6 +17,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include <libnftnl/common.h>
+#include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
@@ -452,6 +453,60 @@ nftrules_detach(struct nftrules *nr, const struct nftrules_elems *e)
 		ret = send_batch(nr, b);
 	mnl_nlmsg_batch_stop(b);
 	return ret;
+}
+
+struct rules_ctx {
+	int pre, out;
+};
+
+static int
+rules_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rules_ctx *rc = data;
+	struct nftnl_rule *r;
+	const char *chain;
+
+	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWRULE)
+		return MNL_CB_OK;
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
+	    (chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)) != NULL &&
+	    strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
+	    NFTRULES_TABLE) == 0) {
+		if (strcmp(chain, NFTRULES_CHAIN_PRE) == 0)
+			rc->pre++;
+		else if (strcmp(chain, NFTRULES_CHAIN_OUT) == 0)
+			rc->out++;
+	}
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+int
+nftrules_check_rules(struct nftrules *nr)
+{
+	struct rules_ctx rc = { 0 };
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+	char buf[512];
+	int ret;
+
+	if ((ret = nftrules_table_exists(nr)) <= 0)
+		return ret == 0 ? -ENOENT : ret;
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return -ENOMEM;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFTRULES_TABLE);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
+	    NLM_F_DUMP, nr->seq++);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	if ((ret = talk(nr, nlh, rules_msg_cb, &rc)) != 0)
+		return ret;
+	if (rc.pre != nftrules_expected_rules(NFTRULES_CHAIN_PRE) ||
+	    rc.out != nftrules_expected_rules(NFTRULES_CHAIN_OUT))
+		return -ESRCH;
+	return 0;
 }
 
 struct list_ctx {

@@ -131,6 +131,12 @@ if out=$(np_cni CHECK "$br" a); then np_fail "CHECK passed with an element missi
 [ "$(jq -r .code <<<"$out")" -ge 100 ] || np_fail "CHECK error code: $out"
 grep -q "$a4" <<<"$(jq -r .details <<<"$out")" || np_fail "CHECK does not name $a4: $out"
 ours ADD a >/dev/null || np_fail "ADD to repair a"
+out=$(np_cni CHECK "$br" a) || np_fail "CHECK after the repairing ADD: $out"
+# ...and a missing rule.
+h=$(np_node nft -a list chain inet netpol_record output | awk '/log group/ {print $NF; exit}')
+np_node nft delete rule inet netpol_record output handle "$h"
+if out=$(np_cni CHECK "$br" a); then np_fail "CHECK passed with a rule missing"; fi
+grep -q "rules of table" <<<"$(jq -r .msg <<<"$out")" || np_fail "CHECK does not say rules are missing: $out"
 
 # 8. DEL: nothing left, history kept; DEL twice and DEL without prevResult
 # or netns succeed.

@@ -188,6 +188,9 @@ test_create_batch(void **state)
 	/* A constant number of rules, whatever the number of pods. */
 	assert_int_equal(s.rules_pre, 9);
 	assert_int_equal(s.rules_out, 8);
+	/* What CHECK compares the kernel's chains with. */
+	assert_int_equal(nftrules_expected_rules(NFTRULES_CHAIN_PRE), 9);
+	assert_int_equal(nftrules_expected_rules(NFTRULES_CHAIN_OUT), 8);
 	/* Audit only: no verdict anywhere. */
 	assert_int_equal(s.verdicts, 0);
 	assert_int_equal(s.marks, 5 + 4);
