@@ -20,37 +20,21 @@
 #include "lib/log.h"
 #include "lib/store.h"
 #include "nft/nftrules.h"
-#include "recorderd/agg.h"
 #include "recorderd/attrib.h"
 #include "recorderd/ct.h"
 #include "recorderd/ctsock.h"
-#include "recorderd/dns.h"
-#include "recorderd/nflog.h"
+#include "recorderd/rec.h"
 
 #define RD_NMSG 64			/* datagrams per recvmmsg */
 #define RD_MSGBUF (16 * 1024)		/* bytes per datagram buffer */
-#define RD_RECENT (1 << 16)		/* ct ids remembered from NEW */
-#define RD_PENDING 1024			/* events waiting for a pod */
-#define RD_PENDING_MAX_AGE 5		/* seconds */
 #define RD_DUMP_SEQ_BASE 0x4e500000u
-
-struct pending {
-	struct ct_event ev;
-	int64_t since;
-};
-
-struct counts {
-	int64_t events_seen, flows_written, events_lost, resyncs, enobufs;
-	int64_t dns_answers, dns_lost, events_unattributed, parse_errors;
-	int64_t flows_dropped;
-};
 
 struct rd {
 	struct rconf conf;
 	const struct rd_opts *opts;
 	struct store *st;
 	struct attrib *at;
-	struct agg *agg;
+	struct rec *rec;
 
 	struct mnl_socket *ev_nl;
 	uint32_t ev_portid;
@@ -67,14 +51,8 @@ struct rd {
 	int tfd, sfd;
 	bool stop;
 
-	uint32_t recent[RD_RECENT];
-	struct pending pend[RD_PENDING];
-	int npend;
-
-	struct counts c;		/* not yet written to the store */
+	struct rec_counts *c;		/* the recorder's, not yet written */
 	int64_t last_prune;
-	int64_t last_store_error;
-	int64_t flush_failed_at;	/* last failed flow write, 0 none */
 
 	struct mmsghdr msgs[RD_NMSG];
 	struct iovec iov[RD_NMSG];
@@ -96,203 +74,6 @@ rd_apply_overrides(const struct rd_opts *o, struct rconf *c)
 		c->meta_source = RCONF_META_FILE;
 		snprintf(c->meta_file, sizeof(c->meta_file), "%s",
 		    o->meta_override);
-	}
-}
-
-/* ---- recording ------------------------------------------------------------ */
-
-static int flush(struct rd *d);
-
-static uint32_t
-recent_slot(uint32_t id)
-{
-	return (id * 2654435761u) & (RD_RECENT - 1);
-}
-
-static void
-agg_put(struct rd *d, const struct attrib_side *s, const struct ct_event *ev,
-    int64_t now)
-{
-	uint64_t count = ev->type == CT_EV_DESTROY ? 0 : 1;
-	uint64_t bytes = 0, packets = 0;
-
-	if (ev->type == CT_EV_DESTROY && ev->has_counters) {
-		bytes = ev->orig_bytes + ev->reply_bytes;
-		packets = ev->orig_packets + ev->reply_packets;
-	}
-	if (agg_add(d->agg, &s->key, s->dns_name, now, count, bytes,
-	    packets) == -ENOSPC) {
-		/* The table is full before the interval ended: write now
-		 * rather than lose the flow (but not on every event while
-		 * the store keeps failing: the timer retries). */
-		if (now != d->flush_failed_at)
-			(void)flush(d);
-		if (agg_add(d->agg, &s->key, s->dns_name, now, count, bytes,
-		    packets) < 0)
-			d->c.flows_dropped++;	/* the store refuses writes */
-	}
-}
-
-/* 0 recorded (or nothing to record), -EAGAIN no pod known yet. */
-static int
-record(struct rd *d, const struct ct_event *ev, int64_t now)
-{
-	struct attrib_side sides[2];
-	int n, ret;
-
-	ret = attrib_event(d->at, ev, sides, &n);
-	if (ret == -EAGAIN && attrib_reload(d->at, false) > 0)
-		ret = attrib_event(d->at, ev, sides, &n);
-	if (ret < 0)
-		return ret;
-	for (int i = 0; i < n; i++)
-		agg_put(d, &sides[i], ev, now);
-	return 0;
-}
-
-static void
-pend_push(struct rd *d, const struct ct_event *ev, int64_t now)
-{
-	if (d->npend == RD_PENDING) {
-		d->c.events_unattributed++;
-		return;
-	}
-	d->pend[d->npend].ev = *ev;
-	d->pend[d->npend].since = now;
-	d->npend++;
-}
-
-static void
-pend_retry(struct rd *d, int64_t now)
-{
-	int keep = 0;
-
-	if (d->npend == 0)
-		return;
-	(void)attrib_reload(d->at, true);
-	for (int i = 0; i < d->npend; i++) {
-		if (record(d, &d->pend[i].ev, now) != -EAGAIN)
-			continue;
-		if (now - d->pend[i].since < RD_PENDING_MAX_AGE)
-			d->pend[keep++] = d->pend[i];
-		else
-			d->c.events_unattributed++;
-	}
-	d->npend = keep;
-}
-
-static void
-handle_ct(struct rd *d, const struct ct_event *ev, bool from_dump,
-    int64_t now)
-{
-	uint32_t slot;
-
-	/* The kernel filters already; a dump on an old kernel may not. */
-	if (!ct_event_has_mark(ev, d->conf.mark_bit))
-		return;
-	d->c.events_seen++;
-	if (ev->has_id) {
-		slot = recent_slot(ev->id);
-		/* A connection both announced by NEW and listed by a resync
-		 * dump is counted once. The table is direct-mapped and may
-		 * forget: then it is counted twice, never missed. */
-		if (from_dump && d->recent[slot] == ev->id)
-			return;
-		if (ev->type == CT_EV_NEW || from_dump)
-			d->recent[slot] = ev->id;
-	}
-	if (record(d, ev, now) == -EAGAIN)
-		pend_push(d, ev, now);
-}
-
-static void
-handle_ct_buf(struct rd *d, const char *buf, size_t len, bool from_dump,
-    int64_t now, bool *done)
-{
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-	struct ct_event ev;
-	int n = (int)len;
-
-	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
-		if (nlh->nlmsg_type == NLMSG_DONE) {
-			*done = true;
-			continue;
-		}
-		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-
-			if (from_dump) {
-				if (e->error != 0)
-					log_warnx("conntrack dump: %s",
-					    strerror(-e->error));
-				*done = true;
-			}
-			continue;
-		}
-		switch (ct_event_parse(nlh, (size_t)n, &ev)) {
-		case 0:
-			if (from_dump) {
-				ev.type = CT_EV_UPDATE;
-				d->dumped++;
-			}
-			handle_ct(d, &ev, from_dump, now);
-			break;
-		case -ENOMSG:
-			break;
-		default:
-			d->c.parse_errors++;
-			break;
-		}
-	}
-}
-
-/* ---- DNS -------------------------------------------------------------------- */
-
-static void
-handle_dns_payload(struct rd *d, const struct nflog_l4 *l4, int64_t now)
-{
-	struct dns_answers ans;
-	size_t off = 0, used;
-	int kept;
-
-	if (l4->sport != 53)
-		return;
-	if (l4->proto == IPPROTO_UDP) {
-		if (dns_parse(l4->data, l4->len, &ans) == 0 &&
-		    (kept = attrib_dns(d->at, &l4->dst, &ans, now)) > 0)
-			d->c.dns_answers += kept;
-		return;
-	}
-	/* TCP: a segment may hold several length-prefixed messages. A
-	 * message split over segments is read from its first segment as
-	 * far as it goes. */
-	for (int i = 0; i < 16 && off + 2 <= l4->len; i++) {
-		if (dns_parse_tcp(l4->data + off, l4->len - off, &ans,
-		    &used) == 0 &&
-		    (kept = attrib_dns(d->at, &l4->dst, &ans, now)) > 0)
-			d->c.dns_answers += kept;
-		if (used == 0)
-			break;
-		off += used;
-	}
-}
-
-static void
-handle_nflog_buf(struct rd *d, const char *buf, size_t len, int64_t now)
-{
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-	struct nflog_pkt pkt;
-	struct nflog_l4 l4;
-	int n = (int)len;
-
-	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
-		if (nflog_msg_parse(nlh, (size_t)n, &pkt) < 0)
-			continue;
-		if (pkt.group != d->conf.nflog_group)
-			continue;
-		if (nflog_l4_parse(pkt.payload, pkt.payload_len, &l4) < 0)
-			continue;
-		handle_dns_payload(d, &l4, now);
 	}
 }
 
@@ -328,7 +109,7 @@ on_enobufs(struct rd *d)
 {
 	uint64_t want = d->rcvbuf * 2, got = 0;
 
-	d->c.enobufs++;
+	d->c->enobufs++;
 	if (want > d->conf.rcvbuf_max)
 		want = d->conf.rcvbuf_max;
 	if (want > d->rcvbuf) {
@@ -338,7 +119,7 @@ on_enobufs(struct rd *d)
 		    " -> %" PRIu64 " bytes", d->rcvbuf, want);
 		d->rcvbuf = want;
 	}
-	d->c.resyncs++;
+	d->c->resyncs++;
 	start_dump(d, "resync after ENOBUFS");
 }
 
@@ -364,11 +145,11 @@ drain(struct rd *d, struct mnl_socket *sock, int kind)
 			}
 			if (errno == ENOBUFS && kind == 1) {
 				/* The dump itself overflowed: start over. */
-				d->c.resyncs++;
+				d->c->resyncs++;
 				return -ENOBUFS;
 			}
 			if (errno == ENOBUFS) {
-				d->c.dns_lost++;	/* NFLOG overflowed */
+				d->c->dns_lost++;	/* NFLOG overflowed */
 				continue;
 			}
 			return -errno;
@@ -377,11 +158,12 @@ drain(struct rd *d, struct mnl_socket *sock, int kind)
 			size_t len = d->msgs[i].msg_len;
 
 			if (kind == 2)
-				handle_nflog_buf(d, d->iov[i].iov_base, len,
-				    now);
+				rec_nflog_buf(d->rec, d->iov[i].iov_base, len,
+				    d->conf.nflog_group, now);
 			else
-				handle_ct_buf(d, d->iov[i].iov_base, len,
-				    kind == 1, now, &done);
+				d->dumped += rec_ct_buf(d->rec,
+				    d->iov[i].iov_base, len, kind == 1, now,
+				    &done);
 		}
 		if (done)
 			return 1;
@@ -391,26 +173,7 @@ drain(struct rd *d, struct mnl_socket *sock, int kind)
 	return 0;
 }
 
-/* ---- flush -------------------------------------------------------------------- */
-
-struct counter_def {
-	const char *name;
-	size_t off;
-};
-
-static const struct counter_def counter_defs[] = {
-	{ "events_seen", offsetof(struct counts, events_seen) },
-	{ "flows_written", offsetof(struct counts, flows_written) },
-	{ "events_lost", offsetof(struct counts, events_lost) },
-	{ "resyncs", offsetof(struct counts, resyncs) },
-	{ "enobufs", offsetof(struct counts, enobufs) },
-	{ "dns_answers", offsetof(struct counts, dns_answers) },
-	{ "dns_lost", offsetof(struct counts, dns_lost) },
-	{ "flows_dropped", offsetof(struct counts, flows_dropped) },
-	{ "events_unattributed", offsetof(struct counts,
-	    events_unattributed) },
-	{ "parse_errors", offsetof(struct counts, parse_errors) },
-};
+/* ---- flush ---------------------------------------------------------------- */
 
 static void
 read_drops(struct rd *d)
@@ -420,64 +183,17 @@ read_drops(struct rd *d)
 	if (ctsock_drops(d->ev_portid, &drops) < 0)
 		return;
 	if (d->have_drops && drops > d->drops_base)
-		d->c.events_lost += (int64_t)(drops - d->drops_base);
+		d->c->events_lost += (int64_t)(drops - d->drops_base);
 	d->drops_base = drops;
 	d->have_drops = true;
-}
-
-static void
-store_error(struct rd *d, const char *what, int ret)
-{
-	int64_t now = now_s();
-
-	/* Once a minute is enough for a disk that stays full. */
-	if (now - d->last_store_error < 60)
-		return;
-	d->last_store_error = now;
-	log_warnx("store: %s: %s (%s); kept in memory, retrying", what,
-	    strerror(-ret), store_errmsg(d->st));
 }
 
 static int
 flush(struct rd *d)
 {
-	const struct store_flow *flows;
-	size_t n;
-	int ret;
-	bool fresh = attrib_version_fresh(d->at);
-
-	flows = agg_flows(d->agg, &n);
-	if (n > 0) {
-		if ((ret = store_flows_write(d->st, flows, n)) < 0) {
-			d->flush_failed_at = now_s();
-			store_error(d, "writing flows", ret);
-			return ret;
-		}
-		d->flush_failed_at = 0;
-		d->c.flows_written += (int64_t)n;
-		agg_reset(d->agg);
-	}
-	if ((ret = attrib_dns_flush(d->at)) < 0)
-		store_error(d, "writing DNS answers", ret);
-	if (d->ev_nl != NULL && (d->c.enobufs > 0 || d->have_drops))
+	if (d->ev_nl != NULL)
 		read_drops(d);
-	for (size_t i = 0; i < sizeof(counter_defs) / sizeof(counter_defs[0]);
-	    i++) {
-		int64_t *v = (int64_t *)(void *)((char *)&d->c +
-		    counter_defs[i].off);
-
-		if (*v == 0)
-			continue;
-		if ((ret = store_counter_add(d->st, counter_defs[i].name,
-		    *v)) < 0) {
-			store_error(d, "writing counters", ret);
-			break;
-		}
-		*v = 0;
-	}
-	if (fresh)
-		attrib_note_own_write(d->at);
-	return 0;
+	return rec_flush(d->rec, now_s());
 }
 
 static void
@@ -491,7 +207,8 @@ prune(struct rd *d, int64_t now)
 	d->last_prune = now;
 	if ((ret = store_flows_prune(d->st, now -
 	    (int64_t)d->conf.retention_days * 86400, &deleted)) < 0)
-		store_error(d, "pruning", ret);
+		log_warnx("store: pruning: %s (%s)", strerror(-ret),
+		    store_errmsg(d->st));
 	else if (deleted > 0)
 		log_info("pruned %lld flows older than %u days",
 		    (long long)deleted, d->conf.retention_days);
@@ -512,7 +229,7 @@ tick(struct rd *d)
 			    store_errmsg(d->st));
 	}
 	(void)attrib_reload(d->at, false);
-	pend_retry(d, now);
+	rec_retry_pending(d->rec, now);
 	(void)flush(d);
 	prune(d, now);
 }
@@ -647,9 +364,11 @@ reload_conf(struct rd *d)
 	    nc.accounting != d->conf.accounting)
 		log_warnx("reload: store, nflog, metadata, max_flows and "
 		    "accounting changes take effect on restart");
-	if (nc.mark_bit != d->conf.mark_bit &&
-	    ctsock_set_filter(d->ev_nl, nc.mark_bit) < 0)
-		log_warn("reload: new mark filter");
+	if (nc.mark_bit != d->conf.mark_bit) {
+		if (ctsock_set_filter(d->ev_nl, nc.mark_bit) < 0)
+			log_warn("reload: new mark filter");
+		rec_set_mark(d->rec, nc.mark_bit);
+	}
 	if (nc.flush_ms != d->conf.flush_ms)
 		(void)set_timer(d->tfd, nc.flush_ms);
 	if (nc.rcvbuf_initial > d->rcvbuf) {
@@ -696,8 +415,10 @@ setup(struct rd *d)
 		log_warnx("attribution: %s", strerror(-ret));
 		return ret;
 	}
-	if ((ret = agg_new(d->conf.max_flows, &d->agg)) < 0)
+	if ((ret = rec_new(d->st, d->at, d->conf.mark_bit, d->conf.max_flows,
+	    &d->rec)) < 0)
 		return ret;
+	d->c = rec_counts(d->rec);
 
 	if ((d->bufs = malloc((size_t)RD_NMSG * RD_MSGBUF)) == NULL)
 		return -ENOMEM;
@@ -746,7 +467,7 @@ setup(struct rd *d)
 static void
 teardown(struct rd *d)
 {
-	if (d->agg != NULL && d->st != NULL)
+	if (d->rec != NULL)
 		(void)flush(d);
 	if (d->ev_nl != NULL)
 		mnl_socket_close(d->ev_nl);
@@ -757,7 +478,7 @@ teardown(struct rd *d)
 		close(d->tfd);
 	if (d->sfd >= 0)
 		close(d->sfd);
-	agg_free(d->agg);
+	rec_free(d->rec);
 	attrib_free(d->at);
 	store_close(d->st);
 	free(d->bufs);

@@ -1,0 +1,357 @@
+#include "recorderd/rec.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+
+#include <libmnl/libmnl.h>
+
+#include "lib/log.h"
+#include "recorderd/agg.h"
+#include "recorderd/ct.h"
+#include "recorderd/dns.h"
+#include "recorderd/nflog.h"
+
+#define REC_RECENT (1 << 16)		/* ct ids remembered from NEW */
+#define REC_PENDING 1024		/* events waiting for a pod */
+#define REC_PENDING_MAX_AGE 5		/* seconds */
+
+struct pending {
+	struct ct_event ev;
+	int64_t since;
+};
+
+struct rec {
+	struct store *st;
+	struct attrib *at;
+	struct agg *agg;
+	uint32_t mark;
+
+	uint32_t recent[REC_RECENT];
+	struct pending pend[REC_PENDING];
+	int npend;
+
+	struct rec_counts c;
+	int64_t last_store_error;
+	int64_t flush_failed_at;	/* last failed flow write, 0 none */
+};
+
+int
+rec_new(struct store *st, struct attrib *at, uint32_t mark,
+    uint32_t max_flows, struct rec **out)
+{
+	struct rec *r;
+	int ret;
+
+	*out = NULL;
+	if (mark == 0)
+		return -EINVAL;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -ENOMEM;
+	r->st = st;
+	r->at = at;
+	r->mark = mark;
+	if ((ret = agg_new(max_flows, &r->agg)) < 0) {
+		free(r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
+
+void
+rec_free(struct rec *r)
+{
+	if (r == NULL)
+		return;
+	agg_free(r->agg);
+	free(r);
+}
+
+void
+rec_set_mark(struct rec *r, uint32_t mark)
+{
+	r->mark = mark;
+}
+
+struct rec_counts *
+rec_counts(struct rec *r)
+{
+	return &r->c;
+}
+
+int
+rec_npending(const struct rec *r)
+{
+	return r->npend;
+}
+
+static uint32_t
+recent_slot(uint32_t id)
+{
+	return (id * 2654435761u) & (REC_RECENT - 1);
+}
+
+static void
+agg_put(struct rec *d, const struct attrib_side *s, const struct ct_event *ev,
+    int64_t now)
+{
+	uint64_t count = ev->type == CT_EV_DESTROY ? 0 : 1;
+	uint64_t bytes = 0, packets = 0;
+
+	if (ev->type == CT_EV_DESTROY && ev->has_counters) {
+		bytes = ev->orig_bytes + ev->reply_bytes;
+		packets = ev->orig_packets + ev->reply_packets;
+	}
+	if (agg_add(d->agg, &s->key, s->dns_name, now, count, bytes,
+	    packets) == -ENOSPC) {
+		/* The table is full before the interval ended: write now
+		 * rather than lose the flow (but not on every event while
+		 * the store keeps failing: the timer retries). */
+		if (now != d->flush_failed_at)
+			(void)rec_flush(d, now);
+		if (agg_add(d->agg, &s->key, s->dns_name, now, count, bytes,
+		    packets) < 0)
+			d->c.flows_dropped++;	/* the store refuses writes */
+	}
+}
+
+/* 0 recorded (or nothing to record), -EAGAIN no pod known yet. */
+static int
+record(struct rec *d, const struct ct_event *ev, int64_t now)
+{
+	struct attrib_side sides[2];
+	int n, ret;
+
+	ret = attrib_event(d->at, ev, sides, &n);
+	if (ret == -EAGAIN && attrib_reload(d->at, false) > 0)
+		ret = attrib_event(d->at, ev, sides, &n);
+	if (ret < 0)
+		return ret;
+	for (int i = 0; i < n; i++)
+		agg_put(d, &sides[i], ev, now);
+	return 0;
+}
+
+static void
+pend_push(struct rec *d, const struct ct_event *ev, int64_t now)
+{
+	if (d->npend == REC_PENDING) {
+		d->c.events_unattributed++;
+		return;
+	}
+	d->pend[d->npend].ev = *ev;
+	d->pend[d->npend].since = now;
+	d->npend++;
+}
+
+void
+rec_retry_pending(struct rec *d, int64_t now)
+{
+	int keep = 0;
+
+	if (d->npend == 0)
+		return;
+	(void)attrib_reload(d->at, true);
+	for (int i = 0; i < d->npend; i++) {
+		if (record(d, &d->pend[i].ev, now) != -EAGAIN)
+			continue;
+		if (now - d->pend[i].since < REC_PENDING_MAX_AGE)
+			d->pend[keep++] = d->pend[i];
+		else
+			d->c.events_unattributed++;
+	}
+	d->npend = keep;
+}
+
+static void
+handle_ct(struct rec *d, const struct ct_event *ev, bool from_dump,
+    int64_t now)
+{
+	uint32_t slot;
+
+	/* The kernel filters already; a dump on an old kernel may not. */
+	if (!ct_event_has_mark(ev, d->mark))
+		return;
+	d->c.events_seen++;
+	if (ev->has_id) {
+		slot = recent_slot(ev->id);
+		/* A connection both announced by NEW and listed by a resync
+		 * dump is counted once. The table is direct-mapped and may
+		 * forget: then it is counted twice, never missed. */
+		if (from_dump && d->recent[slot] == ev->id)
+			return;
+		if (ev->type == CT_EV_NEW || from_dump)
+			d->recent[slot] = ev->id;
+	}
+	if (record(d, ev, now) == -EAGAIN)
+		pend_push(d, ev, now);
+}
+
+int
+rec_ct_buf(struct rec *d, const void *buf, size_t len, bool from_dump,
+    int64_t now, bool *done)
+{
+	const struct nlmsghdr *nlh = buf;
+	struct ct_event ev;
+	int n = (int)len, entries = 0;
+
+	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+		if (nlh->nlmsg_type == NLMSG_DONE) {
+			*done = true;
+			continue;
+		}
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			if (from_dump) {
+				if (e->error != 0)
+					log_warnx("conntrack dump: %s",
+					    strerror(-e->error));
+				*done = true;
+			}
+			continue;
+		}
+		switch (ct_event_parse(nlh, (size_t)n, &ev)) {
+		case 0:
+			if (from_dump)
+				ev.type = CT_EV_UPDATE;
+			entries++;
+			handle_ct(d, &ev, from_dump, now);
+			break;
+		case -ENOMSG:
+			break;
+		default:
+			d->c.parse_errors++;
+			break;
+		}
+	}
+	return entries;
+}
+
+/* ---- DNS ---------------------------------------------------------------- */
+
+static void
+handle_dns_payload(struct rec *d, const struct nflog_l4 *l4, int64_t now)
+{
+	struct dns_answers ans;
+	size_t off = 0, used;
+	int kept;
+
+	if (l4->sport != 53)
+		return;
+	if (l4->proto == IPPROTO_UDP) {
+		if (dns_parse(l4->data, l4->len, &ans) == 0 &&
+		    (kept = attrib_dns(d->at, &l4->dst, &ans, now)) > 0)
+			d->c.dns_answers += kept;
+		return;
+	}
+	/* TCP: a segment may hold several length-prefixed messages. A
+	 * message split over segments is read from its first segment as
+	 * far as it goes. */
+	for (int i = 0; i < 16 && off + 2 <= l4->len; i++) {
+		if (dns_parse_tcp(l4->data + off, l4->len - off, &ans,
+		    &used) == 0 &&
+		    (kept = attrib_dns(d->at, &l4->dst, &ans, now)) > 0)
+			d->c.dns_answers += kept;
+		if (used == 0)
+			break;
+		off += used;
+	}
+}
+
+void
+rec_nflog_buf(struct rec *d, const void *buf, size_t len, uint16_t group,
+    int64_t now)
+{
+	const struct nlmsghdr *nlh = buf;
+	struct nflog_pkt pkt;
+	struct nflog_l4 l4;
+	int n = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+		if (nflog_msg_parse(nlh, (size_t)n, &pkt) < 0)
+			continue;
+		if (pkt.group != group)
+			continue;
+		if (nflog_l4_parse(pkt.payload, pkt.payload_len, &l4) < 0)
+			continue;
+		handle_dns_payload(d, &l4, now);
+	}
+}
+
+struct counter_def {
+	const char *name;
+	size_t off;
+};
+
+static const struct counter_def counter_defs[] = {
+	{ "events_seen", offsetof(struct rec_counts, events_seen) },
+	{ "flows_written", offsetof(struct rec_counts, flows_written) },
+	{ "events_lost", offsetof(struct rec_counts, events_lost) },
+	{ "resyncs", offsetof(struct rec_counts, resyncs) },
+	{ "enobufs", offsetof(struct rec_counts, enobufs) },
+	{ "dns_answers", offsetof(struct rec_counts, dns_answers) },
+	{ "dns_lost", offsetof(struct rec_counts, dns_lost) },
+	{ "flows_dropped", offsetof(struct rec_counts, flows_dropped) },
+	{ "events_unattributed", offsetof(struct rec_counts,
+	    events_unattributed) },
+	{ "parse_errors", offsetof(struct rec_counts, parse_errors) },
+};
+
+static void
+store_error(struct rec *d, const char *what, int ret)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	/* Once a minute is enough for a disk that stays full. */
+	if (now - d->last_store_error < 60)
+		return;
+	d->last_store_error = now;
+	log_warnx("store: %s: %s (%s); kept in memory, retrying", what,
+	    strerror(-ret), store_errmsg(d->st));
+}
+
+int
+rec_flush(struct rec *d, int64_t now)
+{
+	const struct store_flow *flows;
+	size_t n;
+	int ret;
+	bool fresh = attrib_version_fresh(d->at);
+
+	flows = agg_flows(d->agg, &n);
+	if (n > 0) {
+		if ((ret = store_flows_write(d->st, flows, n)) < 0) {
+			d->flush_failed_at = now;
+			store_error(d, "writing flows", ret);
+			return ret;
+		}
+		d->flush_failed_at = 0;
+		d->c.flows_written += (int64_t)n;
+		agg_reset(d->agg);
+	}
+	if ((ret = attrib_dns_flush(d->at)) < 0)
+		store_error(d, "writing DNS answers", ret);
+	for (size_t i = 0; i < sizeof(counter_defs) / sizeof(counter_defs[0]);
+	    i++) {
+		int64_t *v = (int64_t *)(void *)((char *)&d->c +
+		    counter_defs[i].off);
+
+		if (*v == 0)
+			continue;
+		if ((ret = store_counter_add(d->st, counter_defs[i].name,
+		    *v)) < 0) {
+			store_error(d, "writing counters", ret);
+			break;
+		}
+		*v = 0;
+	}
+	if (fresh)
+		attrib_note_own_write(d->at);
+	return 0;
+}
+
