@@ -20,6 +20,7 @@ enum {
 	OPT_STRICT,
 	OPT_POD_CIDR,
 	OPT_SVC_CIDR,
+	OPT_NS_LABELS,
 };
 
 static void
@@ -39,12 +40,16 @@ usage(FILE *out)
 "                         a directory of *.yaml/*.yml/*.json, or - for\n"
 "                         standard input (repeatable)\n"
 "  -o, --output FORMAT    text (default) or json\n"
-"  --strict               flows that hinge on a named port whose number\n"
-"                         was not recorded count as denied\n"
+"  --strict               unresolved flows (a named port whose number was\n"
+"                         not recorded, namespace labels not given) count\n"
+"                         as denied\n"
 "  --pod-cidr CIDR        the cluster's pod range (repeatable): warn about\n"
 "                         ipBlocks aimed at pod IPs\n"
 "  --service-cidr CIDR    the Service range (repeatable): warn about\n"
 "                         ipBlocks aimed at ClusterIPs\n"
+"  --namespace-labels FILE  Namespace objects (kubectl get namespaces -o\n"
+"                         yaml) for namespaceSelectors on other labels than\n"
+"                         kubernetes.io/metadata.name (repeatable)\n"
 CLIOPT_HELP);
 }
 
@@ -56,6 +61,8 @@ struct check_opts {
 	bool strict;
 	struct addr_cidr *pod, *svc;
 	size_t npod, nsvc;
+	const char **nsfiles;
+	size_t nnsfiles;
 };
 
 static int
@@ -85,6 +92,7 @@ parse_args(int argc, char **argv, struct check_opts *o)
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "pod-cidr", required_argument, NULL, OPT_POD_CIDR },
 		{ "service-cidr", required_argument, NULL, OPT_SVC_CIDR },
+		{ "namespace-labels", required_argument, NULL, OPT_NS_LABELS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -134,6 +142,14 @@ parse_args(int argc, char **argv, struct check_opts *o)
 			if ((rc = push_cidr(&o->svc, &o->nsvc, optarg,
 			    "--service-cidr")) != 0)
 				return rc;
+			break;
+		case OPT_NS_LABELS:
+			np = realloc(o->nsfiles,
+			    (o->nnsfiles + 1) * sizeof(*np));
+			if (np == NULL)
+				return -ENOMEM;
+			o->nsfiles = np;
+			o->nsfiles[o->nnsfiles++] = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -249,7 +265,7 @@ run(struct check_opts *o)
 	struct flowdb_query q;
 	struct check_result *res = NULL;
 	const struct flowdb_flow **flows = NULL;
-	json_object *lint = NULL;
+	json_object *lint = NULL, *nsmap = NULL;
 	const char *defns = o->c.namespace_ ? o->c.namespace_ : "default";
 	size_t i, n, nskipped = 0;
 	char err[1024];
@@ -265,6 +281,13 @@ run(struct check_opts *o)
 			goto out;
 		}
 	}
+	for (i = 0; i < o->nnsfiles; i++)
+		if (check_load_namespaces(o->nsfiles[i], &nsmap, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "netpol-record check: %s\n", err);
+			goto out;
+		}
+	npeval_set_namespaces(set, nsmap);
 	if (npeval_set_count(set) == 0)
 		fprintf(stderr, "netpol-record check: warning: no "
 		    "networking.k8s.io/v1 NetworkPolicy found: every flow is "
@@ -313,6 +336,7 @@ out:
 	if (fflush(stdout) != 0 && status != 2)
 		status = 2;
 	json_object_put(lint);
+	json_object_put(nsmap);
 	check_result_free(res);
 	free(flows);
 	flowdb_free(fdb);
@@ -337,5 +361,6 @@ cmd_check(int argc, char **argv)
 	free(o.policies);
 	free(o.pod);
 	free(o.svc);
+	free(o.nsfiles);
 	return status;
 }

@@ -95,6 +95,16 @@ int check_load_policies_buf(struct npeval_set *set, const char *buf,
     char *err, size_t errlen);
 
 /*
+ * Namespace objects (`kubectl get namespaces -o yaml`: a List, several
+ * documents, or JSON) from path ("-": standard input) into *map, created
+ * when NULL (caller owns it): {"namespace": {labels}}. Other kinds are
+ * ignored. For npeval_set_namespaces. 0, -EINVAL with err naming the file,
+ * -errno when it cannot be read.
+ */
+int check_load_namespaces(const char *path, json_object **map, char *err,
+    size_t errlen);
+
+/*
  * Classic mistakes in the policies themselves, given the cluster's ranges:
  * an ipBlock inside the pod range (whether it matches pod IPs is
  * implementation-defined) or inside the Service range (traffic is DNATed

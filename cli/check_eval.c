@@ -385,6 +385,21 @@ check_result_free(struct check_result *res)
 
 /* ---- loading policies -------------------------------------------------- */
 
+/* yamljson's "line L, column C: what" as "name:L:C: what". */
+static void
+parse_err(const char *name, const char *perr, char *err, size_t errlen)
+{
+	unsigned line, col;
+	int off = -1;
+
+	if (sscanf(perr, "line %u, column %u: %n", &line, &col, &off) == 2 &&
+	    off > 0)
+		snprintf(err, errlen, "%s:%u:%u: %s", name, line, col,
+		    perr + off);
+	else
+		snprintf(err, errlen, "%s: %s", name, perr);
+}
+
 int
 check_load_policies_buf(struct npeval_set *set, const char *buf, size_t len,
     const char *name, const char *default_ns, size_t *nskipped, char *err,
@@ -396,16 +411,7 @@ check_load_policies_buf(struct npeval_set *set, const char *buf, size_t len,
 
 	rc = yamljson_parse_any(buf, len, &docs, perr, sizeof(perr));
 	if (rc != 0) {
-		unsigned line, col;
-		int off = -1;
-
-		/* "line L, column C: what" becomes "name:L:C: what". */
-		if (sscanf(perr, "line %u, column %u: %n", &line, &col,
-		    &off) == 2 && off > 0)
-			snprintf(err, errlen, "%s:%u:%u: %s", name, line, col,
-			    perr + off);
-		else
-			snprintf(err, errlen, "%s: %s", name, perr);
+		parse_err(name, perr, err, errlen);
 		return rc == -ENOMEM ? rc : -EINVAL;
 	}
 	rc = npeval_set_add(set, docs, default_ns, name, nskipped, err,
@@ -444,15 +450,15 @@ read_all(FILE *f, char **out, size_t *outlen)
 	return 0;
 }
 
+/* The contents of path ("-": standard input) into *buf (caller frees). */
 static int
-load_file(struct npeval_set *set, const char *path, const char *default_ns,
-    size_t *nskipped, char *err, size_t errlen)
+read_path(const char *path, char **buf, size_t *len, char *err,
+    size_t errlen)
 {
 	FILE *f;
-	char *buf = NULL;
-	size_t len;
 	int rc;
 
+	*buf = NULL;
 	if (strcmp(path, "-") == 0)
 		f = stdin;
 	else if ((f = fopen(path, "r")) == NULL) {
@@ -460,17 +466,95 @@ load_file(struct npeval_set *set, const char *path, const char *default_ns,
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
-	rc = read_all(f, &buf, &len);
+	rc = read_all(f, buf, len);
 	if (f != stdin)
 		fclose(f);
-	if (rc != 0) {
+	if (rc != 0)
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	return rc;
+}
+
+static int
+load_file(struct npeval_set *set, const char *path, const char *default_ns,
+    size_t *nskipped, char *err, size_t errlen)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = read_path(path, &buf, &len, err, errlen)) != 0)
 		return rc;
-	}
 	rc = check_load_policies_buf(set, buf, len,
 	    strcmp(path, "-") == 0 ? "<stdin>" : path, default_ns, nskipped,
 	    err, errlen);
 	free(buf);
+	return rc;
+}
+
+/* Namespace objects of o (a Namespace, a List, an array) into map. */
+static int
+add_namespaces(json_object *o, json_object *map, const char *name, char *err,
+    size_t errlen)
+{
+	json_object *v, *md, *n, *labels;
+	const char *kind;
+	size_t i;
+	int rc;
+
+	if (json_object_is_type(o, json_type_array)) {
+		for (i = 0; i < json_object_array_length(o); i++)
+			if ((rc = add_namespaces(json_object_array_get_idx(o,
+			    i), map, name, err, errlen)) != 0)
+				return rc;
+		return 0;
+	}
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "kind", &v))
+		return 0;
+	kind = json_object_get_string(v);
+	if (strcmp(kind, "List") == 0 || strcmp(kind, "NamespaceList") == 0)
+		return json_object_object_get_ex(o, "items", &v) ?
+		    add_namespaces(v, map, name, err, errlen) : 0;
+	if (strcmp(kind, "Namespace") != 0)
+		return 0;
+	if (!json_object_object_get_ex(o, "metadata", &md) ||
+	    !json_object_object_get_ex(md, "name", &n) ||
+	    !json_object_is_type(n, json_type_string)) {
+		snprintf(err, errlen, "%s: a Namespace without metadata.name",
+		    name);
+		return -EINVAL;
+	}
+	if (!json_object_object_get_ex(md, "labels", &labels) ||
+	    !json_object_is_type(labels, json_type_object))
+		labels = NULL;
+	json_object_object_add(map, json_object_get_string(n), labels ?
+	    json_object_get(labels) : json_object_new_object());
+	return 0;
+}
+
+int
+check_load_namespaces(const char *path, json_object **map, char *err,
+    size_t errlen)
+{
+	json_object *docs = NULL;
+	char perr[512], *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = read_path(path, &buf, &len, err, errlen)) != 0)
+		return rc;
+	rc = yamljson_parse_any(buf, len, &docs, perr, sizeof(perr));
+	free(buf);
+	if (rc != 0) {
+		parse_err(path, perr, err, errlen);
+		return rc == -ENOMEM ? rc : -EINVAL;
+	}
+	if (*map == NULL && (*map = json_object_new_object()) == NULL) {
+		json_object_put(docs);
+		return -ENOMEM;
+	}
+	rc = add_namespaces(docs, *map, path, err, errlen);
+	json_object_put(docs);
 	return rc;
 }
 

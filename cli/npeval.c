@@ -65,6 +65,7 @@ struct np_policy {
 struct npeval_set {
 	struct np_policy *pol;
 	size_t n, cap;
+	json_object *nsmap;	/* namespace -> labels, or NULL */
 };
 
 /* Compilation context: the error buffer and the path of the field. */
@@ -177,6 +178,7 @@ npeval_set_free(struct npeval_set *set)
 	for (i = 0; i < set->n; i++)
 		policy_free(&set->pol[i]);
 	free(set->pol);
+	json_object_put(set->nsmap);
 	free(set);
 }
 
@@ -766,6 +768,13 @@ npeval_set_add(struct npeval_set *set, json_object *obj,
 	return 0;
 }
 
+void
+npeval_set_namespaces(struct npeval_set *set, json_object *map)
+{
+	json_object_put(set->nsmap);
+	set->nsmap = map != NULL ? json_object_get(map) : NULL;
+}
+
 size_t
 npeval_set_count(const struct npeval_set *set)
 {
@@ -827,41 +836,65 @@ label(json_object *labels, const char *key, const char *ns_name)
 	return NULL;
 }
 
+enum { M_NO, M_YES, M_UNRESOLVED };
+
+static bool
+req_match(const struct np_req *r, json_object *labels, const char *ns_name)
+{
+	const char *v = label(labels, r->key, ns_name);
+	bool in = false;
+	size_t j;
+
+	for (j = 0; v != NULL && j < r->nvalues; j++)
+		if (strcmp(v, r->values[j]) == 0)
+			in = true;
+	switch (r->op) {
+	case OP_IN:
+		return in;
+	case OP_NOTIN:
+		return !in;
+	case OP_EXISTS:
+		return v != NULL;
+	default:
+		return v == NULL;
+	}
+}
+
 static bool
 sel_match(const struct np_sel *s, json_object *labels, const char *ns_name)
 {
+	size_t i;
+
+	for (i = 0; i < s->nreq; i++)
+		if (!req_match(&s->req[i], labels, ns_name))
+			return false;
+	return true;
+}
+
+/*
+ * A namespaceSelector against a namespace whose labels may not be known
+ * (labels NULL): only kubernetes.io/metadata.name is then certain, and a
+ * requirement on any other key can be neither met nor failed. M_NO as
+ * soon as a decidable requirement fails, else M_UNRESOLVED if one could not
+ * be decided, else M_YES.
+ */
+static int
+ns_sel_match(const struct np_sel *s, json_object *labels, const char *ns)
+{
 	const struct np_req *r;
-	const char *v;
-	size_t i, j;
-	bool in;
+	bool undecided = false;
+	size_t i;
 
 	for (i = 0; i < s->nreq; i++) {
 		r = &s->req[i];
-		v = label(labels, r->key, ns_name);
-		in = false;
-		for (j = 0; v != NULL && j < r->nvalues; j++)
-			if (strcmp(v, r->values[j]) == 0)
-				in = true;
-		switch (r->op) {
-		case OP_IN:
-			if (!in)
-				return false;
-			break;
-		case OP_NOTIN:
-			if (in)
-				return false;
-			break;
-		case OP_EXISTS:
-			if (v == NULL)
-				return false;
-			break;
-		case OP_NOTEXISTS:
-			if (v != NULL)
-				return false;
-			break;
+		if (labels == NULL && strcmp(r->key, NS_NAME_LABEL) != 0) {
+			undecided = true;
+			continue;
 		}
+		if (!req_match(r, labels, ns))
+			return M_NO;
 	}
-	return true;
+	return undecided ? M_UNRESOLVED : M_YES;
 }
 
 static bool
@@ -883,37 +916,45 @@ is_pod(const struct npeval_ep *ep)
 	return ep->kind == NPEVAL_EP_POD && !ep->host_network;
 }
 
-/* Does peer (of a policy in namespace pns) match the endpoint? */
-static bool
+/* Does peer (of a policy in namespace pns) match the endpoint? M_YES,
+ * M_NO, or M_UNRESOLVED when it hinges on unknown namespace labels. */
+static int
 peer_match(const struct np_peer *p, const char *pns,
-    const struct npeval_ep *ep, unsigned *notes)
+    const struct npeval_ep *ep, json_object *nsmap, unsigned *notes)
 {
+	json_object *nsl;
+	int m = M_YES;
+
 	if (p->kind == PEER_IPBLOCK) {
 		if (!ipblock_match(p, &ep->addr))
-			return false;
+			return M_NO;
 		if (is_pod(ep)) {
 			/* Pod IPs in an ipBlock: implementation-defined
 			 * (most CNIs match the pod by identity first). */
 			*notes |= NPEVAL_NOTE_IPBLOCK_POD;
-			return false;
+			return M_NO;
 		}
-		return true;
+		return M_YES;
 	}
 	if (!is_pod(ep)) {
 		if (ep->kind == NPEVAL_EP_POD && ep->host_network)
 			*notes |= NPEVAL_NOTE_HOSTNET;
-		return false;
+		return M_NO;
 	}
 	if (p->ns.present) {
-		if (!sel_match(&p->ns, ep->ns_labels, ep->namespace_))
-			return false;
+		nsl = ep->ns_labels != NULL ? ep->ns_labels :
+		    get(nsmap, ep->namespace_);
+		if ((m = ns_sel_match(&p->ns, nsl, ep->namespace_)) == M_NO)
+			return M_NO;
 	} else if (strcmp(pns, ep->namespace_) != 0) {
-		return false;
+		return M_NO;
 	}
-	return !p->pod.present || sel_match(&p->pod, ep->labels, NULL);
+	if (p->pod.present && !sel_match(&p->pod, ep->labels, NULL))
+		return M_NO;
+	if (m == M_UNRESOLVED)
+		*notes |= NPEVAL_NOTE_NS_LABELS;
+	return m;
 }
-
-enum { M_NO, M_YES, M_UNRESOLVED };
 
 /* Look name up in the destination pod's container ports. */
 static int
@@ -1019,8 +1060,7 @@ eval_side(const struct npeval_set *set, const struct npeval_ep *subject,
 	const struct np_policy *p;
 	const struct np_rule *r;
 	size_t i, j, k, n;
-	int pm, best = M_NO;
-	bool hit;
+	int pm, pr, hit, best = M_NO;
 
 	memset(s, 0, sizeof(*s));
 	s->allowed_by = -1;
@@ -1041,18 +1081,21 @@ eval_side(const struct npeval_set *set, const struct npeval_ep *subject,
 		s->isolated = true;
 		for (j = 0; j < p->nrules[dir]; j++) {
 			r = &p->rules[dir][j];
-			hit = r->npeers == 0;
-			for (k = 0; !hit && k < r->npeers; k++)
-				hit = peer_match(&r->peers[k], p->ns, peer,
-				    notes);
-			if (!hit)
+			hit = r->npeers == 0 ? M_YES : M_NO;
+			for (k = 0; hit != M_YES && k < r->npeers; k++) {
+				pr = peer_match(&r->peers[k], p->ns, peer,
+				    set->nsmap, notes);
+				if (pr != M_NO)
+					hit = pr;
+			}
+			if (hit == M_NO)
 				continue;
 			pm = ports_match(r, protocol, port, dst, notes);
-			if (pm == M_YES) {
+			if (pm == M_YES && hit == M_YES) {
 				s->allowed_by = (int)(sel != NULL ? sel[i] : i);
 				return;
 			}
-			if (pm == M_UNRESOLVED)
+			if (pm != M_NO)
 				best = M_UNRESOLVED;
 		}
 	}
@@ -1125,6 +1168,9 @@ static const struct {
 	    "destination's container ports were not recorded" },
 	{ NPEVAL_NOTE_NO_PORTS, "ICMP and other protocols without ports are "
 	    "allowed only by rules without ports" },
+	{ NPEVAL_NOTE_NS_LABELS, "a namespaceSelector on labels other than "
+	    "kubernetes.io/metadata.name: the namespace's labels were not "
+	    "given (--namespace-labels)" },
 };
 
 const char *

@@ -19,7 +19,9 @@
  *     number allows every port of its protocol; protocol defaults to TCP;
  *     endPort makes a range; a named port is looked up in the destination
  *     pod's container ports, and when those are unknown the connection is
- *     NPEVAL_UNRESOLVED instead of allowed or denied;
+ *     NPEVAL_UNRESOLVED instead of allowed or denied; so is a
+ *     namespaceSelector on labels of a namespace whose labels are unknown
+ *     (kubernetes.io/metadata.name is always known);
  *   - a pod to pod connection needs the egress side of the source and the
  *     ingress side of the destination;
  *   - a pod cannot block traffic from its own node, and policies do not
@@ -65,6 +67,9 @@ enum npeval_note {
 	NPEVAL_NOTE_NO_PORTS = 1 << 4,		/* a protocol without ports
 						 * (ICMP) met a rule with
 						 * ports: never allowed */
+	NPEVAL_NOTE_NS_LABELS = 1 << 5,		/* a namespaceSelector needs
+						 * namespace labels that are
+						 * not known */
 };
 
 enum npeval_ep_kind {
@@ -81,9 +86,11 @@ struct npeval_ep {
 	int kind;			/* enum npeval_ep_kind */
 	const char *namespace_;		/* pods: their namespace */
 	json_object *labels;		/* pods: label object, NULL = none */
-	json_object *ns_labels;		/* pods: namespace labels, may be NULL;
+	json_object *ns_labels;		/* pods: namespace labels; NULL when
+					 * not known: then a namespaceSelector
+					 * on any other key than the implied
 					 * kubernetes.io/metadata.name is
-					 * always implied */
+					 * NPEVAL_UNRESOLVED */
 	json_object *ports;		/* pods: named container ports
 					 * [{"name","port","protocol"}], NULL
 					 * when unknown */
@@ -132,6 +139,14 @@ void npeval_set_free(struct npeval_set *set);
 int npeval_set_add(struct npeval_set *set, json_object *obj,
     const char *default_ns, const char *source, size_t *nskipped,
     char *err, size_t errlen);
+
+/*
+ * Namespace labels known from elsewhere (`kubectl get namespaces`): map is
+ * an object {"namespace": {"label": "value", ...}, ...}; the set takes a
+ * reference (and drops any earlier map). Endpoints without ns_labels get
+ * their namespace's from here. NULL forgets the map.
+ */
+void npeval_set_namespaces(struct npeval_set *set, json_object *map);
 
 size_t npeval_set_count(const struct npeval_set *set);
 /* Borrowed strings of policy i (i < count): name, namespace, source. */

@@ -22,6 +22,7 @@ enum {
 	OPT_POD_CIDR,
 	OPT_SVC_CIDR,
 	OPT_KNOWN_SERVERS,
+	OPT_NS_LABELS,
 };
 
 static const struct {
@@ -37,8 +38,8 @@ static const struct {
 
 struct report_opts {
 	struct cliopt c;
-	const char **policies, **ksfiles;
-	size_t npolicies, nksfiles;
+	const char **policies, **ksfiles, **nsfiles;
+	size_t npolicies, nksfiles, nnsfiles;
 	struct addr_cidr *pod, *svc;
 	size_t npod, nsvc;
 	int format;
@@ -71,6 +72,9 @@ usage(FILE *out)
 "  --service-cidr CIDR    the cluster's Service range (repeatable)\n"
 "  --known-servers FILE   KnownServer documents, added to the store's\n"
 "                         (repeatable)\n"
+"  --namespace-labels FILE  Namespace objects (kubectl get namespaces -o\n"
+"                         yaml) for namespaceSelectors on other labels than\n"
+"                         kubernetes.io/metadata.name (repeatable)\n"
 CLIOPT_HELP);
 }
 
@@ -125,6 +129,7 @@ parse_args(int argc, char **argv, struct report_opts *o)
 		{ "pod-cidr", required_argument, NULL, OPT_POD_CIDR },
 		{ "service-cidr", required_argument, NULL, OPT_SVC_CIDR },
 		{ "known-servers", required_argument, NULL, OPT_KNOWN_SERVERS },
+		{ "namespace-labels", required_argument, NULL, OPT_NS_LABELS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -148,6 +153,9 @@ parse_args(int argc, char **argv, struct report_opts *o)
 			break;
 		case OPT_KNOWN_SERVERS:
 			rc = push_str(&o->ksfiles, &o->nksfiles, optarg);
+			break;
+		case OPT_NS_LABELS:
+			rc = push_str(&o->nsfiles, &o->nnsfiles, optarg);
 			break;
 		case OPT_POD_CIDR:
 			rc = push_cidr(&o->pod, &o->npod, optarg, "--pod-cidr");
@@ -262,7 +270,7 @@ run(struct report_opts *o)
 	struct counters ctr = { 0 };
 	const struct flowdb_workload **wls = NULL;
 	const struct flowdb_flow **flows = NULL;
-	json_object *model = NULL;
+	json_object *model = NULL, *nsmap = NULL;
 	struct ks_set *ks;
 	const char *defns = o->c.namespace_ ? o->c.namespace_ : "default";
 	size_t i, nskipped = 0;
@@ -280,6 +288,14 @@ run(struct report_opts *o)
 				    err);
 				goto out;
 			}
+		for (i = 0; i < o->nnsfiles; i++)
+			if (check_load_namespaces(o->nsfiles[i], &nsmap, err,
+			    sizeof(err)) != 0) {
+				fprintf(stderr, "netpol-record report: %s\n",
+				    err);
+				goto out;
+			}
+		npeval_set_namespaces(set, nsmap);
 	}
 	cliopt_query(&o->c, &q);
 	if (flowdb_load(o->c.dbs, o->c.ndbs, &q, &fdb, err,
@@ -336,6 +352,7 @@ oom:
 	fprintf(stderr, "netpol-record report: out of memory\n");
 out:
 	json_object_put(model);
+	json_object_put(nsmap);
 	free(ctr.v);
 	free(wls);
 	free(flows);
@@ -361,6 +378,7 @@ cmd_report(int argc, char **argv)
 	cliopt_free(&o.c);
 	free(o.policies);
 	free(o.ksfiles);
+	free(o.nsfiles);
 	free(o.pod);
 	free(o.svc);
 	return status;

@@ -61,6 +61,23 @@ run "$npr" check --db "$NP_DB" -n shop --policies "$NP_TMP/pol/shop.yaml"
 grep -q '^DENIED  *shop/StatefulSet/db ingress from shop/Deployment/api TCP/5432' \
 	"$NP_TMP/out" || np_fail "ingress denial: $(cat "$NP_TMP/out")"
 
+np_log "a namespaceSelector on a label the store does not know: unresolved"
+sed 's/- namespaceSelector: {}$/- namespaceSelector: {matchLabels: {tier: platform}}/' \
+	"$fix/report/policies-complete.yaml" >"$NP_TMP/pol/shop.yaml"
+grep -q 'tier: platform' "$NP_TMP/pol/shop.yaml" || np_fail "sed changed nothing"
+run "$npr" check --db "$NP_DB" -n shop --policies "$NP_TMP/pol/shop.yaml"
+[ "$rc" -eq 0 ] || np_fail "unresolved only: exit $rc, want 0"
+grep -q '^UNRESOLVED shop/Deployment/api egress to kube-system/Deployment/coredns UDP/53 ' \
+	"$NP_TMP/out" || np_fail "unresolved flow not listed: $(cat "$NP_TMP/out")"
+grep -q 'note: a namespaceSelector on labels other than kubernetes.io/metadata.name' \
+	"$NP_TMP/out" || np_fail "no note on the namespace labels"
+run "$npr" check --db "$NP_DB" -n shop --policies "$NP_TMP/pol/shop.yaml" --strict
+[ "$rc" -eq 1 ] || np_fail "--strict with an unresolved flow: exit $rc, want 1"
+run "$npr" check --db "$NP_DB" -n shop --policies "$NP_TMP/pol/shop.yaml" \
+	--namespace-labels "$fix/policies/namespaces.yaml" --strict
+[ "$rc" -eq 0 ] || np_fail "with namespace labels: exit $rc, want 0: $(cat "$NP_TMP/out")"
+grep -q ' 0 denied, 0 unresolved$' "$NP_TMP/out" || np_fail "labels did not decide it"
+
 np_log "all namespaces: kube-system has no policy, nothing more denied"
 run "$npr" check --db "$NP_DB" -A \
 	--policies "$fix/report/policies-complete.yaml"

@@ -366,6 +366,52 @@ test_lint(void **state)
 	npeval_set_free(set);
 }
 
+/* Namespace labels from `kubectl get namespaces -o yaml` decide a
+ * namespaceSelector on other labels than kubernetes.io/metadata.name. */
+static void
+test_namespace_labels(void **state)
+{
+	struct world *w = *state;
+	static const char pol[] =
+	    "kind: NetworkPolicy\nmetadata: {name: fe, namespace: shop}\n"
+	    "spec:\n  podSelector: {matchLabels: {app: frontend}}\n"
+	    "  policyTypes: [Egress]\n  egress:\n"
+	    "  - to: [{namespaceSelector: {matchLabels: {tier: platform}}}]\n";
+	struct npeval_set *set;
+	struct check_result *res;
+	json_object *map = NULL;
+	char err[256];
+
+	assert_int_equal(npeval_set_new(&set), 0);
+	assert_int_equal(check_load_policies_buf(set, pol, strlen(pol), "p",
+	    "default", NULL, err, sizeof(err)), 0);
+	/* Unknown: frontend -> coredns and -> api hinge on labels. */
+	assert_int_equal(check_eval(set, w->flows, w->nflows, &res), 0);
+	assert_int_equal(res->ndenied, 0);
+	assert_int_equal(res->nunresolved, 2);
+	assert_true(res->notes & NPEVAL_NOTE_NS_LABELS);
+	check_result_free(res);
+
+	assert_int_equal(check_load_namespaces(FIX "namespaces.yaml", &map,
+	    err, sizeof(err)), 0);
+	npeval_set_namespaces(set, map);
+	json_object_put(map);
+	/* kube-system is tier=platform, shop has no labels. */
+	assert_int_equal(check_eval(set, w->flows, w->nflows, &res), 0);
+	assert_int_equal(res->nunresolved, 0);
+	assert_int_equal(res->ndenied, 1);
+	assert_ptr_equal(res->denials[0].peer.wl, &w->wl[API]);
+	assert_int_equal(res->flow_verdict[2], NPEVAL_ALLOW);
+	check_result_free(res);
+	npeval_set_free(set);
+
+	map = NULL;
+	assert_int_equal(check_load_namespaces(FIX "bad/broken.yaml", &map,
+	    err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad/broken.yaml:11:1: "));
+	json_object_put(map);
+}
+
 static void
 test_strings(void **state)
 {
@@ -399,6 +445,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_lint),
+		cmocka_unit_test_setup_teardown(test_namespace_labels, setup,
+		    teardown),
 		cmocka_unit_test(test_strings),
 	};
 
