@@ -223,6 +223,11 @@ nftrules_attach(struct nftrules *nr, const struct nftrules_conf *c,
 
 	if ((ret = nftrules_conf_check(c)) != 0)
 		return ret;
+	/* Nothing to add or remove (a pod without addresses or veth): an
+	 * empty batch would not notice a missing table. */
+	if ((old == NULL || old->nkeys == 0) && (add == NULL ||
+	    add->nkeys == 0))
+		return nftrules_ensure_table(nr, c);
 	/*
 	 * Try the common case first (table there: elements only, one round
 	 * trip). ENOENT means the table or a set is missing: create it all
