@@ -99,7 +99,9 @@ static void
 agg_put(struct rec *d, const struct attrib_side *s, const struct ct_event *ev,
     int64_t now)
 {
-	uint64_t count = ev->type == CT_EV_DESTROY ? 0 : 1;
+	/* A connection counts once: at its NEW event or as a dump entry
+	 * (made NEW by rec_ct_buf); updates and DESTROY only add to it. */
+	uint64_t count = ev->type == CT_EV_NEW ? 1 : 0;
 	uint64_t bytes = 0, packets = 0;
 
 	if (ev->type == CT_EV_DESTROY && ev->has_counters) {
@@ -218,7 +220,7 @@ rec_ct_buf(struct rec *d, const void *buf, size_t len, bool from_dump,
 		switch (ct_event_parse(nlh, (size_t)n, &ev)) {
 		case 0:
 			if (from_dump)
-				ev.type = CT_EV_UPDATE;
+				ev.type = CT_EV_NEW;	/* a connection */
 			entries++;
 			handle_ct(d, &ev, from_dump, now);
 			break;

@@ -1,0 +1,354 @@
+/*
+ * rec: whole message streams recorded from a real kernel
+ * (tests/fixtures/ct/, tests/fixtures/dns/) replayed through the same
+ * functions the event loop calls, into a real store: one connection is
+ * counted once however many messages it has, DESTROY brings bytes, a dump
+ * entry already seen as NEW is not counted again, unmarked connections
+ * are ignored, events that arrive before their pod's attachment wait for
+ * it, and DNS answers name the flows that follow.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <linux/netlink.h>
+
+#include "lib/store.h"
+#include "recorderd/attrib.h"
+#include "recorderd/ct.h"
+#include "recorderd/rec.h"
+
+#define MARK 0x00100000u
+
+struct t {
+	char dir[64];
+	struct store *st;
+	struct attrib *at;
+	struct rec *rec;
+};
+
+static void
+put_pod(struct store *st, const char *cid, const char *name,
+    const char *a4, const char *a6)
+{
+	struct store_attachment a;
+
+	memset(&a, 0, sizeof(a));
+	snprintf(a.container_id, sizeof(a.container_id), "%s", cid);
+	snprintf(a.ifname, sizeof(a.ifname), "eth0");
+	snprintf(a.pod_namespace, sizeof(a.pod_namespace), "shop");
+	snprintf(a.pod_name, sizeof(a.pod_name), "%s", name);
+	assert_int_equal(addr_cidr_parse(a4, &a.addrs[a.naddrs++]), 0);
+	if (a6 != NULL)
+		assert_int_equal(addr_cidr_parse(a6, &a.addrs[a.naddrs++]), 0);
+	assert_int_equal(store_attachment_put(st, &a, 1000), 0);
+}
+
+static int
+setup(void **state)
+{
+	struct t *t = calloc(1, sizeof(*t));
+	struct attrib_conf ac = { .dns_cache = 64 };
+	char db[128];
+
+	snprintf(t->dir, sizeof(t->dir), "/tmp/test_rec.XXXXXX");
+	assert_non_null(mkdtemp(t->dir));
+	snprintf(db, sizeof(db), "%s/records.db", t->dir);
+	assert_int_equal(store_open(db, 0, &t->st), 0);
+	/* The client pod of the fixtures; the server is added per test. */
+	put_pod(t->st, "cid-a", "client", "198.18.1.2/32",
+	    "2001:db8:1::2/128");
+	assert_int_equal(attrib_new(t->st, &ac, &t->at), 0);
+	assert_int_equal(rec_new(t->st, t->at, 0, 64, &t->rec), -EINVAL);
+	assert_int_equal(rec_new(t->st, t->at, MARK, 64, &t->rec), 0);
+	*state = t;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct t *t = *state;
+	char cmd[128];
+
+	rec_free(t->rec);
+	attrib_free(t->at);
+	store_close(t->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", t->dir);
+	assert_int_equal(system(cmd), 0);
+	ct_parse_cleanup();
+	free(t);
+	return 0;
+}
+
+static size_t
+load(const char *path, unsigned char *buf, size_t len)
+{
+	FILE *fp;
+	size_t n;
+
+	assert_non_null(fp = fopen(path, "rb"));
+	n = fread(buf, 1, len, fp);
+	fclose(fp);
+	return n;
+}
+
+/* Replay a fixture as the socket would hand it over: one message per
+ * datagram, as the kernel sends events. */
+static int
+replay_ct(struct t *t, const char *name, bool dump)
+{
+	unsigned char buf[8192];
+	char path[128];
+	size_t len, off = 0;
+	int entries = 0;
+	bool done = false;
+
+	snprintf(path, sizeof(path), "tests/fixtures/ct/%s", name);
+	len = load(path, buf, sizeof(buf));
+	while (off + sizeof(struct nlmsghdr) <= len) {
+		const struct nlmsghdr *nlh = (const void *)(buf + off);
+
+		entries += rec_ct_buf(t->rec, nlh, nlh->nlmsg_len, dump,
+		    2000, &done);
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	return entries;
+}
+
+static void
+replay_nflog(struct t *t, const char *name)
+{
+	unsigned char buf[8192];
+	char path[128];
+	size_t len;
+
+	snprintf(path, sizeof(path), "tests/fixtures/dns/%s", name);
+	len = load(path, buf, sizeof(buf));
+	/* All messages in one buffer this time: both shapes must work. */
+	rec_nflog_buf(t->rec, buf, len, 7301, time(NULL));
+}
+
+static int64_t
+q1(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void
+test_stream_counts_and_bytes(void **state)
+{
+	struct t *t = *state;
+
+	put_pod(t->st, "cid-b", "server", "198.18.2.3/32",
+	    "2001:db8:2::3/128");
+	assert_int_equal(attrib_reload(t->at, true), 1);
+	/* NEW, several UPDATEs, DESTROY with counters: one connection. */
+	assert_int_equal(replay_ct(t, "tcp4.bin", false), 8);
+	assert_int_equal(replay_ct(t, "udp6.bin", false), 3);
+	assert_int_equal(replay_ct(t, "sctp4.bin", false), 2);
+	assert_int_equal(replay_ct(t, "icmp6.bin", false), 3);
+	/* Not marked: nothing. */
+	assert_int_equal(replay_ct(t, "unmarked.bin", false), 2);
+	assert_int_equal(rec_flush(t->rec, 2000), 0);
+
+	assert_int_equal(q1(t->st, "SELECT count FROM flows WHERE "
+	    "direction=0 AND protocol=6 AND port=8080"), 1);
+	assert_int_equal(q1(t->st, "SELECT count FROM flows WHERE "
+	    "direction=1 AND protocol=6 AND port=8080"), 1);
+	assert_true(q1(t->st, "SELECT bytes FROM flows WHERE direction=0 AND "
+	    "protocol=6") > 100);
+	assert_true(q1(t->st, "SELECT packets FROM flows WHERE direction=0 "
+	    "AND protocol=6") >= 5);
+	assert_int_equal(q1(t->st, "SELECT count FROM flows WHERE "
+	    "direction=0 AND protocol=17 AND port=5353"), 1);
+	assert_int_equal(q1(t->st, "SELECT count FROM flows WHERE "
+	    "direction=0 AND protocol=132 AND port=3868"), 1);
+	assert_int_equal(q1(t->st, "SELECT count FROM flows WHERE "
+	    "direction=0 AND protocol=58 AND port=0"), 1);
+	/* Both sides of each of the 4 connections, nothing else. */
+	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows"), 8);
+	/* Every marked message is an event seen (NEW, updates, DESTROY as
+	 * recorded); the unmarked ones are not. */
+	assert_int_equal(q1(t->st, "SELECT value FROM counters WHERE "
+	    "name='events_seen'"), 8 + 3 + 2 + 3);
+	assert_int_equal(q1(t->st, "SELECT value FROM counters WHERE "
+	    "name='flows_written'"), 8);
+	/* A second flush with nothing new writes nothing. */
+	assert_int_equal(rec_flush(t->rec, 2001), 0);
+	assert_int_equal(q1(t->st, "SELECT value FROM counters WHERE "
+	    "name='flows_written'"), 8);
+}
+
+static void
+test_dump_after_new_counted_once(void **state)
+{
+	struct t *t = *state;
+	unsigned char buf[8192], msg[2048];
+	struct nlmsghdr *nlh = (struct nlmsghdr *)msg;
+	bool done = false;
+
+	put_pod(t->st, "cid-b", "server", "198.18.2.3/32", NULL);
+	assert_int_equal(attrib_reload(t->at, true), 1);
+	/* The NEW event of tcp4... */
+	load("tests/fixtures/ct/tcp4.bin", buf, sizeof(buf));
+	memcpy(msg, buf, ((struct nlmsghdr *)buf)->nlmsg_len);
+	assert_int_equal(rec_ct_buf(t->rec, msg, nlh->nlmsg_len, false, 2000,
+	    &done), 1);
+	/* ...then the same connection listed by a resync dump (same id, no
+	 * NLM_F_CREATE), followed by the end of the dump. */
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	assert_int_equal(rec_ct_buf(t->rec, msg, nlh->nlmsg_len, true, 2001,
+	    &done), 1);
+	assert_false(done);
+	nlh->nlmsg_type = NLMSG_DONE;
+	nlh->nlmsg_len = NLMSG_HDRLEN;
+	assert_int_equal(rec_ct_buf(t->rec, msg, nlh->nlmsg_len, true, 2001,
+	    &done), 0);
+	assert_true(done);
+	/* A dump entry never seen before counts. */
+	assert_int_equal(replay_ct(t, "dump_marked.bin", true), 1);
+	assert_int_equal(rec_flush(t->rec, 2002), 0);
+	assert_int_equal(q1(t->st, "SELECT sum(count) FROM flows WHERE "
+	    "direction=0 AND protocol=6 AND port=8080"), 2);
+}
+
+static void
+test_pending_until_attachment(void **state)
+{
+	struct t *t = *state;
+	unsigned char buf[8192];
+
+	/* The NEW event of tcp4 with the client's address (198.18.1.2)
+	 * replaced by one no pod holds yet, 198.18.1.77; the server
+	 * (198.18.2.3) is no pod here either: neither end is known. */
+	load("tests/fixtures/ct/tcp4.bin", buf, sizeof(buf));
+	for (size_t i = 0; i + 4 <= ((struct nlmsghdr *)buf)->nlmsg_len; i++)
+		if (memcmp(buf + i, "\xc6\x12\x01\x02", 4) == 0)
+			memcpy(buf + i, "\xc6\x12\x01\x4d", 4);
+	{
+		bool done = false;
+
+		assert_int_equal(rec_ct_buf(t->rec, buf,
+		    ((struct nlmsghdr *)buf)->nlmsg_len, false, time(NULL),
+		    &done), 1);
+	}
+	assert_int_equal(rec_npending(t->rec), 1);
+	/* The plugin writes the attachment; the next tick retries. */
+	put_pod(t->st, "cid-late", "late", "198.18.1.77/32", NULL);
+	rec_retry_pending(t->rec, time(NULL));
+	assert_int_equal(rec_npending(t->rec), 0);
+	assert_int_equal(rec_flush(t->rec, 2003), 0);
+	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows f JOIN "
+	    "workloads w ON w.id=f.workload_id WHERE w.name='late' AND "
+	    "f.direction=0 AND f.port=8080 AND f.peer_addr='198.18.2.3'"), 1);
+	/* One that never finds its pod is dropped after 5 s, counted. */
+	for (size_t i = 0; i + 4 <= ((struct nlmsghdr *)buf)->nlmsg_len; i++)
+		if (memcmp(buf + i, "\xc6\x12\x01\x4d", 4) == 0)
+			memcpy(buf + i, "\xc6\x12\x01\x4e", 4);
+	{
+		bool done = false;
+
+		(void)rec_ct_buf(t->rec, buf, ((struct nlmsghdr *)buf)->
+		    nlmsg_len, false, 100, &done);
+	}
+	assert_int_equal(rec_npending(t->rec), 1);
+	rec_retry_pending(t->rec, 106);
+	assert_int_equal(rec_npending(t->rec), 0);
+	assert_int_equal(rec_flush(t->rec, 2004), 0);
+	assert_int_equal(q1(t->st, "SELECT value FROM counters WHERE "
+	    "name='events_unattributed'"), 1);
+}
+
+static void
+test_dns_names_flows(void **state)
+{
+	struct t *t = *state;
+	unsigned char buf[8192];
+	bool done = false;
+
+	/* dnsmasq answered the client: api.example.test is 203.0.113.10. */
+	replay_nflog(t, "udp4_a.bin");
+	replay_nflog(t, "tcp6_aaaa.bin");
+	/* The client then connects to it (the tcp4 stream, its server
+	 * address rewritten to the answer's). */
+	load("tests/fixtures/ct/tcp4.bin", buf, sizeof(buf));
+	for (size_t i = 0; i + 4 <= ((struct nlmsghdr *)buf)->nlmsg_len; i++)
+		if (memcmp(buf + i, "\xc6\x12\x02\x03", 4) == 0)
+			memcpy(buf + i, "\xcb\x00\x71\x0a", 4);
+	assert_int_equal(rec_ct_buf(t->rec, buf,
+	    ((struct nlmsghdr *)buf)->nlmsg_len, false, time(NULL), &done), 1);
+	assert_int_equal(rec_flush(t->rec, time(NULL)), 0);
+	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows WHERE "
+	    "peer_addr='203.0.113.10' AND dns_name='api.example.test'"), 1);
+	assert_int_equal(q1(t->st, "SELECT value FROM counters WHERE "
+	    "name='dns_answers'"), 2);
+	assert_int_equal(q1(t->st, "SELECT count(*) FROM dns_answers"), 2);
+	/* Another group's packets are not ours. */
+	{
+		size_t len = load("tests/fixtures/dns/udp4_cname.bin", buf,
+		    sizeof(buf));
+
+		rec_nflog_buf(t->rec, buf, len, 7302, time(NULL));
+	}
+	assert_int_equal(rec_flush(t->rec, time(NULL)), 0);
+	assert_int_equal(q1(t->st, "SELECT count(*) FROM dns_answers"), 2);
+}
+
+static void
+test_malformed_counted(void **state)
+{
+	struct t *t = *state;
+	bool done = false;
+
+	/* A conntrack message with a mark of the wrong width. */
+	{
+		unsigned char m[64];
+		struct nlmsghdr *nlh = (struct nlmsghdr *)m;
+
+		memset(m, 0, sizeof(m));
+		nlh->nlmsg_len = NLMSG_HDRLEN + 4 + 6;
+		nlh->nlmsg_type = (1 << 8) | 0;	/* CTNETLINK, CT_NEW */
+		m[16] = 2;			/* AF_INET */
+		m[20] = 6; m[22] = 8;		/* CTA_MARK, 2 bytes */
+		assert_int_equal(rec_ct_buf(t->rec, m, sizeof(m), false,
+		    2000, &done), 0);
+	}
+	assert_int_equal(rec_flush(t->rec, 2000), 0);
+	assert_int_equal(q1(t->st, "SELECT value FROM counters WHERE "
+	    "name='parse_errors'"), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_stream_counts_and_bytes,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dump_after_new_counted_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_until_attachment,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dns_names_flows, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_counted, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
