@@ -16,6 +16,8 @@
 #define PEER_CACHE 4096		/* remote addresses resolved, direct-mapped */
 #define DNS_PROBE 8
 #define DNS_PENDING 512
+#define WL_CACHE 1024		/* workload ids of remote peers */
+#define WL_REFRESH 60		/* seconds before writing a workload again */
 #define DNS_GRACE 300		/* seconds an answer outlives its TTL */
 
 struct pod {
@@ -42,6 +44,13 @@ struct peer_slot {
 	int64_t wl_id;
 };
 
+/* A workload already written to the store, by identity hash. */
+struct wl_slot {
+	uint64_t hash;			/* 0 empty */
+	int64_t id;
+	int64_t put_at;
+};
+
 struct dns_slot {
 	int64_t att_id;			/* 0 empty */
 	struct addr addr;
@@ -65,6 +74,7 @@ struct attrib {
 	int nnode;
 
 	struct peer_slot peers[PEER_CACHE];
+	struct wl_slot wls[WL_CACHE];
 
 	struct dns_slot *dns;
 	size_t dns_mask;
@@ -398,6 +408,47 @@ read_node_addrs(struct attrib *a)
 	freeifaddrs(ifa);
 }
 
+static uint64_t
+str_hash(uint64_t h, const char *str)
+{
+	for (; *str != '\0'; str++) {
+		h ^= (unsigned char)*str;
+		h *= 1099511628211ULL;
+	}
+	return (h ^ 0xff) * 1099511628211ULL;	/* the NUL separates */
+}
+
+/*
+ * The id of workload w, writing it to the store only when it was not
+ * written in the last WL_REFRESH seconds: the metadata generation moves
+ * with every watch event in a busy cluster, and re-resolving the remote
+ * peers must not turn into a store write per peer each time. The
+ * periodic write keeps labels and selectors current.
+ */
+static int
+remote_workload_id(struct attrib *a, struct store_workload *w, int64_t *id)
+{
+	uint64_t h = str_hash(str_hash(str_hash(1469598103934665603ULL,
+	    w->namespace_), w->kind), w->name);
+	struct wl_slot *c = &a->wls[h & (WL_CACHE - 1)];
+	int64_t now = (int64_t)time(NULL);
+	int ret;
+
+	if (h == 0)
+		h = 1;
+	if (c->hash == h && now - c->put_at < WL_REFRESH) {
+		*id = c->id;
+		return 0;
+	}
+	if ((ret = store_workload_put(a->st, w)) < 0)
+		return ret;
+	c->hash = h;
+	c->id = w->id;
+	c->put_at = now;
+	*id = w->id;
+	return 0;
+}
+
 static void
 resolve_remote(struct attrib *a, const struct addr *ad, struct peer_slot *s)
 {
@@ -417,10 +468,8 @@ resolve_remote(struct attrib *a, const struct addr *ad, struct peer_slot *s)
 	if ((kp = kmeta_pod_by_ip(km, ad)) != NULL && !kp->host_network) {
 		memset(&w, 0, sizeof(w));
 		if (kmeta_pod_workload(km, kp, &w) == 0 &&
-		    store_workload_put(a->st, &w) == 0) {
+		    remote_workload_id(a, &w, &s->wl_id) == 0)
 			s->kind = STORE_PEER_WORKLOAD;
-			s->wl_id = w.id;
-		}
 		store_workload_clear(&w);
 		if (s->kind == STORE_PEER_WORKLOAD)
 			return;
@@ -669,6 +718,8 @@ attrib_reattribute(struct attrib *a)
 		if ((r = resolve_pod(a, p)) < 0)
 			ret = r;
 	}
+	/* A merge deletes a workload: forget the ids written before. */
+	memset(a->wls, 0, sizeof(a->wls));
 	return ret;
 }
 
