@@ -22,6 +22,7 @@
 #define BOX_H 36
 #define ROW_GAP 14
 #define COL_GAP 170
+#define INNER_GAP 110	/* between the columns of one namespace */
 #define PAD 14
 #define HEAD 30
 #define TOP 8
@@ -30,6 +31,7 @@
 /* Beyond these the drawing stops being readable: addresses are drawn one
  * box per class, and past MAX_WORKLOADS nothing is drawn (the tables stay
  * complete). */
+#define MAX_LAYERS 4	/* columns a namespace may take */
 #define MAX_ADDRS 40
 #define MAX_PEERS 60
 #define MAX_WORKLOADS 250
@@ -69,6 +71,10 @@ struct graph {
 	char **cols;		/* column titles */
 	int ncols;
 	int *colsize;
+	int ngroups;		/* clients, namespaces..., destinations */
+	int *group;		/* per column: its group (cols[] titles are
+				 * per group); a namespace with clients and
+				 * servers inside gets several columns */
 	bool oom;		/* an allocation failed: nothing is drawn */
 	json_object *collapse;	/* class -> address count, when addresses
 				 * are drawn one box per class; else NULL */
@@ -332,6 +338,74 @@ order_namespaces(struct graph *g)
 	free(map);
 }
 
+/*
+ * Within a namespace, clients left of their servers: each workload gets a
+ * layer, one more than the workloads of its namespace that connect to it
+ * (longest path, cycles cut at MAX_LAYERS), and each layer used becomes a
+ * column of the namespace. Arrows inside a namespace then run left to
+ * right like the others instead of looping on one side.
+ */
+static void
+split_layers(struct graph *g)
+{
+	int *layer = NULL, *nl = NULL, *base = NULL, *group, *colsize;
+	int c, pass, ncols, k;
+	size_t i;
+	bool changed = true;
+
+	layer = calloc(g->nn + 1, sizeof(*layer));
+	nl = calloc((size_t)g->ncols, sizeof(*nl));
+	base = calloc((size_t)g->ncols, sizeof(*base));
+	if (layer == NULL || nl == NULL || base == NULL)
+		goto out;	/* one column per namespace, as before */
+	for (pass = 0; changed && pass < MAX_LAYERS; pass++) {
+		changed = false;
+		for (i = 0; i < g->ne; i++) {
+			int sn = g->e[i].src, dn = g->e[i].dst;
+
+			c = g->n[sn].col;
+			if (sn == dn || c != g->n[dn].col || c == 0 ||
+			    c == g->ncols - 1 || layer[sn] + 1 >= MAX_LAYERS ||
+			    layer[dn] >= layer[sn] + 1)
+				continue;
+			layer[dn] = layer[sn] + 1;
+			changed = true;
+		}
+	}
+	for (c = 0; c < g->ncols; c++)
+		nl[c] = 1;
+	for (i = 0; i < g->nn; i++)
+		if (layer[i] + 1 > nl[g->n[i].col])
+			nl[g->n[i].col] = layer[i] + 1;
+	for (c = 0, ncols = 0; c < g->ncols; c++) {
+		base[c] = ncols;
+		ncols += nl[c];
+	}
+	if (ncols == g->ncols)
+		goto out;
+	group = calloc((size_t)ncols, sizeof(*group));
+	colsize = calloc((size_t)ncols, sizeof(*colsize));
+	if (group == NULL || colsize == NULL) {
+		free(group);
+		free(colsize);
+		goto out;
+	}
+	for (c = 0; c < g->ncols; c++)
+		for (k = 0; k < nl[c]; k++)
+			group[base[c] + k] = c;
+	for (i = 0; i < g->nn; i++)
+		g->n[i].col = base[g->n[i].col] + layer[i];
+	free(g->group);
+	free(g->colsize);
+	g->group = group;
+	g->colsize = colsize;
+	g->ncols = ncols;
+out:
+	free(layer);
+	free(nl);
+	free(base);
+}
+
 static void
 build(struct graph *g, json_object *m)
 {
@@ -347,9 +421,11 @@ build(struct graph *g, json_object *m)
 	}
 	/* Columns: clients, namespaces..., destinations. */
 	g->ncols = (int)json_object_array_length(nss) + 2;
+	g->ngroups = g->ncols;
 	g->cols = calloc((size_t)g->ncols, sizeof(*g->cols));
 	g->colsize = calloc((size_t)g->ncols, sizeof(*g->colsize));
-	if (g->cols == NULL || g->colsize == NULL) {
+	g->group = calloc((size_t)g->ncols, sizeof(*g->group));
+	if (g->cols == NULL || g->colsize == NULL || g->group == NULL) {
 		g->oom = true;
 		return;
 	}
@@ -425,6 +501,9 @@ build(struct graph *g, json_object *m)
 		n->col = col;
 	}
 	order_namespaces(g);
+	for (c = 0; c < g->ncols; c++)
+		g->group[c] = c;
+	split_layers(g);
 }
 
 static int
@@ -492,16 +571,23 @@ out:
 	free(cnt);
 }
 
-/* Columns without nodes take no room. */
+/* The left edge of column col's boxes. Columns without nodes take no
+ * room; the columns of one namespace sit closer than those of two. */
 static double
 col_x(const struct graph *g, int col)
 {
-	int c, k = 0;
+	double x = 20 + PAD;
+	int c, prev = -1;
 
-	for (c = 0; c < col; c++)
-		if (g->colsize[c] > 0)
-			k++;
-	return 20 + k * (BOX_W + 2 * PAD + COL_GAP) + PAD;
+	for (c = 0; c <= col && c < g->ncols; c++) {
+		if (g->colsize[c] == 0 && c != col)
+			continue;
+		if (prev >= 0)
+			x += BOX_W + (g->group[prev] == g->group[c] ?
+			    INNER_GAP : COL_GAP + 2 * PAD);
+		prev = c;
+	}
+	return x;
 }
 
 static double
@@ -731,8 +817,9 @@ graph_free(struct graph *g)
 	for (i = 0; i < g->ne; i++)
 		for (k = 0; k < g->e[i].nports; k++)
 			free(g->e[i].ports[k]);
-	for (k = 0; g->cols != NULL && k < g->ncols; k++)
+	for (k = 0; g->cols != NULL && k < g->ngroups; k++)
 		free(g->cols[k]);
+	free(g->group);
 	free(g->cols);
 	free(g->colsize);
 	free(g->n);
@@ -843,8 +930,8 @@ report_svg(FILE *f, json_object *m)
 {
 	struct graph g;
 	struct labels lab = { .n = 0 };
-	double width, height, x;
-	int c, maxrows = 0, pass;
+	double width, height, x, x2 = 0;
+	int c, maxrows = 0, pass, last;
 	size_t i, nwl;
 
 	memset(&g, 0, sizeof(g));
@@ -867,7 +954,9 @@ report_svg(FILE *f, json_object *m)
 	for (c = 0; c < g.ncols; c++)
 		if (g.colsize[c] > maxrows)
 			maxrows = g.colsize[c];
-	width = col_x(&g, g.ncols) + 20;
+	for (c = g.ncols - 1; c > 0 && g.colsize[c] == 0; c--)
+		;
+	width = col_x(&g, c) + BOX_W + PAD + 20;
 	height = TOP + HEAD + maxrows * (BOX_H + ROW_GAP) + PAD + 10;
 	if (g.nn == 0) {
 		fprintf(f, "<p class=\"empty\">No traffic recorded: nothing to "
@@ -893,20 +982,33 @@ report_svg(FILE *f, json_object *m)
 	    "orient=\"auto-start-reverse\" markerUnits=\"userSpaceOnUse\">"
 	    "<path d=\"M0,0 L10,5 L0,10 z\" fill=\"#e37400\"/></marker>");
 	fprintf(f, "</defs>\n");
-	/* Column backgrounds and titles. */
-	for (c = 0; c < g.ncols; c++) {
-		if (g.colsize[c] == 0)
+	/* Group backgrounds (spanning a namespace's columns) and titles. */
+	for (c = 0; c < g.ncols; c = last + 1) {
+		int first = -1, rows = 0, k;
+
+		for (last = c; last + 1 < g.ncols &&
+		    g.group[last + 1] == g.group[c]; last++)
+			;
+		for (k = c; k <= last; k++)
+			if (g.colsize[k] > 0) {
+				if (first < 0)
+					first = k;
+				x2 = col_x(&g, k) + BOX_W + PAD;
+				if (g.colsize[k] > rows)
+					rows = g.colsize[k];
+			}
+		if (first < 0)
 			continue;
-		x = col_x(&g, c) - PAD;
+		x = col_x(&g, first) - PAD;
 		fprintf(f, "<rect class=\"col%s\" x=\"%.0f\" y=\"%d\" "
-		    "width=\"%d\" height=\"%d\" rx=\"10\"/>",
-		    c > 0 && c < g.ncols - 1 ? " ns" : "", x, TOP,
-		    BOX_W + 2 * PAD, HEAD + g.colsize[c] * (BOX_H + ROW_GAP) +
-		    PAD - ROW_GAP + 6);
+		    "width=\"%.0f\" height=\"%d\" rx=\"10\"/>",
+		    g.group[c] > 0 && g.group[c] < g.ngroups - 1 ? " ns" : "", x,
+		    TOP, x2 - x, HEAD + rows * (BOX_H + ROW_GAP) + PAD -
+		    ROW_GAP + 6);
 		fprintf(f, "<text class=\"coltitle\" x=\"%.0f\" y=\"%d\">%s",
-		    x + PAD, TOP + 20, c > 0 && c < g.ncols - 1 ?
-		    "namespace " : "");
-		text_trunc(f, g.cols[c], 28);
+		    x + PAD, TOP + 20, g.group[c] > 0 &&
+		    g.group[c] < g.ngroups - 1 ? "namespace " : "");
+		text_trunc(f, g.cols[g.group[c]], 28);
 		fprintf(f, "</text>\n");
 	}
 	/* Allowed arrows first, denied ones on top; then the labels,
