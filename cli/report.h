@@ -77,8 +77,9 @@ int report_render_html(FILE *f, json_object *model);
 
 /*
  * The topology drawing of the model as an inline <svg> element
- * (report_svg.c): workloads in one column per namespace, the addresses
- * that reach them on the left, the addresses they reach on the right; an
+ * (report_svg.c): workloads in a box per namespace, clients left of
+ * servers, the addresses that reach them on the left, the addresses they
+ * reach on the right; an
  * arrow per (source, destination) pair, red when a flow of it would be
  * denied. Laid out here, no external tool. 0, -EIO, or -ENOMEM (then
  * nothing was written).

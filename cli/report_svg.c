@@ -2,8 +2,9 @@
  * report_svg: the topology drawing of the report, laid out by hand.
  *
  * Layered layout: column 0 holds the addresses that only connect to the
- * workloads (clients, nodes), then one column per namespace with its
- * workloads, then the addresses the workloads connect to. Within a column
+ * workloads (clients, nodes), then the namespaces, each one to a few
+ * columns (its clients left of its servers), then the addresses the
+ * workloads connect to. Within a column
  * the boxes are ordered by the barycenter of their neighbours (a few
  * sweeps), which keeps most arrows short and uncrossed without a general
  * graph layout engine. Every (source, destination) pair is one arrow whose
