@@ -86,7 +86,7 @@ cleanup_podman() {
 	rm -rf "$pmdir"
 }
 # np_cleanup takes the exit status from $?: keep the test's.
-trap 'rc=$?; cleanup_podman; (exit $rc); np_cleanup' EXIT
+trap 'rc=$?; set +e; cleanup_podman; (exit $rc); np_cleanup' EXIT
 
 name=box-$NP_ID
 pm run -d --name "$name" --network "$net" --rootfs "$rootfs" /bin/sleep 60 >"$NP_TMP/run.out" 2>"$NP_TMP/run.err" ||
