@@ -700,6 +700,18 @@ attrib_meta_process(struct attrib *a)
 	return 1;
 }
 
+bool
+attrib_reattribute_needed(const struct attrib *a)
+{
+	for (int i = 0; i < a->npods; i++) {
+		const struct pod *p = &a->pods[i];
+
+		if ((p->self || p->wl_id == 0) && meta_pod(a, p) != NULL)
+			return true;
+	}
+	return false;
+}
+
 int
 attrib_reattribute(struct attrib *a)
 {

@@ -93,6 +93,9 @@ int attrib_meta_fd(const struct attrib *a);
  */
 int attrib_meta_process(struct attrib *a);
 
+/* Is there a pod recorded as itself whose owner the metadata now knows? */
+bool attrib_reattribute_needed(const struct attrib *a);
+
 /* Resolve again the workloads of pods still recorded as themselves,
  * merging in the store what was recorded. Returns 0 or -errno. */
 int attrib_reattribute(struct attrib *a);

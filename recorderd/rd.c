@@ -214,20 +214,27 @@ prune(struct rd *d, int64_t now)
 		    (long long)deleted, d->conf.retention_days);
 }
 
+/* Apply what the metadata source has; move pods recorded as themselves
+ * to the owners it now names. */
+static void
+meta_update(struct rd *d)
+{
+	if (attrib_meta_process(d->at) <= 0 ||
+	    !attrib_reattribute_needed(d->at))
+		return;
+	/* The aggregates hold workload ids that a merge retires: write
+	 * them first. */
+	(void)flush(d);
+	if (attrib_reattribute(d->at) < 0)
+		log_warnx("re-attributing pods: %s", store_errmsg(d->st));
+}
+
 static void
 tick(struct rd *d)
 {
 	int64_t now = now_s();
-	int r;
 
-	if ((r = attrib_meta_process(d->at)) > 0) {
-		/* Owners may have changed: the aggregates hold workload ids
-		 * that a merge could retire, so write them first. */
-		(void)flush(d);
-		if (attrib_reattribute(d->at) < 0)
-			log_warnx("re-attributing pods: %s",
-			    store_errmsg(d->st));
-	}
+	meta_update(d);
 	(void)attrib_reload(d->at, false);
 	rec_retry_pending(d->rec, now);
 	(void)flush(d);
@@ -548,7 +555,7 @@ loop(struct rd *d)
 			}
 		}
 		if (pfd[P_META].fd >= 0 && (pfd[P_META].revents & POLLIN))
-			tick(d);
+			meta_update(d);
 		if (pfd[P_TIMER].revents & POLLIN) {
 			while (read(d->tfd, &exp, sizeof(exp)) > 0)
 				;
