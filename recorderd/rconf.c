@@ -71,7 +71,7 @@ rconf_defaults(struct rconf *c)
 	c->flush_ms = 1000;
 	c->mark_bit = 0x00100000;
 	c->nflog_group = 7301;
-	c->nflog_snaplen = 2048;
+	c->nflog_snaplen = 1500;	/* as the plugin's default rule */
 	c->rcvbuf_initial = 64u << 20;
 	c->rcvbuf_max = 128u << 20;
 	c->meta_source = RCONF_META_NONE;
