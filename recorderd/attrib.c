@@ -480,10 +480,24 @@ resolve_remote(struct attrib *a, const struct addr *ad, struct peer_slot *s)
 	}
 }
 
+/* A pod whose workload could not be written yet (the store was busy
+ * when it was read) gets another try; until it has one it is treated as
+ * unknown, so that its events wait instead of being recorded against
+ * workload 0. */
+static struct pod *
+ready(struct attrib *a, struct pod *p)
+{
+	if (p == NULL || p->wl_id != 0)
+		return p;
+	if (resolve_pod(a, p) < 0 || p->wl_id == 0)
+		return NULL;
+	return p;
+}
+
 static void
 peer_of(struct attrib *a, const struct addr *ad, struct agg_key *k)
 {
-	struct pod *p = pod_by_addr(a, ad);
+	struct pod *p = ready(a, pod_by_addr(a, ad));
 	struct peer_slot *s;
 	uint64_t gen = a->meta_gen + 1;
 
@@ -638,8 +652,8 @@ attrib_event(struct attrib *a, const struct ct_event *ev,
 		base.orig = ev->orig.dst;
 		base.orig_port = oport;
 	}
-	src = pod_by_addr(a, &ev->orig.src);
-	dst = pod_by_addr(a, server);
+	src = ready(a, pod_by_addr(a, &ev->orig.src));
+	dst = ready(a, pod_by_addr(a, server));
 	if (src == NULL && dst == NULL)
 		return -EAGAIN;
 	if (src != NULL) {
