@@ -20,6 +20,7 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
 #include "recorderd/ct.h"
+#include "recorderd/ctsock.h"
 
 #define MARK 0x00100000u
 #define MAXEV 32
@@ -455,6 +456,38 @@ test_malformed(void **state)
 	free(buf);
 }
 
+/* The mark-filtered dump request, built and parsed back. */
+static void
+test_build_dump(void **state)
+{
+	char buf[128];
+	const struct nlmsghdr *nlh = (const void *)buf;
+	const struct nfgenmsg *nfg;
+	const struct nlattr *attr;
+	uint32_t mark = 0, mask = 0;
+	int len;
+
+	(void)state;
+	assert_int_equal(ctsock_build_dump(buf, 10, MARK, 7), -ENOSPC);
+	len = ctsock_build_dump(buf, sizeof(buf), MARK, 7);
+	assert_true(len > 0);
+	assert_int_equal(nlh->nlmsg_len, (uint32_t)len);
+	assert_int_equal(nlh->nlmsg_type,
+	    (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
+	assert_int_equal(nlh->nlmsg_seq, 7);
+	nfg = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(nfg->nfgen_family, AF_UNSPEC);
+	mnl_attr_for_each(attr, nlh, sizeof(*nfg)) {
+		if (mnl_attr_get_type(attr) == CTA_MARK)
+			mark = ntohl(mnl_attr_get_u32(attr));
+		if (mnl_attr_get_type(attr) == CTA_MARK_MASK)
+			mask = ntohl(mnl_attr_get_u32(attr));
+	}
+	assert_int_equal(mark, MARK);
+	assert_int_equal(mask, MARK);
+}
+
 static int
 teardown(void **state)
 {
@@ -478,6 +511,7 @@ main(void)
 		cmocka_unit_test(test_unknown_attribute),
 		cmocka_unit_test(test_generated_sctp),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_build_dump),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);
