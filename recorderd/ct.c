@@ -191,6 +191,7 @@ static const struct policy pol_proto[CTA_PROTO_MAX + 1] = {
 };
 static const struct policy pol_tuple[CTA_TUPLE_MAX + 1] = {
 	[CTA_TUPLE_IP] = NEST(pol_ip), [CTA_TUPLE_PROTO] = NEST(pol_proto),
+	[CTA_TUPLE_ZONE] = FIX(2),
 };
 static const struct policy pol_tcp[CTA_PROTOINFO_TCP_MAX + 1] = {
 	[CTA_PROTOINFO_TCP_STATE] = FIX(1),
@@ -234,6 +235,10 @@ static const struct policy pol_secctx[CTA_SECCTX_MAX + 1] = {
 static const struct policy pol_tstamp[CTA_TIMESTAMP_MAX + 1] = {
 	[CTA_TIMESTAMP_START] = FIX(8), [CTA_TIMESTAMP_STOP] = FIX(8),
 };
+static const struct policy pol_synproxy[CTA_SYNPROXY_MAX + 1] = {
+	[CTA_SYNPROXY_ISN] = FIX(4), [CTA_SYNPROXY_ITS] = FIX(4),
+	[CTA_SYNPROXY_TSOFF] = FIX(4),
+};
 static const struct policy pol_ct[CTA_MAX + 1] = {
 	[CTA_TUPLE_ORIG] = NEST(pol_tuple), [CTA_TUPLE_REPLY] = NEST(pol_tuple),
 	[CTA_TUPLE_MASTER] = NEST(pol_tuple),
@@ -243,7 +248,7 @@ static const struct policy pol_ct[CTA_MAX + 1] = {
 	[CTA_COUNTERS_ORIG] = NEST(pol_counters),
 	[CTA_COUNTERS_REPLY] = NEST(pol_counters),
 	[CTA_HELP] = NEST(pol_help), [CTA_SECCTX] = NEST(pol_secctx),
-	[CTA_TIMESTAMP] = NEST(pol_tstamp),
+	[CTA_TIMESTAMP] = NEST(pol_tstamp), [CTA_SYNPROXY] = NEST(pol_synproxy),
 	[CTA_STATUS] = FIX(4), [CTA_TIMEOUT] = FIX(4), [CTA_MARK] = FIX(4),
 	[CTA_SECMARK] = FIX(4), [CTA_USE] = FIX(4), [CTA_ID] = FIX(4),
 	[CTA_ZONE] = FIX(2),
@@ -278,7 +283,9 @@ check_attrs(const char *base, size_t len, const struct policy *pol,
 					return -EINVAL;
 				break;
 			case P_NULSTR:
-				if (plen == 0 || memchr(pl, '\0', plen) == NULL)
+				/* libmnl's MNL_TYPE_NUL_STRING: the last
+				 * byte, not just any, must be the NUL. */
+				if (plen == 0 || pl[plen - 1] != '\0')
 					return -EINVAL;
 				break;
 			case P_NESTED:
