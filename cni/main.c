@@ -8,9 +8,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cni/cniconf.h"
+#include "cni/install.h"
 #include "cni/plugin.h"
 #include "lib/log.h"
 
@@ -66,8 +68,21 @@ release_later(int fd)
 	close(fd);
 }
 
+static void
+usage(FILE *out)
+{
+	fputs("usage: netpol-record-cni\n"
+	    "         run by a container runtime: CNI_COMMAND and the other CNI_*\n"
+	    "         variables in the environment, the network configuration\n"
+	    "         on standard input (VERSION, ADD, DEL, CHECK, STATUS, GC)\n"
+	    "       netpol-record-cni install [OPTIONS]    add the plugin to the\n"
+	    "         node's CNI configuration ('install --help')\n"
+	    "       netpol-record-cni uninstall [OPTIONS]  take it out again\n"
+	    "       netpol-record-cni --help\n", out);
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	struct plugin_env env;
 	struct cni_err err = { 0 };
@@ -76,6 +91,22 @@ main(void)
 	int rc, linger = -1;
 
 	log_init("netpol-record-cni", LOG_LVL_WARN);
+	/* A runtime always sets CNI_COMMAND and passes no arguments; a person
+	 * installing the plugin passes a subcommand. */
+	if (argc > 1 && getenv("CNI_COMMAND") == NULL) {
+		if (strcmp(argv[1], "install") == 0 ||
+		    strcmp(argv[1], "uninstall") == 0)
+			return cniinst_main(argc - 1, argv + 1);
+		if (strcmp(argv[1], "--help") == 0 ||
+		    strcmp(argv[1], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		fprintf(stderr, "netpol-record-cni: unknown command '%s'\n",
+		    argv[1]);
+		usage(stderr);
+		return 2;
+	}
 	plugin_env_load(&env);
 	if ((buf = malloc(CNI_STDIN_MAX + 2)) == NULL)
 		return 1;
