@@ -109,8 +109,15 @@ cmd_status(int argc, char **argv)
 		goto out;
 	}
 	printf("store %s\n", o.dbs[0]);
-	if (store_meta_get(st, "recording_started", buf, sizeof(buf)) == 0)
-		printf("  recording started  %s\n", buf);
+	if (store_meta_get(st, "recording_started", buf, sizeof(buf)) == 0) {
+		char when[40];
+		char *end;
+		long long t = strtoll(buf, &end, 10);
+
+		/* The daemon stores Unix seconds; older stores may hold text. */
+		printf("  recording started  %s\n", *end == '\0' && end != buf ?
+		    cliopt_format_time((int64_t)t, when, sizeof(when)) : buf);
+	}
 	if (store_meta_get(st, "node_name", buf, sizeof(buf)) == 0)
 		printf("  node               %s\n", buf);
 	if ((rc = store_attachment_foreach(st, false, att_cb, &ac)) < 0)
