@@ -45,6 +45,8 @@ struct rd {
 	struct mnl_socket *dump_nl;
 	uint32_t dump_seq;
 	int64_t dumped;
+	bool dump_again;		/* a resync was asked for meanwhile */
+	uint64_t dump_drops;		/* event socket drops at dump start */
 
 	struct mnl_socket *log_nl;
 
@@ -79,13 +81,39 @@ rd_apply_overrides(const struct rd_opts *o, struct rconf *c)
 
 /* ---- sockets ---------------------------------------------------------------- */
 
+/* Did the event socket drop events since the current dump started? */
+static bool
+dropped_since_dump(struct rd *d)
+{
+	uint64_t now_drops;
+
+	return d->dump_drops != UINT64_MAX &&
+	    ctsock_drops(d->ev_portid, &now_drops) == 0 &&
+	    now_drops > d->dump_drops;
+}
+
+/*
+ * One dump at a time. A resync asked for while one runs is remembered
+ * and made when it ends: the running dump may have passed the entries
+ * whose events were lost after it started.
+ */
 static void
-start_dump(struct rd *d, const char *why)
+start_dump(struct rd *d, const char *why, bool resync)
 {
 	int ret;
 
-	if (d->dump_nl != NULL)
-		return;		/* one at a time; it covers this need too */
+	if (d->dump_nl != NULL) {
+		d->dump_again = d->dump_again || resync;
+		return;
+	}
+	if (resync)
+		d->c->resyncs++;
+	/* The kernel reports ENOBUFS once per congestion, not once per
+	 * lost event: drops after this point are seen by comparing the
+	 * socket's drop counter when the dump ends. */
+	if (d->ev_nl == NULL ||
+	    ctsock_drops(d->ev_portid, &d->dump_drops) < 0)
+		d->dump_drops = UINT64_MAX;
 	d->dump_seq++;
 	d->dumped = 0;
 	if ((ret = ctsock_dump_start(d->conf.mark_bit, d->dump_seq,
@@ -119,8 +147,7 @@ on_enobufs(struct rd *d)
 		    " -> %" PRIu64 " bytes", d->rcvbuf, want);
 		d->rcvbuf = want;
 	}
-	d->c->resyncs++;
-	start_dump(d, "resync after ENOBUFS");
+	start_dump(d, "resync after ENOBUFS", true);
 }
 
 /* Read everything queued on sock (bounded per call so that the other
@@ -448,7 +475,7 @@ setup(struct rd *d)
 	d->ev_portid = mnl_socket_get_portid(d->ev_nl);
 	read_drops(d);
 	d->dump_seq = RD_DUMP_SEQ_BASE;
-	start_dump(d, "start");
+	start_dump(d, "start", false);
 
 	if ((ret = ctsock_open_nflog(d->conf.nflog_group,
 	    d->conf.nflog_snaplen, 4u << 20, &d->log_nl)) < 0)
@@ -550,8 +577,12 @@ loop(struct rd *d)
 				    (long long)d->dumped);
 				mnl_socket_close(d->dump_nl);
 				d->dump_nl = NULL;
-				if (ret == -ENOBUFS)
-					start_dump(d, "dump overflowed");
+				if (dropped_since_dump(d))
+					d->dump_again = true;
+				if (ret == -ENOBUFS || d->dump_again) {
+					d->dump_again = false;
+					start_dump(d, "resync again", true);
+				}
 			}
 		}
 		if (pfd[P_META].fd >= 0 && (pfd[P_META].revents & POLLIN))

@@ -15,7 +15,8 @@
 #include "recorderd/dns.h"
 #include "recorderd/nflog.h"
 
-#define REC_RECENT (1 << 16)		/* ct ids remembered from NEW */
+#define REC_RECENT (1 << 15)		/* buckets of ct ids seen */
+#define REC_WAYS 8			/* ids per bucket */
 #define REC_PENDING 1024		/* events waiting for a pod */
 #define REC_PENDING_MAX_AGE 5		/* seconds */
 
@@ -30,7 +31,8 @@ struct rec {
 	struct agg *agg;
 	uint32_t mark;
 
-	uint32_t recent[REC_RECENT];
+	uint32_t recent[REC_RECENT][REC_WAYS];
+	uint8_t recent_next[REC_RECENT];
 	struct pending pend[REC_PENDING];
 	int npend;
 
@@ -89,10 +91,26 @@ rec_npending(const struct rec *r)
 	return r->npend;
 }
 
-static uint32_t
-recent_slot(uint32_t id)
+/*
+ * The ids of connections already counted, so that a connection both
+ * announced by NEW and listed by a resync dump is counted once. A fixed
+ * set-associative table (1 MiB, 8 ids per bucket: with 20,000
+ * connections open, the chance that a bucket overflows is about one in a
+ * thousand; with 4 ids per bucket it was about one). Memory does not grow
+ * with connections; when a bucket overflows it forgets its oldest id,
+ * and that connection may then be counted twice, never missed.
+ */
+static bool
+recent_seen(struct rec *r, uint32_t id, bool add)
 {
-	return (id * 2654435761u) & (REC_RECENT - 1);
+	uint32_t b = (id * 2654435761u) >> 17 & (REC_RECENT - 1);
+
+	for (int w = 0; w < REC_WAYS; w++)
+		if (r->recent[b][w] == id)
+			return true;
+	if (add)
+		r->recent[b][r->recent_next[b]++ % REC_WAYS] = id;
+	return false;
 }
 
 static void
@@ -170,25 +188,17 @@ rec_retry_pending(struct rec *d, int64_t now)
 }
 
 static void
-handle_ct(struct rec *d, const struct ct_event *ev, bool from_dump,
-    int64_t now)
+handle_ct(struct rec *d, const struct ct_event *ev, int64_t now)
 {
-	uint32_t slot;
-
 	/* The kernel filters already; a dump on an old kernel may not. */
 	if (!ct_event_has_mark(ev, d->mark))
 		return;
 	d->c.events_seen++;
-	if (ev->has_id) {
-		slot = recent_slot(ev->id);
-		/* A connection both announced by NEW and listed by a resync
-		 * dump is counted once. The table is direct-mapped and may
-		 * forget: then it is counted twice, never missed. */
-		if (from_dump && d->recent[slot] == ev->id)
-			return;
-		if (ev->type == CT_EV_NEW || from_dump)
-			d->recent[slot] = ev->id;
-	}
+	/* Either order: the dump may be read before the NEW event that
+	 * was queued for the same connection. */
+	if (ev->has_id && ev->id != 0 && ev->type == CT_EV_NEW &&
+	    recent_seen(d, ev->id, true))
+		return;
 	if (record(d, ev, now) == -EAGAIN)
 		pend_push(d, ev, now);
 }
@@ -222,7 +232,7 @@ rec_ct_buf(struct rec *d, const void *buf, size_t len, bool from_dump,
 			if (from_dump)
 				ev.type = CT_EV_NEW;	/* a connection */
 			entries++;
-			handle_ct(d, &ev, from_dump, now);
+			handle_ct(d, &ev, now);
 			break;
 		case -ENOMSG:
 			break;

@@ -63,20 +63,27 @@ np_log "recorded UDP $got_udp_e/$got_udp_i TCP $got_tcp_e/$got_tcp_i, lost $(cou
 [ "$(counter events_seen)" = $((n_udp + n_tcp)) ] || np_fail "events_seen $(counter events_seen)"
 
 # Now a receive buffer far too small for a burst: events are dropped by
-# the kernel and the daemon must count them.
+# the kernel and the daemon must count them, and resynchronise from
+# dumps: the burst's flows are all still open (UDP timeout 30 s), so all
+# of them are recorded, each once.
 cat >"$NP_TMP/tiny.yaml" <<YAML
 store: $NP_DB
 flush_interval: 200ms
 receive_buffer: {initial: 4K, max: 4K}
 log: {file: $NP_TMP/rd.log}
 YAML
+np_node sysctl -qw net.netfilter.nf_conntrack_udp_timeout=30
 start_daemon "$NP_TMP/tiny.yaml"
-sleep 6	# the first burst's UDP entries expire (timeout 5 s)
-np_in a "$NP_BUILD/tools/connload" -n 20000 -s 30000 "$b4" 9997 >/dev/null
-sleep 1
+n_burst=$(np_in a "$NP_BUILD/tools/connload" -n 20000 -s 30000 "$b4" 9997)
+for _ in $(seq 100); do
+	sleep 0.2
+	[ "$(flow_count 0 17 9997)" -ge "$n_burst" ] && break
+done
 stop_daemon
 lost=$(counter events_lost); enobufs=$(counter enobufs)
-np_log "tiny buffer: events_lost=$lost enobufs=$enobufs resyncs=$(counter resyncs)"
+got=$(flow_count 0 17 9997)
+np_log "tiny buffer: opened $n_burst, recorded $got, events_lost=$lost enobufs=$enobufs resyncs=$(counter resyncs)"
+[ "$got" = "$n_burst" ] || np_fail "after resyncs: opened $n_burst, recorded $got"
 [ "$lost" -gt 0 ] || np_fail "no events counted lost with a 4K receive buffer"
 [ "$enobufs" -gt 0 ] || np_fail "no ENOBUFS counted"
 status=$("$NP_BUILD/netpol-recorderd" --status --db "$NP_DB")

@@ -18,7 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
+
+#include <libmnl/libmnl.h>
 
 #include "lib/store.h"
 #include "recorderd/attrib.h"
@@ -150,6 +155,18 @@ q1(struct store *st, const char *sql)
 	return v;
 }
 
+/* Give the connection in message buf another conntrack id. */
+static void
+set_ct_id(unsigned char *buf, uint32_t id)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(attr) == CTA_ID)
+			*(uint32_t *)mnl_attr_get_payload(attr) = htonl(id);
+}
+
 static void
 test_stream_counts_and_bytes(void **state)
 {
@@ -221,11 +238,21 @@ test_dump_after_new_counted_once(void **state)
 	assert_int_equal(rec_ct_buf(t->rec, msg, nlh->nlmsg_len, true, 2001,
 	    &done), 0);
 	assert_true(done);
+	/* The other order: a connection listed by the dump before its
+	 * queued NEW event is read. Counted once too. */
+	memcpy(msg, buf, ((struct nlmsghdr *)buf)->nlmsg_len);
+	set_ct_id(msg, 777);
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	assert_int_equal(rec_ct_buf(t->rec, msg, nlh->nlmsg_len, true, 2001,
+	    &done), 1);
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	assert_int_equal(rec_ct_buf(t->rec, msg, nlh->nlmsg_len, false, 2001,
+	    &done), 1);
 	/* A dump entry never seen before counts. */
 	assert_int_equal(replay_ct(t, "dump_marked.bin", true), 1);
 	assert_int_equal(rec_flush(t->rec, 2002), 0);
 	assert_int_equal(q1(t->st, "SELECT sum(count) FROM flows WHERE "
-	    "direction=0 AND protocol=6 AND port=8080"), 2);
+	    "direction=0 AND protocol=6 AND port=8080"), 3);
 }
 
 static void
@@ -258,6 +285,7 @@ test_pending_until_attachment(void **state)
 	    "workloads w ON w.id=f.workload_id WHERE w.name='late' AND "
 	    "f.direction=0 AND f.port=8080 AND f.peer_addr='198.18.2.3'"), 1);
 	/* One that never finds its pod is dropped after 5 s, counted. */
+	set_ct_id(buf, 4242);
 	for (size_t i = 0; i + 4 <= ((struct nlmsghdr *)buf)->nlmsg_len; i++)
 		if (memcmp(buf + i, "\xc6\x12\x01\x4d", 4) == 0)
 			memcpy(buf + i, "\xc6\x12\x01\x4e", 4);
