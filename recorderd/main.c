@@ -156,23 +156,6 @@ absolute(const char *path, int slot)
 	return buf[slot];
 }
 
-static void
-absolute_conf(struct rconf *c)
-{
-	char tmp[STORE_PATH_LEN];
-	char *fields[] = { c->store, c->meta_file, c->meta_kubeconfig,
-	    c->log_file };
-
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		const char *a = absolute(fields[i], 3);
-
-		if (a != fields[i] && strlen(a) < sizeof(tmp)) {
-			snprintf(tmp, sizeof(tmp), "%s", a);
-			snprintf(fields[i], STORE_PATH_LEN, "%s", tmp);
-		}
-	}
-}
-
 enum { OPT_DB = 256, OPT_META, OPT_STATUS, OPT_REPAIR };
 
 int
@@ -186,6 +169,7 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static char start_dir[PATH_MAX];
 	struct rd_opts o;
 	struct rconf c;
 	char err[1024];
@@ -233,6 +217,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	if (getcwd(start_dir, sizeof(start_dir)) != NULL)
+		o.start_dir = start_dir;
 	conf_path = absolute(conf_path, 0);
 	o.db_override = absolute(o.db_override, 1);
 	o.meta_override = absolute(o.meta_override, 2);
@@ -251,7 +237,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	rd_apply_overrides(&o, &c);
-	absolute_conf(&c);
+	rconf_absolute_paths(&c, NULL);
 	if (rconf_validate(&c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "netpol-recorderd: %s%s%s\n",
 		    conf_path ? conf_path : "", conf_path ? ": " : "", err);

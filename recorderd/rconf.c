@@ -486,6 +486,26 @@ out:
 	return ret;
 }
 
+void
+rconf_absolute_paths(struct rconf *c, const char *base)
+{
+	char *fields[] = { c->store, c->meta_file, c->meta_kubeconfig,
+	    c->log_file };
+	char cwd[STORE_PATH_LEN], tmp[2 * STORE_PATH_LEN];
+
+	if (base != NULL)
+		snprintf(cwd, sizeof(cwd), "%s", base);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (fields[i][0] == '\0' || fields[i][0] == '/')
+			continue;
+		snprintf(tmp, sizeof(tmp), "%s/%s", cwd, fields[i]);
+		if (strlen(tmp) < STORE_PATH_LEN)
+			snprintf(fields[i], STORE_PATH_LEN, "%s", tmp);
+	}
+}
+
 int
 rconf_validate(const struct rconf *c, char *err, size_t errlen)
 {

@@ -58,6 +58,11 @@ int rconf_parse_buf(const char *buf, size_t len, struct rconf *c,
 int rconf_load_file(const char *path, struct rconf *c, char *err,
     size_t errlen);
 
+/* Make the relative paths of c (store, metadata, log) absolute against
+ * base (NULL: the current directory): the daemon changes to / when it
+ * detaches. */
+void rconf_absolute_paths(struct rconf *c, const char *base);
+
 /* Check values and their combinations. Returns 0 or -EINVAL + err. */
 int rconf_validate(const struct rconf *c, char *err, size_t errlen);
 

@@ -384,7 +384,7 @@ reload_conf(struct rd *d)
 		return;
 	}
 	if (rconf_load_file(d->opts->conf_path, &nc, err, sizeof(err)) < 0 ||
-	    (rd_apply_overrides(d->opts, &nc),
+	    (rd_apply_overrides(d->opts, &nc), rconf_absolute_paths(&nc, d->opts->start_dir),
 	    rconf_validate(&nc, err, sizeof(err))) < 0) {
 		log_warnx("reload refused, keeping the running configuration:"
 		    " %s", err);

@@ -15,6 +15,7 @@ struct rd_opts {
 	const char *conf_path;		/* for SIGHUP reloads, may be NULL */
 	const char *db_override;	/* --db */
 	const char *meta_override;	/* --metadata */
+	const char *start_dir;		/* relative paths are relative to it */
 	bool foreground;
 };
 

@@ -165,6 +165,23 @@ test_units_and_file_errors(void **state)
 	    "in-cluster");
 }
 
+static void
+test_absolute_paths(void **state)
+{
+	struct rconf c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("store: data/r.db\nlog: {file: /var/log/x}\n"
+	    "metadata: {source: file, file: pods.json}\n", &c, err,
+	    sizeof(err)), 0);
+	rconf_absolute_paths(&c, "/srv/np");
+	assert_string_equal(c.store, "/srv/np/data/r.db");
+	assert_string_equal(c.meta_file, "/srv/np/pods.json");
+	assert_string_equal(c.log_file, "/var/log/x");
+	assert_string_equal(c.meta_kubeconfig, "");
+}
+
 int
 main(void)
 {
@@ -174,6 +191,7 @@ main(void)
 		cmocka_unit_test(test_errors_name_position),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_units_and_file_errors),
+		cmocka_unit_test(test_absolute_paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
