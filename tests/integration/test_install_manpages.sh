@@ -48,6 +48,8 @@ for page in netpol-record.8 netpol-recorderd.8 netpol-record-cni.8; do
 done
 
 check netpol-recorderd.8 netpol-recorderd "$(help_of "$build/netpol-recorderd" --help)"
+check netpol-record-cni.8 netpol-record-cni \
+	"$(help_of "$build/netpol-record-cni" --help)"
 check netpol-record-cni.8 "netpol-record-cni install" \
 	"$(help_of "$build/netpol-record-cni" install --help)"
 check netpol-record-cni.8 "netpol-record-cni uninstall" \
