@@ -713,7 +713,7 @@ test_status(void **state)
 	store_close(st);
 	o = run(fx, cmd_status, "status", "--db", fx->db, NULL);
 	assert_int_equal(o.rc, 0);
-	assert_non_null(strstr(o.out, "recording started  1795000000\n"));
+	assert_non_null(strstr(o.out, "recording started  2026-11-18T11:06:40Z\n"));
 	assert_non_null(strstr(o.out, "attachments        0 attached, "
 	    "0 detached\n"));
 	assert_non_null(strstr(o.out, "workloads          8\n"));
