@@ -996,24 +996,41 @@ flow_upsert(struct store *st, const struct store_flow *f)
 	return step_done(s);
 }
 
-int
-store_flows_write(struct store *st, const struct store_flow *flows, size_t n)
+/*
+ * Call fn for items 0..n-1 in one transaction: either every item is
+ * written or none is.
+ */
+static int
+each_in_transaction(struct store *st, size_t n,
+    int (*fn)(struct store *, const void *, size_t), const void *items)
 {
 	size_t i;
 	int rc;
 
-	if (n == 0)
-		return 0;
 	if ((rc = store_begin(st)) < 0)
 		return rc;
 	for (i = 0; i < n; i++)
-		if ((rc = flow_upsert(st, &flows[i])) < 0)
+		if ((rc = fn(st, items, i)) < 0)
 			goto out;
 	rc = store_commit(st);
 out:
 	if (rc < 0)
 		store_rollback(st);
 	return rc;
+}
+
+static int
+flow_item(struct store *st, const void *items, size_t i)
+{
+	return flow_upsert(st, &((const struct store_flow *)items)[i]);
+}
+
+int
+store_flows_write(struct store *st, const struct store_flow *flows, size_t n)
+{
+	if (n == 0)
+		return 0;
+	return each_in_transaction(st, n, flow_item, flows);
 }
 
 int
@@ -1034,37 +1051,30 @@ store_flows_prune(struct store *st, int64_t cutoff, int64_t *deleted)
 	return rc;
 }
 
+static int
+dns_item(struct store *st, const void *items, size_t i)
+{
+	const struct store_dns *d = &((const struct store_dns *)items)[i];
+	char buf[ADDR_STRLEN];
+	sqlite3_stmt *s;
+
+	if ((s = stmt(st, S_DNS_UPSERT)) == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, d->attachment_id);
+	bind_text(s, 2, d->name);
+	addr_format(&d->addr, buf, sizeof(buf));
+	sqlite3_bind_text(s, 3, buf, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 4, d->ttl);
+	sqlite3_bind_int64(s, 5, d->seen);
+	return step_done(s);
+}
+
 int
 store_dns_write(struct store *st, const struct store_dns *d, size_t n)
 {
-	char buf[ADDR_STRLEN];
-	sqlite3_stmt *s;
-	size_t i;
-	int rc;
-
 	if (n == 0)
 		return 0;
-	if ((rc = store_begin(st)) < 0)
-		return rc;
-	for (i = 0; i < n; i++) {
-		if ((s = stmt(st, S_DNS_UPSERT)) == NULL) {
-			rc = -EIO;
-			goto out;
-		}
-		sqlite3_bind_int64(s, 1, d[i].attachment_id);
-		bind_text(s, 2, d[i].name);
-		addr_format(&d[i].addr, buf, sizeof(buf));
-		sqlite3_bind_text(s, 3, buf, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 4, d[i].ttl);
-		sqlite3_bind_int64(s, 5, d[i].seen);
-		if ((rc = step_done(s)) < 0)
-			goto out;
-	}
-	rc = store_commit(st);
-out:
-	if (rc < 0)
-		store_rollback(st);
-	return rc;
+	return each_in_transaction(st, n, dns_item, d);
 }
 
 int
@@ -1083,42 +1093,38 @@ store_node_put(struct store *st, const char *name, const struct addr *a)
 
 /* ---- known servers ------------------------------------------------------ */
 
+/* Item 0 clears the source, item i + 1 inserts entry i. */
+struct ks_batch {
+	const char *source;
+	const struct store_known_server *ks;
+};
+
+static int
+ks_item(struct store *st, const void *items, size_t i)
+{
+	const struct ks_batch *b = items;
+	sqlite3_stmt *s;
+
+	if ((s = stmt(st, i == 0 ? S_KS_DELETE : S_KS_INSERT)) == NULL)
+		return -EIO;
+	bind_text(s, 1, b->source);
+	if (i > 0) {
+		bind_text(s, 2, b->ks[i - 1].cidr);
+		bind_text(s, 3, b->ks[i - 1].server);
+		bind_text(s, 4, b->ks[i - 1].name);
+	}
+	return step_done(s);
+}
+
 int
 store_known_servers_replace(struct store *st, const char *source,
     const struct store_known_server *ks, size_t n)
 {
-	sqlite3_stmt *s;
-	size_t i;
-	int rc;
+	struct ks_batch b = { .source = source, .ks = ks };
 
 	if (source == NULL || *source == '\0')
 		return -EINVAL;
-	if ((rc = store_begin(st)) < 0)
-		return rc;
-	if ((s = stmt(st, S_KS_DELETE)) == NULL) {
-		rc = -EIO;
-		goto out;
-	}
-	bind_text(s, 1, source);
-	if ((rc = step_done(s)) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if ((s = stmt(st, S_KS_INSERT)) == NULL) {
-			rc = -EIO;
-			goto out;
-		}
-		bind_text(s, 1, source);
-		bind_text(s, 2, ks[i].cidr);
-		bind_text(s, 3, ks[i].server);
-		bind_text(s, 4, ks[i].name);
-		if ((rc = step_done(s)) < 0)
-			goto out;
-	}
-	rc = store_commit(st);
-out:
-	if (rc < 0)
-		store_rollback(st);
-	return rc;
+	return each_in_transaction(st, n + 1, ks_item, &b);
 }
 
 int
