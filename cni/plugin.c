@@ -168,6 +168,58 @@ crosscheck(const struct cni_prev *prev, const struct hostif *hi,
 	    "interfaces", cid, hi->name);
 }
 
+struct restore {
+	struct ctx *c;
+	const struct store_attachment *self;
+	int done, failed;
+};
+
+static int
+restore_one(const struct store_attachment *a, void *arg)
+{
+	struct restore *r = arg;
+	struct nftrules_elems e;
+	int ret;
+
+	if (strcmp(a->container_id, r->self->container_id) == 0 &&
+	    strcmp(a->ifname, r->self->ifname) == 0)
+		return 0;
+	if ((ret = elems_of(a, &e)) == 0)
+		ret = nftrules_attach(r->c->nr, &r->c->conf.nft, NULL, &e);
+	if (ret != 0) {
+		log_warnx("restoring %s/%s: %s", a->container_id, a->ifname,
+		    strerror(-ret));
+		r->failed++;
+	} else
+		r->done++;
+	return 0;
+}
+
+/*
+ * Our ADD had to create the table: it was missing (a node reboot, or
+ * someone deleted it), so the elements of every other attached pod are
+ * missing too, and their connections are no longer marked. Put them back
+ * from the store, then ours once more: an address handed out again
+ * belongs to the newest attachment, not to a stale record.
+ */
+static int
+restore_all(struct ctx *c, const struct store_attachment *self,
+    const struct nftrules_elems *ours)
+{
+	struct restore r = { .c = c, .self = self };
+	int ret;
+
+	if ((ret = store_attachment_foreach(c->st, true, restore_one,
+	    &r)) != 0)
+		log_warnx("restoring attached pods: %s", store_errmsg(c->st));
+	if (r.done > 0 &&
+	    (ret = nftrules_attach(c->nr, &c->conf.nft, NULL, ours)) != 0)
+		return ret;
+	log_info("table inet %s was missing: recreated with %d other "
+	    "attached pods (%d failed)", NFTRULES_TABLE, r.done, r.failed);
+	return 0;
+}
+
 static int
 add_ours(struct ctx *c, const struct cni_prev *prev)
 {
@@ -232,6 +284,10 @@ add_ours(struct ctx *c, const struct cni_prev *prev)
 	    have_old ? &oldel : NULL, &newel)) != 0)
 		return cni_err_set(&c->err, ret == -EBUSY || ret == -EAGAIN ?
 		    CNI_ERR_TRY_LATER : CNI_ERR_NFTABLES, strerror(-ret),
+		    "cannot add the pod to table inet %s", NFTRULES_TABLE);
+	if (nftrules_created(c->nr) &&
+	    (ret = restore_all(c, &a, &newel)) != 0)
+		return cni_err_set(&c->err, CNI_ERR_NFTABLES, strerror(-ret),
 		    "cannot add the pod to table inet %s", NFTRULES_TABLE);
 	log_debug("ADD %s/%s: host %s, %d addresses", a.container_id,
 	    a.ifname, a.host_veth[0] ? a.host_veth : "-", a.naddrs);

@@ -181,6 +181,14 @@ int nftrules_attach(struct nftrules *nr, const struct nftrules_conf *c,
     const struct nftrules_elems *old, const struct nftrules_elems *add);
 
 /*
+ * Whether the last nftrules_attach() or nftrules_ensure_table() on nr
+ * created the table (it was missing: a node reboot, or someone deleted
+ * it). The caller then knows that every other attachment's elements are
+ * missing too.
+ */
+bool nftrules_created(const struct nftrules *nr);
+
+/*
  * Remove e's keys whose element in the kernel is owned by e->owner (or has
  * no owner); keys that another attachment owns now are left alone. 0 when
  * the table is missing or nothing is left.

@@ -28,6 +28,7 @@ struct nftrules {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
+	bool created;		/* the last attach/ensure made the table */
 	char batch[NFTRULES_BATCH_BUFSIZE];
 	char rbuf[RECV_BUFSIZE];
 };
@@ -234,6 +235,7 @@ nftrules_attach(struct nftrules *nr, const struct nftrules_conf *c,
 	 * in the same batch. EEXIST then means a concurrent ADD created the
 	 * table between our two batches: go back to elements only.
 	 */
+	nr->created = false;
 	for (i = 0; i < ATTACH_ATTEMPTS; i++) {
 		ret = attach_batch(nr, c, create, old, add);
 		if (ret == -ENOENT && !create)
@@ -243,7 +245,14 @@ nftrules_attach(struct nftrules *nr, const struct nftrules_conf *c,
 		else
 			break;
 	}
+	nr->created = ret == 0 && create;
 	return ret;
+}
+
+bool
+nftrules_created(const struct nftrules *nr)
+{
+	return nr->created;
 }
 
 int
@@ -251,12 +260,14 @@ nftrules_ensure_table(struct nftrules *nr, const struct nftrules_conf *c)
 {
 	int ret;
 
+	nr->created = false;
 	if ((ret = nftrules_conf_check(c)) != 0)
 		return ret;
 	ret = nftrules_table_exists(nr);
 	if (ret != 0)
 		return ret < 0 ? ret : 0;
 	ret = attach_batch(nr, c, true, NULL, NULL);
+	nr->created = ret == 0;
 	return ret == -EEXIST ? 0 : ret;
 }
 

@@ -28,6 +28,10 @@
 #define RD_NMSG 64			/* datagrams per recvmmsg */
 #define RD_MSGBUF (16 * 1024)		/* bytes per datagram buffer */
 #define RD_DUMP_SEQ_BASE 0x4e500000u
+#define RD_TABLE_CHECK_S 5		/* seconds between table checks */
+
+/* What the last look at the plugin's nftables table found. */
+enum { TABLE_OK, TABLE_GONE, TABLE_RULES, TABLE_UNKNOWN };
 
 struct rd {
 	struct rconf conf;
@@ -53,6 +57,10 @@ struct rd {
 	int tfd, sfd;
 	bool stop;
 
+	struct nftrules *nr;		/* for the table checks */
+	int table_state;
+	int64_t last_table_check;
+
 	struct rec_counts *c;		/* the recorder's, not yet written */
 	int64_t last_prune;
 
@@ -60,6 +68,8 @@ struct rd {
 	struct iovec iov[RD_NMSG];
 	char *bufs;
 };
+
+static void watch_table(struct rd *, int64_t);
 
 static int64_t
 now_s(void)
@@ -266,6 +276,7 @@ tick(struct rd *d)
 	rec_retry_pending(d->rec, now);
 	(void)flush(d);
 	prune(d, now);
+	watch_table(d, now);
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
@@ -332,31 +343,31 @@ missing_cb(const struct store_attachment *a, void *arg)
 	return 0;
 }
 
+static void
+nft_conf_of(const struct rconf *c, struct nftrules_conf *nc)
+{
+	nftrules_conf_init(nc);
+	nc->mark_bit = c->mark_bit;
+	nc->nflog_group = c->nflog_group;
+	nc->snaplen = (uint16_t)(c->nflog_snaplen > 65535 ? 65535 :
+	    c->nflog_snaplen);
+}
+
 /*
- * Make sure the plugin's table exists (so that the plugin's STATUS turns
- * ready even before the first pod), then compare its address sets with
- * the attachments in the store: a pod whose addresses are missing from
- * the kernel (a node reboot, a flushed ruleset) is not marked and would
- * not be recorded. Say so; --repair puts them back.
+ * Compare the table's address sets with the attachments in the store: a
+ * pod whose addresses are missing from the kernel (a node reboot, a
+ * flushed ruleset, a deleted table) is not marked and would not be
+ * recorded. Say so; --repair (or the next CNI ADD, when the whole table
+ * was gone) puts them back.
  */
 static void
-check_table(const struct rconf *c, struct store *st)
+check_elements(struct nftrules *nr, struct store *st)
 {
-	struct nftrules *nr = NULL;
-	struct nftrules_conf nc;
 	struct kaddrs k = { 0 };
 	struct missing m = { .k = &k };
 	int ret;
 
-	nftrules_conf_init(&nc);
-	nc.mark_bit = c->mark_bit;
-	nc.nflog_group = c->nflog_group;
-	nc.snaplen = (uint16_t)(c->nflog_snaplen > 65535 ? 65535 :
-	    c->nflog_snaplen);
-	if ((ret = nftrules_open(&nr)) == 0 &&
-	    (ret = nftrules_ensure_table(nr, &nc)) == 0)
-		ret = nftrules_list(nr, kaddr_cb, &k);
-	if (ret < 0) {
+	if ((ret = nftrules_list(nr, kaddr_cb, &k)) < 0) {
 		log_warnx("nftables table inet %s: %s", NFTRULES_TABLE,
 		    strerror(-ret));
 		goto out;
@@ -369,7 +380,77 @@ check_table(const struct rconf *c, struct store *st)
 		    "netpol-recorderd --repair", m.pods, NFTRULES_TABLE);
 out:
 	free(k.a);
-	nftrules_close(nr);
+}
+
+/*
+ * On start: make sure the plugin's table exists (so that the plugin's
+ * STATUS turns ready even before the first pod), then check that every
+ * attached pod has its elements.
+ */
+static void
+check_table(struct rd *d)
+{
+	struct nftrules_conf nc;
+	int ret;
+
+	nft_conf_of(&d->conf, &nc);
+	d->table_state = TABLE_UNKNOWN;
+	if ((ret = nftrules_open(&d->nr)) == 0)
+		ret = nftrules_ensure_table(d->nr, &nc);
+	if (ret < 0) {
+		log_warnx("nftables table inet %s: %s", NFTRULES_TABLE,
+		    strerror(-ret));
+		return;
+	}
+	d->table_state = TABLE_OK;
+	check_elements(d->nr, d->st);
+}
+
+/*
+ * While running: someone may delete the table or its rules (an
+ * administrator's `nft flush ruleset`, a tool that owns the ruleset).
+ * Then no connection is marked any more and the daemon records nothing,
+ * silently. Every RD_TABLE_CHECK_S seconds, one GETTABLE and one dump of
+ * the table's 17 rules (cheaper than listening to every nftables change
+ * on the node, which kube-proxy makes many of) tell whether it is whole;
+ * a change is logged once. The daemon does not put the table back
+ * itself: the next CNI ADD recreates it with every attached pod, or
+ * --repair does, with the configuration the operator chose.
+ */
+static void
+watch_table(struct rd *d, int64_t now)
+{
+	int ret, state;
+
+	if (d->nr == NULL || now - d->last_table_check < RD_TABLE_CHECK_S)
+		return;
+	d->last_table_check = now;
+	ret = nftrules_check_rules(d->nr);
+	state = ret == 0 ? TABLE_OK : ret == -ENOENT ? TABLE_GONE :
+	    ret == -ESRCH ? TABLE_RULES : TABLE_UNKNOWN;
+	if (state == d->table_state)
+		return;
+	switch (state) {
+	case TABLE_OK:
+		log_info("nftables table inet %s is back", NFTRULES_TABLE);
+		check_elements(d->nr, d->st);
+		break;
+	case TABLE_GONE:
+		log_warnx("nftables table inet %s was deleted: pod connections "
+		    "are no longer marked nor recorded; the next CNI ADD or "
+		    "netpol-recorderd --repair restores it", NFTRULES_TABLE);
+		break;
+	case TABLE_RULES:
+		log_warnx("nftables table inet %s has rules missing: pod "
+		    "connections are not all marked; run netpol-recorderd "
+		    "--repair after deleting the table", NFTRULES_TABLE);
+		break;
+	default:
+		log_warnx("nftables table inet %s: cannot check it: %s",
+		    NFTRULES_TABLE, strerror(-ret));
+		break;
+	}
+	d->table_state = state;
 }
 
 static void
@@ -434,7 +515,7 @@ setup(struct rd *d)
 		log_warnx("store %s: %s", d->conf.store, strerror(-ret));
 		return ret;
 	}
-	check_table(&d->conf, d->st);
+	check_table(d);
 	if (d->conf.accounting && (ret = ctsock_set_acct(true)) < 0)
 		log_warnx("nf_conntrack_acct: %s", strerror(-ret));
 
@@ -512,6 +593,7 @@ teardown(struct rd *d)
 		close(d->tfd);
 	if (d->sfd >= 0)
 		close(d->sfd);
+	nftrules_close(d->nr);
 	rec_free(d->rec);
 	attrib_free(d->at);
 	store_close(d->st);
