@@ -18,13 +18,14 @@
 # Kernel side, independent of any listener: a counter rule
 # `ct state new` per protocol in a chain of the node (priority 0, after
 # the plugin's mark) counts the NEW connections between the two pods.
-# For each step: NEW connections the kernel made, connections recorded
-# (netpol-recorderd: sum(count) of the client's egress flows in the store;
-# ulogd2: rows in its table), events lost (the difference; and the
-# daemon's own events_lost counter), the process's CPU over the load
+# For each step: NEW connections the kernel made, events that reached the
+# recorder (netpol-recorderd: its events_seen counter; ulogd2: rows in its
+# table, one per event), events lost (the difference; and the daemon's own
+# events_lost counter), connections counted in the store (sum(count) of
+# the client's egress flows), the process's CPU over the load
 # (utime+stime from /proc/PID/stat) and its peak RSS (VmHWM). A last step
-# (BENCH_INGEST_MEM_DPORTS distinct ports) measures memory per distinct
-# flow.
+# (BENCH_INGEST_MEM_DPORTS distinct ports, from 30000 up) measures memory
+# per distinct flow.
 #
 # Beside it, on the same load, ulogd2 (Debian's ulogd2 + ulogd2-sqlite3):
 # NFCT input in event mode (NEW events only, no hash: one row per new
@@ -103,11 +104,14 @@ kernel_counts() {
 }
 
 offset=0
-# gen KIND RATE SECS DPORTS: run the load, print the generator's line.
+# gen KIND RATE SECS DPORTS [DPORT_BASE]: run the load, print the
+# generator's line. The offset carries on from step to step, so every UDP
+# flow of the run has a 5-tuple of its own (a reused tuple is a real new
+# connection to the kernel, but may share a conntrack id with the old one).
 gen() {
 	local out
 	if [ "$1" = udp ]; then
-		out=$(np_in cli "$net" udp-flows -c "$srvip" -r "$2" -t "$3" -D "$4" -p 20000 -o "$offset" -P "$uprocs")
+		out=$(np_in cli "$net" udp-flows -c "$srvip" -r "$2" -t "$3" -D "$4" -p "${5:-20000}" -o "$offset" -P "$uprocs")
 		offset=$(bench_kv next_offset "$out")
 	else
 		out=$(np_in cli "$net" tcp-rate -c "$srvip" -p 8080 -r "$2" -t "$3" -P 2)
@@ -124,6 +128,11 @@ recorded() {
 		sqlite3 -cmd ".timeout 5000" "$NP_TMP/ulogd.db" \
 			"SELECT count(*) FROM ulog_ct WHERE orig_ip_protocol = $2" 2>/dev/null
 	fi
+}
+# counters_all: every counter of the daemon's store as name=value lines.
+counters_all() {
+	sqlite3 -cmd ".timeout 5000" "$NP_DB" \
+		"SELECT name || '=' || value FROM counters ORDER BY name" 2>/dev/null
 }
 counter() {
 	sqlite3 -cmd ".timeout 5000" "$NP_DB" \
@@ -151,29 +160,42 @@ wait_drain() {
 #   who kind rate secs new recorded lost_counter cpu_pct hwm_kb gen_rate drained
 # to $NP_TMP/steps.
 step() {
-	local who=$1 pid=$2 kind=$3 rate=$4 s=$5 dp=$6 proto=17
+	local who=$1 pid=$2 kind=$3 rate=$4 s=$5 dp=$6 base=${7:-20000} proto=17
+	local e0=0 e1=0 seen
 	local k0 k1 r0 r1 l0=0 l1=0 c0 c1 t0 t1 g new rec cpu hwm drained=1
 	[ "$kind" = tcp ] && proto=6
 	sleep 1.5	# the previous step's DESTROY events pass
 	read -r k0u k0t <<<"$(kernel_counts)"
 	r0=$(recorded "$who" "$proto")
-	[ "$who" = ours ] && l0=$(counter events_lost)
+	[ "$who" = ours ] && l0=$(counter events_lost) && e0=$(counter events_seen) &&
+		counters_all >"$NP_TMP/ctr0"
 	c0=$(bench_proc_cpu "$pid")
 	t0=$(bench_now)
-	g=$(gen "$kind" "$rate" "$s" "$dp")
+	g=$(gen "$kind" "$rate" "$s" "$dp" "$base")
 	t1=$(bench_now)
 	c1=$(bench_proc_cpu "$pid")
 	wait_drain "$who" "$proto" || drained=0
 	read -r k1u k1t <<<"$(kernel_counts)"
 	r1=$(recorded "$who" "$proto")
-	[ "$who" = ours ] && l1=$(counter events_lost)
+	local deltas=""
+	if [ "$who" = ours ]; then
+		l1=$(counter events_lost)
+		e1=$(counter events_seen)
+		counters_all >"$NP_TMP/ctr1"
+		deltas=$(awk -F= 'NR == FNR { a[$1] = $2; next }
+			{ d = $2 - a[$1]; if (d != 0) printf "%s+%d ", $1, d }' \
+			"$NP_TMP/ctr0" "$NP_TMP/ctr1")
+	fi
 	hwm=$(bench_proc_kb "$pid" VmHWM)
 	if [ "$kind" = udp ]; then new=$((k1u - k0u)); else new=$((k1t - k0t)); fi
 	rec=$((r1 - r0))
+	# What reached the recorder: the daemon's events_seen; ulogd2 writes
+	# one row per event it got.
+	if [ "$who" = ours ]; then seen=$((e1 - e0)); else seen=$rec; fi
 	cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
 		'BEGIN { if (a == "" || b == "") print "-"; else printf "%.0f\n", 100 * (b - a) / hz / (t1 - t0) }')
-	np_log "$who $kind rate=$rate: generator [$g]; kernel NEW $new; recorded $rec; lost counter +$((l1 - l0)); cpu ${cpu}%; VmHWM ${hwm} kB; drained $drained"
-	echo "$who $kind $rate $s $new $rec $((l1 - l0)) $cpu ${hwm:-0} $(bench_kv rate "$g") $drained $(bench_elapsed "$t0" "$t1")" >>"$NP_TMP/steps"
+	np_log "$who $kind rate=$rate: generator [$g]; kernel NEW $new; seen $seen; recorded $rec; lost counter +$((l1 - l0)); cpu ${cpu}%; VmHWM ${hwm} kB; drained $drained${deltas:+; daemon counters: $deltas}"
+	echo "$who $kind $rate $s $new $rec $((l1 - l0)) $cpu ${hwm:-0} $(bench_kv rate "$g") $drained $(bench_elapsed "$t0" "$t1") $seen" >>"$NP_TMP/steps"
 }
 
 run_all() {
@@ -222,7 +244,7 @@ if [ "$have_ours" -eq 0 ]; then
 	# Memory per distinct flow: many distinct ports in one flush window.
 	hwm_before_mem=$(bench_proc_kb "$dpid" VmHWM)
 	d0=$(distinct)
-	step ours "$dpid" udp "$memrate" "$((secs < 10 ? secs : 10))" "$memdports"
+	step ours "$dpid" udp "$memrate" "$((secs < 10 ? secs : 10))" "$memdports" 30000
 	mem_flows=$(($(distinct) - d0))
 	hwm_after_mem=$(bench_proc_kb "$dpid" VmHWM)
 	np_log "memory: VmRSS idle $rss_idle kB, VmHWM $hwm_before_mem -> $hwm_after_mem kB for $mem_flows more distinct flows"
@@ -286,7 +308,8 @@ else
 fi
 
 # ---- rows ---------------------------------------------------------------------
-# get WHO KIND RATE FIELD (fields: 5 new, 6 rec, 7 lostctr, 8 cpu, 9 hwm, 10 genrate, 11 drained, 12 secs)
+# get WHO KIND RATE FIELD (fields: 5 new, 6 rec, 7 lostctr, 8 cpu, 9 hwm,
+# 10 genrate, 11 drained, 12 secs, 13 seen)
 get() {
 	awk -v w="$1" -v k="$2" -v r="$3" -v f="$4" '$1 == w && $2 == k && $3 == r { v = $f } END { print v }' \
 		"$NP_TMP/steps" 2>/dev/null
@@ -310,8 +333,8 @@ rowsfor() {	# KIND RATE
 	else
 		label="short TCP connections, max for ${s%.*} s (kernel made $kps NEW/s)"
 	fi
-	on=$(get ours "$kind" "$rate" 5) or=$(get ours "$kind" "$rate" 6)
-	un=$(get ulogd "$kind" "$rate" 5) ur=$(get ulogd "$kind" "$rate" 6)
+	on=$(get ours "$kind" "$rate" 5) or=$(get ours "$kind" "$rate" 13)
+	un=$(get ulogd "$kind" "$rate" 5) ur=$(get ulogd "$kind" "$rate" 13)
 	oc=$(get ours "$kind" "$rate" 8) uc=$(get ulogd "$kind" "$rate" 8)
 	tgt="-" v="-"
 	if [ "$kind" = udp ] && [ "$rate" = 150000 ]; then
@@ -325,7 +348,7 @@ rowsfor() {	# KIND RATE
 	fi
 	local ours_s ulogd_s="-"
 	if [ -n "$on" ]; then
-		ours_s="$(loststr "$on" "$or"); lost counter +$(get ours "$kind" "$rate" 7)"
+		ours_s="$(loststr "$on" "$or"); lost counter +$(get ours "$kind" "$rate" 7); $(get ours "$kind" "$rate" 6) counted in the store"
 	else
 		ours_s="n/a"
 		v="not available yet: $why"
