@@ -156,8 +156,9 @@ wait_drain() {
 	return 1
 }
 
-# step WHO PID KIND RATE SECS DPORTS: one load step; appends a line
-#   who kind rate secs new recorded lost_counter cpu_pct hwm_kb gen_rate drained
+# step WHO PID KIND RATE SECS DPORTS [DPORT_BASE]: one load step; appends
+#   who kind rate secs new recorded lost_counter cpu_pct hwm_kb gen_rate
+#   drained elapsed seen
 # to $NP_TMP/steps.
 step() {
 	local who=$1 pid=$2 kind=$3 rate=$4 s=$5 dp=$6 base=${7:-20000} proto=17
