@@ -26,6 +26,7 @@ store: $NP_DB
 flush_interval: 200ms
 log: {file: $NP_TMP/rd.log}
 YAML
+: >"$NP_TMP/rd.log"
 rd_pid=$(np_bg node "$NP_BUILD/netpol-recorderd" -f -c "$conf")
 np_retry 50 grep -q "recording:" "$NP_TMP/rd.log" ||
 	{ cat "$NP_TMP/rd.log" >&2; np_fail "daemon did not start"; }
