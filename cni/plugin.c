@@ -215,7 +215,7 @@ restore_all(struct ctx *c, const struct store_attachment *self,
 	if (r.done > 0 &&
 	    (ret = nftrules_attach(c->nr, &c->conf.nft, NULL, ours)) != 0)
 		return ret;
-	log_info("table inet %s was missing: recreated with %d other "
+	log_warnx("table inet %s was missing: recreated with %d other "
 	    "attached pods (%d failed)", NFTRULES_TABLE, r.done, r.failed);
 	return 0;
 }

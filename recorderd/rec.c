@@ -39,6 +39,7 @@ struct rec {
 	struct rec_counts c;
 	int64_t last_store_error;
 	int64_t flush_failed_at;	/* last failed flow write, 0 none */
+	bool drop_logged;		/* since the store last worked */
 };
 
 int
@@ -134,8 +135,16 @@ agg_put(struct rec *d, const struct attrib_side *s, const struct ct_event *ev,
 		if (now != d->flush_failed_at)
 			(void)rec_flush(d, now);
 		if (agg_add(d->agg, &s->key, s->dns_name, now, count, bytes,
-		    packets) < 0)
+		    packets) < 0) {
 			d->c.flows_dropped++;	/* the store refuses writes */
+			if (!d->drop_logged)
+				log_warnx("store: the %zu flows kept in memory "
+				    "(max_flows) fill the table and the store "
+				    "refuses writes: dropping flow updates "
+				    "(counted in flows_dropped)",
+				    agg_capacity(d->agg));
+			d->drop_logged = true;
+		}
 	}
 }
 
@@ -323,8 +332,12 @@ store_error(struct rec *d, const char *what, int ret)
 	if (now - d->last_store_error < 60)
 		return;
 	d->last_store_error = now;
-	log_warnx("store: %s: %s (%s); kept in memory, retrying", what,
-	    strerror(-ret), store_errmsg(d->st));
+	/* A full disk is the likely one: name it as the operator will
+	 * search for it. */
+	log_warnx("store: %s: %s%s (%s); kept in memory (at most %zu flows,"
+	    " max_flows), retrying", what, strerror(-ret),
+	    ret == -ENOSPC ? " (ENOSPC: the store's filesystem is full)" : "",
+	    store_errmsg(d->st), agg_capacity(d->agg));
 }
 
 int
@@ -341,6 +354,12 @@ rec_flush(struct rec *d, int64_t now)
 			d->flush_failed_at = now;
 			store_error(d, "writing flows", ret);
 			return ret;
+		}
+		if (d->flush_failed_at != 0) {
+			log_info("store: writing again: %zu flows kept in "
+			    "memory written", n);
+			d->last_store_error = 0;	/* log the next fault */
+			d->drop_logged = false;
 		}
 		d->flush_failed_at = 0;
 		d->c.flows_written += (int64_t)n;

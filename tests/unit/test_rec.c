@@ -362,6 +362,55 @@ test_malformed_counted(void **state)
 	    "name='parse_errors'"), 1);
 }
 
+/*
+ * The store refuses writes (a full disk, here a read-only connection):
+ * the flows stay in memory up to the table's capacity and are written
+ * once the store accepts writes again; updates past the capacity are
+ * dropped and counted, never silently.
+ */
+static void
+test_store_refusing(void **state)
+{
+	struct t *t = *state;
+	int64_t dropped;
+
+	put_pod(t->st, "cid-b", "server", "198.18.2.3/32",
+	    "2001:db8:2::3/128");
+	assert_int_equal(attrib_reload(t->at, true), 1);
+	rec_free(t->rec);
+	assert_int_equal(rec_new(t->st, t->at, MARK, 4, &t->rec), 0);
+	assert_int_equal(sqlite3_exec(store_db(t->st), "PRAGMA query_only=1",
+	    NULL, NULL, NULL), SQLITE_OK);
+	/* Two connections, both sides: the 4 flows the table holds. */
+	assert_int_equal(replay_ct(t, "tcp4.bin", false), 8);
+	assert_int_equal(replay_ct(t, "udp6.bin", false), 3);
+	assert_true(rec_flush(t->rec, 2000) < 0);
+	/* A third connection does not fit: its 2 messages x 2 sides are
+	 * dropped (the store still refuses). */
+	assert_int_equal(replay_ct(t, "sctp4.bin", false), 2);
+	assert_true(rec_flush(t->rec, 2000) < 0);
+	assert_int_equal(rec_counts(t->rec)->flows_dropped, 4);
+	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows"), 0);
+
+	/* Space is back: everything kept is written, with the counters. */
+	assert_int_equal(sqlite3_exec(store_db(t->st), "PRAGMA query_only=0",
+	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(rec_flush(t->rec, 2001), 0);
+	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows"), 4);
+	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows WHERE "
+	    "protocol=132"), 0);
+	dropped = q1(t->st, "SELECT value FROM counters WHERE "
+	    "name='flows_dropped'");
+	assert_int_equal(dropped, 4);
+	assert_int_equal(q1(t->st, "SELECT value FROM counters WHERE "
+	    "name='flows_written'"), 4);
+	/* And the table takes new flows again. */
+	assert_int_equal(replay_ct(t, "sctp4.bin", false), 2);
+	assert_int_equal(rec_flush(t->rec, 2002), 0);
+	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows WHERE "
+	    "protocol=132"), 2);
+}
+
 int
 main(void)
 {
@@ -375,6 +424,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dns_names_flows, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_counted, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_store_refusing, setup,
 		    teardown),
 	};
 
