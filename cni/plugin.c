@@ -212,6 +212,8 @@ restore_all(struct ctx *c, const struct store_attachment *self,
 	if ((ret = store_attachment_foreach(c->st, true, restore_one,
 	    &r)) != 0)
 		log_warnx("restoring attached pods: %s", store_errmsg(c->st));
+	if (r.done == 0 && r.failed == 0)
+		return 0;	/* the node's first pod */
 	if (r.done > 0 &&
 	    (ret = nftrules_attach(c->nr, &c->conf.nft, NULL, ours)) != 0)
 		return ret;
