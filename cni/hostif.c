@@ -87,6 +87,9 @@ get_link(struct mnl_socket *nl, const char *ifname, int ifindex,
 	int ret;
 
 	memset(li, 0, sizeof(*li));
+	/* libmnl 1.0.4 does not zero an attribute's alignment padding:
+	 * without this the kernel gets stack bytes (valgrind says so). */
+	memset(buf, 0, sizeof(buf));
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;

@@ -12,7 +12,7 @@ libjson-c-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev libcmocka-dev
 sqlite3 nftables conntrack iproute2 procps psmisc util-linux
 containernetworking-plugins podman runc busybox-static uidmap
 dnsmasq-base socat iperf3 openssl curl jq python3
-ulogd2 ulogd2-sqlite3 chromium groff-base"
+ulogd2 ulogd2-sqlite3 chromium groff-base valgrind"
 
 missing=""
 for p in $PKGS; do

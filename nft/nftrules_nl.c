@@ -162,7 +162,7 @@ talk(struct nftrules *nr, const struct nlmsghdr *req, mnl_cb_t cb, void *arg)
 int
 nftrules_table_exists(struct nftrules *nr)
 {
-	char buf[256];
+	char buf[256] = { 0 };
 	struct nftnl_table *t;
 	struct nlmsghdr *nlh;
 	int ret;
@@ -505,7 +505,7 @@ nftrules_check_rules(struct nftrules *nr)
 	struct rules_ctx rc = { 0 };
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
-	char buf[512];
+	char buf[512] = { 0 };
 	int ret;
 
 	if ((ret = nftrules_table_exists(nr)) <= 0)
@@ -552,7 +552,7 @@ nftrules_list(struct nftrules *nr, nftrules_elem_cb cb, void *arg)
 	struct list_ctx lc = { .cb = cb, .arg = arg };
 	struct nftnl_set *s;
 	struct nlmsghdr *nlh;
-	char buf[512];
+	char buf[512] = { 0 };
 	size_t i;
 	int ret;
 

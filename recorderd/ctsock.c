@@ -120,7 +120,7 @@ int
 ctsock_dump_start(uint32_t mark, uint32_t seq, uint64_t rcvbuf,
     struct mnl_socket **out)
 {
-	char buf[128];
+	char buf[128] = { 0 };
 	struct mnl_socket *nl;
 	int len, ret;
 
@@ -195,7 +195,7 @@ int
 ctsock_open_nflog(uint16_t group, uint32_t snaplen, uint64_t rcvbuf,
     struct mnl_socket **out)
 {
-	char buf[256];
+	char buf[256] = { 0 };
 	struct mnl_socket *nl;
 	int len, ret;
 
@@ -226,7 +226,7 @@ fail:
 void
 ctsock_close_nflog(struct mnl_socket *nl, uint16_t group)
 {
-	char buf[128];
+	char buf[128] = { 0 };
 	int len;
 
 	if (nl == NULL)
