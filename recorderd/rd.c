@@ -57,6 +57,8 @@ struct rd {
 	int tfd, sfd;
 	bool stop;
 
+	bool marked_running;		/* recorder_running is ours */
+
 	struct nftrules *nr;		/* for the table checks */
 	int table_state;
 	int64_t last_table_check;
@@ -579,11 +581,41 @@ setup(struct rd *d)
 	return 0;
 }
 
+/*
+ * SIGKILL, the OOM killer, a node crash: the flows and counters of the
+ * last flush interval died with the process. Connections still open are
+ * recovered by the start-up dump; those that opened and closed within
+ * that interval, and the events the kernel dropped in it, cannot be
+ * known. Say so and count it, rather than let the counters look
+ * complete. The marker is the running daemon's pid, "0" after a clean
+ * exit.
+ */
+static void
+note_previous_run(struct rd *d)
+{
+	char prev[32];
+
+	if (store_meta_get(d->st, "recorder_running", prev,
+	    sizeof(prev)) == 0 && prev[0] != '\0' && strcmp(prev, "0") != 0) {
+		log_warnx("the previous run (pid %s) did not exit cleanly: "
+		    "what it had not flushed yet (at most one flush_interval "
+		    "of flows and counters) is lost; connections still open "
+		    "are recorded from the conntrack dump", prev);
+		(void)store_counter_add(d->st, "unclean_exits", 1);
+	}
+	snprintf(prev, sizeof(prev), "%ld", (long)getpid());
+	if (store_meta_set(d->st, "recorder_running", prev) == 0)
+		d->marked_running = true;
+}
+
 static void
 teardown(struct rd *d)
 {
 	if (d->rec != NULL)
 		(void)flush(d);
+	if (d->marked_running &&
+	    store_meta_set(d->st, "recorder_running", "0") < 0)
+		log_warnx("store: %s", store_errmsg(d->st));
 	if (d->ev_nl != NULL)
 		mnl_socket_close(d->ev_nl);
 	if (d->dump_nl != NULL)
@@ -708,6 +740,7 @@ rd_run(const struct rd_opts *o, const struct rconf *conf)
 		    (long long)now_s());
 		(void)store_meta_set(d->st, "recording_started", started);
 	}
+	note_previous_run(d);
 	log_info("recording: store %s, mark 0x%08x, nflog group %u, "
 	    "%d pods attached", d->conf.store, d->conf.mark_bit,
 	    d->conf.nflog_group, attrib_npods(d->at));

@@ -31,7 +31,7 @@ struct rec {
 	struct agg *agg;
 	uint32_t mark;
 
-	uint32_t recent[REC_RECENT][REC_WAYS];
+	uint64_t recent[REC_RECENT][REC_WAYS];
 	uint8_t recent_next[REC_RECENT];
 	struct pending pend[REC_PENDING];
 	int npend;
@@ -93,29 +93,62 @@ rec_npending(const struct rec *r)
 }
 
 /*
- * The ids of connections already counted, so that a connection both
- * announced by NEW and listed by a resync dump is counted once. A fixed
- * set-associative table: 65,536 buckets of 16 ids (4 MiB, one 64-byte
- * cache line per bucket, touched only as connections come). When a
- * bucket overflows it forgets its oldest id, and that connection may
- * then be counted twice, never missed; worse, repeated resync dumps walk
- * the same ids in the same order, so an overflowing bucket re-counts on
- * every dump. With 8 ids per bucket and 32,768 buckets, 54,000 open
- * connections and six resyncs after a restart counted ~26 twice
- * (tests/integration/test_fault_sigkill.sh); with 16 ids per bucket the
- * expected number of overflowing buckets is about 3e-12 at 54,000 open
- * connections and 0.07 at 262,144 (the default nf_conntrack_max).
+ * The connections already counted, so that a connection both announced
+ * by NEW and listed by a resync dump is counted once. A connection is
+ * known by its conntrack id and a hash of its original tuple: the id
+ * alone is a 32-bit hash in the kernel, so two of 60,000 open
+ * connections share one about a third of the time (the second was never
+ * counted: tests/integration/test_fault_sigkill.sh caught it), and a new
+ * connection matched a stale id of its bucket about once in 4,096.
+ * With 64-bit keys both are negligible (~1e-14 per connection).
+ *
+ * A fixed set-associative table: 65,536 buckets of 16 keys (8 MiB,
+ * touched only as connections come). When a bucket overflows it forgets
+ * its oldest key, and that connection may then be counted twice, never
+ * missed; repeated resync dumps walk the same keys in the same order, so
+ * an overflowing bucket re-counts on every dump (8 ids in 32,768 buckets
+ * counted 235 of 60,000 connections twice over six dumps, test_rec.c).
+ * With 16 keys per bucket the expected number of overflowing buckets is
+ * about 3e-12 at 54,000 open connections and 0.07 at 262,144 (the
+ * default nf_conntrack_max).
  */
-static bool
-recent_seen(struct rec *r, uint32_t id, bool add)
+static uint64_t
+conn_key(const struct ct_event *ev)
 {
-	uint32_t b = (id * 2654435761u) >> 16 & (REC_RECENT - 1);
+	const struct ct_tuple *t = &ev->orig;
+	size_t alen = ev->family == AF_INET6 ? 16 : 4;
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	uint8_t tail[8];
+
+	tail[0] = ev->family;
+	tail[1] = ev->proto;
+	tail[2] = (uint8_t)(t->sport >> 8);
+	tail[3] = (uint8_t)t->sport;
+	tail[4] = (uint8_t)(t->dport >> 8);
+	tail[5] = (uint8_t)t->dport;
+	tail[6] = (uint8_t)(t->icmp_id >> 8);
+	tail[7] = (uint8_t)t->icmp_id;
+	for (size_t i = 0; i < alen; i++)
+		h = (h ^ t->src.bytes[i]) * 16777619u;
+	for (size_t i = 0; i < alen; i++)
+		h = (h ^ t->dst.bytes[i]) * 16777619u;
+	for (size_t i = 0; i < sizeof(tail); i++)
+		h = (h ^ tail[i]) * 16777619u;
+	return (uint64_t)ev->id << 32 | h;
+}
+
+/* key is never 0 (the id is not): 0 marks an empty slot. */
+static bool
+recent_seen(struct rec *r, uint64_t key, bool add)
+{
+	uint32_t b = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 48) &
+	    (REC_RECENT - 1);
 
 	for (int w = 0; w < REC_WAYS; w++)
-		if (r->recent[b][w] == id)
+		if (r->recent[b][w] == key)
 			return true;
 	if (add)
-		r->recent[b][r->recent_next[b]++ % REC_WAYS] = id;
+		r->recent[b][r->recent_next[b]++ % REC_WAYS] = key;
 	return false;
 }
 
@@ -211,7 +244,7 @@ handle_ct(struct rec *d, const struct ct_event *ev, int64_t now)
 	/* Either order: the dump may be read before the NEW event that
 	 * was queued for the same connection. */
 	if (ev->has_id && ev->id != 0 && ev->type == CT_EV_NEW &&
-	    recent_seen(d, ev->id, true))
+	    recent_seen(d, conn_key(ev), true))
 		return;
 	if (record(d, ev, now) == -EAGAIN)
 		pend_push(d, ev, now);

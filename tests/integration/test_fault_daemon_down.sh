@@ -56,6 +56,7 @@ for p in gone c; do
 done
 
 start_daemon
+grep -q "did not exit cleanly" "$NP_TMP/rd.log" && np_fail "a clean stop was taken for a crash"
 grep -q "recording:.* 2 pods attached" "$NP_TMP/rd.log" ||
 	np_fail "the daemon does not count the 2 attached pods: $(grep recording: "$NP_TMP/rd.log")"
 a4=$(np_pod_ip a 4)
@@ -95,4 +96,6 @@ fi
 	np_fail "a flow to the deleted pod's address was recorded against the deleted pod"
 stop_daemon
 q "PRAGMA integrity_check;" | grep -qx ok || np_fail "integrity_check"
+[ "$(q "SELECT count(*) FROM counters WHERE name='unclean_exits' AND value > 0;")" = 0 ] ||
+	np_fail "unclean_exits counted after clean stops"
 np_log "daemon down: plugin attached/detached alone; after start every pod known"

@@ -14,7 +14,9 @@
 #   opened == recorded since the restart;
 # - events_lost tells the truth: what the restarted daemon added to it is
 #   exactly the kernel's drop count of its event socket
-#   (/proc/net/netlink), and it is not zero.
+#   (/proc/net/netlink), and it is not zero; the restart says that the
+#   previous run was killed (what it had not flushed is gone: log line and
+#   the unclean_exits counter).
 set -euo pipefail
 here=$(dirname "$0")
 . "$here/lib.sh"
@@ -79,6 +81,8 @@ lost_before=$(counter events_lost)
 np_log "in the store at the kill: UDP $udp_before, TCP $tcp_before, events_lost $lost_before"
 sleep 0.3
 start_daemon
+grep -q "did not exit cleanly" "$NP_TMP/rd.log" ||
+	np_fail "the restarted daemon does not say that the previous run was killed"
 load_done() { [ -s "$NP_TMP/load.out" ]; }
 np_retry 200 load_done || np_fail "the load generator did not finish"
 sent=$(cat "$NP_TMP/load.out")
@@ -107,4 +111,7 @@ np_log "restarted daemon: opened $opened, recorded UDP $udp/$udp_in, TCP open at
 [ "$d2" -gt 0 ] || np_fail "the 16K receive buffer never overflowed: the loss accounting was not exercised"
 [ "$lost" = "$d2" ] || np_fail "events_lost grew by $lost, the kernel dropped $d2 events"
 [ "$(counter enobufs)" -gt 0 ] || np_fail "no ENOBUFS counted"
+# What died with the killed process (its last flush interval) cannot be
+# counted; that it happened is.
+[ "$(counter unclean_exits)" = 1 ] || np_fail "unclean_exits: $(counter unclean_exits), want 1"
 np_log "SIGKILL under heavy ingest: store intact, open connections recorded once, losses counted exactly"

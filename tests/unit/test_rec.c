@@ -293,6 +293,37 @@ test_repeated_dumps_counted_once(void **state)
 	    "direction=1"), n);
 }
 
+/* Conntrack ids are 32-bit hashes: two open connections may share one.
+ * Both are counted (the id and the tuple tell them apart). */
+static void
+test_same_id_two_connections(void **state)
+{
+	struct t *t = *state;
+	unsigned char a[8192], b[8192];
+	uint32_t alen, blen;
+	bool done = false;
+
+	put_pod(t->st, "cid-b", "server", "198.18.2.3/32",
+	    "2001:db8:2::3/128");
+	assert_int_equal(attrib_reload(t->at, true), 1);
+	load("tests/fixtures/ct/tcp4.bin", a, sizeof(a));
+	load("tests/fixtures/ct/udp6.bin", b, sizeof(b));
+	set_ct_id(a, 4242);
+	set_ct_id(b, 4242);
+	alen = ((struct nlmsghdr *)a)->nlmsg_len;
+	blen = ((struct nlmsghdr *)b)->nlmsg_len;
+	assert_int_equal(rec_ct_buf(t->rec, a, alen, false, 2000, &done), 1);
+	assert_int_equal(rec_ct_buf(t->rec, b, blen, false, 2000, &done), 1);
+	/* The same two again in a dump: already counted. */
+	assert_int_equal(rec_ct_buf(t->rec, a, alen, true, 2001, &done), 1);
+	assert_int_equal(rec_ct_buf(t->rec, b, blen, true, 2001, &done), 1);
+	assert_int_equal(rec_flush(t->rec, 2002), 0);
+	assert_int_equal(q1(t->st, "SELECT sum(count) FROM flows WHERE "
+	    "direction=0 AND protocol=6"), 1);
+	assert_int_equal(q1(t->st, "SELECT sum(count) FROM flows WHERE "
+	    "direction=0 AND protocol=17"), 1);
+}
+
 static void
 test_pending_until_attachment(void **state)
 {
@@ -459,6 +490,8 @@ main(void)
 		    test_dump_after_new_counted_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_repeated_dumps_counted_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_same_id_two_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_until_attachment,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dns_names_flows, setup,
