@@ -99,7 +99,9 @@ rec_npending(const struct rec *r)
  * alone is a 32-bit hash in the kernel, so two of 60,000 open
  * connections share one about a third of the time (the second was never
  * counted: tests/integration/test_fault_sigkill.sh caught it), and a new
- * connection matched a stale id of its bucket about once in 4,096.
+ * connection, once the table had filled, matched a stale id of its
+ * bucket once in 16,384 (8 ids per
+ * bucket, 15 bits of bucket index: 8 x 2^-17) and was not counted.
  * With 64-bit keys both are negligible (~1e-14 per connection).
  *
  * A fixed set-associative table: 65,536 buckets of 16 keys (8 MiB,
