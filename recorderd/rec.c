@@ -100,8 +100,8 @@ rec_npending(const struct rec *r)
  * connections share one about a third of the time (the second was never
  * counted: tests/integration/test_fault_sigkill.sh caught it), and a new
  * connection, once the table had filled, matched a stale id of its
- * bucket once in 16,384 (8 ids per
- * bucket, 15 bits of bucket index: 8 x 2^-17) and was not counted.
+ * bucket once in 16,384 (8 ids per bucket, 15 bits of bucket index:
+ * 8 x 2^-17) and was not counted.
  * With 64-bit keys both are negligible (~1e-14 per connection).
  *
  * A fixed set-associative table: 65,536 buckets of 16 keys (8 MiB,
