@@ -28,9 +28,11 @@ struct nftrules {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
-	bool created;		/* the last attach/ensure made the table */
+	/* Netlink messages are parsed in place: keep both buffers at
+	 * 8-byte aligned offsets. */
 	char batch[NFTRULES_BATCH_BUFSIZE];
 	char rbuf[RECV_BUFSIZE];
+	bool created;		/* the last attach/ensure made the table */
 };
 
 int
