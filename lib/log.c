@@ -84,6 +84,9 @@ log_level_parse(const char *name)
 	return -EINVAL;
 }
 
+static void vlog(int, int, int, const char *, va_list)
+	__attribute__((format(printf, 4, 0)));
+
 static void
 vlog(int level, int with_errno, int saved_errno, const char *fmt, va_list ap)
 {

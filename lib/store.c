@@ -316,6 +316,7 @@ user_version(struct store *st, int *out)
 	sqlite3_stmt *s = NULL;
 	int rc;
 
+	*out = 0;
 	rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_step(s);

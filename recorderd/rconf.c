@@ -500,9 +500,13 @@ rconf_absolute_paths(struct rconf *c, const char *base)
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		if (fields[i][0] == '\0' || fields[i][0] == '/')
 			continue;
+		size_t n;
+
 		snprintf(tmp, sizeof(tmp), "%s/%s", cwd, fields[i]);
-		if (strlen(tmp) < STORE_PATH_LEN)
-			snprintf(fields[i], STORE_PATH_LEN, "%s", tmp);
+		/* A path that would not fit stays relative (and fails to
+		 * open with its name in the error) rather than cut short. */
+		if ((n = strlen(tmp)) < STORE_PATH_LEN)
+			memcpy(fields[i], tmp, n + 1);
 	}
 }
 
