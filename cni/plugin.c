@@ -599,7 +599,8 @@ cmd_gc(struct ctx *c)
 		nftrules_owner_format(g.valid[i], c->conf.valid[i].container_id,
 		    c->conf.valid[i].ifname);
 	g.nvalid = c->conf.nvalid;
-	qsort(g.valid, g.nvalid, sizeof(g.valid[0]), owner_cmp);
+	if (g.nvalid > 1)	/* an empty list may have no array */
+		qsort(g.valid, g.nvalid, sizeof(g.valid[0]), owner_cmp);
 
 	if ((ret = store_attachment_foreach(c->st, true, gc_store_cb,
 	    &g)) != 0) {

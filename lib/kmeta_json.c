@@ -127,7 +127,8 @@ kmeta_json_labels(struct json_object *src, bool clean, struct json_object **out,
 		if (!clean || !kmeta_label_is_per_pod(k))
 			keys[n++] = k;
 	}
-	qsort(keys, n, sizeof(*keys), key_cmp);
+	if (n > 1)
+		qsort(keys, n, sizeof(*keys), key_cmp);
 	for (i = 0; i < n; i++) {
 		struct json_object *lv = json_object_object_get(src, keys[i]);
 

@@ -374,7 +374,8 @@ check_elements(struct nftrules *nr, struct store *st)
 		    strerror(-ret));
 		goto out;
 	}
-	qsort(k.a, k.n, sizeof(*k.a), kaddr_cmp);
+	if (k.n > 1)	/* k.a is NULL on a node without pods */
+		qsort(k.a, k.n, sizeof(*k.a), kaddr_cmp);
 	if (store_attachment_foreach(st, true, missing_cb, &m) == 0 &&
 	    m.pods > 0)
 		log_warnx("%d attached pods have addresses missing from table "

@@ -102,7 +102,8 @@ write_state(const struct metasrc *ms, const char *path)
 		return;
 	}
 	kmeta_pod_foreach(km, add_pod, &l);
-	qsort(l.v, l.n, sizeof(*l.v), cmp_str);
+	if (l.n > 0)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(l.v, l.n, sizeof(*l.v), cmp_str);
 	kmeta_get_stats(km, &st);
 	fprintf(f, "synced %d\n", metasrc_synced(ms));
 	fprintf(f, "generation %llu\n",
