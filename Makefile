@@ -157,7 +157,9 @@ install: all
 		install -m 0644 doc/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/; fi
 	if [ -f install/systemd/netpol-recorderd.service ]; then \
 		install -d $(DESTDIR)/lib/systemd/system; \
-		install -m 0644 install/systemd/netpol-recorderd.service $(DESTDIR)/lib/systemd/system/; fi
+		sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' install/systemd/netpol-recorderd.service \
+			>$(DESTDIR)/lib/systemd/system/netpol-recorderd.service; \
+		chmod 0644 $(DESTDIR)/lib/systemd/system/netpol-recorderd.service; fi
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
