@@ -938,36 +938,55 @@ static const char *const merge_sql[] = {
 	"DELETE FROM workloads WHERE id=?1",
 };
 
-int
-store_workload_merge(struct store *st, int64_t from, int64_t to)
+/*
+ * Call fn for items 0..n-1 in one transaction: either every item is
+ * written or none is.
+ */
+static int
+each_in_transaction(struct store *st, size_t n,
+    int (*fn)(struct store *, const void *, size_t), const void *items)
 {
-	sqlite3_stmt *s = NULL;
 	size_t i;
 	int rc;
 
-	if (from == to || from <= 0 || to <= 0)
-		return -EINVAL;
 	if ((rc = store_begin(st)) < 0)
 		return rc;
-	for (i = 0; i < sizeof(merge_sql) / sizeof(merge_sql[0]); i++) {
-		rc = sqlite3_prepare_v2(st->db, merge_sql[i], -1, &s, NULL);
-		if (rc != SQLITE_OK) {
-			rc = sqlite_errno(rc);
+	for (i = 0; i < n; i++)
+		if ((rc = fn(st, items, i)) < 0)
 			goto out;
-		}
-		sqlite3_bind_int64(s, 1, from);
-		sqlite3_bind_int64(s, 2, to);
-		rc = step_done(s);
-		sqlite3_finalize(s);
-		s = NULL;
-		if (rc < 0)
-			goto out;
-	}
 	rc = store_commit(st);
 out:
 	if (rc < 0)
 		store_rollback(st);
 	return rc;
+}
+
+static int
+merge_item(struct store *st, const void *items, size_t i)
+{
+	const int64_t *ids = items;	/* from, to */
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, merge_sql[i], -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_errno(rc);
+	sqlite3_bind_int64(s, 1, ids[0]);
+	sqlite3_bind_int64(s, 2, ids[1]);
+	rc = step_done(s);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_workload_merge(struct store *st, int64_t from, int64_t to)
+{
+	const int64_t ids[2] = { from, to };
+
+	if (from == to || from <= 0 || to <= 0)
+		return -EINVAL;
+	return each_in_transaction(st, sizeof(merge_sql) / sizeof(merge_sql[0]),
+	    merge_item, ids);
 }
 
 /* ---- flows, DNS, nodes --------------------------------------------------- */
@@ -995,29 +1014,6 @@ flow_upsert(struct store *st, const struct store_flow *f)
 	sqlite3_bind_int64(s, 14, (int64_t)f->bytes);
 	sqlite3_bind_int64(s, 15, (int64_t)f->packets);
 	return step_done(s);
-}
-
-/*
- * Call fn for items 0..n-1 in one transaction: either every item is
- * written or none is.
- */
-static int
-each_in_transaction(struct store *st, size_t n,
-    int (*fn)(struct store *, const void *, size_t), const void *items)
-{
-	size_t i;
-	int rc;
-
-	if ((rc = store_begin(st)) < 0)
-		return rc;
-	for (i = 0; i < n; i++)
-		if ((rc = fn(st, items, i)) < 0)
-			goto out;
-	rc = store_commit(st);
-out:
-	if (rc < 0)
-		store_rollback(st);
-	return rc;
 }
 
 static int
