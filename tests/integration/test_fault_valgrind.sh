@@ -14,7 +14,8 @@ here=$(dirname "$0")
 command -v valgrind >/dev/null || np_fail "valgrind is not installed (install/deps.sh)"
 # make asan runs this suite on sanitizer builds, which valgrind cannot run:
 # the sanitizers do this test's job there, and the plain build runs it.
-if ldd "$NP_BUILD/netpol-record-cni" | grep -q libasan; then
+# (grep without -q: under pipefail, -q would end ldd early with SIGPIPE)
+if ldd "$NP_BUILD/netpol-record-cni" | grep libasan >/dev/null; then
 	echo "SKIP: $NP_BUILD is an AddressSanitizer build; valgrind runs on the plain build (make check)"
 	exit 0
 fi
