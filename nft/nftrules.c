@@ -238,44 +238,17 @@ e_lookup(struct nftnl_rule *r, int kind)
 	return add_expr(r, e);
 }
 
-/* ct state new: (state & NEW) != 0 */
+/* reg1 = (ct KEY & mask) ^ xor: the load both ct rules start with. */
 static int
-e_ct_new(struct nftnl_rule *r)
+e_ct_load_bitwise(struct nftnl_rule *r, uint32_t key, uint32_t mask,
+    uint32_t xor)
 {
 	struct nftnl_expr *e;
-	uint32_t mask = NF_CT_STATE_BIT(IP_CT_NEW), zero = 0;
 	int ret;
 
 	if ((e = nftnl_expr_alloc("ct")) == NULL)
 		return -ENOMEM;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	if ((ret = add_expr(r, e)) != 0)
-		return ret;
-	if ((e = nftnl_expr_alloc("bitwise")) == NULL)
-		return -ENOMEM;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	if ((ret = add_expr(r, e)) != 0)
-		return ret;
-	return e_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero));
-}
-
-/* ct mark set ct mark | bit: load, (mark & ~bit) ^ bit, store. Every other
- * mark bit is kept, so kube-proxy's and other CNIs' marks survive. */
-static int
-e_ct_mark_or(struct nftnl_rule *r, uint32_t bit)
-{
-	struct nftnl_expr *e;
-	uint32_t mask = ~bit, xor = bit;
-	int ret;
-
-	if ((e = nftnl_expr_alloc("ct")) == NULL)
-		return -ENOMEM;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	if ((ret = add_expr(r, e)) != 0)
 		return ret;
@@ -286,7 +259,31 @@ e_ct_mark_or(struct nftnl_rule *r, uint32_t bit)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, sizeof(xor));
-	if ((ret = add_expr(r, e)) != 0)
+	return add_expr(r, e);
+}
+
+/* ct state new: (state & NEW) != 0 */
+static int
+e_ct_new(struct nftnl_rule *r)
+{
+	uint32_t zero = 0;
+	int ret;
+
+	if ((ret = e_ct_load_bitwise(r, NFT_CT_STATE,
+	    NF_CT_STATE_BIT(IP_CT_NEW), 0)) != 0)
+		return ret;
+	return e_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero));
+}
+
+/* ct mark set ct mark | bit: load, (mark & ~bit) ^ bit, store. Every other
+ * mark bit is kept, so kube-proxy's and other CNIs' marks survive. */
+static int
+e_ct_mark_or(struct nftnl_rule *r, uint32_t bit)
+{
+	struct nftnl_expr *e;
+	int ret;
+
+	if ((ret = e_ct_load_bitwise(r, NFT_CT_MARK, ~bit, bit)) != 0)
 		return ret;
 	if ((e = nftnl_expr_alloc("ct")) == NULL)
 		return -ENOMEM;
