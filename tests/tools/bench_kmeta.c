@@ -42,6 +42,13 @@ struct sbuf {
 	size_t len, cap;
 };
 
+/* printf into the growing buffer; exits on allocation failure. Declared
+ * with the printf format attribute so that every call's literal format is
+ * checked against its arguments (and vsnprintf's format below counts as
+ * checked: -Wformat-nonliteral). */
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 sb_printf(struct sbuf *b, const char *fmt, ...)
 {
