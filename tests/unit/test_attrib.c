@@ -21,6 +21,7 @@
 #include "lib/store.h"
 #include "recorderd/attrib.h"
 #include "recorderd/ct.h"
+#include "tests/unit/ut_store.h"
 
 struct t {
 	char dir[64];
@@ -56,8 +57,8 @@ setup(void **state)
 	struct t *t = calloc(1, sizeof(*t));
 	struct attrib_conf ac = { .dns_cache = 64 };
 
-	snprintf(t->dir, sizeof(t->dir), "/tmp/test_attrib.XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
+	assert_int_equal(ut_store_mkdtemp(t->dir, sizeof(t->dir),
+	    "test_attrib"), 0);
 	snprintf(t->db, sizeof(t->db), "%s/records.db", t->dir);
 	assert_int_equal(store_open(t->db, 0, &t->st), 0);
 	/* The pods of tests/fixtures/ct: a (client) and b (server). Host
@@ -76,12 +77,10 @@ static int
 teardown(void **state)
 {
 	struct t *t = *state;
-	char cmd[160];
 
 	attrib_free(t->at);
 	store_close(t->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", t->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(ut_store_rmtree(t->dir), 0);
 	ct_parse_cleanup();
 	free(t);
 	return 0;

@@ -24,6 +24,7 @@
 #include "cni/cniconf.h"
 #include "cni/install.h"
 #include "recorderd/rconf.h"
+#include "tests/unit/ut_store.h"
 
 static const char *const vendor_files[] = {
 	"10-flannel.conflist",
@@ -158,17 +159,6 @@ listing(const char *dir)
 	return out;
 }
 
-static void
-rm_rf(const char *dir)
-{
-	char cmd[PATH_MAX + 16];
-
-	if (dir[0] == '\0' || strncmp(dir, "/tmp/", 5) != 0)
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
 static int
 setup(void **state)
 {
@@ -177,8 +167,7 @@ setup(void **state)
 
 	if (e == NULL)
 		return -1;
-	snprintf(e->root, sizeof(e->root), "/tmp/test_cniinst.XXXXXX");
-	if (mkdtemp(e->root) == NULL)
+	if (ut_store_mkdtemp(e->root, sizeof(e->root), "test_cniinst") != 0)
 		return -1;
 	pathf(e->conf, "%s/net.d", e->root);
 	pathf(e->bin, "%s/bin", e->root);
@@ -196,7 +185,7 @@ teardown(void **state)
 {
 	struct env *e = *state;
 
-	rm_rf(e->root);
+	assert_int_equal(ut_store_rmtree(e->root), 0);
 	free(e);
 	return 0;
 }
@@ -532,7 +521,7 @@ test_vendor_install_twice_then_uninstall(void **state)
 	for (i = 0; i < sizeof(vendor_files) / sizeof(vendor_files[0]); i++) {
 		const char *name = vendor_files[i];
 
-		rm_rf(e->conf);
+		assert_int_equal(ut_store_rmtree(e->conf), 0);
 		assert_int_equal(mkdir(e->conf, 0755), 0);
 		put_fixture(e, name);
 		/* A later file and a stray note are never touched. */

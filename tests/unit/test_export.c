@@ -24,6 +24,7 @@
 #include "cli/cmds.h"
 #include "lib/store.h"
 #include "lib/yamljson.h"
+#include "tests/unit/ut_store.h"
 
 #define GOLDEN_DIR "tests/fixtures/export/"
 #define T0 1795000000LL		/* 2026-11-18T11:06:40Z */
@@ -340,8 +341,8 @@ setup(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_export.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	assert_int_equal(ut_store_mkdtemp(fx->dir, sizeof(fx->dir),
+	    "test_export"), 0);
 	snprintf(fx->db, sizeof(fx->db), "%s/node1.db", fx->dir);
 	snprintf(fx->db2, sizeof(fx->db2), "%s/node2.db", fx->dir);
 	snprintf(fx->ks, sizeof(fx->ks), "%s/ks.yaml", fx->dir);
@@ -355,10 +356,8 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	if (system(cmd) != 0)
+	if (ut_store_rmtree(fx->dir) != 0)
 		return -1;
 	free(fx);
 	return 0;

@@ -13,6 +13,7 @@
 #include "cli/flowdb.h"
 #include "cli/knownservers.h"
 #include "lib/store.h"
+#include "tests/unit/ut_store.h"
 
 struct fx {
 	char dir[64], a[128], b[128];
@@ -68,8 +69,8 @@ setup(void **state)
 	    .server = "srv", .name = "n" };
 	int64_t web, api, other, pod;
 
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_flowdb.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	assert_int_equal(ut_store_mkdtemp(fx->dir, sizeof(fx->dir),
+	    "test_flowdb"), 0);
 	snprintf(fx->a, sizeof(fx->a), "%s/a.db", fx->dir);
 	snprintf(fx->b, sizeof(fx->b), "%s/b.db", fx->dir);
 
@@ -134,10 +135,8 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	if (system(cmd) != 0)
+	if (ut_store_rmtree(fx->dir) != 0)
 		return -1;
 	free(fx);
 	return 0;

@@ -17,6 +17,7 @@
 #include "cli/cmds.h"
 #include "cli/knownservers.h"
 #include "lib/store.h"
+#include "tests/unit/ut_store.h"
 
 #define HDR "apiVersion: spdx.softwarecomposition.kubescape.io/v1beta1\n" \
 	"kind: KnownServer\n"
@@ -261,8 +262,8 @@ setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_ks.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	assert_int_equal(ut_store_mkdtemp(fx->dir, sizeof(fx->dir),
+	    "test_ks"), 0);
 	snprintf(fx->db, sizeof(fx->db), "%s/r.db", fx->dir);
 	snprintf(fx->f1, sizeof(fx->f1), "%s/good.yaml", fx->dir);
 	snprintf(fx->f2, sizeof(fx->f2), "%s/bad.yaml", fx->dir);
@@ -276,10 +277,8 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	if (system(cmd) != 0)
+	if (ut_store_rmtree(fx->dir) != 0)
 		return -1;
 	free(fx);
 	return 0;

@@ -16,6 +16,7 @@
 #include "cli/flowdb.h"
 #include "cli/policygen.h"
 #include "cli/yamlout.h"
+#include "tests/unit/ut_store.h"
 
 static char dir[64], db[128];
 
@@ -61,8 +62,8 @@ setup(void **state)
 	int64_t app, dns, fake, x1, x2, blank;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_policygen.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ut_store_mkdtemp(dir, sizeof(dir), "test_policygen"),
+	    0);
 	snprintf(db, sizeof(db), "%s/r.db", dir);
 	assert_int_equal(store_open(db, 0, &st), 0);
 	assert_int_equal(store_meta_set(st, "recording_started", "1000"), 0);
@@ -89,11 +90,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ut_store_rmtree(dir) == 0 ? 0 : -1;
 }
 
 static void

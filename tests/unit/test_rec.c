@@ -29,6 +29,7 @@
 #include "recorderd/attrib.h"
 #include "recorderd/ct.h"
 #include "recorderd/rec.h"
+#include "tests/unit/ut_store.h"
 
 #define MARK 0x00100000u
 
@@ -63,8 +64,8 @@ setup(void **state)
 	struct attrib_conf ac = { .dns_cache = 64 };
 	char db[128];
 
-	snprintf(t->dir, sizeof(t->dir), "/tmp/test_rec.XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
+	assert_int_equal(ut_store_mkdtemp(t->dir, sizeof(t->dir), "test_rec"),
+	    0);
 	snprintf(db, sizeof(db), "%s/records.db", t->dir);
 	assert_int_equal(store_open(db, 0, &t->st), 0);
 	/* The client pod of the fixtures; the server is added per test. */
@@ -81,13 +82,11 @@ static int
 teardown(void **state)
 {
 	struct t *t = *state;
-	char cmd[128];
 
 	rec_free(t->rec);
 	attrib_free(t->at);
 	store_close(t->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", t->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(ut_store_rmtree(t->dir), 0);
 	ct_parse_cleanup();
 	free(t);
 	return 0;

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "lib/store.h"
+#include "tests/unit/ut_store.h"
 
 struct fixture {
 	char dir[64];
@@ -25,8 +26,7 @@ setup(void **state)
 
 	if (fx == NULL)
 		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_store.XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
+	if (ut_store_mkdtemp(fx->dir, sizeof(fx->dir), "test_store") != 0)
 		return -1;
 	/* A directory that does not exist yet: store_open makes it. */
 	snprintf(fx->path, sizeof(fx->path), "%s/sub/records.db", fx->dir);
@@ -40,11 +40,9 @@ static int
 teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[128];
 
 	store_close(fx->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
-	if (system(cmd) != 0)
+	if (ut_store_rmtree(fx->dir) != 0)
 		return -1;
 	free(fx);
 	return 0;
