@@ -1,0 +1,48 @@
+/*
+ * fdpass: hand open file descriptors to another process over a Unix
+ * datagram socket (SCM_RIGHTS).
+ *
+ * The CNI plugin uses it to give its nftables netlink socket to
+ * netpol-recorderd instead of closing it. The last close of a
+ * NETLINK_NETFILTER socket makes the kernel take the nf_tables commit
+ * mutex and wait for the transaction destroy work, one RCU grace period
+ * (10-30 ms here) after any recent commit; the next plugin's batch then
+ * waits on that mutex. The daemon closes the sockets it collects together,
+ * once hand-overs have paused (recorderd/release.c).
+ */
+#ifndef NPR_FDPASS_H
+#define NPR_FDPASS_H
+
+#include <stddef.h>
+
+/* Where the plugin and the daemon meet unless configured otherwise. */
+#define FDPASS_RELEASE_PATH "/run/netpol-record/release.sock"
+
+/* The longest usable socket path (sun_path holds 108 bytes with NUL). */
+#define FDPASS_PATH_MAX 107
+
+/*
+ * Send fd to the datagram socket bound at path, without blocking. On
+ * success the receiver holds its own reference and the caller may close
+ * fd at once. Returns 0, or -errno: -ENOENT or -ECONNREFUSED when nobody
+ * listens, -EAGAIN when the receiver's queue is full.
+ */
+int fdpass_send(const char *path, int fd);
+
+/*
+ * Bind a datagram socket at path for receiving (non-blocking,
+ * close-on-exec, mode 0600). A socket file left by a process that is gone
+ * is replaced; a path where another process still receives, or that is
+ * not a socket, is refused (-EADDRINUSE, -EEXIST). Returns the socket or
+ * -errno.
+ */
+int fdpass_listen(const char *path);
+
+/*
+ * Receive the descriptors of one datagram into fds[0..max) (close-on-exec).
+ * Returns how many (0 for a datagram without any), or -errno (-EAGAIN
+ * when none is waiting). Descriptors beyond max are closed.
+ */
+int fdpass_recv(int sock, int *fds, int max);
+
+#endif
