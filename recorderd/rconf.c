@@ -1,5 +1,7 @@
 #include "recorderd/rconf.h"
 
+#include "lib/fdpass.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 
 #include <yaml.h>
 
+#include "lib/fdpass.h"
 #include "lib/log.h"
 
 #define RCONF_MAX_FILE (1 << 20)
@@ -45,6 +48,7 @@ static const struct key keys[] = {
 	{ "dns_cache", K_U32, F(dns_cache) },
 	{ "log.file", K_PATH, F(log_file) },
 	{ "log.level", K_LEVEL, F(log_level) },
+	{ "release_socket", K_PATH, F(release_socket) },
 };
 #undef F
 
@@ -78,6 +82,8 @@ rconf_defaults(struct rconf *c)
 	c->retention_days = 30;
 	c->accounting = false;
 	c->max_flows = 65536;
+	snprintf(c->release_socket, sizeof(c->release_socket), "%s",
+	    FDPASS_RELEASE_PATH);
 	c->dns_cache = 16384;
 	c->log_level = LOG_LVL_INFO;
 }
@@ -490,7 +496,7 @@ void
 rconf_absolute_paths(struct rconf *c, const char *base)
 {
 	char *fields[] = { c->store, c->meta_file, c->meta_kubeconfig,
-	    c->log_file };
+	    c->log_file, c->release_socket };
 	char cwd[STORE_PATH_LEN], tmp[2 * STORE_PATH_LEN];
 
 	if (base != NULL)
@@ -542,6 +548,8 @@ rconf_validate(const struct rconf *c, char *err, size_t errlen)
 		why = "max_flows: must be from 16 to 16777216";
 	else if (c->dns_cache < 16 || c->dns_cache > (1u << 24))
 		why = "dns_cache: must be from 16 to 16777216";
+	else if (strlen(c->release_socket) > FDPASS_PATH_MAX)
+		why = "release_socket: a socket path has at most 107 bytes";
 	if (why == NULL)
 		return 0;
 	snprintf(err, errlen, "%s", why);

@@ -41,6 +41,9 @@ struct rconf {
 	uint32_t dns_cache;		/* DNS answers remembered */
 	char log_file[STORE_PATH_LEN];	/* "" = stderr / syslog-less file */
 	int log_level;			/* enum log_level */
+	/* Where the CNI plugin hands over its nftables sockets to be closed
+	 * here (lib/fdpass.h); "" = not offered. */
+	char release_socket[STORE_PATH_LEN];
 };
 
 /* Fill *c with the built-in defaults (what conf/recorderd.yaml says). */

@@ -24,6 +24,7 @@
 #include "recorderd/ct.h"
 #include "recorderd/ctsock.h"
 #include "recorderd/rec.h"
+#include "recorderd/release.h"
 
 #define RD_NMSG 64			/* datagrams per recvmmsg */
 #define RD_MSGBUF (16 * 1024)		/* bytes per datagram buffer */
@@ -58,6 +59,8 @@ struct rd {
 	bool stop;
 
 	bool marked_running;		/* recorder_running is ours */
+
+	struct release *rel;		/* the plugin's sockets, closed here */
 
 	struct nftrules *nr;		/* for the table checks */
 	int table_state;
@@ -503,6 +506,8 @@ reload_conf(struct rd *d)
 	nc.nflog_group = d->conf.nflog_group;
 	nc.max_flows = d->conf.max_flows;
 	nc.accounting = d->conf.accounting;
+	snprintf(nc.release_socket, sizeof(nc.release_socket), "%s",
+	    d->conf.release_socket);
 	d->conf = nc;
 	log_info("configuration reloaded");
 }
@@ -579,6 +584,14 @@ setup(struct rd *d)
 	    (d->sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
+	/* After the signal mask: the thread must not take SIGTERM. Failing
+	 * here costs speed, not records: the plugin then closes its own. */
+	if (d->conf.release_socket[0] != '\0' &&
+	    (ret = release_start(d->conf.release_socket,
+	    RELEASE_QUIET_MS, &d->rel)) < 0)
+		log_warnx("release_socket %s: %s; the CNI plugin will close "
+		    "its nftables sockets itself (slower ADDs)",
+		    d->conf.release_socket, strerror(-ret));
 	return 0;
 }
 
@@ -612,6 +625,10 @@ note_previous_run(struct rd *d)
 static void
 teardown(struct rd *d)
 {
+	if (d->rel != NULL)
+		log_debug("released %llu nftables sockets of the CNI plugin",
+		    (unsigned long long)release_received(d->rel));
+	release_stop(d->rel);
 	if (d->rec != NULL)
 		(void)flush(d);
 	if (d->marked_running &&

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lib/fdpass.h"
 #include "lib/log.h"
 #include "recorderd/rconf.h"
 
@@ -35,6 +36,7 @@ test_default_file(void **state)
 	assert_int_equal(c.flush_ms, 1000);
 	assert_int_equal(c.mark_bit, 0x00100000);
 	assert_int_equal(c.nflog_group, 7301);
+	assert_string_equal(c.release_socket, FDPASS_RELEASE_PATH);
 }
 
 static void
@@ -53,7 +55,8 @@ test_values(void **state)
 	    "metadata:\n  source: file\n  file: /etc/pods.json\n"
 	    "retention_days: 0\n"
 	    "accounting: yes\n"
-	    "log:\n  level: debug\n  file: ~\n", &c, err, sizeof(err)), 0);
+	    "log:\n  level: debug\n  file: ~\n"
+	    "release_socket: /tmp/rel.sock\n", &c, err, sizeof(err)), 0);
 	assert_string_equal(c.store, "/tmp/x.db");
 	assert_int_equal(c.flush_ms, 250);
 	assert_int_equal(c.mark_bit, 0x4000);
@@ -67,6 +70,12 @@ test_values(void **state)
 	assert_true(c.accounting);
 	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
 	assert_string_equal(c.log_file, "");
+	assert_string_equal(c.release_socket, "/tmp/rel.sock");
+	assert_int_equal(rconf_validate(&c, err, sizeof(err)), 0);
+	/* "" turns the hand-over off, and is valid. */
+	assert_int_equal(parse("release_socket: \"\"\n", &c, err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.release_socket, "");
 	assert_int_equal(rconf_validate(&c, err, sizeof(err)), 0);
 	/* Empty document: all defaults. */
 	assert_int_equal(parse("", &c, err, sizeof(err)), 0);
@@ -124,6 +133,10 @@ test_validate(void **state)
 		{ "metadata: {source: kubeconfig}\n", "metadata.kubeconfig" },
 		{ "max_flows: 1\n", "max_flows" },
 		{ "store: \"\"\n", "store" },
+		/* sun_path holds 107 bytes and a NUL. */
+		{ "release_socket: /run/netpol-record/0123456789012345678901"
+		  "2345678901234567890123456789012345678901234567890123456789"
+		  "0123456789012345678901234567890.sock\n", "release_socket" },
 	};
 	struct rconf c;
 	char err[256];
