@@ -252,6 +252,12 @@ parse_fields(json_object *root, struct cni_conf *c, struct cni_err *err)
 		    "unsupported cniVersion %s", c->version), -EINVAL;
 	if (c->db[0] == '\0')
 		snprintf(c->db, sizeof(c->db), "%s", STORE_DEFAULT_PATH);
+	/* Absent: the default; "" turns the hand-over off. */
+	snprintf(c->release_socket, sizeof(c->release_socket), "%s",
+	    FDPASS_RELEASE_PATH);
+	if (str_field(root, "releaseSocket", c->release_socket,
+	    sizeof(c->release_socket), err) != 0)
+		return -EINVAL;
 
 	buf[0] = '\0';
 	if ((ret = get_str(root, "logLevel", buf, sizeof(buf))) < 0 ||

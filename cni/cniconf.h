@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/fdpass.h"
 #include "lib/store.h"
 #include "nft/nftrules.h"
 
@@ -64,6 +65,9 @@ struct cni_conf {
 	int log_level;			/* enum log_level, default warn */
 	int policy;			/* enum cni_policy */
 	struct nftrules_conf nft;
+	/* releaseSocket: where netpol-recorderd takes the nftables socket
+	 * over (lib/fdpass.h); "" = close it ourselves. */
+	char release_socket[FDPASS_PATH_MAX + 1];
 	/* runtimeConfig "io.kubernetes.cri.pod-annotations": pod identity
 	 * when CNI_ARGS lacks it. "" when not given. */
 	char ann_namespace[STORE_NAME_LEN];

@@ -14,6 +14,7 @@
 #include "cni/cniconf.h"
 #include "cni/install.h"
 #include "cni/plugin.h"
+#include "lib/fdpass.h"
 #include "lib/log.h"
 
 /* Read at most max + 1 bytes: one more than allowed tells "too big"
@@ -39,33 +40,38 @@ read_stdin(char *buf, size_t max)
 }
 
 /*
- * Release the nftables socket in a child that outlives us: the kernel makes
- * the last close of a NETLINK_NETFILTER socket wait for an RCU grace period
- * after a commit (~10 ms on a busy node), which would otherwise add to every
- * ADD and DEL the runtime waits for. The child holds nothing else open, so
- * the runtime sees our stdout end and our exit at once.
+ * Get rid of the nftables socket without waiting for its last close
+ * (struct plugin_linger says why): give it to netpol-recorderd, which
+ * closes it later; without the daemon, close it in a child that outlives
+ * us. The child holds nothing else open, so the runtime sees our stdout
+ * end and our exit at once.
  */
 static void
-release_later(int fd)
+release_later(const struct plugin_linger *l)
 {
 	pid_t pid;
 
-	if (fd < 0)
+	if (l->fd < 0)
 		return;
+	if (l->release_socket[0] != '\0' &&
+	    fdpass_send(l->release_socket, l->fd) == 0) {
+		close(l->fd);
+		return;
+	}
 	signal(SIGCHLD, SIG_IGN);	/* no zombie if we are still here */
 	pid = fork();
 	if (pid == 0) {
 		int i;
 
 		for (i = 0; i < 1024; i++)
-			if (i != fd)
+			if (i != l->fd)
 				close(i);
-		close(fd);
+		close(l->fd);
 		_exit(0);
 	}
 	/* Parent (or fork failed): drop our reference; if fork failed this
 	 * is the slow release, nothing worse. */
-	close(fd);
+	close(l->fd);
 }
 
 static void
@@ -88,7 +94,8 @@ main(int argc, char **argv)
 	struct cni_err err = { 0 };
 	char *buf;
 	ssize_t n;
-	int rc, linger = -1;
+	struct plugin_linger linger = { .fd = -1 };
+	int rc;
 
 	log_init("netpol-record-cni", LOG_LVL_WARN);
 	/* A runtime always sets CNI_COMMAND and passes no arguments; a person
@@ -122,10 +129,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	buf[n] = '\0';
-	env.linger_fd = &linger;
+	env.linger = &linger;
 	rc = plugin_run(&env, buf, (size_t)n, stdout);
 	free(buf);
 	fflush(stdout);
-	release_later(linger);
+	release_later(&linger);
 	return rc;
 }

@@ -790,8 +790,12 @@ fail:
 	    c.err.details[0] ? ": " : "", c.err.details);
 	rc = print_error(out, c.conf.version, &c.err);
 out:
-	if (env->linger_fd != NULL)
-		*env->linger_fd = c.nr != NULL ? dup(nftrules_fd(c.nr)) : -1;
+	if (env->linger != NULL) {
+		env->linger->fd = c.nr != NULL ? dup(nftrules_fd(c.nr)) : -1;
+		snprintf(env->linger->release_socket,
+		    sizeof(env->linger->release_socket), "%s",
+		    c.conf.release_socket);
+	}
 	nftrules_close(c.nr);
 	store_close(c.st);
 	cni_conf_free(&c.conf);

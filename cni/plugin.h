@@ -9,6 +9,21 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "lib/fdpass.h"
+
+/*
+ * The nftables socket of a finished command, for main.c to get rid of
+ * after the result is out: its last close after a commit waits for an RCU
+ * grace period under the nf_tables commit mutex (lib/fdpass.h), 10-30 ms
+ * that neither the runtime nor the next ADD should wait for. The socket
+ * goes to netpol-recorderd at release_socket ("" = not configured), or to
+ * a child process that outlives the plugin.
+ */
+struct plugin_linger {
+	int fd;				/* -1: none */
+	char release_socket[FDPASS_PATH_MAX + 1];
+};
+
 /* The CNI_* environment (NULL when unset). */
 struct plugin_env {
 	const char *command;
@@ -17,14 +32,9 @@ struct plugin_env {
 	const char *ifname;
 	const char *args;
 	const char *path;
-	/*
-	 * When not NULL, plugin_run() leaves here a dup() of its nftables
-	 * socket (-1 if it had none) instead of releasing it: releasing a
-	 * NETLINK_NETFILTER socket after a commit waits for an RCU grace
-	 * period (the kernel flushes its transaction destroy work), about
-	 * 10 ms on a busy node. main.c releases it off the runtime's path.
-	 */
-	int *linger_fd;
+	/* When not NULL, plugin_run() leaves its nftables socket here
+	 * instead of closing it (see struct plugin_linger). */
+	struct plugin_linger *linger;
 };
 
 /* Fill env from getenv(). */

@@ -68,6 +68,8 @@ test_conf_defaults(void **state)
 	assert_int_equal(c.policy, CNI_POLICY_IGNORE);
 	assert_int_equal(c.nft.mark_bit, 0x00100000);
 	assert_int_equal(c.nft.nflog_group, 7301);
+	assert_string_equal(c.release_socket,
+	    "/run/netpol-record/release.sock");
 	assert_null(c.prev);
 	assert_false(c.has_valid);
 	cni_conf_free(&c);
@@ -83,7 +85,7 @@ test_conf_all_keys(void **state)
 	assert_int_equal(parse_str("{\"cniVersion\":\"1.1.0\",\"name\":\"n\","
 	    "\"db\":\"/tmp/r.db\",\"logFile\":\"/tmp/l\",\"logLevel\":\"debug\","
 	    "\"failurePolicy\":\"fail\",\"markBit\":\"0x4000\","
-	    "\"nflogGroup\":12,\"nflogSnaplen\":600,"
+	    "\"nflogGroup\":12,\"nflogSnaplen\":600,\"releaseSocket\":\"\","
 	    "\"runtimeConfig\":{\"io.kubernetes.cri.pod-annotations\":"
 	    "{\"io.kubernetes.pod.namespace\":\"shop\","
 	    "\"io.kubernetes.pod.name\":\"cart-0\",\"other\":\"x\"}},"
@@ -97,6 +99,7 @@ test_conf_all_keys(void **state)
 	assert_int_equal(c.nft.mark_bit, 0x4000);
 	assert_int_equal(c.nft.nflog_group, 12);
 	assert_int_equal(c.nft.snaplen, 600);
+	assert_string_equal(c.release_socket, "");	/* "" = off */
 	assert_string_equal(c.ann_namespace, "shop");
 	assert_string_equal(c.ann_name, "cart-0");
 	assert_string_equal(c.ann_uid, "");
@@ -174,6 +177,11 @@ test_conf_errors(void **state)
 		{ "{\"nflogGroup\":70000}", CNI_ERR_INVALID_CONFIG },
 		{ "{\"nflogGroup\":\"7\"}", CNI_ERR_INVALID_CONFIG },
 		{ "{\"db\":[]}", CNI_ERR_INVALID_CONFIG },
+		{ "{\"releaseSocket\":7}", CNI_ERR_INVALID_CONFIG },
+		{ "{\"releaseSocket\":\"/run/netpol-record/0123456789012345"
+		  "678901234567890123456789012345678901234567890123456789012"
+		  "345678901234567890123456789012345678901234567.sock\"}",
+		  CNI_ERR_INVALID_CONFIG },
 		{ "{\"cni.dev/valid-attachments\":{}}", CNI_ERR_INVALID_CONFIG },
 		{ "{\"cni.dev/valid-attachments\":[{\"containerID\":\"a\"}]}",
 		  CNI_ERR_INVALID_CONFIG },
