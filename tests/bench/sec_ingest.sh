@@ -216,6 +216,7 @@ rss_idle="" hwm_before_mem="" mem_flows=""
 if [ "$have_ours" -eq 0 ]; then
 	cat >"$NP_TMP/recorderd.yaml" <<-EOF
 	store: $NP_DB
+	release_socket: $NP_RELEASE
 	flush_interval: 1s
 	log:
 	  file: $NP_TMP/recorderd.log

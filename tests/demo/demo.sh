@@ -31,6 +31,7 @@ np_log() { :; }	# the demo prints its own steps
 CONF="$NP_TMP/recorderd.yaml"
 META="$NP_TMP/metadata.json"
 sed -e "s|^\\(\\s*\\)flush_interval:.*|\\1flush_interval: 500ms|" \
+	-e "s|^release_socket:.*|release_socket: $NP_RELEASE|" \
 	"$top/conf/recorderd.yaml" >"$CONF"
 echo '{"apiVersion":"v1","kind":"List","items":[]}' >"$META"
 

@@ -25,6 +25,7 @@ NP_ID=""
 NP_TMP=""
 NP_NODE=""
 NP_DB=""
+NP_RELEASE=""
 NP_NAMESPACES=()
 NP_PIDS=()
 
@@ -45,7 +46,11 @@ np_setup() {
 	NP_TMP=$(mktemp -d "/tmp/netpol-record-$name-$NP_ID.XXXXXX")
 	mkdir -p "$NP_TMP/pods" "$NP_TMP/net.d" "$NP_TMP/ipam"
 	NP_DB="$NP_TMP/records.db"
-	export NP_ID NP_TMP NP_DB
+	# The node's release socket (recorderd's release_socket, the plugin's
+	# releaseSocket): the default under /run would be shared by every
+	# test run on this host.
+	NP_RELEASE="$NP_TMP/release.sock"
+	export NP_ID NP_TMP NP_DB NP_RELEASE
 	trap np_cleanup EXIT
 	trap 'exit 130' INT TERM
 	NP_NODE="$NP_ID-node"
@@ -140,7 +145,10 @@ np_conflist() {
 	*) np_fail "np_conflist: unknown kind $kind" ;;
 	esac
 	f="$NP_TMP/net.d/$kind.conflist"
-	plugins=$(printf '%s\n' "$@" | jq -s -c '.')
+	# Our plugin gets the run's release socket unless the test set one.
+	plugins=$(printf '%s\n' "$@" | jq -s -c --arg rel "$NP_RELEASE" 'map(
+		if .type == "netpol-record-cni" and (has("releaseSocket") | not)
+		then . + {releaseSocket: $rel} else . end)')
 	[ $# -gt 0 ] || plugins='[]'
 	jq -n --arg name "np-$kind" --arg v4 "$v4" --arg v6 "$v6" \
 		--arg dir "$NP_TMP/ipam" --argjson main "$main" \

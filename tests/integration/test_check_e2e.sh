@@ -49,6 +49,7 @@ meta="$NP_TMP/cluster.json"
 conf="$NP_TMP/recorderd.yaml"
 cat >"$conf" <<YAML
 store: $NP_DB
+release_socket: $NP_RELEASE
 flush_interval: 200ms
 metadata:
   source: file

@@ -55,6 +55,7 @@ jq -e . "$meta" >/dev/null || np_fail "bad metadata JSON"
 conf="$NP_TMP/recorderd.yaml"
 cat >"$conf" <<YAML
 store: $NP_DB
+release_socket: $NP_RELEASE
 flush_interval: 200ms
 metadata:
   source: file

@@ -18,6 +18,7 @@ q() { sqlite3 -batch -noheader "$NP_DB" "$@"; }
 conf="$NP_TMP/rd.yaml"
 cat >"$conf" <<YAML
 store: $NP_DB
+release_socket: $NP_RELEASE
 flush_interval: 200ms
 log: {file: $NP_TMP/rd.log}
 YAML

@@ -38,6 +38,7 @@ np_node sysctl -qw net.netfilter.nf_conntrack_udp_timeout=120
 max_flows=512
 cat >"$NP_TMP/rd.yaml" <<YAML
 store: $db
+release_socket: $NP_RELEASE
 flush_interval: 200ms
 max_flows: $max_flows
 log: {file: $NP_TMP/rd.log}

@@ -32,6 +32,7 @@ np_node sysctl -qw net.netfilter.nf_conntrack_udp_timeout=180
 
 cat >"$NP_TMP/rd.yaml" <<YAML
 store: $NP_DB
+release_socket: $NP_RELEASE
 flush_interval: 500ms
 receive_buffer: {initial: 16K, max: 16K}
 log: {file: $NP_TMP/rd.log}

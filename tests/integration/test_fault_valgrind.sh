@@ -83,6 +83,7 @@ np_wait_port b 8080
 np_wait_port b 5353 udp
 cat >"$NP_TMP/rd.yaml" <<YAML
 store: $NP_DB
+release_socket: $NP_RELEASE
 flush_interval: 200ms
 accounting: true
 log: {file: $NP_TMP/rd.log}

@@ -27,6 +27,7 @@ np_log "a=$a4 $a6 b=$b4 $b6"
 conf="$NP_TMP/recorderd.yaml"
 cat >"$conf" <<YAML
 store: $NP_DB
+release_socket: $NP_RELEASE
 flush_interval: 200ms
 log:
   file: $NP_TMP/recorderd.log

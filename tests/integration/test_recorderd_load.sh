@@ -41,6 +41,7 @@ flow_count() {	# flow_count DIRECTION PROTO PORT
 
 cat >"$NP_TMP/ok.yaml" <<YAML
 store: $NP_DB
+release_socket: $NP_RELEASE
 flush_interval: 200ms
 log: {file: $NP_TMP/rd.log}
 YAML
@@ -68,6 +69,7 @@ np_log "recorded UDP $got_udp_e/$got_udp_i TCP $got_tcp_e/$got_tcp_i, lost $(cou
 # of them are recorded, each once.
 cat >"$NP_TMP/tiny.yaml" <<YAML
 store: $NP_DB
+release_socket: $NP_RELEASE
 flush_interval: 200ms
 receive_buffer: {initial: 4K, max: 4K}
 log: {file: $NP_TMP/rd.log}

@@ -35,6 +35,7 @@ mv "$meta.new" "$meta"
 
 cat >"$NP_TMP/rd.yaml" <<YAML
 store: /nonexistent/overridden.db
+release_socket: $NP_RELEASE
 flush_interval: 200ms
 log: {file: $NP_TMP/rd.log}
 YAML

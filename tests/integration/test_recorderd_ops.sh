@@ -38,6 +38,7 @@ q "INSERT INTO workloads (namespace, kind, name) VALUES ('ops','Pod','gone');
 
 cat >"$NP_TMP/rd.yaml" <<YAML
 store: $NP_DB
+release_socket: $NP_RELEASE
 flush_interval: 200ms
 accounting: true
 retention_days: 30

@@ -17,6 +17,7 @@ np_node sysctl -qw net.netfilter.nf_conntrack_udp_timeout=5
 
 cat >"$NP_TMP/rd.yaml" <<YAML
 store: $NP_DB
+release_socket: $NP_RELEASE
 flush_interval: 100ms
 log: {file: $NP_TMP/rd.log}
 YAML
