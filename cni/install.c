@@ -60,6 +60,8 @@ static const struct entry_key {
 	    "--nflog-group" },
 	{ "nflogSnaplen", offsetof(struct cniinst_opts, nflog_snaplen), true,
 	    "--nflog-snaplen" },
+	{ "releaseSocket", offsetof(struct cniinst_opts, release_socket),
+	    false, "--release-socket" },
 };
 
 /* Parse one JSON object, strictly (as Go's encoding/json would): the
@@ -1302,6 +1304,9 @@ static const char install_usage[] =
 "  --mark-bit BIT        plugin setting \"markBit\" (e.g. 0x00100000)\n"
 "  --nflog-group N       plugin setting \"nflogGroup\"\n"
 "  --nflog-snaplen N     plugin setting \"nflogSnaplen\"\n"
+"  --release-socket PATH plugin setting \"releaseSocket\": where\n"
+"                        netpol-recorderd takes the plugin's nftables socket\n"
+"                        over (its release_socket; \"\" = off)\n"
 "  --watch SECONDS       stay running and repeat the install every SECONDS\n"
 "                        (network agents that rewrite their file on restart\n"
 "                        drop our entry; this puts it back)\n"
@@ -1324,7 +1329,7 @@ static const char uninstall_usage[] =
 enum {
 	OPT_CONF_DIR = 256, OPT_BIN_DIR, OPT_PLUGIN, OPT_NO_COPY, OPT_DB,
 	OPT_LOG_FILE, OPT_LOG_LEVEL, OPT_FAILURE, OPT_MARK, OPT_NFLOG_GROUP,
-	OPT_NFLOG_SNAPLEN, OPT_WATCH, OPT_REMOVE_BIN, OPT_CONF_FILE,
+	OPT_NFLOG_SNAPLEN, OPT_RELEASE, OPT_WATCH, OPT_REMOVE_BIN, OPT_CONF_FILE,
 	OPT_DRY_RUN,
 };
 
@@ -1382,6 +1387,7 @@ cniinst_main(int argc, char **argv)
 		{ "mark-bit", required_argument, NULL, OPT_MARK },
 		{ "nflog-group", required_argument, NULL, OPT_NFLOG_GROUP },
 		{ "nflog-snaplen", required_argument, NULL, OPT_NFLOG_SNAPLEN },
+		{ "release-socket", required_argument, NULL, OPT_RELEASE },
 		{ "watch", required_argument, NULL, OPT_WATCH },
 		{ "remove-bin", no_argument, NULL, OPT_REMOVE_BIN },
 		{ "help", no_argument, NULL, 'h' },
@@ -1425,6 +1431,7 @@ cniinst_main(int argc, char **argv)
 		case OPT_MARK: o.mark_bit = optarg; break;
 		case OPT_NFLOG_GROUP: o.nflog_group = optarg; break;
 		case OPT_NFLOG_SNAPLEN: o.nflog_snaplen = optarg; break;
+		case OPT_RELEASE: o.release_socket = optarg; break;
 		case OPT_REMOVE_BIN:
 			if (install)
 				return usage_error(usage, "%s: not an install "

@@ -47,6 +47,7 @@ struct cniinst_opts {
 	const char *mark_bit;		/* "markBit", kept as a string */
 	const char *nflog_group;	/* "nflogGroup", written as a number */
 	const char *nflog_snaplen;	/* "nflogSnaplen", written as a number */
+	const char *release_socket;	/* "releaseSocket" */
 	/* install: edit this file of conf_dir (a base name) instead of the
 	 * primary configuration. */
 	const char *conf_file;

@@ -266,6 +266,7 @@ test_entry_options(void **state)
 		.db = "/d.db", .log_file = "/l.log", .log_level = "debug",
 		.failure_policy = "fail", .mark_bit = "0x00200000",
 		.nflog_group = "7302", .nflog_snaplen = "1500",
+		.release_socket = "/run/np/release.sock",
 	};
 	json_object *e;
 	char *out, err[256];
@@ -288,6 +289,8 @@ test_entry_options(void **state)
 	    json_type_int));
 	assert_int_equal(json_object_get_int(member(e, "nflogGroup")), 7302);
 	assert_int_equal(json_object_get_int(member(e, "nflogSnaplen")), 1500);
+	assert_string_equal(json_object_get_string(member(e,
+	    "releaseSocket")), "/run/np/release.sock");
 	json_object_put(e);
 	free(out);
 
@@ -310,6 +313,11 @@ test_entry_options_the_plugin_refuses(void **state)
 		{ { .nflog_group = "70000" }, "nflogGroup" },
 		{ { .nflog_snaplen = "10" }, "nflogSnaplen" },
 		{ { .log_level = "loud" }, "" },
+		/* Longer than a socket path can be. */
+		{ { .release_socket = "/run/netpol-record/0123456789012345678"
+		    "901234567890123456789012345678901234567890123456789012345"
+		    "6789012345678901234567890123456789.sock" },
+		  "releaseSocket" },
 	};
 	char *out, err[256];
 	size_t i;
@@ -968,6 +976,10 @@ check_matches_recorderd(const char *top, json_object *ours, const char *name)
 	if (cni_conf_parse(text, strlen(text), &cc, &cerr) != 0)
 		fail_msg("conf/%s: the plugin refuses its entry: %s", name,
 		    cerr.msg);
+	if (strcmp(cc.release_socket, rc.release_socket) != 0)
+		fail_msg("conf/%s and conf/recorderd.yaml disagree: "
+		    "releaseSocket %s, release_socket %s", name,
+		    cc.release_socket, rc.release_socket);
 	if (strcmp(cc.db, rc.store) != 0 || cc.nft.mark_bit != rc.mark_bit ||
 	    cc.nft.nflog_group != rc.nflog_group ||
 	    cc.nft.snaplen != rc.nflog_snaplen)
@@ -1020,6 +1032,7 @@ test_conf_examples(void **state)
 			OPT(mark_bit, "markBit");
 			OPT(nflog_group, "nflogGroup");
 			OPT(nflog_snaplen, "nflogSnaplen");
+			OPT(release_socket, "releaseSocket");
 #undef OPT
 			check_matches_recorderd(top, ours, name);
 			err[0] = '\0';

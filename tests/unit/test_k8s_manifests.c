@@ -23,6 +23,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/fdpass.h"
 #include "lib/kmeta.h"
 #include "lib/yamljson.h"
 #include "nft/nftrules.h"
@@ -536,7 +537,7 @@ test_configmap_is_a_valid_recorder_config(void **state)
 {
 	json_object *cm = doc_of_kind("ConfigMap"), *ds = doc_of_kind(
 	    "DaemonSet"), *pod, *rd, *init, *vols, *v;
-	const char *conf_path, *text, *file, *db, *mark, *group, *snap;
+	const char *conf_path, *text, *file, *db, *mark, *group, *snap, *rel;
 	const char *vol = NULL;
 	char dir[PATH_MAX], err[256];
 	struct rconf c;
@@ -584,6 +585,13 @@ test_configmap_is_a_valid_recorder_config(void **state)
 	assert_non_null(db);
 	assert_string_equal(c.store, db);
 	snprintf(dir, sizeof(dir), "%s", c.store);
+	*strrchr(dir, '/') = '\0';
+	assert_string_equal(host_path_at(pod, rd, dir, NULL), dir);
+
+	/* The plugin, on the host, reaches the daemon's release socket. */
+	rel = arg_of(init, "--release-socket");
+	assert_string_equal(c.release_socket, rel ? rel : FDPASS_RELEASE_PATH);
+	snprintf(dir, sizeof(dir), "%s", c.release_socket);
 	*strrchr(dir, '/') = '\0';
 	assert_string_equal(host_path_at(pod, rd, dir, NULL), dir);
 
