@@ -108,13 +108,12 @@ counter_cmp(const void *a, const void *b)
 	    ((const struct flowdb_counter_sum *)b)->name);
 }
 
-/* Sort, merge flows seen by several stores, index, compute windows. */
-int
-flowdb_merge(struct flowdb *fdb, const struct flowdb_query *q)
+/* Sort the workloads, number them, default their labels and selector. */
+static int
+order_workloads(struct flowdb *fdb)
 {
-	struct flowdb_flow *f, *prev;
 	struct flowdb_workload *w;
-	size_t i, out;
+	size_t i;
 
 	sort_n(fdb->wls, fdb->nwls, sizeof(*fdb->wls), wl_cmp);
 	for (i = 0; i < fdb->nwls; i++) {
@@ -127,6 +126,16 @@ flowdb_merge(struct flowdb *fdb, const struct flowdb_query *q)
 		if (w->labels == NULL || w->selector == NULL)
 			return -ENOMEM;
 	}
+	return 0;
+}
+
+/* Sort the flows and add up those with the same key (several stores). */
+static void
+merge_flows(struct flowdb *fdb)
+{
+	struct flowdb_flow *f, *prev;
+	size_t i, out;
+
 	sort_n(fdb->flows, fdb->nflows, sizeof(*fdb->flows), flow_cmp);
 	for (i = 0, out = 0; i < fdb->nflows; i++) {
 		f = &fdb->flows[i];
@@ -156,13 +165,15 @@ flowdb_merge(struct flowdb *fdb, const struct flowdb_query *q)
 		if (fdb->data_begin == 0 ||
 		    fdb->flows[i].first_seen < fdb->data_begin)
 			fdb->data_begin = fdb->flows[i].first_seen;
-	sort_n(fdb->namespaces, fdb->nnamespaces, sizeof(char *), str_cmp);
-	sort_n(fdb->counters, fdb->ncounters, sizeof(*fdb->counters),
-	    counter_cmp);
+}
 
-	fdb->since = q->since ? q->since : fdb->recording_started ?
-	    fdb->recording_started : fdb->data_begin;
-	fdb->until = q->until ? q->until : fdb->data_end;
+/* Each workload's range of flows, first/last seen and observation. */
+static int
+index_workloads(struct flowdb *fdb)
+{
+	struct flowdb_flow *f;
+	struct flowdb_workload *w;
+	size_t i;
 
 	fdb->wl_first = calloc(fdb->nwls + 1, sizeof(size_t));
 	fdb->wl_count = calloc(fdb->nwls + 1, sizeof(size_t));
@@ -195,4 +206,23 @@ flowdb_merge(struct flowdb *fdb, const struct flowdb_query *q)
 			w->observed_to = w->observed_from;
 	}
 	return 0;
+}
+
+/* Sort, merge flows seen by several stores, index, compute windows. */
+int
+flowdb_merge(struct flowdb *fdb, const struct flowdb_query *q)
+{
+	int rc;
+
+	if ((rc = order_workloads(fdb)) < 0)
+		return rc;
+	merge_flows(fdb);
+	sort_n(fdb->namespaces, fdb->nnamespaces, sizeof(char *), str_cmp);
+	sort_n(fdb->counters, fdb->ncounters, sizeof(*fdb->counters),
+	    counter_cmp);
+
+	fdb->since = q->since ? q->since : fdb->recording_started ?
+	    fdb->recording_started : fdb->data_begin;
+	fdb->until = q->until ? q->until : fdb->data_end;
+	return index_workloads(fdb);
 }
