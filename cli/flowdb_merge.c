@@ -5,6 +5,7 @@
 #include "cli/flowdb_merge.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
