@@ -21,6 +21,11 @@
 # real veths (a newer attachment takes an interface's element over).
 # Pods are attached two at a time (two exec'd plugins in parallel) to
 # reach each level; the timed ADDs and DELs run one at a time.
+# The node runs netpol-recorderd, as a deployed node does: it holds the
+# store open and takes the plugin's nftables sockets over (releaseSocket).
+# Before it starts, one informational row times the plugin alone at 0
+# attached: it then closes its own socket and rebuilds the store's WAL
+# index at each open.
 #   BENCH_CNI_LEVELS ("0 1000 10000"; quick "0 1000"), BENCH_CNI_RUNS
 #   (200; quick 40),
 #   BENCH_CNI_BRIDGE_RUNS (30; quick 10), BENCH_CNI_PODS (4)
@@ -49,9 +54,10 @@ for ((k = 0; k < npods; k++)); do
 	veth=$(jq -r '.interfaces[] | select(.sandbox == null and .name != "npbr0") | .name' \
 		"$NP_TMP/pods/p$k.json" | head -n 1)
 	# Our plugin's stdin: the runtime's view, with this ADD's addresses.
-	jq -c --arg db "$NP_DB" --arg log "$NP_TMP/cni.log" '{
+	jq -c --arg db "$NP_DB" --arg log "$NP_TMP/cni.log" \
+		--arg rel "$NP_RELEASE" '{
 		cniVersion: "1.0.0", name: "np-bridge", type: "netpol-record-cni",
-		db: $db, logFile: $log,
+		db: $db, logFile: $log, releaseSocket: $rel,
 		prevResult: (.ips |= map(if (.address | test(":"))
 			then .address = "@IP6@/64" else .address = "@IP4@/16" end))
 	}' "$NP_TMP/pods/p$k.json" |
@@ -150,6 +156,33 @@ ref_fill() {
 
 ms() { bench_div "$(bench_kv "$1" "$2")" 1000 %.2f; }
 
+# The plugin alone: no daemon on the node (informational).
+if [ "$have_cni" -eq 0 ]; then
+	aadd=$(ours ADD 40000 "$runs")
+	adel=$(ours DEL 40000 "$runs")
+	np_log "plugin alone: ADD: $aadd; DEL: $adel"
+	if [ "$(bench_kv fail "$aadd")" = 0 ] && [ "$(bench_kv fail "$adel")" = 0 ]; then
+		bench_row "ADD median, plugin alone (no recorderd), 0 attached" \
+			"$(ms median_us "$aadd") ms" "-" "-" "-" "-"
+		bench_row "DEL median, plugin alone (no recorderd), 0 attached" \
+			"$(ms median_us "$adel") ms" "-" "-" "-" "-"
+	fi
+fi
+
+# From here on, netpol-recorderd runs on the node.
+if [ "$have_cni" -eq 0 ]; then
+	cat >"$NP_TMP/recorderd.yaml" <<-EOF
+	store: $NP_DB
+	release_socket: $NP_RELEASE
+	log: {file: $NP_TMP/recorderd.log}
+	EOF
+	rd_pid=$(np_bg node "$NP_BUILD/netpol-recorderd" -f -c "$NP_TMP/recorderd.yaml")
+	if ! np_retry 100 test -S "$NP_RELEASE"; then
+		why="netpol-recorderd did not start: $(tail -n 1 "$NP_TMP/recorderd.log" 2>/dev/null | head -c 160)"
+		have_cni=1
+	fi
+fi
+
 cur=0
 lvl_i=0
 declare -A add_med
@@ -217,6 +250,13 @@ for level in $levels; do
 	odel=$(ours DEL "$mstart" "$runs")
 	n_end=$(set_count netpol_record pod_v4)
 	np_log "ours ADD: $oadd; DEL: $odel; pod_v4 $n_ours -> $n_after -> $n_end"
+	if ! kill -0 "$rd_pid" 2>/dev/null; then
+		bench_na "ADD median, $lbl" "netpol-recorderd exited: $(tail -n 1 "$NP_TMP/recorderd.log" | head -c 160)" "$ref_add"
+		have_cni=1
+		why="netpol-recorderd exited at $level attached"
+		lvl_i=$((lvl_i + 1))
+		continue
+	fi
 	if [ "$(bench_kv fail "$oadd")" != 0 ] || [ "$(bench_kv fail "$odel")" != 0 ]; then
 		bench_na "ADD median, $lbl" "ADD/DEL failed: $(tail -n 1 "$NP_TMP/exec.err" | head -c 160)" "$ref_add"
 		have_cni=1
