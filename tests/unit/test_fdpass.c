@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
+#include "tests/unit/ut_store.h"
 #include "lib/fdpass.h"
 
 static char dir[64], path[128];
@@ -23,8 +24,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_fdpass.XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (ut_store_mkdtemp(dir, sizeof(dir), "test_fdpass") < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/release.sock", dir);
 	return 0;
@@ -34,9 +34,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	unlink(path);
-	rmdir(dir);
-	return 0;
+	return ut_store_rmtree(dir) < 0 ? -1 : 0;
 }
 
 static void

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include "tests/unit/ut_store.h"
 #include "lib/fdpass.h"
 #include "lib/log.h"
 #include "recorderd/release.h"
@@ -32,8 +33,7 @@ setup(void **state)
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
 	log_init("test_release", LOG_LVL_WARN);
-	snprintf(dir, sizeof(dir), "/tmp/test_release.XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (ut_store_mkdtemp(dir, sizeof(dir), "test_release") < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/release.sock", dir);
 	return 0;
@@ -43,9 +43,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	unlink(path);
-	rmdir(dir);
-	return 0;
+	return ut_store_rmtree(dir) < 0 ? -1 : 0;
 }
 
 /* Open descriptors of this process. */
