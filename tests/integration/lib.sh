@@ -14,7 +14,24 @@
 #
 # Functions (see each one's comment): np_setup, np_conflist, np_pod,
 # np_pod_del, np_cni, np_pod_ip, np_ext, np_ns, np_in, np_node, np_bg,
-# np_wait_port, np_log, np_fail.
+# np_wait_port, np_retry, np_log, np_fail; for netpol-recorderd on the node:
+#   np_rd_conf FILE [YAML ...]  # write a recorderd config: store $NP_DB,
+#                          # release_socket $NP_RELEASE, flush_interval
+#                          # 200ms, log {file: $NP_RD_LOG}, then the given
+#                          # top-level YAML (one key or more per argument); a
+#                          # key given replaces its default, e.g.
+#                          # "log: {file: $NP_RD_LOG, level: debug}"
+#   np_rd_start CONF [ARG ...] # empty $NP_RD_LOG, start netpol-recorderd -f
+#                          # -c CONF ARG... in the node (np_bg), set
+#                          # $NP_RD_PID, wait for it as np_rd_wait does
+#   np_rd_wait [-t SECONDS] [PID] # wait (10 s unless -t) until $NP_RD_LOG
+#                          # says "recording:"; fail (printing the log) on
+#                          # timeout or as soon as PID has exited
+#   np_rd_stop [PID]       # SIGTERM to PID (default $NP_RD_PID), wait up to
+#                          # 10 s until it is gone, fail if it is not
+# Special starts (SIGKILL, a second daemon, valgrind or nsenter wrappers)
+# stay in their tests; they can still use np_rd_conf, np_rd_wait and
+# np_rd_stop.
 
 set -euo pipefail
 
@@ -26,6 +43,8 @@ NP_TMP=""
 NP_NODE=""
 NP_DB=""
 NP_RELEASE=""
+NP_RD_LOG=""
+NP_RD_PID=""
 NP_NAMESPACES=()
 NP_PIDS=()
 
@@ -50,7 +69,9 @@ np_setup() {
 	# releaseSocket): the default under /run would be shared by every
 	# test run on this host.
 	NP_RELEASE="$NP_TMP/release.sock"
-	export NP_ID NP_TMP NP_DB NP_RELEASE
+	# netpol-recorderd's log file (np_rd_conf, np_rd_start, np_rd_wait).
+	NP_RD_LOG="$NP_TMP/rd.log"
+	export NP_ID NP_TMP NP_DB NP_RELEASE NP_RD_LOG
 	trap np_cleanup EXIT
 	trap 'exit 130' INT TERM
 	NP_NODE="$NP_ID-node"
@@ -318,4 +339,90 @@ np_retry() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# np_rd_conf FILE [YAML ...]: write a netpol-recorderd configuration to
+# FILE: the run's store ($NP_DB), release socket ($NP_RELEASE), a 200 ms
+# flush interval and the log in $NP_RD_LOG (level info), followed by each
+# YAML argument as top-level lines. A top-level key the arguments set is
+# not written from the defaults (a key given twice would be ambiguous), so
+# "store: /elsewhere.db" or "log: {file: $NP_RD_LOG, level: debug}"
+# replace theirs. np_rd_start and np_rd_wait read $NP_RD_LOG: a
+# replacement log: must keep that file.
+np_rd_conf() {
+	local f=$1 extra key
+	shift
+	extra=$(printf '%s\n' "$@")
+	{
+		for key in store release_socket flush_interval log; do
+			if [ $# -gt 0 ] && grep -q "^$key:" <<<"$extra"; then
+				continue
+			fi
+			case "$key" in
+			store) echo "store: $NP_DB" ;;
+			release_socket) echo "release_socket: $NP_RELEASE" ;;
+			flush_interval) echo "flush_interval: 200ms" ;;
+			log) echo "log: {file: $NP_RD_LOG}" ;;
+			esac
+		done
+		[ $# -eq 0 ] || printf '%s\n' "$extra"
+	} >"$f"
+}
+
+# np_rd_start CONF [ARG ...]: start "netpol-recorderd -f -c CONF ARG..."
+# in the node netns (np_bg: killed at cleanup) with an empty $NP_RD_LOG,
+# set NP_RD_PID to its pid and wait until it records (np_rd_wait). Call
+# it directly, not in $(...): it sets NP_RD_PID and its failure must end
+# the test.
+np_rd_start() {
+	local conf=$1
+	shift
+	: >"$NP_RD_LOG"
+	NP_RD_PID=$(np_bg node "$NP_BUILD/netpol-recorderd" -f -c "$conf" "$@")
+	np_rd_wait "$NP_RD_PID"
+}
+
+# np_rd_wait [-t SECONDS] [PID]: wait (up to SECONDS, 10 by default) until
+# netpol-recorderd logs "recording:" to $NP_RD_LOG, its last start-up
+# line. Fails, printing the log and the end of the background output, on
+# timeout, or at once when PID (the daemon or its wrapper) has exited.
+np_rd_wait() {
+	local secs=10 pid i
+	if [ "${1:-}" = -t ]; then
+		secs=$2
+		shift 2
+	fi
+	pid=${1:-}
+	for ((i = 0; i < secs * 10; i++)); do
+		if grep -q "recording:" "$NP_RD_LOG" 2>/dev/null; then
+			return 0
+		fi
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			# It may have logged and exited between the two tests.
+			grep -q "recording:" "$NP_RD_LOG" 2>/dev/null && return 0
+			break
+		fi
+		sleep 0.1
+	done
+	cat "$NP_RD_LOG" >&2 2>/dev/null || true
+	tail -n 20 "$NP_TMP/bg.log" >&2 2>/dev/null || true
+	if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+		np_fail "netpol-recorderd (pid $pid) exited before it recorded"
+	fi
+	np_fail "netpol-recorderd did not start within $secs s (no \"recording:\" in $NP_RD_LOG)"
+}
+
+# np_rd_stop [PID]: SIGTERM to PID (default $NP_RD_PID), then wait up to
+# 10 s until it has exited; fails if it is already gone or does not stop.
+# PID must not be a child of the calling shell (np_bg in $(...) is not):
+# an unreaped child would look alive.
+np_rd_stop() {
+	local pid=${1:-$NP_RD_PID} i
+	[ -n "$pid" ] || np_fail "np_rd_stop: no pid (np_rd_start sets NP_RD_PID)"
+	kill -TERM "$pid" || np_fail "netpol-recorderd (pid $pid) was not running"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	np_fail "netpol-recorderd (pid $pid) did not stop within 10 s of SIGTERM"
 }
