@@ -34,6 +34,7 @@ struct key {
 static const struct key keys[] = {
 	{ "store", K_PATH, F(store) },
 	{ "flush_interval", K_DURATION, F(flush_ms) },
+	{ "refresh_interval", K_DURATION, F(refresh_ms) },
 	{ "mark_bit", K_U32, F(mark_bit) },
 	{ "nflog.group", K_U16, F(nflog_group) },
 	{ "nflog.snaplen", K_U32, F(nflog_snaplen) },
@@ -73,6 +74,7 @@ rconf_defaults(struct rconf *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->store, sizeof(c->store), "%s", STORE_DEFAULT_PATH);
 	c->flush_ms = 1000;
+	c->refresh_ms = 10 * 60 * 1000;
 	c->mark_bit = 0x00100000;
 	c->nflog_group = 7301;
 	c->nflog_snaplen = 1500;	/* as the plugin's default rule */
@@ -525,6 +527,9 @@ rconf_validate(const struct rconf *c, char *err, size_t errlen)
 		why = "store: a path is required";
 	else if (c->flush_ms < 10 || c->flush_ms > 3600000)
 		why = "flush_interval: must be between 10ms and 1h";
+	else if (c->refresh_ms != 0 &&
+	    (c->refresh_ms < 1000 || c->refresh_ms > 86400000))
+		why = "refresh_interval: must be 0 (off) or between 1s and 24h";
 	else if (c->mark_bit == 0 || (c->mark_bit & (c->mark_bit - 1)) != 0)
 		why = "mark_bit: must be exactly one bit, such as 0x00100000";
 	else if (c->nflog_group == 0)

@@ -27,6 +27,7 @@ enum rconf_meta_source {
 struct rconf {
 	char store[STORE_PATH_LEN];
 	uint32_t flush_ms;		/* flush interval */
+	uint32_t refresh_ms;		/* dump of open connections, 0 = off */
 	uint32_t mark_bit;		/* the plugin's ct mark bit(s) */
 	uint16_t nflog_group;
 	uint32_t nflog_snaplen;		/* bytes of each DNS packet copied */

@@ -68,6 +68,7 @@ struct rd {
 
 	struct rec_counts *c;		/* the recorder's, not yet written */
 	int64_t last_prune;
+	int64_t last_refresh;		/* start of the last refresh dump */
 
 	struct mmsghdr msgs[RD_NMSG];
 	struct iovec iov[RD_NMSG];
@@ -271,12 +272,29 @@ meta_update(struct rd *d)
 		log_warnx("re-attributing pods: %s", store_errmsg(d->st));
 }
 
+/*
+ * Without DESTROY events (accounting off) nothing else says that a
+ * connection is still open: a periodic mark-filtered dump lists the open
+ * ones, and the recorder moves their flows' last_seen to now (rec.c,
+ * handle_ct), without counting them again.
+ */
+static void
+refresh(struct rd *d, int64_t now)
+{
+	if (d->conf.refresh_ms == 0 ||
+	    (now - d->last_refresh) * 1000 < (int64_t)d->conf.refresh_ms)
+		return;
+	d->last_refresh = now;
+	start_dump(d, "refresh", false);
+}
+
 static void
 tick(struct rd *d)
 {
 	int64_t now = now_s();
 
 	meta_update(d);
+	refresh(d, now);
 	(void)attrib_reload(d->at, false);
 	rec_retry_pending(d->rec, now);
 	(void)flush(d);
@@ -565,6 +583,7 @@ setup(struct rd *d)
 	read_drops(d);
 	d->dump_seq = RD_DUMP_SEQ_BASE;
 	start_dump(d, "start", false);
+	d->last_refresh = now_s();
 
 	if ((ret = ctsock_open_nflog(d->conf.nflog_group,
 	    d->conf.nflog_snaplen, 4u << 20, &d->log_nl)) < 0)

@@ -237,8 +237,11 @@ rec_retry_pending(struct rec *d, int64_t now)
 }
 
 static void
-handle_ct(struct rec *d, const struct ct_event *ev, int64_t now)
+handle_ct(struct rec *d, const struct ct_event *ev, bool from_dump,
+    int64_t now)
 {
+	struct ct_event open;
+
 	/* The kernel filters already; a dump on an old kernel may not. */
 	if (!ct_event_has_mark(ev, d->mark))
 		return;
@@ -246,8 +249,19 @@ handle_ct(struct rec *d, const struct ct_event *ev, int64_t now)
 	/* Either order: the dump may be read before the NEW event that
 	 * was queued for the same connection. */
 	if (ev->has_id && ev->id != 0 && ev->type == CT_EV_NEW &&
-	    recent_seen(d, conn_key(ev), true))
+	    recent_seen(d, conn_key(ev), true)) {
+		/* Counted already; a dump lists it because it is still
+		 * open. Its flow's last_seen moves to now, the count stays,
+		 * so that retention and --since judge a long-lived
+		 * connection by when it was last open, not by its start.
+		 * A pod not known (any more) is not waited for. */
+		if (from_dump) {
+			open = *ev;
+			open.type = CT_EV_UPDATE;
+			(void)record(d, &open, now);
+		}
 		return;
+	}
 	if (record(d, ev, now) == -EAGAIN)
 		pend_push(d, ev, now);
 }
@@ -281,7 +295,7 @@ rec_ct_buf(struct rec *d, const void *buf, size_t len, bool from_dump,
 			if (from_dump)
 				ev.type = CT_EV_NEW;	/* a connection */
 			entries++;
-			handle_ct(d, &ev, now);
+			handle_ct(d, &ev, from_dump, now);
 			break;
 		case -ENOMSG:
 			break;

@@ -34,6 +34,7 @@ test_default_file(void **state)
 	assert_int_equal(rconf_validate(&c, err, sizeof(err)), 0);
 	assert_string_equal(c.store, STORE_DEFAULT_PATH);
 	assert_int_equal(c.flush_ms, 1000);
+	assert_int_equal(c.refresh_ms, 600000);
 	assert_int_equal(c.mark_bit, 0x00100000);
 	assert_int_equal(c.nflog_group, 7301);
 	assert_string_equal(c.release_socket, FDPASS_RELEASE_PATH);
@@ -49,6 +50,7 @@ test_values(void **state)
 	assert_int_equal(parse(
 	    "store: /tmp/x.db\n"
 	    "flush_interval: 250ms\n"
+	    "refresh_interval: 0\n"
 	    "mark_bit: 0x4000\n"
 	    "nflog: {group: 12, snaplen: 512}\n"
 	    "receive_buffer:\n  initial: 212992\n  max: 1G\n"
@@ -59,6 +61,7 @@ test_values(void **state)
 	    "release_socket: /tmp/rel.sock\n", &c, err, sizeof(err)), 0);
 	assert_string_equal(c.store, "/tmp/x.db");
 	assert_int_equal(c.flush_ms, 250);
+	assert_int_equal(c.refresh_ms, 0);	/* off */
 	assert_int_equal(c.mark_bit, 0x4000);
 	assert_int_equal(c.nflog_group, 12);
 	assert_int_equal(c.nflog_snaplen, 512);
@@ -124,6 +127,8 @@ test_validate(void **state)
 		const char *yaml, *err;
 	} cases[] = {
 		{ "flush_interval: 1ms\n", "flush_interval" },
+		{ "refresh_interval: 500ms\n", "refresh_interval" },
+		{ "refresh_interval: 25h\n", "refresh_interval" },
 		{ "mark_bit: 0\n", "mark_bit" },
 		{ "mark_bit: 0x3\n", "mark_bit" },
 		{ "nflog: {group: 0}\n", "nflog.group" },

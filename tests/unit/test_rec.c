@@ -255,6 +255,44 @@ test_dump_after_new_counted_once(void **state)
 }
 
 /*
+ * A long-lived connection: a later dump lists it as still open, and its
+ * flow's last_seen moves to the dump's time (both sides), while its count
+ * and first_seen stay: retention and --since must not judge it by its
+ * start alone.
+ */
+static void
+test_dump_refreshes_last_seen(void **state)
+{
+	struct t *t = *state;
+	unsigned char buf[8192], msg[2048];
+	struct nlmsghdr *nlh = (struct nlmsghdr *)msg;
+	bool done = false;
+
+	put_pod(t->st, "cid-b", "server", "198.18.2.3/32", NULL);
+	assert_int_equal(attrib_reload(t->at, true), 1);
+	load("tests/fixtures/ct/tcp4.bin", buf, sizeof(buf));
+	memcpy(msg, buf, ((struct nlmsghdr *)buf)->nlmsg_len);
+	assert_int_equal(rec_ct_buf(t->rec, msg, nlh->nlmsg_len, false, 2000,
+	    &done), 1);
+	assert_int_equal(rec_flush(t->rec, 2000), 0);
+	assert_int_equal(q1(t->st, "SELECT max(last_seen) FROM flows WHERE "
+	    "protocol=6 AND port=8080"), 2000);
+
+	/* Ten minutes later the refresh dump lists it. */
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	assert_int_equal(rec_ct_buf(t->rec, msg, nlh->nlmsg_len, true, 2600,
+	    &done), 1);
+	assert_int_equal(rec_flush(t->rec, 2600), 0);
+	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows WHERE "
+	    "protocol=6 AND port=8080 AND last_seen=2600 AND "
+	    "first_seen=2000"), q1(t->st, "SELECT count(*) FROM flows WHERE "
+	    "protocol=6 AND port=8080"));
+	assert_int_equal(q1(t->st, "SELECT sum(count) FROM flows WHERE "
+	    "protocol=6 AND port=8080"), q1(t->st, "SELECT count(*) FROM "
+	    "flows WHERE protocol=6 AND port=8080"));
+}
+
+/*
  * After a restart under load the daemon resynchronises with repeated
  * dumps of every open connection: 60,000 connections (ids as random as
  * the kernel's hashed ids) listed by six dumps are each counted once.
@@ -487,6 +525,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_dump_after_new_counted_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dump_refreshes_last_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_repeated_dumps_counted_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(
