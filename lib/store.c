@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/store_int.h"
 #include "lib/store_schema.h"
 
 /*
@@ -19,32 +20,6 @@
  * this table: the plugin runs a handful of them per process, the daemon
  * runs the flow upsert hundreds of thousands of times.
  */
-enum stmt_id {
-	S_ATT_UPSERT,
-	S_ATT_GET,
-	S_ATT_BY_ID,
-	S_ATT_DETACH,
-	S_ATT_SET_WL,
-	S_ADDR_OF_ATT,
-	S_ADDR_CLOSE,
-	S_ADDR_OPEN,
-	S_ADDR_CLOSE_ALL,
-	S_ADDR_LOOKUP,
-	S_WL_UPSERT,
-	S_WL_GET,
-	S_WL_FIND,
-	S_FLOW_UPSERT,
-	S_DNS_UPSERT,
-	S_NODE_PUT,
-	S_KS_DELETE,
-	S_KS_INSERT,
-	S_CNT_ADD,
-	S_CNT_GET,
-	S_META_SET,
-	S_META_GET,
-	S_NSTMTS
-};
-
 static const char *const stmt_sql[S_NSTMTS] = {
 	[S_ATT_UPSERT] =
 	    "INSERT INTO attachments (container_id, ifname, pod_namespace,"
@@ -144,46 +119,8 @@ static const char *const stmt_sql[S_NSTMTS] = {
 	[S_META_GET] = "SELECT value FROM meta WHERE key=?1",
 };
 
-struct store {
-	sqlite3 *db;
-	char *path;
-	int flags;
-	sqlite3_stmt *stmts[S_NSTMTS];
-};
-
-/* Map an SQLite result code to an errno. */
-static int
-sqlite_errno(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return 0;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return -EACCES;
-	case SQLITE_CANTOPEN:
-		return -ENOENT;
-	case SQLITE_CONSTRAINT:
-	case SQLITE_MISMATCH:
-	case SQLITE_RANGE:
-		return -EINVAL;
-	default:
-		return -EIO;
-	}
-}
-
-static sqlite3_stmt *
-stmt(struct store *st, enum stmt_id id)
+sqlite3_stmt *
+store_stmt(struct store *st, enum stmt_id id)
 {
 	if (st->stmts[id] == NULL &&
 	    sqlite3_prepare_v3(st->db, stmt_sql[id], -1,
@@ -192,35 +129,6 @@ stmt(struct store *st, enum stmt_id id)
 	sqlite3_reset(st->stmts[id]);
 	sqlite3_clear_bindings(st->stmts[id]);
 	return st->stmts[id];
-}
-
-/* Run a statement that returns no rows (or whose rows we ignore). */
-static int
-step_done(sqlite3_stmt *s)
-{
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		;
-	rc = sqlite_errno(rc);
-	sqlite3_reset(s);
-	return rc;
-}
-
-static void
-copy_col(char *dst, size_t len, sqlite3_stmt *s, int col)
-{
-	const unsigned char *t = sqlite3_column_text(s, col);
-
-	snprintf(dst, len, "%s", t != NULL ? (const char *)t : "");
-}
-
-static char *
-dup_col(sqlite3_stmt *s, int col)
-{
-	const unsigned char *t = sqlite3_column_text(s, col);
-
-	return t != NULL ? strdup((const char *)t) : NULL;
 }
 
 static int
@@ -490,18 +398,20 @@ store_data_version(struct store *st, int64_t *out)
 	return sqlite_errno(rc);
 }
 
-/* ---- attachments ------------------------------------------------------- */
-
-static void
-bind_text(sqlite3_stmt *s, int i, const char *t)
+static char *
+dup_col(sqlite3_stmt *s, int col)
 {
-	sqlite3_bind_text(s, i, t != NULL ? t : "", -1, SQLITE_STATIC);
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	return t != NULL ? strdup((const char *)t) : NULL;
 }
+
+/* ---- attachments ------------------------------------------------------- */
 
 static int
 load_addresses(struct store *st, struct store_attachment *a)
 {
-	sqlite3_stmt *s = stmt(st, S_ADDR_OF_ATT);
+	sqlite3_stmt *s = store_stmt(st, S_ADDR_OF_ATT);
 	int rc;
 
 	if (s == NULL)
@@ -576,7 +486,7 @@ sync_addresses(struct store *st, const struct store_attachment *a,
 		if (cidr_listed(a->addrs, a->naddrs, &old.addrs[i].addr,
 		    old.addrs[i].prefix))
 			continue;
-		if ((s = stmt(st, S_ADDR_CLOSE)) == NULL)
+		if ((s = store_stmt(st, S_ADDR_CLOSE)) == NULL)
 			return -EIO;
 		sqlite3_bind_int64(s, 1, a->id);
 		addr_format(&old.addrs[i].addr, buf, sizeof(buf));
@@ -589,7 +499,7 @@ sync_addresses(struct store *st, const struct store_attachment *a,
 		if (cidr_listed(old.addrs, old.naddrs, &a->addrs[i].addr,
 		    a->addrs[i].prefix))
 			continue;
-		if ((s = stmt(st, S_ADDR_OPEN)) == NULL)
+		if ((s = store_stmt(st, S_ADDR_OPEN)) == NULL)
 			return -EIO;
 		sqlite3_bind_int64(s, 1, a->id);
 		addr_format(&a->addrs[i].addr, buf, sizeof(buf));
@@ -614,7 +524,7 @@ store_attachment_put(struct store *st, struct store_attachment *a,
 		return -EINVAL;
 	if ((rc = store_begin(st)) < 0)
 		return rc;
-	if ((s = stmt(st, S_ATT_UPSERT)) == NULL) {
+	if ((s = store_stmt(st, S_ATT_UPSERT)) == NULL) {
 		rc = -EIO;
 		goto out;
 	}
@@ -650,7 +560,7 @@ int
 store_attachment_get(struct store *st, const char *container_id,
     const char *ifname, struct store_attachment *out)
 {
-	sqlite3_stmt *s = stmt(st, S_ATT_GET);
+	sqlite3_stmt *s = store_stmt(st, S_ATT_GET);
 	int rc;
 
 	if (s == NULL)
@@ -682,7 +592,7 @@ store_attachment_detach(struct store *st, const char *container_id,
 		rc = -EALREADY;
 		goto out;
 	}
-	if ((s = stmt(st, S_ATT_DETACH)) == NULL) {
+	if ((s = store_stmt(st, S_ATT_DETACH)) == NULL) {
 		rc = -EIO;
 		goto out;
 	}
@@ -691,7 +601,7 @@ store_attachment_detach(struct store *st, const char *container_id,
 	sqlite3_bind_int64(s, 3, now);
 	if ((rc = step_done(s)) < 0)
 		goto out;
-	if ((s = stmt(st, S_ADDR_CLOSE_ALL)) == NULL) {
+	if ((s = store_stmt(st, S_ADDR_CLOSE_ALL)) == NULL) {
 		rc = -EIO;
 		goto out;
 	}
@@ -710,7 +620,7 @@ int
 store_attachment_set_workload(struct store *st, int64_t attachment_id,
     int64_t workload_id)
 {
-	sqlite3_stmt *s = stmt(st, S_ATT_SET_WL);
+	sqlite3_stmt *s = store_stmt(st, S_ATT_SET_WL);
 
 	if (s == NULL)
 		return -EIO;
@@ -754,7 +664,7 @@ store_address_lookup(struct store *st, const struct addr *addr, int64_t at,
     struct store_attachment *out)
 {
 	char buf[ADDR_STRLEN];
-	sqlite3_stmt *s = stmt(st, S_ADDR_LOOKUP);
+	sqlite3_stmt *s = store_stmt(st, S_ADDR_LOOKUP);
 	int64_t id;
 	int rc;
 
@@ -771,7 +681,7 @@ store_address_lookup(struct store *st, const struct addr *addr, int64_t at,
 	}
 	id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	if ((s = stmt(st, S_ATT_BY_ID)) == NULL)
+	if ((s = store_stmt(st, S_ATT_BY_ID)) == NULL)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, id);
 	rc = sqlite3_step(s);
@@ -795,7 +705,7 @@ bind_opt_text(sqlite3_stmt *s, int i, const char *t)
 int
 store_workload_put(struct store *st, struct store_workload *w)
 {
-	sqlite3_stmt *s = stmt(st, S_WL_UPSERT);
+	sqlite3_stmt *s = store_stmt(st, S_WL_UPSERT);
 	int rc;
 
 	if (s == NULL)
@@ -860,7 +770,7 @@ workload_query(sqlite3_stmt *s, struct store_workload *out)
 int
 store_workload_get(struct store *st, int64_t id, struct store_workload *out)
 {
-	sqlite3_stmt *s = stmt(st, S_WL_GET);
+	sqlite3_stmt *s = store_stmt(st, S_WL_GET);
 
 	if (s == NULL)
 		return -EIO;
@@ -872,7 +782,7 @@ int
 store_workload_find(struct store *st, const char *ns, const char *kind,
     const char *name, struct store_workload *out)
 {
-	sqlite3_stmt *s = stmt(st, S_WL_FIND);
+	sqlite3_stmt *s = store_stmt(st, S_WL_FIND);
 
 	if (s == NULL)
 		return -EIO;
@@ -938,29 +848,6 @@ static const char *const merge_sql[] = {
 	"DELETE FROM workloads WHERE id=?1",
 };
 
-/*
- * Call fn for items 0..n-1 in one transaction: either every item is
- * written or none is.
- */
-static int
-each_in_transaction(struct store *st, size_t n,
-    int (*fn)(struct store *, const void *, size_t), const void *items)
-{
-	size_t i;
-	int rc;
-
-	if ((rc = store_begin(st)) < 0)
-		return rc;
-	for (i = 0; i < n; i++)
-		if ((rc = fn(st, items, i)) < 0)
-			goto out;
-	rc = store_commit(st);
-out:
-	if (rc < 0)
-		store_rollback(st);
-	return rc;
-}
-
 static int
 merge_item(struct store *st, const void *items, size_t i)
 {
@@ -994,7 +881,7 @@ store_workload_merge(struct store *st, int64_t from, int64_t to)
 static int
 flow_upsert(struct store *st, const struct store_flow *f)
 {
-	sqlite3_stmt *s = stmt(st, S_FLOW_UPSERT);
+	sqlite3_stmt *s = store_stmt(st, S_FLOW_UPSERT);
 
 	if (s == NULL)
 		return -EIO;
@@ -1055,7 +942,7 @@ dns_item(struct store *st, const void *items, size_t i)
 	char buf[ADDR_STRLEN];
 	sqlite3_stmt *s;
 
-	if ((s = stmt(st, S_DNS_UPSERT)) == NULL)
+	if ((s = store_stmt(st, S_DNS_UPSERT)) == NULL)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, d->attachment_id);
 	bind_text(s, 2, d->name);
@@ -1078,7 +965,7 @@ int
 store_node_put(struct store *st, const char *name, const struct addr *a)
 {
 	char buf[ADDR_STRLEN];
-	sqlite3_stmt *s = stmt(st, S_NODE_PUT);
+	sqlite3_stmt *s = store_stmt(st, S_NODE_PUT);
 
 	if (s == NULL)
 		return -EIO;
@@ -1102,7 +989,7 @@ ks_item(struct store *st, const void *items, size_t i)
 	const struct ks_batch *b = items;
 	sqlite3_stmt *s;
 
-	if ((s = stmt(st, i == 0 ? S_KS_DELETE : S_KS_INSERT)) == NULL)
+	if ((s = store_stmt(st, i == 0 ? S_KS_DELETE : S_KS_INSERT)) == NULL)
 		return -EIO;
 	bind_text(s, 1, b->source);
 	if (i > 0) {
@@ -1127,7 +1014,7 @@ store_known_servers_replace(struct store *st, const char *source,
 int
 store_known_servers_delete(struct store *st, const char *source)
 {
-	sqlite3_stmt *s = stmt(st, S_KS_DELETE);
+	sqlite3_stmt *s = store_stmt(st, S_KS_DELETE);
 	int rc;
 
 	if (s == NULL)
@@ -1170,7 +1057,7 @@ out:
 int
 store_counter_add(struct store *st, const char *name, int64_t delta)
 {
-	sqlite3_stmt *s = stmt(st, S_CNT_ADD);
+	sqlite3_stmt *s = store_stmt(st, S_CNT_ADD);
 
 	if (s == NULL)
 		return -EIO;
@@ -1183,7 +1070,7 @@ store_counter_add(struct store *st, const char *name, int64_t delta)
 int
 store_counter_get(struct store *st, const char *name, int64_t *out)
 {
-	sqlite3_stmt *s = stmt(st, S_CNT_GET);
+	sqlite3_stmt *s = store_stmt(st, S_CNT_GET);
 	int rc;
 
 	if (s == NULL)
@@ -1226,7 +1113,7 @@ out:
 int
 store_meta_set(struct store *st, const char *key, const char *value)
 {
-	sqlite3_stmt *s = stmt(st, S_META_SET);
+	sqlite3_stmt *s = store_stmt(st, S_META_SET);
 
 	if (s == NULL)
 		return -EIO;
@@ -1238,7 +1125,7 @@ store_meta_set(struct store *st, const char *key, const char *value)
 int
 store_meta_get(struct store *st, const char *key, char *buf, size_t len)
 {
-	sqlite3_stmt *s = stmt(st, S_META_GET);
+	sqlite3_stmt *s = store_stmt(st, S_META_GET);
 	int rc;
 
 	if (s == NULL)
