@@ -5,6 +5,7 @@
  *   store.c           the connection, and the tables not yet in files
  *                     of their own
  *   store_attach.c    attachments and their address history
+ *   store_workload.c  workloads and merging one into another
  *
  * The small helpers below stay static inline: they were static in the one
  * store.c and the compiler inlined them into the attachment functions and
