@@ -6,6 +6,7 @@
  *                     of their own
  *   store_attach.c    attachments and their address history
  *   store_workload.c  workloads and merging one into another
+ *   store_flow.c      flows (write, prune) and the names of their fields
  *
  * The small helpers below stay static inline: they were static in the one
  * store.c and the compiler inlined them into the attachment functions and
