@@ -7,6 +7,7 @@
  *   store_attach.c    attachments and their address history
  *   store_workload.c  workloads and merging one into another
  *   store_flow.c      flows (write, prune) and the names of their fields
+ *   store_dns.c       DNS answers and known servers
  *
  * The small helpers below stay static inline: they were static in the one
  * store.c and the compiler inlined them into the attachment functions and
