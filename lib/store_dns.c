@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stddef.h>
 
+/* ---- DNS answers -------------------------------------------------------- */
+
 static int
 dns_item(struct store *st, const void *items, size_t i)
 {

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <strings.h>
 
+/* ---- flows -------------------------------------------------------------- */
+
 static int
 flow_upsert(struct store *st, const struct store_flow *f)
 {

@@ -2,12 +2,13 @@
  * store_int: what the files of the store module (lib/store*.c) share;
  * nothing outside lib/store*.c includes this.
  *
- *   store.c           the connection, and the tables not yet in files
- *                     of their own
+ *   store.c           open/close, WAL, migrations, transactions, the
+ *                     prepared-statement cache, errors, integrity
  *   store_attach.c    attachments and their address history
  *   store_workload.c  workloads and merging one into another
  *   store_flow.c      flows (write, prune) and the names of their fields
  *   store_dns.c       DNS answers and known servers
+ *   store_meta.c      counters, meta settings, nodes
  *
  * The small helpers below stay static inline: they were static in the one
  * store.c and the compiler inlined them into the attachment functions and
