@@ -47,24 +47,9 @@ meta="$NP_TMP/cluster.json"
 } >"$meta"
 
 conf="$NP_TMP/recorderd.yaml"
-cat >"$conf" <<YAML
-store: $NP_DB
-release_socket: $NP_RELEASE
-flush_interval: 200ms
-metadata:
-  source: file
-  file: $meta
-log:
-  file: $NP_TMP/recorderd.log
-  level: debug
-YAML
-np_bg node "$NP_BUILD/netpol-recorderd" -f -c "$conf" >/dev/null
-for _ in $(seq 50); do
-	grep -q "recording:" "$NP_TMP/recorderd.log" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q "recording:" "$NP_TMP/recorderd.log" || {
-	cat "$NP_TMP/recorderd.log" >&2; np_fail "daemon did not start"; }
+np_rd_conf "$conf" "metadata: {source: file, file: $meta}" \
+	"log: {file: $NP_RD_LOG, level: debug}"
+np_rd_start "$conf"
 
 np_bg backend socat TCP6-LISTEN:8080,fork,reuseaddr,ipv6only=0 SYSTEM:'echo hi' >/dev/null
 np_bg api socat TCP6-LISTEN:443,fork,reuseaddr,ipv6only=0 SYSTEM:'echo api' >/dev/null

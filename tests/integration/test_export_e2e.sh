@@ -53,25 +53,11 @@ meta="$NP_TMP/cluster.json"
 jq -e . "$meta" >/dev/null || np_fail "bad metadata JSON"
 
 conf="$NP_TMP/recorderd.yaml"
-cat >"$conf" <<YAML
-store: $NP_DB
-release_socket: $NP_RELEASE
-flush_interval: 200ms
-metadata:
-  source: file
-  file: $meta
-log:
-  file: $NP_TMP/recorderd.log
-  level: debug
-YAML
+np_rd_conf "$conf" "metadata: {source: file, file: $meta}" \
+	"log: {file: $NP_RD_LOG, level: debug}"
 "$NP_BUILD/netpol-recorderd" -n -c "$conf" >/dev/null || np_fail "config check failed"
-np_bg node "$NP_BUILD/netpol-recorderd" -f -c "$conf" >/dev/null
-for _ in $(seq 50); do
-	grep -q "recording:" "$NP_TMP/recorderd.log" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q "recording:" "$NP_TMP/recorderd.log" || { cat "$NP_TMP/recorderd.log"; np_fail "daemon did not start"; }
-if grep -q "this build has none" "$NP_TMP/recorderd.log"; then
+np_rd_start "$conf"
+if grep -q "this build has none" "$NP_RD_LOG"; then
 	np_fail "netpol-recorderd was linked without its metadata source: pods cannot be attributed to Deployments"
 fi
 

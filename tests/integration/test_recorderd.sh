@@ -25,21 +25,9 @@ np_log "a=$a4 $a6 b=$b4 $b6"
 
 # The daemon, in the node netns, foreground.
 conf="$NP_TMP/recorderd.yaml"
-cat >"$conf" <<YAML
-store: $NP_DB
-release_socket: $NP_RELEASE
-flush_interval: 200ms
-log:
-  file: $NP_TMP/recorderd.log
-  level: debug
-YAML
+np_rd_conf "$conf" "log: {file: $NP_RD_LOG, level: debug}"
 "$NP_BUILD/netpol-recorderd" -n -c "$conf" >/dev/null || np_fail "config check failed"
-rd_pid=$(np_bg node "$NP_BUILD/netpol-recorderd" -f -c "$conf")
-for _ in $(seq 50); do
-	grep -q "recording:" "$NP_TMP/recorderd.log" && break
-	sleep 0.1
-done
-grep -q "recording:" "$NP_TMP/recorderd.log" || { cat "$NP_TMP/recorderd.log"; np_fail "daemon did not start"; }
+np_rd_start "$conf"
 
 # Servers.
 np_bg b socat TCP6-LISTEN:8080,fork,reuseaddr,ipv6only=0 SYSTEM:'echo hi' >/dev/null
@@ -118,7 +106,7 @@ shop/Pod/client-7d9f|egress|shop/backend-1|132|3868||0||2"
 if [ "$flows" != "$expected" ]; then
 	np_log "recorded flows:"; printf '%s\n' "$flows" >&2
 	np_log "expected:"; printf '%s\n' "$expected" >&2
-	tail -n 30 "$NP_TMP/recorderd.log" >&2
+	tail -n 30 "$NP_RD_LOG" >&2
 	np_fail "the store does not hold exactly the expected flows"
 fi
 # The attachments point at the workloads they were recorded as.
@@ -136,14 +124,12 @@ echo "$status" | grep -Eq '^dns_answers +2 ' || np_fail "dns_answers is not 2"
 # SIGHUP with a broken file keeps the running config; SIGTERM flushes.
 cp "$conf" "$conf.good"
 echo "flush_interval: [" >>"$conf"
-kill -HUP "$rd_pid"
+kill -HUP "$NP_RD_PID"
 sleep 0.5
-grep -q "reload refused" "$NP_TMP/recorderd.log" || np_fail "bad config not refused"
-kill -0 "$rd_pid" || np_fail "daemon died on a bad reload"
+grep -q "reload refused" "$NP_RD_LOG" || np_fail "bad config not refused"
+kill -0 "$NP_RD_PID" || np_fail "daemon died on a bad reload"
 np_in a socat -T3 - TCP4:"$b4":8080 </dev/null >/dev/null
-kill -TERM "$rd_pid"
-for _ in $(seq 50); do kill -0 "$rd_pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$rd_pid" 2>/dev/null && np_fail "daemon did not exit on SIGTERM"
+np_rd_stop
 n=$(q "SELECT count FROM flows f JOIN workloads w ON w.id=f.workload_id WHERE w.name='client-7d9f' AND f.port=8080 AND f.orig_addr='' AND f.protocol=6;")
 [ "$n" = 4 ] || np_fail "the connection before SIGTERM was not flushed (count $n)"
 q "PRAGMA integrity_check;" | grep -qx ok || np_fail "integrity_check"
