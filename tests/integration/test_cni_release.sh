@@ -17,38 +17,23 @@ br=$(np_conflist bridge "$plugin")
 ctl() { np_node "$NP_BUILD/tools/nftrules_ctl" "$@"; }
 elems_of() { ctl list | grep -c " $NP_ID-$1/eth0\$" || true; }
 conf="$NP_TMP/rd.yaml"
-cat >"$conf" <<YAML
-store: $NP_DB
-release_socket: $NP_RELEASE
-flush_interval: 200ms
-log: {file: $NP_TMP/rd.log, level: debug}
-YAML
-start_daemon() {
-	: >"$NP_TMP/rd.log"
-	rd_pid=$(np_bg node "$NP_BUILD/netpol-recorderd" -f -c "$conf")
-	np_retry 50 grep -q "recording:" "$NP_TMP/rd.log" ||
-		{ cat "$NP_TMP/rd.log" >&2; np_fail "daemon did not start"; }
-}
-stop_daemon() {
-	kill -TERM "$rd_pid"
-	np_retry 100 bash -c "! kill -0 $rd_pid 2>/dev/null" || np_fail "daemon did not stop"
-}
+np_rd_conf "$conf" "log: {file: $NP_RD_LOG, level: debug}"
 # Sockets the daemon reports having closed for the plugin.
 released() {
 	awk '/released [0-9]+ nftables sockets of the CNI plugin/ {
 		for (i = 1; i <= NF; i++) if ($i == "released") n += $(i + 1)
-	} END { print n + 0 }' "$NP_TMP/rd.log"
+	} END { print n + 0 }' "$NP_RD_LOG"
 }
 # The daemon's NETLINK_NETFILTER sockets (protocol 12), by inode.
 nfnl_sockets() {
 	local inodes
-	inodes=$(find "/proc/$rd_pid/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null |
+	inodes=$(find "/proc/$NP_RD_PID/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null |
 		sed 's/socket:\[\([0-9]*\)\]/\1/')
 	awk -v list="$inodes" 'BEGIN { n = split(list, a, "\n"); for (i = 1; i <= n; i++) mine[a[i]] = 1 }
-		NR > 1 && $2 == 12 && ($NF in mine) { c++ } END { print c + 0 }' "/proc/$rd_pid/net/netlink"
+		NR > 1 && $2 == 12 && ($NF in mine) { c++ } END { print c + 0 }' "/proc/$NP_RD_PID/net/netlink"
 }
 
-start_daemon
+np_rd_start "$conf"
 [ -S "$NP_RELEASE" ] || np_fail "the daemon made no socket at $NP_RELEASE"
 [ "$(stat -c %a "$NP_RELEASE")" = 600 ] || np_fail "release socket mode $(stat -c %a "$NP_RELEASE"), want 600"
 base=$(nfnl_sockets)
@@ -60,7 +45,7 @@ out=$(np_cni CHECK "$br" a) || np_fail "CHECK of pod a: $out"
 np_pod_del b
 released_is() { [ "$(released)" = "$1" ]; }
 np_retry 100 released_is 4 ||
-	np_fail "the daemon released $(released) plugin sockets, want 4: $(grep -i releas "$NP_TMP/rd.log" || true)"
+	np_fail "the daemon released $(released) plugin sockets, want 4: $(grep -i releas "$NP_RD_LOG" || true)"
 [ "$(nfnl_sockets)" = "$base" ] ||
 	np_fail "the daemon still holds $(($(nfnl_sockets) - base)) plugin sockets after the pause"
 [ "$(elems_of a)" = 3 ] || np_fail "pod a: $(elems_of a) elements, want 3"
@@ -68,7 +53,7 @@ np_retry 100 released_is 4 ||
 np_log "4 plugin sockets handed over and closed by the daemon"
 
 # The daemon stops: its socket file goes, the plugin closes its own.
-stop_daemon
+np_rd_stop
 [ ! -e "$NP_RELEASE" ] || np_fail "the release socket outlived the daemon"
 np_pod c "$br"
 [ "$(elems_of c)" = 3 ] || np_fail "pod c (daemon down): $(elems_of c) elements, want 3"
@@ -77,29 +62,26 @@ np_pod_del c
 
 # A path that is not a socket is left alone: the daemon warns and records.
 echo keep >"$NP_RELEASE"
-start_daemon
-grep -q "release_socket $NP_RELEASE: File exists" "$NP_TMP/rd.log" ||
-	np_fail "no warning about the unusable release_socket: $(cat "$NP_TMP/rd.log")"
+np_rd_start "$conf"
+grep -q "release_socket $NP_RELEASE: File exists" "$NP_RD_LOG" ||
+	np_fail "no warning about the unusable release_socket: $(cat "$NP_RD_LOG")"
 [ "$(cat "$NP_RELEASE")" = keep ] || np_fail "the daemon replaced a file that is not a socket"
 np_pod d "$br"
 [ "$(elems_of d)" = 3 ] || np_fail "pod d: $(elems_of d) elements, want 3"
 np_retry 50 bash -c "sqlite3 '$NP_DB' \"SELECT count(*) FROM attachments WHERE container_id='$NP_ID-d'\" | grep -qx 1" ||
 	np_fail "pod d is not in the store"
-stop_daemon
+np_rd_stop
 rm -f "$NP_RELEASE"
 
 # A second daemon on a live socket does not take it over.
-start_daemon
-first=$rd_pid
+np_rd_start "$conf"
 second=$(np_bg node "$NP_BUILD/netpol-recorderd" -f -c "$conf" --db "$NP_TMP/second.db")
-np_retry 50 grep -q "release_socket $NP_RELEASE: Address already in use" "$NP_TMP/rd.log" ||
-	np_fail "the second daemon did not refuse the live socket: $(cat "$NP_TMP/rd.log")"
-kill -TERM "$second"
-np_retry 100 bash -c "! kill -0 $second 2>/dev/null" || np_fail "second daemon did not stop"
+np_retry 50 grep -q "release_socket $NP_RELEASE: Address already in use" "$NP_RD_LOG" ||
+	np_fail "the second daemon did not refuse the live socket: $(cat "$NP_RD_LOG")"
+np_rd_stop "$second"
 [ -S "$NP_RELEASE" ] || np_fail "the second daemon removed the first one's socket"
-rd_pid=$first
 np_pod e "$br"
 np_retry 100 released_is 1 ||
 	np_fail "the first daemon no longer receives the plugin's socket"
-stop_daemon
+np_rd_stop
 np_log "fallbacks: daemon down, unusable path, second daemon"

@@ -16,22 +16,7 @@ br=$(np_conflist bridge "$plugin")
 ctl() { np_node "$NP_BUILD/tools/nftrules_ctl" "$@"; }
 q() { sqlite3 -batch -noheader "$NP_DB" "$@"; }
 conf="$NP_TMP/rd.yaml"
-cat >"$conf" <<YAML
-store: $NP_DB
-release_socket: $NP_RELEASE
-flush_interval: 200ms
-log: {file: $NP_TMP/rd.log}
-YAML
-start_daemon() {
-	: >"$NP_TMP/rd.log"
-	rd_pid=$(np_bg node "$NP_BUILD/netpol-recorderd" -f -c "$conf")
-	np_retry 50 grep -q "recording:" "$NP_TMP/rd.log" ||
-		{ cat "$NP_TMP/rd.log" >&2; np_fail "daemon did not start"; }
-}
-stop_daemon() {
-	kill -TERM "$rd_pid"
-	np_retry 100 bash -c "! kill -0 $rd_pid 2>/dev/null" || np_fail "daemon did not stop"
-}
+np_rd_conf "$conf"
 args() { echo "IgnoreUnknown=1;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=$1"; }
 elems_of() { ctl list | grep -c " $NP_ID-$1/eth0\$" || true; }
 detached_at() { q "SELECT detached_at FROM attachments WHERE container_id='$NP_ID-$1';"; }
@@ -39,8 +24,8 @@ detached_at() { q "SELECT detached_at FROM attachments WHERE container_id='$NP_I
 np_pod a "$br" "$(args api-0)"
 np_pod gone "$br" "$(args old-0)"
 gone4=$(np_pod_ip gone 4)
-start_daemon
-stop_daemon
+np_rd_start "$conf"
+np_rd_stop
 np_log "daemon stopped; pods come and go"
 
 np_pod b "$br" "$(args web-0)"
@@ -56,10 +41,10 @@ for p in gone c; do
 	[ "$(detached_at "$p")" -gt 0 ] || np_fail "deleted pod $p is not detached in the store"
 done
 
-start_daemon
-grep -q "did not exit cleanly" "$NP_TMP/rd.log" && np_fail "a clean stop was taken for a crash"
-grep -q "recording:.* 2 pods attached" "$NP_TMP/rd.log" ||
-	np_fail "the daemon does not count the 2 attached pods: $(grep recording: "$NP_TMP/rd.log")"
+np_rd_start "$conf"
+grep -q "did not exit cleanly" "$NP_RD_LOG" && np_fail "a clean stop was taken for a crash"
+grep -q "recording:.* 2 pods attached" "$NP_RD_LOG" ||
+	np_fail "the daemon does not count the 2 attached pods: $(grep recording: "$NP_RD_LOG")"
 a4=$(np_pod_ip a 4)
 np_bg a socat TCP6-LISTEN:8080,fork,reuseaddr,ipv6only=0 SYSTEM:'echo hi' >/dev/null
 np_wait_port a 8080
@@ -95,7 +80,7 @@ if [ "$ok" != 1 ]; then
 fi
 [ "$(flow web-0 0 "$(peer_wl old-0)" 17 9000)" = 0 ] ||
 	np_fail "a flow to the deleted pod's address was recorded against the deleted pod"
-stop_daemon
+np_rd_stop
 q "PRAGMA integrity_check;" | grep -qx ok || np_fail "integrity_check"
 [ "$(q "SELECT count(*) FROM counters WHERE name='unclean_exits' AND value > 0;")" = 0 ] ||
 	np_fail "unclean_exits counted after clean stops"

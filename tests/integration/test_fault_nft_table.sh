@@ -21,16 +21,8 @@ ctl() { np_node "$NP_BUILD/tools/nftrules_ctl" "$@"; }
 q() { sqlite3 -batch -noheader "$NP_DB" "$@"; }
 
 conf="$NP_TMP/rd.yaml"
-cat >"$conf" <<YAML
-store: $NP_DB
-release_socket: $NP_RELEASE
-flush_interval: 200ms
-log: {file: $NP_TMP/rd.log}
-YAML
-: >"$NP_TMP/rd.log"
-rd_pid=$(np_bg node "$NP_BUILD/netpol-recorderd" -f -c "$conf")
-np_retry 50 grep -q "recording:" "$NP_TMP/rd.log" ||
-	{ cat "$NP_TMP/rd.log" >&2; np_fail "daemon did not start"; }
+np_rd_conf "$conf"
+np_rd_start "$conf"
 
 np_bg b socat UDP4-RECVFROM:9000,fork SYSTEM:'echo u' >/dev/null
 np_wait_port b 9000 udp
@@ -53,10 +45,10 @@ owners() { ctl list | awk '{print $2}' | sort | uniq -c | awk '{print $2 "=" $1}
 wait_log() {	# wait_log PATTERN N: until PATTERN appears N times in the log
 	local i
 	for i in $(seq 150); do
-		[ "$(grep -c "$1" "$NP_TMP/rd.log" || true)" -ge "$2" ] && return 0
+		[ "$(grep -c "$1" "$NP_RD_LOG" || true)" -ge "$2" ] && return 0
 		sleep 0.1
 	done
-	cat "$NP_TMP/rd.log" >&2
+	cat "$NP_RD_LOG" >&2
 	np_fail "the daemon did not log '$1' (x$2) within 15 s"
 }
 wait_recorded() {	# wait_recorded N
@@ -75,7 +67,7 @@ n0=$(recorded)
 # --- someone deletes the table --------------------------------------------
 np_node nft delete table inet netpol_record
 wait_log "table inet netpol_record was deleted" 1
-np_log "daemon noticed: $(grep 'was deleted' "$NP_TMP/rd.log" | head -n 1)"
+np_log "daemon noticed: $(grep 'was deleted' "$NP_RD_LOG" | head -n 1)"
 m=$(mark_of 31002)
 [ "$m" = 0 ] || np_fail "without the table a connection is still marked ($m)"
 
@@ -116,6 +108,5 @@ ctl check || np_fail "the repaired table is not whole"
 [ "$(mark_of 31005)" = 1048576 ] || np_fail "after --repair, pod a's new connection is not marked"
 wait_recorded $((n1 + 1))
 wait_log "table inet netpol_record is back" 2
-kill -TERM "$rd_pid"
-np_retry 100 bash -c "! kill -0 $rd_pid 2>/dev/null" || np_fail "daemon did not stop"
+np_rd_stop
 np_log "table deleted twice: noticed, restored by ADD and by --repair, traffic marked and recorded again"

@@ -30,19 +30,8 @@ b4=$(np_pod_ip b 4); b6=$(np_pod_ip b 6)
 # Every flow of the burst stays in the conntrack table until the end.
 np_node sysctl -qw net.netfilter.nf_conntrack_udp_timeout=180
 
-cat >"$NP_TMP/rd.yaml" <<YAML
-store: $NP_DB
-release_socket: $NP_RELEASE
-flush_interval: 500ms
-receive_buffer: {initial: 16K, max: 16K}
-log: {file: $NP_TMP/rd.log}
-YAML
-start_daemon() {
-	: >"$NP_TMP/rd.log"
-	rd_pid=$(np_bg node "$NP_BUILD/netpol-recorderd" -f -c "$NP_TMP/rd.yaml")
-	np_retry 100 grep -q "recording:" "$NP_TMP/rd.log" ||
-		{ cat "$NP_TMP/rd.log" >&2; np_fail "daemon did not start"; }
-}
+np_rd_conf "$NP_TMP/rd.yaml" "flush_interval: 500ms" \
+	"receive_buffer: {initial: 16K, max: 16K}"
 q() { sqlite3 -batch -noheader "$NP_DB" "$@"; }
 counter() { q "SELECT coalesce((SELECT value FROM counters WHERE name='$1'),0);"; }
 flow_count() {	# flow_count DIRECTION PROTO PORT
@@ -60,7 +49,7 @@ kernel_drops() {
 
 np_bg b socat TCP6-LISTEN:7000,fork,reuseaddr,ipv6only=0 SYSTEM:'sleep 120' >/dev/null
 np_wait_port b 7000
-start_daemon
+np_rd_start "$NP_TMP/rd.yaml"
 # Connections open at the kill: IPv4 and IPv6, opened while the daemon runs.
 for _ in 1 2; do
 	np_bg a socat -T120 TCP4:"$b4":7000 SYSTEM:'sleep 120' >/dev/null
@@ -73,8 +62,8 @@ np_retry 50 bash -c "[ \$(ip netns exec $NP_NODE conntrack -L -p tcp --dport 700
 # for 3 s: the restarted daemon starts while it still runs.
 np_bg a sh -c "'$NP_BUILD/tools/connload' -R -n 60000 -r 20000 -s 2000 '$b4' 9999 >'$NP_TMP/load.out'" >/dev/null
 sleep 0.8
-d1=$(kernel_drops "$rd_pid" || echo '?')
-kill -9 "$rd_pid"
+d1=$(kernel_drops "$NP_RD_PID" || echo '?')
+kill -9 "$NP_RD_PID"
 np_log "daemon killed under load (its event socket had dropped $d1 events)"
 q "PRAGMA integrity_check;" | grep -qx ok || np_fail "integrity_check right after SIGKILL"
 udp_before=$(flow_count 0 17 9999); udp_in_before=$(flow_count 1 17 9999)
@@ -82,8 +71,8 @@ tcp_before=$(flow_count 0 6 7000); tcp_in_before=$(flow_count 1 6 7000)
 lost_before=$(counter events_lost)
 np_log "in the store at the kill: UDP $udp_before, TCP $tcp_before, events_lost $lost_before"
 sleep 0.3
-start_daemon
-grep -q "did not exit cleanly" "$NP_TMP/rd.log" ||
+np_rd_start "$NP_TMP/rd.yaml"
+grep -q "did not exit cleanly" "$NP_RD_LOG" ||
 	np_fail "the restarted daemon does not say that the previous run was killed"
 load_done() { [ -s "$NP_TMP/load.out" ]; }
 np_retry 200 load_done || np_fail "the load generator did not finish"
@@ -96,10 +85,9 @@ np_log "sent $sent datagrams, conntrack holds $opened marked flows"
 [ "$opened" -gt 50000 ] || np_fail "conntrack holds only $opened of the $sent flows"
 all_recorded() { [ $(($(flow_count 0 17 9999) - udp_before)) -ge "$opened" ]; }
 np_retry 300 all_recorded || true
-d2=$(kernel_drops "$rd_pid") || np_fail "cannot find the daemon's event socket in /proc/net/netlink"
-kill -TERM "$rd_pid"
-np_retry 100 bash -c "! kill -0 $rd_pid 2>/dev/null" || np_fail "daemon did not stop"
-grep -E "overflowed|dump" "$NP_TMP/rd.log" | head -n 3 >&2 || true
+d2=$(kernel_drops "$NP_RD_PID") || np_fail "cannot find the daemon's event socket in /proc/net/netlink"
+np_rd_stop
+grep -E "overflowed|dump" "$NP_RD_LOG" | head -n 3 >&2 || true
 
 q "PRAGMA integrity_check;" | grep -qx ok || np_fail "integrity_check at the end"
 udp=$(($(flow_count 0 17 9999) - udp_before)); udp_in=$(($(flow_count 1 17 9999) - udp_in_before))

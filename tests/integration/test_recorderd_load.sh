@@ -18,41 +18,21 @@ b4=$(np_pod_ip b 4)
 np_node sysctl -qw net.netfilter.nf_conntrack_udp_timeout=5
 np_node sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_close=1
 
-start_daemon() {	# start_daemon CONF
-	: >"$NP_TMP/rd.log"
-	rd_pid=$(np_bg node "$NP_BUILD/netpol-recorderd" -f -c "$1")
-	for _ in $(seq 50); do
-		grep -q "recording:" "$NP_TMP/rd.log" && return 0
-		sleep 0.1
-	done
-	cat "$NP_TMP/rd.log" >&2
-	np_fail "daemon did not start"
-}
-stop_daemon() {
-	kill -TERM "$rd_pid"
-	for _ in $(seq 100); do kill -0 "$rd_pid" 2>/dev/null || return 0; sleep 0.1; done
-	np_fail "daemon did not stop"
-}
 q() { sqlite3 -batch -noheader "$NP_DB" "$@"; }
 counter() { q "SELECT coalesce((SELECT value FROM counters WHERE name='$1'),0);"; }
 flow_count() {	# flow_count DIRECTION PROTO PORT
 	q "SELECT coalesce(sum(count),0) FROM flows WHERE direction=$1 AND protocol=$2 AND port=$3;"
 }
 
-cat >"$NP_TMP/ok.yaml" <<YAML
-store: $NP_DB
-release_socket: $NP_RELEASE
-flush_interval: 200ms
-log: {file: $NP_TMP/rd.log}
-YAML
-start_daemon "$NP_TMP/ok.yaml"
+np_rd_conf "$NP_TMP/ok.yaml"
+np_rd_start "$NP_TMP/ok.yaml"
 
 n_udp=$(np_in a "$NP_BUILD/tools/connload" -n 3000 -r 3000 -s 20000 "$b4" 9999)
 n_tcp=$(np_in a "$NP_BUILD/tools/connload" -t -n 1000 -r 1000 -s 40000 "$b4" 9998)
 np_log "opened $n_udp UDP flows and $n_tcp TCP connections"
 [ "$n_udp" = 3000 ] && [ "$n_tcp" = 1000 ] || np_fail "load generator fell short"
 sleep 1
-stop_daemon
+np_rd_stop
 got_udp_e=$(flow_count 0 17 9999); got_udp_i=$(flow_count 1 17 9999)
 got_tcp_e=$(flow_count 0 6 9998); got_tcp_i=$(flow_count 1 6 9998)
 np_log "recorded UDP $got_udp_e/$got_udp_i TCP $got_tcp_e/$got_tcp_i, lost $(counter events_lost)"
@@ -67,21 +47,15 @@ np_log "recorded UDP $got_udp_e/$got_udp_i TCP $got_tcp_e/$got_tcp_i, lost $(cou
 # the kernel and the daemon must count them, and resynchronise from
 # dumps: the burst's flows are all still open (UDP timeout 30 s), so all
 # of them are recorded, each once.
-cat >"$NP_TMP/tiny.yaml" <<YAML
-store: $NP_DB
-release_socket: $NP_RELEASE
-flush_interval: 200ms
-receive_buffer: {initial: 4K, max: 4K}
-log: {file: $NP_TMP/rd.log}
-YAML
+np_rd_conf "$NP_TMP/tiny.yaml" "receive_buffer: {initial: 4K, max: 4K}"
 np_node sysctl -qw net.netfilter.nf_conntrack_udp_timeout=30
-start_daemon "$NP_TMP/tiny.yaml"
+np_rd_start "$NP_TMP/tiny.yaml"
 n_burst=$(np_in a "$NP_BUILD/tools/connload" -n 20000 -s 30000 "$b4" 9997)
 for _ in $(seq 100); do
 	sleep 0.2
 	[ "$(flow_count 0 17 9997)" -ge "$n_burst" ] && break
 done
-stop_daemon
+np_rd_stop
 lost=$(counter events_lost); enobufs=$(counter enobufs)
 got=$(flow_count 0 17 9997)
 np_log "tiny buffer: opened $n_burst, recorded $got, events_lost=$lost enobufs=$enobufs resyncs=$(counter resyncs)"

@@ -33,16 +33,9 @@ printf '{"apiVersion":"v1","kind":"List","items":[%s,%s,%s]}\n' \
 	"$(pod api-77-xyz uid-r 203.0.113.20 ReplicaSet api-77 node-b)" "$owners" >"$meta.new"
 mv "$meta.new" "$meta"
 
-cat >"$NP_TMP/rd.yaml" <<YAML
-store: /nonexistent/overridden.db
-release_socket: $NP_RELEASE
-flush_interval: 200ms
-log: {file: $NP_TMP/rd.log}
-YAML
-: >"$NP_TMP/rd.log"
-rd_pid=$(np_bg node "$NP_BUILD/netpol-recorderd" -f -c "$NP_TMP/rd.yaml" --db "$NP_DB" --metadata "$meta")
-for _ in $(seq 50); do grep -q "recording:" "$NP_TMP/rd.log" && break; sleep 0.1; done
-grep -q "recording:" "$NP_TMP/rd.log" || { cat "$NP_TMP/rd.log" >&2; np_fail "daemon did not start"; }
+# --db and --metadata override the file's store (that cannot be opened).
+np_rd_conf "$NP_TMP/rd.yaml" "store: /nonexistent/overridden.db"
+np_rd_start "$NP_TMP/rd.yaml" --db "$NP_DB" --metadata "$meta"
 
 np_bg b socat TCP4-LISTEN:6379,fork,reuseaddr SYSTEM:'echo ok' >/dev/null
 np_bg peer socat TCP4-LISTEN:8443,fork,reuseaddr SYSTEM:'echo ok' >/dev/null
@@ -67,7 +60,7 @@ Deployment/checkout|egress|node:203.0.113.30|10250|1
 Pod/cart-0|ingress|Deployment/checkout|6379|1"
 if [ "$got" != "$want" ]; then
 	printf 'got:\n%s\nwant:\n%s\n' "$got" "$want" >&2
-	tail -n 20 "$NP_TMP/rd.log" >&2
+	tail -n 20 "$NP_RD_LOG" >&2
 	np_fail "flows before the owner of cart-0 is known"
 fi
 
@@ -93,7 +86,7 @@ Deployment/checkout|egress|node:203.0.113.30|10250|1
 StatefulSet/cart|ingress|Deployment/checkout|6379|2"
 if [ "$got" != "$want" ]; then
 	printf 'got:\n%s\nwant:\n%s\n' "$got" "$want" >&2
-	tail -n 20 "$NP_TMP/rd.log" >&2
+	tail -n 20 "$NP_RD_LOG" >&2
 	np_fail "flows after the owner became known"
 fi
 [ "$(q "SELECT count(*) FROM workloads WHERE kind='Pod' AND name='cart-0';")" = 0 ] \

@@ -15,31 +15,16 @@ np_pod b "$br" "IgnoreUnknown=1;K8S_POD_NAMESPACE=app;K8S_POD_NAME=server"
 b4=$(np_pod_ip b 4); b6=$(np_pod_ip b 6)
 np_node sysctl -qw net.netfilter.nf_conntrack_udp_timeout=5
 
-cat >"$NP_TMP/rd.yaml" <<YAML
-store: $NP_DB
-release_socket: $NP_RELEASE
-flush_interval: 100ms
-log: {file: $NP_TMP/rd.log}
-YAML
-start_daemon() {
-	: >"$NP_TMP/rd.log"
-	rd_pid=$(np_bg node "$NP_BUILD/netpol-recorderd" -f -c "$NP_TMP/rd.yaml")
-	for _ in $(seq 50); do
-		grep -q "recording:" "$NP_TMP/rd.log" && return 0
-		sleep 0.1
-	done
-	cat "$NP_TMP/rd.log" >&2
-	np_fail "daemon did not start"
-}
+np_rd_conf "$NP_TMP/rd.yaml" "flush_interval: 100ms"
 q() { sqlite3 -batch -noheader "$NP_DB" "$@"; }
 
 np_bg b socat TCP6-LISTEN:7000,fork,reuseaddr,ipv6only=0 SYSTEM:'sleep 60' >/dev/null
 np_wait_port b 7000
-start_daemon
+np_rd_start "$NP_TMP/rd.yaml"
 # Load: new UDP flows for a few seconds, the daemon killed in the middle.
 load_pid=$(np_bg a "$NP_BUILD/tools/connload" -n 40000 -r 10000 -s 20000 "$b4" 9999)
 sleep 1.5
-kill -9 "$rd_pid"
+kill -9 "$NP_RD_PID"
 np_log "daemon killed under load"
 # While it is down: long-lived connections, IPv4 and IPv6.
 for i in 1 2 3; do
@@ -50,7 +35,7 @@ sleep 1
 n_open=$(np_node conntrack -L -p tcp --dport 7000 --mark 0x00100000/0x00100000 2>/dev/null | grep -c ESTABLISHED || true)
 [ "$n_open" = 4 ] || np_fail "expected 4 open marked connections, conntrack shows $n_open"
 q "PRAGMA integrity_check;" | grep -qx ok || np_fail "integrity_check after SIGKILL"
-start_daemon
+np_rd_start "$NP_TMP/rd.yaml"
 for _ in $(seq 50); do
 	got=$(q "SELECT coalesce(sum(count),0) FROM flows WHERE direction=0 AND protocol=6 AND port=7000;")
 	[ "$got" -ge 4 ] && break
@@ -62,8 +47,7 @@ got_in=$(q "SELECT coalesce(sum(count),0) FROM flows WHERE direction=1 AND proto
 [ "$got_in" = 4 ] || np_fail "ingress side: $got_in"
 wait_load=0
 while kill -0 "$load_pid" 2>/dev/null && [ $wait_load -lt 100 ]; do sleep 0.1; wait_load=$((wait_load + 1)); done
-kill -TERM "$rd_pid"
-for _ in $(seq 50); do kill -0 "$rd_pid" 2>/dev/null || break; sleep 0.1; done
+np_rd_stop
 q "PRAGMA integrity_check;" | grep -qx ok || np_fail "integrity_check at the end"
 n=$(q "SELECT count(*) FROM flows WHERE protocol=17 AND port=9999 AND count > 0;")
 [ "$n" = 2 ] || np_fail "the load's flow is not recorded on both sides ($n)"
