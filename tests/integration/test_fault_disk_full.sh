@@ -36,17 +36,11 @@ b4=$(np_pod_ip b 4)
 np_node sysctl -qw net.netfilter.nf_conntrack_udp_timeout=120
 
 max_flows=512
-cat >"$NP_TMP/rd.yaml" <<YAML
-store: $db
-release_socket: $NP_RELEASE
-flush_interval: 200ms
-max_flows: $max_flows
-log: {file: $NP_TMP/rd.log}
-YAML
-: >"$NP_TMP/rd.log"
+np_rd_conf "$NP_TMP/rd.yaml" "store: $db" "max_flows: $max_flows"
+# Started by hand: the daemon must run in the holder's mount namespace.
+: >"$NP_RD_LOG"
 rd_pid=$(np_bg node nsenter -m -t "$holder" "$NP_BUILD/netpol-recorderd" -f -c "$NP_TMP/rd.yaml")
-np_retry 50 grep -q "recording:" "$NP_TMP/rd.log" ||
-	{ cat "$NP_TMP/rd.log" >&2; np_fail "daemon did not start"; }
+np_rd_wait "$rd_pid"
 
 # burst FIRST N: one UDP datagram from pod a to b on each of N ports from
 # FIRST: N new flows, each recorded on both sides (a's egress, b's ingress).
@@ -74,9 +68,9 @@ np_log "tmpfs full: $(inside df -k "$dir" | tail -n 1)"
 burst 20000 150
 # Second burst: 2 x 300 more does not: past the bound updates are dropped.
 burst 30000 300
-grep_log() { grep -q "$1" "$NP_TMP/rd.log"; }
-np_retry 100 grep_log "ENOSPC" || { cat "$NP_TMP/rd.log" >&2; np_fail "no ENOSPC error logged"; }
-np_log "logged: $(grep ENOSPC "$NP_TMP/rd.log" | head -n 1)"
+grep_log() { grep -q "$1" "$NP_RD_LOG"; }
+np_retry 100 grep_log "ENOSPC" || { cat "$NP_RD_LOG" >&2; np_fail "no ENOSPC error logged"; }
+np_log "logged: $(grep ENOSPC "$NP_RD_LOG" | head -n 1)"
 sleep 1
 w1=$(recorded 30000 300)
 np_log "while full: second burst recorded $w1 of 600"
@@ -84,13 +78,12 @@ np_log "while full: second burst recorded $w1 of 600"
 
 # Space returns.
 inside rm -f "$dir/filler"
-np_retry 100 grep_log "store: writing again" || { cat "$NP_TMP/rd.log" >&2; np_fail "no recovery logged"; }
+np_retry 100 grep_log "store: writing again" || { cat "$NP_RD_LOG" >&2; np_fail "no recovery logged"; }
 # The store works normally afterwards.
 burst 40000 10
 np_retry 50 recorded_is 40000 10 20 || np_fail "flows after the fault not recorded"
-kill -TERM "$rd_pid"
-np_retry 100 bash -c "! kill -0 $rd_pid 2>/dev/null" || np_fail "daemon did not stop"
-cat "$NP_TMP/rd.log" >&2
+np_rd_stop "$rd_pid"
+cat "$NP_RD_LOG" >&2
 
 q "PRAGMA integrity_check;" | grep -qx ok || np_fail "integrity_check after the disk was full"
 r1=$(recorded 20000 150); r2=$(recorded 30000 300); dropped=$(counter flows_dropped)

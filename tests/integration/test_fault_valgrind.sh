@@ -81,19 +81,13 @@ np_bg b socat UDP4-RECVFROM:5353,fork SYSTEM:'echo u' >/dev/null
 np_wait_port dns 53 udp
 np_wait_port b 8080
 np_wait_port b 5353 udp
-cat >"$NP_TMP/rd.yaml" <<YAML
-store: $NP_DB
-release_socket: $NP_RELEASE
-flush_interval: 200ms
-accounting: true
-log: {file: $NP_TMP/rd.log}
-YAML
-: >"$NP_TMP/rd.log"
-np_bg node sh -c "${VG[*]} --log-file=$vgdir/rd.log '$NP_BUILD/netpol-recorderd' -f \
+np_rd_conf "$NP_TMP/rd.yaml" "accounting: true"
+# Started by hand: a shell keeps valgrind's exit code for the check below.
+: >"$NP_RD_LOG"
+vg_sh=$(np_bg node sh -c "${VG[*]} --log-file=$vgdir/rd.log '$NP_BUILD/netpol-recorderd' -f \
 	-c '$NP_TMP/rd.yaml' --metadata '$NP_TOP/tests/fixtures/k8s/cluster.json' &
-	echo \$! >'$NP_TMP/rd.pid'; wait \$!; echo \$? >'$NP_TMP/rd.rc'" >/dev/null
-np_retry 300 grep -q "recording:" "$NP_TMP/rd.log" ||
-	{ cat "$NP_TMP/rd.log" >&2; np_fail "daemon did not start under valgrind"; }
+	echo \$! >'$NP_TMP/rd.pid'; wait \$!; echo \$? >'$NP_TMP/rd.rc'")
+np_rd_wait -t 30 "$vg_sh"
 b4=$(np_pod_ip b 4)
 np_in a busybox nslookup api.example.test 203.0.113.53 >/dev/null || true
 for i in 1 2 3; do

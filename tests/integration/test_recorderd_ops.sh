@@ -36,25 +36,18 @@ q "INSERT INTO workloads (namespace, kind, name) VALUES ('ops','Pod','gone');
    INSERT INTO flows (workload_id, direction, peer_kind, peer_addr, protocol, port, first_seen, last_seen, count)
    SELECT id, 0, 1, '203.0.113.99', 6, 443, $old, $old, 1 FROM workloads WHERE name='gone';"
 
-cat >"$NP_TMP/rd.yaml" <<YAML
-store: $NP_DB
-release_socket: $NP_RELEASE
-flush_interval: 200ms
-accounting: true
-retention_days: 30
-log: {file: $NP_TMP/rd.log, level: info}
-YAML
-: >"$NP_TMP/rd.log"
+np_rd_conf "$NP_TMP/rd.yaml" "accounting: true" "retention_days: 30" \
+	"log: {file: $NP_RD_LOG, level: info}"
+: >"$NP_RD_LOG"
 # Daemon mode: the command returns, the daemon keeps running.
 np_node "$rd" -c "$NP_TMP/rd.yaml"
-for _ in $(seq 50); do grep -q "recording:" "$NP_TMP/rd.log" && break; sleep 0.1; done
-grep -q "recording:" "$NP_TMP/rd.log" || np_fail "daemon did not start"
+np_rd_wait
 rd_pid=$(ip netns pids "$NP_NODE" | while read -r p; do
 	case "$(cat /proc/"$p"/comm 2>/dev/null)" in netpol-recorde*) echo "$p" ;; esac; done | head -n1)
 [ -n "$rd_pid" ] || np_fail "no daemon process in the node netns"
 [ "$(np_node cat /proc/sys/net/netfilter/nf_conntrack_acct)" = 1 ] || np_fail "accounting not on in the node netns"
 [ "$(cat /proc/sys/net/netfilter/nf_conntrack_acct)" = "$host_acct" ] || np_fail "the host's nf_conntrack_acct changed"
-grep -q "pruned 1 flows" "$NP_TMP/rd.log" || np_fail "old flow not pruned"
+grep -q "pruned 1 flows" "$NP_RD_LOG" || np_fail "old flow not pruned"
 [ "$(q "SELECT count(*) FROM flows WHERE peer_addr='203.0.113.99';")" = 0 ] || np_fail "old flow still there"
 
 # Bytes and packets from DESTROY events.
@@ -72,7 +65,7 @@ for _ in $(seq 60); do
 done
 pk=$(q "SELECT packets FROM flows WHERE port=5000 AND direction=0;")
 np_log "accounting: $bytes bytes, $pk packets"
-[ "$bytes" -gt 0 ] || tail "$NP_TMP/rd.log" >&2
+[ "$bytes" -gt 0 ] || tail "$NP_RD_LOG" >&2
 [ "$bytes" -gt 100000 ] || np_fail "bytes $bytes, expected more than the 100000 sent"
 [ "$pk" -gt 10 ] || np_fail "packets $pk"
 [ "$(q "SELECT count FROM flows WHERE port=5000 AND direction=0;")" = 1 ] || np_fail "DESTROY counted as a connection"
@@ -80,23 +73,19 @@ np_log "accounting: $bytes bytes, $pk packets"
 # SIGHUP with a valid file: applied.
 sed -i 's/level: info/level: debug/' "$NP_TMP/rd.yaml"
 kill -HUP "$rd_pid"
-for _ in $(seq 30); do grep -q "configuration reloaded" "$NP_TMP/rd.log" && break; sleep 0.1; done
-grep -q "configuration reloaded" "$NP_TMP/rd.log" || np_fail "SIGHUP did not reload"
+for _ in $(seq 30); do grep -q "configuration reloaded" "$NP_RD_LOG" && break; sleep 0.1; done
+grep -q "configuration reloaded" "$NP_RD_LOG" || np_fail "SIGHUP did not reload"
 
-kill -TERM "$rd_pid"
-for _ in $(seq 50); do kill -0 "$rd_pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$rd_pid" 2>/dev/null && np_fail "daemon did not stop"
+np_rd_stop "$rd_pid"
 
 # Elements removed behind our back: the daemon says so at start, and
 # --repair puts them back.
 np_node nft flush set inet netpol_record pod_v4
 set4=$(np_node nft list set inet netpol_record pod_v4)
 case "$set4" in *"$b4 "*) np_fail "flush did not work" ;; esac
-: >"$NP_TMP/rd.log"
-rd_pid=$(np_bg node "$rd" -f -c "$NP_TMP/rd.yaml")
-for _ in $(seq 50); do grep -q "recording:" "$NP_TMP/rd.log" && break; sleep 0.1; done
-grep -q "2 attached pods have addresses missing" "$NP_TMP/rd.log" \
-	|| { cat "$NP_TMP/rd.log" >&2; np_fail "no warning about missing elements"; }
+np_rd_start "$NP_TMP/rd.yaml"
+grep -q "2 attached pods have addresses missing" "$NP_RD_LOG" \
+	|| { cat "$NP_RD_LOG" >&2; np_fail "no warning about missing elements"; }
 out=$(np_node "$rd" --repair -c "$NP_TMP/rd.yaml")
 [ "$out" = "repaired 2 attachments, 0 failed" ] || np_fail "--repair said: $out"
 set4=$(np_node nft list set inet netpol_record pod_v4)
