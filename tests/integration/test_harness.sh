@@ -57,6 +57,33 @@ before=$(host_state)
 	fi
 	np_pod_del a
 	[ ! -e "/run/netns/$(np_ns a)" ] || np_fail "pod a's netns survived DEL"
+
+	# The netpol-recorderd helpers: a key given replaces its default (once
+	# in the file), the others stay; a daemon that cannot start and a stop
+	# of a daemon already gone fail the test.
+	# (The daemon makes the store's directory: under a regular file it
+	# cannot.)
+	rd=$NP_TMP/rd.yaml
+	touch "$NP_TMP/file"
+	np_rd_conf "$rd" "store: $NP_TMP/file/rd.db" "flush_interval: 1s"
+	[ "$(grep -c -e '^store:' -e '^flush_interval:' "$rd")" = 2 ] &&
+		grep -qx "store: $NP_TMP/file/rd.db" "$rd" &&
+		grep -qx 'flush_interval: 1s' "$rd" &&
+		grep -qx "release_socket: $NP_RELEASE" "$rd" &&
+		grep -qx "log: {file: $NP_RD_LOG}" "$rd" ||
+		np_fail "np_rd_conf wrote: $(cat "$rd")"
+	if (np_rd_start "$rd") 2>/dev/null; then
+		np_fail "np_rd_start succeeded with a store that cannot be opened"
+	fi
+	np_rd_conf "$rd"
+	np_rd_start "$rd"
+	grep -q "recording: store $NP_DB," "$NP_RD_LOG" ||
+		np_fail "the daemon does not record into \$NP_DB: $(cat "$NP_RD_LOG")"
+	np_rd_stop
+	! kill -0 "$NP_RD_PID" 2>/dev/null || np_fail "np_rd_stop returned before the daemon exited"
+	if (np_rd_stop) 2>/dev/null; then
+		np_fail "np_rd_stop succeeded on a daemon already gone"
+	fi
 	np_log "harness ok"
 )
 
