@@ -52,6 +52,40 @@ np_retry 100 released_is 4 ||
 [ "$(elems_of b)" = 0 ] || np_fail "deleted pod b still has elements"
 np_log "4 plugin sockets handed over and closed by the daemon"
 
+# 30 ADDs at once, then 30 DELs, as a node starting many pods does: each
+# succeeds, the sets are exactly right, and the daemon ends up holding no
+# socket. (A hand-over that finds the daemon's queue full falls back to
+# closing in a child, so the count released may be lower than 60.)
+N=30
+cni=$NP_BUILD/netpol-record-cni
+v4_count() { np_node nft -j list set inet netpol_record pod_v4 | jq '[.nftables[].set.elem // empty | .[]] | length'; }
+before=$(v4_count)
+burst() {	# burst CMD: N plugins at once; prints how many failed
+	local cmd=$1 i pids=() fails=0
+	for ((i = 0; i < N; i++)); do
+		jq -c --arg db "$NP_DB" --arg rel "$NP_RELEASE" --arg ip "198.19.7.$((i + 1))/16" '{
+			cniVersion: "1.0.0", name: "np-bridge", type: "netpol-record-cni",
+			db: $db, releaseSocket: $rel, failurePolicy: "fail",
+			prevResult: (.ips |= [{address: $ip}])}' "$NP_TMP/pods/a.json" |
+			np_node env -i PATH="$PATH" CNI_COMMAND="$cmd" CNI_CONTAINERID="burst-$i" \
+				CNI_NETNS="/run/netns/$(np_ns a)" CNI_IFNAME=eth0 CNI_PATH="$NP_BUILD" \
+				"$cni" >/dev/null &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || fails=$((fails + 1)); done
+	echo "$fails"
+}
+r0=$(released)
+[ "$(burst ADD)" = 0 ] || np_fail "concurrent ADDs failed with the daemon up"
+[ "$(v4_count)" = $((before + N)) ] || np_fail "after $N concurrent ADDs pod_v4 holds $(v4_count), want $((before + N))"
+[ "$(burst DEL)" = 0 ] || np_fail "concurrent DELs failed with the daemon up"
+[ "$(v4_count)" = "$before" ] || np_fail "after $N concurrent DELs pod_v4 holds $(v4_count), want $before"
+more() { [ "$(released)" -gt "$r0" ] && [ "$(nfnl_sockets)" = "$base" ]; }
+np_retry 100 more ||
+	np_fail "after the burst the daemon released $(($(released) - r0)) sockets and holds $(($(nfnl_sockets) - base))"
+[ "$(released)" -le $((r0 + 2 * N)) ] || np_fail "the daemon released more sockets than plugins ran"
+np_log "$N concurrent ADDs and DELs: $(($(released) - r0)) sockets handed over"
+
 # The daemon stops: its socket file goes, the plugin closes its own.
 np_rd_stop
 [ ! -e "$NP_RELEASE" ] || np_fail "the release socket outlived the daemon"
