@@ -211,6 +211,25 @@ test_stream_counts_and_bytes(void **state)
 	    "name='flows_written'"), 8);
 }
 
+/*
+ * The server pod of tests/fixtures/ct/tcp4.bin attached, and the NEW event
+ * of its connection read at `when`: buf holds the fixture, msg (2048
+ * bytes) the event, for the caller to replay as a dump entry.
+ */
+static void
+tcp4_new(struct t *t, unsigned char *buf, size_t size, unsigned char *msg,
+    int64_t when)
+{
+	bool done = false;
+
+	put_pod(t->st, "cid-b", "server", "198.18.2.3/32", NULL);
+	assert_int_equal(attrib_reload(t->at, true), 1);
+	load("tests/fixtures/ct/tcp4.bin", buf, size);
+	memcpy(msg, buf, ((struct nlmsghdr *)buf)->nlmsg_len);
+	assert_int_equal(rec_ct_buf(t->rec, msg,
+	    ((struct nlmsghdr *)msg)->nlmsg_len, false, when, &done), 1);
+}
+
 static void
 test_dump_after_new_counted_once(void **state)
 {
@@ -219,13 +238,8 @@ test_dump_after_new_counted_once(void **state)
 	struct nlmsghdr *nlh = (struct nlmsghdr *)msg;
 	bool done = false;
 
-	put_pod(t->st, "cid-b", "server", "198.18.2.3/32", NULL);
-	assert_int_equal(attrib_reload(t->at, true), 1);
 	/* The NEW event of tcp4... */
-	load("tests/fixtures/ct/tcp4.bin", buf, sizeof(buf));
-	memcpy(msg, buf, ((struct nlmsghdr *)buf)->nlmsg_len);
-	assert_int_equal(rec_ct_buf(t->rec, msg, nlh->nlmsg_len, false, 2000,
-	    &done), 1);
+	tcp4_new(t, buf, sizeof(buf), msg, 2000);
 	/* ...then the same connection listed by a resync dump (same id, no
 	 * NLM_F_CREATE), followed by the end of the dump. */
 	nlh->nlmsg_flags = NLM_F_MULTI;
@@ -268,12 +282,7 @@ test_dump_refreshes_last_seen(void **state)
 	struct nlmsghdr *nlh = (struct nlmsghdr *)msg;
 	bool done = false;
 
-	put_pod(t->st, "cid-b", "server", "198.18.2.3/32", NULL);
-	assert_int_equal(attrib_reload(t->at, true), 1);
-	load("tests/fixtures/ct/tcp4.bin", buf, sizeof(buf));
-	memcpy(msg, buf, ((struct nlmsghdr *)buf)->nlmsg_len);
-	assert_int_equal(rec_ct_buf(t->rec, msg, nlh->nlmsg_len, false, 2000,
-	    &done), 1);
+	tcp4_new(t, buf, sizeof(buf), msg, 2000);
 	assert_int_equal(rec_flush(t->rec, 2000), 0);
 	assert_int_equal(q1(t->st, "SELECT max(last_seen) FROM flows WHERE "
 	    "protocol=6 AND port=8080"), 2000);
