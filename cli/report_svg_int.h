@@ -98,6 +98,9 @@ void report_svg_build(struct graph *g, json_object *m);
 void report_svg_graph_free(struct graph *g);
 
 /* report_svg_layout.c */
+/* Called by report_svg_build once every box has its column: the
+ * namespace columns ordered from sources to sinks, then each namespace
+ * split into columns of clients and servers. */
 void report_svg_order_namespaces(struct graph *g);
 void report_svg_split_layers(struct graph *g);
 /* Rows within the columns; g->oom when an allocation failed. */
