@@ -2,7 +2,8 @@
  * bench_kmeta: memory of the pod metadata cache (lib/kmeta.h) for `make
  * bench` (tests/bench/, section 5).
  *
- *   bench_kmeta [-p PODS] [-N NAMESPACES] [-r PODS_PER_REPLICASET] [-w FILE]
+ *   bench_kmeta [-y] [-p PODS] [-N NAMESPACES] [-r PODS_PER_REPLICASET]
+ *               [-w FILE]
  *
  * Builds in memory a Kubernetes List like `kubectl get pods,replicasets,
  * deployments,namespaces,nodes -A -o json` prints (PODS pods, default
@@ -20,7 +21,10 @@
  *   list_bytes    the size of the List text
  *   load_secs     the time of kmeta_load_list
  * and checks that every pod is found by IP and resolves to its workload.
- * -w FILE also writes the List there. Output: one key=value line.
+ * -y writes the List as YAML instead, in the block style of `kubectl get
+ * -o yaml` (keys of the List in kubectl's order: apiVersion, items, kind,
+ * metadata). -w FILE also writes the List there. Output: one key=value
+ * line (format=json or format=yaml first).
  */
 #include <errno.h>
 #include <malloc.h>
@@ -30,8 +34,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "lib/addr.h"
 #include "lib/kmeta.h"
@@ -110,6 +117,117 @@ pod_ip(long i, char *v4, size_t l4, char *v6, size_t l6)
 	    i & 0xffff);
 }
 
+/* A string that YAML reads back as the same string without quotes. */
+static int
+yaml_plain_ok(const char *s)
+{
+	const char *p;
+
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
+		    *p == '_' || *p == '/'))
+			return 0;
+	return strcasecmp(s, "true") != 0 && strcasecmp(s, "false") != 0 &&
+	    strcasecmp(s, "null") != 0 && strcasecmp(s, "yes") != 0 &&
+	    strcasecmp(s, "no") != 0 && strcasecmp(s, "on") != 0 &&
+	    strcasecmp(s, "off") != 0;
+}
+
+static void
+yaml_scalar(struct sbuf *b, struct json_object *v)
+{
+	const char *s;
+
+	if (json_object_is_type(v, json_type_string) &&
+	    yaml_plain_ok((s = json_object_get_string(v))))
+		sb_printf(b, "%s\n", s);
+	else	/* JSON's own text is a YAML flow scalar (or collection). */
+		sb_printf(b, "%s\n", json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static void yaml_value(struct sbuf *, struct json_object *, int);
+
+/* An object's members at indent ind; the first one after a "- " when
+ * inline (a sequence element). */
+static void
+yaml_object(struct sbuf *b, struct json_object *o, int ind, int inl)
+{
+	json_object_object_foreach(o, k, v) {
+		sb_printf(b, "%*s%s:", inl ? 0 : ind, "", k);
+		inl = 0;
+		yaml_value(b, v, ind);
+	}
+}
+
+/* The rest of a "key:" line and what is under it, as kubectl prints
+ * it: nested mappings two spaces in, sequences at the key's indent. */
+static void
+yaml_value(struct sbuf *b, struct json_object *v, int ind)
+{
+	size_t i, n;
+
+	if (json_object_is_type(v, json_type_object) &&
+	    json_object_object_length(v) > 0) {
+		sb_printf(b, "\n");
+		yaml_object(b, v, ind + 2, 0);
+	} else if (json_object_is_type(v, json_type_array) &&
+	    (n = json_object_array_length(v)) > 0) {
+		sb_printf(b, "\n");
+		for (i = 0; i < n; i++) {
+			struct json_object *e = json_object_array_get_idx(v, i);
+
+			sb_printf(b, "%*s- ", ind, "");
+			if (json_object_is_type(e, json_type_object) &&
+			    json_object_object_length(e) > 0)
+				yaml_object(b, e, ind + 2, 1);
+			else
+				yaml_scalar(b, e);
+		}
+	} else {
+		sb_printf(b, " ");
+		yaml_scalar(b, v);
+	}
+}
+
+/*
+ * The JSON List in j (as built below) as kubectl's YAML: item by item,
+ * each parsed alone, so that converting costs no more than one item.
+ */
+static void
+list_to_yaml(const struct sbuf *j, struct sbuf *y)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *it;
+	const char *p = strstr(j->p, "\"items\":[");
+	size_t off;
+
+	if (tok == NULL || p == NULL)
+		exit(1);
+	off = (size_t)(p - j->p) + 9;
+	sb_printf(y, "apiVersion: v1\nitems:\n");
+	while (j->p[off] != ']') {
+		json_tokener_reset(tok);
+		it = json_tokener_parse_ex(tok, j->p + off,
+		    (int)(j->len - off));
+		if (it == NULL) {
+			fprintf(stderr, "bench_kmeta: bad item at %zu\n", off);
+			exit(1);
+		}
+		off += json_tokener_get_parse_end(tok);
+		sb_printf(y, "- ");
+		yaml_object(y, it, 2, 1);
+		json_object_put(it);
+		if (j->p[off] == ',')
+			off++;
+	}
+	sb_printf(y, "kind: List\nmetadata:\n  resourceVersion: \"\"\n");
+	json_tokener_free(tok);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -123,16 +241,17 @@ main(int argc, char **argv)
 	long rss0, rss1, hwm1;
 	size_t listlen;
 	char err[256], mpath[64];
-	int ch, r, mfd;
+	int ch, r, mfd, yaml = 0;
 
-	while ((ch = getopt(argc, argv, "p:N:r:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "yp:N:r:w:")) != -1) {
 		switch (ch) {
+		case 'y': yaml = 1; break;
 		case 'p': npods = atol(optarg); break;
 		case 'N': nns = atol(optarg); break;
 		case 'r': per = atol(optarg); break;
 		case 'w': wpath = optarg; break;
 		default:
-			fprintf(stderr, "usage: bench_kmeta [-p PODS] "
+			fprintf(stderr, "usage: bench_kmeta [-y] [-p PODS] "
 			    "[-N NAMESPACES] [-r PODS_PER_RS] [-w FILE]\n");
 			return 1;
 		}
@@ -228,6 +347,13 @@ main(int argc, char **argv)
 		    (i / 60) % 60, i % 60, i + 1 < npods ? "," : "");
 	}
 	sb_printf(&b, "]}");
+	if (yaml) {
+		struct sbuf y = { NULL, 0, 0 };
+
+		list_to_yaml(&b, &y);
+		free(b.p);
+		b = y;
+	}
 	if (wpath != NULL) {
 		FILE *f = fopen(wpath, "w");
 
@@ -308,9 +434,10 @@ main(int argc, char **argv)
 			named++;
 		store_workload_clear(&wl);
 	}
-	printf("pods=%ld found=%ld owners_checked=%ld owners_ok=%ld "
+	printf("format=%s pods=%ld found=%ld owners_checked=%ld owners_ok=%ld "
 	    "heap_bytes=%zu rss_bytes=%ld peak_bytes=%ld stats_bytes=%zu "
-	    "list_bytes=%zu load_secs=%.3f\n", npods, found,
+	    "list_bytes=%zu load_secs=%.3f\n", yaml ? "yaml" : "json",
+	    npods, found,
 	    (npods + 96) / 97, named, heap1 - heap0, (rss1 - rss0) * 1024,
 	    (hwm1 - rss0) * 1024, ks.bytes, listlen,
 	    (double)(t1.tv_sec - t0.tv_sec) +
