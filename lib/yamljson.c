@@ -30,6 +30,8 @@ struct yj_frame {
 	char *key;			/* pending mapping key, owned */
 	char *anchor;			/* anchor of this container, owned */
 	size_t weight;
+	bool stream;			/* elements go to the item callback */
+	size_t idx;			/* next element's index, when stream */
 };
 
 struct yj_state {
@@ -37,9 +39,12 @@ struct yj_state {
 	int depth;
 	struct yj_anchor *anchors;
 	size_t nodes;
-	struct json_object *docs;
+	struct json_object *docs;	/* NULL when streaming */
 	struct json_object *doc;	/* current document root */
 	bool have_root;
+	const struct yamljson_stream *s;	/* NULL for a whole tree */
+	size_t docno;
+	bool cberr;			/* the error came from a callback */
 };
 
 static void
@@ -238,6 +243,14 @@ yj_attach(struct yj_state *st, struct json_object *o, size_t nodes,
 	}
 	f = &st->stack[st->depth - 1];
 	f->weight += weight;
+	if (f->stream) {
+		/* The element is complete: hand it over and drop it (an anchor
+		 * on it or inside it keeps its own reference). */
+		r = st->s->item(st->s->arg, o, f->idx++);
+		json_object_put(o);
+		st->cberr = r != 0;
+		return r;
+	}
 	if (json_object_is_type(f->obj, json_type_array)) {
 		if (json_object_array_add(f->obj, o) != 0) {
 			json_object_put(o);
@@ -259,6 +272,12 @@ yj_attach(struct yj_state *st, struct json_object *o, size_t nodes,
 		json_object_put(o);
 		return f->key == NULL ? -ENOMEM : 0;
 	}
+	if (st->s != NULL && st->s->pair != NULL && st->depth == 1 &&
+	    (r = st->s->pair(st->s->arg, f->key, o)) != 0) {
+		json_object_put(o);
+		st->cberr = true;
+		return r;
+	}
 	r = json_object_object_add(f->obj, f->key, o);
 	free(f->key);
 	f->key = NULL;
@@ -269,11 +288,27 @@ yj_attach(struct yj_state *st, struct json_object *o, size_t nodes,
 	return 0;
 }
 
+/*
+ * Is the sequence starting now the one to stream: the value of the
+ * stream's key in a document's root mapping? Not when it has an anchor:
+ * an alias to it needs the whole sequence, so it is built as a tree.
+ */
+static bool
+yj_streams(const struct yj_state *st, const yaml_char_t *anchor)
+{
+	const struct yj_frame *root = &st->stack[0];
+
+	return st->s != NULL && st->depth == 1 && anchor == NULL &&
+	    json_object_is_type(root->obj, json_type_object) &&
+	    root->key != NULL && strcmp(root->key, st->s->key) == 0;
+}
+
 static int
 yj_push(struct yj_state *st, struct json_object *o, const yaml_char_t *anchor,
     const char **why)
 {
 	struct yj_frame *f;
+	bool stream;
 
 	if (o == NULL)
 		return -ENOMEM;
@@ -282,10 +317,13 @@ yj_push(struct yj_state *st, struct json_object *o, const yaml_char_t *anchor,
 		*why = "nesting too deep";
 		return -EINVAL;
 	}
+	stream = json_object_is_type(o, json_type_array) &&
+	    yj_streams(st, anchor);
 	f = &st->stack[st->depth];
 	memset(f, 0, sizeof(*f));
 	f->obj = o;
 	f->weight = 1;
+	f->stream = stream;
 	if (anchor != NULL && (f->anchor = strdup((const char *)anchor)) ==
 	    NULL) {
 		json_object_put(o);
@@ -328,6 +366,14 @@ yj_event(struct yj_state *st, yaml_event_t *ev, const char **why)
 		st->have_root = false;
 		return 0;
 	case YAML_DOCUMENT_END_EVENT:
+		if (st->s != NULL) {
+			r = st->s->doc(st->s->arg, st->doc, st->docno++);
+			json_object_put(st->doc);
+			st->doc = NULL;
+			yj_anchors_free(st);
+			st->cberr = r != 0;
+			return r;
+		}
 		r = json_object_array_add(st->docs, st->doc);
 		st->doc = NULL;
 		/* Anchors are per document. */
@@ -370,9 +416,10 @@ yj_event(struct yj_state *st, yaml_event_t *ev, const char **why)
 	}
 }
 
-int
-yamljson_parse(const char *buf, size_t len, struct json_object **out,
-    char *err, size_t errlen)
+/* The parse, to a tree (s NULL: *out gets the documents) or streamed. */
+static int
+yj_run(const char *buf, size_t len, const struct yamljson_stream *s,
+    struct json_object **out, char *err, size_t errlen)
 {
 	yaml_parser_t parser;
 	yaml_event_t ev;
@@ -381,7 +428,8 @@ yamljson_parse(const char *buf, size_t len, struct json_object **out,
 	bool done = false;
 	int r = 0, i;
 
-	*out = NULL;
+	if (out != NULL)
+		*out = NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return -ENOMEM;
 	if (!yaml_parser_initialize(&parser)) {
@@ -389,7 +437,8 @@ yamljson_parse(const char *buf, size_t len, struct json_object **out,
 		return -ENOMEM;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if ((st->docs = json_object_new_array()) == NULL) {
+	st->s = s;
+	if (s == NULL && (st->docs = json_object_new_array()) == NULL) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -405,14 +454,17 @@ yamljson_parse(const char *buf, size_t len, struct json_object **out,
 		done = ev.type == YAML_STREAM_END_EVENT;
 		r = yj_event(st, &ev, &why);
 		if (r != 0) {
-			yj_seterr(err, errlen, &ev.start_mark,
-			    why != NULL ? why : strerror(-r));
+			/* A callback's error is the callback's to describe. */
+			if (!st->cberr)
+				yj_seterr(err, errlen, &ev.start_mark,
+				    why != NULL ? why : strerror(-r));
 			yaml_event_delete(&ev);
 			goto out;
 		}
 		yaml_event_delete(&ev);
 	}
-	*out = st->docs;
+	if (out != NULL)
+		*out = st->docs;
 	st->docs = NULL;
 out:
 	for (i = 0; i < st->depth; i++) {
@@ -426,6 +478,20 @@ out:
 	free(st);
 	yaml_parser_delete(&parser);
 	return r;
+}
+
+int
+yamljson_parse(const char *buf, size_t len, struct json_object **out,
+    char *err, size_t errlen)
+{
+	return yj_run(buf, len, NULL, out, err, errlen);
+}
+
+int
+yamljson_parse_stream(const char *buf, size_t len,
+    const struct yamljson_stream *s, char *err, size_t errlen)
+{
+	return yj_run(buf, len, s, NULL, err, errlen);
 }
 
 static void
@@ -503,18 +569,25 @@ out:
 	return r;
 }
 
+bool
+yamljson_is_json(const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && isspace((unsigned char)buf[i]))
+		i++;
+	return i < len && (buf[i] == '{' || buf[i] == '[');
+}
+
 int
 yamljson_parse_any(const char *buf, size_t len, struct json_object **out,
     char *err, size_t errlen)
 {
 	struct json_object *o, *arr;
-	size_t i = 0;
 	int r;
 
 	*out = NULL;
-	while (i < len && isspace((unsigned char)buf[i]))
-		i++;
-	if (i == len || (buf[i] != '{' && buf[i] != '['))
+	if (!yamljson_is_json(buf, len))
 		return yamljson_parse(buf, len, out, err, errlen);
 	if ((r = yamljson_parse_json(buf, len, &o, err, errlen)) != 0)
 		return r;

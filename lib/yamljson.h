@@ -13,6 +13,7 @@
 #ifndef NPR_YAMLJSON_H
 #define NPR_YAMLJSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct json_object;
@@ -30,6 +31,43 @@ struct json_object;
  */
 int yamljson_parse(const char *buf, size_t len, struct json_object **out,
     char *err, size_t errlen);
+
+/*
+ * A YAML stream without its whole tree: the elements of one sequence, the
+ * value of key in a document's root mapping (a List's "items"), are handed
+ * to item() one by one as each is complete, and dropped; the rest is built
+ * as yamljson_parse() builds it. Each callback borrows the objects it is
+ * given (json_object_get() to keep one) and returns 0 or a -errno that
+ * stops the parse (err is then left to the callback).
+ *   item  an element (NULL for a null), idx counting from 0 in its
+ *         sequence; not called for a sequence with an anchor, which is
+ *         built whole as an alias to it needs it.
+ *   pair  (may be NULL) a key of a document's root mapping and its value
+ *         once complete, in document order, duplicates included; for the
+ *         streamed sequence, an array left empty.
+ *   doc   a document, at its end (NULL for an empty one); docno counts
+ *         from 0.
+ */
+struct yamljson_stream {
+	const char *key;
+	int (*item)(void *arg, struct json_object *item, size_t idx);
+	int (*pair)(void *arg, const char *key, struct json_object *value);
+	int (*doc)(void *arg, struct json_object *doc, size_t docno);
+	void *arg;
+};
+
+/*
+ * Parse buf as yamljson_parse() does, calling s's callbacks instead of
+ * returning the documents: the same values, the same errors (line:column,
+ * the alias expansion cap counted over the stream as a whole). Returns 0,
+ * yamljson_parse()'s errors, or a callback's.
+ */
+int yamljson_parse_stream(const char *buf, size_t len,
+    const struct yamljson_stream *s, char *err, size_t errlen);
+
+/* Does yamljson_parse_any() read buf as JSON (first non-blank byte '{' or
+ * '[')? */
+bool yamljson_is_json(const char *buf, size_t len);
 
 /*
  * Parse one JSON text with json-c (faster than YAML and exact about
