@@ -2,11 +2,14 @@
  * kmeta_load: a whole metadata List into the cache, replacing what it
  * held only when every item is valid.
  *
- * A JSON List is read item by item (json-c parses one item at a time and
- * the item is freed once applied): a 100,000-pod List is about 75 MB of
- * text, and as one json-c tree it would take well over 1 GB. YAML, and
- * JSON that is not an object with "items", go through one tree
- * (yamljson).
+ * A List is read item by item, JSON and YAML alike (json-c parses one
+ * JSON item at a time; yamljson_parse_stream() builds one YAML item at a
+ * time), and each item is freed once applied: a 100,000-pod List is about
+ * 75 MB of JSON text, and as one json-c tree it would take well over 1 GB.
+ * JSON that is not an object with "items", and the few YAML Lists whose
+ * meaning is known only at their end (see load_yaml_stream), go through
+ * one tree (yamljson), which is what defines the results: the streamed
+ * reads give the same cache and the same errors.
  */
 #include "lib/kmeta_int.h"
 
@@ -58,6 +61,45 @@ item_kind(struct json_object *item, const char *listkind, bool *skip,
 	return kind;
 }
 
+/*
+ * One item, as every reader applies it: its kind, then the cache. Returns
+ * 0 when applied or skipped (a kind not cached), an item_kind error with
+ * e set, -ENOMEM, or kmeta_apply's error with *applyerr set and the
+ * problem in sub, for the caller to say where it is.
+ */
+static int
+item_apply(struct kmeta *km, struct json_object *it, const char *lk,
+    size_t idx, struct kmeta_err *e, char *sub, size_t sublen,
+    bool *applyerr)
+{
+	bool skip;
+	int kind, r;
+
+	*applyerr = false;
+	if ((kind = item_kind(it, lk, &skip, e, idx)) < 0 && !skip)
+		return kind;
+	if (skip)
+		return 0;
+	r = kmeta_apply(km, kind, false, it, sub, sublen);
+	*applyerr = r != 0 && r != -ENOMEM;
+	return r;
+}
+
+/* item_apply with its error as "items[i]: problem". */
+static int
+load_item(struct kmeta *km, struct json_object *it, const char *lk,
+    size_t idx, struct kmeta_err *e)
+{
+	char sub[512];
+	bool applyerr;
+	int r;
+
+	r = item_apply(km, it, lk, idx, e, sub, sizeof(sub), &applyerr);
+	if (applyerr)
+		return kmeta_err_set(e, "items[%zu]: %s", idx, sub);
+	return r;
+}
+
 /* Apply one document: a List (items) or a single object. */
 static int
 load_doc(struct kmeta *km, struct json_object *doc, size_t docno,
@@ -65,10 +107,8 @@ load_doc(struct kmeta *km, struct json_object *doc, size_t docno,
 {
 	struct json_object *items;
 	const char *lk = NULL;
-	char sub[512];
 	size_t i, n;
-	bool skip;
-	int kind, r;
+	int r;
 
 	if (doc == NULL)
 		return 0;
@@ -89,15 +129,8 @@ load_doc(struct kmeta *km, struct json_object *doc, size_t docno,
 		struct json_object *it = items != NULL ?
 		    json_object_array_get_idx(items, i) : doc;
 
-		if ((kind = item_kind(it, lk, &skip, e, i)) < 0 && !skip)
-			return kind;
-		if (skip)
-			continue;
-		r = kmeta_apply(km, kind, false, it, sub, sizeof(sub));
-		if (r != 0)
-			return r == -ENOMEM ? r : kmeta_err_set(e,
-			    "items[%zu]: %s",
-			    i, sub);
+		if ((r = load_item(km, it, lk, i, e)) != 0)
+			return r;
 	}
 	return 0;
 }
@@ -210,8 +243,8 @@ js_items(struct kmeta *km, struct jstream *js, const char *listkind)
 	struct json_object *it = NULL;
 	char sub[512];
 	size_t i, start, line, col;
-	bool skip;
-	int kind, r;
+	bool applyerr;
+	int r;
 
 	if (!js_eat(js, '['))
 		return kmeta_err_set(js->e, "items: expected an array");
@@ -230,15 +263,10 @@ js_items(struct kmeta *km, struct jstream *js, const char *listkind)
 			json_object_put(it);
 			return -EAGAIN;
 		}
-		kind = item_kind(it, listkind, &skip, js->e, i);
-		if (kind < 0 && !skip) {
-			json_object_put(it);
-			return kind;
-		}
-		r = skip ? 0 : kmeta_apply(km, kind, false, it, sub,
-		    sizeof(sub));
+		r = item_apply(km, it, listkind, i, js->e, sub, sizeof(sub),
+		    &applyerr);
 		json_object_put(it);
-		if (r == -ENOMEM)
+		if (r != 0 && !applyerr)
 			return r;
 		if (r != 0) {
 			linecol(js->buf, js->len, start, &line, &col);
@@ -336,6 +364,136 @@ out:
 	return r;
 }
 
+/* ---- the YAML List, one item at a time ---------------------------------- */
+
+/*
+ * The tree read (yamljson_parse, then load_doc for each document) defines
+ * the results; the stream must match it for every input:
+ *   - A syntax or conversion error anywhere wins over a load error (the
+ *     tree reports it before applying anything): after the first load
+ *     error the stream still parses to the end, applying nothing more.
+ *   - An item without its own "kind" takes the List's ("PodList"), which
+ *     may come after "items" (keys sorted); a duplicate key takes the
+ *     last value. When an item needs the List's kind before it is known,
+ *     when the kind changes after an item used it, or when "items" comes
+ *     twice after items were applied, the stream gives up (-EAGAIN) and
+ *     the caller reads the tree.
+ *   - Documents without a streamed "items" go to load_doc whole, as do
+ *     those with one (left empty, so only the document's own checks run).
+ */
+struct ystream {
+	struct kmeta *km;
+	struct kmeta_err *e;
+	int failed;		/* the first load error, 0 while none */
+	/* the current document */
+	char *lk;		/* its "kind" so far, when a string */
+	char *lk_used;		/* the kind an item without one was given */
+	bool streamed;		/* items went through ys_item */
+	size_t nitems;		/* "items" keys seen */
+};
+
+static int
+ys_item(void *arg, struct json_object *it, size_t idx)
+{
+	struct ystream *y = arg;
+	int r;
+
+	if (y->failed != 0)
+		return 0;
+	y->streamed = true;
+	if (json_object_is_type(it, json_type_object) &&
+	    kmeta_json_path(it, "kind") == NULL) {
+		if (y->lk == NULL)
+			return -EAGAIN;
+		if (y->lk_used == NULL && (y->lk_used = strdup(y->lk)) == NULL)
+			return -ENOMEM;
+	}
+	r = load_item(y->km, it, y->lk, idx, y->e);
+	if (r == -ENOMEM)
+		return r;
+	y->failed = r;
+	return 0;
+}
+
+static int
+ys_pair(void *arg, const char *key, struct json_object *v)
+{
+	struct ystream *y = arg;
+	char *k = NULL;
+
+	if (strcmp(key, "items") == 0) {
+		if (++y->nitems > 1 && y->streamed)
+			return -EAGAIN;
+	} else if (strcmp(key, "kind") == 0) {
+		if (json_object_is_type(v, json_type_string) &&
+		    (k = strdup(json_object_get_string(v))) == NULL)
+			return -ENOMEM;
+		if (y->lk_used != NULL && (k == NULL ||
+		    strcmp(k, y->lk_used) != 0)) {
+			free(k);
+			return -EAGAIN;
+		}
+		free(y->lk);
+		y->lk = k;
+	}
+	return 0;
+}
+
+static void
+ys_reset(struct ystream *y)
+{
+	free(y->lk);
+	free(y->lk_used);
+	y->lk = y->lk_used = NULL;
+	y->streamed = false;
+	y->nitems = 0;
+}
+
+static int
+ys_doc(void *arg, struct json_object *doc, size_t docno)
+{
+	struct ystream *y = arg;
+	int r = 0;
+
+	if (y->failed == 0) {
+		r = load_doc(y->km, doc, docno, y->e);
+		if (r != -ENOMEM) {
+			y->failed = r;
+			r = 0;
+		}
+	}
+	ys_reset(y);
+	return r;
+}
+
+/*
+ * A YAML stream, its Lists' items one at a time. *handled is false (and
+ * what was applied must be dropped) when only the tree can tell.
+ */
+static int
+load_yaml_stream(struct kmeta *km, const char *buf, size_t len,
+    struct kmeta_err *e, bool *handled)
+{
+	struct ystream y = { .km = km, .e = e };
+	const struct yamljson_stream s = {
+		.key = "items",
+		.item = ys_item,
+		.pair = ys_pair,
+		.doc = ys_doc,
+		.arg = &y,
+	};
+	int r;
+
+	*handled = true;
+	r = yamljson_parse_stream(buf, len, &s, e->buf, e->len);
+	ys_reset(&y);
+	if (r == -EAGAIN) {
+		*handled = false;
+		return 0;
+	}
+	return r != 0 ? r : y.failed;
+}
+
 int
 kmeta_load_list(struct kmeta *km, const char *buf, size_t len, char *err,
     size_t errlen)
@@ -351,6 +509,13 @@ kmeta_load_list(struct kmeta *km, const char *buf, size_t len, char *err,
 		return r;
 	if ((r = load_json_stream(tmp, buf, len, &e, &handled)) != 0)
 		goto out;
+	if (!handled && !yamljson_is_json(buf, len)) {
+		kmeta_free(tmp);
+		if ((r = kmeta_new(&tmp)) != 0)
+			goto out;
+		if ((r = load_yaml_stream(tmp, buf, len, &e, &handled)) != 0)
+			goto out;
+	}
 	if (!handled) {
 		/* Start again from empty: the stream may have applied some
 		 * items before it gave up. */
