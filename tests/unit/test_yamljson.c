@@ -1,11 +1,13 @@
 /*
  * yamljson: YAML and JSON to json-c, scalar typing, multi-document
- * streams, aliases (and alias bombs), errors with line:column.
+ * streams, aliases (and alias bombs), errors with line:column; the
+ * streamed parse against the whole tree.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,6 +149,220 @@ test_json_any(void **state)
 	json_object_put(o);
 }
 
+/* ---- yamljson_parse_stream ---------------------------------------------- */
+
+/* What the callbacks saw, as text, and the documents rebuilt with their
+ * streamed items put back, to compare with yamljson_parse's tree. */
+struct rec {
+	char log[2048];
+	struct json_object *docs;	/* rebuilt */
+	struct json_object *items;	/* this document's streamed ones */
+	int fail_at;			/* item index whose callback fails */
+};
+
+static const char *
+jtext(struct json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+static void
+rec_add(struct rec *r, const char *what, const char *key,
+    struct json_object *o)
+{
+	size_t n = strlen(r->log);
+
+	snprintf(r->log + n, sizeof(r->log) - n, "%s%s%s%s;", what,
+	    key != NULL ? " " : "", key != NULL ? key : "", jtext(o));
+}
+
+static int
+rec_item(void *arg, struct json_object *it, size_t idx)
+{
+	struct rec *r = arg;
+	char k[32];
+
+	if ((int)idx == r->fail_at)
+		return -ECANCELED;
+	snprintf(k, sizeof(k), "%zu=", idx);
+	rec_add(r, "item", k, it);
+	assert_int_equal(json_object_array_length(r->items), idx);
+	json_object_array_add(r->items, json_object_get(it));
+	return 0;
+}
+
+static int
+rec_pair(void *arg, const char *key, struct json_object *v)
+{
+	char k[64];
+
+	snprintf(k, sizeof(k), "%s=", key);
+	rec_add(arg, "pair", k, v);
+	return 0;
+}
+
+static int
+rec_doc(void *arg, struct json_object *doc, size_t docno)
+{
+	struct rec *r = arg;
+	struct json_object *items;
+	size_t i;
+
+	assert_int_equal(json_object_array_length(r->docs), docno);
+	rec_add(r, "doc", "", doc);
+	/* Put the streamed items back where the tree has them. */
+	if (json_object_array_length(r->items) > 0) {
+		assert_true(json_object_object_get_ex(doc, "items", &items));
+		assert_int_equal(json_object_array_length(items), 0);
+		for (i = 0; i < json_object_array_length(r->items); i++)
+			json_object_array_add(items, json_object_get(
+			    json_object_array_get_idx(r->items, i)));
+	}
+	json_object_put(r->items);
+	r->items = json_object_new_array();
+	json_object_array_add(r->docs, json_object_get(doc));
+	return 0;
+}
+
+static int
+run_stream(const char *yaml, struct rec *r, char *err, size_t errlen)
+{
+	const struct yamljson_stream s = {
+		.key = "items", .item = rec_item, .pair = rec_pair,
+		.doc = rec_doc, .arg = r,
+	};
+
+	memset(r->log, 0, sizeof(r->log));
+	r->docs = json_object_new_array();
+	r->items = json_object_new_array();
+	return yamljson_parse_stream(yaml, strlen(yaml), &s, err, errlen);
+}
+
+static void
+rec_free(struct rec *r)
+{
+	json_object_put(r->docs);
+	json_object_put(r->items);
+}
+
+/* The callbacks in order; the rebuilt documents equal the tree. */
+static void
+expect_stream(const char *yaml, const char *log)
+{
+	struct rec r = { .fail_at = -1 };
+	struct json_object *tree = NULL;
+	char err[256] = "";
+
+	if (run_stream(yaml, &r, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(r.log, log);
+	assert_int_equal(yamljson_parse(yaml, strlen(yaml), &tree, err,
+	    sizeof(err)), 0);
+	assert_true(json_object_equal(tree, r.docs));
+	json_object_put(tree);
+	rec_free(&r);
+}
+
+static void
+test_stream(void **state)
+{
+	(void)state;
+	/* kubectl's order: items before kind; block and flow items. */
+	expect_stream("apiVersion: v1\nitems:\n- kind: Pod\n  metadata:\n"
+	    "    name: a\n- {kind: Pod, metadata: {name: b}}\nkind: List\n",
+	    "pair apiVersion=\"v1\";"
+	    "item 0={\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}};"
+	    "item 1={\"kind\":\"Pod\",\"metadata\":{\"name\":\"b\"}};"
+	    "pair items=[];pair kind=\"List\";"
+	    "doc {\"apiVersion\":\"v1\",\"items\":[],\"kind\":\"List\"};");
+	/* Anchors across items and from outside them; a null element. */
+	expect_stream("m: &l {app: x}\nitems: [&p {a: *l}, *p, ~]\n",
+	    "pair m={\"app\":\"x\"};"
+	    "item 0={\"a\":{\"app\":\"x\"}};item 1={\"a\":{\"app\":\"x\"}};"
+	    "item 2=null;pair items=[];"
+	    "doc {\"m\":{\"app\":\"x\"},\"items\":[]};");
+	/* An anchored sequence is built whole (an alias may want it). */
+	expect_stream("items: &all [1, 2]\nx: *all\n",
+	    "pair items=[1,2];pair x=[1,2];"
+	    "doc {\"items\":[1,2],\"x\":[1,2]};");
+	/* Only the root mapping's key; documents of every shape. */
+	expect_stream("a: {items: [1]}\n---\n- items\n---\n---\n\"items\": [3]\n"
+	    "---\nitems: 4\n",
+	    "pair a={\"items\":[1]};doc {\"a\":{\"items\":[1]}};"
+	    "doc [\"items\"];doc null;"
+	    "item 0=3;pair items=[];doc {\"items\":[]};"
+	    "pair items=4;doc {\"items\":4};");
+	expect_stream("", "");
+}
+
+/* Errors: the tree's code and text, and no document reported after. */
+static int
+expect_stream_err(const char *yaml)
+{
+	struct rec r = { .fail_at = -1 };
+	struct json_object *tree = NULL;
+	char e1[256] = "", e2[256] = "";
+	int r1, r2;
+
+	r1 = yamljson_parse(yaml, strlen(yaml), &tree, e1, sizeof(e1));
+	r2 = run_stream(yaml, &r, e2, sizeof(e2));
+	assert_int_not_equal(r1, 0);
+	assert_int_equal(r1, r2);
+	assert_string_equal(e1, e2);
+	assert_non_null(strstr(e2, "line "));
+	rec_free(&r);
+	return r2;
+}
+
+static void
+test_stream_errors(void **state)
+{
+	struct rec r = { .fail_at = 1 };
+	char err[64] = "";
+	char *bomb;
+	const char *b =
+	    "a: &a [x,x,x,x,x,x,x,x,x,x]\n"
+	    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+	    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+	    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+	    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+	    "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+	    "items:\n- *f\n- *f\n- *f\n- *f\n- *f\n- *f\n- *f\n- *f\n- *f\n"
+	    "- *f\n- *f\n- *f\n- *f\n- *f\n- *f\n- *f\n- *f\n- *f\n- *f\n";
+
+	(void)state;
+	expect_stream_err("items:\n- {a: 1}\n- {a: !!int x}\n");
+	expect_stream_err("items:\n- {a: 1}\n- *nope\n");
+	expect_stream_err("items:\n- {a: 1}\n- {b: [1, 2}\n");
+	expect_stream_err("items:\n- a: 1\n- b: 2\n  c: [\n");	/* truncated */
+	expect_stream_err("items:\n- ? [1]\n  : 2\n");
+	/* The alias cap counts streamed items too: the same error. */
+	if ((bomb = malloc(strlen(b) * 2 + 1)) == NULL)
+		fail();
+	strcpy(bomb, b);
+	strcat(bomb, b + strlen(b) - 5 * 19);
+	assert_int_equal(expect_stream_err(bomb), -E2BIG);
+	free(bomb);
+	/* A callback's error stops the parse and leaves err alone. */
+	assert_int_equal(run_stream("items: [1, 2, 3]\n", &r, err,
+	    sizeof(err)), -ECANCELED);
+	assert_string_equal(err, "");
+	assert_string_equal(r.log, "item 0=1;");
+	rec_free(&r);
+}
+
+static void
+test_is_json(void **state)
+{
+	(void)state;
+	assert_true(yamljson_is_json(" \n{}", 4));
+	assert_true(yamljson_is_json("[1]", 3));
+	assert_false(yamljson_is_json("a: {}", 5));
+	assert_false(yamljson_is_json("  ", 2));
+	assert_false(yamljson_is_json("", 0));
+}
+
 int
 main(void)
 {
@@ -158,6 +374,9 @@ main(void)
 		cmocka_unit_test(test_alias_bomb),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_json_any),
+		cmocka_unit_test(test_stream),
+		cmocka_unit_test(test_stream_errors),
+		cmocka_unit_test(test_is_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
