@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "lib/kmeta.h"
+#include "lib/yamljson.h"
 
 #define FIX "tests/fixtures/k8s/"
 
@@ -541,6 +542,389 @@ test_memory(void **state)
 	kmeta_free(km);
 }
 
+/* ---- YAML Lists, streamed ----------------------------------------------- */
+
+static int
+digest_pod(const struct kmeta_pod *p, void *arg)
+{
+	struct json_object *a = arg;
+	char ip[2][64] = { "", "" }, line[2048];
+	int i;
+
+	for (i = 0; i < p->nips && i < 2; i++)
+		addr_format(&p->ips[i], ip[i], sizeof(ip[i]));
+	snprintf(line, sizeof(line), "%s/%s uid=%s node=%s ips=%d %s %s "
+	    "host=%d term=%d start=%lld labels=%s owner=%s/%s ports=%s",
+	    p->namespace_, p->name, p->uid, p->node, p->nips, ip[0], ip[1],
+	    p->host_network, p->terminated, (long long)p->started_at,
+	    p->labels_json, p->owner_kind, p->owner_name, p->ports_json);
+	json_object_array_add(a, json_object_new_string(line));
+	return 0;
+}
+
+static int
+cmp_jstr(const void *x, const void *y)
+{
+	return strcmp(json_object_get_string(*(struct json_object *const *)x),
+	    json_object_get_string(*(struct json_object *const *)y));
+}
+
+/*
+ * Everything a user sees of the cache, as one text: each pod's fields and
+ * its workload (kind, name, selector), sorted, and the counts.
+ */
+static char *
+digest(struct kmeta *km)
+{
+	struct json_object *a = json_object_new_array();
+	struct kmeta_stats st;
+	struct store_workload w;
+	const struct kmeta_pod *p;
+	char *out, *s;
+	size_t i, n, len;
+
+	kmeta_pod_foreach(km, digest_pod, a);
+	json_object_array_sort(a, cmp_jstr);
+	kmeta_get_stats(km, &st);
+	len = 128;
+	n = json_object_array_length(a);
+	for (i = 0; i < n; i++)
+		len += strlen(json_object_get_string(
+		    json_object_array_get_idx(a, i))) + 512;
+	out = malloc(len);
+	assert_non_null(out);
+	snprintf(out, len, "pods=%zu owners=%zu strings=%zu\n",
+	    (size_t)st.pods, (size_t)st.owners, (size_t)st.strings);
+	for (i = 0; i < n; i++) {
+		const char *line = json_object_get_string(
+		    json_object_array_get_idx(a, i));
+		char ns[256], name[256];
+
+		s = out + strlen(out);
+		assert_int_equal(sscanf(line, "%255[^/]/%255s", ns, name), 2);
+		p = kmeta_pod_by_name(km, ns, name);
+		assert_non_null(p);
+		assert_int_equal(kmeta_pod_workload(km, p, &w), 0);
+		snprintf(s, len - (size_t)(s - out), "%s -> %s %s %s\n", line,
+		    w.kind, w.name, w.selector_json != NULL ? w.selector_json :
+		    "-");
+		wl_clear(&w);
+	}
+	json_object_put(a);
+	return out;
+}
+
+/* Load text into a new cache: its return, error and digest (NULL when
+ * the load failed). */
+static int
+try_text(const char *text, size_t len, char *err, size_t errlen, char **d)
+{
+	struct kmeta *km;
+	int r;
+
+	*d = NULL;
+	assert_int_equal(kmeta_new(&km), 0);
+	if ((r = kmeta_load_list(km, text, len, err, errlen)) == 0)
+		*d = digest(km);
+	kmeta_free(km);
+	return r;
+}
+
+static char *
+digest_text(const char *text)
+{
+	char err[512] = "", *d;
+
+	if (try_text(text, strlen(text), err, sizeof(err), &d) != 0)
+		fail_msg("%s", err);
+	return d;
+}
+
+/* The YAML text loads to the same cache as the JSON text. */
+static void
+expect_same(const char *yaml, const char *json)
+{
+	char *a = digest_text(yaml), *b = digest_text(json);
+
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+}
+
+struct sb {
+	char *p;
+	size_t len;
+};
+
+static void sb_add(struct sb *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+sb_add(struct sb *b, const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[2048];
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	assert_true(n > 0 && (size_t)n < sizeof(tmp));
+	b->p = realloc(b->p, b->len + (size_t)n + 1);
+	assert_non_null(b->p);
+	memcpy(b->p + b->len, tmp, (size_t)n + 1);
+	b->len += (size_t)n;
+}
+
+/*
+ * One List of Deployments, ReplicaSets and pods written three ways: JSON,
+ * YAML in kubectl's block style (items before kind), YAML with flow items.
+ */
+static void
+gen_lists(int npods, struct sb *json, struct sb *block, struct sb *flow)
+{
+	int i, w;
+
+	sb_add(json, "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[");
+	sb_add(block, "apiVersion: v1\nitems:\n");
+	sb_add(flow, "kind: List\nitems: [\n");
+	for (i = 0; i < npods; i++) {
+		w = i / 4;
+		if (i % 4 == 0) {
+			sb_add(json, "{\"kind\":\"Deployment\",\"metadata\":"
+			    "{\"name\":\"d%d\",\"namespace\":\"n%d\"},\"spec\":"
+			    "{\"selector\":{\"matchLabels\":{\"app\":\"d%d\"}}}},"
+			    "{\"kind\":\"ReplicaSet\",\"metadata\":{\"name\":"
+			    "\"d%d-5f\",\"namespace\":\"n%d\",\"ownerReferences\":"
+			    "[{\"kind\":\"Deployment\",\"name\":\"d%d\","
+			    "\"controller\":true}]},\"spec\":{\"selector\":"
+			    "{\"matchLabels\":{\"app\":\"d%d\","
+			    "\"pod-template-hash\":\"5f\"}}}},",
+			    w, w % 3, w, w, w % 3, w, w);
+			sb_add(block, "- kind: Deployment\n  metadata:\n"
+			    "    name: d%d\n    namespace: n%d\n  spec:\n"
+			    "    selector:\n      matchLabels:\n        app: d%d\n"
+			    "- kind: ReplicaSet\n  metadata:\n    name: d%d-5f\n"
+			    "    namespace: n%d\n    ownerReferences:\n"
+			    "    - kind: Deployment\n      name: d%d\n"
+			    "      controller: true\n  spec:\n    selector:\n"
+			    "      matchLabels:\n        app: d%d\n"
+			    "        pod-template-hash: \"5f\"\n",
+			    w, w % 3, w, w, w % 3, w, w);
+			sb_add(flow, "{kind: Deployment, metadata: {name: d%d, "
+			    "namespace: n%d}, spec: {selector: {matchLabels: "
+			    "{app: d%d}}}},\n{kind: ReplicaSet, metadata: "
+			    "{name: d%d-5f, namespace: n%d, ownerReferences: "
+			    "[{kind: Deployment, name: d%d, controller: true}]}, "
+			    "spec: {selector: {matchLabels: {app: d%d, "
+			    "pod-template-hash: '5f'}}}},\n",
+			    w, w % 3, w, w, w % 3, w, w);
+		}
+		sb_add(json, "{\"kind\":\"Pod\",\"metadata\":{\"name\":"
+		    "\"d%d-5f-%d\",\"namespace\":\"n%d\",\"uid\":\"u%d\","
+		    "\"labels\":{\"app\":\"d%d\",\"pod-template-hash\":\"5f\"},"
+		    "\"ownerReferences\":[{\"kind\":\"ReplicaSet\",\"name\":"
+		    "\"d%d-5f\",\"controller\":true}]},\"spec\":{\"nodeName\":"
+		    "\"k%d\",\"containers\":[{\"name\":\"c\",\"ports\":[{\"name\":"
+		    "\"http\",\"containerPort\":8080}]}]},\"status\":{\"phase\":"
+		    "\"Running\",\"startTime\":\"2026-11-20T10:00:%02dZ\","
+		    "\"podIPs\":[{\"ip\":\"198.18.%d.%d\"},{\"ip\":"
+		    "\"2001:db8::%x\"}]}}%s", w, i, w % 3, i, w, w, i % 2,
+		    i % 60, i / 250, i % 250, i, i + 1 < npods ? "," : "");
+		sb_add(block, "- kind: Pod\n  metadata:\n    name: d%d-5f-%d\n"
+		    "    namespace: n%d\n    uid: u%d\n    labels:\n"
+		    "      app: d%d\n      pod-template-hash: \"5f\"\n"
+		    "    ownerReferences:\n    - kind: ReplicaSet\n"
+		    "      name: d%d-5f\n      controller: true\n  spec:\n"
+		    "    nodeName: k%d\n    containers:\n    - name: c\n"
+		    "      ports:\n      - name: http\n"
+		    "        containerPort: 8080\n  status:\n"
+		    "    phase: Running\n"
+		    "    startTime: \"2026-11-20T10:00:%02dZ\"\n"
+		    "    podIPs:\n    - ip: 198.18.%d.%d\n"
+		    "    - ip: 2001:db8::%x\n", w, i, w % 3, i, w, w, i % 2,
+		    i % 60, i / 250, i % 250, i);
+		sb_add(flow, "{kind: Pod, metadata: {name: d%d-5f-%d, "
+		    "namespace: n%d, uid: u%d, labels: {app: d%d, "
+		    "pod-template-hash: \"5f\"}, ownerReferences: [{kind: "
+		    "ReplicaSet, name: d%d-5f, controller: true}]}, spec: "
+		    "{nodeName: k%d, containers: [{name: c, ports: [{name: "
+		    "http, containerPort: 8080}]}]}, status: {phase: Running, "
+		    "startTime: '2026-11-20T10:00:%02dZ', podIPs: [{ip: "
+		    "198.18.%d.%d}, {ip: '2001:db8::%x'}]}}%s\n", w, i, w % 3,
+		    i, w, w, i % 2, i % 60, i / 250, i % 250, i,
+		    i + 1 < npods ? "," : "");
+	}
+	sb_add(json, "]}");
+	sb_add(block, "kind: List\nmetadata:\n  resourceVersion: \"\"\n");
+	sb_add(flow, "]\n");
+}
+
+static void
+test_yaml_stream_same_as_json(void **state)
+{
+	struct sb json = { NULL, 0 }, block = { NULL, 0 }, flow = { NULL, 0 };
+	struct kmeta *kj = load(FIX "cluster.json");
+	struct kmeta *ky = load(FIX "cluster.yaml");
+	char *a = digest(kj), *b = digest(ky);
+
+	(void)state;
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	kmeta_free(kj);
+	kmeta_free(ky);
+
+	gen_lists(600, &json, &block, &flow);
+	a = digest_text(json.p);
+	assert_non_null(strstr(a, "pods=600 owners=300 "));
+	assert_non_null(strstr(a, "n1/d1-5f-4 uid=u4 node=k0 ips=2 "
+	    "198.18.0.4 2001:db8::4 host=0 term=0"));
+	assert_non_null(strstr(a, "-> Deployment d1 "
+	    "{\"matchLabels\":{\"app\":\"d1\"}}"));
+	free(a);
+	expect_same(block.p, json.p);
+	expect_same(flow.p, json.p);
+	free(json.p);
+	free(block.p);
+	free(flow.p);
+}
+
+static void
+test_yaml_stream_forms(void **state)
+{
+	(void)state;
+	/* Anchors and aliases inside items and across them. */
+	expect_same("kind: List\nitems:\n"
+	    "- &p {kind: Pod, metadata: {name: a, namespace: n, labels: &l "
+	    "{app: x}}, status: {podIP: 198.18.9.1}}\n"
+	    "- kind: Pod\n  metadata: {name: b, namespace: n, labels: *l}\n"
+	    "  status: {podIP: 198.18.9.2}\n"
+	    "- *p\n",
+	    "{\"kind\":\"List\",\"items\":["
+	    "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\",\"namespace\":"
+	    "\"n\",\"labels\":{\"app\":\"x\"}},\"status\":{\"podIP\":"
+	    "\"198.18.9.1\"}},"
+	    "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"b\",\"namespace\":"
+	    "\"n\",\"labels\":{\"app\":\"x\"}},\"status\":{\"podIP\":"
+	    "\"198.18.9.2\"}}]}");
+	/* Several documents: a single object, empty ones, a List. */
+	expect_same("kind: Pod\nmetadata: {name: s, namespace: n}\n---\n---\n"
+	    "kind: List\nitems: [{kind: Pod, metadata: {name: t, namespace: "
+	    "n}}]\n---\n~\n",
+	    "{\"kind\":\"List\",\"items\":[{\"kind\":\"Pod\",\"metadata\":"
+	    "{\"name\":\"s\",\"namespace\":\"n\"}},{\"kind\":\"Pod\","
+	    "\"metadata\":{\"name\":\"t\",\"namespace\":\"n\"}}]}");
+	/* A typed list whose kind comes after its items. */
+	expect_same("items:\n- metadata: {name: a, namespace: n}\n"
+	    "  status: {podIP: 198.18.9.1}\nkind: PodList\n",
+	    "{\"kind\":\"PodList\",\"items\":[{\"metadata\":{\"name\":\"a\","
+	    "\"namespace\":\"n\"},\"status\":{\"podIP\":\"198.18.9.1\"}}]}");
+	/* Duplicate keys: the last one counts, as in the tree. */
+	expect_same("kind: List\nitems:\n- {kind: Pod, metadata: {name: a, "
+	    "namespace: n}}\nitems:\n- {kind: Pod, metadata: {name: b, "
+	    "namespace: n}}\n",
+	    "{\"kind\":\"List\",\"items\":[{\"kind\":\"Pod\",\"metadata\":"
+	    "{\"name\":\"b\",\"namespace\":\"n\"}}]}");
+	/* An anchored items sequence, aliased after. */
+	expect_same("kind: List\nitems: &all\n- {kind: Pod, metadata: {name: a, "
+	    "namespace: n}}\nextra: *all\n",
+	    "{\"kind\":\"List\",\"items\":[{\"kind\":\"Pod\",\"metadata\":"
+	    "{\"name\":\"a\",\"namespace\":\"n\"}}]}");
+	/* Empty items. */
+	expect_same("kind: List\nitems: []\n", "{\"kind\":\"List\",\"items\":[]}");
+}
+
+/* Bad YAML: the tree read's error, and the cache keeps its state. */
+static void
+test_yaml_stream_errors(void **state)
+{
+	struct kmeta *km = *state;
+
+	expect_bad(km, "kind: List\nitems:\n", "document 1: items: expected "
+	    "an array");
+	expect_bad(km, "kind: List\nitems: null\n", "document 1: items: "
+	    "expected an array");
+	expect_bad(km, "kind: List\nitems:\n- {kind: Pod, metadata: {name: "
+	    "7}}\nitems: 5\n", "document 1: items: expected an array");
+	expect_bad(km, "- a\n- b\n", "document 1: expected an object (a List)");
+	expect_bad(km, "just a scalar\n", "document 1: expected an object");
+	/* Load errors name the item, as the tree read does. */
+	expect_bad(km, "kind: List\nitems:\n- {kind: Pod, metadata: {name: a, "
+	    "namespace: n}}\n- {kind: Pod, metadata: {name: b, namespace: n, "
+	    "labels: {a: 1}}}\n", "items[1]: Pod: label a: expected a string");
+	expect_bad(km, "kind: List\nitems: []\n---\nkind: List\nitems:\n"
+	    "- {kind: Pod, metadata: {name: 5}}\n---\n- x\n",
+	    "items[0]: Pod: metadata.name: expected a string");
+	/* A kind needed by an item and changed after it. */
+	expect_bad(km, "kind: PodList\nitems:\n- metadata: {name: a, "
+	    "namespace: n}\nkind: Foo\n", "items[0]: no kind");
+	/* A parse error after a bad item wins, with its position. */
+	expect_bad(km, "kind: List\nitems:\n- {kind: Pod, metadata: {name: 7}}\n"
+	    "- kind: Pod\n  metadata: {name: !!int x}\n",
+	    "line 5, column 20: scalar does not match its tag");
+	expect_bad(km, "kind: List\nitems:\n- {kind: Pod, metadata: {name: 7}}\n"
+	    "- kind: Pod\n  metadata: {name: [\n",
+	    "line 6, column 1: did not find expected node content");
+	expect_bad(km, "kind: List\nitems:\n- {kind: Pod, metadata: {name: a, "
+	    "namespace: n}}\n- *nope\n", "line 4, column 3: unknown alias");
+}
+
+/*
+ * Every prefix of a YAML List, against the tree: when yamljson_parse
+ * fails, the same error; when it gives one document, the same cache (or
+ * the same failure) as that document loaded as JSON.
+ */
+static void
+test_yaml_truncated(void **state)
+{
+	struct sb json = { NULL, 0 }, block = { NULL, 0 }, flow = { NULL, 0 };
+	struct json_object *docs, *doc;
+	char e1[512], e2[512], e3[512], *text, *dy, *dj;
+	size_t cut, ok = 0;
+	int r1, r2, r3;
+
+	(void)state;
+	gen_lists(8, &json, &block, &flow);
+	for (cut = 0; cut <= block.len; cut++) {
+		text = strndup(block.p, cut);
+		assert_non_null(text);
+		e1[0] = e2[0] = '\0';
+		r1 = yamljson_parse(text, cut, &docs, e1, sizeof(e1));
+		r2 = try_text(text, cut, e2, sizeof(e2), &dy);
+		if (r1 != 0) {
+			assert_int_equal(r2, r1);
+			assert_string_equal(e2, e1);
+		} else if (json_object_array_length(docs) == 0 ||
+		    (doc = json_object_array_get_idx(docs, 0)) == NULL) {
+			assert_int_equal(r2, 0);
+			assert_non_null(strstr(dy, "pods=0 owners=0 "));
+		} else {
+			assert_int_equal(json_object_array_length(docs), 1);
+			r3 = try_text(json_object_to_json_string(doc),
+			    strlen(json_object_to_json_string(doc)), e3,
+			    sizeof(e3), &dj);
+			assert_int_equal(r2, r3);
+			if (r2 == 0) {
+				assert_string_equal(dy, dj);
+				ok++;
+			}
+			free(dj);
+		}
+		json_object_put(docs);
+		free(dy);
+		free(text);
+	}
+	/* The whole text, and more than one prefix, loaded. */
+	assert_true(ok > 1);
+	dy = digest_text(block.p);
+	assert_non_null(strstr(dy, "pods=8 owners=4 "));
+	free(dy);
+	free(json.p);
+	free(block.p);
+	free(flow.p);
+}
+
 int
 main(void)
 {
@@ -569,6 +953,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_relist, setup_json,
 		    teardown),
 		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_yaml_stream_same_as_json),
+		cmocka_unit_test(test_yaml_stream_forms),
+		cmocka_unit_test_setup_teardown(test_yaml_stream_errors,
+		    setup_json, teardown),
+		cmocka_unit_test(test_yaml_truncated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
