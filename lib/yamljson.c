@@ -1,6 +1,6 @@
 /*
- * yamljson: libyaml events to json-c values; json-c with line:column
- * errors.
+ * yamljson: libyaml events to json-c values, as one tree or with a List's
+ * items handed over one by one; json-c with line:column errors.
  */
 #include "lib/yamljson.h"
 
