@@ -320,7 +320,7 @@ np_wait_port() {
 	local name=$1 port=$2 proto=${3:-tcp} i flag=-tlnH
 	[ "$proto" = udp ] && flag=-ulnH
 	for i in $(seq 100); do
-		if np_in "$name" ss "$flag" "sport = :$port" | grep -q .; then
+		if [ -n "$(np_in "$name" ss "$flag" "sport = :$port")" ]; then
 			return 0
 		fi
 		sleep 0.1

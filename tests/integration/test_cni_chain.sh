@@ -98,7 +98,7 @@ np_node nft add table inet nprtest
 np_node nft add chain inet nprtest pre '{ type filter hook prerouting priority -150; }'
 np_node nft add rule inet nprtest pre ct state new tcp dport 8080 ct mark set 0x5
 [ "$(np_in a socat -T5 - TCP4:"$b4":8080 </dev/null)" = hi ] || np_fail "a->b v4 (2)"
-np_node conntrack -L -m 0x00100005 2>/dev/null | grep -q "src=$a4 dst=$b4" ||
+grep -q "src=$a4 dst=$b4" <<<"$(np_node conntrack -L -m 0x00100005 2>/dev/null)" ||
 	np_fail "mark bit OR: other mark bits were not kept: $(np_node conntrack -L 2>/dev/null)"
 np_node nft delete table inet nprtest
 

@@ -119,7 +119,7 @@ for s in pod_v4 pod_v6 pod_ifs; do
 done
 [ "$(q "select count(*) from attachments where detached_at=0")" = 0 ] || np_fail "store: attachments left attached"
 [ "$(q "select count(*) from attachments where detached_at>0")" = $N ] || np_fail "store: detached history wrong"
-if np_node nft list ruleset | grep -q comment; then np_fail "a comment is left in the ruleset"; fi
+if grep -q comment <<<"$(np_node nft list ruleset)"; then np_fail "a comment is left in the ruleset"; fi
 
 # ---- GC. ------------------------------------------------------------------
 np_pod g1 "$br" "IgnoreUnknown=1"
@@ -134,10 +134,10 @@ gc=$(jq -nc --arg db "$NP_DB" --arg a "$NP_ID-g1" --arg b "$NP_ID-g2" '{cniVersi
 	"cni.dev/valid-attachments":[{containerID:$a,ifname:"eth0"},{containerID:$b,ifname:"eth0"}]}')
 out=$(run GC <<<"$gc") || np_fail "GC failed: $out"
 [ "$(owners pod_v4 | grep -c .)" = 2 ] || np_fail "GC left: $(owners pod_v4)"
-if owners pod_v4 | grep -q "$NP_ID-g3"; then np_fail "GC kept g3"; fi
-if owners pod_ifs | grep -q "$NP_ID-g3"; then np_fail "GC kept g3's veth"; fi
-if owners pod_v4 | grep -q ghost; then np_fail "GC kept the kernel-only stale element"; fi
-np_node nft list set inet netpol_record pod_v4 | grep -q 198.18.1.251 || np_fail "GC removed an element that is not ours"
+if grep -q "$NP_ID-g3" <<<"$(owners pod_v4)"; then np_fail "GC kept g3"; fi
+if grep -q "$NP_ID-g3" <<<"$(owners pod_ifs)"; then np_fail "GC kept g3's veth"; fi
+if grep -q ghost <<<"$(owners pod_v4)"; then np_fail "GC kept the kernel-only stale element"; fi
+grep -q 198.18.1.251 <<<"$(np_node nft list set inet netpol_record pod_v4)" || np_fail "GC removed an element that is not ours"
 [ "$(q "select count(*) from attachments where detached_at=0")" = 2 ] || np_fail "GC: store not in line"
 [ "$(q "select detached_at>0 from attachments where container_id='$NP_ID-g3'")" = 1 ] || np_fail "GC: g3 not detached"
 # GC without the list is refused rather than removing everything.

@@ -52,7 +52,7 @@ before=$(host_state)
 	got=$(np_in c socat -T5 - TCP4:203.0.113.10:443 </dev/null)
 	[ "$got" = hello-from-api ] || np_fail "TCP c->external: got '$got'"
 	# The node has no default route: nothing leaves it.
-	if np_node ip route show default | grep -q .; then
+	if [ -n "$(np_node ip route show default)" ]; then
 		np_fail "the node namespace has a default route"
 	fi
 	np_pod_del a
@@ -90,7 +90,7 @@ before=$(host_state)
 after=$(host_state)
 id=$(cat "$idfile")
 [ -n "$id" ] || { echo "FAIL: the harness gave no run id" >&2; exit 1; }
-if ip netns list | grep -q "$id"; then
+if grep -q "$id" <<<"$(ip netns list)"; then
 	ip netns list | grep "$id" >&2
 	echo "FAIL: namespaces of run $id are left" >&2
 	exit 1

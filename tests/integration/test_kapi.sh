@@ -109,9 +109,9 @@ grep -qF 'pod shop/web-7d4b9c8f5-abcde uid=uid-pod-web-1 node=node-a ips=198.18.
 	np_fail "web pod not attributed: $(grep web-7d4 "$ST")"
 grep -qF 'pod shop/backup-28577760-t5x9w uid=uid-pod-bk node=node-a ips=198.18.1.19 workload=CronJob/backup' "$ST" ||
 	np_fail "job pod not attributed to its CronJob"
-requests | grep -q '/api/v1/pods?limit=500&continue=1000' ||
+grep -q '/api/v1/pods?limit=500&continue=1000' <<<"$(requests)" ||
 	np_fail "no third page of pods requested: $(requests)"
-requests | grep -q '/apis/batch/v1/cronjobs?watch=1&allowWatchBookmarks=true&resourceVersion=' ||
+grep -q '/apis/batch/v1/cronjobs?watch=1&allowWatchBookmarks=true&resourceVersion=' <<<"$(requests)" ||
 	np_fail "no cronjobs watch with bookmarks"
 
 np_log "watch: ADDED, MODIFIED, DELETED"
