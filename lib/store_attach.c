@@ -9,6 +9,22 @@
 #include <stdbool.h>
 #include <string.h>
 
+/* Append one open address (text, prefix) to a, within STORE_MAX_ADDRS;
+ * an address that does not parse is skipped. */
+static void
+add_address(struct store_attachment *a, const char *text, int prefix)
+{
+	struct addr_cidr *c;
+
+	if (a->naddrs >= STORE_MAX_ADDRS || text == NULL)
+		return;
+	c = &a->addrs[a->naddrs];
+	if (addr_parse(text, &c->addr) < 0)
+		return;
+	c->prefix = (uint8_t)prefix;
+	a->naddrs++;
+}
+
 static int
 load_addresses(struct store *st, struct store_attachment *a)
 {
@@ -19,25 +35,17 @@ load_addresses(struct store *st, struct store_attachment *a)
 		return -EIO;
 	a->naddrs = 0;
 	sqlite3_bind_int64(s, 1, a->id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct addr_cidr *c;
-
-		if (a->naddrs >= STORE_MAX_ADDRS)
-			continue;
-		c = &a->addrs[a->naddrs];
-		if (addr_parse((const char *)sqlite3_column_text(s, 0),
-		    &c->addr) < 0)
-			continue;
-		c->prefix = (uint8_t)sqlite3_column_int(s, 1);
-		a->naddrs++;
-	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		add_address(a, (const char *)sqlite3_column_text(s, 0),
+		    sqlite3_column_int(s, 1));
 	rc = sqlite_errno(rc);
 	sqlite3_reset(s);
 	return rc;
 }
 
-static int
-read_attachment(struct store *st, sqlite3_stmt *s, struct store_attachment *a)
+/* The attachment columns 0-11 of the current row (addresses not read). */
+static void
+read_columns(sqlite3_stmt *s, struct store_attachment *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->id = sqlite3_column_int64(s, 0);
@@ -52,6 +60,12 @@ read_attachment(struct store *st, sqlite3_stmt *s, struct store_attachment *a)
 	a->workload_id = sqlite3_column_int64(s, 9);
 	a->attached_at = sqlite3_column_int64(s, 10);
 	a->detached_at = sqlite3_column_int64(s, 11);
+}
+
+static int
+read_attachment(struct store *st, sqlite3_stmt *s, struct store_attachment *a)
+{
+	read_columns(s, a);
 	return load_addresses(st, a);
 }
 
@@ -230,35 +244,50 @@ store_attachment_set_workload(struct store *st, int64_t attachment_id,
 	return step_done(s);
 }
 
+/*
+ * One query for the attachments and their open addresses (a row per
+ * address, or one with NULLs for none), grouped by attachment: the daemon
+ * walks every attached pod when the store changes, and one address query
+ * per attachment was most of that walk at thousands of pods.
+ */
+#define FOREACH_SQL \
+	"SELECT a.id, a.container_id, a.ifname, a.pod_namespace, a.pod_name," \
+	" a.pod_uid, a.netns, a.host_veth, a.host_ifindex, a.workload_id," \
+	" a.attached_at, a.detached_at, d.addr, d.prefix FROM attachments a" \
+	" LEFT JOIN addresses d ON d.attachment_id = a.id AND d.valid_to = 0"
+
 int
 store_attachment_foreach(struct store *st, bool attached_only,
     store_attachment_cb cb, void *arg)
 {
 	struct store_attachment a;
 	sqlite3_stmt *s = NULL;
+	bool have = false;
 	int rc;
 
-	rc = sqlite3_prepare_v2(st->db,
-	    attached_only ?
-	    "SELECT id, container_id, ifname, pod_namespace, pod_name, pod_uid,"
-	    " netns, host_veth, host_ifindex, workload_id, attached_at,"
-	    " detached_at FROM attachments WHERE detached_at=0 ORDER BY id" :
-	    "SELECT id, container_id, ifname, pod_namespace, pod_name, pod_uid,"
-	    " netns, host_veth, host_ifindex, workload_id, attached_at,"
-	    " detached_at FROM attachments ORDER BY id", -1, &s, NULL);
+	rc = sqlite3_prepare_v2(st->db, attached_only ?
+	    FOREACH_SQL " WHERE a.detached_at=0 ORDER BY a.id, d.id" :
+	    FOREACH_SQL " ORDER BY a.id, d.id", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return sqlite_errno(rc);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((rc = read_attachment(st, s, &a)) < 0)
-			goto out;
-		if ((rc = cb(&a, arg)) != 0)
-			goto out;
+		if (!have || sqlite3_column_int64(s, 0) != a.id) {
+			if (have && (rc = cb(&a, arg)) != 0)
+				goto out;
+			read_columns(s, &a);
+			have = true;
+		}
+		if (sqlite3_column_type(s, 12) != SQLITE_NULL)
+			add_address(&a, (const char *)sqlite3_column_text(s,
+			    12), sqlite3_column_int(s, 13));
 	}
-	rc = sqlite_errno(rc);
+	if ((rc = sqlite_errno(rc)) == 0 && have)
+		rc = cb(&a, arg);
 out:
 	sqlite3_finalize(s);
 	return rc;
 }
+#undef FOREACH_SQL
 
 int
 store_address_lookup(struct store *st, const struct addr *addr, int64_t at,

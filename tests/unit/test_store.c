@@ -197,6 +197,79 @@ test_address_history(void **state)
 	assert_int_equal(n, 2);
 }
 
+/* Each attachment the walk gives must equal what store_attachment_get
+ * reads for it (columns and open addresses, in order). */
+struct walk {
+	struct store *st;
+	char ids[8][STORE_ID_LEN];
+	int n, stop_at;
+};
+
+static int
+walk_cb(const struct store_attachment *a, void *arg)
+{
+	struct walk *w = arg;
+	struct store_attachment got;
+
+	assert_int_equal(store_attachment_get(w->st, a->container_id,
+	    a->ifname, &got), 0);
+	assert_int_equal(a->id, got.id);
+	assert_int_equal(a->detached_at, got.detached_at);
+	assert_string_equal(a->host_veth, got.host_veth);
+	assert_int_equal(a->naddrs, got.naddrs);
+	for (int i = 0; i < a->naddrs; i++) {
+		assert_true(addr_equal(&a->addrs[i].addr, &got.addrs[i].addr));
+		assert_int_equal(a->addrs[i].prefix, got.addrs[i].prefix);
+	}
+	if (w->n < 8)
+		snprintf(w->ids[w->n], sizeof(w->ids[0]), "%s",
+		    a->container_id);
+	w->n++;
+	return w->n == w->stop_at ? 42 : 0;
+}
+
+static void
+test_attachment_walk(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_attachment a;
+	struct walk w = { .st = fx->st };
+
+	/* Dual-stack, IPv4 only, no address (macvlan-like), one whose
+	 * address changed (one open, one closed), one detached. */
+	make_attachment(&a, "w1", "198.18.3.1/24", "2001:db8:3::1/64");
+	assert_int_equal(store_attachment_put(fx->st, &a, 100), 0);
+	make_attachment(&a, "w2", "198.18.3.2/24", NULL);
+	assert_int_equal(store_attachment_put(fx->st, &a, 100), 0);
+	make_attachment(&a, "w3", NULL, NULL);
+	assert_int_equal(store_attachment_put(fx->st, &a, 100), 0);
+	make_attachment(&a, "w4", "198.18.3.4/24", NULL);
+	assert_int_equal(store_attachment_put(fx->st, &a, 100), 0);
+	make_attachment(&a, "w4", "198.18.3.14/24", "2001:db8:3::14/64");
+	assert_int_equal(store_attachment_put(fx->st, &a, 200), 0);
+	make_attachment(&a, "w5", "198.18.3.5/24", NULL);
+	assert_int_equal(store_attachment_put(fx->st, &a, 100), 0);
+	assert_int_equal(store_attachment_detach(fx->st, "w5", "eth0", 300), 0);
+
+	assert_int_equal(store_attachment_foreach(fx->st, true, walk_cb, &w),
+	    0);
+	assert_int_equal(w.n, 4);
+	assert_string_equal(w.ids[0], "w1");
+	assert_string_equal(w.ids[2], "w3");
+	assert_string_equal(w.ids[3], "w4");
+	w.n = 0;
+	assert_int_equal(store_attachment_foreach(fx->st, false, walk_cb, &w),
+	    0);
+	assert_int_equal(w.n, 5);
+	assert_string_equal(w.ids[4], "w5");
+	/* A non-zero return stops the walk there and is returned. */
+	w.n = 0;
+	w.stop_at = 2;
+	assert_int_equal(store_attachment_foreach(fx->st, false, walk_cb, &w),
+	    42);
+	assert_int_equal(w.n, 2);
+}
+
 static struct store_flow
 flow(int64_t wl, int dir, int64_t peer, const char *addr, uint16_t port,
     uint64_t count, int64_t first, int64_t last)
@@ -445,6 +518,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_attachment_lifecycle,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attachment_walk, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_address_history, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_workloads_and_flows,
