@@ -182,15 +182,10 @@ nftrules_table_exists(struct nftrules *nr)
 	return ret == 0 ? 1 : ret;
 }
 
-/*
- * Build and send one batch: create (when asked), remove old, add add's
- * keys; with replace, add's keys are removed first so that our owner
- * comment replaces a stale one.
- */
+/* Build and send one batch: create (when asked), remove old, replace add. */
 static int
 attach_batch(struct nftrules *nr, const struct nftrules_conf *c, bool create,
-    bool replace, const struct nftrules_elems *old,
-    const struct nftrules_elems *add)
+    const struct nftrules_elems *old, const struct nftrules_elems *add)
 {
 	struct mnl_nlmsg_batch *b;
 	int ret;
@@ -207,8 +202,8 @@ attach_batch(struct nftrules *nr, const struct nftrules_conf *c, bool create,
 		/* Remove first so that the new owner's comment replaces
 		 * the one of a stale element with the same key (an address
 		 * handed out again after a DEL that never came). */
-		if (!create && replace && (ret = nftrules_build_elems(b,
-		    &nr->seq, NFT_MSG_DESTROYSETELEM, add)) != 0)
+		if (!create && (ret = nftrules_build_elems(b, &nr->seq,
+		    NFT_MSG_DESTROYSETELEM, add)) != 0)
 			goto out;
 		if ((ret = nftrules_build_elems(b, &nr->seq,
 		    NFT_MSG_NEWSETELEM, add)) != 0)
@@ -222,40 +217,11 @@ out:
 	return ret;
 }
 
-/*
- * Must add's keys be removed before they are added? Only when one of them
- * is held by another owner (an address handed out again after a DEL that
- * never came) or this is a repeated ADD. A batch that deletes elements
- * makes the last close of the netlink socket wait for the kernel (~15 ms
- * here, under the commit mutex, which the next ADD then waits for), while
- * one look-up costs a round trip of microseconds: so look first.
- */
-static bool
-needs_replace(struct nftrules *nr, const struct nftrules_elems *old,
-    const struct nftrules_elems *add)
-{
-	struct nftrules_elem found[NFTRULES_MAX_KEYS];
-	int i, ret;
-
-	if (old != NULL && old->nkeys > 0)
-		return true;
-	if (add == NULL || add->nkeys == 0)
-		return false;
-	/* A missing table (-ENOENT) is created by the batch: nothing stale.
-	 * Any other failure to look: take the safe (slow) way. */
-	if ((ret = nftrules_lookup(nr, add, found)) != 0)
-		return ret != -ENOENT;
-	for (i = 0; i < add->nkeys; i++)
-		if (found[i].present && strcmp(found[i].owner, add->owner) != 0)
-			return true;
-	return false;
-}
-
 int
 nftrules_attach(struct nftrules *nr, const struct nftrules_conf *c,
     const struct nftrules_elems *old, const struct nftrules_elems *add)
 {
-	bool create = false, replace;
+	bool create = false;
 	int i, ret = -EAGAIN;
 
 	if ((ret = nftrules_conf_check(c)) != 0)
@@ -265,7 +231,6 @@ nftrules_attach(struct nftrules *nr, const struct nftrules_conf *c,
 	if ((old == NULL || old->nkeys == 0) && (add == NULL ||
 	    add->nkeys == 0))
 		return nftrules_ensure_table(nr, c);
-	replace = needs_replace(nr, old, add);
 	/*
 	 * Try the common case first (table there: elements only, one round
 	 * trip). ENOENT means the table or a set is missing: create it all
@@ -274,7 +239,7 @@ nftrules_attach(struct nftrules *nr, const struct nftrules_conf *c,
 	 */
 	nr->created = false;
 	for (i = 0; i < ATTACH_ATTEMPTS; i++) {
-		ret = attach_batch(nr, c, create, replace, old, add);
+		ret = attach_batch(nr, c, create, old, add);
 		if (ret == -ENOENT && !create)
 			create = true;
 		else if (ret == -EEXIST && create)
@@ -303,7 +268,7 @@ nftrules_ensure_table(struct nftrules *nr, const struct nftrules_conf *c)
 	ret = nftrules_table_exists(nr);
 	if (ret != 0)
 		return ret < 0 ? ret : 0;
-	ret = attach_batch(nr, c, true, false, NULL, NULL);
+	ret = attach_batch(nr, c, true, NULL, NULL);
 	nr->created = ret == 0;
 	return ret == -EEXIST ? 0 : ret;
 }
