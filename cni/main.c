@@ -61,11 +61,10 @@ release_later(const struct plugin_linger *l)
 	signal(SIGCHLD, SIG_IGN);	/* no zombie if we are still here */
 	pid = fork();
 	if (pid == 0) {
-		int i;
-
-		for (i = 0; i < 1024; i++)
-			if (i != l->fd)
-				close(i);
+		/* Everything else first (stdout above all), then the slow one. */
+		if (l->fd > 0)
+			close_range(0, (unsigned)l->fd - 1, 0);
+		close_range((unsigned)l->fd + 1, ~0U, 0);
 		close(l->fd);
 		_exit(0);
 	}

@@ -1,7 +1,5 @@
 #include "recorderd/rconf.h"
 
-#include "lib/fdpass.h"
-
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -184,10 +184,11 @@ release_stop(struct release *r)
 
 	if (r == NULL)
 		return;
+	/* Adding 1 to a fresh eventfd counter cannot fail; the thread must
+	 * be gone before r is freed either way. */
 	if (write(r->stopfd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-		log_warn("%s: cannot stop the release thread", r->path);
-	else
-		pthread_join(r->thread, NULL);
+		log_warn("%s: waking the release thread", r->path);
+	pthread_join(r->thread, NULL);
 	release_free(r);
 }
 
