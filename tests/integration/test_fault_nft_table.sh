@@ -71,20 +71,29 @@ np_log "daemon noticed: $(grep 'was deleted' "$NP_RD_LOG" | head -n 1)"
 m=$(mark_of 31002)
 [ "$m" = 0 ] || np_fail "without the table a connection is still marked ($m)"
 
+# restored WHAT PORT RECORDED_BEFORE N: after WHAT put the table back,
+# pods a, b and d have their 3 elements each, the deleted pod c none, the
+# table is whole, a new connection of a on PORT is marked and recorded,
+# and the daemon logged the table back for the Nth time.
+restored() {
+	local got p
+	got=$(owners)
+	np_log "after $1: $got"
+	for p in a b d; do
+		grep -q "$NP_ID-$p/eth0=3 " <<<"$got" ||
+			np_fail "after $1, pod $p's 3 elements are not all there: $got"
+	done
+	if grep -q "$NP_ID-c/" <<<"$got"; then np_fail "$1 restored the deleted pod c: $got"; fi
+	ctl check || np_fail "after $1 the table is not whole"
+	[ "$(mark_of "$2")" = 1048576 ] || np_fail "after $1, pod a's new connection is not marked"
+	wait_recorded $(($3 + 1))
+	wait_log "table inet netpol_record is back" "$4"
+}
+
 # --- path 1: the next ADD restores every attached pod ---------------------
 np_pod_del c	# deleted while the table was gone: must not come back
 np_pod d "$br" "IgnoreUnknown=1;K8S_POD_NAMESPACE=web;K8S_POD_NAME=late"
-got=$(owners)
-np_log "after ADD of d: $got"
-for p in a b d; do
-	grep -q "$NP_ID-$p/eth0=3 " <<<"$got" ||
-		np_fail "after the ADD that recreated the table, pod $p's 3 elements are not all there: $got"
-done
-grep -q "$NP_ID-c/" <<<"$got" && np_fail "the deleted pod c was restored: $got"
-ctl check || np_fail "the recreated table is not whole"
-[ "$(mark_of 31003)" = 1048576 ] || np_fail "after the ADD, pod a's new connection is not marked"
-wait_recorded $((n0 + 1))
-wait_log "table inet netpol_record is back" 1
+restored "the ADD that recreated the table" 31003 "$n0" 1
 # CHECK of an old pod passes again.
 out=$(np_cni CHECK "$br" a "IgnoreUnknown=1;K8S_POD_NAMESPACE=web;K8S_POD_NAME=client") ||
 	np_fail "CNI CHECK of pod a after the restore: $out"
@@ -98,15 +107,6 @@ out=$(np_node "$NP_BUILD/netpol-recorderd" --repair -c "$conf" 2>&1) ||
 	np_fail "--repair failed: $out"
 np_log "repair: $out"
 grep -q "repaired 3 attachments, 0 failed" <<<"$out" || np_fail "--repair output: $out"
-got=$(owners)
-for p in a b d; do
-	grep -q "$NP_ID-$p/eth0=3 " <<<"$got" ||
-		np_fail "after --repair, pod $p's elements are not all there: $got"
-done
-grep -q "$NP_ID-c/" <<<"$got" && np_fail "--repair restored the deleted pod c: $got"
-ctl check || np_fail "the repaired table is not whole"
-[ "$(mark_of 31005)" = 1048576 ] || np_fail "after --repair, pod a's new connection is not marked"
-wait_recorded $((n1 + 1))
-wait_log "table inet netpol_record is back" 2
+restored "--repair" 31005 "$n1" 2
 np_rd_stop
 np_log "table deleted twice: noticed, restored by ADD and by --repair, traffic marked and recorded again"
