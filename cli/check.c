@@ -187,14 +187,14 @@ print_denial(FILE *out, const struct npeval_set *set,
 	fprintf(out, "%-10s %s %s %s %s %s  last seen %s  count %llu\n",
 	    d->verdict == NPEVAL_DENY ? "DENIED" : "UNRESOLVED",
 	    check_workload_id(d->wl, wl, sizeof(wl)),
-	    store_direction_name(d->direction),
-	    d->direction == STORE_EGRESS ? "to" : "from",
+	    flow_direction_name(d->direction),
+	    d->direction == FLOW_EGRESS ? "to" : "from",
 	    check_peer_str(&d->peer, d->dns_name, peer, sizeof(peer)),
 	    check_port_str(d->protocol, d->port, port, sizeof(port)),
 	    d->last_seen > 0 ? cliopt_format_time(d->last_seen, seen,
 	    sizeof(seen)) : "-", (unsigned long long)d->count);
 	fprintf(out, "           %s policies selecting it:",
-	    store_direction_name(d->direction));
+	    flow_direction_name(d->direction));
 	for (i = 0; i < d->npolicies; i++)
 		fprintf(out, "%s %s/%s", i ? "," : "",
 		    npeval_policy_namespace(set, d->policies[i]),

@@ -26,13 +26,13 @@
 /* The other end of a connection, seen from the workload a denial is of. */
 struct check_peer {
 	int kind;				/* STORE_PEER_* */
-	const struct flowdb_workload *wl;	/* STORE_PEER_WORKLOAD */
+	const struct flowdb_workload *wl;	/* FLOW_PEER_WORKLOAD */
 	struct addr addr;			/* ADDRESS, NODE */
 };
 
 struct check_denial {
 	const struct flowdb_workload *wl;	/* whose policies deny */
-	int direction;				/* STORE_EGRESS/INGRESS of wl */
+	int direction;				/* FLOW_EGRESS/INGRESS of wl */
 	struct check_peer peer;
 	uint8_t protocol;
 	uint16_t port;				/* destination port (after

@@ -35,14 +35,14 @@ peer_ep(const struct flowdb_flow *f, struct npeval_ep *ep)
 {
 	memset(ep, 0, sizeof(*ep));
 	switch (f->peer_kind) {
-	case STORE_PEER_WORKLOAD:
+	case FLOW_PEER_WORKLOAD:
 		if (f->peer_wl != NULL) {
 			check_ep_workload(f->peer_wl, ep);
 			return;
 		}
 		ep->kind = NPEVAL_EP_ADDR;
 		return;
-	case STORE_PEER_NODE:
+	case FLOW_PEER_NODE:
 		ep->kind = NPEVAL_EP_NODE;
 		ep->addr = f->peer_addr;
 		return;
@@ -89,15 +89,15 @@ end_of(const struct flowdb_flow *f, bool self, struct check_peer *p)
 {
 	memset(p, 0, sizeof(*p));
 	if (self) {
-		p->kind = STORE_PEER_WORKLOAD;
+		p->kind = FLOW_PEER_WORKLOAD;
 		p->wl = f->wl;
 		return;
 	}
 	p->kind = f->peer_kind;
-	if (f->peer_kind == STORE_PEER_WORKLOAD && f->peer_wl == NULL)
-		p->kind = STORE_PEER_UNKNOWN;
-	p->wl = p->kind == STORE_PEER_WORKLOAD ? f->peer_wl : NULL;
-	if (p->kind != STORE_PEER_WORKLOAD)
+	if (f->peer_kind == FLOW_PEER_WORKLOAD && f->peer_wl == NULL)
+		p->kind = FLOW_PEER_UNKNOWN;
+	p->wl = p->kind == FLOW_PEER_WORKLOAD ? f->peer_wl : NULL;
+	if (p->kind != FLOW_PEER_WORKLOAD)
 		p->addr = f->peer_addr;
 }
 
@@ -107,7 +107,7 @@ side_raw(struct rawvec *rv, const struct flowdb_flow *f, bool egress_side,
 {
 	struct check_peer denier, other;
 	struct raw r;
-	bool subject_is_src = f->direction == STORE_EGRESS;
+	bool subject_is_src = f->direction == FLOW_EGRESS;
 
 	/* The egress side is the source's, the ingress side the
 	 * destination's. */
@@ -117,7 +117,7 @@ side_raw(struct rawvec *rv, const struct flowdb_flow *f, bool egress_side,
 		return 0;	/* only pods have policies */
 	memset(&r, 0, sizeof(r));
 	r.d.wl = denier.wl;
-	r.d.direction = egress_side ? STORE_EGRESS : STORE_INGRESS;
+	r.d.direction = egress_side ? FLOW_EGRESS : FLOW_INGRESS;
 	r.d.peer = other;
 	r.d.protocol = f->protocol;
 	r.d.port = f->port;
@@ -136,7 +136,7 @@ peer_cmp(const struct check_peer *a, const struct check_peer *b)
 {
 	if (a->kind != b->kind)
 		return a->kind < b->kind ? -1 : 1;
-	if (a->kind == STORE_PEER_WORKLOAD) {
+	if (a->kind == FLOW_PEER_WORKLOAD) {
 		if (a->wl->index != b->wl->index)
 			return a->wl->index < b->wl->index ? -1 : 1;
 		return 0;
@@ -199,7 +199,7 @@ static int
 attach_policies(const struct npeval_set *set, struct check_denial *d)
 {
 	struct npeval_ep ep;
-	int dir = d->direction == STORE_EGRESS ? NPEVAL_EGRESS :
+	int dir = d->direction == FLOW_EGRESS ? NPEVAL_EGRESS :
 	    NPEVAL_INGRESS;
 	size_t n;
 
@@ -327,8 +327,8 @@ check_eval(const struct npeval_set *set,
 		f = flows[i];
 		check_ep_workload(f->wl, &subj);
 		peer_ep(f, &peer);
-		pwl = f->peer_kind == STORE_PEER_WORKLOAD ? f->peer_wl : NULL;
-		if (f->direction == STORE_EGRESS) {
+		pwl = f->peer_kind == FLOW_PEER_WORKLOAD ? f->peer_wl : NULL;
+		if (f->direction == FLOW_EGRESS) {
 			ssel = sel_get(cache, ncache, set, &subj, f->wl,
 			    NPEVAL_EGRESS, &nss);
 			psel = sel_get(cache, ncache, set, &peer, pwl,
@@ -692,7 +692,7 @@ check_workload_id(const struct flowdb_workload *wl, char *buf, size_t len)
 char *
 check_port_str(int protocol, unsigned port, char *buf, size_t len)
 {
-	const char *p = store_protocol_name(protocol);
+	const char *p = flow_protocol_name(protocol);
 	char unk[16];
 
 	if (p == NULL) {
@@ -713,13 +713,13 @@ check_peer_str(const struct check_peer *p, const char *dns_name, char *buf,
 	char a[ADDR_STRLEN];
 
 	switch (p->kind) {
-	case STORE_PEER_WORKLOAD:
+	case FLOW_PEER_WORKLOAD:
 		return check_workload_id(p->wl, buf, len);
-	case STORE_PEER_NODE:
+	case FLOW_PEER_NODE:
 		snprintf(buf, len, "node %s", addr_format(&p->addr, a,
 		    sizeof(a)));
 		return buf;
-	case STORE_PEER_ADDRESS:
+	case FLOW_PEER_ADDRESS:
 		addr_format(&p->addr, a, sizeof(a));
 		if (dns_name != NULL && dns_name[0] != '\0')
 			snprintf(buf, len, "%s (%s)", a, dns_name);
@@ -759,16 +759,16 @@ check_peer_json(const struct check_peer *p)
 
 	if (o == NULL)
 		return NULL;
-	jset_str(o, "type", store_peer_kind_name(p->kind));
+	jset_str(o, "type", flow_peer_kind_name(p->kind));
 	switch (p->kind) {
-	case STORE_PEER_WORKLOAD:
+	case FLOW_PEER_WORKLOAD:
 		jset_str(o, "namespace", p->wl->namespace_);
 		jset_str(o, "kind", p->wl->kind);
 		jset_str(o, "name", p->wl->name);
 		jset_str(o, "id", check_workload_id(p->wl, buf, sizeof(buf)));
 		break;
-	case STORE_PEER_ADDRESS:
-	case STORE_PEER_NODE:
+	case FLOW_PEER_ADDRESS:
+	case FLOW_PEER_NODE:
 		jset_str(o, "address", addr_format(&p->addr, buf, sizeof(buf)));
 		break;
 	default:
@@ -794,7 +794,7 @@ json_object *
 check_denial_json(const struct npeval_set *set, const struct check_denial *d)
 {
 	json_object *o = json_object_new_object(), *pols;
-	const char *proto = store_protocol_name(d->protocol);
+	const char *proto = flow_protocol_name(d->protocol);
 	char buf[STORE_NAME_LEN * 3 + 4];
 	size_t i;
 
@@ -804,7 +804,7 @@ check_denial_json(const struct npeval_set *set, const struct check_denial *d)
 	jset_str(o, "namespace", d->wl->namespace_);
 	jset_str(o, "kind", d->wl->kind);
 	jset_str(o, "name", d->wl->name);
-	jset_str(o, "direction", store_direction_name(d->direction));
+	jset_str(o, "direction", flow_direction_name(d->direction));
 	json_object_object_add(o, "peer", check_peer_json(&d->peer));
 	if (proto != NULL)
 		jset_str(o, "protocol", proto);

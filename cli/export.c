@@ -309,7 +309,7 @@ cmd_export(int argc, char **argv)
 	}
 	cliopt_query(&a.c, &q);
 	if (a.pg.ingress != a.pg.egress)
-		q.direction = a.pg.egress ? STORE_EGRESS : STORE_INGRESS;
+		q.direction = a.pg.egress ? FLOW_EGRESS : FLOW_INGRESS;
 	rc = flowdb_load(a.c.dbs, a.c.ndbs, &q, &fdb, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "netpol-record export: %s\n", err);

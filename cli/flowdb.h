@@ -63,7 +63,7 @@ struct flowdb_workload {
 
 struct flowdb_flow {
 	const struct flowdb_workload *wl;	/* the subject (borrowed) */
-	int direction;			/* STORE_EGRESS / STORE_INGRESS */
+	int direction;			/* FLOW_EGRESS / FLOW_INGRESS */
 	int peer_kind;			/* STORE_PEER_* */
 	const struct flowdb_workload *peer_wl;	/* PEER_WORKLOAD, else NULL */
 	struct addr peer_addr;		/* PEER_ADDRESS / PEER_NODE, else
@@ -89,7 +89,7 @@ struct flowdb_query {
 				 * NULL for every workload of the scope */
 	int64_t since;		/* flows last seen at or after; 0 = open */
 	int64_t until;		/* flows first seen at or before; 0 = open */
-	int direction;		/* STORE_EGRESS, STORE_INGRESS, or -1 both */
+	int direction;		/* FLOW_EGRESS, FLOW_INGRESS, or -1 both */
 };
 
 struct flowdb;

@@ -65,7 +65,7 @@ wl_cmp(const void *a, const void *b)
 }
 
 static int
-flow_key_cmp(const struct flowdb_flow *x, const struct flowdb_flow *y)
+fdb_key_cmp(const struct flowdb_flow *x, const struct flowdb_flow *y)
 {
 	int c;
 
@@ -93,7 +93,7 @@ flow_key_cmp(const struct flowdb_flow *x, const struct flowdb_flow *y)
 static int
 flow_cmp(const void *a, const void *b)
 {
-	return flow_key_cmp(a, b);
+	return fdb_key_cmp(a, b);
 }
 
 static int
@@ -141,7 +141,7 @@ merge_flows(struct flowdb *fdb)
 	for (i = 0, out = 0; i < fdb->nflows; i++) {
 		f = &fdb->flows[i];
 		prev = out > 0 ? &fdb->flows[out - 1] : NULL;
-		if (prev == NULL || flow_key_cmp(prev, f) != 0) {
+		if (prev == NULL || fdb_key_cmp(prev, f) != 0) {
 			fdb->flows[out++] = *f;
 			continue;
 		}

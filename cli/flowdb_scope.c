@@ -227,15 +227,15 @@ flowdb_scope_flows(struct flowdb_loadctx *c)
 			continue;
 		f.direction = sqlite3_column_int(s, 1);
 		f.peer_kind = sqlite3_column_int(s, 2);
-		if (f.peer_kind == STORE_PEER_WORKLOAD) {
+		if (f.peer_kind == FLOW_PEER_WORKLOAD) {
 			if ((rc = peer_workload(c, sqlite3_column_int64(s, 3),
 			    &peer)) < 0)
 				goto out;
 			f.peer_wl = peer;
 			if (peer == NULL)
-				f.peer_kind = STORE_PEER_UNKNOWN;
+				f.peer_kind = FLOW_PEER_UNKNOWN;
 		}
-		if (f.peer_kind != STORE_PEER_WORKLOAD &&
+		if (f.peer_kind != FLOW_PEER_WORKLOAD &&
 		    addr_parse(flowdb_store_text(s, 4), &f.peer_addr) < 0)
 			memset(&f.peer_addr, 0, sizeof(f.peer_addr));
 		f.protocol = (uint8_t)sqlite3_column_int(s, 5);

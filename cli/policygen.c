@@ -101,7 +101,7 @@ direction_rules(const struct flowdb *fdb, const struct flowdb_workload *wl,
 	if ((rc = policygen_rules_build(wl, direction, &tv, pc, &rules)) < 0)
 		goto out;
 	if (rules != NULL)
-		policygen_obj_add(spec, direction == STORE_EGRESS ?
+		policygen_obj_add(spec, direction == FLOW_EGRESS ?
 		    "egress" : "ingress", rules);
 	for (i = 0; i < tv.n && rc == 0; i++)
 		if (tv.v[i].pk == POLICYGEN_TUP_CIDR)
@@ -209,10 +209,10 @@ policygen_build(const struct flowdb *fdb, const struct flowdb_workload *wl,
 	policygen_obj_add(spec, "policyTypes", types);
 	rc = 0;
 	if (o->ingress)
-		rc = direction_rules(fdb, wl, STORE_INGRESS, o, spec, &addrs,
+		rc = direction_rules(fdb, wl, FLOW_INGRESS, o, spec, &addrs,
 		    pc, r);
 	if (rc == 0 && o->egress)
-		rc = direction_rules(fdb, wl, STORE_EGRESS, o, spec, &addrs,
+		rc = direction_rules(fdb, wl, FLOW_EGRESS, o, spec, &addrs,
 		    pc, r);
 	if (rc < 0) {
 		json_object_put(spec);

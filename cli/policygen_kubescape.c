@@ -156,7 +156,7 @@ neighbors_dir(const struct flowdb *fdb, const struct flowdb_workload *wl,
 		if (f->direction != direction)
 			continue;
 		memset(&t, 0, sizeof(t));
-		if (f->peer_kind == STORE_PEER_WORKLOAD) {
+		if (f->peer_kind == FLOW_PEER_WORKLOAD) {
 			t.pk = POLICYGEN_TUP_WORKLOAD;
 			t.wl = f->peer_wl;
 		} else if (f->peer_addr.family != 0) {
@@ -209,9 +209,9 @@ policygen_neighbors(const struct flowdb *fdb,
 		policygen_obj_add(spec, "matchExpressions",
 		    json_object_get(v));
 	policygen_obj_add(spec, "egress", o->egress ?
-	    neighbors_dir(fdb, wl, STORE_EGRESS) : json_object_new_array());
+	    neighbors_dir(fdb, wl, FLOW_EGRESS) : json_object_new_array());
 	policygen_obj_add(spec, "ingress", o->ingress ?
-	    neighbors_dir(fdb, wl, STORE_INGRESS) : json_object_new_array());
+	    neighbors_dir(fdb, wl, FLOW_INGRESS) : json_object_new_array());
 	policygen_obj_add(doc, "spec", spec);
 	return doc;
 }

@@ -233,7 +233,7 @@ rules_json(const struct flowdb_workload *wl, int direction,
 				nwl++;
 			}
 		}
-		policygen_obj_add(rule, direction == STORE_EGRESS ?
+		policygen_obj_add(rule, direction == FLOW_EGRESS ?
 		    "to" : "from", plist);
 		ports = json_object_new_array();
 		k = peers[rv[i].first].first;

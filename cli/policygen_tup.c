@@ -32,7 +32,7 @@ policygen_tupv_add(struct policygen_tupv *tv, const struct policygen_tup *t)
 static const char *
 dir_to(int direction)
 {
-	return direction == STORE_EGRESS ? "egress to" : "ingress from";
+	return direction == FLOW_EGRESS ? "egress to" : "ingress from";
 }
 
 static const char *
@@ -106,7 +106,7 @@ policygen_tup_collect(const struct flowdb *fdb,
 		t.has_port = true;
 		t.dns = f->dns_name;
 		t.last_seen = f->last_seen;
-		node = f->peer_kind == STORE_PEER_NODE ||
+		node = f->peer_kind == FLOW_PEER_NODE ||
 		    (f->peer_addr.family != 0 &&
 		    flowdb_is_node_addr(fdb, &f->peer_addr));
 		if (f->peer_addr.family != 0)
@@ -116,7 +116,7 @@ policygen_tup_collect(const struct flowdb *fdb,
 
 		if (policygen_is_icmp(f->protocol) ||
 		    !policygen_port_proto(f->protocol) || f->port == 0) {
-			if (f->peer_kind == STORE_PEER_WORKLOAD)
+			if (f->peer_kind == FLOW_PEER_WORKLOAD)
 				wl_desc(f->peer_wl, d, sizeof(d));
 			else
 				snprintf(d, sizeof(d), "%s%s", node ?
@@ -127,7 +127,7 @@ policygen_tup_collect(const struct flowdb *fdb,
 			    policygen_is_icmp(f->protocol) ? "" : " (no port)");
 			continue;
 		}
-		if (f->peer_kind == STORE_PEER_WORKLOAD &&
+		if (f->peer_kind == FLOW_PEER_WORKLOAD &&
 		    f->peer_wl->host_network) {
 			wl_desc(f->peer_wl, d, sizeof(d));
 			rc = policygen_list_add(o->include_nodes ?
@@ -138,7 +138,7 @@ policygen_tup_collect(const struct flowdb *fdb,
 			    " (its node address was not recorded)" : "");
 			continue;
 		}
-		if (f->peer_kind == STORE_PEER_WORKLOAD) {
+		if (f->peer_kind == FLOW_PEER_WORKLOAD) {
 			t.pk = POLICYGEN_TUP_WORKLOAD;
 			t.wl = f->peer_wl;
 			if (policygen_selector_empty(t.wl->selector) &&
@@ -166,7 +166,7 @@ policygen_tup_collect(const struct flowdb *fdb,
 			break;
 		/* The cluster DNS: both protocols on 53 when either was seen
 		 * (TCP fallback is rare while learning, needed later). */
-		if (direction == STORE_EGRESS &&
+		if (direction == FLOW_EGRESS &&
 		    t.pk == POLICYGEN_TUP_WORKLOAD && t.port == 53 &&
 		    (t.proto == IPPROTO_UDP || t.proto == IPPROTO_TCP) &&
 		    policygen_is_cluster_dns(t.wl)) {

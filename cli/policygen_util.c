@@ -43,7 +43,7 @@ policygen_add_str(json_object *o, const char *key, const char *val)
 const char *
 policygen_proto_name(int proto)
 {
-	const char *n = store_protocol_name(proto);
+	const char *n = flow_protocol_name(proto);
 
 	return n ? n : "unknown";
 }

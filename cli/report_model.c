@@ -150,9 +150,9 @@ const char *
 report_classify(const struct report_input *in, int peer_kind,
     const struct addr *a)
 {
-	if (peer_kind == STORE_PEER_NODE)
+	if (peer_kind == FLOW_PEER_NODE)
 		return "node";
-	if (a->family == 0 || peer_kind == STORE_PEER_UNKNOWN)
+	if (a->family == 0 || peer_kind == FLOW_PEER_UNKNOWN)
 		return "unknown";
 	if (in_any(in->pod_cidrs, in->npod_cidrs, a) ||
 	    in_any(in->svc_cidrs, in->nsvc_cidrs, a))
@@ -186,14 +186,14 @@ flow_peer_json(const struct report_input *in, const struct flowdb_flow *f)
 	struct check_peer p = { .kind = f->peer_kind };
 	json_object *o;
 
-	if (f->peer_kind == STORE_PEER_WORKLOAD && f->peer_wl != NULL)
+	if (f->peer_kind == FLOW_PEER_WORKLOAD && f->peer_wl != NULL)
 		p.wl = f->peer_wl;
-	else if (f->peer_kind == STORE_PEER_WORKLOAD)
-		p.kind = STORE_PEER_UNKNOWN;
+	else if (f->peer_kind == FLOW_PEER_WORKLOAD)
+		p.kind = FLOW_PEER_UNKNOWN;
 	else
 		p.addr = f->peer_addr;
 	o = check_peer_json(&p);
-	if (o == NULL || p.kind == STORE_PEER_WORKLOAD)
+	if (o == NULL || p.kind == FLOW_PEER_WORKLOAD)
 		return o;
 	jstr(o, "class", report_classify(in, p.kind, &p.addr));
 	jstr(o, "dnsName", f->dns_name);
@@ -205,7 +205,7 @@ flow_peer_json(const struct report_input *in, const struct flowdb_flow *f)
 static json_object *
 proto_json(int protocol)
 {
-	const char *p = store_protocol_name(protocol);
+	const char *p = flow_protocol_name(protocol);
 
 	if (p != NULL)
 		return json_object_new_string(p);
@@ -355,7 +355,7 @@ address_json(const struct report_input *in, const struct flowdb_flow **run,
 	int64_t last = 0;
 	size_t i;
 
-	jstr(o, "type", store_peer_kind_name(f->peer_kind));
+	jstr(o, "type", flow_peer_kind_name(f->peer_kind));
 	jstr(o, "address", f->peer_addr.family ?
 	    addr_format(&f->peer_addr, buf, sizeof(buf)) : "");
 	jstr(o, "class", report_classify(in, f->peer_kind, &f->peer_addr));
@@ -369,7 +369,7 @@ address_json(const struct report_input *in, const struct flowdb_flow **run,
 		    run[i]->port, buf, sizeof(buf)));
 		add_unique(wls, check_workload_id(run[i]->wl, buf,
 		    sizeof(buf)));
-		add_unique(dirs, store_direction_name(run[i]->direction));
+		add_unique(dirs, flow_direction_name(run[i]->direction));
 		count += run[i]->count;
 		if (run[i]->last_seen > last)
 			last = run[i]->last_seen;
@@ -381,7 +381,7 @@ address_json(const struct report_input *in, const struct flowdb_flow **run,
 	/* Resolves to nothing: no name was resolved to it and no
 	 * KnownServer covers it. */
 	jbool(o, "unnamed", json_object_array_length(dns) == 0 && ks == NULL &&
-	    f->peer_kind != STORE_PEER_NODE);
+	    f->peer_kind != FLOW_PEER_NODE);
 	json_object_object_add(o, "directions", dirs);
 	json_object_object_add(o, "ports", ports);
 	json_object_object_add(o, "workloads", wls);
@@ -401,7 +401,7 @@ addresses_json(const struct report_input *in, size_t *nunnamed)
 	if ((v = calloc(in->nflows + 1, sizeof(*v))) == NULL)
 		return a;
 	for (i = 0; i < in->nflows; i++)
-		if (in->flows[i]->peer_kind != STORE_PEER_WORKLOAD)
+		if (in->flows[i]->peer_kind != FLOW_PEER_WORKLOAD)
 			v[n++] = in->flows[i];
 	qsort(v, n, sizeof(*v), addr_flow_cmp);
 	for (i = 0; i < n; i = j) {
@@ -529,7 +529,7 @@ namespaces_json(const struct report_input *in, json_object **wjs,
 		if (f->wl->index >= in->nwls || wjs[f->wl->index] == NULL)
 			continue;
 		json_object_array_add(report_get(wjs[f->wl->index],
-		    store_direction_name(f->direction)), flow_json(in, f, i));
+		    flow_direction_name(f->direction)), flow_json(in, f, i));
 	}
 	return nss;
 }
@@ -604,7 +604,7 @@ report_build(const struct report_input *in)
 
 		d = check_denial_json(in->policies, cd);
 		pj = report_get(d, "peer");
-		if (cd->peer.kind != STORE_PEER_WORKLOAD)
+		if (cd->peer.kind != FLOW_PEER_WORKLOAD)
 			jstr(pj, "class", report_classify(in, cd->peer.kind,
 			    &cd->peer.addr));
 		json_object_array_add(denied, d);

@@ -63,8 +63,12 @@ addr_equal(const struct addr *a, const struct addr *b)
 int
 addr_cmp(const struct addr *a, const struct addr *b)
 {
-	if (a->family != b->family)
-		return a->family == AF_INET ? -1 : 1;
+	/* IPv4, then IPv6, then unset: the rank of each family. */
+	int ra = a->family == AF_INET ? 0 : a->family == AF_INET6 ? 1 : 2,
+	    rb = b->family == AF_INET ? 0 : b->family == AF_INET6 ? 1 : 2;
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
 	return memcmp(a->bytes, b->bytes, addr_len(a));
 }
 

@@ -39,7 +39,8 @@ char *addr_format(const struct addr *a, char *buf, size_t len);
 size_t addr_len(const struct addr *a);
 
 bool addr_equal(const struct addr *a, const struct addr *b);
-/* Total order: IPv4 before IPv6, then by bytes. */
+/* Total order: IPv4 before IPv6 before an unset address (family 0),
+ * then by bytes. */
 int addr_cmp(const struct addr *a, const struct addr *b);
 /* 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
 bool addr_is_loopback(const struct addr *a);

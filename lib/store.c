@@ -85,20 +85,7 @@ static const char *const stmt_sql[S_NSTMTS] = {
 	    "SELECT id, namespace, kind, name, selector, labels, ports,"
 	    " host_network, started_at FROM workloads"
 	    " WHERE namespace=?1 AND kind=?2 AND name=?3",
-	[S_FLOW_UPSERT] =
-	    "INSERT INTO flows (workload_id, direction, peer_kind,"
-	    " peer_workload_id, peer_addr, protocol, port, orig_addr, orig_port,"
-	    " dns_name, first_seen, last_seen, count, bytes, packets)"
-	    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
-	    " ON CONFLICT (workload_id, direction, peer_kind, peer_workload_id,"
-	    " peer_addr, protocol, port, orig_addr, orig_port) DO UPDATE SET"
-	    " dns_name=CASE WHEN excluded.dns_name != ''"
-	    "  THEN excluded.dns_name ELSE flows.dns_name END,"
-	    " first_seen=min(flows.first_seen, excluded.first_seen),"
-	    " last_seen=max(flows.last_seen, excluded.last_seen),"
-	    " count=flows.count + excluded.count,"
-	    " bytes=flows.bytes + excluded.bytes,"
-	    " packets=flows.packets + excluded.packets",
+	/* [S_FLOW_UPSERT]: built from flow_merge_sql() (store_flow.c). */
 	[S_DNS_UPSERT] =
 	    "INSERT INTO dns_answers (attachment_id, name, addr, ttl,"
 	    " first_seen, last_seen) VALUES (?1,?2,?3,?4,?5,?5)"
@@ -123,15 +110,40 @@ static const char *const stmt_sql[S_NSTMTS] = {
 };
 
 sqlite3_stmt *
-store_stmt(struct store *st, enum stmt_id id)
+store_stmt_sql(struct store *st, enum stmt_id id, const char *sql)
 {
-	if (st->stmts[id] == NULL &&
-	    sqlite3_prepare_v3(st->db, stmt_sql[id], -1,
-	    SQLITE_PREPARE_PERSISTENT, &st->stmts[id], NULL) != SQLITE_OK)
+	if (st->stmts[id] == NULL && (sql == NULL ||
+	    sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st->stmts[id], NULL) != SQLITE_OK))
 		return NULL;
 	sqlite3_reset(st->stmts[id]);
 	sqlite3_clear_bindings(st->stmts[id]);
 	return st->stmts[id];
+}
+
+sqlite3_stmt *
+store_stmt(struct store *st, enum stmt_id id)
+{
+	return store_stmt_sql(st, id, stmt_sql[id]);
+}
+
+int
+store_each_in_transaction(struct store *st, size_t n,
+    int (*fn)(struct store *, const void *, size_t), const void *items)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = store_begin(st)) < 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if ((rc = fn(st, items, i)) < 0)
+			goto out;
+	rc = store_commit(st);
+out:
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
 }
 
 static int

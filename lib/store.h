@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "lib/addr.h"
+#include "lib/flow.h"
 
 #define STORE_DEFAULT_PATH "/var/lib/netpol-record/records.db"
 /* The schema version this build writes (PRAGMA user_version). */
@@ -176,45 +177,12 @@ int store_workload_merge(struct store *st, int64_t from, int64_t to);
 
 /* ---- flows ------------------------------------------------------------- */
 
-enum store_direction {
-	STORE_EGRESS = 0,
-	STORE_INGRESS = 1,
-};
-
-enum store_peer_kind {
-	STORE_PEER_WORKLOAD = 0,	/* peer_workload_id is set */
-	STORE_PEER_ADDRESS = 1,		/* peer_addr is set */
-	STORE_PEER_NODE = 2,		/* peer_addr is a node address */
-	STORE_PEER_UNKNOWN = 3,
-};
-
-struct store_flow {
-	int64_t workload_id;
-	uint8_t direction;		/* enum store_direction */
-	uint8_t peer_kind;		/* enum store_peer_kind */
-	int64_t peer_workload_id;	/* 0 unless STORE_PEER_WORKLOAD */
-	char peer_addr[ADDR_STRLEN];	/* "" for workload peers */
-	uint8_t protocol;		/* IPPROTO_TCP, _UDP, _SCTP, _ICMP, _ICMPV6 */
-	uint16_t port;			/* server port after DNAT; 0 for ICMP */
-	char orig_addr[ADDR_STRLEN];	/* destination before DNAT, "" if none */
-	uint16_t orig_port;		/* port before DNAT, 0 if none */
-	char dns_name[STORE_NAME_LEN];	/* name the pod resolved, "" if none */
-	int64_t first_seen;
-	int64_t last_seen;
-	uint64_t count;			/* connections */
-	uint64_t bytes;			/* from DESTROY with accounting, else 0 */
-	uint64_t packets;
-};
-
 /*
- * Add n aggregated flows in one transaction. A row with the same key
- * (workload_id, direction, peer_kind, peer_workload_id, peer_addr,
- * protocol, port, orig_addr, orig_port) is updated: counts, bytes and
- * packets added, first_seen the minimum, last_seen the maximum, dns_name
- * the newest non-empty one. Either all n are written or none.
+ * Add n aggregated flows (lib/flow.h; the keys' workload handles are
+ * store workload ids) in one transaction. A row with the same key is
+ * merged with flow_merge()'s rule. Either all n are written or none.
  */
-int store_flows_write(struct store *st, const struct store_flow *flows,
-    size_t n);
+int store_flows_write(struct store *st, const struct flow *flows, size_t n);
 
 /* Delete flows whose last_seen is before cutoff. *deleted gets the count. */
 int store_flows_prune(struct store *st, int64_t cutoff, int64_t *deleted);
@@ -269,14 +237,5 @@ int store_counter_foreach(struct store *st, store_counter_cb cb, void *arg);
 int store_meta_set(struct store *st, const char *key, const char *value);
 /* Copies into buf; -ENOENT when unset, -ENOSPC when buf is too short. */
 int store_meta_get(struct store *st, const char *key, char *buf, size_t len);
-
-/* ---- names for enums (tables, for the CLI and logs) -------------------- */
-
-const char *store_direction_name(int direction);	/* "egress" */
-const char *store_peer_kind_name(int kind);		/* "workload" */
-/* "TCP", "UDP", "SCTP", "ICMP", "ICMPv6"; NULL for others. */
-const char *store_protocol_name(int protocol);
-/* Inverse of store_protocol_name (case-insensitive); -EINVAL if unknown. */
-int store_protocol_parse(const char *name);
 
 #endif

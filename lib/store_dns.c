@@ -32,7 +32,7 @@ store_dns_write(struct store *st, const struct store_dns *d, size_t n)
 {
 	if (n == 0)
 		return 0;
-	return each_in_transaction(st, n, dns_item, d);
+	return store_each_in_transaction(st, n, dns_item, d);
 }
 
 /* ---- known servers ------------------------------------------------------ */
@@ -68,7 +68,7 @@ store_known_servers_replace(struct store *st, const char *source,
 
 	if (source == NULL || *source == '\0')
 		return -EINVAL;
-	return each_in_transaction(st, n + 1, ks_item, &b);
+	return store_each_in_transaction(st, n + 1, ks_item, &b);
 }
 
 int

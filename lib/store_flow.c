@@ -1,32 +1,67 @@
 /*
- * store_flow: aggregated flows (the daemon's upsert, pruning old rows) and
- * the names of a flow's direction, peer kind and protocol.
+ * store_flow: aggregated flows: the upsert (its merge rule is lib/flow's)
+ * and pruning old rows.
  */
 #include "lib/store_int.h"
 
 #include <errno.h>
-#include <netinet/in.h>
 #include <stddef.h>
-#include <strings.h>
+#include <stdio.h>
 
-/* ---- flows -------------------------------------------------------------- */
+#define FLOW_COLUMNS "workload_id, direction, peer_kind, peer_workload_id," \
+	" peer_addr, protocol, port, orig_addr, orig_port, dns_name," \
+	" first_seen, last_seen, count, bytes, packets"
+#define FLOW_KEY "workload_id, direction, peer_kind, peer_workload_id," \
+	" peer_addr, protocol, port, orig_addr, orig_port"
+
+int
+store_flow_upsert_sql(char *buf, size_t len, const char *source)
+{
+	char merge[1024];
+	int n;
+
+	if ((size_t)flow_merge_sql(merge, sizeof(merge), "flows") >=
+	    sizeof(merge))
+		return -ENOSPC;
+	n = snprintf(buf, len, "INSERT INTO flows (" FLOW_COLUMNS ") %s"
+	    " ON CONFLICT (" FLOW_KEY ") DO UPDATE SET %s", source, merge);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+static sqlite3_stmt *
+upsert_stmt(struct store *st)
+{
+	char sql[2048];
+
+	/* The text is built only for the first use on this connection. */
+	if (st->stmts[S_FLOW_UPSERT] == NULL && store_flow_upsert_sql(sql,
+	    sizeof(sql), "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+	    "?13,?14,?15)") < 0)
+		return NULL;
+	return store_stmt_sql(st, S_FLOW_UPSERT, sql);
+}
 
 static int
-flow_upsert(struct store *st, const struct store_flow *f)
+flow_upsert(struct store *st, const struct flow *f)
 {
-	sqlite3_stmt *s = store_stmt(st, S_FLOW_UPSERT);
+	sqlite3_stmt *s = upsert_stmt(st);
+	char peer[ADDR_STRLEN] = "", orig[ADDR_STRLEN] = "";
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, f->workload_id);
-	sqlite3_bind_int(s, 2, f->direction);
-	sqlite3_bind_int(s, 3, f->peer_kind);
-	sqlite3_bind_int64(s, 4, f->peer_workload_id);
-	bind_text(s, 5, f->peer_addr);
-	sqlite3_bind_int(s, 6, f->protocol);
-	sqlite3_bind_int(s, 7, f->port);
-	bind_text(s, 8, f->orig_addr);
-	sqlite3_bind_int(s, 9, f->orig_port);
+	if (f->key.peer.family != 0)
+		addr_format(&f->key.peer, peer, sizeof(peer));
+	if (f->key.orig.family != 0)
+		addr_format(&f->key.orig, orig, sizeof(orig));
+	sqlite3_bind_int64(s, 1, f->key.subject);
+	sqlite3_bind_int(s, 2, f->key.direction);
+	sqlite3_bind_int(s, 3, f->key.peer_kind);
+	sqlite3_bind_int64(s, 4, f->key.peer_wl);
+	bind_text(s, 5, peer);
+	sqlite3_bind_int(s, 6, f->key.protocol);
+	sqlite3_bind_int(s, 7, f->key.port);
+	bind_text(s, 8, orig);
+	sqlite3_bind_int(s, 9, f->key.orig_port);
 	bind_text(s, 10, f->dns_name);
 	sqlite3_bind_int64(s, 11, f->first_seen);
 	sqlite3_bind_int64(s, 12, f->last_seen);
@@ -39,15 +74,15 @@ flow_upsert(struct store *st, const struct store_flow *f)
 static int
 flow_item(struct store *st, const void *items, size_t i)
 {
-	return flow_upsert(st, &((const struct store_flow *)items)[i]);
+	return flow_upsert(st, &((const struct flow *)items)[i]);
 }
 
 int
-store_flows_write(struct store *st, const struct store_flow *flows, size_t n)
+store_flows_write(struct store *st, const struct flow *flows, size_t n)
 {
 	if (n == 0)
 		return 0;
-	return each_in_transaction(st, n, flow_item, flows);
+	return store_each_in_transaction(st, n, flow_item, flows);
 }
 
 int
@@ -66,67 +101,4 @@ store_flows_prune(struct store *st, int64_t cutoff, int64_t *deleted)
 		*deleted = sqlite3_changes(st->db);
 	sqlite3_finalize(s);
 	return rc;
-}
-
-/* ---- names --------------------------------------------------------------- */
-
-static const char *const direction_names[] = {
-	[STORE_EGRESS] = "egress",
-	[STORE_INGRESS] = "ingress",
-};
-
-static const char *const peer_kind_names[] = {
-	[STORE_PEER_WORKLOAD] = "workload",
-	[STORE_PEER_ADDRESS] = "address",
-	[STORE_PEER_NODE] = "node",
-	[STORE_PEER_UNKNOWN] = "unknown",
-};
-
-static const struct {
-	int proto;
-	const char *name;
-} protocols[] = {
-	{ IPPROTO_TCP, "TCP" },
-	{ IPPROTO_UDP, "UDP" },
-	{ IPPROTO_SCTP, "SCTP" },
-	{ IPPROTO_ICMP, "ICMP" },
-	{ IPPROTO_ICMPV6, "ICMPv6" },
-};
-
-const char *
-store_direction_name(int direction)
-{
-	if (direction < 0 || direction > STORE_INGRESS)
-		return "?";
-	return direction_names[direction];
-}
-
-const char *
-store_peer_kind_name(int kind)
-{
-	if (kind < 0 || kind > STORE_PEER_UNKNOWN)
-		return "?";
-	return peer_kind_names[kind];
-}
-
-const char *
-store_protocol_name(int protocol)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
-		if (protocols[i].proto == protocol)
-			return protocols[i].name;
-	return NULL;
-}
-
-int
-store_protocol_parse(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
-		if (strcasecmp(protocols[i].name, name) == 0)
-			return protocols[i].proto;
-	return -EINVAL;
 }

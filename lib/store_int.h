@@ -6,7 +6,8 @@
  *                     prepared-statement cache, errors, integrity
  *   store_attach.c    attachments and their address history
  *   store_workload.c  workloads and merging one into another
- *   store_flow.c      flows (write, prune) and the names of their fields
+ *   store_flow.c      flows (write, prune), their upsert built from
+ *                     flow_merge_sql()
  *   store_dns.c       DNS answers and known servers
  *   store_meta.c      counters, meta settings, nodes
  *
@@ -65,6 +66,10 @@ struct store {
  * cannot prepare it. Borrowed.
  */
 sqlite3_stmt *store_stmt(struct store *st, enum stmt_id id);
+/* The same for a statement whose text is built at run time: sql is read
+ * only when id was not prepared yet (NULL then fails). */
+sqlite3_stmt *store_stmt_sql(struct store *st, enum stmt_id id,
+    const char *sql);
 
 /* Map an SQLite result code to an errno. */
 static inline int
@@ -128,23 +133,15 @@ bind_text(sqlite3_stmt *s, int i, const char *t)
  * Call fn for items 0..n-1 in one transaction: either every item is
  * written or none is.
  */
-static inline int
-each_in_transaction(struct store *st, size_t n,
-    int (*fn)(struct store *, const void *, size_t), const void *items)
-{
-	size_t i;
-	int rc;
+int store_each_in_transaction(struct store *st, size_t n,
+    int (*fn)(struct store *, const void *, size_t), const void *items);
 
-	if ((rc = store_begin(st)) < 0)
-		return rc;
-	for (i = 0; i < n; i++)
-		if ((rc = fn(st, items, i)) < 0)
-			goto out;
-	rc = store_commit(st);
-out:
-	if (rc < 0)
-		store_rollback(st);
-	return rc;
-}
+/*
+ * "INSERT INTO flows (<every column>) <source> ON CONFLICT (<the flow
+ * key>) DO UPDATE SET <flow_merge_sql>" into buf: the one upsert of
+ * flows, for rows given as VALUES or by a SELECT. Returns 0, or -ENOSPC
+ * when buf is too short. (store_flow.c)
+ */
+int store_flow_upsert_sql(char *buf, size_t len, const char *source);
 
 #endif

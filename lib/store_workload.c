@@ -129,46 +129,26 @@ store_workload_clear(struct store_workload *w)
 /*
  * Re-key every flow of workload from (as subject, then as peer) onto to.
  * Rows that meet an existing row of to are folded into it by the same
- * upsert the daemon uses, then deleted.
+ * upsert the daemon uses, then deleted. NULL entries are the upserts,
+ * built from the SELECT beside them.
  */
-static const char *const merge_sql[] = {
-	"INSERT INTO flows (workload_id, direction, peer_kind,"
-	" peer_workload_id, peer_addr, protocol, port, orig_addr, orig_port,"
-	" dns_name, first_seen, last_seen, count, bytes, packets)"
-	" SELECT ?2, direction, peer_kind,"
-	" CASE WHEN peer_workload_id=?1 THEN ?2 ELSE peer_workload_id END,"
-	" peer_addr, protocol, port, orig_addr, orig_port, dns_name,"
-	" first_seen, last_seen, count, bytes, packets FROM flows"
-	" WHERE workload_id=?1 AND true"
-	" ON CONFLICT (workload_id, direction, peer_kind, peer_workload_id,"
-	" peer_addr, protocol, port, orig_addr, orig_port) DO UPDATE SET"
-	" dns_name=CASE WHEN excluded.dns_name != ''"
-	"  THEN excluded.dns_name ELSE flows.dns_name END,"
-	" first_seen=min(flows.first_seen, excluded.first_seen),"
-	" last_seen=max(flows.last_seen, excluded.last_seen),"
-	" count=flows.count + excluded.count,"
-	" bytes=flows.bytes + excluded.bytes,"
-	" packets=flows.packets + excluded.packets",
-	"DELETE FROM flows WHERE workload_id=?1",
-	"INSERT INTO flows (workload_id, direction, peer_kind,"
-	" peer_workload_id, peer_addr, protocol, port, orig_addr, orig_port,"
-	" dns_name, first_seen, last_seen, count, bytes, packets)"
-	" SELECT workload_id, direction, peer_kind, ?2,"
-	" peer_addr, protocol, port, orig_addr, orig_port, dns_name,"
-	" first_seen, last_seen, count, bytes, packets FROM flows"
-	" WHERE peer_workload_id=?1 AND true"
-	" ON CONFLICT (workload_id, direction, peer_kind, peer_workload_id,"
-	" peer_addr, protocol, port, orig_addr, orig_port) DO UPDATE SET"
-	" dns_name=CASE WHEN excluded.dns_name != ''"
-	"  THEN excluded.dns_name ELSE flows.dns_name END,"
-	" first_seen=min(flows.first_seen, excluded.first_seen),"
-	" last_seen=max(flows.last_seen, excluded.last_seen),"
-	" count=flows.count + excluded.count,"
-	" bytes=flows.bytes + excluded.bytes,"
-	" packets=flows.packets + excluded.packets",
-	"DELETE FROM flows WHERE peer_workload_id=?1",
-	"UPDATE attachments SET workload_id=?2 WHERE workload_id=?1",
-	"DELETE FROM workloads WHERE id=?1",
+static const struct {
+	const char *sql;		/* a plain statement, or */
+	const char *upsert_from;	/* the rows to upsert */
+} merge_steps[] = {
+	{ .upsert_from = "SELECT ?2, direction, peer_kind,"
+	    " CASE WHEN peer_workload_id=?1 THEN ?2 ELSE peer_workload_id END,"
+	    " peer_addr, protocol, port, orig_addr, orig_port, dns_name,"
+	    " first_seen, last_seen, count, bytes, packets FROM flows"
+	    " WHERE workload_id=?1 AND true" },
+	{ .sql = "DELETE FROM flows WHERE workload_id=?1" },
+	{ .upsert_from = "SELECT workload_id, direction, peer_kind, ?2,"
+	    " peer_addr, protocol, port, orig_addr, orig_port, dns_name,"
+	    " first_seen, last_seen, count, bytes, packets FROM flows"
+	    " WHERE peer_workload_id=?1 AND true" },
+	{ .sql = "DELETE FROM flows WHERE peer_workload_id=?1" },
+	{ .sql = "UPDATE attachments SET workload_id=?2 WHERE workload_id=?1" },
+	{ .sql = "DELETE FROM workloads WHERE id=?1" },
 };
 
 static int
@@ -176,9 +156,19 @@ merge_item(struct store *st, const void *items, size_t i)
 {
 	const int64_t *ids = items;	/* from, to */
 	sqlite3_stmt *s = NULL;
+	char sql[2048];
+	const char *text = merge_steps[i].sql;
 	int rc;
 
-	rc = sqlite3_prepare_v2(st->db, merge_sql[i], -1, &s, NULL);
+	/* "AND true" in the SELECTs: SQLite's upsert needs a WHERE to tell
+	 * its ON CONFLICT from a join's ON. */
+	if (text == NULL) {
+		if ((rc = store_flow_upsert_sql(sql, sizeof(sql),
+		    merge_steps[i].upsert_from)) < 0)
+			return rc;
+		text = sql;
+	}
+	rc = sqlite3_prepare_v2(st->db, text, -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return sqlite_errno(rc);
 	sqlite3_bind_int64(s, 1, ids[0]);
@@ -195,6 +185,7 @@ store_workload_merge(struct store *st, int64_t from, int64_t to)
 
 	if (from == to || from <= 0 || to <= 0)
 		return -EINVAL;
-	return each_in_transaction(st, sizeof(merge_sql) / sizeof(merge_sql[0]),
+	return store_each_in_transaction(st,
+	    sizeof(merge_steps) / sizeof(merge_steps[0]),
 	    merge_item, ids);
 }

@@ -457,10 +457,10 @@ resolve_remote(struct attrib *a, const struct addr *ad, struct peer_slot *s)
 	struct store_workload w;
 	char node[STORE_NAME_LEN];
 
-	s->kind = STORE_PEER_ADDRESS;
+	s->kind = FLOW_PEER_ADDRESS;
 	s->wl_id = 0;
 	if (is_node_addr(a, ad)) {
-		s->kind = STORE_PEER_NODE;
+		s->kind = FLOW_PEER_NODE;
 		return;
 	}
 	if (km == NULL)
@@ -469,13 +469,13 @@ resolve_remote(struct attrib *a, const struct addr *ad, struct peer_slot *s)
 		memset(&w, 0, sizeof(w));
 		if (kmeta_pod_workload(km, kp, &w) == 0 &&
 		    remote_workload_id(a, &w, &s->wl_id) == 0)
-			s->kind = STORE_PEER_WORKLOAD;
+			s->kind = FLOW_PEER_WORKLOAD;
 		store_workload_clear(&w);
-		if (s->kind == STORE_PEER_WORKLOAD)
+		if (s->kind == FLOW_PEER_WORKLOAD)
 			return;
 	}
 	if (kmeta_node_by_ip(km, ad, node, sizeof(node))) {
-		s->kind = STORE_PEER_NODE;
+		s->kind = FLOW_PEER_NODE;
 		(void)store_node_put(a->st, node, ad);
 	}
 }
@@ -495,15 +495,15 @@ ready(struct attrib *a, struct pod *p)
 }
 
 static void
-peer_of(struct attrib *a, const struct addr *ad, struct agg_key *k)
+peer_of(struct attrib *a, const struct addr *ad, struct flow_key *k)
 {
 	struct pod *p = ready(a, pod_by_addr(a, ad));
 	struct peer_slot *s;
 	uint64_t gen = a->meta_gen + 1;
 
 	if (p != NULL) {
-		k->peer_kind = STORE_PEER_WORKLOAD;
-		k->peer_workload_id = p->wl_id;
+		k->peer_kind = FLOW_PEER_WORKLOAD;
+		k->peer_wl = p->wl_id;
 		return;
 	}
 	s = &a->peers[addr_hash(ad) & (PEER_CACHE - 1)];
@@ -513,8 +513,8 @@ peer_of(struct attrib *a, const struct addr *ad, struct agg_key *k)
 		resolve_remote(a, ad, s);
 	}
 	k->peer_kind = s->kind;
-	if (s->kind == STORE_PEER_WORKLOAD)
-		k->peer_workload_id = s->wl_id;
+	if (s->kind == FLOW_PEER_WORKLOAD)
+		k->peer_wl = s->wl_id;
 	else
 		k->peer = *ad;
 }
@@ -630,7 +630,7 @@ attrib_event(struct attrib *a, const struct ct_event *ev,
 {
 	const struct addr *server, *client;
 	struct pod *src, *dst;
-	struct agg_key base;
+	struct flow_key base;
 	uint16_t port, oport;
 	bool icmp = ev->proto == IPPROTO_ICMP || ev->proto == IPPROTO_ICMPV6;
 
@@ -645,7 +645,7 @@ attrib_event(struct attrib *a, const struct ct_event *ev,
 	port = icmp ? 0 : (ev->has_reply ? ev->reply.sport : ev->orig.dport);
 	oport = icmp ? 0 : ev->orig.dport;
 
-	agg_key_init(&base);
+	flow_key_init(&base);
 	base.protocol = ev->proto;
 	base.port = port;
 	if (!addr_equal(&ev->orig.dst, server) || oport != port) {
@@ -660,8 +660,8 @@ attrib_event(struct attrib *a, const struct ct_event *ev,
 		struct attrib_side *s = &out[(*n)++];
 
 		s->key = base;
-		s->key.workload_id = src->wl_id;
-		s->key.direction = STORE_EGRESS;
+		s->key.subject = src->wl_id;
+		s->key.direction = FLOW_EGRESS;
 		peer_of(a, server, &s->key);
 		s->dns_name = dns_lookup(a, src, &ev->orig.dst, now_s());
 		if (s->dns_name == NULL && base.orig.family != 0)
@@ -671,8 +671,8 @@ attrib_event(struct attrib *a, const struct ct_event *ev,
 		struct attrib_side *s = &out[(*n)++];
 
 		s->key = base;
-		s->key.workload_id = dst->wl_id;
-		s->key.direction = STORE_INGRESS;
+		s->key.subject = dst->wl_id;
+		s->key.direction = FLOW_INGRESS;
 		peer_of(a, client, &s->key);
 		s->dns_name = NULL;
 	}

@@ -36,7 +36,7 @@ struct attrib_conf {
 
 /* What one side of an event is recorded as. */
 struct attrib_side {
-	struct agg_key key;
+	struct flow_key key;
 	const char *dns_name;		/* borrowed until the next call, or NULL */
 };
 

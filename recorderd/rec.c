@@ -397,7 +397,7 @@ store_error(struct rec *d, const char *what, int ret)
 int
 rec_flush(struct rec *d, int64_t now)
 {
-	const struct store_flow *flows;
+	const struct flow *flows;
 	size_t n;
 	int ret;
 	bool fresh = attrib_version_fresh(d->at);

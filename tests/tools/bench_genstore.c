@@ -191,7 +191,7 @@ main(int argc, char **argv)
 		long mine = nflows / nwl + (w < nflows % nwl);
 
 		for (j = 0; j < mine; j++) {
-			int dir = j % 5 == 4 ? STORE_INGRESS : STORE_EGRESS;
+			int dir = j % 5 == 4 ? FLOW_INGRESS : FLOW_EGRESS;
 			int pk, proto = 6, port, oport = 0;
 			long peer = 0;
 			char paddr[64] = "", oaddr[64] = "", dns[64] = "";
@@ -200,7 +200,7 @@ main(int argc, char **argv)
 
 			switch (j % 10) {
 			case 0: case 1: case 2: case 3: case 4: case 5:
-				pk = STORE_PEER_WORKLOAD;
+				pk = FLOW_PEER_WORKLOAD;
 				/* Same namespace two times in three. */
 				if (x % 3 != 0)
 					peer = (w % nns) + nns *
@@ -212,7 +212,7 @@ main(int argc, char **argv)
 				peer += 1;
 				break;
 			case 6: case 7:
-				pk = STORE_PEER_ADDRESS;
+				pk = FLOW_PEER_ADDRESS;
 				if (x & 1)
 					snprintf(paddr, sizeof(paddr),
 					    "203.0.113.%u", rng() % 254 + 1);
@@ -224,12 +224,12 @@ main(int argc, char **argv)
 					    "api%u.example.com.", rng() % 50);
 				break;
 			case 8:
-				pk = STORE_PEER_ADDRESS;
+				pk = FLOW_PEER_ADDRESS;
 				snprintf(paddr, sizeof(paddr), "198.19.%u.%u",
 				    rng() % 256, rng() % 254 + 1);
 				break;
 			default:
-				pk = STORE_PEER_NODE;
+				pk = FLOW_PEER_NODE;
 				snprintf(paddr, sizeof(paddr), "198.18.255.%u",
 				    rng() % 16 + 1);
 				break;
@@ -240,7 +240,7 @@ main(int argc, char **argv)
 				proto = 17;
 			else if (x % 97 == 0)
 				proto = 132;
-			if (pk == STORE_PEER_WORKLOAD && x % 4 == 0) {
+			if (pk == FLOW_PEER_WORKLOAD && x % 4 == 0) {
 				snprintf(oaddr, sizeof(oaddr), "198.19.255.%u",
 				    rng() % 254 + 1);
 				oport = 80;

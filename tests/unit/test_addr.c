@@ -104,6 +104,15 @@ test_classes(void **state)
 	assert_false(addr_equal(&a, &b));
 	assert_int_equal(addr_parse("198.18.0.2", &b), 0);
 	assert_true(addr_cmp(&a, &b) < 0);
+	/* An unset address sorts after both families, consistently (a
+	 * sort needs a total order). */
+	memset(&b, 0, sizeof(b));
+	assert_true(addr_cmp(&a, &b) < 0);
+	assert_true(addr_cmp(&b, &a) > 0);
+	assert_int_equal(addr_parse("2001:db8::1", &a), 0);
+	assert_true(addr_cmp(&a, &b) < 0);
+	assert_true(addr_cmp(&b, &a) > 0);
+	assert_int_equal(addr_cmp(&b, &b), 0);
 }
 
 int

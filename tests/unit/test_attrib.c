@@ -136,23 +136,23 @@ test_pod_to_pod(void **state)
 	first_new("tcp4.bin", &ev);
 	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(s[0].key.workload_id, a);
-	assert_int_equal(s[0].key.direction, STORE_EGRESS);
-	assert_int_equal(s[0].key.peer_kind, STORE_PEER_WORKLOAD);
-	assert_int_equal(s[0].key.peer_workload_id, b);
+	assert_int_equal(s[0].key.subject, a);
+	assert_int_equal(s[0].key.direction, FLOW_EGRESS);
+	assert_int_equal(s[0].key.peer_kind, FLOW_PEER_WORKLOAD);
+	assert_int_equal(s[0].key.peer_wl, b);
 	assert_int_equal(s[0].key.port, 8080);
 	assert_int_equal(s[0].key.protocol, IPPROTO_TCP);
 	assert_int_equal(s[0].key.orig.family, 0);
-	assert_int_equal(s[1].key.workload_id, b);
-	assert_int_equal(s[1].key.direction, STORE_INGRESS);
-	assert_int_equal(s[1].key.peer_workload_id, a);
+	assert_int_equal(s[1].key.subject, b);
+	assert_int_equal(s[1].key.direction, FLOW_INGRESS);
+	assert_int_equal(s[1].key.peer_wl, a);
 	assert_int_equal(s[1].key.port, 8080);
 
 	/* IPv6 and UDP: the same two workloads. */
 	first_new("udp6.bin", &ev);
 	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(s[0].key.peer_workload_id, b);
+	assert_int_equal(s[0].key.peer_wl, b);
 	assert_int_equal(s[0].key.protocol, IPPROTO_UDP);
 	assert_int_equal(s[0].key.port, 5353);
 
@@ -162,7 +162,7 @@ test_pod_to_pod(void **state)
 	assert_int_equal(n, 2);
 	assert_int_equal(s[0].key.protocol, IPPROTO_SCTP);
 	assert_int_equal(s[0].key.port, 3868);
-	assert_int_equal(s[1].key.workload_id, b);
+	assert_int_equal(s[1].key.subject, b);
 
 	/* ICMP: no port. */
 	first_new("icmp4.bin", &ev);
@@ -191,8 +191,8 @@ test_service_dnat(void **state)
 		    sizeof(buf)), "198.18.100.10");
 		assert_int_equal(s[i].key.orig_port, 80);
 	}
-	assert_int_equal(s[1].key.direction, STORE_INGRESS);
-	assert_int_equal(s[1].key.workload_id,
+	assert_int_equal(s[1].key.direction, FLOW_INGRESS);
+	assert_int_equal(s[1].key.subject,
 	    workload(t->st, "shop", "Pod", "backend-0"));
 }
 
@@ -215,7 +215,7 @@ test_peers_and_dns(void **state)
 	ev.orig.dport = ev.reply.sport = 443;
 	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(s[0].key.peer_kind, STORE_PEER_ADDRESS);
+	assert_int_equal(s[0].key.peer_kind, FLOW_PEER_ADDRESS);
 	assert_string_equal(addr_format(&s[0].key.peer, buf, sizeof(buf)),
 	    "203.0.113.10");
 	assert_null(s[0].dns_name);
@@ -247,7 +247,7 @@ test_peers_and_dns(void **state)
 	attrib_add_node_addr(t->at, &node);
 	ev.orig.dst = ev.reply.src = node;
 	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
-	assert_int_equal(s[0].key.peer_kind, STORE_PEER_NODE);
+	assert_int_equal(s[0].key.peer_kind, FLOW_PEER_NODE);
 
 	/* Loopback: nothing. Unknown on both ends: try again later. */
 	assert_int_equal(addr_parse("127.0.0.1", &ev.orig.dst), 0);
@@ -282,7 +282,7 @@ test_late_attachment_and_names(void **state)
 	assert_int_equal(attrib_reload(t->at, false), 0);
 	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(s[0].key.workload_id,
+	assert_int_equal(s[0].key.subject,
 	    workload(t->st, "default", "Pod", "web"));
 	/* No name at all: the container id's first 12 characters. */
 	put_pod(t->st, "fedcba9876543210fedc", "", "", "", "198.18.1.51/32",
@@ -314,7 +314,8 @@ test_owner_merge(void **state)
 {
 	struct t *t = *state;
 	struct attrib_conf ac = { .dns_cache = 64 };
-	struct store_flow f;
+	struct flow f;
+	struct flow_key k;
 	struct attrib_side s[2];
 	struct ct_event ev;
 	char path[128];
@@ -325,14 +326,13 @@ test_owner_merge(void **state)
 
 	/* Recorded as the pod itself while no metadata was known. */
 	self = workload(t->st, "shop", "Pod", "client-7d9f-x2");
-	memset(&f, 0, sizeof(f));
-	f.workload_id = self;
-	f.peer_kind = STORE_PEER_ADDRESS;
-	snprintf(f.peer_addr, sizeof(f.peer_addr), "203.0.113.10");
-	f.protocol = IPPROTO_TCP;
-	f.port = 443;
-	f.first_seen = f.last_seen = 1000;
-	f.count = 3;
+	flow_key_init(&k);
+	k.subject = self;
+	k.peer_kind = FLOW_PEER_ADDRESS;
+	assert_int_equal(addr_parse("203.0.113.10", &k.peer), 0);
+	k.protocol = IPPROTO_TCP;
+	k.port = 443;
+	flow_init(&f, &k, 1000, 3);
 	assert_int_equal(store_flows_write(t->st, &f, 1), 0);
 	attrib_free(t->at);
 	t->at = NULL;
@@ -349,7 +349,7 @@ test_owner_merge(void **state)
 	deploy = workload(t->st, "shop", "Deployment", "client");
 	first_new("tcp4.bin", &ev);
 	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
-	assert_int_equal(s[0].key.workload_id, deploy);
+	assert_int_equal(s[0].key.subject, deploy);
 	/* What was recorded moved to the Deployment. */
 	assert_int_equal(sqlite3_prepare_v2(store_db(t->st),
 	    "SELECT count FROM flows WHERE workload_id=?1 AND port=443", -1,
@@ -366,7 +366,7 @@ test_owner_merge(void **state)
 	assert_int_equal(sqlite3_column_int64(q, 0), 0);
 	sqlite3_finalize(q);
 	/* b has no metadata: still itself. */
-	assert_int_equal(s[0].key.peer_workload_id,
+	assert_int_equal(s[0].key.peer_wl,
 	    workload(t->st, "shop", "Pod", "backend-0"));
 }
 

@@ -81,17 +81,17 @@ setup(void **state)
 	    "[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}]");
 	wl_init(&w->wl[COREDNS], 2, "kube-system", "coredns",
 	    "{\"k8s-app\":\"kube-dns\"}", NULL);
-	flow_add(w, FRONTEND, STORE_EGRESS, STORE_PEER_WORKLOAD, API, NULL,
+	flow_add(w, FRONTEND, FLOW_EGRESS, FLOW_PEER_WORKLOAD, API, NULL,
 	    IPPROTO_TCP, 8080, 5, 1000);
-	flow_add(w, API, STORE_INGRESS, STORE_PEER_WORKLOAD, FRONTEND, NULL,
+	flow_add(w, API, FLOW_INGRESS, FLOW_PEER_WORKLOAD, FRONTEND, NULL,
 	    IPPROTO_TCP, 8080, 4, 1010);
-	flow_add(w, FRONTEND, STORE_EGRESS, STORE_PEER_WORKLOAD, COREDNS, NULL,
+	flow_add(w, FRONTEND, FLOW_EGRESS, FLOW_PEER_WORKLOAD, COREDNS, NULL,
 	    IPPROTO_UDP, 53, 10, 900);
-	flow_add(w, API, STORE_EGRESS, STORE_PEER_ADDRESS, -1, "203.0.113.5",
+	flow_add(w, API, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1, "203.0.113.5",
 	    IPPROTO_TCP, 443, 2, 1200)->dns_name = "pay.example.com.";
-	flow_add(w, API, STORE_INGRESS, STORE_PEER_NODE, -1, "198.18.0.1",
+	flow_add(w, API, FLOW_INGRESS, FLOW_PEER_NODE, -1, "198.18.0.1",
 	    IPPROTO_TCP, 8080, 100, 1300);
-	flow_add(w, FRONTEND, STORE_INGRESS, STORE_PEER_ADDRESS, -1,
+	flow_add(w, FRONTEND, FLOW_INGRESS, FLOW_PEER_ADDRESS, -1,
 	    "203.0.113.9", IPPROTO_TCP, 80, 7, 1400);
 	*state = w;
 	return 0;
@@ -156,8 +156,8 @@ test_fixture_policies(void **state)
 	assert_int_equal(res->nunresolved, 0);
 	d = &res->denials[0];
 	assert_ptr_equal(d->wl, &w->wl[API]);
-	assert_int_equal(d->direction, STORE_EGRESS);
-	assert_int_equal(d->peer.kind, STORE_PEER_ADDRESS);
+	assert_int_equal(d->direction, FLOW_EGRESS);
+	assert_int_equal(d->peer.kind, FLOW_PEER_ADDRESS);
 	assert_string_equal(check_peer_str(&d->peer, d->dns_name, buf,
 	    sizeof(buf)), "203.0.113.5 (pay.example.com.)");
 	assert_int_equal(d->protocol, IPPROTO_TCP);
@@ -203,11 +203,11 @@ test_rule_removed(void **state)
 	/* Sorted by workload index: api (0) first. */
 	d = &res->denials[0];
 	assert_ptr_equal(d->wl, &w->wl[API]);
-	assert_int_equal(d->direction, STORE_EGRESS);
+	assert_int_equal(d->direction, FLOW_EGRESS);
 	d = &res->denials[1];
 	assert_ptr_equal(d->wl, &w->wl[API]);
-	assert_int_equal(d->direction, STORE_INGRESS);
-	assert_int_equal(d->peer.kind, STORE_PEER_WORKLOAD);
+	assert_int_equal(d->direction, FLOW_INGRESS);
+	assert_int_equal(d->peer.kind, FLOW_PEER_WORKLOAD);
 	assert_ptr_equal(d->peer.wl, &w->wl[FRONTEND]);
 	assert_int_equal(d->port, 8080);
 	assert_int_equal(d->count, 5);
@@ -415,7 +415,7 @@ test_namespace_labels(void **state)
 static void
 test_strings(void **state)
 {
-	struct check_peer p = { .kind = STORE_PEER_NODE };
+	struct check_peer p = { .kind = FLOW_PEER_NODE };
 	char buf[64];
 
 	(void)state;
@@ -426,7 +426,7 @@ test_strings(void **state)
 	assert_int_equal(addr_parse("2001:db8::1", &p.addr), 0);
 	assert_string_equal(check_peer_str(&p, "", buf, sizeof(buf)),
 	    "node 2001:db8::1");
-	p.kind = STORE_PEER_UNKNOWN;
+	p.kind = FLOW_PEER_UNKNOWN;
 	assert_string_equal(check_peer_str(&p, "", buf, sizeof(buf)),
 	    "unknown");
 }

@@ -168,22 +168,24 @@ flow(struct store *st, int64_t subject, int dir, int pk, int64_t peer,
     const char *addr, int proto, int port, const char *orig, int oport,
     const char *dns, int64_t first, int64_t last)
 {
-	struct store_flow f;
+	struct flow_key k;
+	struct flow f;
 
-	memset(&f, 0, sizeof(f));
-	f.workload_id = subject;
-	f.direction = (uint8_t)dir;
-	f.peer_kind = (uint8_t)pk;
-	f.peer_workload_id = peer;
-	snprintf(f.peer_addr, sizeof(f.peer_addr), "%s", addr ? addr : "");
-	f.protocol = (uint8_t)proto;
-	f.port = (uint16_t)port;
-	snprintf(f.orig_addr, sizeof(f.orig_addr), "%s", orig ? orig : "");
-	f.orig_port = (uint16_t)oport;
-	snprintf(f.dns_name, sizeof(f.dns_name), "%s", dns ? dns : "");
-	f.first_seen = first;
+	flow_key_init(&k);
+	k.subject = subject;
+	k.direction = (uint8_t)dir;
+	k.peer_kind = (uint8_t)pk;
+	k.peer_wl = peer;
+	if (addr != NULL && *addr != '\0')
+		assert_int_equal(addr_parse(addr, &k.peer), 0);
+	k.protocol = (uint8_t)proto;
+	k.port = (uint16_t)port;
+	if (orig != NULL && *orig != '\0')
+		assert_int_equal(addr_parse(orig, &k.orig), 0);
+	k.orig_port = (uint16_t)oport;
+	flow_init(&f, &k, first, 3);
 	f.last_seen = last;
-	f.count = 3;
+	f.dns_name = dns ? dns : "";
 	assert_int_equal(store_flows_write(st, &f, 1), 0);
 }
 
@@ -201,11 +203,11 @@ known(struct store *st, const char *source, const char *cidr,
 	assert_int_equal(store_known_servers_replace(st, source, &k, 1), 0);
 }
 
-#define E STORE_EGRESS
-#define I STORE_INGRESS
-#define W STORE_PEER_WORKLOAD
-#define A STORE_PEER_ADDRESS
-#define N STORE_PEER_NODE
+#define E FLOW_EGRESS
+#define I FLOW_INGRESS
+#define W FLOW_PEER_WORKLOAD
+#define A FLOW_PEER_ADDRESS
+#define N FLOW_PEER_NODE
 #define TCP IPPROTO_TCP
 #define UDP IPPROTO_UDP
 

@@ -41,20 +41,21 @@ flow(struct store *st, int64_t s, int dir, int pk, int64_t peer,
     const char *addr, int port, const char *dns, int64_t first,
     int64_t last, uint64_t count)
 {
-	struct store_flow f;
+	struct flow_key k;
+	struct flow f;
 
-	memset(&f, 0, sizeof(f));
-	f.workload_id = s;
-	f.direction = (uint8_t)dir;
-	f.peer_kind = (uint8_t)pk;
-	f.peer_workload_id = peer;
-	snprintf(f.peer_addr, sizeof(f.peer_addr), "%s", addr ? addr : "");
-	f.protocol = IPPROTO_TCP;
-	f.port = (uint16_t)port;
-	snprintf(f.dns_name, sizeof(f.dns_name), "%s", dns ? dns : "");
-	f.first_seen = first;
+	flow_key_init(&k);
+	k.subject = s;
+	k.direction = (uint8_t)dir;
+	k.peer_kind = (uint8_t)pk;
+	k.peer_wl = peer;
+	if (addr != NULL && *addr != '\0')
+		assert_int_equal(addr_parse(addr, &k.peer), 0);
+	k.protocol = IPPROTO_TCP;
+	k.port = (uint16_t)port;
+	flow_init(&f, &k, first, count);
 	f.last_seen = last;
-	f.count = count;
+	f.dns_name = dns ? dns : "";
 	f.bytes = count * 10;
 	assert_int_equal(store_flows_write(st, &f, 1), 0);
 }
@@ -89,17 +90,17 @@ setup(void **state)
 	    "{\"matchLabels\":{\"app\":\"db\"}}", "{\"app\":\"db\"}", 0);
 	pod = wl(st, "shop", "Pod", "debug", NULL,
 	    "{\"run\":\"debug\",\"pod-template-hash\":\"x\"}", 3000);
-	flow(st, web, STORE_EGRESS, STORE_PEER_WORKLOAD, api, NULL, 8080,
+	flow(st, web, FLOW_EGRESS, FLOW_PEER_WORKLOAD, api, NULL, 8080,
 	    NULL, 2100, 5000, 2);
-	flow(st, web, STORE_EGRESS, STORE_PEER_WORKLOAD, other, NULL, 5432,
+	flow(st, web, FLOW_EGRESS, FLOW_PEER_WORKLOAD, other, NULL, 5432,
 	    NULL, 2100, 2200, 1);
-	flow(st, web, STORE_EGRESS, STORE_PEER_ADDRESS, 0, "203.0.113.7", 443,
+	flow(st, web, FLOW_EGRESS, FLOW_PEER_ADDRESS, 0, "203.0.113.7", 443,
 	    "old.example.", 1500, 1600, 1);
-	flow(st, api, STORE_INGRESS, STORE_PEER_WORKLOAD, web, NULL, 8080,
+	flow(st, api, FLOW_INGRESS, FLOW_PEER_WORKLOAD, web, NULL, 8080,
 	    NULL, 2100, 5000, 2);
-	flow(st, other, STORE_INGRESS, STORE_PEER_WORKLOAD, web, NULL, 5432,
+	flow(st, other, FLOW_INGRESS, FLOW_PEER_WORKLOAD, web, NULL, 5432,
 	    NULL, 2100, 2200, 1);
-	flow(st, pod, STORE_INGRESS, STORE_PEER_NODE, 0, "198.18.0.1", 80,
+	flow(st, pod, FLOW_INGRESS, FLOW_PEER_NODE, 0, "198.18.0.1", 80,
 	    NULL, 3100, 3200, 1);
 	/* A namespace only an attachment names (not attributed yet). */
 	{
@@ -122,9 +123,9 @@ setup(void **state)
 	api = wl(st, "shop", "Deployment", "api",
 	    "{\"matchLabels\":{\"app\":\"api\"}}", "{\"app\":\"api\"}", 0);
 	web = wl(st, "shop", "Deployment", "web", NULL, NULL, 400);
-	flow(st, web, STORE_EGRESS, STORE_PEER_WORKLOAD, api, NULL, 8080,
+	flow(st, web, FLOW_EGRESS, FLOW_PEER_WORKLOAD, api, NULL, 8080,
 	    NULL, 1900, 6000, 5);
-	flow(st, web, STORE_EGRESS, STORE_PEER_ADDRESS, 0, "203.0.113.7", 443,
+	flow(st, web, FLOW_EGRESS, FLOW_PEER_ADDRESS, 0, "203.0.113.7", 443,
 	    "new.example.", 1400, 1700, 1);
 	store_close(st);
 	*state = fx;
@@ -185,13 +186,13 @@ test_scope_and_peers(void **state)
 	for (i = first; i < first + n; i++) {
 		f = flowdb_flow(fdb, i);
 		assert_ptr_equal(f->wl, w);
-		assert_int_equal(f->direction, STORE_EGRESS);
+		assert_int_equal(f->direction, FLOW_EGRESS);
 	}
 	/* Sorted: workload peers (by index), then the address. */
 	f = flowdb_flow(fdb, first);
 	assert_string_equal(f->peer_wl->name, "db");
 	f = flowdb_flow(fdb, first + 2);
-	assert_int_equal(f->peer_kind, STORE_PEER_ADDRESS);
+	assert_int_equal(f->peer_kind, FLOW_PEER_ADDRESS);
 	assert_string_equal(f->dns_name, "old.example.");
 	/* The bare pod's selector: its labels without per-pod ones. */
 	w = flowdb_find_workload(fdb, "shop", "Pod", "debug");
@@ -202,7 +203,7 @@ test_scope_and_peers(void **state)
 	assert_true(json_object_object_get_ex(ml, "run", &v));
 	assert_int_equal(flowdb_flows_of(fdb, w, &first), 1);
 	f = flowdb_flow(fdb, first);
-	assert_int_equal(f->peer_kind, STORE_PEER_NODE);
+	assert_int_equal(f->peer_kind, FLOW_PEER_NODE);
 	assert_true(flowdb_is_node_addr(fdb, &f->peer_addr));
 	assert_false(flowdb_is_node_addr(fdb, &flowdb_flow(fdb,
 	    first - 1)->peer_addr));
@@ -223,7 +224,7 @@ test_merge(void **state)
 {
 	struct fx *fx = *state;
 	struct flowdb *fdb = load(fx, 2, "shop", "deployment/web", 0, 0,
-	    STORE_EGRESS, 0);
+	    FLOW_EGRESS, 0);
 	const struct flowdb_workload *w;
 	const struct flowdb_flow *f;
 	size_t first, n;
@@ -272,7 +273,7 @@ test_window_and_direction(void **state)
 	assert_int_equal(flowdb_nflows(fdb), 1);
 	assert_int_equal(flowdb_until(fdb), 1550);
 	flowdb_free(fdb);
-	fdb = load(fx, 1, "shop", NULL, 0, 0, STORE_INGRESS, 0);
+	fdb = load(fx, 1, "shop", NULL, 0, 0, FLOW_INGRESS, 0);
 	assert_int_equal(flowdb_nflows(fdb), 2);
 	flowdb_free(fdb);
 	/* All namespaces. */

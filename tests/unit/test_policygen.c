@@ -40,18 +40,18 @@ wl(struct store *st, const char *ns, const char *kind, const char *name,
 static void
 flow(struct store *st, int64_t s, int64_t peer, int proto, int port)
 {
-	struct store_flow f;
+	struct flow_key k;
+	struct flow f;
 
-	memset(&f, 0, sizeof(f));
-	f.workload_id = s;
-	f.direction = STORE_EGRESS;
-	f.peer_kind = STORE_PEER_WORKLOAD;
-	f.peer_workload_id = peer;
-	f.protocol = (uint8_t)proto;
-	f.port = (uint16_t)port;
-	f.first_seen = 1000;
+	flow_key_init(&k);
+	k.subject = s;
+	k.direction = FLOW_EGRESS;
+	k.peer_kind = FLOW_PEER_WORKLOAD;
+	k.peer_wl = peer;
+	k.protocol = (uint8_t)proto;
+	k.port = (uint16_t)port;
+	flow_init(&f, &k, 1000, 1);
 	f.last_seen = 5000;
-	f.count = 1;
 	assert_int_equal(store_flows_write(st, &f, 1), 0);
 }
 

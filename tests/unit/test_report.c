@@ -87,20 +87,20 @@ setup(void **state)
 	w->wl[FRONTEND].predates_recording = true;
 	w->wls[0] = &w->wl[API];
 	w->wls[1] = &w->wl[FRONTEND];
-	f = flow_add(w, FRONTEND, STORE_EGRESS, STORE_PEER_WORKLOAD, API, NULL,
+	f = flow_add(w, FRONTEND, FLOW_EGRESS, FLOW_PEER_WORKLOAD, API, NULL,
 	    IPPROTO_TCP, 8080, 120);
 	assert_int_equal(addr_parse("10.96.0.20", &f->orig_addr), 0);
 	f->orig_port = 80;
-	flow_add(w, API, STORE_INGRESS, STORE_PEER_WORKLOAD, FRONTEND, NULL,
+	flow_add(w, API, FLOW_INGRESS, FLOW_PEER_WORKLOAD, FRONTEND, NULL,
 	    IPPROTO_TCP, 8080, 118);
 	/* A DNS name nobody should trust into markup. */
-	flow_add(w, API, STORE_EGRESS, STORE_PEER_ADDRESS, -1, "203.0.113.10",
+	flow_add(w, API, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1, "203.0.113.10",
 	    IPPROTO_TCP, 443, 15)->dns_name = "<script>x|y</script>.";
-	flow_add(w, API, STORE_EGRESS, STORE_PEER_ADDRESS, -1, "10.1.2.3",
+	flow_add(w, API, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1, "10.1.2.3",
 	    IPPROTO_TCP, 9000, 4);
-	flow_add(w, API, STORE_INGRESS, STORE_PEER_NODE, -1, "198.18.0.1",
+	flow_add(w, API, FLOW_INGRESS, FLOW_PEER_NODE, -1, "198.18.0.1",
 	    IPPROTO_TCP, 8080, 1000);
-	flow_add(w, FRONTEND, STORE_EGRESS, STORE_PEER_ADDRESS, -1,
+	flow_add(w, FRONTEND, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1,
 	    "198.51.100.7", IPPROTO_ICMP, 0, 2);
 	assert_non_null(w->ks = ks_set_new());
 	assert_int_equal(addr_cidr_parse("203.0.113.0/25", &c), 0);
@@ -149,27 +149,27 @@ test_classify(void **state)
 
 	assert_int_equal(addr_parse("10.1.2.3", &a), 0);
 	/* No cluster ranges given: a private address could be either. */
-	assert_string_equal(report_classify(&w->in, STORE_PEER_ADDRESS, &a),
+	assert_string_equal(report_classify(&w->in, FLOW_PEER_ADDRESS, &a),
 	    "unknown");
 	w->in.pod_cidrs = &w->pod;
 	w->in.npod_cidrs = 1;
-	assert_string_equal(report_classify(&w->in, STORE_PEER_ADDRESS, &a),
+	assert_string_equal(report_classify(&w->in, FLOW_PEER_ADDRESS, &a),
 	    "external");
 	assert_int_equal(addr_parse("198.18.1.9", &a), 0);
-	assert_string_equal(report_classify(&w->in, STORE_PEER_ADDRESS, &a),
+	assert_string_equal(report_classify(&w->in, FLOW_PEER_ADDRESS, &a),
 	    "internal");
 	w->in.svc_cidrs = &w->svc;
 	w->in.nsvc_cidrs = 1;
 	assert_int_equal(addr_parse("10.100.0.1", &a), 0);
-	assert_string_equal(report_classify(&w->in, STORE_PEER_ADDRESS, &a),
+	assert_string_equal(report_classify(&w->in, FLOW_PEER_ADDRESS, &a),
 	    "internal");
 	assert_int_equal(addr_parse("2001:db8:ff::1", &a), 0);
-	assert_string_equal(report_classify(&w->in, STORE_PEER_ADDRESS, &a),
+	assert_string_equal(report_classify(&w->in, FLOW_PEER_ADDRESS, &a),
 	    "external");
-	assert_string_equal(report_classify(&w->in, STORE_PEER_NODE, &a),
+	assert_string_equal(report_classify(&w->in, FLOW_PEER_NODE, &a),
 	    "node");
 	memset(&a, 0, sizeof(a));
-	assert_string_equal(report_classify(&w->in, STORE_PEER_UNKNOWN, &a),
+	assert_string_equal(report_classify(&w->in, FLOW_PEER_UNKNOWN, &a),
 	    "unknown");
 }
 

@@ -270,22 +270,23 @@ test_attachment_walk(void **state)
 	assert_int_equal(w.n, 2);
 }
 
-static struct store_flow
+static struct flow
 flow(int64_t wl, int dir, int64_t peer, const char *addr, uint16_t port,
     uint64_t count, int64_t first, int64_t last)
 {
-	struct store_flow f;
+	struct flow_key k;
+	struct flow f;
 
-	memset(&f, 0, sizeof(f));
-	f.workload_id = wl;
-	f.direction = (uint8_t)dir;
-	f.peer_kind = peer != 0 ? STORE_PEER_WORKLOAD : STORE_PEER_ADDRESS;
-	f.peer_workload_id = peer;
-	snprintf(f.peer_addr, sizeof(f.peer_addr), "%s", addr);
-	f.protocol = IPPROTO_TCP;
-	f.port = port;
-	f.count = count;
-	f.first_seen = first;
+	flow_key_init(&k);
+	k.subject = wl;
+	k.direction = (uint8_t)dir;
+	k.peer_kind = peer != 0 ? FLOW_PEER_WORKLOAD : FLOW_PEER_ADDRESS;
+	k.peer_wl = peer;
+	if (*addr != '\0')
+		assert_int_equal(addr_parse(addr, &k.peer), 0);
+	k.protocol = IPPROTO_TCP;
+	k.port = port;
+	flow_init(&f, &k, first, count);
 	f.last_seen = last;
 	return f;
 }
@@ -309,7 +310,7 @@ test_workloads_and_flows(void **state)
 {
 	struct fixture *fx = *state;
 	struct store_workload w, pod, got;
-	struct store_flow f[3];
+	struct flow f[3];
 	struct store_attachment a;
 	int64_t deleted;
 
@@ -346,10 +347,10 @@ test_workloads_and_flows(void **state)
 	    "nope", &got), -ENOENT);
 
 	/* Upserts add counts and widen the time window. */
-	f[0] = flow(w.id, STORE_EGRESS, 0, "203.0.113.10", 443, 3, 100, 110);
-	f[1] = flow(w.id, STORE_EGRESS, 0, "203.0.113.10", 443, 2, 90, 120);
-	f[2] = flow(pod.id, STORE_EGRESS, 0, "203.0.113.10", 443, 4, 80, 130);
-	snprintf(f[1].dns_name, sizeof(f[1].dns_name), "api.example.test");
+	f[0] = flow(w.id, FLOW_EGRESS, 0, "203.0.113.10", 443, 3, 100, 110);
+	f[1] = flow(w.id, FLOW_EGRESS, 0, "203.0.113.10", 443, 2, 90, 120);
+	f[2] = flow(pod.id, FLOW_EGRESS, 0, "203.0.113.10", 443, 4, 80, 130);
+	f[1].dns_name = "api.example.test";
 	assert_int_equal(store_flows_write(fx->st, f, 3), 0);
 	assert_int_equal(query_int(fx->st, "SELECT count(*) FROM flows"), 2);
 	assert_int_equal(query_int(fx->st,
@@ -364,7 +365,7 @@ test_workloads_and_flows(void **state)
 	make_attachment(&a, "m1", "198.18.1.9/24", NULL);
 	a.workload_id = pod.id;
 	assert_int_equal(store_attachment_put(fx->st, &a, 10), 0);
-	f[0] = flow(w.id, STORE_INGRESS, pod.id, "", 8080, 1, 100, 100);
+	f[0] = flow(w.id, FLOW_INGRESS, pod.id, "", 8080, 1, 100, 100);
 	assert_int_equal(store_flows_write(fx->st, f, 1), 0);
 	assert_int_equal(store_workload_merge(fx->st, pod.id, w.id), 0);
 	assert_int_equal(query_int(fx->st, "SELECT count(*) FROM flows"), 2);
@@ -502,12 +503,12 @@ static void
 test_names(void **state)
 {
 	(void)state;
-	assert_string_equal(store_direction_name(STORE_INGRESS), "ingress");
-	assert_string_equal(store_peer_kind_name(STORE_PEER_NODE), "node");
-	assert_string_equal(store_protocol_name(IPPROTO_SCTP), "SCTP");
-	assert_null(store_protocol_name(250));
-	assert_int_equal(store_protocol_parse("udp"), IPPROTO_UDP);
-	assert_int_equal(store_protocol_parse("gre"), -EINVAL);
+	assert_string_equal(flow_direction_name(FLOW_INGRESS), "ingress");
+	assert_string_equal(flow_peer_kind_name(FLOW_PEER_NODE), "node");
+	assert_string_equal(flow_protocol_name(IPPROTO_SCTP), "SCTP");
+	assert_null(flow_protocol_name(250));
+	assert_int_equal(flow_protocol_parse("udp"), IPPROTO_UDP);
+	assert_int_equal(flow_protocol_parse("gre"), -EINVAL);
 }
 
 int
