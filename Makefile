@@ -1,9 +1,12 @@
 # netpol-record: one non-recursive GNU Makefile.
 #
-# Sources are found by directory: lib/ nft/ cni/ recorderd/ cli/ each become a
-# static archive; cni/main.c, recorderd/main.c and cli/main.c are the three
-# programs. Every tests/unit/test_<module>.c is a cmocka program linked
-# against all archives (the linker takes only what it needs).
+# Sources are found by directory: lib/ nft/ cni/ recorderd/ cli/ (each with
+# its subfolders) become a static archive each; cni/main.c, recorderd/main.c
+# and cli/main.c are the three programs. Each program links only the
+# archives of the layers it may use (PROG_LAYERS), so a call across the
+# layering fails to link. Every tests/unit/test_<module>.c is a cmocka
+# program linked against all archives (the linker takes only what it
+# needs).
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
@@ -51,9 +54,13 @@ endif
 COMPONENTS := cli recorderd cni nft lib
 PROGS      := $(BUILD)/netpol-record-cni $(BUILD)/netpol-recorderd $(BUILD)/netpol-record
 
-srcs_of   = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+srcs_of   = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c $(1)/*/*.c))
 objs_of   = $(patsubst %.c,$(BUILD)/obj/%.o,$(call srcs_of,$(1)))
 ARCHIVES  := $(foreach c,$(COMPONENTS),$(BUILD)/lib$(c).a)
+# What each program may use, highest layer first (the link order).
+CNI_ARCHIVES  := $(BUILD)/libcni.a $(BUILD)/libnft.a $(BUILD)/liblib.a
+RD_ARCHIVES   := $(BUILD)/librecorderd.a $(BUILD)/libnft.a $(BUILD)/liblib.a
+CLI_ARCHIVES  := $(BUILD)/libcli.a $(BUILD)/liblib.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -88,17 +95,17 @@ $(BUILD)/lib$(1).a: $(call objs_of,$(1))
 endef
 $(foreach c,$(COMPONENTS),$(eval $(call archive_rule,$(c))))
 
-$(BUILD)/netpol-record-cni: $(BUILD)/obj/cni/main.o $(ARCHIVES)
+$(BUILD)/netpol-record-cni: $(BUILD)/obj/cni/main.o $(CNI_ARCHIVES)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(CNI_LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(CNI_ARCHIVES) $(CNI_LDLIBS)
 
-$(BUILD)/netpol-recorderd: $(BUILD)/obj/recorderd/main.o $(ARCHIVES)
+$(BUILD)/netpol-recorderd: $(BUILD)/obj/recorderd/main.o $(RD_ARCHIVES)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(RD_ARCHIVES) $(LDLIBS)
 
-$(BUILD)/netpol-record: $(BUILD)/obj/cli/main.o $(ARCHIVES)
+$(BUILD)/netpol-record: $(BUILD)/obj/cli/main.o $(CLI_ARCHIVES)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_ARCHIVES) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(ARCHIVES)
 	$(call say,LD,$@)
