@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cni/cniconf.h"
-#include "cni/install.h"
+#include "cni/install/install.h"
 #include "cni/plugin.h"
 #include "lib/fdpass.h"
 #include "lib/log.h"

@@ -1,8 +1,8 @@
 /*
- * install_cli.c: the `netpol-record-cni install` / `uninstall` subcommands
+ * cli: the `netpol-record-cni install` / `uninstall` subcommands
  * (cniinst_main): options, usage texts, the --watch loop.
  */
-#include "cni/install.h"
+#include "cni/install/install.h"
 
 #include <getopt.h>
 #include <stdarg.h>
