@@ -328,9 +328,6 @@ store_open(const char *path, int flags, struct store **out)
 	/* Writers queue behind each other for up to 10 s instead of failing:
 	 * 50 plugins and the daemon's flush may all want the lock at once. */
 	sqlite3_busy_timeout(st->db, 10000);
-	if (flags & STORE_OPEN_NO_CKPT_ON_CLOSE)
-		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
-		    NULL);
 	if (!(flags & STORE_OPEN_READONLY)) {
 		if ((rc = enable_wal(st)) < 0)
 			goto out;
@@ -341,6 +338,9 @@ store_open(const char *path, int flags, struct store **out)
 	}
 	if ((rc = migrate(st)) < 0)
 		goto out;
+	if (flags & STORE_OPEN_NO_CKPT_ON_CLOSE)
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+		    NULL);
 	*out = st;
 	st = NULL;
 	rc = 0;
