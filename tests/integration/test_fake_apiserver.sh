@@ -53,6 +53,20 @@ out=$("$PY" "$TOP/tests/tools/crd_check.py" --crd-dir "$T/crds") && fail "a loos
 grep -q 'properties and additionalProperties together' <<<"$out" || fail "additionalProperties not seen: $out"
 grep -q 'CEL rule without a Python mirror: self.firstSeen < self.lastSeen' <<<"$out" || fail "unmirrored rule not seen: $out"
 
+# The names the publisher and the reader must compute (README, Names).
+"$PY" - "$TOP" <<'PYEOF' || fail "tests/fixtures/k8s/trafficprofile-names.json disagrees with the naming rule"
+import json, sys
+sys.path.insert(0, sys.argv[1] + "/tests/tools")
+import fakeapi_schema as fs
+cases = json.load(open(sys.argv[1] + "/tests/fixtures/k8s/trafficprofile-names.json"))["cases"]
+assert len(cases) >= 5
+for c in cases:
+    assert fs.profile_name(c["kind"], c["name"], c["node"]) == c["objectName"], c
+    assert fs.label_value(c["name"]) == c["workloadNameLabel"], c
+    assert fs.label_value(c["node"]) == c["nodeLabel"], c
+    assert fs.subdomain_ok(c["objectName"]) and len(c["nodeLabel"]) <= 63, c
+PYEOF
+
 log "certificates"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 	-keyout "$T/ca.key" -out "$T/ca.pem" -days 1 -subj "/CN=fakeapi test ca" 2>/dev/null
