@@ -47,8 +47,13 @@ def main():
     if bad:
         return 1
     for path in a.objects:
-        with open(path) as f:
-            docs = fs.yaml_load_all(f.read())
+        try:
+            with open(path) as f:
+                docs = fs.yaml_load_all(f.read())
+        except (OSError, fs.yaml.YAMLError) as e:
+            print("%s: %s" % (path, e))
+            bad += 1
+            continue
         for d in docs:
             what = "%s/%s" % (d.get("kind"), d.get("metadata", {}).get("name"))
             s = schemas.get((d.get("apiVersion"), d.get("kind")))

@@ -502,52 +502,24 @@ class Schema:
     def _cause(self, e):
         path = list(e.absolute_path)
         f = self.fieldpath(path)
-        v, val = e.validator, e.validator_value
+        v, val, inst = e.validator, e.validator_value, e.instance
         if v == "required":
-            missing = [k for k in val if k not in e.instance]
+            missing = [k for k in val if k not in inst]
             return cause("FieldValueRequired",
                          self.fieldpath(path + missing[:1]), "Required value")
-        if v == "type":
-            return cause("FieldValueTypeInvalid", f,
-                         "Invalid value: %s: %s in body must be of type %s: "
-                         "%s" % (q(e.instance), f, val,
-                                 q(_json_type(e.instance))))
-        if v == "enum":
-            return cause("FieldValueNotSupported", f,
-                         "Unsupported value: %s: supported values: %s" %
-                         (q(e.instance), ", ".join(q(x) for x in val)))
-        if v == "maximum":
-            return invalid(f, e.instance, "%s in body should be less than or "
-                           "equal to %s" % (f, val))
-        if v == "minimum":
-            return invalid(f, e.instance, "%s in body should be greater than "
-                           "or equal to %s" % (f, val))
-        if v == "maxItems":
-            return cause("FieldValueTooMany", f, "Too many: %d: must have at "
-                         "most %d items" % (len(e.instance), val))
-        if v == "minItems":
-            return invalid(f, e.instance, "%s in body should have at least %d "
-                           "items" % (f, val))
-        if v == "maxLength":
-            return cause("FieldValueTooLong", f, "Too long: may not be more "
-                         "than %d bytes" % val)
-        if v == "minLength":
-            return invalid(f, e.instance, "%s in body should be at least %d "
-                           "chars long" % (f, val))
-        if v == "maxProperties":
-            return cause("FieldValueTooMany", f, "Too many: %d: must have at "
-                         "most %d items" % (len(e.instance), val))
-        if v == "pattern":
-            return invalid(f, e.instance, "%s in body should match '%s'" %
-                           (f, val))
-        if v == "format":
-            return invalid(f, e.instance, "%s in body must be of type %s: %s"
-                           % (f, val, q(e.instance)))
         if v == "anyOf":
-            kinds = [s.get("format") or s.get("type") for s in val]
-            return invalid(f, e.instance, "%s in body must be of type %s" %
-                           (f, " or ".join(str(k) for k in kinds)))
-        return invalid(f, e.instance, e.message)
+            val = " or ".join(str(s.get("format") or s.get("type"))
+                              for s in val)
+        words = dict(f=f, val=val, qi=q(inst), qt=q(_json_type(inst)),
+                     n=len(inst) if isinstance(inst, (list, dict)) else 0,
+                     vals=", ".join(q(x) for x in val)
+                     if isinstance(val, list) else "")
+        if v in _IN_BODY:
+            return invalid(f, inst, _IN_BODY[v].format(**words))
+        if v in _OTHER:
+            reason, text = _OTHER[v]
+            return cause(reason, f, text.format(**words))
+        return invalid(f, inst, e.message)
 
     def _cel(self, s, v, path, bad, causes):
         # A rule that cannot be evaluated on what the schema already
@@ -564,18 +536,8 @@ class Schema:
             if not ok:
                 causes.append(invalid(path, v, r.get(
                     "message", "failed rule: " + r["rule"])))
-        if isinstance(v, dict):
-            for k, c in v.items():
-                sub = s.get("properties", {}).get(k)
-                if sub is None and isinstance(s.get("additionalProperties"),
-                                              dict):
-                    sub = s["additionalProperties"]
-                if isinstance(sub, dict):
-                    self._cel(sub, c, path + "." + k if path else k, bad,
-                              causes)
-        elif isinstance(v, list) and isinstance(s.get("items"), dict):
-            for i, c in enumerate(v):
-                self._cel(s["items"], c, "%s[%d]" % (path, i), bad, causes)
+        for sub, c, p in _children(s, v, path):
+            self._cel(sub, c, p, bad, causes)
 
     def _list_maps(self, s, v, path, causes):
         if isinstance(v, list) and s.get("x-kubernetes-list-type") in \
@@ -591,28 +553,52 @@ class Schema:
                                         "%s[%d]" % (path, i),
                                         "Duplicate value: %s" % k))
                 seen.add(k)
-        if isinstance(v, dict):
-            for k, c in v.items():
-                sub = s.get("properties", {}).get(k)
-                if isinstance(sub, dict):
-                    self._list_maps(sub, c, path + "." + k if path else k,
-                                    causes)
-        elif isinstance(v, list) and isinstance(s.get("items"), dict):
-            for i, c in enumerate(v):
-                self._list_maps(s["items"], c, "%s[%d]" % (path, i), causes)
+        for sub, c, p in _children(s, v, path):
+            self._list_maps(sub, c, p, causes)
+
+
+# How the API server words what a JSON Schema keyword refused.
+_IN_BODY = {
+    "maximum": "{f} in body should be less than or equal to {val}",
+    "minimum": "{f} in body should be greater than or equal to {val}",
+    "minItems": "{f} in body should have at least {val} items",
+    "minLength": "{f} in body should be at least {val} chars long",
+    "pattern": "{f} in body should match '{val}'",
+    "format": "{f} in body must be of type {val}: {qi}",
+    "anyOf": "{f} in body must be of type {val}",
+}
+_OTHER = {
+    "type": ("FieldValueTypeInvalid",
+             "Invalid value: {qi}: {f} in body must be of type {val}: {qt}"),
+    "enum": ("FieldValueNotSupported",
+             "Unsupported value: {qi}: supported values: {vals}"),
+    "maxItems": ("FieldValueTooMany",
+                 "Too many: {n}: must have at most {val} items"),
+    "maxProperties": ("FieldValueTooMany",
+                      "Too many: {n}: must have at most {val} items"),
+    "maxLength": ("FieldValueTooLong",
+                  "Too long: may not be more than {val} bytes"),
+}
+
+
+_JSON_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"),
+               (str, "string"), (list, "array"), (dict, "object"))
 
 
 def _json_type(v):
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, int):
-        return "integer"
-    if isinstance(v, float):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "array"
+    return next((n for t, n in _JSON_TYPES if isinstance(v, t)), "null")
+
+
+def _children(s, v, path):
+    """(schema, value, field path) of each child of v that s describes."""
     if isinstance(v, dict):
-        return "object"
-    return "null"
+        for k, c in v.items():
+            sub = s.get("properties", {}).get(k)
+            if sub is None and isinstance(s.get("additionalProperties"),
+                                          dict):
+                sub = s["additionalProperties"]
+            if isinstance(sub, dict):
+                yield sub, c, path + "." + k if path else k
+    elif isinstance(v, list) and isinstance(s.get("items"), dict):
+        for i, c in enumerate(v):
+            yield s["items"], c, "%s[%d]" % (path, i)
