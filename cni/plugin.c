@@ -70,15 +70,13 @@ open_store(struct ctx *c)
 
 	if (c->st != NULL)
 		return 0;
-	ret = store_open(c->conf.db, 0, &c->st);
-	if (ret != 0)
-		return cni_err_set(&c->err, store_code(ret), strerror(-ret),
-		    "cannot open the store %s", c->conf.db);
 	/* Without the daemon, every plugin process would be the last
 	 * connection and checkpoint the WAL on close (milliseconds of I/O
 	 * per ADD). Leave that to SQLite's auto-checkpoint and the daemon. */
-	sqlite3_db_config(store_db(c->st), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
-	    NULL);
+	ret = store_open(c->conf.db, STORE_OPEN_NO_CKPT_ON_CLOSE, &c->st);
+	if (ret != 0)
+		return cni_err_set(&c->err, store_code(ret), strerror(-ret),
+		    "cannot open the store %s", c->conf.db);
 	return 0;
 }
 

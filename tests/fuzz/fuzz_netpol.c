@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli/check.h"
+#include "cli/eval/check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 
-#include "cli/check.h"
+#include "cli/eval/check.h"
 
 #define FIX "tests/fixtures/policies/"
 

@@ -21,7 +21,7 @@
 
 #include <json-c/json.h>
 
-#include "cli/cmds.h"
+#include "cli/cmd/cmds.h"
 #include "lib/store.h"
 #include "lib/yamljson.h"
 #include "tests/unit/ut_store.h"

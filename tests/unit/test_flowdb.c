@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cli/flowdb.h"
-#include "cli/knownservers.h"
+#include "cli/source/index.h"
+#include "cli/source/knownservers.h"
 #include "lib/store.h"
 #include "tests/unit/ut_store.h"
 

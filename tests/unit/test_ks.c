@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "cli/cmds.h"
-#include "cli/knownservers.h"
+#include "cli/cmd/cmds.h"
+#include "cli/source/knownservers.h"
 #include "lib/store.h"
 #include "tests/unit/ut_store.h"
 

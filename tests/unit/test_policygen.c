@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cli/flowdb.h"
-#include "cli/policygen.h"
-#include "cli/yamlout.h"
+#include "cli/source/index.h"
+#include "cli/gen/policygen.h"
+#include "cli/gen/yamlout.h"
 #include "tests/unit/ut_store.h"
 
 static char dir[64], db[128];

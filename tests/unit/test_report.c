@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 
-#include "cli/report.h"
+#include "cli/report/report.h"
 
 #define FIX "tests/fixtures/policies/"
 
