@@ -633,8 +633,8 @@ test_usage_errors(void **state)
 	    "--known-servers", fx->ks, NULL);
 	assert_int_equal(o.rc, 1);
 	assert_int_equal(o.outlen, 0);
-	assert_non_null(strstr(o.err, "ks.yaml:5:12: ipBlock: '300.1.1.0/24' "
-	    "is not a CIDR"));
+	assert_non_null(strstr(o.err, "ks.yaml: document 1 (KnownServer x): "
+	    "spec[0].ipBlock: '300.1.1.0/24' is not a CIDR"));
 	out_free(&o);
 	o = run(fx, cmd_export, "export", "--db", "/nonexistent/x.db", "-n",
 	    "shop", NULL);

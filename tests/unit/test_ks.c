@@ -182,35 +182,41 @@ struct bad {
 };
 
 static void
-test_errors_point_to_position(void **state)
+test_errors_name_the_place(void **state)
 {
 	static const struct bad cases[] = {
-		{ HDR "metadata: {name: x}\nspec: [\n", "ks.yaml:5:1: not YAML" },
-		{ HDR "metadata:\n  name: x\n\tspec: []\n", "ks.yaml:5:1: not YAML" },
+		{ HDR "metadata: {name: x}\nspec: [\n", "ks.yaml:5:1: " },
+		{ HDR "metadata:\n  name: x\n\tspec: []\n", "ks.yaml:5:1: " },
 		{ "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
-		  "ks.yaml:2:7: kind is 'ConfigMap', expected KnownServer" },
+		  "ks.yaml: document 1: kind is 'ConfigMap', expected "
+		  "KnownServer" },
 		{ "apiVersion: v1\nkind: KnownServer\nmetadata: {name: x}\n"
 		  "spec: []\n",
-		  "ks.yaml:1:13: apiVersion is 'v1', expected "
+		  "ks.yaml: document 1: apiVersion is 'v1', expected "
 		  "spdx.softwarecomposition.kubescape.io/v1beta1" },
 		{ HDR "metadata: {name: x}\nspec:\n- ipBlock: 198.51.100.300/24\n"
 		  "  name: n\n",
-		  "ks.yaml:5:12: ipBlock: '198.51.100.300/24' is not a CIDR" },
+		  "ks.yaml: document 1 (KnownServer x): spec[0].ipBlock: "
+		  "'198.51.100.300/24' is not a CIDR" },
 		{ HDR "metadata: {name: x}\nspec:\n- ipBlock: 198.51.100.1\n",
-		  "ks.yaml:5:12: ipBlock: '198.51.100.1' is not a CIDR" },
+		  "ks.yaml: document 1 (KnownServer x): spec[0].ipBlock: "
+		  "'198.51.100.1' is not a CIDR" },
 		{ HDR "metadata: {name: x}\nspec:\n- ipBlock: 2001:db8::/129\n",
-		  "ks.yaml:5:12: ipBlock: '2001:db8::/129' is not a CIDR" },
+		  "ks.yaml: document 1 (KnownServer x): spec[0].ipBlock: "
+		  "'2001:db8::/129' is not a CIDR" },
 		{ HDR "metadata: {name: x}\nspec:\n- name: nameless\n",
-		  "ks.yaml:5:3: spec entry: missing field 'ipBlock'" },
+		  "ks.yaml: document 1 (KnownServer x): missing field "
+		  "'spec[0].ipBlock'" },
 		{ HDR "metadata: {}\nspec: []\n",
-		  "ks.yaml:3:11: metadata: missing field 'name'" },
+		  "ks.yaml: document 1: missing field 'metadata.name'" },
 		{ HDR "metadata: {name: x}\n",
-		  "ks.yaml:1:1: missing field 'spec'" },
+		  "ks.yaml: document 1 (KnownServer x): missing field 'spec'" },
 		{ HDR "metadata: {name: x}\nspec: {ipBlock: 1.2.3.0/24}\n",
-		  "ks.yaml:4:7: spec must be a list" },
+		  "ks.yaml: document 1 (KnownServer x): spec must be a list" },
 		{ HDR "metadata: {name: x}\nspec:\n- ipBlock: [1]\n",
-		  "ks.yaml:5:12: spec entry: 'ipBlock' must be a string" },
-		{ "- just\n- a list\n", "ks.yaml:1:1: a KnownServer document "
+		  "ks.yaml: document 1 (KnownServer x): spec[0].ipBlock "
+		  "must be a string" },
+		{ "- just\n- a list\n", "ks.yaml: document 1: a KnownServer document "
 		  "must be a mapping" },
 	};
 	struct ks_set *ks;
@@ -241,7 +247,8 @@ test_all_or_nothing(void **state)
 	snprintf(text, sizeof(text), "%s" HDR "metadata: {name: y}\nspec:\n"
 	    "- ipBlock: nonsense\n", good);
 	assert_int_equal(parse(ks, text, err, sizeof(err)), -EINVAL);
-	if (strstr(err, "ks.yaml:24:12:") == NULL)
+	if (strstr(err, "ks.yaml: document 3 (KnownServer y): spec[0]."
+	    "ipBlock: 'nonsense' is not a CIDR") == NULL)
 		fail_msg("%s", err);
 	assert_int_equal(ks_count(ks), 0);
 	/* And a set with entries keeps exactly those. */
@@ -354,7 +361,8 @@ test_command(void **state)
 	/* One bad file: nothing at all is imported, the error names it. */
 	assert_int_equal(run(fx, "import", fx->f1, fx->f2), 1);
 	s = slurp(fx->err);
-	assert_non_null(strstr(s, "bad.yaml:5:12: ipBlock: 'x/8'"));
+	assert_non_null(strstr(s, "bad.yaml: document 1 (KnownServer other): "
+	    "spec[0].ipBlock: 'x/8'"));
 	assert_non_null(strstr(s, "nothing imported"));
 	assert_int_equal(run(fx, "import", fx->f1, NULL), 0);
 	assert_non_null(strstr(slurp(fx->out), "imported 4 entries from 2 "
@@ -390,7 +398,7 @@ main(void)
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_longest_prefix),
 		cmocka_unit_test(test_match_random),
-		cmocka_unit_test(test_errors_point_to_position),
+		cmocka_unit_test(test_errors_name_the_place),
 		cmocka_unit_test(test_all_or_nothing),
 		cmocka_unit_test_setup_teardown(test_command, setup, teardown),
 	};

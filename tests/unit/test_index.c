@@ -1,4 +1,5 @@
-/* flowdb: scope, window, merging of several stores, peers, counters. */
+/* index: over store sources: scope, window, merging of several stores,
+ * peers, counters, and what an unknown scope says. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include "cli/source/knownservers.h"
 #include "lib/store.h"
 #include "tests/unit/ut_store.h"
+#include "tests/unit/ut_world.h"
 
 struct fx {
 	char dir[64], a[128], b[128];
@@ -143,144 +145,153 @@ teardown(void **state)
 	return 0;
 }
 
-static struct flowdb *
+static struct index *
 load(struct fx *fx, size_t ndbs, const char *ns, const char *w,
     int64_t since, int64_t until, int dir, int want_rc)
 {
 	const char *dbs[2] = { fx->a, fx->b };
-	struct flowdb_query q = { .namespace_ = ns, .workload = w,
-	    .since = since, .until = until, .direction = dir };
-	struct flowdb *fdb = NULL;
-	char err[256];
+	char kind[64] = "", err[512];
+	const char *slash = w ? strchr(w, '/') : NULL;
+	struct source_query q = { .namespace_ = ns, .since = since,
+	    .until = until, .direction = dir };
+	struct index *idx;
 
-	assert_int_equal(flowdb_load(dbs, ndbs, &q, &fdb, err, sizeof(err)),
-	    want_rc);
-	return fdb;
+	if (slash != NULL) {
+		snprintf(kind, sizeof(kind), "%.*s", (int)(slash - w), w);
+		q.kind = kind;
+		q.name = slash + 1;
+	}
+	idx = ut_index_stores(dbs, ndbs, &q, err, sizeof(err));
+	if (want_rc == 0 && idx == NULL)
+		fail_msg("%s", err);
+	if (want_rc != 0)
+		assert_null(idx);
+	return idx;
 }
 
 static void
 test_scope_and_peers(void **state)
 {
 	struct fx *fx = *state;
-	struct flowdb *fdb = load(fx, 1, "shop", NULL, 0, 0, -1, 0);
-	const struct flowdb_workload *w;
-	const struct flowdb_flow *f;
+	struct index *idx = load(fx, 1, "shop", NULL, 0, 0, -1, 0);
+	const struct index_workload *w;
+	const struct flow *f;
 	json_object *ml, *v;
 	size_t first, n, i;
 
 	/* shop's three workloads are subjects; other/db only a peer. */
-	assert_int_equal(flowdb_nworkloads(fdb), 4);
-	w = flowdb_workload(fdb, 0);
+	assert_int_equal(index_nworkloads(idx), 4);
+	w = index_workload(idx, 0);
 	assert_string_equal(w->namespace_, "other");
 	assert_false(w->subject);
-	assert_int_equal(flowdb_flows_of(fdb, w, &first), 0);
-	w = flowdb_workload(fdb, 1);
+	assert_int_equal(index_flows_of(idx, w, &first), 0);
+	w = index_workload(idx, 1);
 	assert_string_equal(w->name, "api");
 	assert_true(w->subject);
 	assert_false(w->predates_recording);	/* started 2000 > 1000 */
-	w = flowdb_workload(fdb, 2);
+	w = index_workload(idx, 2);
 	assert_string_equal(w->name, "web");
 	assert_true(w->predates_recording);	/* started 500 < 1000 */
-	n = flowdb_flows_of(fdb, w, &first);
+	n = index_flows_of(idx, w, &first);
 	assert_int_equal(n, 3);
 	for (i = first; i < first + n; i++) {
-		f = flowdb_flow(fdb, i);
-		assert_ptr_equal(f->wl, w);
-		assert_int_equal(f->direction, FLOW_EGRESS);
+		f = index_flow(idx, i);
+		assert_ptr_equal(index_subject(idx, f), w);
+		assert_int_equal(f->key.direction, FLOW_EGRESS);
 	}
 	/* Sorted: workload peers (by index), then the address. */
-	f = flowdb_flow(fdb, first);
-	assert_string_equal(f->peer_wl->name, "db");
-	f = flowdb_flow(fdb, first + 2);
-	assert_int_equal(f->peer_kind, FLOW_PEER_ADDRESS);
+	f = index_flow(idx, first);
+	assert_string_equal(index_peer(idx, f)->name, "db");
+	f = index_flow(idx, first + 2);
+	assert_int_equal(f->key.peer_kind, FLOW_PEER_ADDRESS);
 	assert_string_equal(f->dns_name, "old.example.");
 	/* The bare pod's selector: its labels without per-pod ones. */
-	w = flowdb_find_workload(fdb, "shop", "Pod", "debug");
+	w = index_find_workload(idx, "shop", "Pod", "debug");
 	assert_non_null(w);
 	assert_true(json_object_object_get_ex(w->selector, "matchLabels",
 	    &ml));
 	assert_int_equal(json_object_object_length(ml), 1);
 	assert_true(json_object_object_get_ex(ml, "run", &v));
-	assert_int_equal(flowdb_flows_of(fdb, w, &first), 1);
-	f = flowdb_flow(fdb, first);
-	assert_int_equal(f->peer_kind, FLOW_PEER_NODE);
-	assert_true(flowdb_is_node_addr(fdb, &f->peer_addr));
-	assert_false(flowdb_is_node_addr(fdb, &flowdb_flow(fdb,
-	    first - 1)->peer_addr));
-	assert_int_equal(flowdb_counter(fdb, "events_lost"), 3);
-	assert_int_equal(flowdb_recording_started(fdb), 1000);
-	assert_int_equal(flowdb_since(fdb), 1000);
+	assert_int_equal(index_flows_of(idx, w, &first), 1);
+	f = index_flow(idx, first);
+	assert_int_equal(f->key.peer_kind, FLOW_PEER_NODE);
+	assert_true(index_is_node_addr(idx, &f->key.peer));
+	assert_false(index_is_node_addr(idx, &index_flow(idx,
+	    first - 1)->key.peer));
+	assert_int_equal(index_counter(idx, "events_lost"), 3);
+	assert_int_equal(index_recording_started(idx), 1000);
+	assert_int_equal(index_since(idx), 1000);
 	/* The end of the data: the daemon updated a counter later than the
 	 * last flow (now, here). */
-	assert_true(flowdb_until(fdb) > 5000);
-	assert_int_equal(ks_count(flowdb_known_servers(fdb)), 1);
-	assert_int_equal(flowdb_nnamespaces(fdb), 2);
-	assert_string_equal(flowdb_namespace(fdb, 0), "other");
-	flowdb_free(fdb);
+	assert_true(index_until(idx) > 5000);
+	assert_int_equal(ks_count(index_known_servers(idx)), 1);
+	assert_int_equal(index_nnamespaces(idx), 2);
+	assert_string_equal(index_namespace(idx, 0), "other");
+	index_free(idx);
 }
 
 static void
 test_merge(void **state)
 {
 	struct fx *fx = *state;
-	struct flowdb *fdb = load(fx, 2, "shop", "deployment/web", 0, 0,
+	struct index *idx = load(fx, 2, "shop", "deployment/web", 0, 0,
 	    FLOW_EGRESS, 0);
-	const struct flowdb_workload *w;
-	const struct flowdb_flow *f;
+	const struct index_workload *w;
+	const struct flow *f;
 	size_t first, n;
 
-	w = flowdb_find_workload(fdb, "shop", "Deployment", "web");
+	w = index_find_workload(idx, "shop", "Deployment", "web");
 	assert_non_null(w);
 	assert_true(w->subject);
 	/* Selector from store a (b had none); earliest start of the two. */
 	assert_non_null(w->selector);
 	assert_int_equal(w->started_at, 400);
-	assert_int_equal(flowdb_recording_started(fdb), 900);
-	assert_int_equal(flowdb_counter(fdb, "events_lost"), 7);
-	n = flowdb_flows_of(fdb, w, &first);
+	assert_int_equal(index_recording_started(idx), 900);
+	assert_int_equal(index_counter(idx, "events_lost"), 7);
+	n = index_flows_of(idx, w, &first);
 	assert_int_equal(n, 3);	/* api:8080 merged, db:5432, address:443 */
-	f = flowdb_flow(fdb, first + 1);
-	assert_string_equal(f->peer_wl->name, "api");
+	f = index_flow(idx, first + 1);
+	assert_string_equal(index_peer(idx, f)->name, "api");
 	assert_int_equal(f->count, 7);
 	assert_int_equal(f->bytes, 70);
 	assert_int_equal(f->first_seen, 1900);
 	assert_int_equal(f->last_seen, 6000);
-	f = flowdb_flow(fdb, first + 2);
+	f = index_flow(idx, first + 2);
 	/* The name of the newest flow. */
 	assert_string_equal(f->dns_name, "new.example.");
 	assert_int_equal(f->first_seen, 1400);
 	assert_int_equal(w->first_seen, 1400);
 	assert_int_equal(w->last_seen, 6000);
 	/* api is loaded (peer) but not a subject of this query. */
-	assert_false(flowdb_find_workload(fdb, "shop", "Deployment",
+	assert_false(index_find_workload(idx, "shop", "Deployment",
 	    "api")->subject);
-	flowdb_free(fdb);
+	index_free(idx);
 }
 
 static void
 test_window_and_direction(void **state)
 {
 	struct fx *fx = *state;
-	struct flowdb *fdb;
+	struct index *idx;
 
 	/* Flows last seen before 2000 are out. */
-	fdb = load(fx, 1, "shop", "Deployment/web", 2000, 0, -1, 0);
-	assert_int_equal(flowdb_nflows(fdb), 2);
-	assert_int_equal(flowdb_since(fdb), 2000);
-	flowdb_free(fdb);
+	idx = load(fx, 1, "shop", "Deployment/web", 2000, 0, -1, 0);
+	assert_int_equal(index_nflows(idx), 2);
+	assert_int_equal(index_since(idx), 2000);
+	index_free(idx);
 	/* Flows first seen after 1550 are out. */
-	fdb = load(fx, 1, "shop", NULL, 0, 1550, -1, 0);
-	assert_int_equal(flowdb_nflows(fdb), 1);
-	assert_int_equal(flowdb_until(fdb), 1550);
-	flowdb_free(fdb);
-	fdb = load(fx, 1, "shop", NULL, 0, 0, FLOW_INGRESS, 0);
-	assert_int_equal(flowdb_nflows(fdb), 2);
-	flowdb_free(fdb);
+	idx = load(fx, 1, "shop", NULL, 0, 1550, -1, 0);
+	assert_int_equal(index_nflows(idx), 1);
+	assert_int_equal(index_until(idx), 1550);
+	index_free(idx);
+	idx = load(fx, 1, "shop", NULL, 0, 0, FLOW_INGRESS, 0);
+	assert_int_equal(index_nflows(idx), 2);
+	index_free(idx);
 	/* All namespaces. */
-	fdb = load(fx, 1, NULL, NULL, 0, 0, -1, 0);
-	assert_int_equal(flowdb_nflows(fdb), 6);
-	assert_true(flowdb_workload(fdb, 0)->subject);
-	flowdb_free(fdb);
+	idx = load(fx, 1, NULL, NULL, 0, 0, -1, 0);
+	assert_int_equal(index_nflows(idx), 6);
+	assert_true(index_workload(idx, 0)->subject);
+	index_free(idx);
 }
 
 static void
@@ -288,20 +299,51 @@ test_errors(void **state)
 {
 	struct fx *fx = *state;
 	const char *dbs[1] = { "/nonexistent/none.db" };
-	struct flowdb_query q = { .namespace_ = "shop", .direction = -1 };
-	struct flowdb *fdb;
-	char err[256];
+	struct source_query q = { .namespace_ = "shop", .direction = -1 };
+	struct index *idx;
+	char err[512];
 
 	assert_null(load(fx, 1, "nosuch", NULL, 0, 0, -1, -ENOENT));
-	fdb = load(fx, 1, "attonly", NULL, 0, 0, -1, 0);
-	assert_int_equal(flowdb_nflows(fdb), 0);
-	assert_int_equal(flowdb_nworkloads(fdb), 0);
-	flowdb_free(fdb);
+	idx = load(fx, 1, "attonly", NULL, 0, 0, -1, 0);
+	assert_int_equal(index_nflows(idx), 0);
+	assert_int_equal(index_nworkloads(idx), 0);
+	index_free(idx);
 	assert_null(load(fx, 1, "shop", "Deployment/nosuch", 0, 0, -1,
 	    -ENOENT));
-	assert_null(load(fx, 1, "shop", "web", 0, 0, -1, -EINVAL));
-	assert_true(flowdb_load(dbs, 1, &q, &fdb, err, sizeof(err)) < 0);
-	assert_non_null(strstr(err, "/nonexistent/none.db"));
+	assert_null(ut_index_stores(dbs, 1, &q, err, sizeof(err)));
+	assert_non_null(strstr(err, "/nonexistent/none.db: no such store"));
+	/* What to do: start the daemon, or say where the store is. */
+	assert_non_null(strstr(err, "netpol-recorderd"));
+	assert_non_null(strstr(err, "--db"));
+	assert_non_null(strstr(err, "NETPOL_RECORD_DB"));
+}
+
+/* An unknown namespace or workload names the closest recorded one. */
+static void
+test_did_you_mean(void **state)
+{
+	struct fx *fx = *state;
+	const char *dbs[1] = { fx->a };
+	struct source_query q = { .namespace_ = "shpo", .direction = -1 };
+	char err[512];
+
+	assert_null(ut_index_stores(dbs, 1, &q, err, sizeof(err)));
+	assert_non_null(strstr(err, "namespace 'shpo': nothing was ever "
+	    "recorded"));
+	assert_non_null(strstr(err, "did you mean 'shop'?"));
+	assert_non_null(strstr(err, "Recorded namespaces: other, shop"));
+	q.namespace_ = "shop";
+	q.kind = "Deployment";
+	q.name = "wbe";
+	assert_null(ut_index_stores(dbs, 1, &q, err, sizeof(err)));
+	assert_non_null(strstr(err, "workload 'Deployment/wbe' in namespace "
+	    "shop: not recorded; did you mean 'Deployment/web'?"));
+	/* Nothing close: no guess, but what there is. */
+	q.name = "zzzzzzzzzz";
+	assert_null(ut_index_stores(dbs, 1, &q, err, sizeof(err)));
+	assert_null(strstr(err, "did you mean"));
+	assert_non_null(strstr(err, "Recorded workloads: Deployment/api, "
+	    "Deployment/web, Pod/debug"));
 }
 
 int
@@ -314,6 +356,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_window_and_direction,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_did_you_mean, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
