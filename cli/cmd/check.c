@@ -12,6 +12,9 @@
 #include "cli/cmd/cliopt.h"
 #include "cli/cmd/cmds.h"
 #include "cli/eval/check.h"
+#include "cli/eval/check_fmt.h"
+#include "cli/eval/check_lint.h"
+#include "cli/eval/check_load.h"
 #include "lib/store.h"
 
 /* ---- the command ------------------------------------------------------- */
@@ -171,11 +174,11 @@ print_denial(FILE *out, const struct npeval_set *set,
 
 	fprintf(out, "%-10s %s %s %s %s %s  last seen %s  count %llu\n",
 	    d->verdict == NPEVAL_DENY ? "DENIED" : "UNRESOLVED",
-	    check_workload_id(d->wl, wl, sizeof(wl)),
+	    check_fmt_workload(d->wl, wl, sizeof(wl)),
 	    flow_direction_name(d->direction),
 	    d->direction == FLOW_EGRESS ? "to" : "from",
-	    check_peer_str(&d->peer, d->dns_name, peer, sizeof(peer)),
-	    check_port_str(d->protocol, d->port, port, sizeof(port)),
+	    check_fmt_peer(&d->peer, d->dns_name, peer, sizeof(peer)),
+	    check_fmt_port(d->protocol, d->port, port, sizeof(port)),
 	    d->last_seen > 0 ? timefmt_format_time(d->last_seen, seen,
 	    sizeof(seen)) : "-", (unsigned long long)d->count);
 	fprintf(out, "           %s policies selecting it:",
@@ -232,7 +235,7 @@ print_json(FILE *out, const struct npeval_set *set,
 	a = json_object_new_array();
 	for (i = 0; a != NULL && i < res->ndenials; i++)
 		json_object_array_add(a,
-		    check_denial_json(set, &res->denials[i]));
+		    check_fmt_denial_json(set, &res->denials[i]));
 	json_object_object_add(o, "items", a);
 	json_object_object_add(o, "warnings", json_object_get(lint));
 	fprintf(out, "%s\n", json_object_to_json_string_ext(o,

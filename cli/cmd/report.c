@@ -14,6 +14,7 @@
 #include "cli/cmd/cliopt.h"
 #include "cli/cmd/cmds.h"
 #include "cli/eval/check.h"
+#include "cli/eval/check_load.h"
 #include "cli/report/report.h"
 #include "cli/source/index.h"
 #include "cli/source/knownservers.h"

@@ -10,7 +10,6 @@
  * same bytes.
  */
 #include "cli/gen/policygen.h"
-#include "lib/store.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -22,6 +21,7 @@
 #include "cli/gen/policygen_rules.h"
 #include "cli/gen/policygen_tup.h"
 #include "cli/gen/policygen_util.h"
+#include "lib/store.h"
 
 #define ANN "netpol-record/"
 

@@ -3,17 +3,16 @@
  * GeneratedNetworkPolicy wrapping a NetworkPolicy, and NetworkNeighbors,
  * every recorded peer by address, not widened (see policygen.h).
  */
-#include "cli/gen/policygen.h"
-#include "lib/store.h"
-
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/gen/policygen.h"
 #include "cli/gen/policygen_rules.h"
 #include "cli/gen/policygen_tup.h"
 #include "cli/gen/policygen_util.h"
+#include "lib/store.h"
 
 static const char *
 api_group(const char *kind)

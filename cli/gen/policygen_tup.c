@@ -3,7 +3,6 @@
  * their order (see policygen_tup.h).
  */
 #include "cli/gen/policygen_tup.h"
-#include "lib/store.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 
 #include "cli/gen/policygen_util.h"
+#include "lib/store.h"
 
 int
 policygen_tupv_add(struct policygen_tupv *tv, const struct policygen_tup *t)

@@ -19,9 +19,9 @@
 #include <json-c/json.h>
 
 #include "cli/eval/check.h"
+#include "cli/eval/npeval.h"
 #include "cli/source/index.h"
 #include "cli/source/knownservers.h"
-#include "cli/eval/npeval.h"
 
 /* The version of the JSON model (the "schemaVersion" field). */
 #define REPORT_SCHEMA_VERSION 1
@@ -81,7 +81,7 @@ void report_html_esc(FILE *f, const char *s);
 json_object *report_get(json_object *o, const char *key);
 const char *report_str(json_object *o, const char *key);
 int64_t report_int(json_object *o, const char *key);
-/* A peer object as one line for people (see check_peer_str). */
+/* A peer object as one line for people (see check_fmt_peer). */
 char *report_peer_str(json_object *peer, char *buf, size_t len);
 /* "1d2h" style duration of seconds. */
 char *report_duration(int64_t secs, char *buf, size_t len);

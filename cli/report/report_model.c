@@ -3,7 +3,6 @@
  * and the schema in cli/REPORT.md). Pure: no I/O.
  */
 #include "cli/report/report.h"
-#include "lib/store.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,6 +11,9 @@
 #include <string.h>
 
 #include "cli/base/timefmt.h"
+#include "cli/eval/check_fmt.h"
+#include "cli/eval/check_lint.h"
+#include "lib/store.h"
 
 #define IDLEN (STORE_NAME_LEN * 3 + 4)
 
@@ -191,7 +193,7 @@ flow_peer_json(const struct report_input *in, const struct flow *f)
 		p.wl = index_peer(in->idx, f);
 	else
 		p.addr = f->key.peer;
-	o = check_peer_json(&p);
+	o = check_fmt_peer_json(&p);
 	if (o == NULL || p.kind == FLOW_PEER_WORKLOAD)
 		return o;
 	jstr(o, "class", report_classify(in, p.kind, &p.addr));
@@ -237,7 +239,7 @@ flow_json(const struct report_input *in, const struct flow *f,
 		jstr(o, "verdict", npeval_verdict_name(
 		    in->check->flow_verdict[i]));
 		json_object_object_add(o, "notes",
-		    check_notes_json(in->check->flow_notes[i]));
+		    check_fmt_notes_json(in->check->flow_notes[i]));
 	}
 	return o;
 }
@@ -273,7 +275,7 @@ workload_json(const struct report_input *in, const struct index_workload *w,
 	size_t nin = 0, nout = 0;
 	char buf[IDLEN];
 
-	jstr(o, "id", check_workload_id(w, buf, sizeof(buf)));
+	jstr(o, "id", check_fmt_workload(w, buf, sizeof(buf)));
 	jstr(o, "namespace", w->namespace_);
 	jstr(o, "kind", w->kind);
 	jstr(o, "name", w->name);
@@ -364,9 +366,9 @@ address_json(const struct report_input *in, const struct flow **run,
 	dirs = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		add_unique(dns, run[i]->dns_name);
-		add_unique(ports, check_port_str(run[i]->key.protocol,
+		add_unique(ports, check_fmt_port(run[i]->key.protocol,
 		    run[i]->key.port, buf, sizeof(buf)));
-		add_unique(wls, check_workload_id(index_subject(in->idx,
+		add_unique(wls, check_fmt_workload(index_subject(in->idx,
 		    run[i]), buf, sizeof(buf)));
 		add_unique(dirs, flow_direction_name(run[i]->key.direction));
 		count += run[i]->count;
@@ -603,7 +605,7 @@ report_build(const struct report_input *in)
 	for (i = 0; in->check != NULL && i < in->check->ndenials; i++) {
 		const struct check_denial *cd = &in->check->denials[i];
 
-		d = check_denial_json(in->policies, cd);
+		d = check_fmt_denial_json(in->policies, cd);
 		pj = report_get(d, "peer");
 		if (cd->peer.kind != FLOW_PEER_WORKLOAD)
 			jstr(pj, "class", report_classify(in, cd->peer.kind,
@@ -632,7 +634,7 @@ report_build(const struct report_input *in)
 	    (int64_t)in->check->nunresolved : 0);
 	jint(sum, "unselected", (int64_t)json_object_array_length(unselected));
 	json_object_object_add(root, "summary", sum);
-	json_object_object_add(root, "notes", check_notes_json(in->check ?
+	json_object_object_add(root, "notes", check_fmt_notes_json(in->check ?
 	    in->check->notes : 0));
 	warnings_json(in, root, npredate, nicmp);
 	free(wjs);

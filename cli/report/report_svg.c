@@ -17,11 +17,12 @@
  * share.
  */
 #include "cli/report/report.h"
-#include "cli/report/report_svg_int.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "cli/report/report_svg_int.h"
 
 static int
 edge_pass(const struct edge *e)

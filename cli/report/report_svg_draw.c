@@ -2,11 +2,11 @@
  * report_svg_draw: the drawing primitives (boxes, arrows, their labels)
  * and the escaping of text for HTML and SVG.
  */
-#include "cli/report/report_svg_int.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "cli/report/report_svg_int.h"
 
 void
 report_html_esc(FILE *f, const char *s)

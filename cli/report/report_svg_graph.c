@@ -5,11 +5,11 @@
  * workloads outside the scope, boxes stand for a whole class or
  * namespace.
  */
-#include "cli/report/report_svg_int.h"
-#include "lib/store.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "cli/report/report_svg_int.h"
+#include "lib/store.h"
 
 static char *
 xstrdup(struct graph *g, const char *s)

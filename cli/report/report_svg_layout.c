@@ -2,10 +2,10 @@
  * report_svg_layout: the columns and rows of the boxes and their
  * coordinates (report_svg.c tells the layering).
  */
-#include "cli/report/report_svg_int.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "cli/report/report_svg_int.h"
 
 /*
  * Namespace columns ordered from sources to sinks: a namespace whose

@@ -347,8 +347,9 @@ fail(struct ksparse *p, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* A scalar field of object o at path what: "" when absent (an error when
- * required) or null; an error when not a scalar. */
+/* A scalar field key of object o (what: the path to o, "spec[2]."): ""
+ * when absent (an error when required) or null; an error when not a
+ * scalar. */
 static int
 get_str(struct ksparse *p, json_object *o, const char *key, bool required,
     const char *what, const char **out)
@@ -358,7 +359,7 @@ get_str(struct ksparse *p, json_object *o, const char *key, bool required,
 	*out = "";
 	if (!json_object_object_get_ex(o, key, &v) || v == NULL) {
 		if (required)
-			return fail(p, "%smissing field '%s'", what, key);
+			return fail(p, "missing field '%s%s'", what, key);
 		return 0;
 	}
 	if (json_object_is_type(v, json_type_object) ||
@@ -379,10 +380,10 @@ parse_entry(struct ksparse *p, struct ks_set *into, json_object *item,
 	char what[32];
 	int rc;
 
-	snprintf(what, sizeof(what), "spec[%zu]: ", i);
+	snprintf(what, sizeof(what), "spec[%zu].", i);
 	if (!json_object_is_type(item, json_type_object))
-		return fail(p, "%sentries must be mappings with ipBlock, name "
-		    "and server", what);
+		return fail(p, "spec[%zu] must be a mapping with ipBlock, name "
+		    "and server", i);
 	if ((rc = get_str(p, item, "ipBlock", true, what, &cidr)) < 0 ||
 	    (rc = get_str(p, item, "server", false, what, &server)) < 0 ||
 	    (rc = get_str(p, item, "name", false, what, &name)) < 0)

@@ -16,6 +16,9 @@
 #include <netinet/in.h>
 
 #include "cli/eval/check.h"
+#include "cli/eval/check_fmt.h"
+#include "cli/eval/check_lint.h"
+#include "cli/eval/check_load.h"
 #include "tests/unit/ut_world.h"
 
 #define FIX "tests/fixtures/policies/"
@@ -147,7 +150,7 @@ test_fixture_policies(void **state)
 	assert_ptr_equal(d->wl, wl(w, "shop", "api"));
 	assert_int_equal(d->direction, FLOW_EGRESS);
 	assert_int_equal(d->peer.kind, FLOW_PEER_ADDRESS);
-	assert_string_equal(check_peer_str(&d->peer, d->dns_name, buf,
+	assert_string_equal(check_fmt_peer(&d->peer, d->dns_name, buf,
 	    sizeof(buf)), "203.0.113.5 (pay.example.com.)");
 	assert_int_equal(d->protocol, IPPROTO_TCP);
 	assert_int_equal(d->port, 443);
@@ -212,7 +215,7 @@ test_rule_removed(void **state)
 	assert_int_equal(verdict(w, res, "api", FLOW_INGRESS, IPPROTO_TCP,
 	    8080), NPEVAL_DENY);
 
-	j = check_denial_json(set, d);
+	j = check_fmt_denial_json(set, d);
 	assert_string_equal(json_object_to_json_string_ext(j,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 	    "{\"workload\":\"shop/Deployment/api\",\"namespace\":\"shop\","
@@ -426,15 +429,15 @@ test_strings(void **state)
 	char buf[64];
 
 	(void)state;
-	assert_string_equal(check_port_str(IPPROTO_UDP, 53, buf, sizeof(buf)),
+	assert_string_equal(check_fmt_port(IPPROTO_UDP, 53, buf, sizeof(buf)),
 	    "UDP/53");
-	assert_string_equal(check_port_str(IPPROTO_ICMP, 0, buf, sizeof(buf)),
+	assert_string_equal(check_fmt_port(IPPROTO_ICMP, 0, buf, sizeof(buf)),
 	    "ICMP");
 	assert_int_equal(addr_parse("2001:db8::1", &p.addr), 0);
-	assert_string_equal(check_peer_str(&p, "", buf, sizeof(buf)),
+	assert_string_equal(check_fmt_peer(&p, "", buf, sizeof(buf)),
 	    "node 2001:db8::1");
 	p.kind = FLOW_PEER_UNKNOWN;
-	assert_string_equal(check_peer_str(&p, "", buf, sizeof(buf)),
+	assert_string_equal(check_fmt_peer(&p, "", buf, sizeof(buf)),
 	    "unknown");
 }
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 
+#include "cli/eval/check_load.h"
 #include "cli/report/report.h"
 #include "cli/source/knownservers.h"
 #include "tests/unit/ut_world.h"

@@ -1,9 +1,8 @@
 /*
- * npeval_compile: one NetworkPolicy object into the structs of
- * npeval_int.h, validated as the API server would; an error names the
- * policy and the path of the field.
+ * np: one NetworkPolicy object into the structs of np.h, validated as the
+ * API server would; an error names the policy and the path of the field.
  */
-#include "cli/eval/npeval_int.h"
+#include "cli/eval/np.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -92,10 +91,10 @@ static const struct {
 	int op;
 	bool values;	/* values required (else forbidden) */
 } ops[] = {
-	{ .name = "In", .op = OP_IN, .values = true },
-	{ .name = "NotIn", .op = OP_NOTIN, .values = true },
-	{ .name = "Exists", .op = OP_EXISTS, .values = false },
-	{ .name = "DoesNotExist", .op = OP_NOTEXISTS, .values = false },
+	{ .name = "In", .op = NP_OP_IN, .values = true },
+	{ .name = "NotIn", .op = NP_OP_NOTIN, .values = true },
+	{ .name = "Exists", .op = NP_OP_EXISTS, .values = false },
+	{ .name = "DoesNotExist", .op = NP_OP_NOTEXISTS, .values = false },
 };
 
 static int
@@ -143,7 +142,7 @@ compile_expr(struct cctx *c, const char *path, json_object *e,
 		    json_object_is_type(v, json_type_object) ||
 		    json_object_is_type(v, json_type_array))
 			return cerr(c, path, "values[%zu] is not a string", i);
-		if ((rc = req_add_value(r, npeval_jstr(v))) != 0)
+		if ((rc = req_add_value(r, np_jstr(v))) != 0)
 			return rc;
 	}
 	return 0;
@@ -175,9 +174,9 @@ compile_sel(struct cctx *c, const char *path, json_object *o,
 			    json_object_is_type(val, json_type_array))
 				return cerr(c, path, "matchLabels.%s is not "
 				    "a string", key);
-			if ((rc = req_add(s, key, OP_IN)) != 0 ||
+			if ((rc = req_add(s, key, NP_OP_IN)) != 0 ||
 			    (rc = req_add_value(&s->req[s->nreq - 1],
-			    npeval_jstr(val))) != 0)
+			    np_jstr(val))) != 0)
 				return rc;
 		}
 	}
@@ -205,15 +204,15 @@ compile_ipblock(struct cctx *c, const char *path, json_object *ib,
 	struct addr_cidr ex;
 	size_t i, n;
 
-	p->kind = PEER_IPBLOCK;
-	jc = npeval_get(ib, "cidr");
+	p->kind = NP_PEER_IPBLOCK;
+	jc = np_get(ib, "cidr");
 	if (jc == NULL || !json_object_is_type(jc, json_type_string))
 		return cerr(c, path, "ipBlock.cidr is required");
 	if (strchr(json_object_get_string(jc), '/') == NULL ||
 	    addr_cidr_parse(json_object_get_string(jc), &p->cidr) != 0)
 		return cerr(c, path, "ipBlock.cidr '%s' is not a CIDR",
 		    json_object_get_string(jc));
-	if ((je = npeval_get(ib, "except")) == NULL)
+	if ((je = np_get(ib, "except")) == NULL)
 		return 0;
 	if (!json_object_is_type(je, json_type_array))
 		return cerr(c, path, "ipBlock.except must be a list");
@@ -223,7 +222,7 @@ compile_ipblock(struct cctx *c, const char *path, json_object *ib,
 	if ((p->except = calloc(n, sizeof(*p->except))) == NULL)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		const char *s = npeval_jstr(json_object_array_get_idx(je, i));
+		const char *s = np_jstr(json_object_array_get_idx(je, i));
 
 		if (s == NULL || strchr(s, '/') == NULL ||
 		    addr_cidr_parse(s, &ex) != 0)
@@ -250,9 +249,9 @@ compile_peer(struct cctx *c, const char *path, json_object *o,
 
 	if (!json_object_is_type(o, json_type_object))
 		return cerr(c, path, "a peer must be an object");
-	ps = npeval_get(o, "podSelector");
-	nss = npeval_get(o, "namespaceSelector");
-	ib = npeval_get(o, "ipBlock");
+	ps = np_get(o, "podSelector");
+	nss = np_get(o, "namespaceSelector");
+	ib = np_get(o, "ipBlock");
 	if (ib != NULL) {
 		if (ps != NULL || nss != NULL)
 			return cerr(c, path, "ipBlock cannot be combined with "
@@ -262,7 +261,7 @@ compile_peer(struct cctx *c, const char *path, json_object *o,
 	if (ps == NULL && nss == NULL)
 		return cerr(c, path, "a peer needs podSelector, "
 		    "namespaceSelector or ipBlock");
-	p->kind = PEER_SEL;
+	p->kind = NP_PEER_SEL;
 	subpath(sub, sizeof(sub), "%s.podSelector", path);
 	if ((rc = compile_sel(c, sub, ps, &p->pod)) != 0)
 		return rc;
@@ -292,7 +291,7 @@ port_name_valid(const char *s)
 }
 
 int
-npeval_proto_parse(const char *s)
+np_proto_parse(const char *s)
 {
 	if (strcmp(s, "TCP") == 0)
 		return IPPROTO_TCP;
@@ -313,15 +312,15 @@ compile_port(struct cctx *c, const char *path, json_object *o,
 	if (!json_object_is_type(o, json_type_object))
 		return cerr(c, path, "a port must be an object");
 	p->protocol = IPPROTO_TCP;
-	if ((jp = npeval_get(o, "protocol")) != NULL) {
+	if ((jp = np_get(o, "protocol")) != NULL) {
 		if (!json_object_is_type(jp, json_type_string) ||
-		    (p->protocol = npeval_proto_parse(
+		    (p->protocol = np_proto_parse(
 		    json_object_get_string(jp))) < 0)
 			return cerr(c, path, "protocol '%s' is not TCP, UDP or "
-			    "SCTP", npeval_jstr(jp));
+			    "SCTP", np_jstr(jp));
 	}
-	jport = npeval_get(o, "port");
-	jend = npeval_get(o, "endPort");
+	jport = np_get(o, "port");
+	jend = np_get(o, "endPort");
 	if (jport == NULL) {
 		if (jend != NULL)
 			return cerr(c, path, "endPort needs port");
@@ -357,7 +356,7 @@ static int
 compile_rule(struct cctx *c, const char *path, json_object *o, int dir,
     struct np_rule *r)
 {
-	const char *pkey = dir == NPEVAL_INGRESS ? "from" : "to";
+	const char *pkey = dir == NP_INGRESS ? "from" : "to";
 	json_object *jpeers, *jports;
 	char sub[256];
 	size_t i, n;
@@ -365,7 +364,7 @@ compile_rule(struct cctx *c, const char *path, json_object *o, int dir,
 
 	if (!json_object_is_type(o, json_type_object))
 		return cerr(c, path, "a rule must be an object");
-	if ((jpeers = npeval_get(o, pkey)) != NULL) {
+	if ((jpeers = np_get(o, pkey)) != NULL) {
 		if (!json_object_is_type(jpeers, json_type_array))
 			return cerr(c, path, "%s must be a list", pkey);
 		n = json_object_array_length(jpeers);
@@ -381,7 +380,7 @@ compile_rule(struct cctx *c, const char *path, json_object *o, int dir,
 				return rc;
 		}
 	}
-	if ((jports = npeval_get(o, "ports")) != NULL) {
+	if ((jports = np_get(o, "ports")) != NULL) {
 		if (!json_object_is_type(jports, json_type_array))
 			return cerr(c, path, "ports must be a list");
 		n = json_object_array_length(jports);
@@ -404,13 +403,13 @@ static int
 compile_rules(struct cctx *c, json_object *spec, int dir,
     struct np_policy *p)
 {
-	const char *key = dir == NPEVAL_INGRESS ? "ingress" : "egress";
+	const char *key = dir == NP_INGRESS ? "ingress" : "egress";
 	json_object *jr;
 	char sub[256];
 	size_t i, n;
 	int rc;
 
-	if ((jr = npeval_get(spec, key)) == NULL)
+	if ((jr = np_get(spec, key)) == NULL)
 		return 0;
 	if (!json_object_is_type(jr, json_type_array))
 		return cerr(c, "spec", "%s must be a list", key);
@@ -437,23 +436,23 @@ compile_types(struct cctx *c, json_object *spec, struct np_policy *p)
 	const char *t;
 	size_t i;
 
-	if ((jt = npeval_get(spec, "policyTypes")) == NULL ||
+	if ((jt = np_get(spec, "policyTypes")) == NULL ||
 	    (json_object_is_type(jt, json_type_array) &&
 	    json_object_array_length(jt) == 0)) {
 		/* The API's default: every policy governs ingress, and
 		 * egress when it has egress rules. */
-		p->has_dir[NPEVAL_INGRESS] = true;
-		p->has_dir[NPEVAL_EGRESS] = p->nrules[NPEVAL_EGRESS] > 0;
+		p->has_dir[NP_INGRESS] = true;
+		p->has_dir[NP_EGRESS] = p->nrules[NP_EGRESS] > 0;
 		return 0;
 	}
 	if (!json_object_is_type(jt, json_type_array))
 		return cerr(c, "spec.policyTypes", "must be a list");
 	for (i = 0; i < json_object_array_length(jt); i++) {
-		t = npeval_jstr(json_object_array_get_idx(jt, i));
+		t = np_jstr(json_object_array_get_idx(jt, i));
 		if (t != NULL && strcmp(t, "Ingress") == 0)
-			p->has_dir[NPEVAL_INGRESS] = true;
+			p->has_dir[NP_INGRESS] = true;
 		else if (t != NULL && strcmp(t, "Egress") == 0)
-			p->has_dir[NPEVAL_EGRESS] = true;
+			p->has_dir[NP_EGRESS] = true;
 		else
 			return cerr(c, "spec.policyTypes", "'%s' is not "
 			    "Ingress or Egress", t ? t : "");
@@ -462,7 +461,7 @@ compile_types(struct cctx *c, json_object *spec, struct np_policy *p)
 }
 
 int
-npeval_compile_policy(json_object *o, const char *default_ns,
+np_compile(json_object *o, const char *default_ns,
     const char *source, struct np_policy *p, char *err, size_t errlen)
 {
 	struct cctx c = { .err = err, .errlen = errlen, .source = source };
@@ -470,33 +469,83 @@ npeval_compile_policy(json_object *o, const char *default_ns,
 	char pname[600];
 	int rc;
 
-	md = npeval_get(o, "metadata");
-	jn = npeval_get(md, "name");
-	jns = npeval_get(md, "namespace");
+	md = np_get(o, "metadata");
+	jn = np_get(md, "name");
+	jns = np_get(md, "namespace");
 	snprintf(pname, sizeof(pname), "%s/%s",
-	    jns ? npeval_jstr(jns) : default_ns,
-	    jn ? npeval_jstr(jn) : "(unnamed)");
+	    jns ? np_jstr(jns) : default_ns,
+	    jn ? np_jstr(jn) : "(unnamed)");
 	c.pname = pname;
 	if (jn == NULL || !json_object_is_type(jn, json_type_string) ||
 	    json_object_get_string_len(jn) == 0)
 		return cerr(&c, "metadata.name", "is required");
 	if (jns != NULL && !json_object_is_type(jns, json_type_string))
 		return cerr(&c, "metadata.namespace", "must be a string");
-	p->name = strdup(npeval_jstr(jn));
-	p->ns = strdup(jns ? npeval_jstr(jns) : default_ns);
+	p->name = strdup(np_jstr(jn));
+	p->ns = strdup(jns ? np_jstr(jns) : default_ns);
 	p->source = source ? strdup(source) : NULL;
 	if (p->name == NULL || p->ns == NULL || (source && !p->source))
 		return -ENOMEM;
-	if ((spec = npeval_get(o, "spec")) == NULL ||
+	if ((spec = np_get(o, "spec")) == NULL ||
 	    !json_object_is_type(spec, json_type_object))
 		return cerr(&c, "spec", "is required");
 	/* podSelector is required by the API; a missing one decodes to the
 	 * empty selector (every pod of the namespace), as in the API. */
 	if ((rc = compile_sel(&c, "spec.podSelector",
-	    npeval_get(spec, "podSelector"), &p->podsel)) != 0)
+	    np_get(spec, "podSelector"), &p->podsel)) != 0)
 		return rc;
-	if ((rc = compile_rules(&c, spec, NPEVAL_INGRESS, p)) != 0 ||
-	    (rc = compile_rules(&c, spec, NPEVAL_EGRESS, p)) != 0)
+	if ((rc = compile_rules(&c, spec, NP_INGRESS, p)) != 0 ||
+	    (rc = compile_rules(&c, spec, NP_EGRESS, p)) != 0)
 		return rc;
 	return compile_types(&c, spec, p);
+}
+
+/* ---- freeing ----------------------------------------------------------- */
+
+static void
+sel_free(struct np_sel *s)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->nreq; i++) {
+		free(s->req[i].key);
+		for (j = 0; j < s->req[i].nvalues; j++)
+			free(s->req[i].values[j]);
+		free(s->req[i].values);
+	}
+	free(s->req);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+rule_free(struct np_rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->npeers; i++) {
+		sel_free(&r->peers[i].pod);
+		sel_free(&r->peers[i].ns);
+		free(r->peers[i].except);
+	}
+	free(r->peers);
+	for (i = 0; i < r->nports; i++)
+		free(r->ports[i].name);
+	free(r->ports);
+}
+
+void
+np_free(struct np_policy *p)
+{
+	size_t d, i;
+
+	free(p->name);
+	free(p->ns);
+	free(p->source);
+	sel_free(&p->podsel);
+	for (d = 0; d < 2; d++) {
+		for (i = 0; i < p->nrules[d]; i++)
+			rule_free(&p->rules[d][i]);
+		free(p->rules[d]);
+	}
+	memset(p, 0, sizeof(*p));
 }
