@@ -10,23 +10,12 @@
 #include "cli/base/timefmt.h"
 #include "cli/cmd/cliopt.h"
 #include "cli/cmd/cmds.h"
+#include "cli/gen/gen.h"
 #include "cli/gen/policygen.h"
 #include "cli/gen/yamlout.h"
 #include "cli/source/index.h"
 #include "cli/source/knownservers.h"
 #include "lib/store.h"
-
-enum format { FMT_YAML, FMT_JSON, FMT_GENERATED, FMT_NEIGHBORS };
-
-static const struct {
-	const char *name;
-	enum format fmt;
-} formats[] = {
-	{ "yaml", FMT_YAML },
-	{ "json", FMT_JSON },
-	{ "generated", FMT_GENERATED },
-	{ "neighbors", FMT_NEIGHBORS },
-};
 
 enum {
 	OPT_DIRECTION = CLIOPT_USER,
@@ -70,7 +59,7 @@ CLIOPT_HELP
 
 struct export_args {
 	struct cliopt c;
-	enum format fmt;
+	const struct gen_format *fmt;
 	struct policygen_opts pg;
 	const char **ksfiles;
 	size_t nksfiles;
@@ -93,7 +82,6 @@ parse_args(struct export_args *a, int argc, char **argv)
 	};
 	char err[256];
 	const char **nf;
-	size_t i;
 	int c, rc;
 
 	optind = 0;	/* GNU: a full re-initialisation */
@@ -109,17 +97,11 @@ parse_args(struct export_args *a, int argc, char **argv)
 			export_usage(stdout);
 			return 1;
 		case 'o':
-			for (i = 0; i < sizeof(formats) / sizeof(formats[0]);
-			    i++)
-				if (strcmp(optarg, formats[i].name) == 0)
-					break;
-			if (i == sizeof(formats) / sizeof(formats[0])) {
+			if ((a->fmt = gen_format_find(optarg)) == NULL) {
 				snprintf(err, sizeof(err), "-o takes yaml, "
 				    "json, generated or neighbors");
 				goto bad;
 			}
-			a->fmt = formats[i].fmt;
-			a->pg.refs = a->fmt == FMT_GENERATED;
 			break;
 		case OPT_DIRECTION:
 			a->pg.ingress = strcmp(optarg, "egress") != 0;
@@ -234,10 +216,14 @@ build_docs(struct index *idx, struct export_args *a,
 		wl = index_workload(idx, i);
 		if (!wl->subject)
 			continue;
-		if ((rc = policygen_build(idx, wl, &a->pg, &r)) < 0)
+		memset(&r, 0, sizeof(r));
+		doc = NULL;
+		if ((rc = a->fmt->build(idx, wl, &a->pg, &r, &doc)) < 0) {
+			policygen_result_clear(&r);
 			break;
+		}
 		policygen_name(wl, pname, sizeof(pname));
-		if (a->fmt != FMT_NEIGHBORS) {
+		if (a->fmt->notes) {
 			print_list(pname, wl->namespace_, "warning",
 			    &r.warnings, false);
 			print_list(pname, wl->namespace_, "not expressible "
@@ -245,18 +231,6 @@ build_docs(struct index *idx, struct export_args *a,
 			    true);
 			print_list(pname, wl->namespace_, "left out "
 			    "(--include-nodes writes it)", &r.excluded, true);
-		}
-		switch (a->fmt) {
-		case FMT_YAML:
-		case FMT_JSON:
-			doc = json_object_get(r.policy);
-			break;
-		case FMT_GENERATED:
-			doc = policygen_generated(wl, &r);
-			break;
-		case FMT_NEIGHBORS:
-			doc = policygen_neighbors(idx, wl, &a->pg);
-			break;
 		}
 		policygen_result_clear(&r);
 		if (doc == NULL) {
@@ -292,7 +266,7 @@ count_flows(const struct index *idx, size_t *nsubjects)
 int
 cmd_export(int argc, char **argv)
 {
-	struct export_args a = { .fmt = FMT_YAML, .pg = { .ingress = true,
+	struct export_args a = { .fmt = &gen_format_yaml, .pg = { .ingress = true,
 	    .egress = true, .min_observation =
 	    POLICYGEN_DEFAULT_MIN_OBSERVATION } };
 	struct source_query q;
@@ -336,7 +310,7 @@ cmd_export(int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	if (a.fmt != FMT_JSON && (ys = yamlout_stream_begin(stdout)) == NULL) {
+	if (!a.fmt->json && (ys = yamlout_stream_begin(stdout)) == NULL) {
 		rc = -ENOMEM;
 	} else {
 		rc = build_docs(idx, &a, ys, &d);

@@ -1,72 +1,17 @@
 /*
- * policygen_kubescape: Kubescape's shapes of what policygen builds: the
- * GeneratedNetworkPolicy wrapping a NetworkPolicy, and NetworkNeighbors,
- * every recorded peer by address, not widened (see policygen.h).
+ * format_neighbors: Kubescape's NetworkNeighbors, every recorded peer of a
+ * workload by address, not widened, ICMP and nodes included (-o
+ * neighbors).
  */
+#include "cli/gen/gen.h"
+
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/gen/policygen.h"
-#include "cli/gen/policygen_rules.h"
-#include "cli/gen/policygen_tup.h"
-#include "cli/gen/policygen_util.h"
-#include "lib/store.h"
-
-static const char *
-api_group(const char *kind)
-{
-	static const struct {
-		const char *kind, *group;
-	} groups[] = {
-		{ "Deployment", "apps" }, { "StatefulSet", "apps" },
-		{ "DaemonSet", "apps" }, { "ReplicaSet", "apps" },
-		{ "Job", "batch" }, { "CronJob", "batch" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-		if (strcmp(kind, groups[i].kind) == 0)
-			return groups[i].group;
-	return "";
-}
-
-static json_object *
-kubescape_meta(const struct index_workload *wl)
-{
-	json_object *meta = json_object_new_object(),
-	    *labels = json_object_new_object();
-	char name[2 * STORE_NAME_LEN], kind[STORE_KIND_LEN];
-
-	policygen_add_str(meta, "name", policygen_name(wl, name, sizeof(name)));
-	policygen_add_str(meta, "namespace", wl->namespace_);
-	policygen_lower_copy(kind, sizeof(kind), wl->kind);
-	policygen_add_str(labels, "kubescape.io/workload-api-group",
-	    api_group(wl->kind));
-	policygen_add_str(labels, "kubescape.io/workload-api-version", "v1");
-	policygen_add_str(labels, "kubescape.io/workload-kind", kind);
-	policygen_add_str(labels, "kubescape.io/workload-name", wl->name);
-	policygen_add_str(labels, "kubescape.io/workload-namespace",
-	    wl->namespace_);
-	policygen_obj_add(meta, "labels", labels);
-	return meta;
-}
-
-json_object *
-policygen_generated(const struct index_workload *wl,
-    const struct policygen_result *r)
-{
-	json_object *doc = json_object_new_object();
-
-	policygen_add_str(doc, "apiVersion",
-	    "spdx.softwarecomposition.kubescape.io/v1beta1");
-	policygen_add_str(doc, "kind", "GeneratedNetworkPolicy");
-	policygen_obj_add(doc, "metadata", kubescape_meta(wl));
-	policygen_obj_add(doc, "policyRef", json_object_get(r->refs));
-	policygen_obj_add(doc, "spec", json_object_get(r->policy));
-	return doc;
-}
 
 /* Two FNV-1a 64 passes with different bases: 32 hex digits, stable
  * across runs and machines. */
@@ -184,16 +129,16 @@ out:
 	return arr;
 }
 
-json_object *
-policygen_neighbors(const struct index *idx,
-    const struct index_workload *wl, const struct policygen_opts *o)
+static json_object *
+neighbors_doc(const struct index *idx, const struct index_workload *wl,
+    const struct policygen_opts *o)
 {
 	json_object *doc = json_object_new_object(), *meta, *ann, *spec, *v;
 
 	policygen_add_str(doc, "apiVersion",
 	    "spdx.softwarecomposition.kubescape.io/v1beta1");
 	policygen_add_str(doc, "kind", "NetworkNeighbors");
-	meta = kubescape_meta(wl);
+	meta = policygen_kubescape_meta(wl);
 	ann = json_object_new_object();
 	policygen_add_str(ann, "kubescape.io/status", wl->predates_recording ?
 	    "partial" : "complete");
@@ -215,3 +160,19 @@ policygen_neighbors(const struct index *idx,
 	policygen_obj_add(doc, "spec", spec);
 	return doc;
 }
+
+static int
+build(const struct index *idx, const struct index_workload *wl,
+    const struct policygen_opts *o, struct policygen_result *r,
+    json_object **doc)
+{
+	(void)r;	/* nothing is left out, nothing to say */
+	*doc = neighbors_doc(idx, wl, o);
+	return *doc != NULL ? 0 : -ENOMEM;
+}
+
+const struct gen_format gen_format_neighbors = {
+	.name = "neighbors",
+	.help = "Kubescape NetworkNeighbors",
+	.build = build,
+};
