@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/base/timefmt.h"
+#include "cli/base/prog.h"
 #include "cli/cmd/cliopt.h"
 #include "cli/cmd/cmds.h"
 #include "cli/eval/check.h"
@@ -31,7 +32,7 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-"usage: netpol-record check --policies FILE|DIR [--namespace NS |\n"
+"usage: %s check --policies FILE|DIR [--namespace NS |\n"
 "           --all-namespaces] [--since WHEN] [--until WHEN] [--db PATH...]\n"
 "           [-o text|json] [--strict]\n"
 "\n"
@@ -54,7 +55,7 @@ usage(FILE *out)
 "  --namespace-labels FILE  Namespace objects (kubectl get namespaces -o\n"
 "                         yaml) for namespaceSelectors on other labels than\n"
 "                         kubernetes.io/metadata.name (repeatable)\n"
-CLIOPT_HELP);
+CLIOPT_HELP, prog_name());
 }
 
 struct check_opts {
@@ -215,6 +216,54 @@ print_allowed_notes(FILE *out, const struct check_result *res)
 	}
 }
 
+/*
+ * When the policies select no workload of the scope (all of them for
+ * another namespace, say), every flow is allowed for want of a policy,
+ * which "0 denied" would hide: a sentence into lint saying so and naming
+ * the namespaces the policies are for. 0 or -ENOMEM.
+ */
+static int
+warn_unselected(const struct check_opts *o, const struct npeval_set *set,
+    const struct index *idx, json_object *lint)
+{
+	const char *seen[16];
+	char msg[1024];
+	size_t i, j, n = 0, off;
+	const char *ns;
+
+	if (npeval_set_count(set) == 0 || check_selects_scope(set, idx))
+		return 0;
+	for (i = 0; i < index_nworkloads(idx); i++)
+		if (index_workload(idx, i)->subject)
+			break;
+	if (i == index_nworkloads(idx))
+		return 0;	/* nothing recorded to select */
+	for (i = 0; i < npeval_set_count(set); i++) {
+		ns = npeval_policy_namespace(set, i);
+		for (j = 0; j < n && strcmp(seen[j], ns) != 0; j++)
+			;
+		if (j == n && n < sizeof(seen) / sizeof(seen[0]))
+			seen[n++] = ns;
+	}
+	off = (size_t)snprintf(msg, sizeof(msg), "none of the %zu "
+	    "NetworkPolic%s selects a workload checked (%s%s): %s for "
+	    "namespace%s", npeval_set_count(set),
+	    npeval_set_count(set) == 1 ? "y" : "ies",
+	    o->c.namespace_ ? "namespace " : "all namespaces",
+	    o->c.namespace_ ? o->c.namespace_ : "",
+	    npeval_set_count(set) == 1 ? "it is" : "they are",
+	    n == 1 ? "" : "s");
+	for (j = 0; j < n && off < sizeof(msg); j++)
+		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s %s",
+		    j > 0 ? "," : "", seen[j]);
+	if (off < sizeof(msg))
+		snprintf(msg + off, sizeof(msg) - off, ", so every flow is "
+		    "allowed: check --namespace, or the policies' "
+		    "metadata.namespace");
+	return json_object_array_add(lint, json_object_new_string(msg)) == 0 ?
+	    0 : -ENOMEM;
+}
+
 static int
 print_json(FILE *out, const struct npeval_set *set,
     const struct check_result *res, json_object *lint)
@@ -275,15 +324,17 @@ run(struct check_opts *o)
 		    nskipped == 1 ? "is" : "are", nskipped == 1 ? "y" : "ies");
 	if ((lint = check_lint(set, o->pod, o->npod, o->svc, o->nsvc)) == NULL)
 		goto oom;
-	for (i = 0; i < json_object_array_length(lint); i++)
-		fprintf(stderr, "netpol-record check: warning: %s\n",
-		    json_object_get_string(json_object_array_get_idx(lint, i)));
 	cliopt_query(&o->c, &q);
 	rc = cliopt_load(&o->c, &q, &idx, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "netpol-record check: %s\n", err);
 		goto out;
 	}
+	if (warn_unselected(o, set, idx, lint) != 0)
+		goto oom;
+	for (i = 0; i < json_object_array_length(lint); i++)
+		fprintf(stderr, "netpol-record check: warning: %s\n",
+		    json_object_get_string(json_object_array_get_idx(lint, i)));
 	n = index_nflows(idx);
 	if (check_eval(set, idx, &res) != 0)
 		goto oom;

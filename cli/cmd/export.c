@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/base/timefmt.h"
+#include "cli/base/prog.h"
 #include "cli/cmd/cliopt.h"
 #include "cli/cmd/cmds.h"
 #include "cli/gen/gen.h"
@@ -28,7 +29,7 @@ static void
 export_usage(FILE *f)
 {
 	fprintf(f,
-"usage: netpol-record export (-n NS | -A) [OPTIONS]\n"
+"usage: %s export (-n NS | -A) [OPTIONS]\n"
 "\n"
 "Print one networking.k8s.io/v1 NetworkPolicy per recorded workload as\n"
 "multi-document YAML, ready for `kubectl apply -f -`. Each allows what was\n"
@@ -54,7 +55,7 @@ CLIOPT_HELP
 "\n"
 "Exit status: 0 on success (also when the namespace holds no traffic:\n"
 "nothing is printed and stderr says so), 1 when the namespace or workload\n"
-"was never recorded or a store or file cannot be read, 2 on usage errors.\n");
+"was never recorded or a store or file cannot be read, 2 on usage errors.\n", prog_name());
 }
 
 struct export_args {

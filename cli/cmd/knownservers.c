@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "cli/base/prog.h"
 #include "cli/cmd/cliopt.h"
 #include "cli/cmd/cmds.h"
 #include "cli/gen/yamlout.h"
@@ -21,9 +22,9 @@ static void
 ks_usage(FILE *f)
 {
 	fprintf(f,
-"usage: netpol-record known-servers import FILE... [--db PATH]\n"
-"       netpol-record known-servers list [--db PATH] [-o text|yaml]\n"
-"       netpol-record known-servers delete NAME... [--db PATH]\n"
+"usage: %s known-servers import FILE... [--db PATH]\n"
+"       %s known-servers list [--db PATH] [-o text|yaml]\n"
+"       %s known-servers delete NAME... [--db PATH]\n"
 "\n"
 "KnownServer documents (kind: KnownServer, apiVersion:\n"
 "spdx.softwarecomposition.kubescape.io/v1beta1) name address ranges:\n"
@@ -38,7 +39,7 @@ ks_usage(FILE *f)
 "  delete  remove every entry of the KnownServer named NAME\n"
 "\n"
 "  --db PATH   the store (default $NETPOL_RECORD_DB or %s)\n"
-"  -o FORMAT   list's output format\n", STORE_DEFAULT_PATH);
+"  -o FORMAT   list's output format\n", prog_name(), prog_name(), prog_name(), STORE_DEFAULT_PATH);
 }
 
 static int

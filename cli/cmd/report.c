@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/base/prog.h"
 #include "cli/cmd/cliopt.h"
 #include "cli/cmd/cmds.h"
 #include "cli/eval/check.h"
@@ -53,7 +54,7 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-"usage: netpol-record report [--namespace NS | --all-namespaces]\n"
+"usage: %s report [--namespace NS | --all-namespaces]\n"
 "           [--policies PATH...] [-o text|markdown|html|json] [--out FILE]\n"
 "           [--pod-cidr CIDR...] [--service-cidr CIDR...]\n"
 "           [--known-servers FILE...] [--since WHEN] [--until WHEN]\n"
@@ -78,7 +79,7 @@ usage(FILE *out)
 "  --namespace-labels FILE  Namespace objects (kubectl get namespaces -o\n"
 "                         yaml) for namespaceSelectors on other labels than\n"
 "                         kubernetes.io/metadata.name (repeatable)\n"
-CLIOPT_HELP);
+CLIOPT_HELP, prog_name());
 }
 
 static int

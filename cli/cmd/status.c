@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/base/prog.h"
 #include "cli/cmd/cliopt.h"
 #include "cli/cmd/cmds.h"
 #include "cli/source/store_source.h"
@@ -18,13 +19,13 @@ static void
 status_usage(FILE *f)
 {
 	fprintf(f,
-"usage: netpol-record status [--db PATH]\n"
+"usage: %s status [--db PATH]\n"
 "\n"
 "Print what the store holds (attachments, workloads, flows, known\n"
 "servers) and the recorder's counters (events seen and lost, flows\n"
 "written, resyncs...).\n"
 "\n"
-"  --db PATH   the store (default $NETPOL_RECORD_DB or %s)\n",
+"  --db PATH   the store (default $NETPOL_RECORD_DB or %s)\n", prog_name(),
 	    STORE_DEFAULT_PATH);
 }
 

@@ -357,3 +357,22 @@ check_result_free(struct check_result *res)
 	free(res->flow_notes);
 	free(res);
 }
+
+bool
+check_selects_scope(const struct npeval_set *set, const struct index *idx)
+{
+	const struct index_workload *wl;
+	struct npeval_ep ep;
+	size_t i;
+
+	for (i = 0; i < index_nworkloads(idx); i++) {
+		wl = index_workload(idx, i);
+		if (!wl->subject)
+			continue;
+		check_ep_workload(wl, &ep);
+		if (npeval_select(set, &ep, NPEVAL_INGRESS, NULL, 0) > 0 ||
+		    npeval_select(set, &ep, NPEVAL_EGRESS, NULL, 0) > 0)
+			return true;
+	}
+	return false;
+}

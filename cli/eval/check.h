@@ -77,4 +77,11 @@ int check_eval(const struct npeval_set *set, const struct index *idx,
     struct check_result **out);
 void check_result_free(struct check_result *res);
 
+/*
+ * Does any policy of set select (in either direction) a workload of idx
+ * that is in the query's scope? False when set or the scope is empty.
+ */
+bool check_selects_scope(const struct npeval_set *set,
+    const struct index *idx);
+
 #endif
