@@ -17,6 +17,7 @@
 #include "cli/cmd/cmds.h"
 #include "cli/source/knownservers.h"
 #include "lib/store.h"
+#include "tests/unit/ut_run.h"
 #include "tests/unit/ut_store.h"
 
 #define HDR "apiVersion: spdx.softwarecomposition.kubescape.io/v1beta1\n" \
@@ -261,7 +262,8 @@ test_all_or_nothing(void **state)
 /* ---- the command -------------------------------------------------------- */
 
 struct fx {
-	char dir[64], db[128], f1[128], f2[128], out[128], err[128];
+	char dir[64], db[128], f1[128], f2[128];
+	struct ut_out o;
 };
 
 static int
@@ -274,8 +276,6 @@ setup(void **state)
 	snprintf(fx->db, sizeof(fx->db), "%s/r.db", fx->dir);
 	snprintf(fx->f1, sizeof(fx->f1), "%s/good.yaml", fx->dir);
 	snprintf(fx->f2, sizeof(fx->f2), "%s/bad.yaml", fx->dir);
-	snprintf(fx->out, sizeof(fx->out), "%s/out", fx->dir);
-	snprintf(fx->err, sizeof(fx->err), "%s/err", fx->dir);
 	*state = fx;
 	return 0;
 }
@@ -285,6 +285,7 @@ teardown(void **state)
 {
 	struct fx *fx = *state;
 
+	ut_out_free(&fx->o);
 	if (ut_store_rmtree(fx->dir) != 0)
 		return -1;
 	free(fx);
@@ -301,53 +302,26 @@ put(const char *path, const char *s)
 	fclose(f);
 }
 
-static char *
-slurp(const char *path)
-{
-	static char buf[8192];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
+/* known-servers A1 [A2 [A3]] --db DB, its output in fx->o. */
 static int
 run(struct fx *fx, const char *a1, const char *a2, const char *a3)
 {
-	char *argv[8];
-	int argc = 0, rc, so, se, o, e;
+	const char *argv[8];
+	int argc = 0;
 
-	argv[argc++] = (char *)(uintptr_t)"known-servers";
-	argv[argc++] = (char *)(uintptr_t)a1;
+	argv[argc++] = "known-servers";
+	argv[argc++] = a1;
 	if (a2)
-		argv[argc++] = (char *)(uintptr_t)a2;
+		argv[argc++] = a2;
 	if (a3)
-		argv[argc++] = (char *)(uintptr_t)a3;
-	argv[argc++] = (char *)(uintptr_t)"--db";
+		argv[argc++] = a3;
+	argv[argc++] = "--db";
 	argv[argc++] = fx->db;
 	argv[argc] = NULL;
-	fflush(stdout);
-	fflush(stderr);
-	o = open(fx->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	e = open(fx->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	so = dup(1);
-	se = dup(2);
-	dup2(o, 1);
-	dup2(e, 2);
-	rc = cmd_known_servers(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
-	close(o);
-	close(e);
-	return rc;
+	ut_out_free(&fx->o);
+	fx->o = ut_run(fx->dir, cmd_known_servers,
+	    (char *const *)(uintptr_t)argv);
+	return fx->o.rc;
 }
 
 static void
@@ -360,34 +334,34 @@ test_command(void **state)
 	put(fx->f2, HDR "metadata: {name: other}\nspec:\n- ipBlock: x/8\n");
 	/* One bad file: nothing at all is imported, the error names it. */
 	assert_int_equal(run(fx, "import", fx->f1, fx->f2), 1);
-	s = slurp(fx->err);
+	s = fx->o.err;
 	assert_non_null(strstr(s, "bad.yaml: document 1 (KnownServer other): "
 	    "spec[0].ipBlock: 'x/8'"));
 	assert_non_null(strstr(s, "nothing imported"));
 	assert_int_equal(run(fx, "import", fx->f1, NULL), 0);
-	assert_non_null(strstr(slurp(fx->out), "imported 4 entries from 2 "
+	assert_non_null(strstr(fx->o.out, "imported 4 entries from 2 "
 	    "KnownServers"));
 	assert_int_equal(run(fx, "list", NULL, NULL), 0);
-	s = slurp(fx->out);
+	s = fx->o.out;
 	assert_non_null(strstr(s, "payments"));
 	assert_non_null(strstr(s, "2001:db8:40::/48"));
 	assert_null(strstr(s, "other"));
 	/* Re-importing replaces a source's entries, it does not add. */
 	assert_int_equal(run(fx, "import", fx->f1, NULL), 0);
 	assert_int_equal(run(fx, "list", "-o", "yaml"), 0);
-	s = slurp(fx->out);
+	s = fx->o.out;
 	put(fx->f2, s);
 	assert_non_null(strstr(s, "kind: KnownServer"));
 	assert_int_equal(run(fx, "delete", "wide", NULL), 0);
 	assert_int_equal(run(fx, "delete", "wide", NULL), 1);
-	assert_non_null(strstr(slurp(fx->err), "no KnownServer named 'wide'"));
+	assert_non_null(strstr(fx->o.err, "no KnownServer named 'wide'"));
 	assert_int_equal(run(fx, "list", NULL, NULL), 0);
-	s = slurp(fx->out);
+	s = fx->o.out;
 	assert_null(strstr(s, "198.51.0.0/16"));
 	assert_non_null(strstr(s, "198.51.100.0/24"));
 	/* What list -o yaml printed imports back. */
 	assert_int_equal(run(fx, "import", fx->f2, NULL), 0);
-	assert_non_null(strstr(slurp(fx->out), "imported 4 entries"));
+	assert_non_null(strstr(fx->o.out, "imported 4 entries"));
 	assert_int_equal(run(fx, "frobnicate", NULL, NULL), 2);
 }
 
