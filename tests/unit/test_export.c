@@ -26,6 +26,7 @@
 #include "lib/yamljson.h"
 #include "tests/unit/ut_run.h"
 #include "tests/unit/ut_store.h"
+#include "tests/unit/ut_world.h"
 
 #define GOLDEN_DIR "tests/fixtures/export/"
 #define T0 1795000000LL		/* 2026-11-18T11:06:40Z */
@@ -90,18 +91,11 @@ static int64_t
 wl(struct store *st, const char *ns, const char *kind, const char *name,
     const char *selector, const char *labels, bool host, int64_t started)
 {
-	struct store_workload w;
+	int64_t id = ut_store_workload(st, ns, kind, name, selector, labels,
+	    host, started);
 
-	memset(&w, 0, sizeof(w));
-	snprintf(w.namespace_, sizeof(w.namespace_), "%s", ns);
-	snprintf(w.kind, sizeof(w.kind), "%s", kind);
-	snprintf(w.name, sizeof(w.name), "%s", name);
-	w.selector_json = (char *)(uintptr_t)selector;
-	w.labels_json = (char *)(uintptr_t)labels;
-	w.host_network = host;
-	w.started_at = started;
-	assert_int_equal(store_workload_put(st, &w), 0);
-	return w.id;
+	assert_true(id > 0);
+	return id;
 }
 
 static void

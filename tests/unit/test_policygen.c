@@ -26,17 +26,11 @@ static int64_t
 wl(struct store *st, const char *ns, const char *kind, const char *name,
     const char *sel, const char *labels)
 {
-	struct store_workload w;
+	int64_t id = ut_store_workload(st, ns, kind, name, sel, labels, false,
+	    1000);
 
-	memset(&w, 0, sizeof(w));
-	snprintf(w.namespace_, sizeof(w.namespace_), "%s", ns);
-	snprintf(w.kind, sizeof(w.kind), "%s", kind);
-	snprintf(w.name, sizeof(w.name), "%s", name);
-	w.selector_json = (char *)(uintptr_t)sel;
-	w.labels_json = (char *)(uintptr_t)labels;
-	w.started_at = 1000;
-	assert_int_equal(store_workload_put(st, &w), 0);
-	return w.id;
+	assert_true(id > 0);
+	return id;
 }
 
 static void

@@ -4,6 +4,7 @@
 #include "tests/unit/ut_world.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "cli/source/store_source.h"
+#include "lib/store.h"
 
 #define UT_MAX 64
 
@@ -222,4 +224,22 @@ ut_index_flow_pos(const struct index *idx, const char *ns, const char *name,
 			return i;
 	}
 	return (size_t)-1;
+}
+
+int64_t
+ut_store_workload(struct store *st, const char *ns, const char *kind,
+    const char *name, const char *selector, const char *labels,
+    bool host_network, int64_t started_at)
+{
+	struct store_workload w;
+
+	memset(&w, 0, sizeof(w));
+	snprintf(w.namespace_, sizeof(w.namespace_), "%s", ns);
+	snprintf(w.kind, sizeof(w.kind), "%s", kind);
+	snprintf(w.name, sizeof(w.name), "%s", name);
+	w.selector_json = (char *)(uintptr_t)selector;
+	w.labels_json = (char *)(uintptr_t)labels;
+	w.host_network = host_network;
+	w.started_at = started_at;
+	return store_workload_put(st, &w) == 0 ? w.id : -1;
 }

@@ -61,6 +61,14 @@ struct index *ut_world_index(struct ut_world *w,
 struct index *ut_index_stores(const char *const *dbs, size_t n,
     const struct source_query *q, char *err, size_t errlen);
 
+struct store;
+
+/* Put workload (namespace, kind, name) into st, its selector and labels
+ * JSON text or NULL; its store id, -1 when the store refused. */
+int64_t ut_store_workload(struct store *st, const char *ns, const char *kind,
+    const char *name, const char *selector, const char *labels,
+    bool host_network, int64_t started_at);
+
 /* The position in idx of the flow of workload ns/name in direction dir on
  * protocol/port (the first such); (size_t)-1 when there is none. */
 size_t ut_index_flow_pos(const struct index *idx, const char *ns,
