@@ -55,7 +55,8 @@ CLIOPT_HELP
 "\n"
 "Exit status: 0 on success (also when the namespace holds no traffic:\n"
 "nothing is printed and stderr says so), 1 when the namespace or workload\n"
-"was never recorded or a store or file cannot be read, 2 on usage errors.\n", prog_name());
+"was never recorded or a store or file cannot be read, 2 on usage errors.\n",
+	    prog_name());
 }
 
 struct export_args {

@@ -39,7 +39,8 @@ ks_usage(FILE *f)
 "  delete  remove every entry of the KnownServer named NAME\n"
 "\n"
 "  --db PATH   the store (default $NETPOL_RECORD_DB or %s)\n"
-"  -o FORMAT   list's output format\n", prog_name(), prog_name(), prog_name(), STORE_DEFAULT_PATH);
+"  -o FORMAT   list's output format\n", prog_name(), prog_name(),
+	    prog_name(), STORE_DEFAULT_PATH);
 }
 
 static int
