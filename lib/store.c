@@ -376,12 +376,6 @@ store_path(const struct store *st)
 	return st->path;
 }
 
-sqlite3 *
-store_db(struct store *st)
-{
-	return st->db;
-}
-
 int
 store_check_integrity(struct store *st)
 {

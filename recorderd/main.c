@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/status.h"
 #include "lib/store.h"
 #include "nft/nftrules.h"
 #include "nft/nftstore.h"
@@ -38,24 +39,9 @@ usage(FILE *f)
 }
 
 static int
-print_counter(const char *name, int64_t value, int64_t updated_at, void *arg)
-{
-	char when[32] = "";
-	time_t t = (time_t)updated_at;
-	struct tm tm;
-
-	(void)arg;
-	if (updated_at > 0 && gmtime_r(&t, &tm) != NULL)
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("%-22s %12lld  %s\n", name, (long long)value, when);
-	return 0;
-}
-
-static int
 cmd_status(const struct rconf *c)
 {
 	struct store *st = NULL;
-	char started[32];
 	int ret;
 
 	if ((ret = store_open(c->store, STORE_OPEN_READONLY |
@@ -64,18 +50,10 @@ cmd_status(const struct rconf *c)
 		    strerror(-ret));
 		return 1;
 	}
-	printf("store                  %s\n", c->store);
-	if (store_meta_get(st, "recording_started", started,
-	    sizeof(started)) == 0) {
-		time_t t = (time_t)strtoll(started, NULL, 10);
-		char when[32] = "";
-		struct tm tm;
-
-		if (t > 0 && gmtime_r(&t, &tm) != NULL)
-			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		printf("recording_started      %s\n", when[0] ? when : started);
-	}
-	ret = store_counter_foreach(st, print_counter, NULL);
+	ret = status_print(stdout, c->store, st);
+	if (ret < 0)
+		fprintf(stderr, "netpol-recorderd: store %s: %s\n", c->store,
+		    store_errmsg(st));
 	store_close(st);
 	return ret < 0 ? 1 : 0;
 }

@@ -21,6 +21,7 @@
 #include "lib/store.h"
 #include "recorderd/attrib.h"
 #include "recorderd/ct.h"
+#include "tests/unit/ut_sql.h"
 #include "tests/unit/ut_store.h"
 
 struct t {
@@ -206,7 +207,6 @@ test_peers_and_dns(void **state)
 	struct addr node, pod_a;
 	char buf[ADDR_STRLEN];
 	int n;
-	sqlite3_stmt *q;
 
 	/* a -> external 203.0.113.10:443, after a DNS answer for it. */
 	first_new("tcp4.bin", &ev);
@@ -233,14 +233,11 @@ test_peers_and_dns(void **state)
 	assert_non_null(s[0].dns_name);
 	assert_string_equal(s[0].dns_name, "api.example.test");
 	assert_int_equal(attrib_dns_flush(t->at), 0);
-	assert_int_equal(sqlite3_prepare_v2(store_db(t->st),
-	    "SELECT name, addr FROM dns_answers", -1, &q, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(q, 0),
-	    "api.example.test");
-	assert_string_equal((const char *)sqlite3_column_text(q, 1),
-	    "203.0.113.10");
-	sqlite3_finalize(q);
+	assert_int_equal(ut_sql_int(store_path(t->st), "SELECT count(*) FROM"
+	    " dns_answers WHERE name = 'api.example.test' AND"
+	    " addr = '203.0.113.10'"), 1);
+	assert_int_equal(ut_sql_int(store_path(t->st),
+	    "SELECT count(*) FROM dns_answers"), 1);
 
 	/* The node's own address is a node peer. */
 	assert_int_equal(addr_parse("198.18.0.1", &node), 0);
@@ -320,9 +317,9 @@ test_owner_merge(void **state)
 	struct ct_event ev;
 	char path[128];
 	int64_t self, deploy;
+	char sql[128];
 	int n;
 	FILE *fp;
-	sqlite3_stmt *q;
 
 	/* Recorded as the pod itself while no metadata was known. */
 	self = workload(t->st, "shop", "Pod", "client-7d9f-x2");
@@ -351,20 +348,12 @@ test_owner_merge(void **state)
 	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
 	assert_int_equal(s[0].key.subject, deploy);
 	/* What was recorded moved to the Deployment. */
-	assert_int_equal(sqlite3_prepare_v2(store_db(t->st),
-	    "SELECT count FROM flows WHERE workload_id=?1 AND port=443", -1,
-	    &q, NULL), SQLITE_OK);
-	sqlite3_bind_int64(q, 1, deploy);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int64(q, 0), 3);
-	sqlite3_finalize(q);
-	assert_int_equal(sqlite3_prepare_v2(store_db(t->st),
-	    "SELECT count(*) FROM flows WHERE workload_id=?1", -1, &q, NULL),
-	    SQLITE_OK);
-	sqlite3_bind_int64(q, 1, self);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int64(q, 0), 0);
-	sqlite3_finalize(q);
+	snprintf(sql, sizeof(sql), "SELECT count FROM flows WHERE"
+	    " workload_id = %lld AND port = 443", (long long)deploy);
+	assert_int_equal(ut_sql_int(store_path(t->st), sql), 3);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM flows WHERE"
+	    " workload_id = %lld", (long long)self);
+	assert_int_equal(ut_sql_int(store_path(t->st), sql), 0);
 	/* b has no metadata: still itself. */
 	assert_int_equal(s[0].key.peer_wl,
 	    workload(t->st, "shop", "Pod", "backend-0"));

@@ -29,6 +29,7 @@
 #include "recorderd/attrib.h"
 #include "recorderd/ct.h"
 #include "recorderd/rec.h"
+#include "tests/unit/ut_sql.h"
 #include "tests/unit/ut_store.h"
 
 #define MARK 0x00100000u
@@ -143,15 +144,7 @@ replay_nflog(struct t *t, const char *name)
 static int64_t
 q1(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	return ut_sql_int(store_path(st), sql);
 }
 
 /* Give the connection in message buf another conntrack id. */
@@ -494,8 +487,10 @@ test_store_refusing(void **state)
 	assert_int_equal(attrib_reload(t->at, true), 1);
 	rec_free(t->rec);
 	assert_int_equal(rec_new(t->st, t->at, MARK, 4, &t->rec), 0);
-	assert_int_equal(sqlite3_exec(store_db(t->st), "PRAGMA query_only=1",
-	    NULL, NULL, NULL), SQLITE_OK);
+	/* The store refuses every flow (as a full disk would). */
+	assert_int_equal(ut_sql_exec(store_path(t->st), "CREATE TRIGGER refuse"
+	    " BEFORE INSERT ON flows BEGIN SELECT RAISE(ABORT, 'refused');"
+	    " END"), 0);
 	/* Two connections, both sides: the 4 flows the table holds. */
 	assert_int_equal(replay_ct(t, "tcp4.bin", false), 8);
 	assert_int_equal(replay_ct(t, "udp6.bin", false), 3);
@@ -508,8 +503,8 @@ test_store_refusing(void **state)
 	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows"), 0);
 
 	/* Space is back: everything kept is written, with the counters. */
-	assert_int_equal(sqlite3_exec(store_db(t->st), "PRAGMA query_only=0",
-	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(ut_sql_exec(store_path(t->st),
+	    "DROP TRIGGER refuse"), 0);
 	assert_int_equal(rec_flush(t->rec, 2001), 0);
 	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows"), 4);
 	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows WHERE "
