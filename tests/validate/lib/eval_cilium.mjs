@@ -7,7 +7,7 @@
 //   Kubernetes NetworkPolicies are enforced too (their rules add up);
 // - fromEndpoints/toEndpoints select pods by labels plus
 //   io.kubernetes.pod.namespace (added as the policy's namespace when the
-//   selector does not name one) and io.cilium.k8s.namespace.labels.*;
+//   selector names neither it nor io.cilium.k8s.namespace.labels.*);
 // - toCIDR/toCIDRSet (with except) match addresses outside the cluster
 //   only, never pods or nodes (Cilium's default policy-cidr-match-mode);
 // - toEntities/fromEntities: world (outside the cluster), cluster (pods
@@ -52,7 +52,9 @@ function ciliumLabels(model, w) {
 function endpointsMatch(sel, policyNs, end, model) {
 	if (!isPod(end)) return no("endpoint selectors match pods only");
 	const w = end.workload;
-	const namesNs = requirements(sel, stripSource).some(([k]) => k === NS_KEY);
+	// As cilium-agent does (k8s/apis/cilium.io/utils): a selector that names
+	// the namespace, or selects by namespace labels, is not narrowed.
+	const namesNs = requirements(sel, stripSource).some(([k]) => k === NS_KEY || k.startsWith(NS_LABELS));
 	if (!namesNs && w.namespace !== policyNs) return no(`${w.id} is not in namespace ${policyNs}`);
 	const v = matchSelector(sel, ciliumLabels(model, w), stripSource);
 	return { v, why: v === null ? `the labels of ${w.id} or of its namespace are not recorded` : "endpoint selector" };
@@ -160,7 +162,13 @@ function ruleMatches(rule, dir, ns, flow, model, dnsVisible) {
 	if (rule[`${p}Endpoints`] !== undefined) l3.push(anyOf(list(rule[`${p}Endpoints`]).map((s) => endpointsMatch(s, ns, peer, model)), "no endpoint selector matches"));
 	if (rule[`${p}CIDR`] !== undefined) l3.push(anyOf(list(rule[`${p}CIDR`]).map((c) => cidrMatches(c, [], peer)), "no CIDR matches"));
 	if (rule[`${p}CIDRSet`] !== undefined) l3.push(anyOf(list(rule[`${p}CIDRSet`]).map((c) => cidrMatches(c.cidr, c.except, peer)), "no CIDR matches"));
-	if (rule[`${p}Entities`] !== undefined) l3.push(anyOf(list(rule[`${p}Entities`]).map((e) => entityMatches(e, peer)), "no entity matches"));
+	if (rule[`${p}Entities`] !== undefined) {
+		const ents = list(rule[`${p}Entities`]);
+		// host and remote-node together are every node, wherever it is.
+		const isNode = peer.type === "node" || (peer.type === "workload" && peer.workload.hostNetwork);
+		const nodes = isNode && ents.includes("host") && ents.includes("remote-node");
+		l3.push(nodes ? yes("entities host and remote-node") : anyOf(ents.map((e) => entityMatches(e, peer)), "no entity matches"));
+	}
 	if (dir === "egress" && rule.toFQDNs !== undefined) l3.push(fqdnRule(list(rule.toFQDNs), peer, flow, model, dnsVisible));
 	const who = l3.length === 0 ? yes("any peer") : allOf(l3);
 	const dstWorkload = flow.dst.type === "workload" ? flow.dst.workload : null;

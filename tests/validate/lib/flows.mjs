@@ -165,7 +165,13 @@ function ownEnd(model, ref, where) {
 		return addressEnd("node", ref.address ?? node.addresses[0], node);
 	}
 	if (isObject(ref) && typeof ref.address === "string") {
-		if (!parseIP(ref.address)) throw new Error(`${where}: ${JSON.stringify(ref.address)} is not an IP address`);
+		const ip = parseIP(ref.address);
+		if (!ip) throw new Error(`${where}: ${JSON.stringify(ref.address)} is not an IP address`);
+		// An address of a known pod or node is that pod or node, as the
+		// recorder attributes it.
+		const same = (a) => (typeof a === "string" ? parseIP(a) : a)?.value === ip.value && (typeof a === "string" ? parseIP(a) : a)?.family === ip.family;
+		for (const w of model.workloads.values()) if (w.addresses.some(same)) return workloadEnd(model, w.id);
+		for (const n of model.nodes.values()) if (n.addresses.some(same)) return addressEnd("node", ref.address, n);
 		return addressEnd("address", ref.address);
 	}
 	throw new Error(`${where}: an end is "NAMESPACE/KIND/NAME", {"address": IP} or {"node": NAME}`);
