@@ -1,6 +1,7 @@
 // Kubescape's kinds (spdx.softwarecomposition.kubescape.io/v1beta1) in the
 // shapes of Kubescape's storage types (kubescape/storage,
-// pkg/apis/softwarecomposition/v1beta1) and of docs FORMATS: no npm library
+// pkg/apis/softwarecomposition/v1beta1) and as the team documents them
+// (the kubescape.io/workload-* labels, port names): no npm library
 // models them, so the shape is checked here, field by field.
 //
 // NetworkNeighborhood (Kubescape's current kind): spec = label selector +
@@ -21,7 +22,7 @@ export const API_VERSION = "spdx.softwarecomposition.kubescape.io/v1beta1";
 
 const TAG_STORAGE = " [Kubescape storage]";
 const TAG_FIELDS = " [strict fields]";
-const TAG_FORMATS = " [FORMATS.md]";
+const TAG_FORMATS = " [Kubescape format]";
 
 const NEIGHBOR = {
 	identifier: ANY, type: ANY, dns: ANY, dnsNames: ANY, ipAddress: ANY,
