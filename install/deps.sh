@@ -20,6 +20,12 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+# Node.js and npm for the test tooling of tests/validate (its npm packages
+# are pinned by its package-lock.json and installed by its setup.sh).
+# Debian's packages only when the machine has no node or npm at all: a
+# nodejs from elsewhere (NodeSource's ships npm inside) is left alone.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
 if [ -z "$missing" ]; then
 	exit 0
