@@ -54,12 +54,11 @@ agg_free(struct agg *ag)
 	free(ag);
 }
 
-int
-agg_add(struct agg *ag, const struct flow_key *k, const char *dns_name,
-    int64_t now, uint64_t count, uint64_t bytes, uint64_t packets)
+/* The slot of key k, a new one when there is room: NULL when full. */
+static struct flow *
+slot_of(struct agg *ag, const struct flow_key *k, int64_t now, size_t *i_out)
 {
 	size_t i = flow_key_hash(k) & ag->mask;
-	struct flow obs;
 	uint32_t idx;
 
 	for (;;) {
@@ -71,26 +70,60 @@ agg_add(struct agg *ag, const struct flow_key *k, const char *dns_name,
 		i = (i + 1) & ag->mask;
 	}
 	if (ag->n == ag->cap)
-		return -ENOSPC;
+		return NULL;
 	idx = (uint32_t)++ag->n;
 	ag->index[i] = idx;
 	flow_init(&ag->flows[idx - 1], k, now, 0);
 	ag->names[idx - 1][0] = '\0';
 	ag->flows[idx - 1].dns_name = ag->names[idx - 1];
 found:
+	*i_out = idx - 1;
+	return &ag->flows[idx - 1];
+}
+
+/* Merge obs into slot i; the slot keeps its own copy of a name that
+ * flow_merge took from obs. */
+static void
+merge_into(struct agg *ag, size_t i, const struct flow *obs)
+{
+	struct flow *f = &ag->flows[i];
+
+	flow_merge(f, obs);
+	if (f->dns_name == obs->dns_name && f->dns_name != ag->names[i]) {
+		if (strcmp(ag->names[i], obs->dns_name) != 0)
+			snprintf(ag->names[i], FLOW_NAME_LEN, "%s",
+			    obs->dns_name);
+		f->dns_name = ag->names[i];
+	}
+}
+
+int
+agg_add(struct agg *ag, const struct flow_key *k, const char *dns_name,
+    int64_t now, uint64_t count, uint64_t bytes, uint64_t packets)
+{
+	struct flow obs;
+	size_t i;
+
+	if (slot_of(ag, k, now, &i) == NULL)
+		return -ENOSPC;
 	flow_init(&obs, k, now, count);
 	obs.bytes = bytes;
 	obs.packets = packets;
 	if (dns_name != NULL)
 		obs.dns_name = dns_name;
-	flow_merge(&ag->flows[idx - 1], &obs);
-	/* The slot keeps its own copy of a name flow_merge took. */
-	if (ag->flows[idx - 1].dns_name == dns_name) {
-		if (strcmp(ag->names[idx - 1], dns_name) != 0)
-			snprintf(ag->names[idx - 1], FLOW_NAME_LEN, "%s",
-			    dns_name);
-		ag->flows[idx - 1].dns_name = ag->names[idx - 1];
-	}
+	merge_into(ag, i, &obs);
+	return 0;
+}
+
+int
+agg_merge(struct agg *ag, const struct flow *f)
+{
+	size_t i;
+
+	/* A new slot starts at f's first sight, so merging keeps f's. */
+	if (slot_of(ag, &f->key, f->first_seen, &i) == NULL)
+		return -ENOSPC;
+	merge_into(ag, i, f);
 	return 0;
 }
 

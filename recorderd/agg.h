@@ -32,6 +32,13 @@ void agg_free(struct agg *ag);
 int agg_add(struct agg *ag, const struct flow_key *k, const char *dns_name,
     int64_t now, uint64_t count, uint64_t bytes, uint64_t packets);
 
+/*
+ * Add flow f (a whole aggregate, e.g. of another table) by flow_merge()'s
+ * rule; its DNS name is copied. Returns 0, or -ENOSPC when f's key is
+ * new and the table is full.
+ */
+int agg_merge(struct agg *ag, const struct flow *f);
+
 /* Distinct flows held, and the capacity. */
 size_t agg_count(const struct agg *ag);
 size_t agg_capacity(const struct agg *ag);

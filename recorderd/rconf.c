@@ -22,34 +22,115 @@
 enum kind { K_PATH, K_DURATION, K_U32, K_U16, K_SIZE, K_BOOL, K_LEVEL,
     K_SOURCE };
 
+/*
+ * Every key: its dotted name, how its value is read, where it goes, and
+ * whether a SIGHUP applies it (live) or it takes effect on the next
+ * start only (a socket bound, a table sized, a source opened at start).
+ */
 struct key {
 	const char *name;	/* dotted path */
 	enum kind kind;
 	size_t off;
+	bool live;
 };
 
 #define F(m) offsetof(struct rconf, m)
 static const struct key keys[] = {
-	{ "store", K_PATH, F(store) },
-	{ "flush_interval", K_DURATION, F(flush_ms) },
-	{ "refresh_interval", K_DURATION, F(refresh_ms) },
-	{ "mark_bit", K_U32, F(mark_bit) },
-	{ "nflog.group", K_U16, F(nflog_group) },
-	{ "nflog.snaplen", K_U32, F(nflog_snaplen) },
-	{ "receive_buffer.initial", K_SIZE, F(rcvbuf_initial) },
-	{ "receive_buffer.max", K_SIZE, F(rcvbuf_max) },
-	{ "metadata.source", K_SOURCE, F(meta_source) },
-	{ "metadata.file", K_PATH, F(meta_file) },
-	{ "metadata.kubeconfig", K_PATH, F(meta_kubeconfig) },
-	{ "retention_days", K_U32, F(retention_days) },
-	{ "accounting", K_BOOL, F(accounting) },
-	{ "max_flows", K_U32, F(max_flows) },
-	{ "dns_cache", K_U32, F(dns_cache) },
-	{ "log.file", K_PATH, F(log_file) },
-	{ "log.level", K_LEVEL, F(log_level) },
-	{ "release_socket", K_PATH, F(release_socket) },
+	{ "store", K_PATH, F(store), false },
+	{ "flush_interval", K_DURATION, F(flush_ms), true },
+	{ "refresh_interval", K_DURATION, F(refresh_ms), true },
+	{ "mark_bit", K_U32, F(mark_bit), true },
+	{ "nflog.group", K_U16, F(nflog_group), false },
+	{ "nflog.snaplen", K_U32, F(nflog_snaplen), false },
+	{ "receive_buffer.initial", K_SIZE, F(rcvbuf_initial), true },
+	{ "receive_buffer.max", K_SIZE, F(rcvbuf_max), true },
+	{ "metadata.source", K_SOURCE, F(meta_source), false },
+	{ "metadata.file", K_PATH, F(meta_file), false },
+	{ "metadata.kubeconfig", K_PATH, F(meta_kubeconfig), false },
+	{ "retention_days", K_U32, F(retention_days), true },
+	{ "accounting", K_BOOL, F(accounting), false },
+	{ "max_flows", K_U32, F(max_flows), false },
+	{ "dns_cache", K_U32, F(dns_cache), false },
+	{ "log.file", K_PATH, F(log_file), true },
+	{ "log.level", K_LEVEL, F(log_level), true },
+	{ "release_socket", K_PATH, F(release_socket), false },
 };
 #undef F
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Bytes of a value of kind k in struct rconf. */
+static size_t
+kind_size(enum kind k)
+{
+	switch (k) {
+	case K_PATH:
+		return STORE_PATH_LEN;
+	case K_DURATION:
+	case K_U32:
+		return sizeof(uint32_t);
+	case K_U16:
+		return sizeof(uint16_t);
+	case K_SIZE:
+		return sizeof(uint64_t);
+	case K_BOOL:
+		return sizeof(bool);
+	case K_LEVEL:
+	case K_SOURCE:
+		return sizeof(int);
+	}
+	return 0;
+}
+
+static bool
+key_differs(const struct key *k, const struct rconf *a, const struct rconf *b)
+{
+	const char *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
+
+	if (k->kind == K_PATH)
+		return strcmp(pa, pb) != 0;
+	return memcmp(pa, pb, kind_size(k->kind)) != 0;
+}
+
+size_t
+rconf_nkeys(void)
+{
+	return NKEYS;
+}
+
+const char *
+rconf_key_name(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
+}
+
+bool
+rconf_key_live(size_t i)
+{
+	return i < NKEYS && keys[i].live;
+}
+
+int
+rconf_reload(const struct rconf *running, const struct rconf *loaded,
+    struct rconf *out, void (*cb)(void *arg, size_t key, bool live),
+    void *arg)
+{
+	int changed = 0;
+
+	*out = *running;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+
+		if (!key_differs(k, running, loaded))
+			continue;
+		changed++;
+		if (k->live)
+			memcpy((char *)out + k->off, (const char *)loaded +
+			    k->off, kind_size(k->kind));
+		if (cb != NULL)
+			cb(arg, i, k->live);
+	}
+	return changed;
+}
 
 static const char *const source_names[] = {
 	[RCONF_META_NONE] = "none",
@@ -243,7 +324,7 @@ set_value(struct rconf *c, const struct key *k, const char *v)
 static const struct key *
 find_key(const char *path)
 {
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].name, path) == 0)
 			return &keys[i];
 	return NULL;
@@ -255,7 +336,7 @@ is_section(const char *path)
 {
 	size_t l = strlen(path);
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; i < NKEYS; i++)
 		if (strncmp(keys[i].name, path, l) == 0 &&
 		    keys[i].name[l] == '.')
 			return true;
