@@ -4,8 +4,9 @@
  * A fixed-capacity hash table of struct flow (lib/flow.h) sized at
  * creation: adding an event to an existing flow allocates nothing, and a
  * new flow takes the next slot of a dense array that is handed to the
- * store as is. Each slot has room for its DNS name. When the table is full, agg_add() says so
- * and the caller flushes early.
+ * store as is. DNS names are kept once per table (most flows have none),
+ * copied in as they come. When the table is full, agg_add() says so and
+ * the caller flushes early.
  */
 #ifndef NPR_AGG_H
 #define NPR_AGG_H
