@@ -29,6 +29,11 @@
 #                          # timeout or as soon as PID has exited
 #   np_rd_stop [PID]       # SIGTERM to PID (default $NP_RD_PID), wait up to
 #                          # 10 s until it is gone, fail if it is not
+# and for the store:
+#   np_store_lock DB SECS  # another process holds DB's write lock (BEGIN
+#                          # IMMEDIATE) for SECS s in the background; returns
+#                          # once it is held, prints a file that gets
+#                          # "locked T" and "released T" lines (Unix s)
 # Special starts (SIGKILL, a second daemon, valgrind or nsenter wrappers)
 # stay in their tests; they can still use np_rd_conf, np_rd_wait and
 # np_rd_stop.
@@ -425,4 +430,32 @@ np_rd_stop() {
 		sleep 0.1
 	done
 	np_fail "netpol-recorderd (pid $pid) did not stop within 10 s of SIGTERM"
+}
+
+# np_store_lock DB SECS: hold the store's write lock from another process
+# for SECS seconds, as an administrator's sqlite3 shell, a slow fsync or
+# another writer would: python3's sqlite3 module runs BEGIN IMMEDIATE,
+# sleeps, then COMMITs. Runs in the background (killed at cleanup) and
+# returns once the lock is held (10 s at most); prints the path of a
+# file that gets "locked <unix time>" and, at the end, "released <unix
+# time>" (with milliseconds).
+np_store_lock() {
+	local db=$1 secs=$2 out i
+	out=$(mktemp "$NP_TMP/lock.XXXXXX")
+	python3 - "$db" "$secs" >"$out" 2>&1 <<-'EOF' &
+	import sqlite3, sys, time
+	c = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)
+	c.execute("BEGIN IMMEDIATE")
+	print("locked %.3f" % time.time(), flush=True)
+	time.sleep(float(sys.argv[2]))
+	c.execute("COMMIT")
+	print("released %.3f" % time.time(), flush=True)
+	EOF
+	echo "$!" >>"$NP_TMP/pids"
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^locked ' "$out" && { echo "$out"; return 0; }
+		sleep 0.1
+	done
+	cat "$out" >&2
+	np_fail "np_store_lock: $db not locked within 10 s"
 }
