@@ -75,13 +75,19 @@ rules_bit() {	# the bit the table's rules set, as nft prints it
 wait_recorded client 1 "before"
 
 # --- 1. reload with a new bit ---------------------------------------------
-np_rd_conf "$conf" "mark_bit: $new_bit"
+# With it, a key that only a restart applies: said, and not taken.
+np_rd_conf "$conf" "mark_bit: $new_bit" "max_flows: 1024"
 kill -HUP "$NP_RD_PID"
 wait_log "configuration reloaded" 1
 np_log "reload: $(grep -E 'reload|marked and recorded' "$NP_RD_LOG" | tail -n 3 | tr '\n' ' ')"
 [ "$(rules_bit)" = "$new_bit " ] || np_fail "after the reload the rules set $(rules_bit)"
-grep -q "mark_bit" "$NP_RD_LOG" && grep -q "takes effect on restart" "$NP_RD_LOG" &&
+grep -q "mark_bit changed: it takes effect on restart" "$NP_RD_LOG" &&
 	np_fail "mark_bit was taken for a restart-only key"
+grep -q "max_flows changed: it takes effect on restart" "$NP_RD_LOG" ||
+	np_fail "the reload did not say that max_flows needs a restart"
+grep -q "2 keys changed, 1 applied, 1 on restart, 0 refused" "$NP_RD_LOG" ||
+	np_fail "the reload's summary is wrong"
+np_rd_conf "$conf" "mark_bit: $new_bit"
 n0=$(recorded client)
 for p in 32002 32003 32004 32005 32006; do
 	[ "$(flow a "$p")" = "$new_dec" ] || np_fail "after the reload, a new connection is not marked $new_bit"
