@@ -32,8 +32,10 @@ usage(FILE *f)
 	    "  --db PATH        store to use instead of the configured one\n"
 	    "  --metadata FILE  Kubernetes List file as metadata source\n"
 	    "  --status         print the recorder's counters and exit\n"
-	    "  --repair         restore the nftables elements of every "
-	    "attached pod\n", RCONF_DEFAULT_PATH);
+	    "  --repair         restore the nftables table: rules for this "
+	    "configuration,\n"
+	    "                   elements of every attached pod\n",
+	    RCONF_DEFAULT_PATH);
 }
 
 static int
@@ -127,6 +129,19 @@ cmd_repair(const struct rconf *c)
 	if ((ret = nftrules_open(&r.nr)) < 0 ||
 	    (ret = nftrules_ensure_table(r.nr, &r.nc)) < 0) {
 		log_warnx("nftables: %s", strerror(-ret));
+		goto out;
+	}
+	/* Rules made for another mark bit or group (a plugin with another
+	 * markBit created the table): this configuration's, elements kept. */
+	ret = nftrules_check_conf(r.nr, &r.nc, NULL);
+	if ((ret == -ESTALE || ret == -ESRCH) &&
+	    (ret = nftrules_rewrite_rules(r.nr, &r.nc)) == 0)
+		printf("rewrote the rules of table inet %s for mark 0x%08x, "
+		    "NFLOG group %u\n", NFTRULES_TABLE, r.nc.mark_bit,
+		    r.nc.nflog_group);
+	if (ret < 0) {
+		log_warnx("nftables table inet %s: rules: %s", NFTRULES_TABLE,
+		    strerror(-ret));
 		goto out;
 	}
 	ret = store_attachment_foreach(st, true, repair_one, &r);
