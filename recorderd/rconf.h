@@ -1,9 +1,9 @@
 /*
  * rconf: the daemon's configuration (YAML, conf/recorderd.yaml).
  *
- * rconf_parse_buf() reads a buffer over libyaml's event API, driven by
- * one table of known keys; errors name line:column (the file loader adds
- * the file name). rconf_validate() is a separate pass over the result, so
+ * rconf_parse_buf() reads a buffer with lib/yamljson (the one YAML reader),
+ * driven by one table of known keys; errors name line:column of the key
+ * or value at fault (the file loader adds the file name). rconf_validate() is a separate pass over the result, so
  * that -n, start-up and SIGHUP reload all apply the same checks. The same
  * table says which keys a SIGHUP applies (rconf_reload).
  */

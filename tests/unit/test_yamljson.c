@@ -363,6 +363,81 @@ test_is_json(void **state)
 	assert_false(yamljson_is_json("", 0));
 }
 
+/*
+ * Where each node, key and document is (the daemon's configuration names
+ * file:line:column of the value at fault), and where an error is, as
+ * numbers.
+ */
+static void
+test_marked(void **state)
+{
+	struct json_object *docs, *root, *log, *v;
+	struct yamljson_marks *m;
+	struct yamljson_pos p;
+	char err[256];
+	const char *y =
+	    "store: /a\n"
+	    "log:\n"
+	    "  level: debug\n"
+	    "  file: ~\n"
+	    "list: [1, {k: v}]\n"
+	    "---\n"
+	    "x: 1\n";
+
+	(void)state;
+	assert_int_equal(yamljson_parse_marked(y, strlen(y), &docs, &m, &p,
+	    err, sizeof(err)), 0);
+	assert_int_equal(json_object_array_length(docs), 2);
+	root = json_object_array_get_idx(docs, 0);
+	assert_true(yamljson_pos_of(m, root, &p));
+	assert_int_equal(p.line, 1);
+	assert_int_equal(p.col, 1);
+	assert_true(yamljson_key_pos(m, root, "log", &p));
+	assert_int_equal(p.line, 2);
+	assert_int_equal(p.col, 1);
+	assert_true(json_object_object_get_ex(root, "store", &v));
+	assert_true(yamljson_pos_of(m, v, &p));
+	assert_int_equal(p.line, 1);
+	assert_int_equal(p.col, 8);
+	assert_true(json_object_object_get_ex(root, "log", &log));
+	assert_true(yamljson_pos_of(m, log, &p));	/* the block mapping */
+	assert_int_equal(p.line, 3);
+	assert_int_equal(p.col, 3);
+	assert_true(json_object_object_get_ex(log, "level", &v));
+	assert_true(yamljson_pos_of(m, v, &p));
+	assert_int_equal(p.line, 3);
+	assert_int_equal(p.col, 10);
+	/* A null has no node, but its key has a place. */
+	assert_true(json_object_object_get_ex(log, "file", &v));
+	assert_null(v);
+	assert_false(yamljson_pos_of(m, v, &p));
+	assert_true(yamljson_key_pos(m, log, "file", &p));
+	assert_int_equal(p.line, 4);
+	assert_int_equal(p.col, 3);
+	assert_false(yamljson_key_pos(m, log, "nope", &p));
+	/* Elements of a flow sequence. */
+	assert_true(json_object_object_get_ex(root, "list", &v));
+	assert_true(yamljson_pos_of(m, json_object_array_get_idx(v, 1), &p));
+	assert_int_equal(p.line, 5);
+	assert_int_equal(p.col, 11);
+	assert_true(yamljson_doc_pos(m, 1, &p));
+	assert_int_equal(p.line, 6);
+	assert_int_equal(p.col, 1);
+	assert_false(yamljson_doc_pos(m, 2, &p));
+	yamljson_marks_free(m);
+	json_object_put(docs);
+	yamljson_marks_free(NULL);
+
+	/* An error: its place as numbers, the problem alone in err. */
+	assert_int_equal(yamljson_parse_marked("a: 1\n  b: 2\n", 11, &docs,
+	    &m, &p, err, sizeof(err)), -EINVAL);
+	assert_null(m);
+	assert_int_equal(p.line, 2);
+	assert_int_equal(p.col, 4);
+	assert_null(strstr(err, "line"));
+	assert_true(strlen(err) > 0);
+}
+
 int
 main(void)
 {
@@ -377,6 +452,7 @@ main(void)
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_stream_errors),
 		cmocka_unit_test(test_is_json),
+		cmocka_unit_test(test_marked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
