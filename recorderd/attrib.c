@@ -9,7 +9,7 @@
 #include <time.h>
 #include <netinet/in.h>
 
-#include "lib/kmeta.h"
+#include "recorderd/meta/kmeta.h"
 #include "lib/log.h"
 #include "recorderd/metasrc.h"
 

@@ -24,7 +24,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "lib/kmeta.h"
+#include "recorderd/meta/kmeta.h"
 #include "recorderd/kapi_int.h"
 
 /* Every resource the client reads, and how: the ClusterRole must grant

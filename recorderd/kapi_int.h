@@ -12,7 +12,7 @@
 
 #include <curl/curl.h>
 
-#include "lib/kmeta.h"
+#include "recorderd/meta/kmeta.h"
 #include "recorderd/kapi.h"
 
 #define KAPI_QUEUE_MAX 2048

@@ -15,6 +15,7 @@
 
 #include "lib/log.h"
 #include "recorderd/kapi.h"
+#include "recorderd/meta/kmeta_load.h"
 
 /* Events applied per metasrc_process() call: a big relist is spread over
  * several turns of the daemon's loop (the eventfd stays readable). */

@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-#include "lib/kmeta.h"
+#include "recorderd/meta/kmeta.h"
 
 struct metasrc;
 

@@ -24,7 +24,7 @@
 #include <json-c/json.h>
 
 #include "lib/fdpass.h"
-#include "lib/kmeta.h"
+#include "recorderd/meta/kmeta.h"
 #include "lib/yamljson.h"
 #include "nft/nftrules.h"
 #include "recorderd/kapi.h"

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "lib/kmeta.h"
+#include "recorderd/meta/kmeta.h"
 #include "recorderd/kapi.h"
 
 static void
