@@ -667,8 +667,8 @@ yamljson_doc_pos(const struct yamljson_marks *m, size_t doc,
 	return true;
 }
 
-static void
-yj_offset_to_linecol(const char *buf, size_t len, size_t off, size_t *line,
+void
+yamljson_linecol(const char *buf, size_t len, size_t off, size_t *line,
     size_t *col)
 {
 	size_t i;
@@ -706,7 +706,7 @@ yamljson_parse_json(const char *buf, size_t len, struct json_object **out,
 	jerr = json_tokener_get_error(tok);
 	off = json_tokener_get_parse_end(tok);
 	if (jerr == json_tokener_continue) {
-		yj_offset_to_linecol(buf, len, len, &line, &col);
+		yamljson_linecol(buf, len, len, &line, &col);
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "line %zu, column %zu: "
 			    "unexpected end of JSON text (truncated?)", line,
@@ -715,7 +715,7 @@ yamljson_parse_json(const char *buf, size_t len, struct json_object **out,
 		goto out;
 	}
 	if (jerr != json_tokener_success) {
-		yj_offset_to_linecol(buf, len, off, &line,
+		yamljson_linecol(buf, len, off, &line,
 		    &col);
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "line %zu, column %zu: %s", line,
@@ -725,7 +725,7 @@ yamljson_parse_json(const char *buf, size_t len, struct json_object **out,
 	}
 	for (i = off; i < len; i++) {
 		if (!isspace((unsigned char)buf[i]) && buf[i] != '\0') {
-			yj_offset_to_linecol(buf, len, i, &line, &col);
+			yamljson_linecol(buf, len, i, &line, &col);
 			if (err != NULL && errlen > 0)
 				snprintf(err, errlen, "line %zu, column %zu: "
 				    "trailing data after the JSON text", line,

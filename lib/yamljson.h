@@ -101,6 +101,11 @@ bool yamljson_doc_pos(const struct yamljson_marks *m, size_t doc,
     struct yamljson_pos *out);
 void yamljson_marks_free(struct yamljson_marks *m);
 
+/* The 1-based line and column of byte off of buf (len bytes), for
+ * errors of readers that work on the text themselves. */
+void yamljson_linecol(const char *buf, size_t len, size_t off, size_t *line,
+    size_t *col);
+
 /* Does yamljson_parse_any() read buf as JSON (first non-blank byte '{' or
  * '[')? */
 bool yamljson_is_json(const char *buf, size_t len);

@@ -145,28 +145,12 @@ struct jstream {
 	struct kmeta_err *e;
 };
 
-static void
-linecol(const char *buf, size_t len, size_t off, size_t *line, size_t *col)
-{
-	size_t i;
-
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < off && i < len; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else
-			(*col)++;
-	}
-}
-
 static int
 js_fail(struct jstream *js, size_t off, const char *what)
 {
 	size_t line, col;
 
-	linecol(js->buf, js->len, off, &line, &col);
+	yamljson_linecol(js->buf, js->len, off, &line, &col);
 	return kmeta_err_set(js->e, "line %zu, column %zu: %s", line, col,
 	    what);
 }
@@ -269,7 +253,7 @@ js_items(struct kmeta *km, struct jstream *js, const char *listkind)
 		if (r != 0 && !applyerr)
 			return r;
 		if (r != 0) {
-			linecol(js->buf, js->len, start, &line, &col);
+			yamljson_linecol(js->buf, js->len, start, &line, &col);
 			return kmeta_err_set(js->e, "line %zu, column %zu: "
 			    "items[%zu]: %s", line, col, i, sub);
 		}

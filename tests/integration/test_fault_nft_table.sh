@@ -27,16 +27,8 @@ np_rd_start "$conf"
 np_bg b socat UDP4-RECVFROM:9000,fork SYSTEM:'echo u' >/dev/null
 np_wait_port b 9000 udp
 
-# mark_of SPORT: a new UDP flow a -> b:9000 from SPORT; prints the mark
-# conntrack shows for it (decimal; 0 when unmarked or not tracked at all:
-# without any table using conntrack the node's netns does not track).
-mark_of() {
-	local m
-	np_in a socat -u - UDP4:"$b4":9000,sourceport="$1" <<<x
-	m=$(np_node conntrack -L -p udp --orig-port-src "$1" 2>/dev/null |
-		grep -o 'mark=[0-9]*' | head -n 1 | cut -d= -f2 || true)
-	echo "${m:-0}"
-}
+# mark_of SPORT: a new UDP flow a -> b:9000 from SPORT; its mark.
+mark_of() { np_udp_mark a "$b4" 9000 "$1"; }
 recorded() {	# recorded PORT-FROM: UDP egress flows of pod a to b:9000
 	q "SELECT coalesce(sum(count),0) FROM flows f JOIN workloads w ON w.id=f.workload_id
 	   WHERE w.name='client' AND f.direction=0 AND f.protocol=17 AND f.port=9000;"

@@ -35,15 +35,8 @@ conf="$NP_TMP/rd.yaml"
 np_rd_conf "$conf" "mark_bit: $old_bit"
 np_rd_start "$conf"
 
-# flow POD SPORT: a new UDP flow POD -> b:9000 from SPORT; prints the mark
-# conntrack shows for it (decimal, 0 when unmarked).
-flow() {
-	local m
-	np_in "$1" socat -u - UDP4:"$b4":9000,sourceport="$2" <<<x
-	m=$(np_node conntrack -L -p udp --orig-port-src "$2" 2>/dev/null |
-		grep -o 'mark=[0-9]*' | head -n 1 | cut -d= -f2 || true)
-	echo "${m:-0}"
-}
+# flow POD SPORT: a new UDP flow POD -> b:9000 from SPORT; its mark.
+flow() { np_udp_mark "$1" "$b4" 9000 "$2"; }
 recorded() {	# recorded NAME: UDP egress connections of pod NAME to b:9000
 	q "SELECT coalesce(sum(count),0) FROM flows f JOIN workloads w ON w.id=f.workload_id
 	   WHERE w.name='$1' AND f.direction=0 AND f.protocol=17 AND f.port=9000;"

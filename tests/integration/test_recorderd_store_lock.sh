@@ -26,30 +26,12 @@ cliip=$(np_pod_ip cli 4)
 srvip=$(np_pod_ip srv 4)
 # The server drops the datagrams (no ICMP errors); short UDP timeouts
 # keep the node's conntrack table small (its maximum is the host's).
-np_in srv nft -f - <<-'EOF'
-table inet nplock_sink {
-	chain input {
-		type filter hook input priority 0; policy accept;
-		udp dport 20000-65535 drop
-	}
-}
-EOF
+np_udp_sink srv
 np_node sysctl -qw net.netfilter.nf_conntrack_udp_timeout=2
 np_node sysctl -qw net.netfilter.nf_conntrack_udp_timeout_stream=2
-# The kernel's own count of new connections between the two pods, after
-# the plugin's mark (priority 0 > -90).
-np_node nft -f - <<-EOF
-table inet nplock_count {
-	chain c {
-		type filter hook prerouting priority 0; policy accept;
-		ip saddr $cliip ip daddr $srvip meta l4proto udp ct state new counter
-	}
-}
-EOF
-kernel_new() {
-	np_node nft -j list chain inet nplock_count c |
-		jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | .[0]'
-}
+# The kernel's own count of new connections between the two pods.
+np_count_new "$cliip" "$srvip"
+kernel_new() { np_new_counts | cut -d' ' -f1; }
 q() { sqlite3 -batch -noheader -cmd ".timeout 30000" "$NP_DB" "$@"; }
 counter() { q "SELECT coalesce((SELECT value FROM counters WHERE name='$1'),0);"; }
 stored() {	# stored DIRECTION: connections of the load in the store
