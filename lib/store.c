@@ -341,6 +341,9 @@ store_open(const char *path, int flags, struct store **out)
 	}
 	if ((rc = migrate(st)) < 0)
 		goto out;
+	if (flags & STORE_OPEN_NO_CKPT_ON_CLOSE)
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+		    NULL);
 	*out = st;
 	st = NULL;
 	rc = 0;
@@ -380,12 +383,6 @@ const char *
 store_path(const struct store *st)
 {
 	return st->path;
-}
-
-sqlite3 *
-store_db(struct store *st)
-{
-	return st->db;
 }
 
 int

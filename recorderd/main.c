@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/status.h"
 #include "lib/store.h"
 #include "nft/nftrules.h"
+#include "nft/nftstore.h"
 #include "recorderd/rconf.h"
 #include "recorderd/rd.h"
 
@@ -39,24 +41,9 @@ usage(FILE *f)
 }
 
 static int
-print_counter(const char *name, int64_t value, int64_t updated_at, void *arg)
-{
-	char when[32] = "";
-	time_t t = (time_t)updated_at;
-	struct tm tm;
-
-	(void)arg;
-	if (updated_at > 0 && gmtime_r(&t, &tm) != NULL)
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("%-22s %12lld  %s\n", name, (long long)value, when);
-	return 0;
-}
-
-static int
 cmd_status(const struct rconf *c)
 {
 	struct store *st = NULL;
-	char started[32];
 	int ret;
 
 	if ((ret = store_open(c->store, STORE_OPEN_READONLY |
@@ -65,89 +52,64 @@ cmd_status(const struct rconf *c)
 		    strerror(-ret));
 		return 1;
 	}
-	printf("store                  %s\n", c->store);
-	if (store_meta_get(st, "recording_started", started,
-	    sizeof(started)) == 0) {
-		time_t t = (time_t)strtoll(started, NULL, 10);
-		char when[32] = "";
-		struct tm tm;
-
-		if (t > 0 && gmtime_r(&t, &tm) != NULL)
-			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		printf("recording_started      %s\n", when[0] ? when : started);
-	}
-	ret = store_counter_foreach(st, print_counter, NULL);
+	ret = status_print(stdout, c->store, st);
+	if (ret < 0)
+		fprintf(stderr, "netpol-recorderd: store %s: %s\n", c->store,
+		    store_errmsg(st));
 	store_close(st);
 	return ret < 0 ? 1 : 0;
 }
 
-struct repair {
-	struct nftrules *nr;
-	struct nftrules_conf nc;
-	int done, failed;
-};
-
-static int
-repair_one(const struct store_attachment *a, void *arg)
+static void
+repair_failed(const struct store_attachment *a, int err, void *arg)
 {
-	struct repair *r = arg;
-	struct nftrules_elems e;
-	struct addr addrs[STORE_MAX_ADDRS];
-	int ret;
-
-	for (int i = 0; i < a->naddrs && i < STORE_MAX_ADDRS; i++)
-		addrs[i] = a->addrs[i].addr;
-	if ((ret = nftrules_elems_init(&e, a->container_id, a->ifname,
-	    a->host_veth, addrs, a->naddrs)) == 0)
-		ret = nftrules_attach(r->nr, &r->nc, NULL, &e);
-	if (ret < 0) {
-		log_warnx("repair %s/%s: %s", a->container_id, a->ifname,
-		    strerror(-ret));
-		r->failed++;
-	} else
-		r->done++;
-	return 0;
+	(void)arg;
+	log_warnx("repair %s/%s: %s", a->container_id, a->ifname,
+	    strerror(-err));
 }
 
 static int
 cmd_repair(const struct rconf *c)
 {
 	struct store *st = NULL;
-	struct repair r;
+	struct nftrules *nr = NULL;
+	struct nftrules_conf nc;
+	struct nftstore_count r = { 0 };
 	int ret;
 
-	memset(&r, 0, sizeof(r));
-	nftrules_conf_init(&r.nc);
-	r.nc.mark_bit = c->mark_bit;
-	r.nc.nflog_group = c->nflog_group;
-	r.nc.snaplen = (uint16_t)(c->nflog_snaplen > 65535 ? 65535 :
+	nftrules_conf_init(&nc);
+	nc.mark_bit = c->mark_bit;
+	nc.nflog_group = c->nflog_group;
+	nc.snaplen = (uint16_t)(c->nflog_snaplen > 65535 ? 65535 :
 	    c->nflog_snaplen);
 	if ((ret = store_open(c->store, STORE_OPEN_NOCREATE, &st)) < 0) {
 		log_warnx("store %s: %s", c->store, strerror(-ret));
 		return 1;
 	}
-	if ((ret = nftrules_open(&r.nr)) < 0 ||
-	    (ret = nftrules_ensure_table(r.nr, &r.nc)) < 0) {
+	if ((ret = nftrules_open(&nr)) < 0 ||
+	    (ret = nftrules_ensure_table(nr, &nc)) < 0) {
 		log_warnx("nftables: %s", strerror(-ret));
 		goto out;
 	}
 	/* Rules made for another mark bit or group (a plugin with another
 	 * markBit created the table): this configuration's, elements kept. */
-	ret = nftrules_check_conf(r.nr, &r.nc, NULL);
+	ret = nftrules_check_conf(nr, &nc, NULL);
 	if ((ret == -ESTALE || ret == -ESRCH) &&
-	    (ret = nftrules_rewrite_rules(r.nr, &r.nc)) == 0)
+	    (ret = nftrules_rewrite_rules(nr, &nc)) == 0)
 		printf("rewrote the rules of table inet %s for mark 0x%08x, "
-		    "NFLOG group %u\n", NFTRULES_TABLE, r.nc.mark_bit,
-		    r.nc.nflog_group);
+		    "NFLOG group %u\n", NFTRULES_TABLE, nc.mark_bit,
+		    nc.nflog_group);
 	if (ret < 0) {
 		log_warnx("nftables table inet %s: rules: %s", NFTRULES_TABLE,
 		    strerror(-ret));
 		goto out;
 	}
-	ret = store_attachment_foreach(st, true, repair_one, &r);
+	if ((ret = nftstore_restore(nr, &nc, st, NULL, repair_failed, NULL,
+	    &r)) < 0)
+		log_warnx("store %s: %s", c->store, store_errmsg(st));
 	printf("repaired %d attachments, %d failed\n", r.done, r.failed);
 out:
-	nftrules_close(r.nr);
+	nftrules_close(nr);
 	store_close(st);
 	return ret < 0 || r.failed > 0 ? 1 : 0;
 }

@@ -14,7 +14,8 @@
 #
 # Functions (see each one's comment): np_setup, np_conflist, np_pod,
 # np_pod_del, np_cni, np_pod_ip, np_ext, np_ns, np_in, np_node, np_bg,
-# np_wait_port, np_retry, np_log, np_fail; for netpol-recorderd on the node:
+# np_wait_port, np_retry, np_log, np_fail, np_meta_deployment; for
+# netpol-recorderd on the node:
 #   np_rd_conf FILE [YAML ...]  # write a recorderd config: store $NP_DB,
 #                          # release_socket $NP_RELEASE, flush_interval
 #                          # 200ms, log {file: $NP_RD_LOG}, then the given
@@ -65,6 +66,27 @@ np_log() {
 np_fail() {
 	printf 'FAIL: %s\n' "$*" >&2
 	exit 1
+}
+
+# np_meta_deployment NS NAME HASH POD IP4 IP6 START: a Deployment NAME, its
+# ReplicaSet NAME-HASH and its Pod POD (addresses IP4 and IP6, started at
+# START, serving "http" on 8080) as the API server lists them: three JSON
+# objects separated by commas, for the items of a metadata List file.
+np_meta_deployment() {
+	local ns=$1 name=$2 hash=$3 pod=$4 ip4=$5 ip6=$6 start=$7
+	cat <<JSON
+{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"$name","namespace":"$ns","uid":"uid-dep-$name","labels":{"app":"$name"}},
+ "spec":{"selector":{"matchLabels":{"app":"$name"}},"template":{"metadata":{"labels":{"app":"$name"}}}}},
+{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"$name-$hash","namespace":"$ns","uid":"uid-rs-$name",
+ "labels":{"app":"$name","pod-template-hash":"$hash"},
+ "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"$name","uid":"uid-dep-$name","controller":true}]},
+ "spec":{"selector":{"matchLabels":{"app":"$name","pod-template-hash":"$hash"}}}},
+{"apiVersion":"v1","kind":"Pod","metadata":{"name":"$pod","namespace":"$ns","uid":"uid-$pod",
+ "labels":{"app":"$name","pod-template-hash":"$hash"},
+ "ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"$name-$hash","uid":"uid-rs-$name","controller":true}]},
+ "spec":{"nodeName":"node-a","containers":[{"name":"main","image":"x","ports":[{"name":"http","containerPort":8080,"protocol":"TCP"}]}]},
+ "status":{"phase":"Running","podIP":"$ip4","podIPs":[{"ip":"$ip4"},{"ip":"$ip6"}],"startTime":"$start"}}
+JSON
 }
 
 # np_setup NAME: make the run id, the temp dir and the node namespace.

@@ -20,20 +20,18 @@
 #include <linux/netlink.h>
 #include <netinet/in.h>
 
-#include <sqlite3.h>
-
 #include "lib/store.h"
 #include "recorderd/attrib.h"
 #include "recorderd/batch.h"
 #include "recorderd/ct.h"
 #include "recorderd/writer.h"
+#include "tests/unit/ut_sql.h"
 #include "tests/unit/ut_store.h"
 
 struct t {
 	char dir[64];
 	char db[96];
 	struct store *st;		/* the plugin's side: attachments */
-	sqlite3 *q;			/* the test's look at the file */
 	struct writer *w;
 	struct attrib *at;
 };
@@ -64,20 +62,19 @@ flush(struct t *t)
 	batch_free(b);
 }
 
+/* One integer of sql on the file; "?1" in sql stands for arg. */
 static int64_t
 q1(struct t *t, const char *sql, int64_t arg)
 {
-	sqlite3_stmt *s;
-	int64_t v = -1;
+	char text[512], num[32];
+	const char *at = strstr(sql, "?1");
 
-	assert_int_equal(sqlite3_prepare_v2(t->q, sql, -1, &s, NULL),
-	    SQLITE_OK);
-	if (sqlite3_bind_parameter_count(s) > 0)
-		sqlite3_bind_int64(s, 1, arg);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	snprintf(num, sizeof(num), "%lld", (long long)arg);
+	if (at == NULL)
+		return ut_sql_int(t->db, sql);
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - sql), sql, num,
+	    at + 2);
+	return ut_sql_int(t->db, text);
 }
 
 /* The handle attribution gives (ns, kind, name); it must have one. */
@@ -120,7 +117,6 @@ setup(void **state)
 	    "test_attrib"), 0);
 	snprintf(t->db, sizeof(t->db), "%s/records.db", t->dir);
 	assert_int_equal(store_open(t->db, 0, &t->st), 0);
-	assert_int_equal(sqlite3_open(t->db, &t->q), SQLITE_OK);
 	/* The pods of tests/fixtures/ct: a (client) and b (server). Host
 	 * bits of the CIDRs are kept by addr_cidr_parse only as /32. */
 	put_pod(t->st, "cid-a", "shop", "client-7d9f-x2", "uid-a",
@@ -144,7 +140,6 @@ teardown(void **state)
 	attrib_free(t->at);
 	assert_int_equal(writer_stop(t->w, 1000, NULL), 0);
 	store_close(t->st);
-	sqlite3_close(t->q);
 	assert_int_equal(ut_store_rmtree(t->dir), 0);
 	ct_parse_cleanup();
 	free(t);
@@ -272,7 +267,6 @@ test_peers_and_dns(void **state)
 	struct addr node, pod_a;
 	char buf[ADDR_STRLEN];
 	int n;
-	sqlite3_stmt *q;
 
 	/* a -> external 203.0.113.10:443, after a DNS answer for it. */
 	first_new("tcp4.bin", &ev);
@@ -301,14 +295,8 @@ test_peers_and_dns(void **state)
 	/* Nothing is written until a flush; then the answer is. */
 	assert_int_equal(q1(t, "SELECT count(*) FROM dns_answers", 0), 0);
 	flush(t);
-	assert_int_equal(sqlite3_prepare_v2(t->q,
-	    "SELECT name, addr FROM dns_answers", -1, &q, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(q, 0),
-	    "api.example.test");
-	assert_string_equal((const char *)sqlite3_column_text(q, 1),
-	    "203.0.113.10");
-	sqlite3_finalize(q);
+	assert_int_equal(q1(t, "SELECT count(*) FROM dns_answers WHERE "
+	    "name='api.example.test' AND addr='203.0.113.10'", 0), 1);
 
 	/* The node's own address is a node peer. */
 	assert_int_equal(addr_parse("198.18.0.1", &node), 0);

@@ -20,13 +20,14 @@
 
 #include "lib/store.h"
 #include "recorderd/batch.h"
+#include "tests/unit/ut_sql.h"
 #include "tests/unit/ut_store.h"
 
 struct t {
 	char dir[64];
 	char db[128];
 	struct store *st;
-	sqlite3 *q;
+	sqlite3 *q;			/* the other process: holds the lock */
 	struct batch *b;
 	struct batch_ids *ids;
 	int64_t att;
@@ -74,15 +75,7 @@ teardown(void **state)
 static int64_t
 q1(struct t *t, const char *sql)
 {
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(t->q, sql, -1, &s, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	return ut_sql_int(t->db, sql);
 }
 
 static void

@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/unit/ut_run.h"
+
 #include <json-c/json.h>
 
 #include "lib/fdpass.h"
@@ -55,26 +57,6 @@ manifest_dir(void)
 	return dir;
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 static int
 load_all(void **state)
 {
@@ -97,7 +79,8 @@ load_all(void **state)
 			if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 			    name) >= sizeof(path))
 				return -1;
-			buf = slurp(path, &len);
+			buf = ut_slurp(path, &len);
+			assert_non_null(buf);
 			if (yamljson_parse(buf, len, &arr, err,
 			    sizeof(err)) != 0) {
 				fprintf(stderr, "%s: %s\n", path, err);

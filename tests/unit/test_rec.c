@@ -35,6 +35,7 @@
 #include "recorderd/ct.h"
 #include "recorderd/rec.h"
 #include "recorderd/writer.h"
+#include "tests/unit/ut_sql.h"
 #include "tests/unit/ut_store.h"
 
 #define MARK 0x00100000u
@@ -43,7 +44,7 @@ struct t {
 	char dir[64];
 	char db[128];
 	struct store *st;		/* the plugin's side: attachments */
-	sqlite3 *q;			/* the test's own look at the file */
+	sqlite3 *q;			/* the other process: holds the lock */
 	struct writer *w;
 	struct attrib *at;
 	struct rec *rec;
@@ -199,15 +200,7 @@ replay_nflog(struct t *t, const char *name)
 static int64_t
 q1(struct t *t, const char *sql)
 {
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(t->q, sql, -1, &s, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	return ut_sql_int(t->db, sql);
 }
 
 /* Give the connection in message buf another conntrack id. */

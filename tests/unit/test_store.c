@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "lib/store.h"
+#include "tests/unit/ut_sql.h"
 #include "tests/unit/ut_store.h"
 
 struct fixture {
@@ -95,8 +97,7 @@ test_schema_version(void **state)
 	/* A store written by a newer version is refused, not damaged. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
 	    STORE_SCHEMA_VERSION + 1);
-	assert_int_equal(sqlite3_exec(store_db(fx->st), sql, NULL, NULL, NULL),
-	    SQLITE_OK);
+	assert_int_equal(ut_sql_exec(fx->path, sql), 0);
 	assert_int_equal(store_open(fx->path, 0, &st2), -EPROTO);
 	assert_null(st2);
 	assert_int_equal(store_open("/nonexistent/x.db", STORE_OPEN_READONLY,
@@ -294,15 +295,7 @@ flow(int64_t wl, int dir, int64_t peer, const char *addr, uint16_t port,
 static int64_t
 query_int(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	return ut_sql_int(store_path(st), sql);
 }
 
 static void
@@ -499,6 +492,38 @@ test_concurrent_writers(void **state)
 	store_close(st);
 }
 
+/* STORE_OPEN_NO_CKPT_ON_CLOSE: the last connection to close leaves the
+ * WAL as it is; without it, the WAL is checkpointed and removed. */
+static void
+test_no_checkpoint_on_close(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_attachment a;
+	struct stat sb;
+	char wal[128];
+
+	snprintf(wal, sizeof(wal), "%s-wal", fx->path);
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(stat(wal, &sb), -1);
+
+	assert_int_equal(store_open(fx->path, STORE_OPEN_NO_CKPT_ON_CLOSE,
+	    &fx->st), 0);
+	make_attachment(&a, "c1", "198.18.0.5/24", NULL);
+	assert_int_equal(store_attachment_put(fx->st, &a, 100), 0);
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_true(sb.st_size > 0);
+
+	/* The next reader sees the row, from the WAL. */
+	assert_int_equal(store_open(fx->path, 0, &fx->st), 0);
+	assert_int_equal(store_attachment_get(fx->st, "c1", "eth0", &a), 0);
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(stat(wal, &sb), -1);
+}
+
 static void
 test_names(void **state)
 {
@@ -529,6 +554,8 @@ main(void)
 		    test_known_servers_counters_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_no_checkpoint_on_close,
+		    setup, teardown),
 		cmocka_unit_test(test_names),
 	};
 
