@@ -44,6 +44,7 @@ struct batch {
 	int64_t prune_before;		/* 0: no pruning */
 	int attempts;			/* since the last reset */
 	struct batch_result res;
+	char why[256];			/* the store's message, last failure */
 };
 
 #define F(m) { #m, offsetof(struct batch_counts, m) }
@@ -286,6 +287,12 @@ batch_result(const struct batch *b)
 	return &b->res;
 }
 
+const char *
+batch_error(const struct batch *b)
+{
+	return b->why;
+}
+
 /* ---- handle -> store id ------------------------------------------------- */
 
 struct undo {
@@ -453,8 +460,10 @@ batch_write(struct batch *b, struct store *st, struct batch_ids *ids)
 	b->attempts++;
 	ids->undo.n = 0;
 	flows = agg_flows(b->agg, &n);
-	if ((ret = store_begin(st)) < 0)
+	if ((ret = store_begin(st)) < 0) {
+		snprintf(b->why, sizeof(b->why), "%s", store_errmsg(st));
 		return ret;
+	}
 	if ((ret = write_workloads(b, st, ids)) < 0 ||
 	    (ret = store_flows_write_mapped(st, flows, n, map_handle, ids,
 	    &skipped)) < 0 ||
@@ -473,6 +482,8 @@ batch_write(struct batch *b, struct store *st, struct batch_ids *ids)
 	ret = store_commit(st);
 out:
 	if (ret < 0) {
+		/* The rollback replaces the connection's message. */
+		snprintf(b->why, sizeof(b->why), "%s", store_errmsg(st));
 		store_rollback(st);
 		ids_rollback(ids);
 		return ret;

@@ -106,6 +106,8 @@ struct batch_result {
 	int attempts;			/* batch_write calls it took */
 };
 const struct batch_result *batch_result(const struct batch *b);
+/* The store's message of the last batch_write() that failed (borrowed). */
+const char *batch_error(const struct batch *b);
 
 /* ---- the writer's side ------------------------------------------------ */
 

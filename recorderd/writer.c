@@ -97,7 +97,7 @@ write_one(struct writer *w, struct batch *b)
 	fresh = w->have_version && store_data_version(w->st, &v) == 0 &&
 	    v == w->version;
 	ret = batch_write(b, w->st, w->ids);
-	msg = store_errmsg(w->st);
+	msg = batch_error(b);
 	if (ret == 0 && fresh && store_data_version(w->st, &v) == 0)
 		w->version = v;
 	pthread_mutex_lock(&w->mu);
@@ -263,7 +263,7 @@ writer_stop(struct writer *w, int timeout_ms, size_t *lost)
 		*lost = 0;
 	if (w == NULL)
 		return 0;
-	if (w->st != NULL && w->todo != NULL)
+	if (w->st != NULL && writer_busy(w))
 		ret = writer_drain(w, timeout_ms);
 	if (w->started) {
 		pthread_mutex_lock(&w->mu);

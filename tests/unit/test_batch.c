@@ -220,6 +220,7 @@ test_locked_then_written(void **state)
 	assert_int_equal(sqlite3_exec(t->q, "BEGIN IMMEDIATE", NULL, NULL,
 	    NULL), SQLITE_OK);
 	assert_int_equal(batch_write(t->b, t->st, t->ids), -EBUSY);
+	assert_non_null(strstr(batch_error(t->b), "locked"));
 	assert_int_equal(batch_ids_get(t->ids, 1), 0);
 	assert_int_equal(batch_write(t->b, t->st, t->ids), -EBUSY);
 	assert_int_equal(sqlite3_exec(t->q, "COMMIT", NULL, NULL, NULL),

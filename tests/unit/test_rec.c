@@ -610,6 +610,51 @@ test_store_locked(void **state)
 	    "protocol=1"), 2);
 }
 
+/*
+ * The store refuses writes (a full disk; here a trigger that aborts every
+ * flow insert): the writer keeps the batch, says why, and tries again a
+ * little later (not in a loop); the loop goes on. Once the store takes
+ * writes again, everything kept is written with its counters.
+ */
+static void
+test_store_refusing(void **state)
+{
+	struct t *t = *state;
+	char msg[256];
+	int err;
+
+	put_pod(t->st, "cid-b", "server", "198.18.2.3/32",
+	    "2001:db8:2::3/128");
+	reload(t);
+	assert_int_equal(ut_sql_exec(t->db, "CREATE TRIGGER refuse BEFORE "
+	    "INSERT ON flows BEGIN SELECT RAISE(ABORT, 'refused'); END"), 0);
+	assert_int_equal(replay_ct(t, "tcp4.bin", false), 8);
+	assert_int_equal(rec_flush(t->rec, 2000), 0);
+	assert_true(writer_busy(t->w));
+	assert_int_equal(writer_take_error(t->w, &err, msg, sizeof(msg)), 1);
+	assert_true(err != -EBUSY && err < 0);
+	assert_non_null(strstr(msg, "refused"));
+	/* Not retried before WRITER_RETRY_MS, whatever happens meanwhile. */
+	writer_request_pods(t->w, false);
+	assert_true(writer_busy(t->w));
+	assert_int_equal(writer_take_error(t->w, &err, msg, sizeof(msg)), 0);
+	assert_int_equal(replay_ct(t, "udp6.bin", false), 3);
+	assert_int_equal(rec_flush(t->rec, 2001), -EBUSY);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows"), 0);
+	/* The store takes writes again. */
+	assert_int_equal(ut_sql_exec(t->db, "DROP TRIGGER refuse"), 0);
+	assert_int_equal(writer_drain(t->w, 5000), 0);
+	take_back(t);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows WHERE "
+	    "protocol=6"), 2);
+	assert_int_equal(rec_flush(t->rec, 2002), 0);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows"), 4);
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='events_seen'"), 8 + 3);
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='store_busy'"), -1);
+}
+
 int
 main(void)
 {
@@ -631,6 +676,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_counted, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_locked, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_store_refusing, setup,
 		    teardown),
 	};
 
