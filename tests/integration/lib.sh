@@ -30,6 +30,8 @@
 #                          # timeout or as soon as PID has exited
 #   np_rd_stop [PID]       # SIGTERM to PID (default $NP_RD_PID), wait up to
 #                          # 10 s until it is gone, fail if it is not
+#   np_rd_wait_log PATTERN N # wait (15 s) until $NP_RD_LOG has N lines
+#                          # matching PATTERN; fail, printing the log, if not
 # for load and marks:
 #   np_udp_sink NAME       # NAME drops UDP to ports 20000-65535 at input
 #   np_count_new SRC DST   # the node counts new UDP and TCP connections
@@ -457,6 +459,19 @@ np_rd_stop() {
 		sleep 0.1
 	done
 	np_fail "netpol-recorderd (pid $pid) did not stop within 10 s of SIGTERM"
+}
+
+# np_rd_wait_log PATTERN N: wait up to 15 s until netpol-recorderd's log
+# ($NP_RD_LOG) holds N lines matching PATTERN (grep); fail, printing the
+# log, when it does not.
+np_rd_wait_log() {
+	local i
+	for ((i = 0; i < 150; i++)); do
+		[ "$(grep -c "$1" "$NP_RD_LOG" || true)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	cat "$NP_RD_LOG" >&2
+	np_fail "the daemon did not log '$1' (x$2) within 15 s"
 }
 
 # np_store_lock DB SECS: hold the store's write lock from another process

@@ -34,15 +34,6 @@ recorded() {	# recorded PORT-FROM: UDP egress flows of pod a to b:9000
 	   WHERE w.name='client' AND f.direction=0 AND f.protocol=17 AND f.port=9000;"
 }
 owners() { ctl list | awk '{print $2}' | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' '; }
-wait_log() {	# wait_log PATTERN N: until PATTERN appears N times in the log
-	local i
-	for i in $(seq 150); do
-		[ "$(grep -c "$1" "$NP_RD_LOG" || true)" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	cat "$NP_RD_LOG" >&2
-	np_fail "the daemon did not log '$1' (x$2) within 15 s"
-}
 wait_recorded() {	# wait_recorded N
 	local i
 	for i in $(seq 50); do
@@ -58,7 +49,7 @@ n0=$(recorded)
 
 # --- someone deletes the table --------------------------------------------
 np_node nft delete table inet netpol_record
-wait_log "table inet netpol_record was deleted" 1
+np_rd_wait_log "table inet netpol_record was deleted" 1
 np_log "daemon noticed: $(grep 'was deleted' "$NP_RD_LOG" | head -n 1)"
 m=$(mark_of 31002)
 [ "$m" = 0 ] || np_fail "without the table a connection is still marked ($m)"
@@ -79,7 +70,7 @@ restored() {
 	ctl check || np_fail "after $1 the table is not whole"
 	[ "$(mark_of "$2")" = 1048576 ] || np_fail "after $1, pod a's new connection is not marked"
 	wait_recorded $(($3 + 1))
-	wait_log "table inet netpol_record is back" "$4"
+	np_rd_wait_log "table inet netpol_record is back" "$4"
 }
 
 # --- path 1: the next ADD restores every attached pod ---------------------
@@ -92,7 +83,7 @@ out=$(np_cni CHECK "$br" a "IgnoreUnknown=1;K8S_POD_NAMESPACE=web;K8S_POD_NAME=c
 
 # --- path 2: deleted again, netpol-recorderd --repair ---------------------
 np_node nft delete table inet netpol_record
-wait_log "table inet netpol_record was deleted" 2
+np_rd_wait_log "table inet netpol_record was deleted" 2
 [ "$(mark_of 31004)" = 0 ] || np_fail "second deletion: still marked"
 n1=$(recorded)
 out=$(np_node "$NP_BUILD/netpol-recorderd" --repair -c "$conf" 2>&1) ||

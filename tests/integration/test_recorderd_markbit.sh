@@ -50,15 +50,6 @@ wait_recorded() {	# wait_recorded NAME N WHAT
 	tail -n 20 "$NP_RD_LOG" >&2
 	np_fail "$3: pod $1's flow to b:9000 not recorded ($(recorded "$1"), want $2)"
 }
-wait_log() {	# wait_log PATTERN N
-	local i
-	for i in $(seq 150); do
-		[ "$(grep -c "$1" "$NP_RD_LOG" || true)" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	cat "$NP_RD_LOG" >&2
-	np_fail "the daemon did not log '$1' (x$2) within 15 s"
-}
 rules_bit() {	# the bit the table's rules set, as nft prints it
 	np_node nft list chain inet netpol_record prerouting |
 		grep -o 'ct mark | 0x[0-9a-f]*' | sort -u | awk '{print $4}' | tr '\n' ' '
@@ -71,7 +62,7 @@ wait_recorded client 1 "before"
 # With it, a key that only a restart applies: said, and not taken.
 np_rd_conf "$conf" "mark_bit: $new_bit" "max_flows: 1024"
 kill -HUP "$NP_RD_PID"
-wait_log "configuration reloaded" 1
+np_rd_wait_log "configuration reloaded" 1
 np_log "reload: $(grep -E 'reload|marked and recorded' "$NP_RD_LOG" | tail -n 3 | tr '\n' ' ')"
 [ "$(rules_bit)" = "$new_bit " ] || np_fail "after the reload the rules set $(rules_bit)"
 grep -q "mark_bit changed: it takes effect on restart" "$NP_RD_LOG" &&
@@ -97,11 +88,11 @@ wait_recorded late 1 "pod added after the reload"
 
 # --- 2. the table recreated by the plugin with its own (old) bit ----------
 np_node nft delete table inet netpol_record
-wait_log "table inet netpol_record was deleted" 1
+np_rd_wait_log "table inet netpol_record was deleted" 1
 np_pod d "$br" "IgnoreUnknown=1;K8S_POD_NAMESPACE=mark;K8S_POD_NAME=later"
 sleep 1
-wait_log "recreated by the CNI plugin with markBit $old_bit" 1
-wait_log "rules rewritten for mark $new_bit" 1
+np_rd_wait_log "recreated by the CNI plugin with markBit $old_bit" 1
+np_rd_wait_log "rules rewritten for mark $new_bit" 1
 np_log "daemon: $(grep 'recreated by the CNI plugin' "$NP_RD_LOG" | head -n 1 | cut -c1-220)..."
 [ "$(rules_bit)" = "$new_bit " ] || np_fail "after the plugin recreated the table the rules set $(rules_bit)"
 n1=$(recorded client)

@@ -368,6 +368,15 @@ test_is_json(void **state)
  * file:line:column of the value at fault), and where an error is, as
  * numbers.
  */
+/* A position was found, and is line:col. */
+static void
+at(bool found, const struct yamljson_pos *p, size_t line, size_t col)
+{
+	assert_true(found);
+	assert_int_equal(p->line, line);
+	assert_int_equal(p->col, col);
+}
+
 static void
 test_marked(void **state)
 {
@@ -389,40 +398,24 @@ test_marked(void **state)
 	    err, sizeof(err)), 0);
 	assert_int_equal(json_object_array_length(docs), 2);
 	root = json_object_array_get_idx(docs, 0);
-	assert_true(yamljson_pos_of(m, root, &p));
-	assert_int_equal(p.line, 1);
-	assert_int_equal(p.col, 1);
-	assert_true(yamljson_key_pos(m, root, "log", &p));
-	assert_int_equal(p.line, 2);
-	assert_int_equal(p.col, 1);
+	at(yamljson_pos_of(m, root, &p), &p, 1, 1);
+	at(yamljson_key_pos(m, root, "log", &p), &p, 2, 1);
 	assert_true(json_object_object_get_ex(root, "store", &v));
-	assert_true(yamljson_pos_of(m, v, &p));
-	assert_int_equal(p.line, 1);
-	assert_int_equal(p.col, 8);
+	at(yamljson_pos_of(m, v, &p), &p, 1, 8);
 	assert_true(json_object_object_get_ex(root, "log", &log));
-	assert_true(yamljson_pos_of(m, log, &p));	/* the block mapping */
-	assert_int_equal(p.line, 3);
-	assert_int_equal(p.col, 3);
+	at(yamljson_pos_of(m, log, &p), &p, 3, 3);	/* the block mapping */
 	assert_true(json_object_object_get_ex(log, "level", &v));
-	assert_true(yamljson_pos_of(m, v, &p));
-	assert_int_equal(p.line, 3);
-	assert_int_equal(p.col, 10);
+	at(yamljson_pos_of(m, v, &p), &p, 3, 10);
 	/* A null has no node, but its key has a place. */
 	assert_true(json_object_object_get_ex(log, "file", &v));
 	assert_null(v);
 	assert_false(yamljson_pos_of(m, v, &p));
-	assert_true(yamljson_key_pos(m, log, "file", &p));
-	assert_int_equal(p.line, 4);
-	assert_int_equal(p.col, 3);
+	at(yamljson_key_pos(m, log, "file", &p), &p, 4, 3);
 	assert_false(yamljson_key_pos(m, log, "nope", &p));
 	/* Elements of a flow sequence. */
 	assert_true(json_object_object_get_ex(root, "list", &v));
-	assert_true(yamljson_pos_of(m, json_object_array_get_idx(v, 1), &p));
-	assert_int_equal(p.line, 5);
-	assert_int_equal(p.col, 11);
-	assert_true(yamljson_doc_pos(m, 1, &p));
-	assert_int_equal(p.line, 6);
-	assert_int_equal(p.col, 1);
+	at(yamljson_pos_of(m, json_object_array_get_idx(v, 1), &p), &p, 5, 11);
+	at(yamljson_doc_pos(m, 1, &p), &p, 6, 1);
 	assert_false(yamljson_doc_pos(m, 2, &p));
 	yamljson_marks_free(m);
 	json_object_put(docs);
