@@ -12,6 +12,7 @@
 #include "recorderd/meta/kmeta.h"
 #include "lib/log.h"
 #include "recorderd/metasrc.h"
+#include "recorderd/vec.h"
 
 #define NODE_ADDRS_MAX 64
 #define PEER_CACHE 4096		/* remote addresses resolved, direct-mapped */
@@ -61,12 +62,6 @@ struct node_addr {
 	struct addr addr;
 };
 
-/* A growable array of elements. */
-struct queue {
-	void *v;
-	size_t n, cap;
-};
-
 struct attrib {
 	struct metasrc *ms;
 	uint64_t meta_gen;
@@ -87,30 +82,14 @@ struct attrib {
 	size_t dns_mask;
 
 	/* For the store, moved into the next flush by attrib_collect. */
-	struct queue merges;		/* struct merge */
-	struct queue assigns;		/* struct assign */
+	struct vec merges;		/* struct merge */
+	struct vec assigns;		/* struct assign */
 	struct store_dns *qdns;		/* DNS_PENDING */
 	int nqdns;
 	struct node_addr qnodes[NODES_PENDING];
 	int nqnodes;
 	int64_t dns_unstored;
 };
-
-static void *
-queue_push(struct queue *q, size_t sz)
-{
-	void *nv;
-	size_t ncap;
-
-	if (q->n == q->cap) {
-		ncap = q->cap ? q->cap * 2 : 16;
-		if ((nv = realloc(q->v, ncap * sz)) == NULL)
-			return NULL;
-		q->v = nv;
-		q->cap = ncap;
-	}
-	return (char *)q->v + sz * q->n++;
-}
 
 static uint64_t
 addr_hash(const struct addr *a)
@@ -191,7 +170,7 @@ self_workload(const struct pods_pod *p, struct store_workload *w)
 static int
 queue_merge(struct attrib *a, int64_t from, int64_t to)
 {
-	struct merge *m = queue_push(&a->merges, sizeof(*m));
+	struct merge *m = vec_push(&a->merges, sizeof(*m));
 
 	if (m == NULL)
 		return -ENOMEM;
@@ -203,7 +182,7 @@ queue_merge(struct attrib *a, int64_t from, int64_t to)
 static int
 queue_assign(struct attrib *a, struct pod *p, int64_t wl)
 {
-	struct assign *as = queue_push(&a->assigns, sizeof(*as));
+	struct assign *as = vec_push(&a->assigns, sizeof(*as));
 
 	if (as == NULL)
 		return -ENOMEM;
@@ -817,8 +796,8 @@ attrib_free(struct attrib *a)
 	free(a->idx);
 	free(a->dns);
 	free(a->qdns);
-	free(a->merges.v);
-	free(a->assigns.v);
+	vec_free(&a->merges);
+	vec_free(&a->assigns);
 	wltab_free(a->wl);
 	free(a);
 }

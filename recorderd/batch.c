@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recorderd/vec.h"
+
 struct batch_wl {
 	int64_t handle;
 	struct store_workload w;	/* JSON strings owned */
@@ -25,12 +27,6 @@ struct batch_assign {
 struct batch_node {
 	char name[STORE_NAME_LEN];
 	struct addr addr;
-};
-
-/* A growable array of elements of size sz. */
-struct vec {
-	void *v;
-	size_t n, cap;
 };
 
 struct batch {
@@ -81,22 +77,6 @@ batch_counts_add(struct batch_counts *into, const struct batch_counts *from)
 		    ((const char *)from + counts[i].off);
 }
 
-static void *
-vec_push(struct vec *v, size_t sz)
-{
-	void *nv;
-	size_t ncap;
-
-	if (v->n == v->cap) {
-		ncap = v->cap ? v->cap * 2 : 16;
-		if ((nv = realloc(v->v, ncap * sz)) == NULL)
-			return NULL;
-		v->v = nv;
-		v->cap = ncap;
-	}
-	return (char *)v->v + sz * v->n++;
-}
-
 int
 batch_new(size_t max_flows, struct batch **out)
 {
@@ -132,11 +112,11 @@ batch_free(struct batch *b)
 		return;
 	clear_wls(b);
 	agg_free(b->agg);
-	free(b->wls.v);
-	free(b->merges.v);
-	free(b->assigns.v);
-	free(b->dns.v);
-	free(b->nodes.v);
+	vec_free(&b->wls);
+	vec_free(&b->merges);
+	vec_free(&b->assigns);
+	vec_free(&b->dns);
+	vec_free(&b->nodes);
 	free(b);
 }
 
@@ -317,7 +297,7 @@ batch_ids_free(struct batch_ids *ids)
 	if (ids == NULL)
 		return;
 	free(ids->id);
-	free(ids->undo.v);
+	vec_free(&ids->undo);
 	free(ids);
 }
 
