@@ -61,7 +61,21 @@ const char *store_errmsg(const struct store *st);
 /* The path the store was opened with (borrowed). */
 const char *store_path(const struct store *st);
 
-/* Explicit transactions. begin takes the write lock at once (IMMEDIATE). */
+/*
+ * How long a writer of this connection waits for another connection's
+ * write lock before failing with -EBUSY (10 s from store_open). A thread
+ * that must serve other work while it waits (netpol-recorderd's writer)
+ * waits in shorter steps and retries.
+ */
+int store_set_busy_timeout(struct store *st, int ms);
+
+/*
+ * Explicit transactions. begin takes the write lock at once (IMMEDIATE).
+ * Between begin and commit, the writes below that are one transaction of
+ * their own (flows, DNS answers, a workload merge) join the caller's
+ * transaction instead: several kinds of rows are then written at once,
+ * all or none.
+ */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);
@@ -183,6 +197,17 @@ int store_workload_merge(struct store *st, int64_t from, int64_t to);
  * merged with flow_merge()'s rule. Either all n are written or none.
  */
 int store_flows_write(struct store *st, const struct flow *flows, size_t n);
+
+/*
+ * The same for flows whose workload handles belong to the caller (the
+ * daemon's in-memory workload table): each key's subject and peer_wl
+ * (when set) are turned into store ids by map(arg, handle) as the row is
+ * written; flows are not modified. A flow with a handle that maps to 0
+ * (unknown) is not written; *skipped (may be NULL) counts them.
+ */
+int store_flows_write_mapped(struct store *st, const struct flow *flows,
+    size_t n, int64_t (*map)(void *arg, int64_t handle), void *arg,
+    size_t *skipped);
 
 /* Delete flows whose last_seen is before cutoff. *deleted gets the count. */
 int store_flows_prune(struct store *st, int64_t cutoff, int64_t *deleted);

@@ -2,10 +2,9 @@
  * kapi_conf: the API client's configuration from the service account or
  * a kubeconfig file.
  */
-#include "recorderd/kapi.h"
+#include "recorderd/kapi_conf.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,60 +14,10 @@
 
 #include <json-c/json.h>
 
+#include "lib/file.h"
 #include "lib/yamljson.h"
 
 #define KAPI_MAX_CONF_FILE (4u << 20)
-
-/* Read a small file into a new NUL-terminated buffer. */
-static int
-read_small(const char *path, size_t max, char **out, size_t *lenp)
-{
-	char *buf = NULL, *nb;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-	int fd, r = 0;
-
-	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap == 0 ? 8192 : cap * 2;
-			if (cap > max + 4096) {
-				r = -EFBIG;
-				goto out;
-			}
-			if ((nb = realloc(buf, cap + 1)) == NULL) {
-				r = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > max) {
-			r = -EFBIG;
-			goto out;
-		}
-	}
-	buf[len] = '\0';
-	*out = buf;
-	buf = NULL;
-	if (lenp != NULL)
-		*lenp = len;
-out:
-	free(buf);
-	close(fd);
-	return r;
-}
 
 void
 kapi_conf_clear(struct kapi_conf *c)
@@ -325,7 +274,7 @@ kapi_conf_kubeconfig(const char *path, struct kapi_conf *c, char *err,
 	int r;
 
 	memset(c, 0, sizeof(*c));
-	if ((r = read_small(path, KAPI_MAX_CONF_FILE, &buf, &len)) != 0) {
+	if ((r = file_read(path, KAPI_MAX_CONF_FILE, &buf, &len)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
@@ -349,11 +298,46 @@ kapi_conf_token(const struct kapi_conf *c)
 	size_t n;
 
 	if (c->token_file != NULL &&
-	    read_small(c->token_file, 64 * 1024, &t, &n) == 0) {
+	    file_read(c->token_file, 64 * 1024, &t, &n) == 0) {
 		while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' ||
 		    t[n - 1] == ' '))
 			t[--n] = '\0';
 		return t;
 	}
 	return c->token != NULL ? strdup(c->token) : NULL;
+}
+
+int
+kapi_conf_copy(struct kapi_conf *dst, const struct kapi_conf *src)
+{
+	char **d[] = { &dst->server, &dst->ca_file, &dst->ca_data,
+	    &dst->token, &dst->token_file, &dst->cert_file, &dst->key_file,
+	    &dst->cert_data, &dst->key_data };
+	char *const s[] = { src->server, src->ca_file, src->ca_data,
+	    src->token, src->token_file, src->cert_file, src->key_file,
+	    src->cert_data, src->key_data };
+	size_t i;
+
+	*dst = *src;
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		*d[i] = NULL;
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		if (s[i] != NULL && (*d[i] = strdup(s[i])) == NULL) {
+			kapi_conf_clear(dst);
+			return -ENOMEM;
+		}
+	if (dst->max_response == 0)
+		dst->max_response = KAPI_MAX_RESPONSE;
+	if (dst->max_line == 0)
+		dst->max_line = KAPI_MAX_LINE;
+	if (dst->page_limit <= 0)
+		dst->page_limit = KAPI_PAGE_LIMIT;
+	if (dst->watch_timeout <= 0)
+		dst->watch_timeout = KAPI_WATCH_TIMEOUT;
+	if (dst->backoff_min_ms <= 0)
+		dst->backoff_min_ms = KAPI_BACKOFF_MIN_MS;
+	if (dst->backoff_max_ms < dst->backoff_min_ms)
+		dst->backoff_max_ms = dst->backoff_min_ms > KAPI_BACKOFF_MAX_MS ?
+		    dst->backoff_min_ms : KAPI_BACKOFF_MAX_MS;
+	return 0;
 }

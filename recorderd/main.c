@@ -34,8 +34,10 @@ usage(FILE *f)
 	    "  --db PATH        store to use instead of the configured one\n"
 	    "  --metadata FILE  Kubernetes List file as metadata source\n"
 	    "  --status         print the recorder's counters and exit\n"
-	    "  --repair         restore the nftables elements of every "
-	    "attached pod\n", RCONF_DEFAULT_PATH);
+	    "  --repair         restore the nftables table: rules for this "
+	    "configuration,\n"
+	    "                   elements of every attached pod\n",
+	    RCONF_DEFAULT_PATH);
 }
 
 static int
@@ -87,6 +89,19 @@ cmd_repair(const struct rconf *c)
 	if ((ret = nftrules_open(&nr)) < 0 ||
 	    (ret = nftrules_ensure_table(nr, &nc)) < 0) {
 		log_warnx("nftables: %s", strerror(-ret));
+		goto out;
+	}
+	/* Rules made for another mark bit or group (a plugin with another
+	 * markBit created the table): this configuration's, elements kept. */
+	ret = nftrules_check_conf(nr, &nc, NULL);
+	if ((ret == -ESTALE || ret == -ESRCH) &&
+	    (ret = nftrules_rewrite_rules(nr, &nc)) == 0)
+		printf("rewrote the rules of table inet %s for mark 0x%08x, "
+		    "NFLOG group %u\n", NFTRULES_TABLE, nc.mark_bit,
+		    nc.nflog_group);
+	if (ret < 0) {
+		log_warnx("nftables table inet %s: rules: %s", NFTRULES_TABLE,
+		    strerror(-ret));
 		goto out;
 	}
 	if ((ret = nftstore_restore(nr, &nc, st, NULL, repair_failed, NULL,

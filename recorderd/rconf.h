@@ -1,10 +1,11 @@
 /*
  * rconf: the daemon's configuration (YAML, conf/recorderd.yaml).
  *
- * rconf_parse_buf() reads a buffer over libyaml's event API, driven by
- * one table of known keys; errors name line:column (the file loader adds
- * the file name). rconf_validate() is a separate pass over the result, so
- * that -n, start-up and SIGHUP reload all apply the same checks.
+ * rconf_parse_buf() reads a buffer with lib/yamljson (the one YAML reader),
+ * driven by one table of known keys; errors name line:column of the key
+ * or value at fault (the file loader adds the file name). rconf_validate() is a separate pass over the result, so
+ * that -n, start-up and SIGHUP reload all apply the same checks. The same
+ * table says which keys a SIGHUP applies (rconf_reload).
  */
 #ifndef NPR_RCONF_H
 #define NPR_RCONF_H
@@ -76,5 +77,26 @@ int rconf_parse_duration_ms(const char *s, uint32_t *out);
 int rconf_parse_size(const char *s, uint64_t *out);
 
 const char *rconf_meta_source_name(int source);
+
+/*
+ * The keys of the configuration, in the order of the table that defines
+ * them (rconf.c): key i's dotted name ("nflog.group"), and whether a
+ * SIGHUP applies it (live) or it takes effect on the next start.
+ */
+size_t rconf_nkeys(void);
+const char *rconf_key_name(size_t i);
+bool rconf_key_live(size_t i);
+
+/*
+ * A reload: *out becomes running with the value of every live key that
+ * differs in loaded (a valid configuration just read); every other key
+ * keeps running's value, never copied in silently. cb (may be NULL) is
+ * called for each key that differs, with its index and whether it is
+ * live, so that the caller applies the live ones where they matter and
+ * says that the others need a restart. Returns how many keys differ.
+ */
+int rconf_reload(const struct rconf *running, const struct rconf *loaded,
+    struct rconf *out, void (*cb)(void *arg, size_t key, bool live),
+    void *arg);
 
 #endif

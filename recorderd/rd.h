@@ -8,6 +8,7 @@
 #define NPR_RD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "recorderd/rconf.h"
 
@@ -21,6 +22,13 @@ struct rd_opts {
 
 /* Apply the command-line overrides of o to c. */
 void rd_apply_overrides(const struct rd_opts *o, struct rconf *c);
+
+/*
+ * The reload table's consistency (for tests): every key rconf.c marks
+ * live is applied by rd.c, and rd.c applies no other. 0, or -EINVAL
+ * with the key named in err.
+ */
+int rd_reload_check(char *err, size_t len);
 
 /* Run until SIGTERM/SIGINT (flush, then return 0) or a fatal error
  * (-errno, logged). conf must be valid. */

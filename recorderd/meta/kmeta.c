@@ -7,8 +7,9 @@
  * strings; only name and uid are per pod. Indexes are chained hash tables
  * with the links inside the objects (no allocation per lookup).
  */
-#include "lib/kmeta.h"
-#include "lib/kmeta_int.h"
+#include "recorderd/meta/kmeta.h"
+
+#include "recorderd/meta/kmeta_obj.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -24,75 +25,6 @@
 
 #define KM_MAX_CHAIN 8		/* owner chain depth bound */
 
-/* One table for every kind the cache knows; index = enum kmeta_kind. */
-const struct kmeta_kind_rule kmeta_kind_rules[KMETA_NKINDS] = {
-	[KMETA_POD] = { .kind = "Pod" },
-	[KMETA_NAMESPACE] = { .kind = "Namespace" },
-	[KMETA_NODE] = { .kind = "Node" },
-	[KMETA_REPLICASET] = { .kind = "ReplicaSet", .owner = true,
-	    .sel = SEL_LABEL_SELECTOR, .sel_fallback = SEL_TEMPLATE,
-	    .parent = "Deployment", .infer = INFER_TEMPLATE_HASH },
-	[KMETA_DEPLOYMENT] = { .kind = "Deployment", .owner = true,
-	    .sel = SEL_LABEL_SELECTOR, .sel_fallback = SEL_TEMPLATE },
-	[KMETA_STATEFULSET] = { .kind = "StatefulSet", .owner = true,
-	    .sel = SEL_LABEL_SELECTOR, .sel_fallback = SEL_TEMPLATE },
-	[KMETA_DAEMONSET] = { .kind = "DaemonSet", .owner = true,
-	    .sel = SEL_LABEL_SELECTOR, .sel_fallback = SEL_TEMPLATE },
-	/* A Job's spec.selector names one run by its controller uid: the
-	 * workload's selector is its pod template's labels instead. */
-	[KMETA_JOB] = { .kind = "Job", .owner = true, .sel = SEL_TEMPLATE,
-	    .parent = "CronJob", .infer = INFER_CRONJOB_SUFFIX },
-	[KMETA_CRONJOB] = { .kind = "CronJob", .owner = true,
-	    .sel = SEL_JOB_TEMPLATE },
-	[KMETA_REPLICATIONCONTROLLER] = { .kind = "ReplicationController",
-	    .owner = true, .sel = SEL_MAP, .sel_fallback = SEL_TEMPLATE },
-};
-
-/* Labels that differ from pod to pod of one workload. */
-static const char *const per_pod_labels[] = {
-	"pod-template-hash",
-	"controller-revision-hash",
-	"pod-template-generation",
-	"statefulset.kubernetes.io/pod-name",
-	"apps.kubernetes.io/pod-index",
-	"batch.kubernetes.io/controller-uid",
-	"controller-uid",
-	"job-name",
-	"batch.kubernetes.io/job-name",
-	"batch.kubernetes.io/job-completion-index",
-};
-
-const char *
-kmeta_kind_name(int kind)
-{
-	if (kind < 0 || kind >= KMETA_NKINDS)
-		return NULL;
-	return kmeta_kind_rules[kind].kind;
-}
-
-int
-kmeta_kind_parse(const char *name)
-{
-	int i;
-
-	for (i = 0; i < KMETA_NKINDS; i++)
-		if (strcmp(kmeta_kind_rules[i].kind, name) == 0)
-			return i;
-	return -EINVAL;
-}
-
-bool
-kmeta_label_is_per_pod(const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(per_pod_labels) / sizeof(per_pod_labels[0]);
-	    i++)
-		if (strcmp(per_pod_labels[i], key) == 0)
-			return true;
-	return false;
-}
-
 /* ---- the public API ----------------------------------------------------- */
 
 int
@@ -103,7 +35,7 @@ kmeta_new(struct kmeta **out)
 	*out = NULL;
 	if ((km = calloc(1, sizeof(*km))) == NULL)
 		return -ENOMEM;
-	km->bytes = malloc_usable_size(km);
+	km->mem.bytes = malloc_usable_size(km);
 	*out = km;
 	return 0;
 }
@@ -135,14 +67,14 @@ kmeta_clear(struct kmeta *km)
 			}
 		}
 	}
-	kmeta_tab_free(km, &km->strs);
-	kmeta_tab_free(km, &km->pods_name);
-	kmeta_tab_free(km, &km->pods_uid);
-	kmeta_tab_free(km, &km->pod_ips);
-	kmeta_tab_free(km, &km->owners);
-	kmeta_tab_free(km, &km->namespaces);
-	kmeta_tab_free(km, &km->nodes);
-	kmeta_tab_free(km, &km->node_ips);
+	kmeta_tab_free(&km->mem, &km->mem.strs);
+	kmeta_tab_free(&km->mem, &km->pods_name);
+	kmeta_tab_free(&km->mem, &km->pods_uid);
+	kmeta_tab_free(&km->mem, &km->pod_ips);
+	kmeta_tab_free(&km->mem, &km->owners);
+	kmeta_tab_free(&km->mem, &km->namespaces);
+	kmeta_tab_free(&km->mem, &km->nodes);
+	kmeta_tab_free(&km->mem, &km->node_ips);
 }
 
 void
@@ -152,6 +84,17 @@ kmeta_free(struct kmeta *km)
 		return;
 	kmeta_clear(km);
 	free(km);
+}
+
+void
+kmeta_replace(struct kmeta *km, struct kmeta *with)
+{
+	struct kmeta swap;
+
+	with->generation = km->generation + 1;
+	swap = *km;
+	*km = *with;
+	*with = swap;
 }
 
 int
@@ -408,17 +351,6 @@ infer_parent(const struct kmeta *km, const struct kmeta_kind_rule *rule,
 	}
 }
 
-/* The same as store_workload_clear(), kept here so that lib/kmeta.o does
- * not pull in the whole store. */
-static void
-workload_clear(struct store_workload *w)
-{
-	free(w->selector_json);
-	free(w->labels_json);
-	free(w->ports_json);
-	w->selector_json = w->labels_json = w->ports_json = NULL;
-}
-
 static char *
 strdup_or_null(const char *s)
 {
@@ -504,7 +436,7 @@ out:
 	json_object_put(clean);
 	json_object_put(ml);
 	if (r != 0)
-		workload_clear(out);
+		store_workload_clear(out);
 	return r;
 }
 
@@ -554,6 +486,6 @@ kmeta_get_stats(const struct kmeta *km, struct kmeta_stats *out)
 	out->namespaces = km->namespaces.count;
 	out->nodes = km->nodes.count;
 	out->owners = km->owners.count;
-	out->strings = km->strs.count;
-	out->bytes = km->bytes;
+	out->strings = km->mem.strs.count;
+	out->bytes = km->mem.bytes;
 }

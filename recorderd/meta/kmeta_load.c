@@ -11,20 +11,20 @@
  * one tree (yamljson), which is what defines the results: the streamed
  * reads give the same cache and the same errors.
  */
-#include "lib/kmeta_int.h"
+#include "recorderd/meta/kmeta_load.h"
+
+#include "recorderd/meta/kmeta_json.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "lib/file.h"
 #include "lib/yamljson.h"
 
 #define KMETA_ITEM_DEPTH 64	/* json-c nesting limit for one item */
@@ -145,28 +145,12 @@ struct jstream {
 	struct kmeta_err *e;
 };
 
-static void
-linecol(const char *buf, size_t len, size_t off, size_t *line, size_t *col)
-{
-	size_t i;
-
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < off && i < len; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else
-			(*col)++;
-	}
-}
-
 static int
 js_fail(struct jstream *js, size_t off, const char *what)
 {
 	size_t line, col;
 
-	linecol(js->buf, js->len, off, &line, &col);
+	yamljson_linecol(js->buf, js->len, off, &line, &col);
 	return kmeta_err_set(js->e, "line %zu, column %zu: %s", line, col,
 	    what);
 }
@@ -269,7 +253,7 @@ js_items(struct kmeta *km, struct jstream *js, const char *listkind)
 		if (r != 0 && !applyerr)
 			return r;
 		if (r != 0) {
-			linecol(js->buf, js->len, start, &line, &col);
+			yamljson_linecol(js->buf, js->len, start, &line, &col);
 			return kmeta_err_set(js->e, "line %zu, column %zu: "
 			    "items[%zu]: %s", line, col, i, sub);
 		}
@@ -500,7 +484,7 @@ kmeta_load_list(struct kmeta *km, const char *buf, size_t len, char *err,
 {
 	struct kmeta_err e = { err, errlen };
 	struct json_object *docs = NULL;
-	struct kmeta *tmp = NULL, swap;
+	struct kmeta *tmp = NULL;
 	bool handled;
 	size_t i;
 	int r;
@@ -529,11 +513,7 @@ kmeta_load_list(struct kmeta *km, const char *buf, size_t len, char *err,
 			    i), i, &e)) != 0)
 				goto out;
 	}
-	/* Swap the contents: km keeps its address and bumps generation. */
-	tmp->generation = km->generation + 1;
-	swap = *km;
-	*km = *tmp;
-	*tmp = swap;
+	kmeta_replace(km, tmp);
 out:
 	if (r == -ENOMEM && err != NULL && errlen > 0)
 		snprintf(err, errlen, "out of memory");
@@ -546,51 +526,20 @@ int
 kmeta_load_list_file(struct kmeta *km, const char *path, char *err,
     size_t errlen)
 {
-	struct stat sb;
 	char *buf = NULL, sub[512];
-	size_t got = 0;
-	ssize_t n;
-	int fd, r = 0;
+	size_t len = 0;
+	int r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	if ((r = file_read(path, KMETA_MAX_FILE, &buf, &len)) != 0) {
+		if (r == -EFBIG)
+			snprintf(err, errlen, "%s: larger than %u MiB", path,
+			    KMETA_MAX_FILE >> 20);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
-	if (fstat(fd, &sb) != 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
-		goto out;
-	}
-	if ((size_t)sb.st_size > KMETA_MAX_FILE) {
-		r = -EFBIG;
-		snprintf(err, errlen, "%s: larger than %u MiB", path,
-		    KMETA_MAX_FILE >> 20);
-		goto out;
-	}
-	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		r = -ENOMEM;
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	while (got < (size_t)sb.st_size) {
-		n = read(fd, buf + got, (size_t)sb.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			snprintf(err, errlen, "%s: %s", path, strerror(-r));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	if ((r = kmeta_load_list(km, buf, got, sub, sizeof(sub))) != 0)
+	if ((r = kmeta_load_list(km, buf, len, sub, sizeof(sub))) != 0)
 		snprintf(err, errlen, "%s: %s", path, sub);
-out:
 	free(buf);
-	close(fd);
 	return r;
 }

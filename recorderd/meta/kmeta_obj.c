@@ -2,7 +2,7 @@
  * kmeta_obj: the cached objects (pods, owners, namespaces, nodes): built
  * from API objects, indexed, replaced and removed.
  */
-#include "lib/kmeta_int.h"
+#include "recorderd/meta/kmeta_obj.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -46,7 +46,7 @@ kmeta_ip_remove(struct kmeta *km, struct ktab *t, const struct addr *a,
 		ki = container_of(l, struct kip, link);
 		if (ki->obj == obj && addr_equal(&ki->a, a)) {
 			kmeta_tab_remove(t, l);
-			kmeta_mem_free(km, ki);
+			kmeta_mem_free(&km->mem, ki);
 			return;
 		}
 	}
@@ -60,13 +60,13 @@ kmeta_ip_add(struct kmeta *km, struct ktab *t, const struct addr *a, void *obj)
 
 	memset(&key, 0, sizeof(key));
 	addr_from_bytes(&key, a->family, a->bytes);
-	if ((ki = kmeta_mem_alloc(km, sizeof(*ki))) == NULL)
+	if ((ki = kmeta_mem_alloc(&km->mem, sizeof(*ki))) == NULL)
 		return -ENOMEM;
 	ki->a = key;
 	ki->obj = obj;
-	if (kmeta_tab_insert(km, t, &ki->link, kmeta_hash(&key, sizeof(key),
+	if (kmeta_tab_insert(&km->mem, t, &ki->link, kmeta_hash(&key, sizeof(key),
 	    2)) != 0) {
-		kmeta_mem_free(km, ki);
+		kmeta_mem_free(&km->mem, ki);
 		return -ENOMEM;
 	}
 	return 0;
@@ -83,15 +83,15 @@ kmeta_pod_destroy(struct kmeta *km, struct kpod *kp)
 	kmeta_tab_remove(&km->pods_uid, &kp->by_uid);
 	for (i = 0; i < kp->p.nips; i++)
 		kmeta_ip_remove(km, &km->pod_ips, &kp->p.ips[i], kp);
-	kmeta_str_put(km, kp->p.namespace_);
-	kmeta_str_put(km, kp->p.name);
-	kmeta_str_put(km, kp->p.uid);
-	kmeta_str_put(km, kp->p.node);
-	kmeta_str_put(km, kp->p.labels_json);
-	kmeta_str_put(km, kp->p.owner_kind);
-	kmeta_str_put(km, kp->p.owner_name);
-	kmeta_str_put(km, kp->p.ports_json);
-	kmeta_mem_free(km, kp);
+	kmeta_str_put(&km->mem, kp->p.namespace_);
+	kmeta_str_put(&km->mem, kp->p.name);
+	kmeta_str_put(&km->mem, kp->p.uid);
+	kmeta_str_put(&km->mem, kp->p.node);
+	kmeta_str_put(&km->mem, kp->p.labels_json);
+	kmeta_str_put(&km->mem, kp->p.owner_kind);
+	kmeta_str_put(&km->mem, kp->p.owner_name);
+	kmeta_str_put(&km->mem, kp->p.ports_json);
+	kmeta_mem_free(&km->mem, kp);
 }
 
 static int
@@ -99,12 +99,12 @@ pod_index(struct kmeta *km, struct kpod *kp)
 {
 	int i, r;
 
-	if ((r = kmeta_tab_insert(km, &km->pods_name, &kp->by_name,
+	if ((r = kmeta_tab_insert(&km->mem, &km->pods_name, &kp->by_name,
 	    kmeta_hash_nsname(kp->p.namespace_, kp->p.name))) != 0) {
 		kp->p.nips = 0;
 		return r;
 	}
-	if (*kp->p.uid != '\0' && (r = kmeta_tab_insert(km, &km->pods_uid,
+	if (*kp->p.uid != '\0' && (r = kmeta_tab_insert(&km->mem, &km->pods_uid,
 	    &kp->by_uid, kmeta_hash_str(kp->p.uid, 3))) != 0) {
 		kp->p.nips = 0;
 		return r;
@@ -151,13 +151,13 @@ kmeta_pod_apply(struct kmeta *km, struct json_object *obj, bool deleted,
 	if ((r = kmeta_json_labels(m.labels, false, &labels, e, "Pod")) != 0 ||
 	    (r = kmeta_json_ports(obj, &ports, e, "Pod")) != 0)
 		goto out;
-	if ((kp = kmeta_mem_alloc(km, sizeof(*kp))) == NULL) {
+	if ((kp = kmeta_mem_alloc(&km->mem, sizeof(*kp))) == NULL) {
 		r = -ENOMEM;
 		goto out;
 	}
 	if ((r = kmeta_json_ips(obj, "status.podIPs", "ip", "status.podIP",
 	    kp->p.ips, &kp->p.nips, e, "Pod")) != 0) {
-		kmeta_mem_free(km, kp);
+		kmeta_mem_free(&km->mem, kp);
 		kp = NULL;
 		goto out;
 	}
@@ -165,16 +165,16 @@ kmeta_pod_apply(struct kmeta *km, struct json_object *obj, bool deleted,
 	kp->p.terminated = phase != NULL && (strcmp(phase, "Succeeded") == 0 ||
 	    strcmp(phase, "Failed") == 0);
 	kp->p.started_at = kmeta_json_time(start);
-	kp->p.namespace_ = kmeta_str_dup(km, m.ns);
-	kp->p.name = kmeta_str_dup(km, m.name);
-	kp->p.uid = kmeta_str_dup(km, m.uid);
-	kp->p.node = kmeta_str_dup(km, node != NULL ? node : "");
-	kp->p.labels_json = kmeta_str_dup(km, kmeta_json_text(labels));
-	kp->p.owner_kind = kmeta_str_dup(km, m.owner_kind != NULL ?
+	kp->p.namespace_ = kmeta_str_dup(&km->mem, m.ns);
+	kp->p.name = kmeta_str_dup(&km->mem, m.name);
+	kp->p.uid = kmeta_str_dup(&km->mem, m.uid);
+	kp->p.node = kmeta_str_dup(&km->mem, node != NULL ? node : "");
+	kp->p.labels_json = kmeta_str_dup(&km->mem, kmeta_json_text(labels));
+	kp->p.owner_kind = kmeta_str_dup(&km->mem, m.owner_kind != NULL ?
 	    m.owner_kind : "");
-	kp->p.owner_name = kmeta_str_dup(km, m.owner_name != NULL ?
+	kp->p.owner_name = kmeta_str_dup(&km->mem, m.owner_name != NULL ?
 	    m.owner_name : "");
-	kp->p.ports_json = kmeta_str_dup(km,
+	kp->p.ports_json = kmeta_str_dup(&km->mem,
 	    json_object_array_length(ports) > 0 ?
 	    kmeta_json_text(ports) : "");
 	if (kp->p.namespace_ == NULL || kp->p.name == NULL ||
@@ -229,13 +229,13 @@ void
 kmeta_owner_destroy(struct kmeta *km, struct kowner *o)
 {
 	kmeta_tab_remove(&km->owners, &o->link);
-	kmeta_str_put(km, o->ns);
-	kmeta_str_put(km, o->name);
-	kmeta_str_put(km, o->uid);
-	kmeta_str_put(km, o->parent_kind);
-	kmeta_str_put(km, o->parent_name);
-	kmeta_str_put(km, o->selector);
-	kmeta_mem_free(km, o);
+	kmeta_str_put(&km->mem, o->ns);
+	kmeta_str_put(&km->mem, o->name);
+	kmeta_str_put(&km->mem, o->uid);
+	kmeta_str_put(&km->mem, o->parent_kind);
+	kmeta_str_put(&km->mem, o->parent_name);
+	kmeta_str_put(&km->mem, o->selector);
+	kmeta_mem_free(&km->mem, o);
 }
 
 int
@@ -258,29 +258,29 @@ kmeta_owner_apply(struct kmeta *km, int kind, struct json_object *obj,
 			kmeta_owner_destroy(km, old);
 		return 0;
 	}
-	if ((r = kmeta_json_selector(km, obj, rule->sel, &sel, &found, e,
+	if ((r = kmeta_json_selector(&km->mem, obj, rule->sel, &sel, &found, e,
 	    rule->kind)) != 0)
 		return r;
-	if (!found && (r = kmeta_json_selector(km, obj, rule->sel_fallback,
+	if (!found && (r = kmeta_json_selector(&km->mem, obj, rule->sel_fallback,
 	    &sel,
 	    &found, e, rule->kind)) != 0)
 		return r;
-	if ((o = kmeta_mem_alloc(km, sizeof(*o))) == NULL) {
-		kmeta_str_put(km, sel);
+	if ((o = kmeta_mem_alloc(&km->mem, sizeof(*o))) == NULL) {
+		kmeta_str_put(&km->mem, sel);
 		return -ENOMEM;
 	}
 	o->kind = (uint8_t)kind;
 	o->selector = sel;
-	o->ns = kmeta_str_dup(km, m.ns);
-	o->name = kmeta_str_dup(km, m.name);
-	o->uid = kmeta_str_dup(km, m.uid);
-	o->parent_kind = kmeta_str_dup(km, m.owner_kind != NULL ? m.owner_kind :
+	o->ns = kmeta_str_dup(&km->mem, m.ns);
+	o->name = kmeta_str_dup(&km->mem, m.name);
+	o->uid = kmeta_str_dup(&km->mem, m.uid);
+	o->parent_kind = kmeta_str_dup(&km->mem, m.owner_kind != NULL ? m.owner_kind :
 	    "");
-	o->parent_name = kmeta_str_dup(km, m.owner_name != NULL ? m.owner_name :
+	o->parent_name = kmeta_str_dup(&km->mem, m.owner_name != NULL ? m.owner_name :
 	    "");
 	if (o->ns == NULL || o->name == NULL || o->uid == NULL ||
 	    o->parent_kind == NULL || o->parent_name == NULL ||
-	    kmeta_tab_insert(km, &km->owners, &o->link,
+	    kmeta_tab_insert(&km->mem, &km->owners, &o->link,
 	    hash_owner(kind, o->ns, o->name)) != 0) {
 		o->link.hash = 0;
 		kmeta_owner_destroy(km, o);
@@ -310,9 +310,9 @@ void
 kmeta_ns_destroy(struct kmeta *km, struct kns *n)
 {
 	kmeta_tab_remove(&km->namespaces, &n->link);
-	kmeta_str_put(km, n->name);
-	kmeta_str_put(km, n->labels);
-	kmeta_mem_free(km, n);
+	kmeta_str_put(&km->mem, n->name);
+	kmeta_str_put(&km->mem, n->labels);
+	kmeta_mem_free(&km->mem, n);
 }
 
 int
@@ -335,15 +335,15 @@ kmeta_ns_apply(struct kmeta *km, struct json_object *obj, bool deleted,
 	if ((r = kmeta_json_labels(m.labels, false, &labels, e,
 	    "Namespace")) != 0)
 		return r;
-	if ((n = kmeta_mem_alloc(km, sizeof(*n))) == NULL) {
+	if ((n = kmeta_mem_alloc(&km->mem, sizeof(*n))) == NULL) {
 		json_object_put(labels);
 		return -ENOMEM;
 	}
-	n->name = kmeta_str_dup(km, m.name);
-	n->labels = kmeta_str_dup(km, kmeta_json_text(labels));
+	n->name = kmeta_str_dup(&km->mem, m.name);
+	n->labels = kmeta_str_dup(&km->mem, kmeta_json_text(labels));
 	json_object_put(labels);
 	if (n->name == NULL || n->labels == NULL ||
-	    kmeta_tab_insert(km, &km->namespaces, &n->link,
+	    kmeta_tab_insert(&km->mem, &km->namespaces, &n->link,
 	    kmeta_hash_str(n->name, 4)) != 0) {
 		n->link.hash = 0;
 		kmeta_ns_destroy(km, n);
@@ -377,8 +377,8 @@ kmeta_node_destroy(struct kmeta *km, struct knode *n)
 	kmeta_tab_remove(&km->nodes, &n->link);
 	for (i = 0; i < n->nips; i++)
 		kmeta_ip_remove(km, &km->node_ips, &n->ips[i], n);
-	kmeta_str_put(km, n->name);
-	kmeta_mem_free(km, n);
+	kmeta_str_put(&km->mem, n->name);
+	kmeta_mem_free(&km->mem, n);
 }
 
 int
@@ -397,17 +397,17 @@ kmeta_node_apply(struct kmeta *km, struct json_object *obj, bool deleted,
 			kmeta_node_destroy(km, old);
 		return 0;
 	}
-	if ((n = kmeta_mem_alloc(km, sizeof(*n))) == NULL)
+	if ((n = kmeta_mem_alloc(&km->mem, sizeof(*n))) == NULL)
 		return -ENOMEM;
 	if ((r = kmeta_json_ips(obj, "status.addresses", "address", NULL,
 	    n->ips,
 	    &n->nips, e, "Node")) != 0) {
-		kmeta_mem_free(km, n);
+		kmeta_mem_free(&km->mem, n);
 		return r;
 	}
-	if ((n->name = kmeta_str_dup(km, m.name)) == NULL)
+	if ((n->name = kmeta_str_dup(&km->mem, m.name)) == NULL)
 		goto nomem;
-	if (kmeta_tab_insert(km, &km->nodes, &n->link, kmeta_hash_str(n->name,
+	if (kmeta_tab_insert(&km->mem, &km->nodes, &n->link, kmeta_hash_str(n->name,
 	    5))
 	    != 0) {
 		n->link.hash = 0;

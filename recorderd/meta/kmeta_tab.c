@@ -2,7 +2,7 @@
  * kmeta_tab: the cache's hash tables (chained, links inside the objects),
  * its shared reference-counted strings and its memory accounting.
  */
-#include "lib/kmeta_int.h"
+#include "recorderd/meta/kmeta_tab.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -12,21 +12,21 @@
 char kmeta_str_empty[1];
 
 void *
-kmeta_mem_alloc(struct kmeta *km, size_t n)
+kmeta_mem_alloc(struct kmem *mem, size_t n)
 {
 	void *p = calloc(1, n);
 
 	if (p != NULL)
-		km->bytes += malloc_usable_size(p);
+		mem->bytes += malloc_usable_size(p);
 	return p;
 }
 
 void
-kmeta_mem_free(struct kmeta *km, void *p)
+kmeta_mem_free(struct kmem *mem, void *p)
 {
 	if (p == NULL)
 		return;
-	km->bytes -= malloc_usable_size(p);
+	mem->bytes -= malloc_usable_size(p);
 	free(p);
 }
 
@@ -53,12 +53,12 @@ kmeta_hash_str(const char *s, uint32_t seed)
 /* ---- hash tables -------------------------------------------------------- */
 
 static int
-tab_grow(struct kmeta *km, struct ktab *t)
+tab_grow(struct kmem *mem, struct ktab *t)
 {
 	size_t nb = t->nb == 0 ? 64 : t->nb * 2, i;
 	struct klink **b, *l, *n;
 
-	if ((b = kmeta_mem_alloc(km, nb * sizeof(*b))) == NULL)
+	if ((b = kmeta_mem_alloc(mem, nb * sizeof(*b))) == NULL)
 		return -ENOMEM;
 	for (i = 0; i < t->nb; i++) {
 		for (l = t->b[i]; l != NULL; l = n) {
@@ -67,19 +67,19 @@ tab_grow(struct kmeta *km, struct ktab *t)
 			b[l->hash & (nb - 1)] = l;
 		}
 	}
-	kmeta_mem_free(km, t->b);
+	kmeta_mem_free(mem, t->b);
 	t->b = b;
 	t->nb = nb;
 	return 0;
 }
 
 int
-kmeta_tab_insert(struct kmeta *km, struct ktab *t, struct klink *l,
+kmeta_tab_insert(struct kmem *mem, struct ktab *t, struct klink *l,
     uint32_t hash)
 {
 	int r;
 
-	if (t->count >= t->nb && (r = tab_grow(km, t)) != 0)
+	if (t->count >= t->nb && (r = tab_grow(mem, t)) != 0)
 		return r;
 	l->hash = hash;
 	l->next = t->b[hash & (t->nb - 1)];
@@ -112,16 +112,16 @@ kmeta_tab_first(const struct ktab *t, uint32_t hash)
 }
 
 void
-kmeta_tab_free(struct kmeta *km, struct ktab *t)
+kmeta_tab_free(struct kmem *mem, struct ktab *t)
 {
-	kmeta_mem_free(km, t->b);
+	kmeta_mem_free(mem, t->b);
 	memset(t, 0, sizeof(*t));
 }
 
 /* ---- shared strings ------------------------------------------------------ */
 
 const char *
-kmeta_str_get(struct kmeta *km, const char *s, size_t len)
+kmeta_str_get(struct kmem *mem, const char *s, size_t len)
 {
 	uint32_t h;
 	struct klink *l;
@@ -130,7 +130,7 @@ kmeta_str_get(struct kmeta *km, const char *s, size_t len)
 	if (len == 0)
 		return kmeta_str_empty;
 	h = kmeta_hash(s, len, 0);
-	for (l = kmeta_tab_first(&km->strs, h); l != NULL; l = l->next) {
+	for (l = kmeta_tab_first(&mem->strs, h); l != NULL; l = l->next) {
 		k = container_of(l, struct kstr, link);
 		if (l->hash == h && k->len == len && memcmp(k->s, s,
 		    len) == 0) {
@@ -138,26 +138,26 @@ kmeta_str_get(struct kmeta *km, const char *s, size_t len)
 			return k->s;
 		}
 	}
-	if ((k = kmeta_mem_alloc(km, sizeof(*k) + len + 1)) == NULL)
+	if ((k = kmeta_mem_alloc(mem, sizeof(*k) + len + 1)) == NULL)
 		return NULL;
 	k->refs = 1;
 	k->len = (uint32_t)len;
 	memcpy(k->s, s, len);
-	if (kmeta_tab_insert(km, &km->strs, &k->link, h) != 0) {
-		kmeta_mem_free(km, k);
+	if (kmeta_tab_insert(mem, &mem->strs, &k->link, h) != 0) {
+		kmeta_mem_free(mem, k);
 		return NULL;
 	}
 	return k->s;
 }
 
 const char *
-kmeta_str_dup(struct kmeta *km, const char *s)
+kmeta_str_dup(struct kmem *mem, const char *s)
 {
-	return kmeta_str_get(km, s, strlen(s));
+	return kmeta_str_get(mem, s, strlen(s));
 }
 
 void
-kmeta_str_put(struct kmeta *km, const char *s)
+kmeta_str_put(struct kmem *mem, const char *s)
 {
 	struct kstr *k;
 
@@ -166,6 +166,6 @@ kmeta_str_put(struct kmeta *km, const char *s)
 	k = container_of(s, struct kstr, s);
 	if (--k->refs > 0)
 		return;
-	kmeta_tab_remove(&km->strs, &k->link);
-	kmeta_mem_free(km, k);
+	kmeta_tab_remove(&mem->strs, &k->link);
+	kmeta_mem_free(mem, k);
 }

@@ -20,6 +20,7 @@
 
 #include "lib/addr.h"
 #include "lib/store.h"
+#include "recorderd/meta/kmeta_kind.h"
 
 struct json_object;
 struct kmeta;
@@ -53,53 +54,17 @@ struct kmeta_pod {
 					 *   "protocol":"TCP"}] */
 };
 
-/* The kinds the cache knows; the order is the table order in kmeta.c. */
-enum kmeta_kind {
-	KMETA_POD = 0,
-	KMETA_NAMESPACE,
-	KMETA_NODE,
-	KMETA_REPLICASET,
-	KMETA_DEPLOYMENT,
-	KMETA_STATEFULSET,
-	KMETA_DAEMONSET,
-	KMETA_JOB,
-	KMETA_CRONJOB,
-	KMETA_REPLICATIONCONTROLLER,
-	KMETA_NKINDS
-};
-
-/* "Pod", "ReplicaSet", ... for a kind; NULL when out of range. */
-const char *kmeta_kind_name(int kind);
-/* The kind for "Pod", "ReplicaSet", ... (exact match); -EINVAL when not
- * one we cache. */
-int kmeta_kind_parse(const char *name);
-
 /* A new, empty cache; the caller owns *out and frees it with kmeta_free().
  * Returns 0 or -ENOMEM. */
 int kmeta_new(struct kmeta **out);
 void kmeta_free(struct kmeta *km);
 
-/* Labels that differ from one pod of a workload to the next
- * (pod-template-hash, controller-revision-hash, job-name, ...): they are
- * never part of a selector. */
-bool kmeta_label_is_per_pod(const char *key);
-
 /*
- * Replace the whole content from a Kubernetes List (JSON, or YAML with one
- * or more documents) in buf: what `kubectl get pods,replicasets,...,
- * namespaces,nodes -A -o json` prints. Items of kinds not cached are
- * skipped. On error nothing changes (the cache keeps its last good state)
- * and err gets a message naming line:column where possible. Returns 0,
- * -EINVAL (not parseable, not a List, an item of a known kind with wrong
- * field types) or -ENOMEM.
+ * km takes over the content of with (a cache built aside, e.g. from a
+ * whole List), keeping its address, and its generation moves on; with
+ * gets km's old content (free it with kmeta_free()).
  */
-int kmeta_load_list(struct kmeta *km, const char *buf, size_t len,
-    char *err, size_t errlen);
-/* The same from a file; err names the file. -errno of open/read too,
- * -EFBIG over KMETA_MAX_FILE. */
-#define KMETA_MAX_FILE (512u << 20)
-int kmeta_load_list_file(struct kmeta *km, const char *path, char *err,
-    size_t errlen);
+void kmeta_replace(struct kmeta *km, struct kmeta *with);
 
 /*
  * Incremental updates, as the API client's list and watch deliver them.

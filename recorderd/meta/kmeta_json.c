@@ -2,7 +2,7 @@
  * kmeta_json: reading Kubernetes API objects: typed fields with errors
  * that name the field, labels, cleaned selectors, times, ports, IPs.
  */
-#include "lib/kmeta_int.h"
+#include "recorderd/meta/kmeta_json.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -161,7 +161,7 @@ kmeta_json_text(struct json_object *o)
  * nothing stable is left.
  */
 static int
-selector_make(struct kmeta *km, struct json_object *labels,
+selector_make(struct kmem *mem, struct json_object *labels,
     struct json_object *exprs, const char **out, struct kmeta_err *e,
     const char *what)
 {
@@ -209,7 +209,7 @@ selector_make(struct kmeta *km, struct json_object *labels,
 		json_object_object_add(sel, "matchExpressions", me);
 		me = NULL;
 	}
-	if ((*out = kmeta_str_dup(km, kmeta_json_text(sel))) == NULL) {
+	if ((*out = kmeta_str_dup(mem, kmeta_json_text(sel))) == NULL) {
 		*out = kmeta_str_empty;
 		r = -ENOMEM;
 	}
@@ -221,7 +221,7 @@ out:
 }
 
 int
-kmeta_json_selector(struct kmeta *km, struct json_object *obj,
+kmeta_json_selector(struct kmem *mem, struct json_object *obj,
     enum sel_from how,
     const char **out, bool *found, struct kmeta_err *e, const char *what)
 {
@@ -269,7 +269,7 @@ kmeta_json_selector(struct kmeta *km, struct json_object *obj,
 		break;
 	}
 	*found = true;
-	return selector_make(km, ml, me, out, e, what);
+	return selector_make(mem, ml, me, out, e, what);
 }
 
 /* ---- parsing objects ---------------------------------------------------- */
