@@ -25,6 +25,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: netpol-recorderd [-dfn] [-c FILE] [--db PATH] "
 	    "[--metadata FILE]\n"
+	    "                        [--node-name NAME]\n"
 	    "       netpol-recorderd --status [-c FILE] [--db PATH]\n"
 	    "       netpol-recorderd --repair [-c FILE] [--db PATH]\n"
 	    "  -c FILE          configuration (default %s)\n"
@@ -33,6 +34,9 @@ usage(FILE *f)
 	    "  -n               check the configuration and exit\n"
 	    "  --db PATH        store to use instead of the configured one\n"
 	    "  --metadata FILE  Kubernetes List file as metadata source\n"
+	    "  --node-name NAME this node's name in the Kubernetes API "
+	    "(default: node_name,\n"
+	    "                   then $NODE_NAME, then the host name)\n"
 	    "  --status         print the recorder's counters and exit\n"
 	    "  --repair         restore the nftables table: rules for this "
 	    "configuration,\n"
@@ -133,7 +137,7 @@ absolute(const char *path, int slot)
 	return buf[slot];
 }
 
-enum { OPT_DB = 256, OPT_META, OPT_STATUS, OPT_REPAIR };
+enum { OPT_DB = 256, OPT_META, OPT_NODE, OPT_STATUS, OPT_REPAIR };
 
 int
 main(int argc, char *argv[])
@@ -141,6 +145,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "metadata", required_argument, NULL, OPT_META },
+		{ "node-name", required_argument, NULL, OPT_NODE },
 		{ "status", no_argument, NULL, OPT_STATUS },
 		{ "repair", no_argument, NULL, OPT_REPAIR },
 		{ "help", no_argument, NULL, 'h' },
@@ -175,6 +180,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_META:
 			o.meta_override = optarg;
+			break;
+		case OPT_NODE:
+			o.node_name = optarg;
 			break;
 		case OPT_STATUS:
 			status = true;

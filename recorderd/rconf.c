@@ -19,8 +19,8 @@
 
 #define RCONF_MAX_FILE (1 << 20)
 
-enum kind { K_PATH, K_DURATION, K_U32, K_U16, K_SIZE, K_BOOL, K_LEVEL,
-    K_SOURCE };
+enum kind { K_PATH, K_NAME, K_DURATION, K_U32, K_U16, K_SIZE, K_BOOL,
+    K_LEVEL, K_SOURCE };
 
 /*
  * Every key: its dotted name, how its value is read, where it goes, and
@@ -54,6 +54,7 @@ static const struct key keys[] = {
 	{ "log.file", K_PATH, F(log_file), true },
 	{ "log.level", K_LEVEL, F(log_level), true },
 	{ "release_socket", K_PATH, F(release_socket), false },
+	{ "node_name", K_NAME, F(node_name), false },
 };
 #undef F
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -65,6 +66,8 @@ kind_size(enum kind k)
 	switch (k) {
 	case K_PATH:
 		return STORE_PATH_LEN;
+	case K_NAME:
+		return STORE_NAME_LEN;
 	case K_DURATION:
 	case K_U32:
 		return sizeof(uint32_t);
@@ -86,7 +89,7 @@ key_differs(const struct key *k, const struct rconf *a, const struct rconf *b)
 {
 	const char *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
 
-	if (k->kind == K_PATH)
+	if (k->kind == K_PATH || k->kind == K_NAME)
 		return strcmp(pa, pb) != 0;
 	return memcmp(pa, pb, kind_size(k->kind)) != 0;
 }
@@ -285,6 +288,13 @@ set_value(struct rconf *c, const struct key *k, const char *v)
 		if (strlen(v) >= STORE_PATH_LEN)
 			return "path too long";
 		snprintf(p, STORE_PATH_LEN, "%s", v);
+		return NULL;
+	case K_NAME:
+		if (v[0] != '\0' && !rconf_valid_node_name(v))
+			return "expected a node name: at most 253 characters of "
+			    "a-z, 0-9, '-' and '.', starting and ending with a "
+			    "letter or digit";
+		snprintf(p, STORE_NAME_LEN, "%s", v);
 		return NULL;
 	case K_DURATION:
 		return rconf_parse_duration_ms(v, (uint32_t *)(void *)p) < 0 ?
@@ -566,8 +576,53 @@ rconf_validate(const struct rconf *c, char *err, size_t errlen)
 		why = "dns_cache: must be from 16 to 16777216";
 	else if (strlen(c->release_socket) > FDPASS_PATH_MAX)
 		why = "release_socket: a socket path has at most 107 bytes";
+	else if (c->node_name[0] != '\0' &&
+	    !rconf_valid_node_name(c->node_name))
+		why = "node_name: expected a node name (a DNS-1123 subdomain: "
+		    "a-z, 0-9, '-' and '.', at most 253 characters)";
 	if (why == NULL)
 		return 0;
 	snprintf(err, errlen, "%s", why);
 	return -EINVAL;
+}
+
+bool
+rconf_valid_node_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+
+		if (!alnum && ch != '-' && ch != '.')
+			return false;
+		if ((i == 0 || i == n - 1) && !alnum)
+			return false;
+	}
+	return true;
+}
+
+int
+rconf_resolve_node_name(struct rconf *c)
+{
+	const char *env = getenv("NODE_NAME");
+	char host[STORE_NAME_LEN];
+
+	if (c->node_name[0] != '\0')
+		return 0;
+	if (env != NULL && env[0] != '\0') {
+		snprintf(c->node_name, sizeof(c->node_name), "%s", env);
+		return 0;
+	}
+	if (gethostname(host, sizeof(host) - 1) < 0 || host[0] == '\0')
+		return -ENOENT;
+	host[sizeof(host) - 1] = '\0';
+	for (char *p = host; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	snprintf(c->node_name, sizeof(c->node_name), "%s", host);
+	return 0;
 }

@@ -46,6 +46,9 @@ struct rconf {
 	/* Where the CNI plugin hands over its nftables sockets to be closed
 	 * here (lib/fdpass.h); "" = not offered. */
 	char release_socket[STORE_PATH_LEN];
+	/* This node's name as the Kubernetes API knows it (spec.nodeName of
+	 * its pods); "" until rconf_resolve_node_name() fills it. */
+	char node_name[STORE_NAME_LEN];
 };
 
 /* Fill *c with the built-in defaults (what conf/recorderd.yaml says). */
@@ -67,6 +70,19 @@ int rconf_load_file(const char *path, struct rconf *c, char *err,
  * base (NULL: the current directory): the daemon changes to / when it
  * detaches. */
 void rconf_absolute_paths(struct rconf *c, const char *base);
+
+/*
+ * The node's name when neither the file nor the command line gave one:
+ * the NODE_NAME environment variable (the DaemonSet sets it from the
+ * downward API's spec.nodeName), else the host name. Kubernetes node names
+ * are lower case, so the host name is lowered. Returns 0, or -ENOENT when
+ * none is known.
+ */
+int rconf_resolve_node_name(struct rconf *c);
+
+/* Is s a valid node name (a DNS-1123 subdomain: at most 253 characters of
+ * [a-z0-9.-], starting and ending alphanumeric)? */
+bool rconf_valid_node_name(const char *s);
 
 /* Check values and their combinations. Returns 0 or -EINVAL + err. */
 int rconf_validate(const struct rconf *c, char *err, size_t errlen);

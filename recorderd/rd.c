@@ -105,6 +105,9 @@ rd_apply_overrides(const struct rd_opts *o, struct rconf *c)
 		snprintf(c->meta_file, sizeof(c->meta_file), "%s",
 		    o->meta_override);
 	}
+	if (o->node_name != NULL)
+		snprintf(c->node_name, sizeof(c->node_name), "%s", o->node_name);
+	(void)rconf_resolve_node_name(c);
 }
 
 /* ---- sockets ---------------------------------------------------------------- */
@@ -976,10 +979,14 @@ rd_run(const struct rd_opts *o, const struct rconf *conf)
 		    (long long)now_s());
 		(void)store_meta_set(d->st, "recording_started", started);
 	}
+	/* Which node recorded this store, for whoever reads it elsewhere. */
+	if (d->conf.node_name[0] != '\0')
+		(void)store_meta_set(d->st, "node_name", d->conf.node_name);
 	note_previous_run(d);
 	prune_at_start(d);
-	log_info("recording: store %s, mark 0x%08x, nflog group %u, "
-	    "%d pods attached", d->conf.store, d->conf.mark_bit,
+	log_info("recording: node %s, store %s, mark 0x%08x, nflog group "
+	    "%u, %d pods attached", d->conf.node_name[0] ? d->conf.node_name :
+	    "(unknown)", d->conf.store, d->conf.mark_bit,
 	    d->conf.nflog_group, attrib_npods(d->at));
 	ret = loop(d);
 out:

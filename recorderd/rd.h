@@ -16,11 +16,13 @@ struct rd_opts {
 	const char *conf_path;		/* for SIGHUP reloads, may be NULL */
 	const char *db_override;	/* --db */
 	const char *meta_override;	/* --metadata */
+	const char *node_name;		/* --node-name */
 	const char *start_dir;		/* relative paths are relative to it */
 	bool foreground;
 };
 
-/* Apply the command-line overrides of o to c. */
+/* Apply the command-line overrides of o to c, then fill the node name
+ * from the environment when neither gave one (rconf_resolve_node_name). */
 void rd_apply_overrides(const struct rd_opts *o, struct rconf *c);
 
 /*

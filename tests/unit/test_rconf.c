@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -227,6 +228,7 @@ static const struct {
 	{ "log.file", "log: {file: /tmp/rd.log}", true },
 	{ "log.level", "log: {level: debug}", true },
 	{ "release_socket", "release_socket: /tmp/rel.sock", false },
+	{ "node_name", "node_name: node-b", false },
 };
 
 struct seen {
@@ -305,6 +307,60 @@ test_reload_each_key(void **state)
 	assert_int_equal(rd_reload_check(err, sizeof(err)), 0);
 }
 
+/*
+ * The node's name: the file's, or $NODE_NAME, or the host name lowered;
+ * a name the API would refuse is an error naming the key.
+ */
+static void
+test_node_name(void **state)
+{
+	struct rconf c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("node_name: node-a.example\n", &c, err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.node_name, "node-a.example");
+	setenv("NODE_NAME", "from-env", 1);
+	assert_int_equal(rconf_resolve_node_name(&c), 0);
+	assert_string_equal(c.node_name, "node-a.example");	/* file wins */
+	assert_int_equal(parse("node_name: \"\"\n", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.node_name, "");
+	assert_int_equal(rconf_resolve_node_name(&c), 0);
+	assert_string_equal(c.node_name, "from-env");
+	unsetenv("NODE_NAME");
+	c.node_name[0] = '\0';
+	assert_int_equal(rconf_resolve_node_name(&c), 0);
+	assert_true(rconf_valid_node_name(c.node_name) ||
+	    strchr(c.node_name, '_') != NULL);	/* a host name as it is */
+	for (const char *p = c.node_name; *p; p++)
+		assert_false(*p >= 'A' && *p <= 'Z');
+
+	assert_int_equal(parse("node_name: Node_A\n", &c, err, sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "node name"));
+	assert_false(rconf_valid_node_name("-a"));
+	assert_false(rconf_valid_node_name("a."));
+	assert_false(rconf_valid_node_name(""));
+	assert_true(rconf_valid_node_name("ip-10-0-1-5.eu-west-1.compute.internal"));
+	{
+		char long_name[300];
+
+		memset(long_name, 'a', sizeof(long_name));
+		long_name[254] = '\0';
+		assert_false(rconf_valid_node_name(long_name));
+		long_name[253] = '\0';
+		assert_true(rconf_valid_node_name(long_name));
+	}
+	/* A bad name from the environment is caught by validation. */
+	rconf_defaults(&c);
+	setenv("NODE_NAME", "Bad Name", 1);
+	assert_int_equal(rconf_resolve_node_name(&c), 0);
+	unsetenv("NODE_NAME");
+	assert_int_equal(rconf_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "node_name"));
+}
+
 int
 main(void)
 {
@@ -316,6 +372,7 @@ main(void)
 		cmocka_unit_test(test_units_and_file_errors),
 		cmocka_unit_test(test_absolute_paths),
 		cmocka_unit_test(test_reload_each_key),
+		cmocka_unit_test(test_node_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
