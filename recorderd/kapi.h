@@ -8,7 +8,7 @@
  *
  * Nothing here knows the pod model: a resource's kind is the caller's
  * tag, handed back in its events (recorderd/metasrc.c reads the cache's
- * kinds). The configuration (recorderd/kapi_conf.h) comes from the pod's
+ * kinds). The configuration (lib/kapi_conf.h) comes from the pod's
  * service account or a kubeconfig; the token file is re-read before every
  * request (tokens are rotated).
  *
@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "recorderd/kapi_conf.h"
+#include "lib/kapi_conf.h"
 #include "recorderd/kapi_queue.h"
 #include "recorderd/kapi_watch.h"
 

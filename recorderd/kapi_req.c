@@ -14,6 +14,8 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "lib/kapi_http.h"
+
 /* A body of an HTTP error is read this far, for its Status message. */
 #define KAPI_ERRBODY_MAX (64u << 10)
 
@@ -203,8 +205,7 @@ int
 kapi_req_start(struct kres *kr)
 {
 	const struct kapi_conf *c = kr->conf;
-	struct curl_blob blob;
-	char *url = NULL, *tok = NULL, *auth = NULL;
+	char *url = NULL;
 	int r = -ENOMEM;
 
 	kr->state = kr->relist || kr->rv[0] == '\0' ? KS_LIST : KS_WATCH;
@@ -217,65 +218,19 @@ kapi_req_start(struct kres *kr)
 	curl_easy_reset(kr->easy);
 	if ((url = kres_url(kr)) == NULL)
 		goto out;
-	kr->hdrs = curl_slist_append(NULL, "Accept: application/json");
-	if ((tok = kapi_conf_token(c)) != NULL) {
-		if (asprintf(&auth, "Authorization: Bearer %s", tok) < 0) {
-			auth = NULL;
-			goto out;
-		}
-		kr->hdrs = curl_slist_append(kr->hdrs, auth);
-	}
-	if (kr->hdrs == NULL)
+	if (kapi_http_setup(kr->easy, c, url, "netpol-recorderd", NULL,
+	    &kr->hdrs) < 0)
 		goto out;
-	curl_easy_setopt(kr->easy, CURLOPT_URL, url);
-	curl_easy_setopt(kr->easy, CURLOPT_HTTPHEADER, kr->hdrs);
-	curl_easy_setopt(kr->easy, CURLOPT_USERAGENT, "netpol-recorderd");
 	curl_easy_setopt(kr->easy, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(kr->easy, CURLOPT_WRITEDATA, kr);
 	curl_easy_setopt(kr->easy, CURLOPT_PRIVATE, kr);
-	curl_easy_setopt(kr->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(kr->easy, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(kr->easy, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(kr->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(kr->easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(kr->easy, CURLOPT_TIMEOUT, kr->state == KS_LIST ?
 	    120L : (long)c->watch_timeout + 60L);
-	/* The cluster's CA only: never the system store. */
-	curl_easy_setopt(kr->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(kr->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(kr->easy, CURLOPT_CAPATH, NULL);
-	if (c->ca_data != NULL) {
-		blob.data = c->ca_data;
-		blob.len = strlen(c->ca_data);
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(kr->easy, CURLOPT_CAINFO_BLOB, &blob);
-		curl_easy_setopt(kr->easy, CURLOPT_CAINFO, NULL);
-	} else if (c->ca_file != NULL)
-		curl_easy_setopt(kr->easy, CURLOPT_CAINFO, c->ca_file);
-	if (c->cert_data != NULL) {
-		blob.data = c->cert_data;
-		blob.len = strlen(c->cert_data);
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(kr->easy, CURLOPT_SSLCERT_BLOB, &blob);
-	} else if (c->cert_file != NULL)
-		curl_easy_setopt(kr->easy, CURLOPT_SSLCERT, c->cert_file);
-	if (c->key_data != NULL) {
-		blob.data = c->key_data;
-		blob.len = strlen(c->key_data);
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(kr->easy, CURLOPT_SSLKEY_BLOB, &blob);
-	} else if (c->key_file != NULL)
-		curl_easy_setopt(kr->easy, CURLOPT_SSLKEY, c->key_file);
 	if (curl_multi_add_handle(kr->multi, kr->easy) != CURLM_OK)
 		goto out;
 	r = 0;
 out:
 	free(url);
-	free(auth);
-	if (tok != NULL) {
-		explicit_bzero(tok, strlen(tok));
-		free(tok);
-	}
 	return r;
 }
 
@@ -297,21 +252,6 @@ kres_retry_now(struct kres *kr)
 {
 	kr->wake_ms = kapi_req_now_ms();
 	kr->state = KS_WAIT;
-}
-
-/* The message of a Status body ("pods is forbidden: ..."), if any. */
-static void
-status_message(struct kres *kr, char *out, size_t len)
-{
-	struct json_object *o, *m;
-
-	*out = '\0';
-	if (kr->len == 0 || (o = json_tokener_parse(kr->buf)) == NULL)
-		return;
-	if (json_object_object_get_ex(o, "message", &m) &&
-	    json_object_is_type(m, json_type_string))
-		snprintf(out, len, ": %s", json_object_get_string(m));
-	json_object_put(o);
 }
 
 static void
@@ -439,7 +379,12 @@ kapi_req_done(struct kres *kr, CURLcode rc)
 		kapi_queue_push(kr->q, KAPI_EV_ERROR, kr->res->kind, NULL, "%s %s: %s", what,
 		    kr->res->resource, curl_easy_strerror(rc));
 	else {
-		status_message(kr, smsg, sizeof(smsg));
+		kapi_http_status_message(kr->buf, kr->len, smsg + 2,
+		    sizeof(smsg) - 2);
+		if (smsg[2] != '\0')
+			memcpy(smsg, ": ", 2);
+		else
+			smsg[0] = '\0';
 		kapi_queue_push(kr->q, KAPI_EV_ERROR, kr->res->kind, NULL, "%s %s: HTTP "
 		    "%ld%s%s", what, kr->res->resource, code,
 		    code == 401 ? " Unauthorized (check the token)" :

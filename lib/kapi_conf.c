@@ -2,7 +2,7 @@
  * kapi_conf: the API client's configuration from the service account or
  * a kubeconfig file.
  */
-#include "recorderd/kapi_conf.h"
+#include "lib/kapi_conf.h"
 
 #include <errno.h>
 #include <libgen.h>

@@ -2,7 +2,8 @@
  * kapi_conf: how to reach the Kubernetes API server: from the pod's
  * service account (in-cluster) or from a kubeconfig file (the current
  * context's cluster and user), with the limits of the API client.
- * Files only; no network. The API client (recorderd/kapi.h) copies it.
+ * Files only; no network. lib/kapi_http.h makes the requests with it
+ * (the daemon's list/watch client, recorderd/kapi.h, copies it).
  */
 #ifndef NPR_KAPI_CONF_H
 #define NPR_KAPI_CONF_H
