@@ -762,6 +762,7 @@ add_warnings(const struct index *idx, const struct index_workload *wl,
 {
 	char t[32], d1[32], d2[32];
 	int64_t observed = wl->observed_to - wl->observed_from;
+	size_t i;
 	int rc = 0;
 
 	if (wl->observed_from == 0 || wl->observed_to == 0)
@@ -785,6 +786,12 @@ add_warnings(const struct index *idx, const struct index_workload *wl,
 		rc = policygen_list_add(&r->warnings, "its selector is empty: "
 		    "the policy selects every pod of namespace %s",
 		    wl->namespace_);
+	/* What the sources know is missing: a node that lost events or
+	 * stopped publishing, entries left out. */
+	for (i = 0; rc == 0 && i < index_nnotes(idx); i++)
+		if (index_note_applies(index_note(idx, i), wl))
+			rc = policygen_list_add(&r->warnings, "%s",
+			    index_note(idx, i)->text);
 	return rc;
 }
 

@@ -33,6 +33,9 @@ struct report_input {
 	const char *namespace_;		/* the scope; NULL = all namespaces */
 	const char *const *stores;	/* store paths, for the record */
 	size_t nstores;
+	const char *cluster;		/* when the source is the cluster: what
+					 * was read ("https://...: context X of
+					 * FILE"); NULL for stores */
 	int64_t generated_at;
 	const struct ks_set *ks;	/* KnownServers, may be NULL */
 	const struct addr_cidr *pod_cidrs;

@@ -231,12 +231,18 @@ head(FILE *f, json_object *m)
 	    report_str(win, "recordingStarted") : "unknown");
 	fputs(" &middot; generated ", f);
 	E(report_str(m, "generatedAt"));
-	fputs(" &middot; stores", f);
-	a = report_get(m, "stores");
-	ARR_FOREACH(a, i, el) {
-		fputs(" <code>", f);
-		E(json_object_get_string(el));
+	if (report_get(m, "cluster") != NULL) {
+		fputs(" &middot; cluster <code>", f);
+		E(report_str(m, "cluster"));
 		fputs("</code>", f);
+	} else {
+		fputs(" &middot; stores", f);
+		a = report_get(m, "stores");
+		ARR_FOREACH(a, i, el) {
+			fputs(" <code>", f);
+			E(json_object_get_string(el));
+			fputs("</code>", f);
+		}
 	}
 	fputs("</div></header>\n<main>\n<div class=\"cards\">", f);
 	card(f, report_int(sum, "workloads"), "workloads", false);

@@ -59,6 +59,10 @@ header(FILE *f, json_object *m)
 	fprintf(f, " (%s) |\n| Recording started | ", report_duration(
 	    report_int(win, "seconds"), dur, sizeof(dur)));
 	cell(f, report_str(win, "recordingStarted"));
+	if (report_get(m, "cluster") != NULL) {
+		fprintf(f, " |\n| Cluster | ");
+		cell(f, report_str(m, "cluster"));
+	}
 	fprintf(f, " |\n| Events lost | %lld |\n",
 	    (long long)report_int(report_get(m, "completeness"),
 	    "eventsLost"));

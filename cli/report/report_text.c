@@ -38,10 +38,14 @@ header(FILE *f, json_object *m)
 	    or_dash(report_str(win, "recordingStarted")),
 	    (long long)report_int(comp, "eventsLost"));
 	a = report_get(m, "stores");
-	fprintf(f, "stores:     ");
-	ARR_FOREACH(a, i, el)
-		fprintf(f, " %s", json_object_get_string(el));
-	fprintf(f, "\n");
+	if (report_get(m, "cluster") != NULL) {
+		fprintf(f, "cluster:     %s\n", report_str(m, "cluster"));
+	} else {
+		fprintf(f, "stores:     ");
+		ARR_FOREACH(a, i, el)
+			fprintf(f, " %s", json_object_get_string(el));
+		fprintf(f, "\n");
+	}
 	if (pol != NULL && !json_object_is_type(pol, json_type_null)) {
 		fprintf(f, "policies:    %lld from", (long long)report_int(pol,
 		    "count"));

@@ -94,6 +94,8 @@ struct index {
 	size_t nnodes;
 	const char **namespaces;
 	size_t nnamespaces;
+	struct index_note *notes;	/* strings in the arena */
+	size_t nnotes;
 	struct ks_set *ks;
 	int64_t recording_started, data_begin, data_end, since, until;
 
@@ -134,6 +136,7 @@ index_free(struct index *idx)
 	free(idx->counters);
 	free(idx->nodes);
 	free(idx->namespaces);
+	free(idx->notes);
 	ks_set_free(idx->ks);
 	arena_free(&idx->strings);
 	free(idx);
@@ -328,6 +331,17 @@ in_window(const struct source_query *q, const struct flow *f)
 	return q->direction < 0 || f->key.direction == q->direction;
 }
 
+const char *
+index_kept_namespace(const struct index_builder *b, const struct flow *f)
+{
+	const struct index *idx = b->idx;
+
+	if (f->key.subject < 0 || (size_t)f->key.subject >= idx->nbwls ||
+	    !idx->bwls[f->key.subject].w.subject || !in_window(b->q, f))
+		return NULL;
+	return idx->bwls[f->key.subject].w.namespace_;
+}
+
 int
 index_add_flow(struct index_builder *b, const struct flow *in)
 {
@@ -464,6 +478,40 @@ index_add_known_server(struct index_builder *b, const char *source,
 	return ks_add(b->idx->ks, source, cidr, server, name);
 }
 
+static bool
+note_in_scope(const struct source_query *q, const char *ns)
+{
+	return ns == NULL || q->namespace_ == NULL ||
+	    strcmp(q->namespace_, ns) == 0;
+}
+
+int
+index_add_note(struct index_builder *b, const char *ns, const char *kind,
+    const char *name, const char *text)
+{
+	struct index *idx = b->idx;
+	struct index_note *n;
+
+	if (!note_in_scope(b->q, ns))
+		return 0;
+	if (kind == NULL || name == NULL)
+		kind = name = NULL;
+	n = realloc(idx->notes, (idx->nnotes + 1) * sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	idx->notes = n;
+	n = &idx->notes[idx->nnotes];
+	n->namespace_ = ns ? arena_strdup(&idx->strings, ns) : NULL;
+	n->kind = kind ? arena_strdup(&idx->strings, kind) : NULL;
+	n->name = name ? arena_strdup(&idx->strings, name) : NULL;
+	n->text = arena_strdup(&idx->strings, text);
+	if ((ns && !n->namespace_) || (kind && !n->kind) ||
+	    (name && !n->name) || !n->text)
+		return -ENOMEM;
+	idx->nnotes++;
+	return 0;
+}
+
 /* ---- finishing ------------------------------------------------------------- */
 
 /* Labels a bare pod carries that name the pod itself, not its kind. */
@@ -523,6 +571,41 @@ static int
 str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* NULL before any string. */
+static int
+nstrcmp(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+static int
+note_cmp(const void *a, const void *b)
+{
+	const struct index_note *x = a, *y = b;
+	int c;
+
+	if ((c = nstrcmp(x->namespace_, y->namespace_)) != 0 ||
+	    (c = nstrcmp(x->kind, y->kind)) != 0 ||
+	    (c = nstrcmp(x->name, y->name)) != 0)
+		return c;
+	return strcmp(x->text, y->text);
+}
+
+/* Sort the notes and drop repeats. */
+static void
+order_notes(struct index *idx)
+{
+	size_t i, n = 0;
+
+	sort_n(idx->notes, idx->nnotes, sizeof(*idx->notes), note_cmp);
+	for (i = 0; i < idx->nnotes; i++)
+		if (n == 0 || note_cmp(&idx->notes[n - 1], &idx->notes[i]) != 0)
+			idx->notes[n++] = idx->notes[i];
+	idx->nnotes = n;
 }
 
 static int
@@ -633,6 +716,7 @@ finish(struct index *idx, const struct source_query *q)
 	    str_cmp);
 	sort_n(idx->counters, idx->ncounters, sizeof(*idx->counters),
 	    counter_cmp);
+	order_notes(idx);
 	idx->since = q->since ? q->since : idx->recording_started ?
 	    idx->recording_started : idx->data_begin;
 	idx->until = q->until ? q->until : idx->data_end;
@@ -928,4 +1012,25 @@ const char *
 index_namespace(const struct index *idx, size_t i)
 {
 	return i < idx->nnamespaces ? idx->namespaces[i] : NULL;
+}
+
+size_t
+index_nnotes(const struct index *idx)
+{
+	return idx->nnotes;
+}
+
+const struct index_note *
+index_note(const struct index *idx, size_t i)
+{
+	return i < idx->nnotes ? &idx->notes[i] : NULL;
+}
+
+bool
+index_note_applies(const struct index_note *n, const struct index_workload *w)
+{
+	if (n->namespace_ != NULL && strcmp(n->namespace_, w->namespace_) != 0)
+		return false;
+	return n->kind == NULL || (strcmp(n->kind, w->kind) == 0 &&
+	    strcmp(n->name, w->name) == 0);
 }
