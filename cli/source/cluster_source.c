@@ -249,6 +249,12 @@ say_recorders(const struct load *l, char *err, size_t errlen)
 	size_t off = strlen(err), i, stale = 0;
 	char t[32];
 
+	/* A sentence of its own. */
+	if (off > 0 && off + 1 < errlen && err[off - 1] != '?' &&
+	    err[off - 1] != '.') {
+		err[off++] = '.';
+		err[off] = '\0';
+	}
 	if (l->st_problem != NULL) {
 		snprintf(err + off, errlen - off, " Which recorders publish is "
 		    "not known: %s", l->st_problem);

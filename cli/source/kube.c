@@ -146,9 +146,10 @@ explain_status(const struct kube *k, const char *verb, const char *path,
 	switch (rs->status) {
 	case 401:
 		snprintf(err, errlen, "the API server %s refused the "
-		    "credentials of %s (401 Unauthorized): log in again (a "
+		    "credentials of %s%s (401 Unauthorized): log in again (a "
 		    "token that expired), or check the kubeconfig's user",
-		    k->conf.server, k->conf.context ? k->conf.context :
+		    k->conf.server, k->conf.context ? "context " : "",
+		    k->conf.context ? k->conf.context :
 		    "the service account");
 		return -EACCES;
 	case 403:
