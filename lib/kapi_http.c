@@ -202,8 +202,12 @@ request_once(const struct kapi_conf *c, const struct kapi_http_req *rq,
 	}
 	if ((r = kapi_http_setup(easy, c, url, rq->user_agent ?
 	    rq->user_agent : "netpol-record", ctype[0] ? ctype : NULL,
-	    &hdrs, out->error, sizeof(out->error))) < 0)
+	    &hdrs, out->error, sizeof(out->error))) < 0) {
+		/* No credential (the exec plugin's message is in error). */
+		if (r != -ENOMEM)
+			r = -EACCES;
 		goto out;
+	}
 	curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, rq->method);
 	if (rq->body != NULL) {
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, rq->body);

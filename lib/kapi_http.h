@@ -56,8 +56,8 @@ struct kapi_http_resp {
  * Send rq to the server of c and wait for the answer (at most
  * rq->timeout_ms). A 401 to an exec plugin's credential runs the plugin
  * again and retries once. Returns 0 when the server answered, whatever
- * its status (out->status says); the exec plugin's -errno when it gave
- * no credential; -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH,
+ * its status (out->status says); -EACCES when the exec plugin gave no
+ * credential (out->error says why); -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH,
  * -EPROTO (TLS, a malformed answer), -EFBIG (the answer is larger than
  * the limit) or -ENOMEM with out->error saying what. Free out with
  * kapi_http_resp_clear().

@@ -128,7 +128,7 @@ explain_transport(const struct kube *k, int r, const char *error, char *err,
 		    error);
 		break;
 	default:
-		/* An exec credential plugin's message says it all. */
+		/* -EACCES: an exec credential plugin's message says it all. */
 		snprintf(err, errlen, "%s", error[0] ? error : strerror(-r));
 		break;
 	}
