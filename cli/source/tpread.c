@@ -17,6 +17,7 @@
 
 #include "cli/source/index.h"
 #include "cli/source/kobj.h"
+#include "cli/source/source.h"
 #include "lib/flow.h"
 
 /* What the API calls the kinds the store records (the CRD's enum). */
@@ -757,4 +758,56 @@ tp_reader_list(struct tp_reader *r, json_object *list, char *err,
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	return rc;
+}
+
+/* ---- lists already parsed, as a source ------------------------------------ */
+
+struct list_source {
+	struct source src;	/* first */
+	json_object *const *lists;
+	size_t n;
+};
+
+static int
+list_load(struct source *src, const struct source_query *q,
+    struct index_builder *b, char *err, size_t errlen)
+{
+	struct list_source *ls = (struct list_source *)(void *)src;
+	struct tp_reader *r;
+	size_t i;
+	int rc;
+
+	(void)q;
+	if ((rc = tp_reader_new(b, &r)) < 0)
+		return rc;
+	for (i = 0; i < ls->n && rc == 0; i++)
+		rc = tp_reader_list(r, ls->lists[i], err, errlen);
+	tp_reader_free(r);
+	return rc;
+}
+
+static void
+list_free(struct source *src)
+{
+	free(src);
+}
+
+static const struct source_ops list_ops = {
+	.load = list_load,
+	.free = list_free,
+};
+
+int
+tp_list_source_new(json_object *const *lists, size_t n, struct source **out)
+{
+	struct list_source *ls;
+
+	*out = NULL;
+	if ((ls = calloc(1, sizeof(*ls))) == NULL)
+		return -ENOMEM;
+	ls->src.ops = &list_ops;
+	ls->lists = lists;
+	ls->n = n;
+	*out = &ls->src;
+	return 0;
 }

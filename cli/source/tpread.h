@@ -30,6 +30,7 @@
 #include "cli/source/completeness.h"
 
 struct index_builder;
+struct source;
 
 /* What the profiles say of one node. */
 struct tp_node {
@@ -66,5 +67,14 @@ size_t tp_reader_nnodes(const struct tp_reader *r);
 struct tp_node *tp_reader_node(struct tp_reader *r, size_t i);
 /* The node named name, added when new; NULL on ENOMEM. */
 struct tp_node *tp_reader_node_named(struct tp_reader *r, const char *name);
+
+/*
+ * A source (cli/source/source.h) holding TrafficProfileLists already
+ * parsed (borrowed: they must outlive it), read with a tp_reader: the
+ * reader alone, without an API server, for tests and the fuzzer. Its
+ * load fails (-EINVAL) only on a page that is no list. 0 or -ENOMEM.
+ */
+int tp_list_source_new(json_object *const *lists, size_t n,
+    struct source **out);
 
 #endif
