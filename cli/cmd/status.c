@@ -39,41 +39,32 @@ CLIOPT_SOURCE_HELP, prog_name());
 }
 
 struct statuses {
-	json_object **lists;
-	size_t nlists;
+	json_object **objs;	/* kept: the statuses point into them */
 	struct recstatus *v;
 	size_t n, bad;
 	char first_bad[300];
 };
 
 static int
-page(json_object *list, void *arg)
+item(json_object *o, void *arg)
 {
 	struct statuses *s = arg;
-	json_object *items, **nl;
+	json_object **no;
 	struct recstatus *nv;
 	char err[256];
-	size_t i, n;
 
-	if (!json_object_object_get_ex(list, "items", &items) ||
-	    !json_object_is_type(items, json_type_array))
-		return 0;
-	if ((nl = realloc(s->lists, (s->nlists + 1) * sizeof(*nl))) == NULL)
+	if ((no = realloc(s->objs, (s->n + 1) * sizeof(*no))) == NULL)
 		return -ENOMEM;
-	s->lists = nl;
-	s->lists[s->nlists++] = json_object_get(list);
-	n = json_object_array_length(items);
-	if ((nv = realloc(s->v, (s->n + n + 1) * sizeof(*nv))) == NULL)
+	s->objs = no;
+	if ((nv = realloc(s->v, (s->n + 1) * sizeof(*nv))) == NULL)
 		return -ENOMEM;
 	s->v = nv;
-	for (i = 0; i < n; i++) {
-		if (recstatus_parse(json_object_array_get_idx(items, i),
-		    &s->v[s->n], err, sizeof(err)) == 0) {
-			s->n++;
-		} else if (s->bad++ == 0) {
+	if (recstatus_parse(o, &s->v[s->n], err, sizeof(err)) < 0) {
+		if (s->bad++ == 0)
 			snprintf(s->first_bad, sizeof(s->first_bad), "%s", err);
-		}
+		return 0;
 	}
+	s->objs[s->n++] = json_object_get(o);
 	return 0;
 }
 
@@ -131,7 +122,7 @@ cluster_status(struct cliopt *o)
 		fprintf(stderr, "netpol-record status: %s\n", err);
 		return 1;
 	}
-	rc = kube_list(k, RECSTATUS_PATH, NULL, page, &s, &inc, err,
+	rc = kube_list(k, RECSTATUS_PATH, NULL, item, &s, &inc, err,
 	    sizeof(err));
 	if (rc == -ENOENT)
 		snprintf(err, sizeof(err), "the cluster %s serves no "
@@ -165,9 +156,9 @@ cluster_status(struct cliopt *o)
 		    "they");
 	ret = s.n == 0 || nstale > 0;
 out:
-	for (i = 0; i < s.nlists; i++)
-		json_object_put(s.lists[i]);
-	free(s.lists);
+	for (i = 0; i < s.n; i++)
+		json_object_put(s.objs[i]);
+	free(s.objs);
 	free(s.v);
 	return ret;
 }

@@ -30,8 +30,8 @@
 #define KS_KUBESCAPE "/apis/spdx.softwarecomposition.kubescape.io/v1beta1"
 /* A node without a RecorderStatus: publish.refresh's default. */
 #define DEFAULT_REFRESH 600
-/* Pages read to name the namespaces that have profiles (an error path). */
-#define SUGGEST_PAGES 4
+/* Profiles read to name the namespaces that have some (an error path). */
+#define SUGGEST_ITEMS 2000
 
 struct cluster_source {
 	struct source src;	/* first: what the index holds */
@@ -48,10 +48,10 @@ struct load {
 	struct tp_reader *tp;
 	char *err;
 	size_t errlen;
-	/* RecorderStatus objects: the lists (kept for the strings) and the
-	 * statuses read from them. */
-	json_object **lists;
-	size_t nlists;
+	/* RecorderStatus objects (kept for the strings) and the statuses
+	 * read from them. */
+	json_object **objs;
+	size_t nobjs;
 	struct recstatus *st;
 	size_t nst, bad_st;
 	const char *st_problem;	/* why there are none, or NULL */
@@ -62,32 +62,28 @@ struct load {
 /* ---- RecorderStatus ------------------------------------------------------- */
 
 static int
-status_page(json_object *list, void *arg)
+status_item(json_object *item, void *arg)
 {
 	struct load *l = arg;
-	json_object *items, **nl;
+	json_object **no;
 	struct recstatus *ns;
 	char err[256];
-	size_t i, n;
 
-	if (!json_object_object_get_ex(list, "items", &items) ||
-	    !json_object_is_type(items, json_type_array))
-		return 0;
-	if ((nl = realloc(l->lists, (l->nlists + 1) * sizeof(*nl))) == NULL)
+	if ((no = realloc(l->objs, (l->nobjs + 1) * sizeof(*no))) == NULL ||
+	    (ns = realloc(l->st, (l->nst + 1) * sizeof(*ns))) == NULL) {
+		if (no != NULL)
+			l->objs = no;
 		return -ENOMEM;
-	l->lists = nl;
-	l->lists[l->nlists++] = json_object_get(list);
-	n = json_object_array_length(items);
-	if ((ns = realloc(l->st, (l->nst + n + 1) * sizeof(*ns))) == NULL)
-		return -ENOMEM;
-	l->st = ns;
-	for (i = 0; i < n; i++) {
-		if (recstatus_parse(json_object_array_get_idx(items, i),
-		    &l->st[l->nst], err, sizeof(err)) == 0)
-			l->nst++;
-		else
-			l->bad_st++;
 	}
+	l->objs = no;
+	l->st = ns;
+	if (recstatus_parse(item, &l->st[l->nst], err, sizeof(err)) < 0) {
+		l->bad_st++;
+		return 0;
+	}
+	/* The status points into the object: keep it. */
+	l->objs[l->nobjs++] = json_object_get(item);
+	l->nst++;
 	return 0;
 }
 
@@ -99,7 +95,7 @@ read_statuses(struct load *l)
 	bool inc;
 	int rc;
 
-	rc = kube_list(l->cs->k, RECSTATUS_PATH, NULL, status_page, l, &inc,
+	rc = kube_list(l->cs->k, RECSTATUS_PATH, NULL, status_item, l, &inc,
 	    l->err, l->errlen);
 	if (rc == -ENOENT)
 		l->st_problem = "the RecorderStatus CRD is not installed";
@@ -125,11 +121,11 @@ status_of(const struct load *l, const char *node)
 /* ---- TrafficProfiles -------------------------------------------------------- */
 
 static int
-tp_page(json_object *list, void *arg)
+tp_item(json_object *item, void *arg)
 {
 	struct load *l = arg;
 
-	return tp_reader_list(l->tp, list, l->err, l->errlen);
+	return tp_reader_item(l->tp, item);
 }
 
 static bool
@@ -158,7 +154,7 @@ list_profiles(struct load *l, const char *ns, const char *selector)
 		    ns);
 	else
 		snprintf(path, sizeof(path), API "/trafficprofiles");
-	rc = kube_list(l->cs->k, path, selector, tp_page, l, &inc, l->err,
+	rc = kube_list(l->cs->k, path, selector, tp_item, l, &inc, l->err,
 	    l->errlen);
 	if (rc == -ENOENT)
 		snprintf(l->err, l->errlen, "the cluster %s serves no "
@@ -199,41 +195,36 @@ read_profiles(struct load *l)
 
 struct nslist {
 	const char **v;
-	size_t n, pages;
+	size_t n, items;
 };
 
 static int
-ns_page(json_object *list, void *arg)
+ns_item(json_object *item, void *arg)
 {
 	struct nslist *s = arg;
-	json_object *items, *meta, *ns;
+	json_object *meta, *ns;
 	const char **nv, *name;
-	size_t i, j;
+	size_t j;
 
-	if (json_object_object_get_ex(list, "items", &items) &&
-	    json_object_is_type(items, json_type_array))
-		for (i = 0; i < json_object_array_length(items); i++) {
-			if (!json_object_object_get_ex(
-			    json_object_array_get_idx(items, i), "metadata",
-			    &meta) || !json_object_object_get_ex(meta,
-			    "namespace", &ns) ||
-			    !json_object_is_type(ns, json_type_string))
-				continue;
-			name = json_object_get_string(ns);
-			for (j = 0; j < s->n && strcmp(s->v[j], name) != 0; j++)
-				;
-			if (j < s->n)
-				continue;
-			if ((nv = realloc(s->v, (s->n + 1) * sizeof(*nv))) ==
-			    NULL)
-				return -ENOMEM;
-			s->v = nv;
-			if ((s->v[s->n] = strdup(name)) == NULL)
-				return -ENOMEM;
-			s->n++;
-		}
 	/* A few pages name the namespaces well enough. */
-	return ++s->pages >= SUGGEST_PAGES ? 1 : 0;
+	if (++s->items > SUGGEST_ITEMS)
+		return 1;
+	if (!json_object_object_get_ex(item, "metadata", &meta) ||
+	    !json_object_object_get_ex(meta, "namespace", &ns) ||
+	    !json_object_is_type(ns, json_type_string))
+		return 0;
+	name = json_object_get_string(ns);
+	for (j = 0; j < s->n && strcmp(s->v[j], name) != 0; j++)
+		;
+	if (j < s->n)
+		return 0;
+	if ((nv = realloc(s->v, (s->n + 1) * sizeof(*nv))) == NULL)
+		return -ENOMEM;
+	s->v = nv;
+	if ((s->v[s->n] = strdup(name)) == NULL)
+		return -ENOMEM;
+	s->n++;
+	return 0;
 }
 
 static int
@@ -294,7 +285,7 @@ explain_empty(struct load *l)
 	size_t i;
 	int rc;
 
-	rc = kube_list(l->cs->k, API "/trafficprofiles", NULL, ns_page, &s,
+	rc = kube_list(l->cs->k, API "/trafficprofiles", NULL, ns_item, &s,
 	    &inc, sub, sizeof(sub));
 	snprintf(l->err, l->errlen, "namespace '%s': no recorder has "
 	    "published traffic of it (no TrafficProfile in it)",
@@ -315,36 +306,29 @@ explain_empty(struct load *l)
 /* ---- KnownServers --------------------------------------------------------------- */
 
 static int
-ks_page(json_object *list, void *arg)
+ks_item(json_object *item, void *arg)
 {
 	struct load *l = arg;
-	json_object *items, *it;
 	struct ks_set *ks;
 	const struct ks_entry *e;
 	char err[512];
-	size_t i, j;
+	size_t j;
 	int rc = 0;
 
-	if (!json_object_object_get_ex(list, "items", &items) ||
-	    !json_object_is_type(items, json_type_array))
-		return 0;
-	for (i = 0; i < json_object_array_length(items) && rc == 0; i++) {
-		it = json_object_array_get_idx(items, i);
-		if ((ks = ks_set_new()) == NULL)
-			return -ENOMEM;
-		if (ks_parse_object(ks, it, "the cluster's KnownServers", err,
-		    sizeof(err)) < 0) {
-			l->bad_ks++;
-		} else {
-			l->nks++;
-			for (j = 0; j < ks_count(ks) && rc == 0; j++) {
-				e = ks_get(ks, j);
-				rc = index_add_known_server(l->b, e->source,
-				    &e->cidr, e->server, e->name);
-			}
+	if ((ks = ks_set_new()) == NULL)
+		return -ENOMEM;
+	if (item == NULL || ks_parse_object(ks, item, "the cluster's "
+	    "KnownServers", err, sizeof(err)) < 0) {
+		l->bad_ks++;
+	} else {
+		l->nks++;
+		for (j = 0; j < ks_count(ks) && rc == 0; j++) {
+			e = ks_get(ks, j);
+			rc = index_add_known_server(l->b, e->source, &e->cidr,
+			    e->server, e->name);
 		}
-		ks_set_free(ks);
 	}
+	ks_set_free(ks);
 	return rc;
 }
 
@@ -381,7 +365,7 @@ read_known_servers(struct load *l)
 	bool inc;
 	int rc;
 
-	rc = kube_list(l->cs->k, API "/knownservers", NULL, ks_page, l, &inc,
+	rc = kube_list(l->cs->k, API "/knownservers", NULL, ks_item, l, &inc,
 	    err, sizeof(err));
 	if (rc == -ENOENT)
 		l->ks_problem = "the KnownServer CRD is not installed";
@@ -393,7 +377,7 @@ read_known_servers(struct load *l)
 	}
 	if (!kubescape_serves(l))
 		return 0;
-	rc = kube_list(l->cs->k, KS_KUBESCAPE "/knownservers", NULL, ks_page,
+	rc = kube_list(l->cs->k, KS_KUBESCAPE "/knownservers", NULL, ks_item,
 	    l, &inc, err, sizeof(err));
 	if (rc == -ENOENT || rc == -EPERM)
 		return 0;
@@ -530,9 +514,9 @@ out:
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	tp_reader_free(l.tp);
-	for (i = 0; i < l.nlists; i++)
-		json_object_put(l.lists[i]);
-	free(l.lists);
+	for (i = 0; i < l.nobjs; i++)
+		json_object_put(l.objs[i]);
+	free(l.objs);
 	free(l.st);
 	return rc;
 }

@@ -12,6 +12,8 @@
 
 #include <curl/curl.h>
 
+#include "cli/source/jsplit.h"
+
 struct kube {
 	struct kapi_conf conf;
 	struct kube_opts o;
@@ -281,22 +283,25 @@ continue_of(json_object *o)
 	return "";
 }
 
+/* A continue token: the API's are a few hundred bytes. */
+#define CONT_MAX 4096
+
 int
 kube_list(struct kube *k, const char *path, const char *selector,
-    kube_page_cb page, void *arg, bool *inconsistent, char *err,
+    kube_item_cb item, void *arg, bool *inconsistent, char *err,
     size_t errlen)
 {
 	struct kapi_http_req rq = { .method = "GET" };
 	struct kapi_http_resp rs;
-	json_object *list = NULL;
-	char *url = NULL, *cont = NULL, sel[1024], tok[2048];
-	bool stale;
+	json_object *st;
+	char *url = NULL, sel[1024], cont[CONT_MAX], tok[3 * CONT_MAX];
 	int r;
 
 	*inconsistent = false;
+	cont[0] = '\0';
 	kube_escape(selector ? selector : "", sel, sizeof(sel));
 	for (;;) {
-		kube_escape(cont ? cont : "", tok, sizeof(tok));
+		kube_escape(cont, tok, sizeof(tok));
 		free(url);
 		if (asprintf(&url, "%s?limit=%d%s%s%s%s", path, k->o.chunk,
 		    sel[0] ? "&labelSelector=" : "", sel,
@@ -306,31 +311,37 @@ kube_list(struct kube *k, const char *path, const char *selector,
 			break;
 		}
 		rq.path = url;
-		r = request(k, &rq, &rs, cont != NULL, err, errlen);
-		stale = r == -ESTALE;
-		if (stale) {
+		r = request(k, &rq, &rs, cont[0] != '\0', err, errlen);
+		if (r == -ESTALE) {
 			/* Expired between two pages: the token in the
 			 * server's Status goes on over the current state. */
 			*inconsistent = true;
-			r = 0;
+			r = parse_json(k, url, &rs, &st, err, errlen);
+			kapi_http_resp_clear(&rs);
+			if (r < 0)
+				break;
+			snprintf(cont, sizeof(cont), "%s", continue_of(st));
+			json_object_put(st);
+			if (cont[0] == '\0')
+				break;
+			continue;
 		}
 		if (r < 0)
 			break;
-		r = parse_json(k, url, &rs, &list, err, errlen);
+		r = jsplit_list(rs.body ? rs.body : "", rs.len, item, arg, cont,
+		    sizeof(cont), err, errlen);
 		kapi_http_resp_clear(&rs);
-		if (r < 0)
-			break;
-		if (!stale && (r = page(list, arg)) != 0)
-			break;
-		free(cont);
-		cont = continue_of(list)[0] ? strdup(continue_of(list)) : NULL;
-		json_object_put(list);
-		list = NULL;
-		if (cont == NULL)
+		if (r == -EINVAL) {
+			/* Say who answered what. */
+			char sub[256];
+
+			snprintf(sub, sizeof(sub), "%s", err);
+			snprintf(err, errlen, "the API server %s answered GET %s: "
+			    "%s", k->conf.server, url, sub);
+		}
+		if (r != 0 || cont[0] == '\0')
 			break;
 	}
-	json_object_put(list);
-	free(cont);
 	free(url);
 	return r;
 }

@@ -59,16 +59,17 @@ int kube_get_json(struct kube *k, const char *path, json_object **out,
 
 /*
  * List the collection at path (no query) with the label selector (NULL:
- * none), o->chunk items a page, following `continue`: page(list, arg)
- * gets each page parsed (borrowed), and may stop the walk with a
- * non-zero return, which kube_list returns. A continue token that
- * expired (410) goes on with the token the server gives (objects
- * changed meanwhile may show up or not: *inconsistent is set). 0 or
- * -errno with err as kube_get.
+ * none), o->chunk items a page, following `continue`: item(o, arg) gets
+ * each item parsed on its own (cli/source/jsplit.h: borrowed, freed after
+ * the call, NULL when it is not JSON), so that only one item's tree is
+ * in memory at a time; a non-zero return stops the walk and is returned
+ * by kube_list. A continue token that expired (410) goes on with the
+ * token the server gives (objects changed meanwhile may show up or not:
+ * *inconsistent is set). 0 or -errno with err as kube_get.
  */
-typedef int (*kube_page_cb)(json_object *list, void *arg);
+typedef int (*kube_item_cb)(json_object *item, void *arg);
 int kube_list(struct kube *k, const char *path, const char *selector,
-    kube_page_cb page, void *arg, bool *inconsistent, char *err,
+    kube_item_cb item, void *arg, bool *inconsistent, char *err,
     size_t errlen);
 
 /*

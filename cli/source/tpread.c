@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli/source/index.h"
+#include "cli/source/jsplit.h"
 #include "cli/source/kobj.h"
 #include "cli/source/source.h"
 #include "lib/flow.h"
@@ -729,6 +730,8 @@ tp_reader_item(struct tp_reader *r, json_object *o)
 	int rc;
 
 	memset(&it, 0, sizeof(it));
+	if (o == NULL)
+		return skip(r, o, "not JSON");
 	if (!json_object_is_type(o, json_type_object))
 		return skip(r, o, "not an object");
 	rc = parse_item(r, o, &it, err, sizeof(err));
@@ -739,34 +742,20 @@ tp_reader_item(struct tp_reader *r, json_object *o)
 	return feed(r, &it);
 }
 
-int
-tp_reader_list(struct tp_reader *r, json_object *list, char *err,
-    size_t errlen)
-{
-	json_object *items;
-	size_t i;
-	int rc = 0;
-
-	if (!json_object_is_type(list, json_type_object) ||
-	    !json_object_object_get_ex(list, "items", &items) ||
-	    !json_object_is_type(items, json_type_array)) {
-		snprintf(err, errlen, "a TrafficProfileList without items");
-		return -EINVAL;
-	}
-	for (i = 0; i < json_object_array_length(items) && rc == 0; i++)
-		rc = tp_reader_item(r, json_object_array_get_idx(items, i));
-	if (rc == -ENOMEM)
-		snprintf(err, errlen, "out of memory");
-	return rc;
-}
-
-/* ---- lists already parsed, as a source ------------------------------------ */
+/* ---- list responses, as a source --------------------------------------------- */
 
 struct list_source {
 	struct source src;	/* first */
-	json_object *const *lists;
+	const char *const *pages;
+	const size_t *lens;
 	size_t n;
 };
+
+static int
+list_item(json_object *item, void *arg)
+{
+	return tp_reader_item(arg, item);
+}
 
 static int
 list_load(struct source *src, const struct source_query *q,
@@ -774,6 +763,7 @@ list_load(struct source *src, const struct source_query *q,
 {
 	struct list_source *ls = (struct list_source *)(void *)src;
 	struct tp_reader *r;
+	char cont[4096];
 	size_t i;
 	int rc;
 
@@ -781,7 +771,10 @@ list_load(struct source *src, const struct source_query *q,
 	if ((rc = tp_reader_new(b, &r)) < 0)
 		return rc;
 	for (i = 0; i < ls->n && rc == 0; i++)
-		rc = tp_reader_list(r, ls->lists[i], err, errlen);
+		rc = jsplit_list(ls->pages[i], ls->lens[i], list_item, r, cont,
+		    sizeof(cont), err, errlen);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
 	tp_reader_free(r);
 	return rc;
 }
@@ -798,7 +791,8 @@ static const struct source_ops list_ops = {
 };
 
 int
-tp_list_source_new(json_object *const *lists, size_t n, struct source **out)
+tp_list_source_new(const char *const *pages, const size_t *lens, size_t n,
+    struct source **out)
 {
 	struct list_source *ls;
 
@@ -806,7 +800,8 @@ tp_list_source_new(json_object *const *lists, size_t n, struct source **out)
 	if ((ls = calloc(1, sizeof(*ls))) == NULL)
 		return -ENOMEM;
 	ls->src.ops = &list_ops;
-	ls->lists = lists;
+	ls->pages = pages;
+	ls->lens = lens;
 	ls->n = n;
 	*out = &ls->src;
 	return 0;

@@ -16,8 +16,9 @@
  * say is missing (entries left out for publish.max_entries, addresses of
  * a DNS name beyond 64) becomes notes of their workload.
  *
- * Pure: no I/O; a list page comes in as parsed JSON (the fuzz target
- * feeds it list responses).
+ * Pure: no I/O; items come in parsed, one at a time (the cluster source
+ * splits list responses with cli/source/jsplit.h; so does the fuzz
+ * target).
  */
 #ifndef NPR_CLI_SOURCE_TPREAD_H
 #define NPR_CLI_SOURCE_TPREAD_H
@@ -49,11 +50,8 @@ struct tp_reader;
 int tp_reader_new(struct index_builder *b, struct tp_reader **out);
 void tp_reader_free(struct tp_reader *r);
 
-/* Every item of a TrafficProfileList. 0, -ENOMEM, or -EINVAL with err
- * when list is no list at all (no items array). */
-int tp_reader_list(struct tp_reader *r, json_object *list, char *err,
-    size_t errlen);
-/* One TrafficProfile. 0 (fed, or skipped and noted) or -ENOMEM. */
+/* One TrafficProfile (an item of a list: cli/source/jsplit.h; NULL: one
+ * that was not JSON). 0 (fed, or skipped and noted) or -ENOMEM. */
 int tp_reader_item(struct tp_reader *r, json_object *item);
 
 /* Counts so far. */
@@ -69,12 +67,13 @@ struct tp_node *tp_reader_node(struct tp_reader *r, size_t i);
 struct tp_node *tp_reader_node_named(struct tp_reader *r, const char *name);
 
 /*
- * A source (cli/source/source.h) holding TrafficProfileLists already
- * parsed (borrowed: they must outlive it), read with a tp_reader: the
- * reader alone, without an API server, for tests and the fuzzer. Its
- * load fails (-EINVAL) only on a page that is no list. 0 or -ENOMEM.
+ * A source (cli/source/source.h) of n list responses (pages[i], lens[i]
+ * bytes; borrowed: they must outlive it) read as the cluster source reads
+ * the API server's, item by item: the reader without a server, for tests
+ * and the fuzzer. Its load fails (-EINVAL with err) on a page that is no
+ * list. 0 or -ENOMEM.
  */
-int tp_list_source_new(json_object *const *lists, size_t n,
-    struct source **out);
+int tp_list_source_new(const char *const *pages, const size_t *lens,
+    size_t n, struct source **out);
 
 #endif

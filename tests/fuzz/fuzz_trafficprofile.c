@@ -1,8 +1,9 @@
 /*
  * The cluster source's readers: a list response from the API server (a
- * TrafficProfileList, bytes as they come off the wire) read into the
- * index as cli/source/cluster_source.c reads it (tpread), for every
- * namespace and for one; its items also read as RecorderStatus objects.
+ * TrafficProfileList, bytes as they come off the wire) split item by item
+ * (jsplit) and read into the index as cli/source/cluster_source.c reads
+ * it (tpread), for every namespace and for one; its items also read as
+ * RecorderStatus objects.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -10,13 +11,14 @@
 #include <json-c/json.h>
 
 #include "cli/source/index.h"
+#include "cli/source/jsplit.h"
 #include "cli/source/recstatus.h"
 #include "cli/source/tpread.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
-load(json_object *list, const char *ns)
+load(const char *buf, size_t len, const char *ns)
 {
 	struct source_query q = { .namespace_ = ns, .direction = -1 };
 	struct source *src;
@@ -24,7 +26,7 @@ load(json_object *list, const char *ns)
 	char err[512];
 	size_t i;
 
-	if (tp_list_source_new(&list, 1, &src) < 0)
+	if (tp_list_source_new(&buf, &len, 1, &src) < 0)
 		return;
 	if (index_load(&src, 1, &q, &idx, err, sizeof(err)) == 0) {
 		/* Walk what was built. */
@@ -37,28 +39,25 @@ load(json_object *list, const char *ns)
 	source_free(src);
 }
 
+static int
+status(json_object *item, void *arg)
+{
+	struct recstatus st;
+	char err[256];
+
+	(void)arg;
+	(void)recstatus_parse(item, &st, err, sizeof(err));
+	return 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	json_tokener *tok = json_tokener_new();
-	json_object *list, *items;
-	struct recstatus st;
-	char err[256];
-	size_t i;
+	char cont[4096], err[256];
 
-	if (tok == NULL)
-		return 0;
-	list = json_tokener_parse_ex(tok, (const char *)data, (int)size);
-	json_tokener_free(tok);
-	if (list == NULL)
-		return 0;
-	load(list, NULL);
-	load(list, "shop");
-	if (json_object_object_get_ex(list, "items", &items) &&
-	    json_object_is_type(items, json_type_array))
-		for (i = 0; i < json_object_array_length(items); i++)
-			(void)recstatus_parse(json_object_array_get_idx(items,
-			    i), &st, err, sizeof(err));
-	json_object_put(list);
+	load((const char *)data, size, NULL);
+	load((const char *)data, size, "shop");
+	(void)jsplit_list((const char *)data, size, status, NULL, cont,
+	    sizeof(cont), err, sizeof(err));
 	return 0;
 }

@@ -94,7 +94,7 @@ np_api_get() {
 }
 
 np_api_load() {
-	python3 -c 'import json, sys
+	/usr/bin/python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 json.dump({"items": d["items"], "validate": sys.argv[2] != "novalidate"},
           sys.stdout)' "$1" "${2:-}" >"$1.load"

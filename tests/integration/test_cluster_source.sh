@@ -93,7 +93,7 @@ while read -r name rest; do
 	done
 	if [ "${dbs[*]}" != "$loaded" ]; then
 		np_api_reset
-		python3 "$TOP/tests/tools/store2tp.py" "${dbs[@]}" >"$T/seed.json"
+		/usr/bin/python3 "$TOP/tests/tools/store2tp.py" "${dbs[@]}" >"$T/seed.json"
 		np_api_load "$T/seed.json"
 		loaded="${dbs[*]}"
 	fi
@@ -129,7 +129,7 @@ np_log "2. KnownServers of the cluster widen addresses like a file"
 # unit_node1 holds pay.example.com at 198.51.100.23; the store's own
 # KnownServers are left out of the objects, so only ours apply.
 np_api_reset
-python3 "$TOP/tests/tools/store2tp.py" --no-known-servers "$T/g/unit_node1.db" >"$T/seed.json"
+/usr/bin/python3 "$TOP/tests/tools/store2tp.py" --no-known-servers "$T/g/unit_node1.db" >"$T/seed.json"
 np_api_load "$T/seed.json"
 sqlite3 "$T/g/unit_node1.db" "DELETE FROM known_servers"
 KS=$TOP/tests/fixtures/k8s/knownserver.yaml
@@ -150,7 +150,7 @@ cmp -s "$T/ks.file" "$T/ks.ours" || { diff "$T/ks.file" "$T/ks.ours" >&2; np_fai
 np_api_reset
 np_api_load "$T/seed.json"
 sed 's/^apiVersion: .*/apiVersion: spdx.softwarecomposition.kubescape.io\/v1beta1/' "$KS" |
-	python3 -c 'import json, sys, yaml
+	/usr/bin/python3 -c 'import json, sys, yaml
 print(json.dumps({"items": [d for d in yaml.safe_load_all(sys.stdin) if d]}))' >"$T/ksk.json"
 np_api_load "$T/ksk.json"
 npr export --kubeconfig "$KC" -n shop >"$T/ks.kubescape" 2>/dev/null
@@ -158,9 +158,9 @@ cmp -s "$T/ks.file" "$T/ks.kubescape" || { diff "$T/ks.file" "$T/ks.kubescape" >
 
 np_log "3. paging: 2,500 profiles, 500 a page, equal one page"
 np_api_reset
-python3 - "$T/bulk.json" <<'EOF'
+/usr/bin/python3 - "$T/bulk.json" "$TOP" <<'EOF'
 import json, sys
-sys.path.insert(0, "tests/tools")
+sys.path.insert(0, sys.argv[2] + "/tests/tools")
 import fakeapi_schema as fs
 items = []
 for i in range(2500):
@@ -210,7 +210,7 @@ grep -q 'read the cluster .*: 2500 TrafficProfiles from 3 nodes' "$T/p500.err" |
 
 np_log "4. errors a user can act on"
 np_api_reset
-python3 "$TOP/tests/tools/store2tp.py" "$T/g/e2e_export.db" >"$T/seed.json"
+/usr/bin/python3 "$TOP/tests/tools/store2tp.py" "$T/g/e2e_export.db" >"$T/seed.json"
 np_api_load "$T/seed.json"
 expect_err() { # expect_err RC REGEX CLI-ARGS...
 	local want=$1 re=$2 rc
@@ -257,8 +257,8 @@ np_log "5. a node that stopped publishing"
 np_api_reset
 now=$(date +%s)
 # n-unit-node2 published last 3,000 s ago with a refresh of 600 s.
-python3 "$TOP/tests/tools/store2tp.py" "$T/g/unit_node1.db" >"$T/fresh.json"
-python3 "$TOP/tests/tools/store2tp.py" --now "$now" --age 3000 --refresh 600 "$T/g/unit_node2.db" >"$T/old.json"
+/usr/bin/python3 "$TOP/tests/tools/store2tp.py" "$T/g/unit_node1.db" >"$T/fresh.json"
+/usr/bin/python3 "$TOP/tests/tools/store2tp.py" --now "$now" --age 3000 --refresh 600 "$T/g/unit_node2.db" >"$T/old.json"
 np_api_load "$T/fresh.json"
 np_api_load "$T/old.json"
 npr export --kubeconfig "$KC" -n shop >"$T/st.yaml" 2>"$T/st.err"
@@ -279,7 +279,7 @@ grep -q "1 node stopped publishing" "$T/status.err" || np_fail "status stderr: $
 
 np_log "6. exec credential plugins, and kubectl netpol-record"
 np_api_reset
-python3 "$TOP/tests/tools/store2tp.py" "$T/g/e2e_export.db" >"$T/seed.json"
+/usr/bin/python3 "$TOP/tests/tools/store2tp.py" "$T/g/e2e_export.db" >"$T/seed.json"
 np_api_load "$T/seed.json"
 npr export --db e2e_export.db -n shop >"$T/want.yaml" 2>/dev/null
 echo "tok-exec exec-user" >>"$NP_API_TOKENS"

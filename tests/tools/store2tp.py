@@ -276,8 +276,9 @@ def main():
             if key not in seen:
                 seen.add(key)
                 items.append(o)
-    json.dump({"apiVersion": "v1", "kind": "List", "items": items},
-              sys.stdout, separators=(",", ":"))
+    # dumps, not dump: the C encoder (dump to a stream is pure Python).
+    sys.stdout.write(json.dumps({"apiVersion": "v1", "kind": "List",
+                                 "items": items}, separators=(",", ":")))
     sys.stdout.write("\n")
 
 

@@ -56,15 +56,20 @@ list_of(json_object *const *items, size_t n)
 	return l;
 }
 
+/* The index of the list response (its JSON text, as the API server
+ * sends it) for namespace ns. */
 static struct index *
 load(json_object *list, const char *ns, int want)
 {
 	struct source_query q = { .namespace_ = ns, .direction = -1 };
 	struct source *src;
 	struct index *idx = NULL;
+	const char *text = json_object_to_json_string_ext(list,
+	    JSON_C_TO_STRING_PRETTY);
+	size_t len = strlen(text);
 	char err[512] = "";
 
-	assert_int_equal(tp_list_source_new(&list, 1, &src), 0);
+	assert_int_equal(tp_list_source_new(&text, &len, 1, &src), 0);
 	assert_int_equal(index_load(&src, 1, &q, &idx, err, sizeof(err)), want);
 	source_free(src);
 	return idx;
