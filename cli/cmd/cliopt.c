@@ -310,9 +310,6 @@ cliopt_load(struct cliopt *o, const char *who, const struct source_query *q,
 	*out = NULL;
 	if (o->cluster)
 		return load_cluster(o, who, q, out, err, errlen);
-	if (o->default_store)
-		fprintf(stderr, "%s: read the store %s (the node's; --cluster "
-		    "reads the cluster)\n", who, o->dbs[0]);
 	if ((srcs = calloc(o->ndbs + 1, sizeof(*srcs))) == NULL)
 		rc = -ENOMEM;
 	for (; rc == 0 && n < o->ndbs; n++)
@@ -321,6 +318,10 @@ cliopt_load(struct cliopt *o, const char *who, const struct source_query *q,
 		rc = index_load(srcs, n, q, out, err, errlen);
 	else
 		snprintf(err, errlen, "out of memory");
+	/* Said only when no store was named: which one was read. */
+	if (rc == 0 && o->default_store)
+		fprintf(stderr, "%s: read the store %s (the node's; --cluster "
+		    "reads the cluster)\n", who, o->dbs[0]);
 	for (i = 0; srcs != NULL && i < n; i++)
 		source_free(srcs[i]);
 	free(srcs);

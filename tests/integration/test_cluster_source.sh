@@ -325,7 +325,13 @@ cmp -s "$T/want.yaml" "$T/kubectl.yaml" || np_fail "kubectl netpol-record export
 grep -q "^netpol-record export: read the cluster $NP_API_URL (context test of $KC)" "$T/kubectl.err" || np_fail "the plugin does not say it read the cluster"
 kctl netpol-record status >"$T/kstatus.out" 2>&1 || np_fail "kubectl netpol-record status: $(cat "$T/kstatus.out")"
 grep -qE '^n-e2e-export +0\.2\.0 ' "$T/kstatus.out" || np_fail "kubectl netpol-record status: $(cat "$T/kstatus.out")"
-# With --db it reads the store, as netpol-record does on a node.
+# With --db, or NETPOL_RECORD_DB, it reads the store, as netpol-record
+# does on a node.
 kctl netpol-record export --db e2e_export.db -n shop >"$T/kdb.yaml" 2>/dev/null
 cmp -s "$T/want.yaml" "$T/kdb.yaml" || np_fail "kubectl netpol-record --db differs"
+(cd "$T/g" && np_node env HOME="$T/home" PATH="$T/bin:$PATH" KUBECONFIG=/nonexistent \
+	NETPOL_RECORD_DB=e2e_export.db kubectl netpol-record export -n shop) \
+	>"$T/kenv.yaml" 2>"$T/kenv.err" || np_fail "NETPOL_RECORD_DB with the plugin: $(cat "$T/kenv.err")"
+cmp -s "$T/want.yaml" "$T/kenv.yaml" || np_fail "kubectl netpol-record with NETPOL_RECORD_DB differs"
+grep -q "read the cluster" "$T/kenv.err" && np_fail "the plugin read the cluster though NETPOL_RECORD_DB names a store"
 echo "PASS"
