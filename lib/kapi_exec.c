@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "lib/base64.h"
+#include "lib/mono.h"
 #include "lib/rfc3339.h"
 
 extern char **environ;
@@ -460,15 +461,6 @@ plugin_env(const struct kapi_exec *x, char *info)
 		v[k++] = x->env[j];
 	v[k] = info;
 	return v;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Read fd to its end into *out (at most KAPI_EXEC_MAX_OUTPUT bytes) until

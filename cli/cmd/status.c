@@ -38,36 +38,6 @@ status_usage(FILE *f)
 CLIOPT_SOURCE_HELP, prog_name());
 }
 
-struct statuses {
-	json_object **objs;	/* kept: the statuses point into them */
-	struct recstatus *v;
-	size_t n, bad;
-	char first_bad[300];
-};
-
-static int
-item(json_object *o, void *arg)
-{
-	struct statuses *s = arg;
-	json_object **no;
-	struct recstatus *nv;
-	char err[256];
-
-	if ((no = realloc(s->objs, (s->n + 1) * sizeof(*no))) == NULL)
-		return -ENOMEM;
-	s->objs = no;
-	if ((nv = realloc(s->v, (s->n + 1) * sizeof(*nv))) == NULL)
-		return -ENOMEM;
-	s->v = nv;
-	if (recstatus_parse(o, &s->v[s->n], err, sizeof(err)) < 0) {
-		if (s->bad++ == 0)
-			snprintf(s->first_bad, sizeof(s->first_bad), "%s", err);
-		return 0;
-	}
-	s->objs[s->n++] = json_object_get(o);
-	return 0;
-}
-
 static int
 by_node(const void *a, const void *b)
 {
@@ -76,7 +46,7 @@ by_node(const void *a, const void *b)
 }
 
 static void
-print_nodes(const struct statuses *s, int64_t now, size_t *nstale)
+print_nodes(const struct recstatus_set *s, int64_t now, size_t *nstale)
 {
 	const struct recstatus *r;
 	char t[32], age[32];
@@ -111,10 +81,10 @@ print_nodes(const struct statuses *s, int64_t now, size_t *nstale)
 static int
 cluster_status(struct cliopt *o)
 {
-	struct statuses s = { 0 };
+	struct recstatus_set s = { 0 };
 	struct kube *k;
 	char err[1024];
-	size_t i, nstale = 0;
+	size_t nstale = 0;
 	bool inc;
 	int rc, ret = 1;
 
@@ -122,8 +92,8 @@ cluster_status(struct cliopt *o)
 		fprintf(stderr, "netpol-record status: %s\n", err);
 		return 1;
 	}
-	rc = kube_list(k, RECSTATUS_PATH, NULL, item, &s, &inc, err,
-	    sizeof(err));
+	rc = kube_list(k, RECSTATUS_PATH, NULL, recstatus_set_add, &s, &inc,
+	    err, sizeof(err));
 	if (rc == -ENOENT)
 		snprintf(err, sizeof(err), "the cluster %s serves no "
 		    "RecorderStatus: the netpol-record CRDs are not installed "
@@ -156,10 +126,7 @@ cluster_status(struct cliopt *o)
 		    "they");
 	ret = s.n == 0 || nstale > 0;
 out:
-	for (i = 0; i < s.n; i++)
-		json_object_put(s.objs[i]);
-	free(s.objs);
-	free(s.v);
+	recstatus_set_clear(&s);
 	return ret;
 }
 

@@ -48,44 +48,13 @@ struct load {
 	struct tp_reader *tp;
 	char *err;
 	size_t errlen;
-	/* RecorderStatus objects (kept for the strings) and the statuses
-	 * read from them. */
-	json_object **objs;
-	size_t nobjs;
-	struct recstatus *st;
-	size_t nst, bad_st;
+	struct recstatus_set st;	/* the nodes' RecorderStatus */
 	const char *st_problem;	/* why there are none, or NULL */
 	size_t nks, bad_ks;
 	const char *ks_problem;
 };
 
 /* ---- RecorderStatus ------------------------------------------------------- */
-
-static int
-status_item(json_object *item, void *arg)
-{
-	struct load *l = arg;
-	json_object **no;
-	struct recstatus *ns;
-	char err[256];
-
-	if ((no = realloc(l->objs, (l->nobjs + 1) * sizeof(*no))) == NULL ||
-	    (ns = realloc(l->st, (l->nst + 1) * sizeof(*ns))) == NULL) {
-		if (no != NULL)
-			l->objs = no;
-		return -ENOMEM;
-	}
-	l->objs = no;
-	l->st = ns;
-	if (recstatus_parse(item, &l->st[l->nst], err, sizeof(err)) < 0) {
-		l->bad_st++;
-		return 0;
-	}
-	/* The status points into the object: keep it. */
-	l->objs[l->nobjs++] = json_object_get(item);
-	l->nst++;
-	return 0;
-}
 
 /* The RecorderStatus objects. Not being allowed to read them, or their
  * CRD missing, costs the completeness check only. */
@@ -95,8 +64,8 @@ read_statuses(struct load *l)
 	bool inc;
 	int rc;
 
-	rc = kube_list(l->cs->k, RECSTATUS_PATH, NULL, status_item, l, &inc,
-	    l->err, l->errlen);
+	rc = kube_list(l->cs->k, RECSTATUS_PATH, NULL, recstatus_set_add,
+	    &l->st, &inc, l->err, l->errlen);
 	if (rc == -ENOENT)
 		l->st_problem = "the RecorderStatus CRD is not installed";
 	else if (rc == -EPERM)
@@ -105,17 +74,6 @@ read_statuses(struct load *l)
 		return rc;
 	l->err[0] = '\0';
 	return 0;
-}
-
-static const struct recstatus *
-status_of(const struct load *l, const char *node)
-{
-	size_t i;
-
-	for (i = 0; i < l->nst; i++)
-		if (strcmp(l->st[i].node, node) == 0)
-			return &l->st[i];
-	return NULL;
 }
 
 /* ---- TrafficProfiles -------------------------------------------------------- */
@@ -251,7 +209,7 @@ say_recorders(const struct load *l, char *err, size_t errlen)
 		    "not known: %s", l->st_problem);
 		return;
 	}
-	if (l->nst == 0) {
+	if (l->st.n == 0) {
 		snprintf(err + off, errlen - off, " No recorder publishes to "
 		    "this cluster (no RecorderStatus in namespace %s): is "
 		    "netpol-recorderd running, with publishing on (kubectl -n "
@@ -260,14 +218,14 @@ say_recorders(const struct load *l, char *err, size_t errlen)
 		return;
 	}
 	off += (size_t)snprintf(err + off, errlen - off, " %zu recorder%s "
-	    "publish%s:", l->nst, l->nst == 1 ? "" : "s", l->nst == 1 ?
+	    "publish%s:", l->st.n, l->st.n == 1 ? "" : "s", l->st.n == 1 ?
 	    "es" : "");
-	for (i = 0; i < l->nst && off < errlen; i++) {
-		if (recstatus_stale(&l->st[i], l->cs->now))
+	for (i = 0; i < l->st.n && off < errlen; i++) {
+		if (recstatus_stale(&l->st.v[i], l->cs->now))
 			stale++;
 		off += (size_t)snprintf(err + off, errlen - off, "%s %s (last "
-		    "%s)", i ? "," : "", l->st[i].node, timefmt_format_time(
-		    l->st[i].published_at, t, sizeof(t)));
+		    "%s)", i ? "," : "", l->st.v[i].node, timefmt_format_time(
+		    l->st.v[i].published_at, t, sizeof(t)));
 	}
 	if (stale > 0 && off < errlen)
 		snprintf(err + off, errlen - off, "; %zu of them stopped "
@@ -433,12 +391,12 @@ node_facts(struct load *l)
 	int rc = 0;
 
 	/* Every publishing node, also one without profiles in the scope. */
-	for (i = 0; i < l->nst && rc == 0; i++)
-		if (tp_reader_node_named(l->tp, l->st[i].node) == NULL)
+	for (i = 0; i < l->st.n && rc == 0; i++)
+		if (tp_reader_node_named(l->tp, l->st.v[i].node) == NULL)
 			rc = -ENOMEM;
 	for (i = 0; i < tp_reader_nnodes(l->tp) && rc == 0; i++) {
 		n = tp_reader_node(l->tp, i);
-		s = status_of(l, n->c.name);
+		s = recstatus_set_find(&l->st, n->c.name);
 		if (s != NULL)
 			index_add_recording_started(l->b, s->recording_started);
 		index_add_recording_started(l->b, n->recording_started);
@@ -473,9 +431,9 @@ summarize(struct load *l)
 	if (l->st_problem != NULL && off < sizeof(cs->summary))
 		off += (size_t)snprintf(cs->summary + off, sizeof(cs->summary) -
 		    off, "; no completeness check: %s", l->st_problem);
-	if (l->bad_st > 0 && off < sizeof(cs->summary))
+	if (l->st.bad > 0 && off < sizeof(cs->summary))
 		off += (size_t)snprintf(cs->summary + off, sizeof(cs->summary) -
-		    off, "; %zu malformed RecorderStatus skipped", l->bad_st);
+		    off, "; %zu malformed RecorderStatus skipped", l->st.bad);
 	if (l->ks_problem != NULL && off < sizeof(cs->summary))
 		off += (size_t)snprintf(cs->summary + off, sizeof(cs->summary) -
 		    off, "; no KnownServers from the cluster: %s",
@@ -493,7 +451,6 @@ load(struct source *src, const struct source_query *q,
 	struct cluster_source *cs = (struct cluster_source *)(void *)src;
 	struct load l = { .cs = cs, .q = q, .b = b, .err = err,
 	    .errlen = errlen };
-	size_t i;
 	int rc;
 
 	err[0] = '\0';
@@ -514,10 +471,7 @@ out:
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	tp_reader_free(l.tp);
-	for (i = 0; i < l.nobjs; i++)
-		json_object_put(l.objs[i]);
-	free(l.objs);
-	free(l.st);
+	recstatus_set_clear(&l.st);
 	return rc;
 }
 

@@ -9,26 +9,25 @@
 
 #include "lib/rfc3339.h"
 
-/* The member key of o: 0 and *v, 1 when absent (or null) and optional,
- * -EINVAL when absent and required. */
+/* The member key of o, of type t (what: its name in a message): 0 and
+ * *v; 1 when absent (or null) and optional; -EINVAL with err when absent
+ * and required, or of another type. */
 static int
-member(json_object *o, const char *key, bool required, json_object **v,
-    const char *path, char *err, size_t errlen)
-{
-	if (json_object_object_get_ex(o, key, v) && *v != NULL)
-		return 0;
-	if (!required)
-		return 1;
-	snprintf(err, errlen, "%s%s: missing", path, key);
-	return -EINVAL;
-}
-
-static int
-wrong(const char *path, const char *key, const char *what, char *err,
+typed(json_object *o, const char *key, bool required, json_type t,
+    const char *what, json_object **v, const char *path, char *err,
     size_t errlen)
 {
-	snprintf(err, errlen, "%s%s: not %s", path, key, what);
-	return -EINVAL;
+	if (!json_object_object_get_ex(o, key, v) || *v == NULL) {
+		if (!required)
+			return 1;
+		snprintf(err, errlen, "%s%s: missing", path, key);
+		return -EINVAL;
+	}
+	if (!json_object_is_type(*v, t)) {
+		snprintf(err, errlen, "%s%s: not %s", path, key, what);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int
@@ -38,13 +37,14 @@ kobj_str(json_object *o, const char *key, bool required, const char **out,
 	json_object *v;
 	int r;
 
-	if ((r = member(o, key, required, &v, path, err, errlen)) != 0)
+	if ((r = typed(o, key, required, json_type_string, "a string", &v,
+	    path, err, errlen)) != 0)
 		return r > 0 ? 0 : r;
-	if (!json_object_is_type(v, json_type_string))
-		return wrong(path, key, "a string", err, errlen);
 	*out = json_object_get_string(v);
-	if (required && **out == '\0')
-		return wrong(path, key, "a non-empty string", err, errlen);
+	if (required && **out == '\0') {
+		snprintf(err, errlen, "%s%s: not a non-empty string", path, key);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -56,12 +56,9 @@ kobj_int(json_object *o, const char *key, bool required, int64_t min,
 	int64_t x;
 	int r;
 
-	if ((r = member(o, key, required, &v, path, err, errlen)) != 0)
+	if ((r = typed(o, key, required, json_type_int, "an integer", &v, path,
+	    err, errlen)) != 0)
 		return r > 0 ? 0 : r;
-	if (!json_object_is_type(v, json_type_int)) {
-		snprintf(err, errlen, "%s%s: not an integer", path, key);
-		return -EINVAL;
-	}
 	errno = 0;
 	x = json_object_get_int64(v);
 	if (errno != 0 || x < min || x > max ||
@@ -82,44 +79,40 @@ kobj_bool(json_object *o, const char *key, bool required, bool *out,
 	json_object *v;
 	int r;
 
-	if ((r = member(o, key, required, &v, path, err, errlen)) != 0)
+	if ((r = typed(o, key, required, json_type_boolean, "true or false",
+	    &v, path, err, errlen)) != 0)
 		return r > 0 ? 0 : r;
-	if (!json_object_is_type(v, json_type_boolean))
-		return wrong(path, key, "true or false", err, errlen);
 	*out = json_object_get_boolean(v);
 	return 0;
+}
+
+/* An object or an array: *out NULL when absent and optional. */
+static int
+container(json_object *o, const char *key, bool required, json_type t,
+    const char *what, json_object **out, const char *path, char *err,
+    size_t errlen)
+{
+	int r = typed(o, key, required, t, what, out, path, err, errlen);
+
+	if (r != 0)
+		*out = NULL;
+	return r > 0 ? 0 : r;
 }
 
 int
 kobj_obj(json_object *o, const char *key, bool required, json_object **out,
     const char *path, char *err, size_t errlen)
 {
-	json_object *v;
-	int r;
-
-	*out = NULL;
-	if ((r = member(o, key, required, &v, path, err, errlen)) != 0)
-		return r > 0 ? 0 : r;
-	if (!json_object_is_type(v, json_type_object))
-		return wrong(path, key, "an object", err, errlen);
-	*out = v;
-	return 0;
+	return container(o, key, required, json_type_object, "an object", out,
+	    path, err, errlen);
 }
 
 int
 kobj_arr(json_object *o, const char *key, bool required, json_object **out,
     const char *path, char *err, size_t errlen)
 {
-	json_object *v;
-	int r;
-
-	*out = NULL;
-	if ((r = member(o, key, required, &v, path, err, errlen)) != 0)
-		return r > 0 ? 0 : r;
-	if (!json_object_is_type(v, json_type_array))
-		return wrong(path, key, "a list", err, errlen);
-	*out = v;
-	return 0;
+	return container(o, key, required, json_type_array, "a list", out,
+	    path, err, errlen);
 }
 
 int
@@ -132,8 +125,10 @@ kobj_time(json_object *o, const char *key, bool required, int64_t *out,
 	if ((r = kobj_str(o, key, required, &s, path, err, errlen)) < 0 ||
 	    s == NULL)
 		return r;
-	if (rfc3339_parse(s, out) < 0)
-		return wrong(path, key, "an RFC 3339 time", err, errlen);
+	if (rfc3339_parse(s, out) < 0) {
+		snprintf(err, errlen, "%s%s: not an RFC 3339 time", path, key);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -147,7 +142,9 @@ kobj_addr(json_object *o, const char *key, bool required, struct addr *out,
 	if ((r = kobj_str(o, key, required, &s, path, err, errlen)) < 0 ||
 	    s == NULL)
 		return r;
-	if (addr_parse(s, out) < 0)
-		return wrong(path, key, "an IP address", err, errlen);
+	if (addr_parse(s, out) < 0) {
+		snprintf(err, errlen, "%s%s: not an IP address", path, key);
+		return -EINVAL;
+	}
 	return 0;
 }

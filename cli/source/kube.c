@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "cli/source/jsplit.h"
+#include "lib/mono.h"
 
 struct kube {
 	struct kapi_conf conf;
@@ -176,15 +177,6 @@ explain_status(const struct kube *k, const char *verb, const char *path,
 	}
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One request, 429 and 503 retried after Retry-After while the timeout
  * allows. A 410 is -ESTALE with *out kept when stale_ok (a list's
  * continue token expired). */
@@ -192,11 +184,11 @@ static int
 request(struct kube *k, struct kapi_http_req *rq, struct kapi_http_resp *out,
     bool stale_ok, char *err, size_t errlen)
 {
-	int64_t deadline = now_ms() + k->o.timeout_ms, left, wait;
+	int64_t deadline = mono_ms() + k->o.timeout_ms, left, wait;
 	int r;
 
 	for (;;) {
-		rq->timeout_ms = (long)(deadline - now_ms());
+		rq->timeout_ms = (long)(deadline - mono_ms());
 		if (rq->timeout_ms < 1)
 			rq->timeout_ms = 1;
 		if ((r = kapi_http_request(&k->conf, rq, out)) < 0)
@@ -208,7 +200,7 @@ request(struct kube *k, struct kapi_http_req *rq, struct kapi_http_resp *out,
 		if (out->status != 429 && out->status != 503)
 			break;
 		wait = (out->retry_after_s > 0 ? out->retry_after_s : 1) * 1000;
-		left = deadline - now_ms();
+		left = deadline - mono_ms();
 		if (wait >= left)
 			break;
 		kapi_http_resp_clear(out);

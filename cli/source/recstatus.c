@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/source/kobj.h"
@@ -70,4 +71,50 @@ bool
 recstatus_stale(const struct recstatus *s, int64_t now)
 {
 	return s->published_at > 0 && now - s->published_at > 2 * s->refresh;
+}
+
+int
+recstatus_set_add(json_object *item, void *arg)
+{
+	struct recstatus_set *s = arg;
+	json_object **no;
+	struct recstatus *nv;
+	char err[256];
+
+	if ((no = realloc(s->objs, (s->n + 1) * sizeof(*no))) == NULL)
+		return -ENOMEM;
+	s->objs = no;
+	if ((nv = realloc(s->v, (s->n + 1) * sizeof(*nv))) == NULL)
+		return -ENOMEM;
+	s->v = nv;
+	if (recstatus_parse(item, &s->v[s->n], err, sizeof(err)) < 0) {
+		if (s->bad++ == 0)
+			snprintf(s->first_bad, sizeof(s->first_bad), "%s", err);
+		return 0;
+	}
+	s->objs[s->n++] = json_object_get(item);
+	return 0;
+}
+
+const struct recstatus *
+recstatus_set_find(const struct recstatus_set *s, const char *node)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].node, node) == 0)
+			return &s->v[i];
+	return NULL;
+}
+
+void
+recstatus_set_clear(struct recstatus_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		json_object_put(s->objs[i]);
+	free(s->objs);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
 }

@@ -44,4 +44,23 @@ int recstatus_parse(json_object *item, struct recstatus *out, char *err,
  * interval at time now. */
 bool recstatus_stale(const struct recstatus *s, int64_t now);
 
+/* The RecorderStatus objects of a list, read one by one. */
+struct recstatus_set {
+	json_object **objs;	/* kept: the statuses point into them */
+	struct recstatus *v;	/* the good ones, in the order met */
+	size_t n;
+	size_t bad;		/* malformed, skipped */
+	char first_bad[300];	/* why the first was */
+};
+
+/*
+ * Add item (a list's item, cli/source/kube.h's kube_item_cb; a reference
+ * is taken) to the set arg, or count it as bad. 0 or -ENOMEM.
+ */
+int recstatus_set_add(json_object *item, void *arg);
+/* The status of node, or NULL. */
+const struct recstatus *recstatus_set_find(const struct recstatus_set *s,
+    const char *node);
+void recstatus_set_clear(struct recstatus_set *s);
+
 #endif
