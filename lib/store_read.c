@@ -43,6 +43,7 @@ struct walk {
 	store_node_cb node;
 	store_name_cb name;
 	store_first_attached_cb first;
+	store_dns_name_cb dns;
 	void *arg;
 };
 
@@ -200,6 +201,51 @@ store_read_flows(struct store *st, const struct store_scope *sc,
 	if (sc->direction >= 0)
 		sqlite3_bind_int(s, 6, sc->direction);
 	rc = walk(s, flow_row, &(struct walk){ .flow = cb, .arg = arg });
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---- DNS answers ---------------------------------------------------------- */
+
+static int
+dns_name_row(sqlite3_stmt *s, const struct walk *wk)
+{
+	struct addr a;
+
+	if (addr_parse(col_str(s, 1), &a) < 0)
+		return 0;	/* not ours to repair: skip it */
+	return wk->dns(sqlite3_column_int64(s, 0), &a, col_str(s, 2),
+	    wk->arg);
+}
+
+int
+store_read_dns_names(struct store *st, const struct store_scope *sc,
+    store_dns_name_cb cb, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	char cond[128], sql[768];
+	int rc;
+
+	/* The attachments have no index on the workload: they are walked
+	 * once (one row per pod ever attached), each workload found by its
+	 * id and each pod's answers by the (attachment_id, ...) unique
+	 * index. CROSS JOIN keeps SQLite to that order. */
+	scope_sql(sc, cond, sizeof(cond));
+	snprintf(sql, sizeof(sql), "SELECT DISTINCT a.workload_id, d.addr,"
+	    " d.name FROM attachments a"
+	    " CROSS JOIN workloads w ON w.id = a.workload_id"
+	    " CROSS JOIN dns_answers d ON d.attachment_id = a.id"
+	    " WHERE a.workload_id != 0%s%s%s", cond,
+	    sc->since ? " AND d.last_seen >= ?4" : "",
+	    sc->until ? " AND d.first_seen <= ?5" : "");
+	if ((rc = prepare(st, sql, &s)) < 0)
+		return rc;
+	scope_bind(sc, s);
+	if (sc->since)
+		sqlite3_bind_int64(s, 4, sc->since);
+	if (sc->until)
+		sqlite3_bind_int64(s, 5, sc->until);
+	rc = walk(s, dns_name_row, &(struct walk){ .dns = cb, .arg = arg });
 	sqlite3_finalize(s);
 	return rc;
 }

@@ -42,6 +42,10 @@ struct flow *ut_world_flow(struct ut_world *w, int subj, int direction,
     int peer_kind, int peer, const char *peer_addr, int protocol,
     unsigned port, uint64_t count, int64_t first, int64_t last);
 
+/* The pods of workload wl were answered addr for name (a literal). */
+void ut_world_dns(struct ut_world *w, int wl, const char *addr,
+    const char *name);
+
 /* What the world says of itself. */
 void ut_world_recording_started(struct ut_world *w, int64_t t);
 void ut_world_counter(struct ut_world *w, const char *name, int64_t v);
