@@ -274,8 +274,4 @@ json_object *policygen_name_json(const char *name);
 /* {"matchLabels":{"kubernetes.io/metadata.name": ns}} (new reference). */
 json_object *policygen_ns_selector(const char *ns);
 
-/* The metadata of Kubescape's objects of wl (new reference): name,
- * namespace and the kubescape.io/workload-* labels. */
-json_object *policygen_kubescape_meta(const struct index_workload *wl);
-
 #endif
