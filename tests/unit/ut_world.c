@@ -17,7 +17,7 @@
 #define UT_MAX 256
 
 struct ut_wl {
-	const char *ns, *kind, *name, *labels, *ports;
+	const char *ns, *kind, *name, *labels, *ports, *selector;
 	bool host_network;
 	int64_t started_at;
 };
@@ -63,7 +63,9 @@ world_load(struct source *src, const struct source_query *q,
 		    json_tokener_parse(w->wl[i].labels) : NULL;
 		sw.ports = w->wl[i].ports ?
 		    json_tokener_parse(w->wl[i].ports) : NULL;
-		sw.selector = json_object_new_object();
+		sw.selector = w->wl[i].selector ?
+		    json_tokener_parse(w->wl[i].selector) :
+		    json_object_new_object();
 		sw.host_network = w->wl[i].host_network;
 		sw.started_at = w->wl[i].started_at;
 		if ((rc = index_add_namespace(b, sw.namespace_)) == 0)
@@ -129,6 +131,12 @@ ut_world_workload(struct ut_world *w, const char *ns, const char *kind,
 	x->labels = labels;
 	x->ports = ports;
 	return w->nwl++;
+}
+
+void
+ut_world_selector(struct ut_world *w, int wl, const char *selector)
+{
+	w->wl[wl].selector = selector;
 }
 
 void

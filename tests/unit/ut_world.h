@@ -28,6 +28,8 @@ void ut_world_free(struct ut_world *w);
  */
 int ut_world_workload(struct ut_world *w, const char *ns, const char *kind,
     const char *name, const char *labels, const char *ports);
+/* Its selector (JSON text, a literal); {} unless set. */
+void ut_world_selector(struct ut_world *w, int wl, const char *selector);
 /* Its host_network and started_at (0 unknown). */
 void ut_world_workload_set(struct ut_world *w, int wl, bool host_network,
     int64_t started_at);
