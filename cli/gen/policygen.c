@@ -542,6 +542,78 @@ policygen_name_cmp(const char *a, const char *b)
 	}
 }
 
+/* A name resolved to an address, while listing them. */
+struct name_addr {
+	const char *name;
+	struct addr addr;
+};
+
+static int
+name_addr_cmp(const void *a, const void *b)
+{
+	const struct name_addr *x = a, *y = b;
+	int c = policygen_name_cmp(x->name, y->name);
+
+	return c != 0 ? c : addr_cmp(&x->addr, &y->addr);
+}
+
+json_object *
+policygen_egress_names(const struct index *idx,
+    const struct index_workload *wl)
+{
+	const struct flow *f;
+	struct name_addr *v = NULL, *nv;
+	json_object *out = json_object_new_array(), *e = NULL, *addrs = NULL;
+	char a[ADDR_STRLEN];
+	size_t first, n, i, j, k, nfirst, nn, cap = 0, nv_n = 0;
+
+	n = index_flows_of(idx, wl, &first);
+	for (i = first; out != NULL && i < first + n; i++) {
+		f = index_flow(idx, i);
+		if (f->key.direction != FLOW_EGRESS ||
+		    f->key.peer_kind == FLOW_PEER_WORKLOAD ||
+		    f->key.peer.family == 0 || f->key.peer_kind ==
+		    FLOW_PEER_NODE || index_is_node_addr(idx, &f->key.peer))
+			continue;
+		nn = index_dns_names(idx, wl, &f->key.peer, &nfirst);
+		for (j = nfirst; j < nfirst + nn; j++) {
+			if (!policygen_name_ok(index_dns_name(idx, j)))
+				continue;
+			if (nv_n == cap) {
+				cap = cap ? cap * 2 : 16;
+				if ((nv = realloc(v, cap * sizeof(*v))) ==
+				    NULL) {
+					json_object_put(out);
+					out = NULL;
+					break;
+				}
+				v = nv;
+			}
+			v[nv_n].name = index_dns_name(idx, j);
+			v[nv_n++].addr = f->key.peer;
+		}
+	}
+	if (out != NULL)
+		policygen_sort(v, nv_n, sizeof(*v), name_addr_cmp);
+	/* One entry per name, each address once (a flow per port). */
+	for (k = 0; out != NULL && k < nv_n; k++) {
+		if (k == 0 || policygen_name_cmp(v[k].name, v[k - 1].name)) {
+			e = json_object_new_object();
+			policygen_obj_add(e, "name",
+			    policygen_name_json(v[k].name));
+			addrs = json_object_new_array();
+			policygen_obj_add(e, "addresses", addrs);
+			json_object_array_add(out, e);
+		} else if (addr_equal(&v[k].addr, &v[k - 1].addr)) {
+			continue;
+		}
+		json_object_array_add(addrs, json_object_new_string(
+		    addr_format(&v[k].addr, a, sizeof(a))));
+	}
+	free(v);
+	return out;
+}
+
 json_object *
 policygen_name_json(const char *name)
 {

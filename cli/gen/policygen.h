@@ -271,6 +271,18 @@ int policygen_name_cmp(const char *a, const char *b);
 /* name in lower case without its final dot (a new json string). */
 json_object *policygen_name_json(const char *name);
 
+/*
+ * The DNS names the name-writing formats write for subject wl's egress
+ * (toFQDNs of -o cilium, domainNames of -o clusternetworkpolicy): every
+ * name its pods resolved to an address outside the cluster they reached
+ * (not a node) that policygen_name_ok takes, as written (lower case, no
+ * final dot), each with the addresses it was resolved to:
+ * [{"name": "api.example.test", "addresses": ["203.0.113.10"]}], sorted
+ * by name. A new array; NULL on ENOMEM.
+ */
+json_object *policygen_egress_names(const struct index *idx,
+    const struct index_workload *wl);
+
 /* {"matchLabels":{"kubernetes.io/metadata.name": ns}} (new reference). */
 json_object *policygen_ns_selector(const char *ns);
 

@@ -115,6 +115,28 @@ policies_line(FILE *f, json_object *w)
 	}
 }
 
+/* The names the Cilium and ClusterNetworkPolicy exports write, if any. */
+static void
+names_line(FILE *f, json_object *w)
+{
+	json_object *a = report_get(w, "egressNames"), *el, *addrs, *x;
+	size_t i, j;
+
+	if (json_object_array_length(a) == 0)
+		return;
+	fprintf(f, "  names (toFQDNs of -o cilium, domainNames of -o "
+	    "clusternetworkpolicy):");
+	ARR_FOREACH(a, i, el) {
+		fprintf(f, "%s %s (", i ? "," : "", report_str(el, "name"));
+		addrs = report_get(el, "addresses");
+		ARR_FOREACH(addrs, j, x)
+			fprintf(f, "%s%s", j ? ", " : "",
+			    json_object_get_string(x));
+		fprintf(f, ")");
+	}
+	fprintf(f, "\n");
+}
+
 static void
 workload(FILE *f, json_object *w)
 {
@@ -134,6 +156,7 @@ workload(FILE *f, json_object *w)
 	    json_object_get_boolean(report_get(obs, "predatesRecording")) ?
 	    "; already running when recording started" : "");
 	policies_line(f, w);
+	names_line(f, w);
 	a = report_get(w, "ingress");
 	fprintf(f, "  ingress:%s\n", json_object_array_length(a) ? "" :
 	    " nothing recorded");
