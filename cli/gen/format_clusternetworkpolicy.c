@@ -46,6 +46,20 @@ static const struct policygen_caps cnp_caps = {
 
 /* ---- the namespace's tuples ---------------------------------------------- */
 
+/* The next subject of namespace ns from position *w on; NULL at the end. */
+static const struct index_workload *
+next_subject(const struct index *idx, const char *ns, size_t *w)
+{
+	const struct index_workload *wl;
+
+	while (*w < index_nworkloads(idx)) {
+		wl = index_workload(idx, (*w)++);
+		if (wl->subject && strcmp(wl->namespace_, ns) == 0)
+			return wl;
+	}
+	return NULL;
+}
+
 /* Add the notes of one workload to the namespace's; its warnings with
  * its name in front. */
 static int
@@ -86,10 +100,7 @@ collect(const struct index *idx, const char *ns, int direction,
 	size_t i, w, n0;
 	int rc = 0;
 
-	for (w = 0; w < index_nworkloads(idx) && rc == 0; w++) {
-		wl = index_workload(idx, w);
-		if (!wl->subject || strcmp(wl->namespace_, ns) != 0)
-			continue;
+	for (w = 0; rc == 0 && (wl = next_subject(idx, ns, &w)) != NULL;) {
 		memset(&rw, 0, sizeof(rw));
 		n0 = tv->n;
 		rc = policygen_collect(idx, wl, direction, o, &cnp_caps, tv,
@@ -123,10 +134,7 @@ warnings(const struct index *idx, const char *ns,
 	size_t w, i, first, n;
 	int rc = 0;
 
-	for (w = 0; w < index_nworkloads(idx) && rc == 0; w++) {
-		wl = index_workload(idx, w);
-		if (!wl->subject || strcmp(wl->namespace_, ns) != 0)
-			continue;
+	for (w = 0; rc == 0 && (wl = next_subject(idx, ns, &w)) != NULL;) {
 		memset(&rw, 0, sizeof(rw));
 		n = index_flows_of(idx, wl, &first);
 		for (i = first; i < first + n; i++)

@@ -19,25 +19,18 @@ static json_object *
 neighborhood_doc(const struct index *idx, const struct index_workload *wl,
     const struct policygen_opts *o)
 {
-	json_object *doc = json_object_new_object(), *spec, *c, *cs;
+	json_object *spec, *c, *cs, *doc = kubescape_object(wl,
+	    "NetworkNeighborhood", &spec);
 
-	policygen_add_str(doc, "apiVersion", KUBESCAPE_API_VERSION);
-	policygen_add_str(doc, "kind", "NetworkNeighborhood");
-	policygen_obj_add(doc, "metadata", kubescape_meta(wl, true));
-	spec = json_object_new_object();
-	kubescape_selector(wl, spec);
 	c = json_object_new_object();
 	policygen_add_str(c, "name", wl->name);
-	policygen_obj_add(c, "ingress", o->ingress ?
-	    kubescape_entries(idx, wl, FLOW_INGRESS, true) :
-	    json_object_new_array());
-	policygen_obj_add(c, "egress", o->egress ?
-	    kubescape_entries(idx, wl, FLOW_EGRESS, true) :
-	    json_object_new_array());
+	policygen_obj_add(c, "ingress", kubescape_entries(idx, wl,
+	    FLOW_INGRESS, o, true));
+	policygen_obj_add(c, "egress", kubescape_entries(idx, wl, FLOW_EGRESS,
+	    o, true));
 	cs = json_object_new_array();
 	json_object_array_add(cs, c);
 	policygen_obj_add(spec, "containers", cs);
-	policygen_obj_add(doc, "spec", spec);
 	return doc;
 }
 

@@ -15,20 +15,13 @@ static json_object *
 neighbors_doc(const struct index *idx, const struct index_workload *wl,
     const struct policygen_opts *o)
 {
-	json_object *doc = json_object_new_object(), *spec;
+	json_object *spec, *doc = kubescape_object(wl, "NetworkNeighbors",
+	    &spec);
 
-	policygen_add_str(doc, "apiVersion", KUBESCAPE_API_VERSION);
-	policygen_add_str(doc, "kind", "NetworkNeighbors");
-	policygen_obj_add(doc, "metadata", kubescape_meta(wl, true));
-	spec = json_object_new_object();
-	kubescape_selector(wl, spec);
-	policygen_obj_add(spec, "egress", o->egress ?
-	    kubescape_entries(idx, wl, FLOW_EGRESS, false) :
-	    json_object_new_array());
-	policygen_obj_add(spec, "ingress", o->ingress ?
-	    kubescape_entries(idx, wl, FLOW_INGRESS, false) :
-	    json_object_new_array());
-	policygen_obj_add(doc, "spec", spec);
+	policygen_obj_add(spec, "egress", kubescape_entries(idx, wl,
+	    FLOW_EGRESS, o, false));
+	policygen_obj_add(spec, "ingress", kubescape_entries(idx, wl,
+	    FLOW_INGRESS, o, false));
 	return doc;
 }
 

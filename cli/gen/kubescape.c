@@ -58,19 +58,26 @@ kubescape_meta(const struct index_workload *wl, bool status)
 	return meta;
 }
 
-void
-kubescape_selector(const struct index_workload *wl, json_object *spec)
+json_object *
+kubescape_object(const struct index_workload *wl, const char *kind,
+    json_object **spec)
 {
-	json_object *v;
+	json_object *doc = json_object_new_object(), *v;
 
+	policygen_add_str(doc, "apiVersion", KUBESCAPE_API_VERSION);
+	policygen_add_str(doc, "kind", kind);
+	policygen_obj_add(doc, "metadata", kubescape_meta(wl, true));
+	*spec = json_object_new_object();
 	if (json_object_object_get_ex(wl->selector, "matchLabels", &v))
-		policygen_obj_add(spec, "matchLabels", json_object_get(v));
+		policygen_obj_add(*spec, "matchLabels", json_object_get(v));
 	else
-		policygen_obj_add(spec, "matchLabels",
+		policygen_obj_add(*spec, "matchLabels",
 		    json_object_new_object());
 	if (json_object_object_get_ex(wl->selector, "matchExpressions", &v))
-		policygen_obj_add(spec, "matchExpressions",
+		policygen_obj_add(*spec, "matchExpressions",
 		    json_object_get(v));
+	policygen_obj_add(doc, "spec", *spec);
+	return doc;
 }
 
 /* ---- entries ----------------------------------------------------------------- */
@@ -203,13 +210,16 @@ entry_add(json_object *arr, json_object *e, size_t nint)
 
 json_object *
 kubescape_entries(const struct index *idx, const struct index_workload *wl,
-    int direction, bool names)
+    int direction, const struct policygen_opts *o, bool names)
 {
 	const struct flow *f;
 	struct policygen_tupv tv = { 0 };
 	struct policygen_tup t;
 	json_object *arr = json_object_new_array();
 	size_t first, n, i, j;
+
+	if (!(direction == FLOW_EGRESS ? o->egress : o->ingress))
+		return arr;
 
 	n = index_flows_of(idx, wl, &first);
 	for (i = first; i < first + n; i++) {

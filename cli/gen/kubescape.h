@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "cli/gen/policygen.h"
 #include "cli/source/index.h"
 
 #define KUBESCAPE_API_VERSION "spdx.softwarecomposition.kubescape.io/v1beta1"
@@ -24,19 +25,27 @@
  * recording, else "complete"). */
 json_object *kubescape_meta(const struct index_workload *wl, bool status);
 
-/* wl's selector into spec: matchLabels (an empty object when it has
- * none) and matchExpressions when it has them. */
-void kubescape_selector(const struct index_workload *wl, json_object *spec);
+/*
+ * A Kubescape object of kind about wl's traffic (a new reference):
+ * apiVersion, kind, kubescape_meta(wl, true), and a spec holding wl's
+ * selector (matchLabels, an empty object when it has none, and
+ * matchExpressions when it has them), which *spec borrows for the caller
+ * to fill.
+ */
+json_object *kubescape_object(const struct index_workload *wl,
+    const char *kind, json_object **spec);
 
 /*
- * The entries of wl's peers in one direction (a new array), one per peer
- * workload or address, sorted, each with identifier (a stable hash of
- * what it says), type internal/external, dns (the newest name resolved
- * to the address), ipAddress, podSelector, namespaceSelector and ports
- * ("TCP-8080"; none for ICMP). With names, an external entry also lists
- * every name resolved to its address (dnsNames, when there is any).
+ * The entries of wl's peers in one direction (a new array; empty when o
+ * does not export the direction), one per peer workload or address,
+ * sorted, each with identifier (a stable hash of what it says), type
+ * internal/external, dns (the newest name resolved to the address),
+ * ipAddress, podSelector, namespaceSelector and ports ("TCP-8080"; none
+ * for ICMP). With names, an external entry also lists every name
+ * resolved to its address (dnsNames, when there is any).
  */
 json_object *kubescape_entries(const struct index *idx,
-    const struct index_workload *wl, int direction, bool names);
+    const struct index_workload *wl, int direction,
+    const struct policygen_opts *o, bool names);
 
 #endif

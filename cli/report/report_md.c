@@ -137,31 +137,6 @@ flows_table(FILE *f, json_object *w, bool policies)
 	}
 }
 
-/* The names the Cilium and ClusterNetworkPolicy exports write, if any. */
-static void
-names_line(FILE *f, json_object *w)
-{
-	json_object *a = report_get(w, "egressNames"), *el, *addrs, *x;
-	size_t i, j;
-
-	if (json_object_array_length(a) == 0)
-		return;
-	fprintf(f, "Names allowed by `-o cilium` (toFQDNs) and "
-	    "`-o clusternetworkpolicy` (domainNames):");
-	ARR_FOREACH(a, i, el) {
-		fprintf(f, "%s ", i ? "," : "");
-		cell(f, report_str(el, "name"));
-		fprintf(f, " (");
-		addrs = report_get(el, "addresses");
-		ARR_FOREACH(addrs, j, x) {
-			fprintf(f, "%s", j ? ", " : "");
-			cell(f, json_object_get_string(x));
-		}
-		fprintf(f, ")");
-	}
-	fprintf(f, ".\n\n");
-}
-
 static void
 workloads(FILE *f, json_object *m, bool policies)
 {
@@ -191,7 +166,14 @@ workloads(FILE *f, json_object *m, bool policies)
 			    "when recording started" : "",
 			    json_object_get_boolean(report_get(w,
 			    "hostNetwork")) ? "; hostNetwork" : "");
-			names_line(f, w);
+			if (json_object_array_length(report_get(w,
+			    "egressNames")) > 0) {
+				fprintf(f, "Names allowed by `-o cilium` "
+				    "(toFQDNs) and `-o clusternetworkpolicy` "
+				    "(domainNames): ");
+				report_names_write(f, w, cell);
+				fprintf(f, ".\n\n");
+			}
 			if (json_object_array_length(report_get(w,
 			    "ingress")) + json_object_array_length(
 			    report_get(w, "egress")) == 0)

@@ -20,24 +20,18 @@
 #include "tests/unit/ut_gen.h"
 #include "tests/unit/ut_world.h"
 
-struct fx {
-	struct ut_world *w;
-	struct index *idx;
-};
-
 #define EG FLOW_EGRESS
 #define IN FLOW_INGRESS
 
 static int
 setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
+	struct ut_gen_fx *fx = ut_gen_fx_new();
 	struct ut_world *w;
 	struct addr_cidr c;
 	int web, api, dns, db, batch, idle, exporter;
 
-	assert_non_null(fx);
-	w = fx->w = ut_world_new();
+	w = fx->w;
 	web = ut_world_workload(w, "shop", "Deployment", "web",
 	    "{\"app\":\"web\"}", NULL);
 	api = ut_world_workload(w, "shop", "Deployment", "api",
@@ -108,17 +102,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	index_free(fx->idx);
-	ut_world_free(fx->w);
-	free(fx);
-	return 0;
-}
-
 static const struct policygen_opts both = {
 	.ingress = true, .egress = true,
 };
@@ -129,7 +112,7 @@ static const struct policygen_opts both = {
 static void
 test_peers_and_names(void **state)
 {
-	struct fx *fx = *state;
+	struct ut_gen_fx *fx = *state;
 	struct policygen_opts o = both;
 	struct policygen_result r;
 	json_object *doc;
@@ -237,7 +220,7 @@ test_peers_and_names(void **state)
 static void
 test_nodes(void **state)
 {
-	struct fx *fx = *state;
+	struct ut_gen_fx *fx = *state;
 	struct policygen_opts o = both;
 	struct policygen_result r;
 	json_object *doc, *ing;
@@ -263,7 +246,7 @@ test_nodes(void **state)
 static void
 test_no_dns_traffic(void **state)
 {
-	struct fx *fx = *state;
+	struct ut_gen_fx *fx = *state;
 	struct policygen_result r;
 	json_object *doc;
 
@@ -283,7 +266,7 @@ test_no_dns_traffic(void **state)
 static void
 test_no_traffic_and_direction(void **state)
 {
-	struct fx *fx = *state;
+	struct ut_gen_fx *fx = *state;
 	struct policygen_opts o = both;
 	struct policygen_result r;
 	json_object *doc;
@@ -316,7 +299,7 @@ test_no_traffic_and_direction(void **state)
 static void
 test_stable(void **state)
 {
-	struct fx *fx = *state;
+	struct ut_gen_fx *fx = *state;
 	struct policygen_result r;
 	json_object *a, *b;
 	char *ya, *yb;
@@ -341,13 +324,15 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_peers_and_names, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_nodes, setup, teardown),
+		    ut_gen_teardown),
+		cmocka_unit_test_setup_teardown(test_nodes, setup,
+		    ut_gen_teardown),
 		cmocka_unit_test_setup_teardown(test_no_dns_traffic, setup,
-		    teardown),
+		    ut_gen_teardown),
 		cmocka_unit_test_setup_teardown(test_no_traffic_and_direction,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stable, setup, teardown),
+		    setup, ut_gen_teardown),
+		cmocka_unit_test_setup_teardown(test_stable, setup,
+		    ut_gen_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,22 +24,18 @@
 #define IN FLOW_INGRESS
 #define NMANY 30
 
-struct fx {
-	struct ut_world *w;
-	struct index *idx;
-	char ns[NMANY][8];
-	char names[NMANY][24];
-};
+/* The namespaces and names of the world (the index borrows them). */
+static char nsname[NMANY][8];
+static char dnsname[NMANY][24];
 
 static int
 setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
+	struct ut_gen_fx *fx = ut_gen_fx_new();
 	struct ut_world *w;
 	int web, api, dns, db, svc, i;
 
-	assert_non_null(fx);
-	w = fx->w = ut_world_new();
+	w = fx->w;
 	web = ut_world_workload(w, "shop", "Deployment", "web",
 	    "{\"app\":\"web\"}", NULL);
 	api = ut_world_workload(w, "shop", "Deployment", "api",
@@ -56,16 +52,16 @@ setup(void **state)
 	ut_world_flow(w, web, EG, FLOW_PEER_WORKLOAD, dns, NULL, IPPROTO_UDP,
 	    53, 1, 1000, 2000);
 	for (i = 0; i < NMANY; i++) {
-		snprintf(fx->ns[i], sizeof(fx->ns[i]), "ns%02d", i);
-		svc = ut_world_workload(w, fx->ns[i], "Deployment", "svc",
+		snprintf(nsname[i], sizeof(nsname[i]), "ns%02d", i);
+		svc = ut_world_workload(w, nsname[i], "Deployment", "svc",
 		    "{\"app\":\"svc\"}", NULL);
 		ut_world_flow(w, web, EG, FLOW_PEER_WORKLOAD, svc, NULL,
 		    IPPROTO_TCP, 10000 + (unsigned)i, 1, 1000, 2000);
 		ut_world_flow(w, api, EG, FLOW_PEER_WORKLOAD, db, NULL,
 		    IPPROTO_TCP, 20000 + (unsigned)i, 1, 1000, 2000);
-		snprintf(fx->names[i], sizeof(fx->names[i]),
+		snprintf(dnsname[i], sizeof(dnsname[i]),
 		    "N%02d.Example.Test.", i);
-		ut_world_dns(w, web, "203.0.113.10", fx->names[i]);
+		ut_world_dns(w, web, "203.0.113.10", dnsname[i]);
 	}
 	ut_world_flow(w, web, EG, FLOW_PEER_ADDRESS, -1, "203.0.113.10",
 	    IPPROTO_TCP, 443, 1, 1000, 2000)->dns_name = "N00.Example.Test.";
@@ -84,17 +80,6 @@ setup(void **state)
 	    .namespace_ = "shop", .direction = -1 });
 	assert_non_null(fx->idx);
 	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	index_free(fx->idx);
-	ut_world_free(fx->w);
-	free(fx);
 	return 0;
 }
 
@@ -120,7 +105,7 @@ egress_rule(json_object *docs, size_t i)
 static void
 test_split(void **state)
 {
-	struct fx *fx = *state;
+	struct ut_gen_fx *fx = *state;
 	struct policygen_result r;
 	json_object *docs, *rule;
 	size_t i, n, nrules = 0;
@@ -186,10 +171,10 @@ test_split(void **state)
 	/* Each namespace, its own port. */
 	for (i = 0; i < NMANY; i++) {
 		rule = egress_rule(docs, 3 + i);
-		snprintf(want, sizeof(want), "to-%s", fx->ns[i]);
+		snprintf(want, sizeof(want), "to-%s", nsname[i]);
 		assert_string_equal(ut_jstr(rule, "/name"), want);
 		assert_string_equal(ut_jstr(rule, "/to/0/namespaces/"
-		    "matchLabels/kubernetes.io~1metadata.name"), fx->ns[i]);
+		    "matchLabels/kubernetes.io~1metadata.name"), nsname[i]);
 		assert_int_equal(json_object_get_int(ut_jget(rule,
 		    "/protocols/0/tcp/destinationPort/number")), 10000 + i);
 	}
@@ -242,7 +227,7 @@ test_split(void **state)
 static void
 test_nodes_and_direction(void **state)
 {
-	struct fx *fx = *state;
+	struct ut_gen_fx *fx = *state;
 	struct policygen_opts o = both;
 	struct policygen_result r;
 	json_object *docs, *rule;
@@ -273,9 +258,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_split, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_split, setup,
+		    ut_gen_teardown),
 		cmocka_unit_test_setup_teardown(test_nodes_and_direction,
-		    setup, teardown),
+		    setup, ut_gen_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,20 +22,14 @@
 #define EG FLOW_EGRESS
 #define IN FLOW_INGRESS
 
-struct fx {
-	struct ut_world *w;
-	struct index *idx;
-};
-
 static int
 setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
+	struct ut_gen_fx *fx = ut_gen_fx_new();
 	struct ut_world *w;
 	int web, x1, x2;
 
-	assert_non_null(fx);
-	w = fx->w = ut_world_new();
+	w = fx->w;
 	web = ut_world_workload(w, "shop", "Deployment", "web",
 	    "{\"app\":\"web\"}", NULL);
 	x1 = ut_world_workload(w, "shop", "Deployment", "x1",
@@ -68,17 +62,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	index_free(fx->idx);
-	ut_world_free(fx->w);
-	free(fx);
-	return 0;
-}
-
 static const struct policygen_opts both = {
 	.ingress = true, .egress = true,
 };
@@ -86,7 +69,7 @@ static const struct policygen_opts both = {
 static void
 test_neighborhood(void **state)
 {
-	struct fx *fx = *state;
+	struct ut_gen_fx *fx = *state;
 	struct policygen_result r;
 	json_object *doc, *c, *e;
 	char *y;
@@ -149,7 +132,7 @@ test_neighborhood(void **state)
 static void
 test_neighbors(void **state)
 {
-	struct fx *fx = *state;
+	struct ut_gen_fx *fx = *state;
 	struct policygen_result r;
 	json_object *nb, *nh;
 	size_t i;
@@ -176,7 +159,7 @@ test_neighbors(void **state)
 static void
 test_direction(void **state)
 {
-	struct fx *fx = *state;
+	struct ut_gen_fx *fx = *state;
 	struct policygen_opts o = both;
 	struct policygen_result r;
 	json_object *doc;
@@ -196,11 +179,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_neighborhood, setup,
-		    teardown),
+		    ut_gen_teardown),
 		cmocka_unit_test_setup_teardown(test_neighbors, setup,
-		    teardown),
+		    ut_gen_teardown),
 		cmocka_unit_test_setup_teardown(test_direction, setup,
-		    teardown),
+		    ut_gen_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

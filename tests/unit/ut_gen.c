@@ -15,6 +15,28 @@
 #include <json-c/json_pointer.h>
 
 #include "cli/gen/yamlout.h"
+#include "tests/unit/ut_world.h"
+
+struct ut_gen_fx *
+ut_gen_fx_new(void)
+{
+	struct ut_gen_fx *fx = calloc(1, sizeof(*fx));
+
+	assert_non_null(fx);
+	assert_non_null(fx->w = ut_world_new());
+	return fx;
+}
+
+int
+ut_gen_teardown(void **state)
+{
+	struct ut_gen_fx *fx = *state;
+
+	index_free(fx->idx);
+	ut_world_free(fx->w);
+	free(fx);
+	return 0;
+}
 
 json_object *
 ut_gen_workload(const char *fmt, const struct index *idx, const char *ns,

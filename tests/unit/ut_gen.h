@@ -13,6 +13,20 @@
 
 #include "cli/gen/gen.h"
 
+struct ut_world;
+
+/* A test's recorded world and its index (see ut_world.h). */
+struct ut_gen_fx {
+	struct ut_world *w;
+	struct index *idx;
+};
+
+/* A new fixture with an empty world (its index is the test's to load);
+ * fails the test on ENOMEM. */
+struct ut_gen_fx *ut_gen_fx_new(void);
+/* cmocka teardown of a struct ut_gen_fx in *state. */
+int ut_gen_teardown(void **state);
+
 /*
  * The document format fmt writes for workload ns/kind/name of idx (which
  * must be loaded), with its notes in *r (free with
