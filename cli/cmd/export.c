@@ -172,6 +172,15 @@ parse_args(struct export_args *a, int argc, char **argv)
 	}
 	if (cliopt_finish(&a->c, true, err, sizeof(err)) < 0)
 		goto bad;
+	/* A namespace's baseline from one workload's traffic would deny
+	 * what the others do. */
+	if (a->fmt->build_namespace != NULL && a->c.name != NULL) {
+		snprintf(err, sizeof(err), "-o %s writes one baseline per "
+		    "namespace, from the traffic of all its workloads: drop "
+		    "-w, or use -o yaml or -o cilium for one workload",
+		    a->fmt->name);
+		goto bad;
+	}
 	return 0;
 bad:
 	fprintf(stderr, "netpol-record export: %s\n", err);

@@ -122,6 +122,11 @@ for store in validate golden; do
 		np_fail "$store: not denied by the baseline: $(cat "$TMP/out")"
 done
 
+np_log "a baseline is per namespace: -w is refused with what to do"
+run "$CLI" export -n demo --db "$TMP/validate.db" -w deploy/backend -o clusternetworkpolicy
+[ "$rc" -eq 2 ] && grep -q 'writes one baseline per namespace, from the traffic of all its workloads: drop -w' "$TMP/out" ||
+	np_fail "-w with -o clusternetworkpolicy: exit $rc: $(cat "$TMP/out")"
+
 np_log "the reference documents' choices: both names of one address, the DNS rule, icmps, domainNames"
 c=$TMP/validate.cilium
 cnp=$TMP/validate.clusternetworkpolicy
