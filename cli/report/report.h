@@ -83,6 +83,11 @@ const char *report_str(json_object *o, const char *key);
 int64_t report_int(json_object *o, const char *key);
 /* A peer object as one line for people (see check_fmt_peer). */
 char *report_peer_str(json_object *peer, char *buf, size_t len);
+/* The names of a workload's egressNames as "name (address, ...), ...",
+ * each string written with put (which escapes for the renderer's
+ * format); nothing when there are none (report_text.c). */
+void report_names_write(FILE *f, json_object *w,
+    void (*put)(FILE *f, const char *s));
 /* "1d2h" style duration of seconds. */
 char *report_duration(int64_t secs, char *buf, size_t len);
 

@@ -167,6 +167,14 @@ workloads(FILE *f, json_object *m, bool policies)
 			    json_object_get_boolean(report_get(w,
 			    "hostNetwork")) ? "; hostNetwork" : "");
 			if (json_object_array_length(report_get(w,
+			    "egressNames")) > 0) {
+				fprintf(f, "Names allowed by `-o cilium` "
+				    "(toFQDNs) and `-o clusternetworkpolicy` "
+				    "(domainNames): ");
+				report_names_write(f, w, cell);
+				fprintf(f, ".\n\n");
+			}
+			if (json_object_array_length(report_get(w,
 			    "ingress")) + json_object_array_length(
 			    report_get(w, "egress")) == 0)
 				fprintf(f, "No traffic recorded.\n");

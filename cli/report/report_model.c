@@ -13,6 +13,7 @@
 #include "cli/base/timefmt.h"
 #include "cli/eval/check_fmt.h"
 #include "cli/eval/check_lint.h"
+#include "cli/gen/policygen.h"
 #include "lib/store.h"
 
 #define IDLEN (STORE_NAME_LEN * 3 + 4)
@@ -311,6 +312,9 @@ workload_json(const struct report_input *in, const struct index_workload *w,
 			json_object_array_add(unselected, u);
 		}
 	}
+	/* The names -o cilium and -o clusternetworkpolicy write. */
+	json_object_object_add(o, "egressNames", policygen_egress_names(in->idx,
+	    w));
 	json_object_object_add(o, "ingress", json_object_new_array());
 	json_object_object_add(o, "egress", json_object_new_array());
 	return o;
@@ -344,6 +348,19 @@ add_unique(json_object *a, const char *s)
 	json_object_array_add(a, json_object_new_string(s));
 }
 
+/* Every other name the subject of f resolved to its address. */
+static void
+add_names(const struct index *idx, const struct flow *f, json_object *dns)
+{
+	size_t first, n, i;
+
+	if (f->key.peer.family == 0)
+		return;
+	n = index_dns_names(idx, index_subject(idx, f), &f->key.peer, &first);
+	for (i = first; i < first + n; i++)
+		add_unique(dns, index_dns_name(idx, i));
+}
+
 static json_object *
 address_json(const struct report_input *in, const struct flow **run,
     size_t n)
@@ -366,6 +383,7 @@ address_json(const struct report_input *in, const struct flow **run,
 	dirs = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		add_unique(dns, run[i]->dns_name);
+		add_names(in->idx, run[i], dns);
 		add_unique(ports, check_fmt_port(run[i]->key.protocol,
 		    run[i]->key.port, buf, sizeof(buf)));
 		add_unique(wls, check_fmt_workload(index_subject(in->idx,
@@ -562,7 +580,8 @@ warnings_json(const struct report_input *in, json_object *root,
 	if (nicmp > 0) {
 		snprintf(buf, sizeof(buf), "%zu ICMP flow%s cannot be "
 		    "expressed in a NetworkPolicy (rules without ports allow "
-		    "them)", nicmp, nicmp == 1 ? "" : "s");
+		    "them) nor a ClusterNetworkPolicy; export -o cilium "
+		    "writes them (icmps)", nicmp, nicmp == 1 ? "" : "s");
 		json_object_array_add(a, json_object_new_string(buf));
 	}
 	if (in->policies != NULL) {

@@ -116,6 +116,32 @@ policies_line(FILE *f, json_object *w)
 }
 
 static void
+put_plain(FILE *f, const char *s)
+{
+	fputs(s, f);
+}
+
+void
+report_names_write(FILE *f, json_object *w,
+    void (*put)(FILE *f, const char *s))
+{
+	json_object *a = report_get(w, "egressNames"), *el, *addrs, *x;
+	size_t i, j;
+
+	ARR_FOREACH(a, i, el) {
+		fprintf(f, "%s", i ? ", " : "");
+		put(f, report_str(el, "name"));
+		fprintf(f, " (");
+		addrs = report_get(el, "addresses");
+		ARR_FOREACH(addrs, j, x) {
+			fprintf(f, "%s", j ? ", " : "");
+			put(f, json_object_get_string(x));
+		}
+		fprintf(f, ")");
+	}
+}
+
+static void
 workload(FILE *f, json_object *w)
 {
 	json_object *obs = report_get(w, "observation"), *a, *el;
@@ -134,6 +160,12 @@ workload(FILE *f, json_object *w)
 	    json_object_get_boolean(report_get(obs, "predatesRecording")) ?
 	    "; already running when recording started" : "");
 	policies_line(f, w);
+	if (json_object_array_length(report_get(w, "egressNames")) > 0) {
+		fprintf(f, "  names (toFQDNs of -o cilium, domainNames of -o "
+		    "clusternetworkpolicy): ");
+		report_names_write(f, w, put_plain);
+		fprintf(f, "\n");
+	}
 	a = report_get(w, "ingress");
 	fprintf(f, "  ingress:%s\n", json_object_array_length(a) ? "" :
 	    " nothing recorded");

@@ -69,6 +69,10 @@ setup(void **state)
 	    IPPROTO_TCP, 8080, 1000, 2000, 3000);
 	ut_world_flow(uw, fe, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1,
 	    "198.51.100.7", IPPROTO_ICMP, 0, 2, 2000, 3000);
+	/* Two more names of api's address; one never reached. */
+	ut_world_dns(uw, api, "203.0.113.10", "Pay.Example.com.");
+	ut_world_dns(uw, api, "203.0.113.10", "alias.example.com.");
+	ut_world_dns(uw, api, "203.0.113.99", "never.example.com.");
 	assert_non_null(w->idx = ut_world_index(uw, &q));
 	assert_non_null(w->ks = ks_set_new());
 	assert_int_equal(addr_cidr_parse("203.0.113.0/25", &c), 0);
@@ -199,6 +203,26 @@ test_model_without_policies(void **state)
 	    "card-gateway");
 	assert_string_equal(at_str(m, "addresses.3.dnsNames.0"),
 	    "<script>x|y</script>.");
+	/* Every name the pods resolved to it, after the flow's own. */
+	assert_int_equal(json_object_array_length(at(m,
+	    "addresses.3.dnsNames")), 3);
+	assert_string_equal(at_str(m, "addresses.3.dnsNames.1"),
+	    "Pay.Example.com.");
+	assert_string_equal(at_str(m, "addresses.3.dnsNames.2"),
+	    "alias.example.com.");
+	/* The names -o cilium and -o clusternetworkpolicy write for api:
+	 * those the APIs take, as written, with their address; not the
+	 * one never reached, not the markup. */
+	assert_int_equal(json_object_array_length(at(m,
+	    "namespaces.0.workloads.0.egressNames")), 2);
+	assert_string_equal(at_str(m, "namespaces.0.workloads.0.egressNames.0."
+	    "name"), "alias.example.com");
+	assert_string_equal(at_str(m, "namespaces.0.workloads.0.egressNames.1."
+	    "name"), "pay.example.com");
+	assert_string_equal(at_str(m, "namespaces.0.workloads.0.egressNames.1."
+	    "addresses.0"), "203.0.113.10");
+	assert_int_equal(json_object_array_length(at(m,
+	    "namespaces.0.workloads.1.egressNames")), 0);
 	assert_int_equal(report_int(at(m, "summary"), "unnamedAddresses"), 2);
 	/* Warnings: lost events, a workload predating the recording,
 	 * ICMP. */
@@ -308,6 +332,9 @@ test_renderers(void **state)
 	assert_non_null(strstr(out, "DENIED     shop/Deployment/api ingress "
 	    "from shop/Deployment/frontend TCP/8080"));
 	assert_non_null(strstr(out, "already running when recording started"));
+	assert_non_null(strstr(out, "  names (toFQDNs of -o cilium, "
+	    "domainNames of -o clusternetworkpolicy): alias.example.com "
+	    "(203.0.113.10), pay.example.com (203.0.113.10)\n"));
 	free(out);
 
 	out = render(w, report_render_markdown);
@@ -318,6 +345,9 @@ test_renderers(void **state)
 	assert_null(strstr(out, "<script>"));
 	assert_non_null(strstr(out, "## Recorded flows the policies would "
 	    "deny"));
+	assert_non_null(strstr(out, "Names allowed by `-o cilium` (toFQDNs) "
+	    "and `-o clusternetworkpolicy` (domainNames): alias.example.com "
+	    "(203.0.113.10), pay.example.com (203.0.113.10).\n"));
 	free(out);
 
 	out = render(w, report_render_html);
