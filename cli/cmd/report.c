@@ -31,7 +31,7 @@ enum {
 
 static const struct {
 	const char *name;
-	int (*render)(FILE *f, json_object *model);
+	int (*render)(FILE *f, const struct report_view *v);
 } formats[] = {
 	{ .name = "text", .render = report_render_text },
 	{ .name = "markdown", .render = report_render_markdown },
@@ -189,7 +189,7 @@ parse_args(int argc, char **argv, struct report_opts *o)
 
 /* Render into FILE (stdout, or a temporary file renamed over --out). */
 static int
-write_out(const struct report_opts *o, json_object *model)
+write_out(const struct report_opts *o, const struct report_view *v)
 {
 	char *tmp = NULL;
 	FILE *f = stdout;
@@ -211,7 +211,7 @@ write_out(const struct report_opts *o, json_object *model)
 		}
 		fchmod(fd, 0644);
 	}
-	rc = formats[o->format].render(f, model);
+	rc = formats[o->format].render(f, v);
 	if (fflush(f) != 0 || ferror(f))
 		rc = -EIO;
 	if (tmp != NULL) {
@@ -238,6 +238,7 @@ run(struct report_opts *o)
 	struct source_query q;
 	struct check_result *res = NULL;
 	json_object *model = NULL;
+	struct report_view *view = NULL;
 	struct ks_set *ks;
 	const char *defns = o->c.namespace_ ? o->c.namespace_ : "default";
 	size_t i, nskipped = 0;
@@ -278,14 +279,16 @@ run(struct report_opts *o)
 	in.check = res;
 	in.policy_paths = o->policies;
 	in.npolicy_paths = o->npolicies;
-	if ((model = report_build(&in)) == NULL)
+	if ((model = report_build(&in)) == NULL ||
+	    report_view_new(model, &view) != 0)
 		goto oom;
-	if (write_out(o, model) == 0)
+	if (write_out(o, view) == 0)
 		status = 0;
 	goto out;
 oom:
 	fprintf(stderr, "netpol-record report: out of memory\n");
 out:
+	report_view_free(view);
 	json_object_put(model);
 	check_result_free(res);
 	index_free(idx);

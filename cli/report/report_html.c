@@ -308,7 +308,7 @@ peer_td(FILE *f, json_object *peer)
 	const char *class = report_str(peer, "class");
 
 	fprintf(f, "<td data-v=\"\">");
-	E(report_peer_str(peer, buf, sizeof(buf)));
+	E(report_json_peer_str(peer, buf, sizeof(buf)));
 	if (class[0] != '\0') {
 		fprintf(f, " <span class=\"tag %s\">", class);
 		E(class);
@@ -559,8 +559,9 @@ completeness(FILE *f, json_object *m)
 }
 
 int
-report_render_html(FILE *f, json_object *m)
+report_render_html(FILE *f, const struct report_view *v)
 {
+	json_object *m = v->model;
 	bool pol = present(report_get(m, "policies"));
 	int rc;
 

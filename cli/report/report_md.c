@@ -111,7 +111,7 @@ flows_table(FILE *f, json_object *w, bool policies)
 		a = report_get(w, dirs[d]);
 		ARR_FOREACH(a, i, el) {
 			fprintf(f, "| %s | ", dirs[d]);
-			cell(f, report_peer_str(report_get(el, "peer"), peer,
+			cell(f, report_json_peer_str(report_get(el, "peer"), peer,
 			    sizeof(peer)));
 			fprintf(f, " | ");
 			port_cell(f, el);
@@ -265,7 +265,7 @@ findings(FILE *f, json_object *m)
 		fprintf(f, "| **%s** | ", report_str(el, "verdict"));
 		cell(f, report_str(el, "workload"));
 		fprintf(f, " | %s | ", report_str(el, "direction"));
-		cell(f, report_peer_str(report_get(el, "peer"), peer,
+		cell(f, report_json_peer_str(report_get(el, "peer"), peer,
 		    sizeof(peer)));
 		fprintf(f, " | ");
 		port_cell(f, el);
@@ -288,8 +288,9 @@ findings(FILE *f, json_object *m)
 }
 
 int
-report_render_markdown(FILE *f, json_object *m)
+report_render_markdown(FILE *f, const struct report_view *v)
 {
+	json_object *m = v->model;
 	bool policies = present(report_get(m, "policies"));
 
 	header(f, m);

@@ -54,7 +54,7 @@ report_duration(int64_t secs, char *buf, size_t len)
 }
 
 char *
-report_peer_str(json_object *peer, char *buf, size_t len)
+report_json_peer_str(json_object *peer, char *buf, size_t len)
 {
 	const char *type = report_str(peer, "type");
 	const char *dns = report_str(peer, "dnsName");

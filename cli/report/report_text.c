@@ -88,7 +88,7 @@ flow_line(FILE *f, json_object *fl, bool ingress)
 		    (long long)report_int(svc, "port"));
 	fprintf(f, "    %s %-40s %-10s count %-7lld last %s%s%s%s\n",
 	    ingress ? "from" : "to  ",
-	    report_peer_str(report_get(fl, "peer"), peer, sizeof(peer)),
+	    report_json_peer_str(report_get(fl, "peer"), peer, sizeof(peer)),
 	    port, (long long)report_int(fl, "count"),
 	    or_dash(report_str(fl, "lastSeen")), via,
 	    verdict[0] && strcmp(verdict, "allowed") != 0 ? "  ** " : "",
@@ -216,7 +216,7 @@ findings(FILE *f, json_object *m)
 		    "%lld\n", strcmp(report_str(el, "verdict"), "denied") == 0 ?
 		    "DENIED" : "UNRESOLVED", report_str(el, "workload"),
 		    report_str(el, "direction"), in ? "from" : "to",
-		    report_peer_str(report_get(el, "peer"), peer, sizeof(peer)),
+		    report_json_peer_str(report_get(el, "peer"), peer, sizeof(peer)),
 		    report_str(el, "protocol"),
 		    (long long)report_int(el, "port"),
 		    or_dash(report_str(el, "lastSeen")),
@@ -236,8 +236,9 @@ findings(FILE *f, json_object *m)
 }
 
 int
-report_render_text(FILE *f, json_object *m)
+report_render_text(FILE *f, const struct report_view *v)
 {
+	json_object *m = v->model;
 	json_object *nss = report_get(m, "namespaces"), *ns, *wls, *w;
 	size_t i, j;
 
@@ -254,9 +255,9 @@ report_render_text(FILE *f, json_object *m)
 }
 
 int
-report_render_json(FILE *f, json_object *m)
+report_render_json(FILE *f, const struct report_view *v)
 {
-	fprintf(f, "%s\n", json_object_to_json_string_ext(m,
+	fprintf(f, "%s\n", json_object_to_json_string_ext(v->model,
 	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	return ferror(f) ? -EIO : 0;

@@ -265,21 +265,132 @@ test_model_with_policies(void **state)
 	w->in.check = NULL;
 }
 
-typedef int (*render_fn)(FILE *, json_object *);
+/* The typed view reads every part of the model the renderers use. */
+static void
+test_view(void **state)
+{
+	struct world *w = *state;
+	const struct report_workload *api, *fe;
+	const struct report_flow *fl;
+	struct npeval_set *set;
+	struct check_result *res;
+	const char *paths[] = { FIX "shop/00-default-deny.yaml" };
+	struct report_view *v;
+	json_object *m;
+	char err[256], buf[128];
+
+	assert_int_equal(npeval_set_new(&set), 0);
+	assert_int_equal(check_load_policies(set, paths[0], "shop", NULL, err,
+	    sizeof(err)), 0);
+	assert_int_equal(check_eval(set, w->idx, &res), 0);
+	w->in.policies = set;
+	w->in.check = res;
+	w->in.policy_paths = paths;
+	w->in.npolicy_paths = 1;
+	assert_non_null(m = report_build(&w->in));
+	assert_int_equal(report_view_new(m, &v), 0);
+	json_object_put(m);	/* the view keeps its own reference */
+
+	assert_string_equal(v->scope, "shop");
+	assert_string_equal(v->generated_at, "1970-01-01T02:46:40Z");
+	assert_string_equal(v->window.since, "1970-01-01T00:16:40Z");
+	assert_int_equal(v->window.seconds, 90000);
+	assert_int_equal(v->events_lost, 12);
+	assert_int_equal(v->ncounters, 2);
+	assert_string_equal(v->counters[0].name, "events_lost");
+	assert_int_equal(v->counters[1].value, 5000);
+	assert_true(v->has_policies);
+	assert_int_equal(v->npolicies, 1);
+	assert_int_equal(v->policy_paths.n, 1);
+	assert_string_equal(v->policies[0].name, "default-deny");
+	assert_int_equal(v->summary.workloads, 2);
+	assert_int_equal(v->summary.denied, 5);
+
+	assert_int_equal(v->nnamespaces, 1);
+	assert_int_equal(v->namespaces[0].nworkloads, 2);
+	api = &v->namespaces[0].workloads[0];
+	fe = &v->namespaces[0].workloads[1];
+	assert_string_equal(api->id, "shop/Deployment/api");
+	assert_true(api->has_policies);
+	assert_string_equal(api->policies[REPORT_EGRESS].v[0],
+	    "shop/default-deny");
+	assert_int_equal(api->nflows[REPORT_INGRESS], 2);
+	assert_int_equal(api->nflows[REPORT_EGRESS], 2);
+	fl = &api->flows[REPORT_INGRESS][1];
+	assert_ptr_equal(fl->subject, api);
+	assert_int_equal(fl->direction, REPORT_INGRESS);
+	assert_int_equal(fl->peer.type, REPORT_PEER_NODE);
+	assert_int_equal(fl->peer.class_, REPORT_CLASS_NODE);
+	assert_int_equal(fl->verdict, REPORT_VERDICT_ALLOWED);
+	assert_string_equal(report_peer_str(&fl->peer, buf, sizeof(buf)),
+	    "node 198.18.0.1");
+	fl = &fe->flows[REPORT_EGRESS][0];
+	assert_int_equal(fl->peer.type, REPORT_PEER_WORKLOAD);
+	assert_string_equal(fl->peer.id, "shop/Deployment/api");
+	assert_true(fl->has_service);
+	assert_string_equal(fl->service_address, "10.96.0.20");
+	assert_int_equal(fl->service_port, 80);
+	assert_string_equal(fl->protocol, "TCP");
+	assert_int_equal(fl->port, 8080);
+	assert_int_equal(fl->count, 120);
+	assert_int_equal(fl->verdict, REPORT_VERDICT_DENIED);
+	assert_true(fe->obs.predates_recording);
+
+	assert_int_equal(v->naddresses, 4);
+	assert_true(v->addresses[3].has_ks);
+	assert_string_equal(v->addresses[3].ks.server, "pay.example.com");
+	assert_string_equal(v->addresses[3].dns_names.v[0],
+	    "<script>x|y</script>.");
+	assert_true(v->addresses[2].unnamed);
+	assert_int_equal(v->ndenied, 5);
+	assert_string_equal(v->denied[0].workload, "shop/Deployment/api");
+	assert_int_equal(v->denied[0].verdict, REPORT_VERDICT_DENIED);
+	assert_string_equal(v->denied[0].policies.v[0], "shop/default-deny");
+	assert_int_equal(v->warnings.n, 3);
+	report_view_free(v);
+	check_result_free(res);
+	npeval_set_free(set);
+	w->in.policies = NULL;
+	w->in.check = NULL;
+
+	/* A partial model reads with empty values. */
+	assert_non_null(m = json_tokener_parse("{\"namespaces\": [{\"name\": "
+	    "\"x\", \"workloads\": [{\"id\": \"x/Pod/p\", \"egress\": "
+	    "[{\"peer\": {\"type\": \"address\"}, \"protocol\": 132}]}]}], "
+	    "\"policies\": null}"));
+	assert_int_equal(report_view_new(m, &v), 0);
+	json_object_put(m);
+	assert_false(v->has_policies);
+	assert_string_equal(v->scope, "");
+	fl = &v->namespaces[0].workloads[0].flows[REPORT_EGRESS][0];
+	assert_string_equal(fl->protocol, "132");
+	assert_int_equal(fl->verdict, REPORT_VERDICT_NONE);
+	assert_string_equal(report_peer_str(&fl->peer, buf, sizeof(buf)),
+	    "unknown");
+	assert_int_equal(v->namespaces[0].workloads[0].nflows[REPORT_INGRESS],
+	    0);
+	report_view_free(v);
+	report_view_free(NULL);
+}
+
+typedef int (*render_fn)(FILE *, const struct report_view *);
 
 static char *
 render(struct world *w, render_fn fn)
 {
+	struct report_view *v;
 	json_object *m;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 
 	assert_non_null(m = report_build(&w->in));
-	assert_non_null(f = open_memstream(&buf, &len));
-	assert_int_equal(fn(f, m), 0);
-	fclose(f);
+	assert_int_equal(report_view_new(m, &v), 0);
 	json_object_put(m);
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(fn(f, v), 0);
+	fclose(f);
+	report_view_free(v);
 	return buf;
 }
 
@@ -346,6 +457,7 @@ static void
 test_empty(void **state)
 {
 	struct report_input in;
+	struct report_view *v;
 	struct ut_world *uw;
 	struct index *idx;
 	json_object *m;
@@ -361,11 +473,13 @@ test_empty(void **state)
 	assert_int_equal(json_object_array_length(at(m, "namespaces")), 0);
 	assert_true(json_object_is_type(at(m, "scope.namespace"),
 	    json_type_null));
+	assert_int_equal(report_view_new(m, &v), 0);
 	assert_non_null(f = open_memstream(&buf, &len));
-	assert_int_equal(report_render_html(f, m), 0);
-	assert_int_equal(report_render_text(f, m), 0);
-	assert_int_equal(report_render_markdown(f, m), 0);
+	assert_int_equal(report_render_html(f, v), 0);
+	assert_int_equal(report_render_text(f, v), 0);
+	assert_int_equal(report_render_markdown(f, v), 0);
 	fclose(f);
+	report_view_free(v);
 	assert_non_null(strstr(buf, "No traffic recorded: nothing to draw."));
 	assert_non_null(strstr(buf, "all namespaces"));
 	free(buf);
@@ -461,6 +575,7 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_with_policies, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renderers, setup,
 		    teardown),
 		cmocka_unit_test(test_empty),
