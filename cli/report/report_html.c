@@ -1,5 +1,5 @@
 /*
- * report_html: the report model as one self-contained HTML file: inline
+ * report_html: the report as one self-contained HTML file: inline
  * CSS, the inline SVG topology (report_svg.c), sortable and filterable
  * tables with a few lines of inline JavaScript. Nothing is fetched from
  * the network: no fonts, scripts, styles or images from elsewhere.
@@ -9,10 +9,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-#define ARR_FOREACH(arr, i, el) \
-	for ((i) = 0; (arr) != NULL && (i) < json_object_array_length(arr) && \
-	    ((el) = json_object_array_get_idx((arr), (i))) != NULL; (i)++)
 
 #define E(s) report_html_esc(f, (s))
 
@@ -115,12 +111,6 @@ static const char js[] =
 "});}"
 "})();";
 
-static bool
-present(json_object *o)
-{
-	return o != NULL && !json_object_is_type(o, json_type_null);
-}
-
 static void
 td(FILE *f, const char *s)
 {
@@ -152,38 +142,37 @@ td_num(FILE *f, int64_t v)
 }
 
 static void
-td_port(FILE *f, json_object *o)
+td_port(FILE *f, const char *protocol, int64_t port)
 {
-	long long port = (long long)report_int(o, "port");
-
-	fprintf(f, "<td data-v=\"%lld\">", port);
-	E(report_str(o, "protocol"));
+	fprintf(f, "<td data-v=\"%lld\">", (long long)port);
+	E(protocol);
 	if (port != 0)
-		fprintf(f, "/%lld", port);
+		fprintf(f, "/%lld", (long long)port);
 	fputs("</td>", f);
 }
 
 static void
-td_verdict(FILE *f, const char *v)
+td_verdict(FILE *f, enum report_verdict vd)
 {
+	const char *v = report_verdict_name(vd);
+
 	fprintf(f, "<td class=\"v-%s\">", v);
 	E(v);
 	fputs("</td>", f);
 }
 
 static void
-td_list(FILE *f, json_object *a, const char *sep)
+td_list(FILE *f, const struct report_strs *l, const char *sep)
 {
-	json_object *el;
 	size_t i;
 
 	fputs("<td>", f);
-	if (json_object_array_length(a) == 0)
+	if (l->n == 0)
 		fputs("<span class=\"muted\">-</span>", f);
-	ARR_FOREACH(a, i, el) {
+	for (i = 0; i < l->n; i++) {
 		if (i > 0)
 			fputs(sep, f);
-		E(json_object_get_string(el));
+		E(l->v[i]);
 	}
 	fputs("</td>", f);
 }
@@ -198,12 +187,9 @@ card(FILE *f, long long n, const char *title, bool bad)
 }
 
 static void
-head(FILE *f, json_object *m)
+head(FILE *f, const struct report_view *v)
 {
-	json_object *win = report_get(m, "window"), *a, *el;
-	json_object *sum = report_get(m, "summary");
-	json_object *pol = report_get(m, "policies");
-	const char *ns = report_str(report_get(m, "scope"), "namespace");
+	const char *ns = v->scope;
 	char dur[64];
 	size_t i;
 
@@ -222,58 +208,52 @@ head(FILE *f, json_object *m)
 	} else
 		fputs("all namespaces", f);
 	fputs("</h1><div class=\"meta\">Window ", f);
-	E(report_str(win, "since"));
+	E(v->window.since);
 	fputs(" .. ", f);
-	E(report_str(win, "until"));
+	E(v->window.until);
 	fprintf(f, " (%s) &middot; recording started ", report_duration(
-	    report_int(win, "seconds"), dur, sizeof(dur)));
-	E(present(report_get(win, "recordingStarted")) ?
-	    report_str(win, "recordingStarted") : "unknown");
+	    v->window.seconds, dur, sizeof(dur)));
+	E(v->window.recording_started[0] ? v->window.recording_started :
+	    "unknown");
 	fputs(" &middot; generated ", f);
-	E(report_str(m, "generatedAt"));
+	E(v->generated_at);
 	fputs(" &middot; stores", f);
-	a = report_get(m, "stores");
-	ARR_FOREACH(a, i, el) {
+	for (i = 0; i < v->stores.n; i++) {
 		fputs(" <code>", f);
-		E(json_object_get_string(el));
+		E(v->stores.v[i]);
 		fputs("</code>", f);
 	}
 	fputs("</div></header>\n<main>\n<div class=\"cards\">", f);
-	card(f, report_int(sum, "workloads"), "workloads", false);
-	card(f, report_int(sum, "namespaces"), "namespaces", false);
-	card(f, report_int(sum, "flows"), "flows", false);
-	card(f, report_int(sum, "addresses"), "addresses", false);
-	card(f, report_int(sum, "unnamedAddresses"), "resolve to nothing",
-	    false);
-	card(f, report_int(report_get(m, "completeness"), "eventsLost"),
-	    "events lost", report_int(report_get(m, "completeness"),
-	    "eventsLost") > 0);
-	if (present(pol)) {
-		card(f, report_int(pol, "count"), "policies", false);
-		card(f, report_int(sum, "denied"), "flows denied",
-		    report_int(sum, "denied") > 0);
-		card(f, report_int(sum, "unresolved"), "unresolved",
-		    report_int(sum, "unresolved") > 0);
-		card(f, report_int(sum, "unselected"), "not selected",
-		    report_int(sum, "unselected") > 0);
+	card(f, v->summary.workloads, "workloads", false);
+	card(f, v->summary.namespaces, "namespaces", false);
+	card(f, v->summary.flows, "flows", false);
+	card(f, v->summary.addresses, "addresses", false);
+	card(f, v->summary.unnamed, "resolve to nothing", false);
+	card(f, v->events_lost, "events lost", v->events_lost > 0);
+	if (v->has_policies) {
+		card(f, v->npolicies, "policies", false);
+		card(f, v->summary.denied, "flows denied",
+		    v->summary.denied > 0);
+		card(f, v->summary.unresolved, "unresolved",
+		    v->summary.unresolved > 0);
+		card(f, v->summary.unselected, "not selected",
+		    v->summary.unselected > 0);
 	}
 	fputs("</div>\n", f);
-	a = report_get(m, "warnings");
-	ARR_FOREACH(a, i, el) {
+	for (i = 0; i < v->warnings.n; i++) {
 		fputs("<div class=\"warn\">&#9888; ", f);
-		E(json_object_get_string(el));
+		E(v->warnings.v[i]);
 		fputs("</div>\n", f);
 	}
 }
 
 static int
-topology(FILE *f, json_object *m)
+topology(FILE *f, const struct report_view *v)
 {
-	bool pol = present(report_get(m, "policies"));
 	int rc;
 
 	fputs("<section><h2>Topology</h2><div class=\"scroll\">\n", f);
-	if ((rc = report_svg(f, m)) != 0)
+	if ((rc = report_svg(f, v->model)) != 0)
 		return rc;
 	fputs("</div><div class=\"legend\">"
 	    "<span><b style=\"border-color:#1a73e8;background:#e8f0fe\"></b>"
@@ -288,7 +268,7 @@ topology(FILE *f, json_object *m)
 	    "node</span>"
 	    "<span><b style=\"border-color:#9334e6;background:#f3e8fd\"></b>"
 	    "unknown</span>", f);
-	if (pol)
+	if (v->has_policies)
 		fputs("<span><i style=\"border-color:#80868b\"></i>allowed</span>"
 		    "<span><i style=\"border-color:#d32f2f\"></i>denied by the "
 		    "policies</span><span><i style=\"border-color:#e37400;"
@@ -302,13 +282,13 @@ topology(FILE *f, json_object *m)
 }
 
 static void
-peer_td(FILE *f, json_object *peer)
+peer_td(FILE *f, const struct report_peer *peer)
 {
+	const char *class = report_class_name(peer->class_);
 	char buf[1024];
-	const char *class = report_str(peer, "class");
 
 	fprintf(f, "<td data-v=\"\">");
-	E(report_json_peer_str(peer, buf, sizeof(buf)));
+	E(report_peer_str(peer, buf, sizeof(buf)));
 	if (class[0] != '\0') {
 		fprintf(f, " <span class=\"tag %s\">", class);
 		E(class);
@@ -318,15 +298,15 @@ peer_td(FILE *f, json_object *peer)
 }
 
 static void
-findings(FILE *f, json_object *m)
+findings(FILE *f, const struct report_view *v)
 {
-	json_object *a, *el;
+	const struct report_denial *d;
+	const struct report_unselected *u;
 	size_t i;
 
 	fputs("<section id=\"denied\"><h2>Recorded flows the policies would "
 	    "deny</h2>\n", f);
-	a = report_get(m, "denied");
-	if (json_object_array_length(a) == 0)
+	if (v->ndenied == 0)
 		fputs("<p>None: the policies allow every recorded flow.</p>", f);
 	else {
 		fputs("<div class=\"scroll\"><table class=\"sortable\" "
@@ -335,42 +315,37 @@ findings(FILE *f, json_object *m)
 		    "<th>Peer</th><th>Port</th><th>Count</th><th>Last seen</th>"
 		    "<th>Selected by</th><th>Notes</th></tr></thead><tbody>\n",
 		    f);
-		ARR_FOREACH(a, i, el) {
-			fprintf(f, "<tr class=\"%s\">", strcmp(report_str(el,
-			    "verdict"), "denied") == 0 ? "denied" :
-			    "unresolved");
-			td_verdict(f, report_str(el, "verdict"));
-			td(f, report_str(el, "workload"));
-			td(f, report_str(el, "direction"));
-			peer_td(f, report_get(el, "peer"));
-			td_port(f, el);
-			td_num(f, report_int(el, "count"));
-			td_time(f, report_str(el, "lastSeen"));
-			td_list(f, report_get(el, "policies"), ", ");
-			td_list(f, report_get(el, "notes"), "; ");
+		for (i = 0; i < v->ndenied; i++) {
+			d = &v->denied[i];
+			fprintf(f, "<tr class=\"%s\">", d->verdict ==
+			    REPORT_VERDICT_DENIED ? "denied" : "unresolved");
+			td_verdict(f, d->verdict);
+			td(f, d->workload);
+			td(f, report_dir_name(d->direction));
+			peer_td(f, &d->peer);
+			td_port(f, d->protocol, d->port);
+			td_num(f, d->count);
+			td_time(f, d->last_seen);
+			td_list(f, &d->policies, ", ");
+			td_list(f, &d->notes, "; ");
 			fputs("</tr>\n", f);
 		}
 		fputs("</tbody></table></div>", f);
 	}
 	fputs("</section>\n<section id=\"unselected\"><h2>Workloads no policy "
 	    "selects</h2>\n", f);
-	a = report_get(m, "unselected");
-	if (json_object_array_length(a) == 0)
+	if (v->nunselected == 0)
 		fputs("<p>None.</p>", f);
 	else {
 		fputs("<div class=\"scroll\"><table class=\"sortable\">"
 		    "<thead><tr><th>Workload</th>"
 		    "<th>Open in</th></tr></thead><tbody>\n", f);
-		ARR_FOREACH(a, i, el) {
-			bool in = json_object_get_boolean(report_get(el,
-			    "ingress"));
-			bool out = json_object_get_boolean(report_get(el,
-			    "egress"));
-
+		for (i = 0; i < v->nunselected; i++) {
+			u = &v->unselected[i];
 			fputs("<tr>", f);
-			td(f, report_str(el, "workload"));
-			td(f, in && out ? "ingress and egress" : in ?
-			    "ingress" : "egress");
+			td(f, u->workload);
+			td(f, u->ingress && u->egress ? "ingress and egress" :
+			    u->ingress ? "ingress" : "egress");
 			fputs("</tr>\n", f);
 		}
 		fputs("</tbody></table></div>", f);
@@ -379,9 +354,10 @@ findings(FILE *f, json_object *m)
 }
 
 static void
-workloads(FILE *f, json_object *m, bool pol)
+workloads(FILE *f, const struct report_view *v)
 {
-	json_object *nss = report_get(m, "namespaces"), *ns, *wls, *w, *obs;
+	const struct report_namespace *ns;
+	const struct report_workload *w;
 	char dur[64];
 	size_t i, j;
 
@@ -391,35 +367,30 @@ workloads(FILE *f, json_object *m, bool pol)
 	    "<th>Namespace</th><th>Kind</th><th>Name</th><th>Observed from</th>"
 	    "<th>Observed to</th><th>Observed</th><th>Running before "
 	    "recording</th><th>Ingress peers</th><th>Egress peers</th>", f);
-	if (pol)
+	if (v->has_policies)
 		fputs("<th>Ingress policies</th><th>Egress policies</th>", f);
 	fputs("</tr></thead><tbody>\n", f);
-	ARR_FOREACH(nss, i, ns) {
-		wls = report_get(ns, "workloads");
-		ARR_FOREACH(wls, j, w) {
-			obs = report_get(w, "observation");
+	for (i = 0; i < v->nnamespaces; i++) {
+		ns = &v->namespaces[i];
+		for (j = 0; j < ns->nworkloads; j++) {
+			w = &ns->workloads[j];
 			fputs("<tr>", f);
-			td(f, report_str(w, "namespace"));
-			td(f, report_str(w, "kind"));
-			td(f, report_str(w, "name"));
-			td_time(f, report_str(obs, "observedFrom"));
-			td_time(f, report_str(obs, "observedTo"));
+			td(f, w->namespace_);
+			td(f, w->kind);
+			td(f, w->name);
+			td_time(f, w->obs.observed_from);
+			td_time(f, w->obs.observed_to);
 			fprintf(f, "<td data-v=\"%lld\">%s</td>",
-			    (long long)report_int(obs, "observedSeconds"),
-			    report_duration(report_int(obs,
-			    "observedSeconds"), dur, sizeof(dur)));
-			td(f, json_object_get_boolean(report_get(obs,
-			    "predatesRecording")) ? "yes: earliest connections "
-			    "may be missing" : "no");
-			td_num(f, (int64_t)json_object_array_length(
-			    report_get(w, "ingress")));
-			td_num(f, (int64_t)json_object_array_length(
-			    report_get(w, "egress")));
-			if (pol) {
-				json_object *p = report_get(w, "policies");
-
-				td_list(f, report_get(p, "ingress"), ", ");
-				td_list(f, report_get(p, "egress"), ", ");
+			    (long long)w->obs.observed_seconds,
+			    report_duration(w->obs.observed_seconds, dur,
+			    sizeof(dur)));
+			td(f, w->obs.predates_recording ? "yes: earliest "
+			    "connections may be missing" : "no");
+			td_num(f, (int64_t)w->nflows[REPORT_INGRESS]);
+			td_num(f, (int64_t)w->nflows[REPORT_EGRESS]);
+			if (v->has_policies) {
+				td_list(f, &w->policies[REPORT_INGRESS], ", ");
+				td_list(f, &w->policies[REPORT_EGRESS], ", ");
 			}
 			fputs("</tr>\n", f);
 		}
@@ -428,40 +399,38 @@ workloads(FILE *f, json_object *m, bool pol)
 }
 
 static void
-flow_row(FILE *f, json_object *w, json_object *fl, const char *dir,
-    bool pol)
+flow_row(FILE *f, const struct report_flow *fl, bool pol)
 {
-	json_object *svc = report_get(fl, "service");
-	const char *v = report_str(fl, "verdict");
 	char buf[96];
 
-	fprintf(f, "<tr class=\"%s\">", pol && strcmp(v, "allowed") != 0 ?
-	    v : "");
-	td(f, report_str(w, "id"));
-	td(f, dir);
-	peer_td(f, report_get(fl, "peer"));
-	td_port(f, fl);
-	if (present(svc)) {
-		snprintf(buf, sizeof(buf), "%s:%lld", report_str(svc,
-		    "address"), (long long)report_int(svc, "port"));
+	fprintf(f, "<tr class=\"%s\">", pol && fl->verdict !=
+	    REPORT_VERDICT_ALLOWED ? report_verdict_name(fl->verdict) : "");
+	td(f, fl->subject->id);
+	td(f, report_dir_name(fl->direction));
+	peer_td(f, &fl->peer);
+	td_port(f, fl->protocol, fl->port);
+	if (fl->has_service) {
+		snprintf(buf, sizeof(buf), "%s:%lld", fl->service_address,
+		    (long long)fl->service_port);
 		td(f, buf);
 	} else
 		td(f, "");
-	td(f, report_str(fl, "dnsName"));
-	td_num(f, report_int(fl, "count"));
-	td_num(f, report_int(fl, "bytes"));
-	td_time(f, report_str(fl, "firstSeen"));
-	td_time(f, report_str(fl, "lastSeen"));
+	td(f, fl->dns_name);
+	td_num(f, fl->count);
+	td_num(f, fl->bytes);
+	td_time(f, fl->first_seen);
+	td_time(f, fl->last_seen);
 	if (pol)
-		td_verdict(f, v);
+		td_verdict(f, fl->verdict);
 	fputs("</tr>\n", f);
 }
 
 static void
-flows(FILE *f, json_object *m, bool pol)
+flows(FILE *f, const struct report_view *v)
 {
-	json_object *nss = report_get(m, "namespaces"), *ns, *wls, *w, *a, *fl;
+	const struct report_workload *w;
 	size_t i, j, k;
+	int d;
 
 	fputs("<section id=\"flows\"><h2>Ingress and egress peers</h2>\n"
 	    "<input class=\"filter\" data-table=\"t-flows\" "
@@ -471,33 +440,31 @@ flows(FILE *f, json_object *m, bool pol)
 	    "<th>Port</th><th>Service (before DNAT)</th><th>DNS name</th>"
 	    "<th>Count</th><th>Bytes</th><th>First seen</th><th>Last seen</th>",
 	    f);
-	if (pol)
+	if (v->has_policies)
 		fputs("<th>Verdict</th>", f);
 	fputs("</tr></thead><tbody>\n", f);
-	ARR_FOREACH(nss, i, ns) {
-		wls = report_get(ns, "workloads");
-		ARR_FOREACH(wls, j, w) {
-			a = report_get(w, "ingress");
-			ARR_FOREACH(a, k, fl)
-				flow_row(f, w, fl, "ingress", pol);
-			a = report_get(w, "egress");
-			ARR_FOREACH(a, k, fl)
-				flow_row(f, w, fl, "egress", pol);
+	for (i = 0; i < v->nnamespaces; i++)
+		for (j = 0; j < v->namespaces[i].nworkloads; j++) {
+			w = &v->namespaces[i].workloads[j];
+			for (d = REPORT_INGRESS; d <= REPORT_EGRESS; d++)
+				for (k = 0; k < w->nflows[d]; k++)
+					flow_row(f, &w->flows[d][k],
+					    v->has_policies);
 		}
-	}
 	fputs("</tbody></table></div></section>\n", f);
 }
 
 static void
-addresses(FILE *f, json_object *m)
+addresses(FILE *f, const struct report_view *v)
 {
-	json_object *a = report_get(m, "addresses"), *el, *ks;
+	const struct report_address *a;
+	const char *class;
 	char buf[1200];
 	size_t i;
 
 	fputs("<section id=\"addresses\"><h2>Addresses that are not recorded "
 	    "workloads</h2>\n", f);
-	if (json_object_array_length(a) == 0) {
+	if (v->naddresses == 0) {
 		fputs("<p>None.</p></section>\n", f);
 		return;
 	}
@@ -506,53 +473,53 @@ addresses(FILE *f, json_object *m)
 	    "<th>Class</th><th>DNS names</th><th>KnownServer</th><th>Ports</th>"
 	    "<th>Workloads</th><th>Directions</th><th>Count</th>"
 	    "<th>Last seen</th></tr></thead><tbody>\n", f);
-	ARR_FOREACH(a, i, el) {
+	for (i = 0; i < v->naddresses; i++) {
+		a = &v->addresses[i];
+		class = report_class_name(a->class_);
 		fputs("<tr>", f);
-		td(f, report_str(el, "address"));
-		fprintf(f, "<td><span class=\"tag %s\">", report_str(el,
-		    "class"));
-		E(report_str(el, "class"));
+		td(f, a->address);
+		fprintf(f, "<td><span class=\"tag %s\">", class);
+		E(class);
 		fputs("</span></td>", f);
-		if (json_object_get_boolean(report_get(el, "unnamed")))
+		if (a->unnamed)
 			fputs("<td><span class=\"muted\">resolves to nothing"
 			    "</span></td>", f);
 		else
-			td_list(f, report_get(el, "dnsNames"), ", ");
-		ks = report_get(el, "knownServer");
-		if (present(ks)) {
+			td_list(f, &a->dns_names, ", ");
+		if (a->has_ks) {
 			snprintf(buf, sizeof(buf), "%s (%s, %s from %s)",
-			    report_str(ks, "server"), report_str(ks, "name"),
-			    report_str(ks, "cidr"), report_str(ks, "source"));
+			    a->ks.server, a->ks.name, a->ks.cidr,
+			    a->ks.source);
 			td(f, buf);
 		} else
 			td(f, "");
-		td_list(f, report_get(el, "ports"), ", ");
-		td_list(f, report_get(el, "workloads"), ", ");
-		td_list(f, report_get(el, "directions"), ", ");
-		td_num(f, report_int(el, "count"));
-		td_time(f, report_str(el, "lastSeen"));
+		td_list(f, &a->ports, ", ");
+		td_list(f, &a->workloads, ", ");
+		td_list(f, &a->directions, ", ");
+		td_num(f, a->count);
+		td_time(f, a->last_seen);
 		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table></div></section>\n", f);
 }
 
 static void
-completeness(FILE *f, json_object *m)
+completeness(FILE *f, const struct report_view *v)
 {
-	json_object *c = report_get(report_get(m, "completeness"), "counters");
+	size_t i;
 
 	fputs("<section id=\"counters\"><h2>Recorder counters</h2>\n", f);
-	if (c == NULL || json_object_object_length(c) == 0) {
+	if (v->ncounters == 0) {
 		fputs("<p>No counters in the stores.</p></section>\n", f);
 		return;
 	}
 	fputs("<div class=\"scroll\"><table class=\"sortable\">"
 	    "<thead><tr><th>Counter</th>"
 	    "<th>Value</th></tr></thead><tbody>\n", f);
-	json_object_object_foreach(c, k, v) {
+	for (i = 0; i < v->ncounters; i++) {
 		fputs("<tr>", f);
-		td(f, k);
-		td_num(f, json_object_get_int64(v));
+		td(f, v->counters[i].name);
+		td_num(f, v->counters[i].value);
 		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table></div></section>\n", f);
@@ -561,19 +528,17 @@ completeness(FILE *f, json_object *m)
 int
 report_render_html(FILE *f, const struct report_view *v)
 {
-	json_object *m = v->model;
-	bool pol = present(report_get(m, "policies"));
 	int rc;
 
-	head(f, m);
-	if ((rc = topology(f, m)) != 0)
+	head(f, v);
+	if ((rc = topology(f, v)) != 0)
 		return rc;
-	if (pol)
-		findings(f, m);
-	workloads(f, m, pol);
-	flows(f, m, pol);
-	addresses(f, m);
-	completeness(f, m);
+	if (v->has_policies)
+		findings(f, v);
+	workloads(f, v);
+	flows(f, v);
+	addresses(f, v);
+	completeness(f, v);
 	fprintf(f, "</main>\n<script>%s</script>\n</body></html>\n", js);
 	return ferror(f) ? -EIO : 0;
 }
