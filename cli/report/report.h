@@ -111,6 +111,8 @@ struct report_peer {
 struct report_workload;
 
 struct report_flow {
+	size_t index;			/* its position among the view's
+					 * flows (report_view.nflows) */
 	const struct report_workload *subject;
 	enum report_dir direction;
 	struct report_peer peer;
@@ -213,6 +215,7 @@ struct report_view {
 	} summary;
 	struct report_namespace *namespaces;
 	size_t nnamespaces;
+	size_t nflows;			/* in all the workloads */
 	struct report_address *addresses;
 	size_t naddresses;
 	struct report_denial *denied;
@@ -231,37 +234,155 @@ struct report_view {
 int report_view_new(json_object *model, struct report_view **out);
 void report_view_free(struct report_view *v);
 
-/* ---- renderers --------------------------------------------------------- */
+/* ---- the topology graph (report_graph.c, report_gv.c) -----------------
+ *
+ * What the drawing shows, built from the view: a node per workload (in a
+ * cluster per namespace), per group of addresses (those a KnownServer
+ * covers, or that resolve to one DNS name, are one node) and one for the
+ * cluster's nodes; an edge per (client, server) pair with its ports as
+ * label, its width by connections and its colour by the worst verdict of
+ * its flows. Past REPORT_GRAPH_MAX_WORKLOADS workloads or
+ * REPORT_GRAPH_MAX_EDGES edges the automatic mode draws a node per
+ * namespace instead (edges added up), and says so in the notes.
+ */
 
-/* Write the report to f. 0, -EIO when writing failed, -ENOMEM. */
-int report_render_json(FILE *f, const struct report_view *v);
-int report_render_text(FILE *f, const struct report_view *v);
-int report_render_markdown(FILE *f, const struct report_view *v);
-int report_render_html(FILE *f, const struct report_view *v);
+#define REPORT_GRAPH_MAX_WORKLOADS 50
+#define REPORT_GRAPH_MAX_EDGES 300
+/* Past this many address groups, one node per class of address. */
+#define REPORT_GRAPH_MAX_ADDRESSES 40
+/* Past these no graph is laid out, whatever the mode (dot's time grows
+ * fast: about 1 s for 270 arrows, 20 s for 450); the tables stay. */
+#define REPORT_GRAPH_LIMIT_NODES 300
+#define REPORT_GRAPH_LIMIT_EDGES 500
+
+enum report_graph_mode {
+	REPORT_GRAPH_AUTO,		/* workloads unless too many */
+	REPORT_GRAPH_WORKLOADS,
+	REPORT_GRAPH_NAMESPACES,
+};
+
+enum report_gnode_kind {
+	REPORT_GNODE_WORKLOAD,		/* a workload of the scope */
+	REPORT_GNODE_PEER,		/* a workload outside the scope */
+	REPORT_GNODE_NAMESPACE,		/* a namespace's workloads as one */
+	REPORT_GNODE_EXTERNAL,		/* addresses, by class */
+	REPORT_GNODE_INTERNAL,
+	REPORT_GNODE_NODE,
+	REPORT_GNODE_UNKNOWN,
+	REPORT_GNODE_NKINDS,
+};
+
+struct report_gnode {
+	char id[16];			/* "n1": the SVG element's id */
+	char *name;			/* unique, for people: the DOT name */
+	char *line1, *line2;		/* the label's two lines */
+	const char *cluster;		/* its namespace's box; NULL: none */
+	const char *namespace_;		/* "" for addresses */
+	enum report_gnode_kind kind;
+	bool in_scope_cluster;		/* its cluster is of the scope */
+	bool unselected;		/* no policy selects it (a direction) */
+	bool denied;			/* an end of a denied flow */
+	bool isolated;			/* no edge: not drawn (a note says) */
+	const struct report_workload *workload;	/* a subject, or NULL */
+	struct report_strs addresses;	/* the addresses it stands for */
+	size_t members;			/* workloads or addresses it stands
+					 * for (1 for a workload) */
+};
+
+struct report_gedge {
+	char id[16];			/* "e1" */
+	size_t src, dst;		/* client, server (node positions) */
+	char *label;			/* "TCP/8080, UDP/53 +2" */
+	char *ports;			/* every port: "TCP/8080, UDP/53, ..." */
+	int64_t count;			/* connections (the larger of the
+					 * counts recorded at either end) */
+	enum report_verdict verdict;	/* the worst of its flows */
+	size_t nflows;
+};
+
+struct report_graph {
+	enum report_graph_mode mode;	/* WORKLOADS or NAMESPACES: drawn */
+	bool too_big;			/* not drawn at all */
+	struct report_gnode *nodes;
+	size_t nnodes;
+	struct report_gedge *edges;
+	size_t nedges;
+	const char **clusters;		/* namespaces with a box, in order */
+	bool *cluster_in_scope;
+	size_t nclusters;
+	size_t *flow_edge;		/* by report_flow.index: its edge, or
+					 * SIZE_MAX when not drawn */
+	size_t *denial_edge;		/* by position in view->denied */
+	struct report_strs notes;	/* what was collapsed, for people */
+	char **owned;			/* strings to free */
+	size_t nowned, capowned;
+};
 
 /*
- * The topology drawing of the model as an inline <svg> element
- * (report_svg.c): workloads in a box per namespace, clients left of
- * servers, the addresses that reach them on the left, the addresses they
- * reach on the right; an
- * arrow per (source, destination) pair, red when a flow of it would be
- * denied. Laid out here, no external tool. 0, -EIO, or -ENOMEM (then
- * nothing was written).
+ * Build the graph of v (which must outlive it) in mode. Returns 0 or
+ * -ENOMEM; *out to free with report_graph_free.
  */
-int report_svg(FILE *f, json_object *model);
-/* Write s with &, <, >, " and ' escaped for HTML/SVG text and attributes. */
+int report_graph_build(const struct report_view *v,
+    enum report_graph_mode mode, struct report_graph **out);
+void report_graph_free(struct report_graph *g);
+
+/* Our colours: the fill and border of a node kind, the colour of an edge
+ * of a verdict. Shared by the drawing and the page's legend. */
+const char *report_gnode_fill(enum report_gnode_kind k);
+const char *report_gnode_stroke(enum report_gnode_kind k);
+const char *report_gnode_kind_name(enum report_gnode_kind k);
+const char *report_gedge_color(enum report_verdict vd);
+#define REPORT_COLOR_DENIED "#d32f2f"
+
+/*
+ * Lay g out with Graphviz (dot, left to right, splines around the
+ * nodes) and write it to f as an inline <svg> element: id "topology",
+ * nodes <g id="n1" class="node KIND">, edges <g id="e1" class="edge
+ * VERDICT">, titles for people; no XML prolog, comments or external
+ * references. 0, -EIO, -ENOMEM, or -EPROTO when Graphviz failed.
+ */
+int report_gv_svg(FILE *f, const struct report_graph *g);
+/* The same graph as DOT (not laid out), for users who render it. */
+int report_gv_dot(FILE *f, const struct report_graph *g);
+
+/*
+ * The topology section's body in the HTML report (report_topo.c): notes,
+ * the drawing of g, its legend and the hidden details of each node and
+ * edge. 0, -EIO, -ENOMEM, -EPROTO (Graphviz failed).
+ */
+int report_topo_write(FILE *f, const struct report_view *v,
+    const struct report_graph *g);
+
+/* The HTML report's style sheet and script (report_page.c). */
+extern const char report_page_css[];
+extern const char report_page_js[];
+
+/* ---- renderers --------------------------------------------------------- */
+
+struct report_render_opts {
+	enum report_graph_mode graph;	/* for -o html and -o dot */
+};
+
+/* Write the report to f. 0, -EIO when writing failed, -ENOMEM. */
+int report_render_json(FILE *f, const struct report_view *v,
+    const struct report_render_opts *o);
+int report_render_text(FILE *f, const struct report_view *v,
+    const struct report_render_opts *o);
+int report_render_markdown(FILE *f, const struct report_view *v,
+    const struct report_render_opts *o);
+int report_render_html(FILE *f, const struct report_view *v,
+    const struct report_render_opts *o);
+/* The topology graph alone, as DOT. */
+int report_render_dot(FILE *f, const struct report_view *v,
+    const struct report_render_opts *o);
+
+/* Write s with &, <, >, " and ' escaped for HTML/SVG text and attributes
+ * (report_esc.c). */
 void report_html_esc(FILE *f, const char *s);
 
 /* A peer as one line for people (see check_fmt_peer). Returns buf. */
 char *report_peer_str(const struct report_peer *p, char *buf, size_t len);
 
-/* Helpers for the renderers still reading the JSON: a member of an object
- * or NULL; its string ("" when absent); its integer (0 when absent); a
- * peer object as one line. */
-json_object *report_get(json_object *o, const char *key);
-const char *report_str(json_object *o, const char *key);
-int64_t report_int(json_object *o, const char *key);
-char *report_json_peer_str(json_object *peer, char *buf, size_t len);
 /* "1d2h" style duration of seconds. */
 char *report_duration(int64_t secs, char *buf, size_t len);
 

@@ -253,8 +253,10 @@ findings(FILE *f, const struct report_view *v)
 }
 
 int
-report_render_markdown(FILE *f, const struct report_view *v)
+report_render_markdown(FILE *f, const struct report_view *v,
+    const struct report_render_opts *o)
 {
+	(void)o;
 	header(f, v);
 	workloads(f, v, v->has_policies);
 	addresses(f, v);

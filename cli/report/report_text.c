@@ -203,8 +203,10 @@ findings(FILE *f, const struct report_view *v)
 }
 
 int
-report_render_text(FILE *f, const struct report_view *v)
+report_render_text(FILE *f, const struct report_view *v,
+    const struct report_render_opts *o)
 {
+	(void)o;
 	const struct report_namespace *ns;
 	size_t i, j;
 
@@ -221,8 +223,10 @@ report_render_text(FILE *f, const struct report_view *v)
 }
 
 int
-report_render_json(FILE *f, const struct report_view *v)
+report_render_json(FILE *f, const struct report_view *v,
+    const struct report_render_opts *o)
 {
+	(void)o;
 	fprintf(f, "%s\n", json_object_to_json_string_ext(v->model,
 	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));

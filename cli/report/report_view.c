@@ -251,6 +251,7 @@ read_flow(struct rd *r, json_object *o, const struct report_workload *w,
 {
 	json_object *svc = get(o, "service");
 
+	f->index = r->v->nflows++;
 	f->subject = w;
 	f->direction = d;
 	read_peer(get(o, "peer"), &f->peer);
