@@ -58,6 +58,24 @@ json_object *report_build(const struct report_input *in);
 const char *report_classify(const struct report_input *in, int peer_kind,
     const struct addr *a);
 
+/*
+ * The rule `export` writes to allow denied flow d (report_allow.c):
+ * {"policy": "ns/name", "spec": {"egress"|"ingress": [{"to"|"from":
+ * [PEER], "ports": [PORT]}]}}, the part of the NetworkPolicy export
+ * builds for d's workload (cli/gen/policygen) that allows d. NULL when
+ * export writes no rule for it (ICMP, a node, a peer recorded only at
+ * the other end) or out of memory. cache keeps the last policy built
+ * (denials come sorted by workload and direction); clear it when done.
+ */
+struct report_allow {
+	const struct index_workload *wl;
+	int direction;
+	json_object *policy;
+};
+json_object *report_allow_rule(const struct report_input *in,
+    const struct check_denial *d, struct report_allow *cache);
+void report_allow_clear(struct report_allow *cache);
+
 /* ---- the typed view of the model (report_view.c) ----------------------
  *
  * The model read once into structs: what every renderer reads (no string
@@ -172,6 +190,9 @@ struct report_denial {
 	int64_t count;
 	const char *first_seen, *last_seen, *dns_name;
 	struct report_strs policies, notes;
+	const char *allow_policy;	/* "ns/name" export writes, or "" */
+	json_object *allow_spec;	/* {DIR: [rule]} that allows it, or
+					 * NULL when export writes none */
 };
 
 struct report_unselected {

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/gen/yamlout.h"
+
 #define E(s) report_html_esc(f, (s))
 
 /*
@@ -380,6 +382,37 @@ peer_td(FILE *f, const struct report_peer *peer)
 	fputs("</td>", f);
 }
 
+/* The rule export writes to allow a denial, as YAML to copy. */
+static void
+td_allow(FILE *f, const struct report_denial *d)
+{
+	json_object *doc;
+	char *yaml = NULL;
+	size_t len = 0;
+
+	if (d->allow_spec == NULL) {
+		fputs("<td><span class=\"muted\">export writes no rule for "
+		    "it</span></td>", f);
+		return;
+	}
+	if ((doc = json_object_new_object()) == NULL ||
+	    json_object_object_add(doc, "spec",
+	    json_object_get(d->allow_spec)) != 0 ||
+	    yamlout_to_buf(&doc, 1, &yaml, &len) != 0) {
+		json_object_put(doc);
+		td(f, "");
+		return;
+	}
+	json_object_put(doc);
+	fputs("<td><details><summary>YAML</summary><div class=\"muted\">in "
+	    "NetworkPolicy ", f);
+	E(d->allow_policy);
+	fputs(", as <code>export</code> writes it:</div><pre>", f);
+	E(strncmp(yaml, "---\n", 4) == 0 ? yaml + 4 : yaml);
+	fputs("</pre></details></td>", f);
+	free(yaml);
+}
+
 static void
 denied_table(FILE *f, const struct report_view *v,
     const struct report_graph *g)
@@ -391,7 +424,8 @@ denied_table(FILE *f, const struct report_view *v,
 	    "id=\"t-denied\"><thead><tr>"
 	    "<th>Verdict</th><th>Workload</th><th>Direction</th>"
 	    "<th>Peer</th><th>Port</th><th>Count</th><th>Last seen</th>"
-	    "<th>Selected by</th><th>Notes</th></tr></thead><tbody>\n", f);
+	    "<th>Selected by</th><th>Notes</th><th>Rule to allow it</th>"
+	    "</tr></thead><tbody>\n", f);
 	for (i = 0; i < v->ndenied; i++) {
 		d = &v->denied[i];
 		fprintf(f, "<tr class=\"%s\"", d->verdict ==
@@ -408,6 +442,7 @@ denied_table(FILE *f, const struct report_view *v,
 		td_time(f, d->last_seen);
 		td_list(f, &d->policies, ", ");
 		td_list(f, &d->notes, "; ");
+		td_allow(f, d);
 		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table></div>", f);

@@ -546,6 +546,7 @@ report_build(const struct report_input *in)
 {
 	json_object *root = json_object_new_object(), *unselected, *denied;
 	json_object **wjs = NULL, *sum, *d, *pj;
+	struct report_allow allow = { .wl = NULL };
 	size_t i, nwl, nunnamed, npredate = 0, nicmp = 0, nns;
 
 	if (root == NULL || (wjs = calloc(index_nworkloads(in->idx) + 1,
@@ -569,8 +570,11 @@ report_build(const struct report_input *in)
 		if (cd->peer.kind != FLOW_PEER_WORKLOAD)
 			jstr(pj, "class", report_classify(in, cd->peer.kind,
 			    &cd->peer.addr));
+		json_object_object_add(d, "allowRule",
+		    report_allow_rule(in, cd, &allow));
 		json_object_array_add(denied, d);
 	}
+	report_allow_clear(&allow);
 	json_object_object_add(root, "denied", denied);
 	json_object_object_add(root, "unselected", unselected);
 	for (i = 0; i < index_nworkloads(in->idx); i++)

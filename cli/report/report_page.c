@@ -138,7 +138,7 @@ const char report_page_js[] =
 "c.appendChild(b);return c;}"
 "function show(id){var src=D.getElementById('d-'+id);if(!src||!panel)return;"
 "body.innerHTML=src.innerHTML;"
-"if(id.charAt(0)==='e'){[['t-denied','Denied by the policies'],['t-flows','Flows']].forEach(function(p){"
+"if(id.charAt(0)==='e'){[['t-denied','Denied by the policies, and the rule export writes to allow it'],['t-flows','Flows']].forEach(function(p){"
 "var t=rowsOf(p[0],id);if(!t)return;var h=D.createElement('h4');h.textContent=p[1];"
 "body.appendChild(h);var w=D.createElement('div');w.className='scroll';w.appendChild(t);body.appendChild(w);});}"
 "all('button[data-go]',body).forEach(function(b){b.addEventListener('click',function(){select(b.getAttribute('data-go'));});});"

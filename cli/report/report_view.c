@@ -364,6 +364,8 @@ read_denial(struct rd *r, json_object *o, struct report_denial *d)
 	d->dns_name = str(o, "dnsName");
 	d->policies = strs(r, get(o, "policies"));
 	d->notes = strs(r, get(o, "notes"));
+	d->allow_policy = str(get(o, "allowRule"), "policy");
+	d->allow_spec = get(get(o, "allowRule"), "spec");
 }
 
 static void

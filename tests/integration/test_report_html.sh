@@ -132,7 +132,14 @@ jq -e '.schemaVersion == 1 and .kind == "NetpolRecordReport" and
 	  .knownServer.cidr == "203.0.113.0/25" and
 	  .dnsNames == ["pay.example.com."] and .unnamed == false) and
 	(.addresses[] | select(.address == "198.51.100.7") | .unnamed) and
-	(.denied | length) == 7' "$NP_TMP/report.json" >/dev/null ||
+	(.denied | length) == 7 and
+	(.denied[] | select(.workload == "shop/Deployment/api" and
+	  .peer.id == "shop/StatefulSet/db") | .allowRule ==
+	  {"policy": "shop/deployment-api", "spec": {"egress": [{"to":
+	   [{"podSelector": {"matchLabels": {"app": "db"}}}],
+	   "ports": [{"port": 5432, "protocol": "TCP"}]}]}}) and
+	([.denied[] | select(.protocol == "ICMP") | .allowRule] == [null])' \
+	"$NP_TMP/report.json" >/dev/null ||
 	np_fail "json report lacks documented fields"
 
 np_log "text and markdown"

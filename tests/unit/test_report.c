@@ -251,6 +251,27 @@ test_model_with_policies(void **state)
 	assert_string_equal(at_str(m,
 	    "namespaces.0.workloads.0.policies.egress.0"), "shop/default-deny");
 	assert_int_equal(json_object_array_length(at(m, "unselected")), 0);
+	/* Each denial carries the rule export writes to allow it: the
+	 * KnownServer's CIDR for its address, the peer's selector for a
+	 * workload; none for ICMP. */
+	assert_string_equal(at_str(m, "denied.1.allowRule.policy"),
+	    "shop/deployment-api");
+	assert_string_equal(at_str(m,
+	    "denied.1.allowRule.spec.egress.0.to.0.ipBlock.cidr"),
+	    "203.0.113.0/25");
+	assert_int_equal(at_int(m,
+	    "denied.1.allowRule.spec.egress.0.ports.0.port"), 443);
+	assert_string_equal(at_str(m,
+	    "denied.1.allowRule.spec.egress.0.ports.0.protocol"), "TCP");
+	assert_int_equal(json_object_array_length(at(m,
+	    "denied.1.allowRule.spec.egress.0.to")), 1);
+	assert_non_null(at(m,
+	    "denied.2.allowRule.spec.ingress.0.from.0.podSelector"));
+	assert_int_equal(at_int(m,
+	    "denied.2.allowRule.spec.ingress.0.ports.0.port"), 8080);
+	assert_string_equal(at_str(m, "denied.4.protocol"), "ICMP");
+	assert_true(json_object_is_type(at(m, "denied.4.allowRule"),
+	    json_type_null));
 	json_object_put(m);
 	check_result_free(res);
 	npeval_set_free(set);
@@ -353,6 +374,9 @@ test_view(void **state)
 	assert_string_equal(v->denied[0].workload, "shop/Deployment/api");
 	assert_int_equal(v->denied[0].verdict, REPORT_VERDICT_DENIED);
 	assert_string_equal(v->denied[0].policies.v[0], "shop/default-deny");
+	assert_string_equal(v->denied[1].allow_policy, "shop/deployment-api");
+	assert_non_null(v->denied[1].allow_spec);
+	assert_null(v->denied[4].allow_spec);
 	assert_int_equal(v->warnings.n, 3);
 	report_view_free(v);
 	check_result_free(res);
@@ -453,6 +477,11 @@ test_renderers(void **state)
 	assert_non_null(strstr(out, "class=\"edge denied\">"));
 	assert_non_null(strstr(out, "<title>pay.example.com: 203.0.113.10 "
 	    "(external)</title>"));
+	/* The rule to allow a denied flow, as YAML to copy. */
+	assert_non_null(strstr(out, "<pre>spec:\n  egress:\n  - to:\n    - "
+	    "ipBlock:\n        cidr: 203.0.113.0/25\n    ports:\n    - "
+	    "port: 443\n      protocol: TCP\n</pre>"));
+	assert_non_null(strstr(out, "export writes no rule for it"));
 	/* Rows know their edge, and the filters' facets. */
 	assert_non_null(strstr(out, "<tr class=\"denied\" data-ns=\"shop\" "
 	    "data-verdict=\"denied\" data-proto=\"TCP\" "
