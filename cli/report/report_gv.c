@@ -59,10 +59,12 @@ set(void *obj, const char *name, const char *value)
  * in id order: the clusters would come out (and be laid out) in an order
  * that depends on where malloc put their names, which changes from run
  * to run. Here a name's id is 2 * (its position + 1), anonymous objects
- * (edges) get odd ids, both in creation order.
+ * (edges) get odd ids, both in creation order. Names stay cgraph's
+ * interned strings (agstrdup): its writer takes them for such.
  */
 struct ids {
-	char **names;
+	Agraph_t *g;
+	char **names;		/* agstrdup'd; freed with the graph's strings */
 	size_t n, cap;
 	IDTYPE anon;
 };
@@ -70,9 +72,12 @@ struct ids {
 static void *
 ids_open(Agraph_t *g, Agdisc_t *disc)
 {
-	(void)g;
+	struct ids *t = calloc(1, sizeof(*t));
+
 	(void)disc;
-	return calloc(1, sizeof(struct ids));
+	if (t != NULL)
+		t->g = g;
+	return t;
 }
 
 static long
@@ -102,7 +107,7 @@ ids_map(void *state, int objtype, char *str, IDTYPE *id, int createflag)
 		t->names = nv;
 		t->cap = t->cap ? t->cap * 2 : 64;
 	}
-	if ((t->names[t->n] = strdup(str)) == NULL)
+	if ((t->names[t->n] = agstrdup(t->g, str)) == NULL)
 		return 0;
 	*id = 2 * (IDTYPE)++t->n;
 	return 1;
@@ -140,10 +145,7 @@ static void
 ids_close(void *state)
 {
 	struct ids *t = state;
-	size_t i;
 
-	for (i = 0; t != NULL && i < t->n; i++)
-		free(t->names[i]);
 	if (t != NULL)
 		free(t->names);
 	free(t);
@@ -318,7 +320,8 @@ to_cgraph(const struct report_graph *g)
 		snprintf(name, sizeof(name), "cluster_%zu", c + 1);
 		if ((sub[c] = agsubg(ag, name, 1)) == NULL)
 			goto out;
-		cluster_attrs(sub[c], g->clusters[c], g->cluster_in_scope[c], c);
+		cluster_attrs(sub[c], g->clusters[c], g->cluster_in_scope[c],
+		    c);
 	}
 	for (i = 0; i < g->nnodes; i++) {
 		gn = &g->nodes[i];
@@ -362,7 +365,7 @@ report_gv_dot(FILE *f, const struct report_graph *g)
 	return rc != 0 || ferror(f) ? -EIO : 0;
 }
 
-/* ---- the SVG, made fit for the page --------------------------------------- */
+/* ---- the SVG, made fit for the page -------------------------------------- */
 
 /* The title of the element id ("n3", "e7", "c2") for people; false when
  * it has none. */
@@ -470,7 +473,8 @@ svg_copy(FILE *f, const struct report_graph *g, const char *s, size_t len)
 			p = q;
 			continue;
 		}
-		if (strncmp(p, "<?", 2) == 0 || strncmp(p, "<!DOCTYPE", 9) == 0) {
+		if (strncmp(p, "<?", 2) == 0 ||
+		    strncmp(p, "<!DOCTYPE", 9) == 0) {
 			q = memchr(p, '>', (size_t)(end - p));
 			p = q != NULL ? q + 1 : end;
 			while (p < end && *p == '\n')
