@@ -90,7 +90,7 @@ enum report_peer_type {
 	REPORT_PEER_UNKNOWN,
 };
 enum report_class {
-	REPORT_CLASS_NONE,		/* the model gives none (a workload) */
+	REPORT_CLASS_NONE,		/* none given (a workload) */
 	REPORT_CLASS_INTERNAL, REPORT_CLASS_NODE, REPORT_CLASS_EXTERNAL,
 	REPORT_CLASS_UNKNOWN,
 };
@@ -182,7 +182,7 @@ struct report_address {
 
 struct report_denial {
 	const char *workload, *namespace_, *kind, *name;
-	enum report_dir direction;	/* of the workload whose policies deny */
+	enum report_dir direction;	/* of the workload that denies */
 	struct report_peer peer;
 	char protocol[16];
 	int64_t port;
@@ -285,7 +285,7 @@ enum report_graph_mode {
 enum report_gnode_kind {
 	REPORT_GNODE_WORKLOAD,		/* a workload of the scope */
 	REPORT_GNODE_PEER,		/* a workload outside the scope */
-	REPORT_GNODE_NAMESPACE,		/* a namespace's workloads as one */
+	REPORT_GNODE_NAMESPACE,		/* a namespace's workloads */
 	REPORT_GNODE_EXTERNAL,		/* addresses, by class */
 	REPORT_GNODE_INTERNAL,
 	REPORT_GNODE_NODE,
@@ -295,26 +295,26 @@ enum report_gnode_kind {
 
 struct report_gnode {
 	char id[16];			/* "n1": the SVG element's id */
-	char *name;			/* unique, for people: the DOT name */
+	char *name;			/* unique, for people; DOT's */
 	char *line1, *line2;		/* the label's two lines */
-	const char *cluster;		/* its namespace's box; NULL: none */
+	const char *cluster;		/* its namespace's box or NULL */
 	const char *namespace_;		/* "" for addresses */
 	enum report_gnode_kind kind;
 	bool in_scope_cluster;		/* its cluster is of the scope */
 	bool unselected;		/* no policy selects it (a direction) */
 	bool denied;			/* an end of a denied flow */
-	bool isolated;			/* no edge: not drawn (a note says) */
+	bool isolated;			/* no edge: not drawn (noted) */
 	const struct report_workload *workload;	/* a subject, or NULL */
 	struct report_strs addresses;	/* the addresses it stands for */
-	size_t members;			/* workloads or addresses it stands
-					 * for (1 for a workload) */
+	size_t members;			/* workloads or addresses it
+					 * stands for (1: a workload) */
 };
 
 struct report_gedge {
 	char id[16];			/* "e1" */
 	size_t src, dst;		/* client, server (node positions) */
 	char *label;			/* "TCP/8080, UDP/53 +2" */
-	char *ports;			/* every port: "TCP/8080, UDP/53, ..." */
+	char *ports;			/* every port: "TCP/8080, ..." */
 	int64_t count;			/* connections (the larger of the
 					 * counts recorded at either end) */
 	enum report_verdict verdict;	/* the worst of its flows */
@@ -328,7 +328,7 @@ struct report_graph {
 	size_t nnodes;
 	struct report_gedge *edges;
 	size_t nedges;
-	const char **clusters;		/* namespaces with a box, in order */
+	const char **clusters;		/* namespaces with a box */
 	bool *cluster_in_scope;
 	size_t nclusters;
 	size_t *flow_edge;		/* by report_flow.index: its edge, or

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- our colours ---------------------------------------------------------- */
+/* ---- our colours --------------------------------------------------------- */
 
 static const struct {
 	const char *name, *fill, *stroke;
@@ -62,7 +62,7 @@ report_gedge_color(enum report_verdict vd)
 	    edge_colors[vd] : edge_colors[REPORT_VERDICT_NONE];
 }
 
-/* ---- building ------------------------------------------------------------- */
+/* ---- building ------------------------------------------------------------ */
 
 /* How bad a verdict is, to keep the worst of an edge's flows. */
 static int
@@ -93,7 +93,7 @@ struct builder {
 				 * client (0) and by the server (1) */
 	struct portlist *ports;	/* per edge */
 	char *note;		/* addresses drawn by class (malloc'd) */
-	char *isolated;		/* workloads without traffic (malloc'd) */
+	char *isolated;		/* workloads without traffic (malloc) */
 	bool oom;
 };
 
@@ -632,15 +632,17 @@ isolated(struct builder *b)
 		if (!g->nodes[i].isolated)
 			continue;
 		if (n < 5 && len < sizeof(names))
-			len += (size_t)snprintf(names + len, sizeof(names) - len,
-			    "%s%s", n ? ", " : "", g->nodes[i].name);
+			len += (size_t)snprintf(names + len,
+			    sizeof(names) - len, "%s%s", n ? ", " : "",
+			    g->nodes[i].name);
 		n++;
 	}
 	if (n > 5 && len < sizeof(names))
 		snprintf(names + len, sizeof(names) - len, " and %zu more",
 		    n - 5);
 	if (n > 0 && g->nedges > 0 && asprintf(&b->isolated, "%s recorded no "
-	    "traffic: %s not drawn", names, n == 1 ? "it is" : "they are") < 0) {
+	    "traffic: %s not drawn", names, n == 1 ? "it is" :
+	    "they are") < 0) {
 		b->isolated = NULL;
 		b->oom = true;
 	}

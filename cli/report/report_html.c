@@ -326,7 +326,8 @@ toolbar(FILE *f, const struct report_view *v, bool drawn)
 		    n++)
 			if (verdicts[n])
 				fprintf(f, "<option>%s</option>",
-				    report_verdict_name((enum report_verdict)n));
+				    report_verdict_name(
+				    (enum report_verdict)n));
 		fputs("</select></label>", f);
 	}
 	select_set(f, "proto", "Protocol", proto);
@@ -592,10 +593,10 @@ flows(FILE *f, const struct report_view *v, const struct report_graph *g)
 
 	fputs("<section id=\"flows\"><h2>Ingress and egress peers</h2>\n", f);
 	if (!bytes && v->nflows > 0)
-		fputs("<p class=\"note\">No flow has a byte count: the recorder "
-		    "ran without accounting (<code>accounting: true</code> in "
-		    "its configuration records bytes), so the Bytes column is "
-		    "left out.</p>\n", f);
+		fputs("<p class=\"note\">No flow has a byte count: the "
+		    "recorder ran without accounting (<code>accounting: "
+		    "true</code> in its configuration records bytes), so the "
+		    "Bytes column is left out.</p>\n", f);
 	fputs("<input class=\"filter\" data-table=\"t-flows\" "
 	    "placeholder=\"filter rows\u2026\" aria-label=\"filter flows\">"
 	    "<div class=\"scroll\"><table class=\"sortable facets\" "

@@ -13,7 +13,7 @@
 
 #define E(s) report_html_esc(f, (s))
 
-/* ---- details -------------------------------------------------------------- */
+/* ---- details ------------------------------------------------------------- */
 
 static void
 policy_list(FILE *f, const struct report_strs *l, const char *dir)
@@ -88,7 +88,8 @@ static void
 edge_detail(FILE *f, const struct report_view *v, const struct report_graph *g,
     const struct report_gedge *e)
 {
-	const struct report_gnode *s = &g->nodes[e->src], *d = &g->nodes[e->dst];
+	const struct report_gnode *s = &g->nodes[e->src];
+	const struct report_gnode *d = &g->nodes[e->dst];
 
 	fprintf(f, "<div class=\"dsrc\" id=\"d-%s\" data-src=\"%s\" "
 	    "data-dst=\"%s\"><h3>", e->id, s->id, d->id);
@@ -123,8 +124,8 @@ node_detail(FILE *f, const struct report_view *v, const struct report_graph *g,
 	fputs("</p>", f);
 	if (n->workload != NULL && v->has_policies) {
 		for (k = 0; k < 2; k++) {
-			fprintf(f, "<p><b>%s policies:</b> ", k == REPORT_INGRESS ?
-			    "Ingress" : "Egress");
+			fprintf(f, "<p><b>%s policies:</b> ",
+			    k == REPORT_INGRESS ? "Ingress" : "Egress");
 			policy_list(f, &n->workload->policies[k],
 			    report_dir_name((enum report_dir)k));
 			fputs("</p>", f);
@@ -158,7 +159,7 @@ node_detail(FILE *f, const struct report_view *v, const struct report_graph *g,
 	fputs("</div>\n", f);
 }
 
-/* ---- the legend: every mark the drawing uses ------------------------------ */
+/* ---- the legend: every mark the drawing uses ----------------------------- */
 
 static void
 box(FILE *f, const char *fill, const char *stroke, const char *style,
@@ -233,7 +234,7 @@ legend(FILE *f, const struct report_graph *g)
 	    "(after DNAT); wider with more connections</span></div>\n", f);
 }
 
-/* ---- the section ---------------------------------------------------------- */
+/* ---- the section --------------------------------------------------------- */
 
 int
 report_topo_write(FILE *f, const struct report_view *v,

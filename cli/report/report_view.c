@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/eval/np.h"
+
 /* ---- the arena ---------------------------------------------------------- */
 
 struct report_arena {
@@ -55,22 +57,10 @@ struct rd {
 	bool oom;
 };
 
-static json_object *
-get(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) ||
-	    json_object_is_type(v, json_type_null))
-		return NULL;
-	return v;
-}
-
 static const char *
 str(json_object *o, const char *key)
 {
-	json_object *v = get(o, key);
+	json_object *v = np_get(o, key);
 
 	return v != NULL ? json_object_get_string(v) : "";
 }
@@ -78,7 +68,7 @@ str(json_object *o, const char *key)
 static int64_t
 num(json_object *o, const char *key)
 {
-	json_object *v = get(o, key);
+	json_object *v = np_get(o, key);
 
 	return v != NULL ? json_object_get_int64(v) : 0;
 }
@@ -86,7 +76,7 @@ num(json_object *o, const char *key)
 static bool
 boolean(json_object *o, const char *key)
 {
-	return json_object_get_boolean(get(o, key));
+	return json_object_get_boolean(np_get(o, key));
 }
 
 static size_t
@@ -219,7 +209,7 @@ verdict_of(json_object *o)
 static bool
 read_ks(json_object *o, struct report_ks *ks)
 {
-	json_object *k = get(o, "knownServer");
+	json_object *k = np_get(o, "knownServer");
 
 	if (k == NULL)
 		return false;
@@ -249,12 +239,12 @@ static void
 read_flow(struct rd *r, json_object *o, const struct report_workload *w,
     enum report_dir d, struct report_flow *f)
 {
-	json_object *svc = get(o, "service");
+	json_object *svc = np_get(o, "service");
 
 	f->index = r->v->nflows++;
 	f->subject = w;
 	f->direction = d;
-	read_peer(get(o, "peer"), &f->peer);
+	read_peer(np_get(o, "peer"), &f->peer);
 	snprintf(f->protocol, sizeof(f->protocol), "%s", str(o, "protocol"));
 	f->port = num(o, "port");
 	f->has_service = svc != NULL;
@@ -266,13 +256,14 @@ read_flow(struct rd *r, json_object *o, const struct report_workload *w,
 	f->first_seen = str(o, "firstSeen");
 	f->last_seen = str(o, "lastSeen");
 	f->verdict = verdict_of(o);
-	f->notes = strs(r, get(o, "notes"));
+	f->notes = strs(r, np_get(o, "notes"));
 }
 
 static void
 read_workload(struct rd *r, json_object *o, struct report_workload *w)
 {
-	json_object *obs = get(o, "observation"), *pol = get(o, "policies");
+	json_object *obs = np_get(o, "observation");
+	json_object *pol = np_get(o, "policies");
 	json_object *a;
 	size_t d, i;
 
@@ -290,8 +281,8 @@ read_workload(struct rd *r, json_object *o, struct report_workload *w)
 	w->obs.predates_recording = boolean(obs, "predatesRecording");
 	w->has_policies = pol != NULL;
 	for (d = 0; d < 2; d++) {
-		w->policies[d] = strs(r, get(pol, dir_names[d]));
-		a = get(o, dir_names[d]);
+		w->policies[d] = strs(r, np_get(pol, dir_names[d]));
+		a = np_get(o, dir_names[d]);
 		w->nflows[d] = alen(a);
 		if ((w->flows[d] = array(r, w->nflows[d],
 		    sizeof(*w->flows[d]))) == NULL)
@@ -318,7 +309,7 @@ read_namespaces(struct rd *r, json_object *a)
 		o = json_object_array_get_idx(a, i);
 		ns = &v->namespaces[i];
 		ns->name = str(o, "name");
-		wls = get(o, "workloads");
+		wls = np_get(o, "workloads");
 		ns->nworkloads = alen(wls);
 		if ((ns->workloads = array(r, ns->nworkloads,
 		    sizeof(*ns->workloads))) == NULL)
@@ -336,12 +327,12 @@ read_address(struct rd *r, json_object *o, struct report_address *a)
 	    NELEM(peer_type_names), str(o, "type"), REPORT_PEER_UNKNOWN);
 	a->address = str(o, "address");
 	a->class_ = class_of(o);
-	a->dns_names = strs(r, get(o, "dnsNames"));
+	a->dns_names = strs(r, np_get(o, "dnsNames"));
 	a->has_ks = read_ks(o, &a->ks);
 	a->unnamed = boolean(o, "unnamed");
-	a->directions = strs(r, get(o, "directions"));
-	a->ports = strs(r, get(o, "ports"));
-	a->workloads = strs(r, get(o, "workloads"));
+	a->directions = strs(r, np_get(o, "directions"));
+	a->ports = strs(r, np_get(o, "ports"));
+	a->workloads = strs(r, np_get(o, "workloads"));
 	a->count = num(o, "count");
 	a->last_seen = str(o, "lastSeen");
 }
@@ -354,7 +345,7 @@ read_denial(struct rd *r, json_object *o, struct report_denial *d)
 	d->kind = str(o, "kind");
 	d->name = str(o, "name");
 	d->direction = dir_of(o, "direction");
-	read_peer(get(o, "peer"), &d->peer);
+	read_peer(np_get(o, "peer"), &d->peer);
 	snprintf(d->protocol, sizeof(d->protocol), "%s", str(o, "protocol"));
 	d->port = num(o, "port");
 	d->verdict = verdict_of(o);
@@ -362,10 +353,10 @@ read_denial(struct rd *r, json_object *o, struct report_denial *d)
 	d->first_seen = str(o, "firstSeen");
 	d->last_seen = str(o, "lastSeen");
 	d->dns_name = str(o, "dnsName");
-	d->policies = strs(r, get(o, "policies"));
-	d->notes = strs(r, get(o, "notes"));
-	d->allow_policy = str(get(o, "allowRule"), "policy");
-	d->allow_spec = get(get(o, "allowRule"), "spec");
+	d->policies = strs(r, np_get(o, "policies"));
+	d->notes = strs(r, np_get(o, "notes"));
+	d->allow_policy = str(np_get(o, "allowRule"), "policy");
+	d->allow_spec = np_get(np_get(o, "allowRule"), "spec");
 }
 
 static void
@@ -383,12 +374,12 @@ static void
 read_policies(struct rd *r, json_object *pol)
 {
 	struct report_view *v = r->v;
-	json_object *items = get(pol, "items"), *o;
+	json_object *items = np_get(pol, "items"), *o;
 	size_t i;
 
 	v->has_policies = pol != NULL;
 	v->npolicies = num(pol, "count");
-	v->policy_paths = strs(r, get(pol, "paths"));
+	v->policy_paths = strs(r, np_get(pol, "paths"));
 	v->npolicy_items = alen(items);
 	if ((v->policies = array(r, v->npolicy_items,
 	    sizeof(*v->policies))) == NULL)
@@ -407,14 +398,15 @@ static void
 read_header(struct rd *r, json_object *m)
 {
 	struct report_view *v = r->v;
-	json_object *win = get(m, "window"), *comp = get(m, "completeness");
-	json_object *c = get(comp, "counters"), *sum = get(m, "summary");
-	json_object *ranges = get(m, "clusterRanges");
+	json_object *win = np_get(m, "window");
+	json_object *comp = np_get(m, "completeness");
+	json_object *c = np_get(comp, "counters"), *sum = np_get(m, "summary");
+	json_object *ranges = np_get(m, "clusterRanges");
 	size_t i = 0;
 
 	v->generated_at = str(m, "generatedAt");
-	v->scope = str(get(m, "scope"), "namespace");
-	v->stores = strs(r, get(m, "stores"));
+	v->scope = str(np_get(m, "scope"), "namespace");
+	v->stores = strs(r, np_get(m, "stores"));
 	v->window.since = str(win, "since");
 	v->window.until = str(win, "until");
 	v->window.recording_started = str(win, "recordingStarted");
@@ -432,9 +424,9 @@ read_header(struct rd *r, json_object *m)
 			v->counters[i++].value = json_object_get_int64(val);
 		}
 	}
-	v->pod_cidrs = strs(r, get(ranges, "podCIDRs"));
-	v->svc_cidrs = strs(r, get(ranges, "serviceCIDRs"));
-	read_policies(r, get(m, "policies"));
+	v->pod_cidrs = strs(r, np_get(ranges, "podCIDRs"));
+	v->svc_cidrs = strs(r, np_get(ranges, "serviceCIDRs"));
+	read_policies(r, np_get(m, "policies"));
 	v->summary.namespaces = num(sum, "namespaces");
 	v->summary.workloads = num(sum, "workloads");
 	v->summary.flows = num(sum, "flows");
@@ -459,8 +451,8 @@ report_view_new(json_object *model, struct report_view **out)
 	r.v = v;
 	v->model = json_object_get(model);
 	read_header(&r, model);
-	read_namespaces(&r, get(model, "namespaces"));
-	a = get(model, "addresses");
+	read_namespaces(&r, np_get(model, "namespaces"));
+	a = np_get(model, "addresses");
 	v->naddresses = alen(a);
 	if ((v->addresses = array(&r, v->naddresses,
 	    sizeof(*v->addresses))) == NULL)
@@ -468,14 +460,14 @@ report_view_new(json_object *model, struct report_view **out)
 	for (i = 0; i < v->naddresses; i++)
 		read_address(&r, json_object_array_get_idx(a, i),
 		    &v->addresses[i]);
-	a = get(model, "denied");
+	a = np_get(model, "denied");
 	v->ndenied = alen(a);
 	if ((v->denied = array(&r, v->ndenied, sizeof(*v->denied))) == NULL)
 		v->ndenied = 0;
 	for (i = 0; i < v->ndenied; i++)
 		read_denial(&r, json_object_array_get_idx(a, i),
 		    &v->denied[i]);
-	a = get(model, "unselected");
+	a = np_get(model, "unselected");
 	v->nunselected = alen(a);
 	if ((v->unselected = array(&r, v->nunselected,
 	    sizeof(*v->unselected))) == NULL)
@@ -483,8 +475,8 @@ report_view_new(json_object *model, struct report_view **out)
 	for (i = 0; i < v->nunselected; i++)
 		read_unselected(json_object_array_get_idx(a, i),
 		    &v->unselected[i]);
-	v->notes = strs(&r, get(model, "notes"));
-	v->warnings = strs(&r, get(model, "warnings"));
+	v->notes = strs(&r, np_get(model, "notes"));
+	v->warnings = strs(&r, np_get(model, "warnings"));
 	if (r.oom) {
 		report_view_free(v);
 		return -ENOMEM;

@@ -23,6 +23,8 @@
 
 struct world {
 	struct ut_world *uw;
+	struct npeval_set *set;		/* policies given, or NULL */
+	struct check_result *res;	/* set checked */
 	struct index *idx;
 	struct ks_set *ks;
 	struct addr_cidr pod, svc;
@@ -214,24 +216,42 @@ test_model_without_policies(void **state)
 	json_object_put(m);
 }
 
+/* The world's report input with policies: shop's default deny, checked. */
+static void
+default_deny(struct world *w)
+{
+	static const char *paths[] = { FIX "shop/00-default-deny.yaml" };
+	char err[256];
+
+	assert_int_equal(npeval_set_new(&w->set), 0);
+	assert_int_equal(check_load_policies(w->set, paths[0], "shop", NULL,
+	    err, sizeof(err)), 0);
+	assert_int_equal(check_eval(w->set, w->idx, &w->res), 0);
+	w->in.policies = w->set;
+	w->in.check = w->res;
+	w->in.policy_paths = paths;
+	w->in.npolicy_paths = 1;
+}
+
+/* Back to no policies. */
+static void
+no_policies(struct world *w)
+{
+	check_result_free(w->res);
+	npeval_set_free(w->set);
+	w->res = NULL;
+	w->set = NULL;
+	w->in.policies = NULL;
+	w->in.check = NULL;
+}
+
 static void
 test_model_with_policies(void **state)
 {
 	struct world *w = *state;
-	struct npeval_set *set;
-	struct check_result *res;
-	const char *paths[] = { FIX "shop/00-default-deny.yaml" };
 	json_object *m;
-	char err[256];
 
-	assert_int_equal(npeval_set_new(&set), 0);
-	assert_int_equal(check_load_policies(set, paths[0], "shop", NULL, err,
-	    sizeof(err)), 0);
-	assert_int_equal(check_eval(set, w->idx, &res), 0);
-	w->in.policies = set;
-	w->in.check = res;
-	w->in.policy_paths = paths;
-	w->in.npolicy_paths = 1;
+	default_deny(w);
 	assert_non_null(m = report_build(&w->in));
 	assert_int_equal(at_int(m, "policies.count"), 1);
 	assert_string_equal(at_str(m, "policies.items.0.name"),
@@ -273,24 +293,20 @@ test_model_with_policies(void **state)
 	assert_true(json_object_is_type(at(m, "denied.4.allowRule"),
 	    json_type_null));
 	json_object_put(m);
-	check_result_free(res);
-	npeval_set_free(set);
+	no_policies(w);
 
 	/* No policy at all: both workloads are open both ways. */
-	assert_int_equal(npeval_set_new(&set), 0);
-	assert_int_equal(check_eval(set, w->idx, &res), 0);
-	w->in.policies = set;
-	w->in.check = res;
+	assert_int_equal(npeval_set_new(&w->set), 0);
+	assert_int_equal(check_eval(w->set, w->idx, &w->res), 0);
+	w->in.policies = w->set;
+	w->in.check = w->res;
 	assert_non_null(m = report_build(&w->in));
 	assert_int_equal(json_object_array_length(at(m, "unselected")), 2);
 	assert_true(json_object_get_boolean(at(m, "unselected.0.ingress")));
 	assert_true(json_object_get_boolean(at(m, "unselected.0.egress")));
 	assert_int_equal(at_int(m, "summary.denied"), 0);
 	json_object_put(m);
-	check_result_free(res);
-	npeval_set_free(set);
-	w->in.policies = NULL;
-	w->in.check = NULL;
+	no_policies(w);
 }
 
 /* The typed view reads every part of the model the renderers use. */
@@ -300,21 +316,11 @@ test_view(void **state)
 	struct world *w = *state;
 	const struct report_workload *api, *fe;
 	const struct report_flow *fl;
-	struct npeval_set *set;
-	struct check_result *res;
-	const char *paths[] = { FIX "shop/00-default-deny.yaml" };
 	struct report_view *v;
 	json_object *m;
-	char err[256], buf[128];
+	char buf[128];
 
-	assert_int_equal(npeval_set_new(&set), 0);
-	assert_int_equal(check_load_policies(set, paths[0], "shop", NULL, err,
-	    sizeof(err)), 0);
-	assert_int_equal(check_eval(set, w->idx, &res), 0);
-	w->in.policies = set;
-	w->in.check = res;
-	w->in.policy_paths = paths;
-	w->in.npolicy_paths = 1;
+	default_deny(w);
 	assert_non_null(m = report_build(&w->in));
 	assert_int_equal(report_view_new(m, &v), 0);
 	json_object_put(m);	/* the view keeps its own reference */
@@ -379,10 +385,7 @@ test_view(void **state)
 	assert_null(v->denied[4].allow_spec);
 	assert_int_equal(v->warnings.n, 3);
 	report_view_free(v);
-	check_result_free(res);
-	npeval_set_free(set);
-	w->in.policies = NULL;
-	w->in.check = NULL;
+	no_policies(w);
 
 	/* A partial model reads with empty values. */
 	assert_non_null(m = json_tokener_parse("{\"namespaces\": [{\"name\": "
@@ -431,20 +434,10 @@ static void
 test_renderers(void **state)
 {
 	struct world *w = *state;
-	struct npeval_set *set;
-	struct check_result *res;
-	const char *paths[] = { FIX "shop/00-default-deny.yaml" };
-	char err[256], *out, *p;
+	char *out, *p;
 	json_object *back;
 
-	assert_int_equal(npeval_set_new(&set), 0);
-	assert_int_equal(check_load_policies(set, paths[0], "shop", NULL, err,
-	    sizeof(err)), 0);
-	assert_int_equal(check_eval(set, w->idx, &res), 0);
-	w->in.policies = set;
-	w->in.check = res;
-	w->in.policy_paths = paths;
-	w->in.npolicy_paths = 1;
+	default_deny(w);
 
 	out = render(w, report_render_text);
 	assert_non_null(strstr(out, "netpol-record report: namespace shop\n"));
@@ -495,10 +488,7 @@ test_renderers(void **state)
 	json_object_put(back);
 	free(out);
 
-	check_result_free(res);
-	npeval_set_free(set);
-	w->in.policies = NULL;
-	w->in.check = NULL;
+	no_policies(w);
 }
 
 static void
