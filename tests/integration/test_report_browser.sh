@@ -1,10 +1,11 @@
 #!/bin/bash
 # The HTML report in headless Chromium, as a cluster admin sees it, on
-# four stores: the demo's; twenty workloads of a layered shop with 200
+# five stores: the demo's; twenty workloads of a layered shop with 200
 # flows and policies that deny some (tests/browser/genstore.py,
-# policies.yaml); twenty workloads with 200 random flows and sixty with
-# 600 (tests/tools/bench_genstore), the latter drawn one box per
-# namespace. For each, tests/browser/report_page.py loads the page at
+# policies.yaml); random stores (tests/tools/bench_genstore) of twenty
+# workloads with 200 flows, fifty with 300 flows (268 arrows: the most
+# the drawing shows one workload per box) and sixty with 600, the latter
+# drawn one box per namespace. For each, tests/browser/report_page.py loads the page at
 # 1024, 1400 and 1920 px, writes screenshots to $NP_BUILD/report-shots/
 # for a person to look at, and asserts from the rendered DOM: no edge
 # passes through a box other than its ends, no edge label lies on a box,
@@ -36,6 +37,7 @@ sqlite3 "$tmp/demo.db" <"$gold/stores/demo.sql"
 "$gen" -o "$tmp/shop20.db" -w 2 -f 0 -N 1 >/dev/null
 python3 "$top/tests/browser/genstore.py" | sqlite3 "$tmp/shop20.db"
 "$gen" -o "$tmp/random20.db" -w 20 -f 200 -N 3 -s 7 >/dev/null
+"$gen" -o "$tmp/random50.db" -w 50 -f 300 -N 4 -s 5 >/dev/null
 "$gen" -o "$tmp/random60.db" -w 60 -f 600 -N 4 -s 9 >/dev/null
 [ "$(sqlite3 "$tmp/shop20.db" 'SELECT count(*) FROM flows')" -eq 200 ] ||
 	fail "genstore.py did not write 200 flows"
@@ -48,6 +50,7 @@ shop=(--db "$tmp/shop20.db" -A --policies "$top/tests/browser/policies.yaml"
 	-o html --out "$tmp/demo.html"
 "$npr" report "${shop[@]}" -o html --out "$tmp/shop20.html"
 "$npr" report --db "$tmp/random20.db" -A -o html --out "$tmp/random20.html"
+"$npr" report --db "$tmp/random50.db" -A -o html --out "$tmp/random50.html"
 "$npr" report --db "$tmp/random60.db" -A -o html --out "$tmp/random60.html"
 
 log "the same store and policies give the same page (but for its time)"
@@ -78,8 +81,9 @@ check() {	# check NAME ARGS...: report_page.py on $tmp/NAME.html
 check demo --expect-graph workloads --expect-verdict
 check shop20 --expect-graph workloads --expect-verdict
 check random20 --expect-graph workloads
+check random50 --expect-graph workloads
 check random60 --expect-graph namespaces
 n=$(find "$shots" -name '*.png' | wc -l)
-[ "$n" -ge 12 ] || fail "$n screenshots in $shots, want 12 or more"
+[ "$n" -ge 20 ] || fail "$n screenshots in $shots, want 20 or more"
 log "screenshots: $shots"
 log "ok"
