@@ -159,28 +159,32 @@ lookup(const char *const *names, size_t n, const char *s, int def)
 	return def;
 }
 
+/* names[i], or "" past the table. */
+#define NAME(names, i) \
+	((size_t)(i) < NELEM(names) ? (names)[(size_t)(i)] : "")
+
 const char *
 report_dir_name(enum report_dir d)
 {
-	return (size_t)d < NELEM(dir_names) ? dir_names[d] : "";
+	return NAME(dir_names, d);
 }
 
 const char *
 report_peer_type_name(enum report_peer_type t)
 {
-	return (size_t)t < NELEM(peer_type_names) ? peer_type_names[t] : "";
+	return NAME(peer_type_names, t);
 }
 
 const char *
 report_class_name(enum report_class c)
 {
-	return (size_t)c < NELEM(class_names) ? class_names[c] : "";
+	return NAME(class_names, c);
 }
 
 const char *
 report_verdict_name(enum report_verdict vd)
 {
-	return (size_t)vd < NELEM(verdict_names) ? verdict_names[vd] : "";
+	return NAME(verdict_names, vd);
 }
 
 static enum report_dir
