@@ -87,6 +87,15 @@ now_s(void)
 }
 
 static int64_t
+real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t
 mono_ms(void)
 {
 	struct timespec ts;
@@ -150,8 +159,10 @@ start_dump(struct rd *d, const char *why, bool resync)
 	if ((ret = ctsock_dump_start(d->conf.mark_bit, d->dump_seq,
 	    d->conf.rcvbuf_max, &d->dump_nl)) < 0)
 		log_warnx("conntrack dump (%s): %s", why, strerror(-ret));
-	else
+	else {
+		rec_dump_begin(d->rec);
 		log_debug("conntrack dump started (%s)", why);
+	}
 }
 
 /*
@@ -169,6 +180,7 @@ on_enobufs(struct rd *d)
 	uint64_t want = d->rcvbuf * 2, got = 0;
 
 	d->c->enobufs++;
+	rec_ct_lost(d->rec);
 	if (want > d->conf.rcvbuf_max)
 		want = d->conf.rcvbuf_max;
 	if (want > d->rcvbuf) {
@@ -187,16 +199,22 @@ static int
 drain(struct rd *d, struct mnl_socket *sock, int kind)
 {
 	int fd = mnl_socket_get_fd(sock), n;
-	int64_t now = now_s();
+	int64_t now = now_s(), t0;
 	bool done = false;
 
 	for (int round = 0; round < 64; round++) {
 		for (int i = 0; i < RD_NMSG; i++)
 			d->msgs[i].msg_hdr.msg_flags = 0;
+		t0 = real_ns();
 		n = recvmmsg(fd, d->msgs, RD_NMSG, MSG_DONTWAIT, NULL);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (errno == EAGAIN || errno == EINTR) {
+				/* Empty: every event queued before t0 was
+				 * read (rec.c counts with it). */
+				if (kind == 0 && errno == EAGAIN)
+					rec_ct_drained(d->rec, t0);
 				return 0;
+			}
 			if (errno == ENOBUFS && kind == 0) {
 				on_enobufs(d);
 				continue;
@@ -212,6 +230,8 @@ drain(struct rd *d, struct mnl_socket *sock, int kind)
 			}
 			return -errno;
 		}
+		if (kind != 2)
+			rec_ct_read_at(d->rec, real_ns());
 		for (int i = 0; i < n; i++) {
 			size_t len = d->msgs[i].msg_len;
 
@@ -225,8 +245,14 @@ drain(struct rd *d, struct mnl_socket *sock, int kind)
 		}
 		if (done)
 			return 1;
-		if (n < RD_NMSG)
+		if (n < RD_NMSG) {
+			/* Fewer than asked: the queue was empty, or an error
+			 * (ENOBUFS) waits for the next call, which came
+			 * after t0 and is counted from there. */
+			if (kind == 0)
+				rec_ct_drained(d->rec, t0);
 			return 0;
+		}
 	}
 	return 0;
 }
@@ -670,6 +696,30 @@ open_store(struct rd *d)
 	return 0;
 }
 
+/*
+ * Which connections the previous run counted (its last flush wrote them):
+ * the start-up dump counts only the others. Read here, on this thread,
+ * before the loop runs.
+ */
+static void
+restore_counted(struct rd *d)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	ret = store_meta_get_blob(d->st, BATCH_COUNTED_META, &buf, &len);
+	if (ret == 0 && (ret = rec_restore_counted(d->rec, buf, len)) < 0)
+		log_warnx("store: %s is not what this version writes: the "
+		    "connections open now are counted again",
+		    BATCH_COUNTED_META);
+	else if (ret < 0 && ret != -ENOENT)
+		log_warnx("store: reading %s: %s; the connections open now "
+		    "are counted again", BATCH_COUNTED_META,
+		    store_errmsg(d->st));
+	free(buf);
+}
+
 static int
 setup(struct rd *d)
 {
@@ -691,6 +741,14 @@ setup(struct rd *d)
 	signal(SIGPIPE, SIG_IGN);
 	if (d->conf.accounting && (ret = ctsock_set_acct(true)) < 0)
 		log_warnx("nf_conntrack_acct: %s", strerror(-ret));
+	/* Connections are told apart by when they started (rec.c): on
+	 * from now on, for this network namespace. */
+	if ((ret = ctsock_set_tstamp(true)) < 0)
+		log_warnx("nf_conntrack_timestamp: %s: connections carry no "
+		    "start time; a connection made again with the tuple and "
+		    "conntrack id of an earlier one is still counted, but a "
+		    "restart cannot tell which open connections were counted "
+		    "before it", strerror(-ret));
 
 	memset(&ac, 0, sizeof(ac));
 	ac.dns_cache = d->conf.dns_cache;
@@ -709,6 +767,7 @@ setup(struct rd *d)
 	    &d->rec)) < 0)
 		return ret;
 	d->c = rec_counts(d->rec);
+	restore_counted(d);
 
 	if ((d->bufs = malloc((size_t)RD_NMSG * RD_MSGBUF)) == NULL)
 		return -ENOMEM;
@@ -732,6 +791,8 @@ setup(struct rd *d)
 		return ret;
 	}
 	d->ev_portid = mnl_socket_get_portid(d->ev_nl);
+	/* Nothing is queued on a socket just subscribed. */
+	rec_ct_drained(d->rec, real_ns());
 	read_drops(d);
 	d->dump_seq = RD_DUMP_SEQ_BASE;
 	start_dump(d, "start", false);
@@ -799,6 +860,9 @@ last_flush(struct rd *d)
 
 	if (d->w == NULL)
 		return;
+	/* What the kernel queued until now is counted with the rest. */
+	if (d->ev_nl != NULL && d->rec != NULL)
+		(void)drain(d, d->ev_nl, 0);
 	/* At most two rounds: the batch the writer has, then the loop's. */
 	for (int i = 0; d->rec != NULL && i < 2 && flush(d) == -EBUSY; i++) {
 		if (writer_drain(d->w, RD_EXIT_WRITE_MS) < 0)
@@ -918,11 +982,14 @@ loop(struct rd *d)
 		    (pfd[P_DUMP].revents & (POLLIN | POLLERR))) {
 			ret = drain(d, d->dump_nl, 1);
 			if (ret != 0) {
+				bool dropped = dropped_since_dump(d);
+
 				log_debug("conntrack dump: %lld entries",
 				    (long long)d->dumped);
 				mnl_socket_close(d->dump_nl);
 				d->dump_nl = NULL;
-				if (dropped_since_dump(d))
+				rec_dump_end(d->rec, ret == 1 && !dropped);
+				if (dropped)
 					d->dump_again = true;
 				if (ret == -ENOBUFS || d->dump_again) {
 					d->dump_again = false;
