@@ -128,12 +128,14 @@ span(int64_t tk, int64_t *lo, int64_t *hi)
 
 	switch (tk & KIND_MASK) {
 	case K_EVENT:
-		*lo = t - CONNID_SLACK_NS;
-		*hi = t + CONNID_SLACK_NS;
+		*lo = t - CONNID_EVENT_GAP_NS;
+		*hi = t + CONNID_EVENT_GAP_NS;
 		break;
 	case K_READ:
+		/* Read after it was queued, so after the start (the gap
+		 * allows for clocks of two CPUs). */
 		*lo = t - CONNID_READ_LAG_NS;
-		*hi = t + CONNID_SLACK_NS;
+		*hi = t + CONNID_EVENT_GAP_NS;
 		break;
 	case K_START:
 		*lo = *hi = t;

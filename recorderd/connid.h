@@ -12,8 +12,9 @@
  * (CTA_TIMESTAMP_START of the timestamp extension, which the daemon turns
  * on); a NEW event carries the time its first event was cached
  * (CTA_TIMESTAMP_EVENT, Linux 6.14 and later: microseconds from the start,
- * on either side of it); without it, the time the event was read stands
- * for it (the start is at most CONNID_READ_LAG_NS before).
+ * on either side of it, CONNID_EVENT_GAP_NS at most); without it, the
+ * time the event was read stands for it (the start is at most
+ * CONNID_READ_LAG_NS before).
  *
  * Every NEW event counts: the kernel sends one per connection. It is
  * remembered, and not counted when a dump already counted its connection
@@ -53,9 +54,13 @@
 
 #include "recorderd/ct.h"
 
-/* From a connection's start (or its event's timestamp) to its NEW event
- * being queued on the socket, at most. */
+/* From a connection's start to its NEW event being queued on the
+ * socket, at most. */
 #define CONNID_SLACK_NS (10 * 1000000LL)
+/* Between a NEW event's timestamp and its connection's start, at most
+ * (measured: 3-12 us; the same tuple came back 8.5 ms later with the same
+ * id, tests/fixtures/ct/tcp4_reuse_ts.bin). */
+#define CONNID_EVENT_GAP_NS (1000000LL)
 /* From a connection's start to its NEW event being read, at most, when
  * the event carries no timestamp (a kernel before 6.14). */
 #define CONNID_READ_LAG_NS (10 * 1000000000LL)
