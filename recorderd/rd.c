@@ -665,15 +665,65 @@ need_admin(void)
 	    "(install/kubernetes/)");
 }
 
+void
+rd_store_explain(const char *path, int rc, char *buf, size_t len)
+{
+	enum store_probe_kind kind;
+	int version;
+
+	store_probe(path, &kind, &version);
+	switch (kind) {
+	case STORE_PROBE_MISSING:
+		snprintf(buf, len, "store %s: there is none yet: "
+		    "netpol-recorderd creates it when it starts (or set store: "
+		    "in the configuration, or --db, to where it is)", path);
+		break;
+	case STORE_PROBE_DIRECTORY:
+		snprintf(buf, len, "store %s: is a directory: set store: in "
+		    "the configuration (or --db) to a file in it, such as "
+		    "%s/records.db", path, path);
+		break;
+	case STORE_PROBE_NOT_SQLITE:
+		snprintf(buf, len, "store %s: is not a netpol-record store "
+		    "(not an SQLite database at all): set store: in the "
+		    "configuration (or --db) to the store's path, or move this "
+		    "file away and netpol-recorderd starts a new store there",
+		    path);
+		break;
+	case STORE_PROBE_NOT_A_STORE:
+		snprintf(buf, len, "store %s: is an SQLite database, but not "
+		    "a netpol-record store (no workloads or flows tables): set "
+		    "store: in the configuration (or --db) to the store's path",
+		    path);
+		break;
+	case STORE_PROBE_NEWER:
+		snprintf(buf, len, "store %s: written by a newer "
+		    "netpol-record (store schema version %d; this "
+		    "netpol-recorderd writes version %d): run a "
+		    "netpol-recorderd at least as new as the one that wrote it",
+		    path, version, STORE_SCHEMA_VERSION);
+		break;
+	default:
+		snprintf(buf, len, "store %s: %s%s", path, strerror(-rc),
+		    rc == -EACCES || rc == -EPERM || kind ==
+		    STORE_PROBE_UNREADABLE ? ": check the permissions of the "
+		    "file and of its directory (netpol-recorderd runs as "
+		    "root)" : "");
+		break;
+	}
+}
+
 static int
 open_store(struct rd *d)
 {
 	struct nftrules_conf nc;
 	struct pods *pods = NULL;
+	char why[512];
 	int ret;
 
 	if ((ret = store_open(d->conf.store, 0, &d->st)) < 0) {
-		log_warnx("store %s: %s", d->conf.store, strerror(-ret));
+		rd_store_explain(d->conf.store, ret, why, sizeof(why));
+		log_warnx("%s", why);
 		return ret;
 	}
 	/* Start-up reads the store on this thread, before the loop runs;

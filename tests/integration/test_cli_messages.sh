@@ -4,7 +4,7 @@
 # status the --help texts promise. No store, a directory or another file
 # given as the store, a store of a newer schema, a misspelt namespace or
 # workload, policies that select nothing checked, and the name kubectl
-# invokes the plugin by.
+# invokes the plugin by; the bad stores for netpol-recorderd --status too.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${NP_BUILD:-$top/build}
@@ -61,6 +61,17 @@ sqlite3 "$tmp/newer.db" "PRAGMA user_version = 99;"
 run 1 "$npr" export --db "$tmp/newer.db" -n demo
 says "written by a newer netpol-record (store schema version 99;" \
 	"use a netpol-record at least as new"
+
+echo "the same two for netpol-recorderd --status"
+rd="$build/netpol-recorderd"
+run 1 "$rd" --status --db "$tmp/notes.txt"
+says "$tmp/notes.txt: is not a netpol-record store (not an SQLite database" \
+	"move this file away"
+run 1 "$rd" --status --db "$tmp/newer.db"
+says "written by a newer netpol-record (store schema version 99;" \
+	"run a netpol-recorderd at least as new"
+run 1 "$rd" --status --db "$tmp/none.db"
+says "$tmp/none.db: there is none yet" "creates it when it starts"
 
 echo "a misspelt namespace or workload: the closest recorded"
 run 1 "$npr" export --db "$tmp/demo.db" -n dmeo
