@@ -795,10 +795,12 @@ setup(struct rd *d)
 	 * from now on, for this network namespace. */
 	if ((ret = ctsock_set_tstamp(true)) < 0)
 		log_warnx("nf_conntrack_timestamp: %s: connections carry no "
-		    "start time; a connection made again with the tuple and "
-		    "conntrack id of an earlier one is still counted, but a "
-		    "restart cannot tell which open connections were counted "
-		    "before it", strerror(-ret));
+		    "start, so the start-up dump cannot tell the connections "
+		    "opened while the daemon was down (they are not counted) "
+		    "from those counted before: set "
+		    "net.netfilter.nf_conntrack_timestamp=1 in the node's "
+		    "network namespace (on Kubernetes /proc/sys is read-only "
+		    "in the container: on the node)", strerror(-ret));
 
 	memset(&ac, 0, sizeof(ac));
 	ac.dns_cache = d->conf.dns_cache;
