@@ -143,19 +143,7 @@ counter() {
 
 # wait_drain WHO PROTO: until the recorded count stops moving (bounded).
 wait_drain() {
-	local prev=-1 cur same=0 i
-	for ((i = 0; i < 60; i++)); do
-		cur=$(recorded "$1" "$2")
-		if [ "$cur" = "$prev" ]; then
-			same=$((same + 1))
-			[ "$same" -lt 4 ] || return 0
-		else
-			same=0
-		fi
-		prev=$cur
-		sleep 0.5
-	done
-	return 1
+	np_settle 60 4 0.5 recorded "$1" "$2"
 }
 
 # step WHO PID KIND RATE SECS DPORTS [DPORT_BASE]: one load step; appends

@@ -35,23 +35,6 @@ flow_count() {	# flow_count DIRECTION PROTO PORT
 counts_are() {
 	[ "$(flow_count 0 6 "$2")" = "$1" ] && [ "$(flow_count 1 6 "$2")" = "$1" ]
 }
-# settled PORT: the egress count of PORT stopped moving (1 s).
-settled() {
-	local prev=-1 cur same=0 i
-	for ((i = 0; i < 150; i++)); do
-		cur=$(flow_count 0 6 "$1")
-		if [ "$cur" = "$prev" ]; then
-			same=$((same + 1))
-			[ "$same" -lt 10 ] || return 0
-		else
-			same=0
-		fi
-		prev=$cur
-		sleep 0.1
-	done
-	return 1
-}
-
 np_bg b socat TCP6-LISTEN:7000,fork,reuseaddr,ipv6only=0 SYSTEM:'sleep 120' >/dev/null
 np_bg b "$NP_BUILD/tools/bench_net" tcp-server -p 8080 >/dev/null
 np_wait_port b 7000
@@ -104,7 +87,8 @@ read -r _ k0 <<<"$(np_new_counts)"
 seen0=$(counter events_seen)
 out=$(np_in a "$NP_BUILD/tools/bench_net" tcp-rate -c "$b4" -p 8080 -n 4000 -t 20 -P 2)
 np_log "short connections: $out"
-settled 8080 || np_fail "the count of short connections does not settle"
+np_settle 150 10 0.1 flow_count 0 6 8080 ||
+	np_fail "the count of short connections does not settle"
 read -r _ k1 <<<"$(np_new_counts)"
 made=$((k1 - k0))
 got=$(flow_count 0 6 8080); got_in=$(flow_count 1 6 8080)

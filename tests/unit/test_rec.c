@@ -252,34 +252,32 @@ load_msg(const char *name, unsigned char *msg)
 	return ((struct nlmsghdr *)msg)->nlmsg_len;
 }
 
-/* Connection id, NEW event at ev_ns or dump entry started at start_ns,
- * read at now_ns, from the tcp4 connection of ts_open.bin / ts_dump.bin. */
+/* Connection id, its NEW event stamped ns (ts_open.bin) or a dump entry
+ * of it started at ns (ts_dump.bin), read at now_ns. */
 static void
-conn_new(struct t *t, uint32_t id, int64_t ev_ns, int64_t now_ns)
+conn_msg(struct t *t, bool dump, uint32_t id, int64_t ns, int64_t now_ns)
 {
 	unsigned char m[2048];
-	uint32_t len = load_msg("ts_open.bin", m);
+	uint32_t len = load_msg(dump ? "ts_dump.bin" : "ts_open.bin", m);
 	bool done = false;
 
 	set_ct_id(m, id);
-	set_ts(m, ev_ns);
+	set_ts(m, ns);
 	rec_ct_read_at(t->rec, now_ns);
-	assert_int_equal(rec_ct_buf(t->rec, m, len, false, now_ns /
+	assert_int_equal(rec_ct_buf(t->rec, m, len, dump, now_ns /
 	    1000000000, &done), 1);
+}
+
+static void
+conn_new(struct t *t, uint32_t id, int64_t ev_ns, int64_t now_ns)
+{
+	conn_msg(t, false, id, ev_ns, now_ns);
 }
 
 static void
 conn_dumped(struct t *t, uint32_t id, int64_t start_ns, int64_t now_ns)
 {
-	unsigned char m[2048];
-	uint32_t len = load_msg("ts_dump.bin", m);
-	bool done = false;
-
-	set_ct_id(m, id);
-	set_ts(m, start_ns);
-	rec_ct_read_at(t->rec, now_ns);
-	assert_int_equal(rec_ct_buf(t->rec, m, len, true, now_ns /
-	    1000000000, &done), 1);
+	conn_msg(t, true, id, start_ns, now_ns);
 }
 
 static int64_t
