@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define CONNID_BUCKETS (1u << 15)
 #define CONNID_WAYS 16
 
 /*
@@ -31,8 +30,9 @@ struct slot {
 };
 
 struct connid {
-	struct slot t[CONNID_BUCKETS][CONNID_WAYS];
-	uint8_t next[CONNID_BUCKETS];	/* the slot to replace next */
+	struct slot (*t)[CONNID_WAYS];	/* buckets */
+	uint8_t *next;			/* per bucket, the slot to replace next */
+	uint32_t mask;			/* buckets - 1 */
 	int64_t watermark;		/* every NEW before it was read */
 	int64_t lost_since;		/* INT64_MAX: nothing lost */
 	int64_t down_since;		/* the previous run's floor */
@@ -42,21 +42,35 @@ struct connid {
 };
 
 int
-connid_new(struct connid **out)
+connid_new(uint32_t buckets, struct connid **out)
 {
 	struct connid *c;
 
-	/* calloc: the 8 MiB table is only touched as records come. */
-	if ((*out = c = calloc(1, sizeof(*c))) == NULL)
+	*out = NULL;
+	if (buckets == 0 || (buckets & (buckets - 1)) != 0)
+		return -EINVAL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -ENOMEM;
+	/* calloc: the table is only touched as records come. */
+	if ((c->t = calloc(buckets, sizeof(*c->t))) == NULL ||
+	    (c->next = calloc(buckets, 1)) == NULL) {
+		connid_free(c);
+		return -ENOMEM;
+	}
+	c->mask = buckets - 1;
 	c->lost_since = INT64_MAX;
 	c->down_open = true;
+	*out = c;
 	return 0;
 }
 
 void
 connid_free(struct connid *c)
 {
+	if (c == NULL)
+		return;
+	free(c->t);
+	free(c->next);
 	free(c);
 }
 
@@ -93,10 +107,9 @@ conn_key(const struct ct_event *ev)
 }
 
 static uint32_t
-bucket(uint64_t key)
+bucket(const struct connid *c, uint64_t key)
 {
-	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 40) &
-	    (CONNID_BUCKETS - 1);
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & c->mask;
 }
 
 /* Times a record holds: from 4 ns (0 marks an empty slot) to about
@@ -175,7 +188,7 @@ dead(int64_t tk, int64_t floor)
 static bool
 lookup(const struct connid *c, uint64_t key, int64_t tk, unsigned kinds)
 {
-	const struct slot *b = c->t[bucket(key)];
+	const struct slot *b = c->t[bucket(c, key)];
 	int64_t lo, hi, rlo, rhi;
 
 	span(tk, &lo, &hi);
@@ -193,7 +206,7 @@ lookup(const struct connid *c, uint64_t key, int64_t tk, unsigned kinds)
 static void
 insert(struct connid *c, uint64_t key, int64_t tk)
 {
-	uint32_t i = bucket(key);
+	uint32_t i = bucket(c, key);
 	struct slot *b = c->t[i];
 	int64_t floor = connid_floor(c);
 	int w;
@@ -255,6 +268,8 @@ connid_dump_entry(struct connid *c, const struct ct_event *ev,
 void
 connid_drained(struct connid *c, int64_t since_ns)
 {
+	if (!valid_time(since_ns))
+		return;
 	if (since_ns - CONNID_SLACK_NS > c->watermark)
 		c->watermark = since_ns - CONNID_SLACK_NS;
 }
@@ -351,7 +366,7 @@ connid_snapshot(const struct connid *c, void **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
-	for (uint32_t i = 0; i < CONNID_BUCKETS; i++)
+	for (uint32_t i = 0; i <= c->mask; i++)
 		for (int w = 0; w < CONNID_WAYS; w++) {
 			const struct slot *s = &c->t[i][w];
 

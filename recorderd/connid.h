@@ -31,9 +31,9 @@
  *   - and after a restart: from the floor the previous run wrote with its
  *     last flush on, until the start-up dump ends cleanly.
  * Connections from the floor on are looked up in a table of the recent
- * ones: set-associative, 32,768 buckets of 16 records of 16 bytes (8 MiB,
- * touched as connections come); a record wholly below the floor is dead
- * and its slot is taken first.
+ * ones: set-associative, CONNID_BUCKETS buckets of 16 records of 16 bytes
+ * (8 MiB, touched as connections come); a record wholly below the floor
+ * is dead and its slot is taken first.
  *
  * What a restart needs is the floor and the records from it on: the
  * snapshot each flush writes in its own transaction (recorderd/rec.c,
@@ -66,12 +66,15 @@
 #define CONNID_READ_LAG_NS (10 * 1000000000LL)
 /* Records a snapshot holds at most. */
 #define CONNID_SNAPSHOT_MAX (1u << 18)
+/* Buckets of 16 records the daemon's table has (8 MiB). */
+#define CONNID_BUCKETS (1u << 15)
 
 struct connid;
 
-/* A table with nothing counted, nothing known: every dump entry counts
- * (a store written for the first time). 0 or -ENOMEM. */
-int connid_new(struct connid **out);
+/* A table of buckets (a power of two: CONNID_BUCKETS; tests use fewer)
+ * with nothing counted, nothing known: every dump entry counts (a store
+ * written for the first time). 0, -EINVAL or -ENOMEM. */
+int connid_new(uint32_t buckets, struct connid **out);
 void connid_free(struct connid *c);
 
 /*

@@ -56,7 +56,7 @@ rec_new(struct attrib *at, const struct rec_sink *sink, uint32_t mark,
 	r->at = at;
 	r->sink = *sink;
 	r->mark = mark;
-	if ((ret = connid_new(&r->ids)) < 0 ||
+	if ((ret = connid_new(CONNID_BUCKETS, &r->ids)) < 0 ||
 	    (ret = batch_new(max_flows, &r->cur)) < 0 ||
 	    (ret = batch_new(max_flows, &r->spare)) < 0) {
 		rec_free(r);

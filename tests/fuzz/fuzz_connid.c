@@ -6,7 +6,8 @@
  * times anywhere in int64. Every snapshot it writes must read back.
  *
  * Input: 2 bytes (big-endian) of snapshot length L, L bytes of snapshot,
- * then operations of 1 opcode byte and 17 bytes of arguments each.
+ * then operations of 1 opcode byte and 17 bytes of arguments each. A
+ * table of 16 buckets, so that full buckets are met too.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -54,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	void *buf;
 	size_t len;
 
-	if (size < 2 || connid_new(&c) < 0)
+	if (size < 2 || connid_new(16, &c) < 0)
 		return 0;
 	snap = (size_t)data[0] << 8 | data[1];
 	if (snap > size - 2)
@@ -90,7 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	if (connid_snapshot(c, &buf, &len) == 0) {
-		if (connid_new(&r) == 0) {
+		if (connid_new(16, &r) == 0) {
 			if (connid_restore(r, buf, len) != 0)
 				abort();
 			connid_free(r);

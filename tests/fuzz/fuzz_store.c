@@ -49,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (store_meta_get_blob(st, BATCH_COUNTED_META, &buf,
 		    &len) == 0) {
-			if (connid_new(&c) == 0) {
+			if (connid_new(16, &c) == 0) {
 				(void)connid_restore(c, buf, len);
 				connid_free(c);
 			}
