@@ -54,6 +54,10 @@
 #   restarted daemon dumps the table.
 # Every step prints the connections counted in the store minus the
 # kernel's NEW count (target 0).
+#   BENCH_INGEST_TS_ROUNDS (3; quick 1) rounds of BENCH_INGEST_TS_SECS (3;
+#   quick 2) s of UDP at max with the node's nf_conntrack_timestamp off,
+#   then on (netpol-recorderd turns it on and listens meanwhile): what the
+#   timestamp extension costs the kernel's NEW rate.
 . "$(dirname "$0")/lib.sh"
 bench_init ingest
 
@@ -68,6 +72,8 @@ uprocs=${BENCH_INGEST_PROCS:-2}
 lockholds=${BENCH_INGEST_LOCK:-$(bench_quick "5" "5 20")}
 lockrate=${BENCH_INGEST_LOCK_RATE:-30000}
 restarts=${BENCH_INGEST_RESTART-KILL TERM}
+tsrounds=${BENCH_INGEST_TS_ROUNDS:-$(bench_quick 1 3)}
+tssecs=${BENCH_INGEST_TS_SECS:-$(bench_quick 2 3)}
 rsrate=${BENCH_INGEST_RESTART_RATE:-20000}
 rssecs=${BENCH_INGEST_RESTART_SECS:-$(bench_quick 4 6)}
 hz=$(getconf CLK_TCK)
@@ -277,6 +283,25 @@ restart_step() {
 	np_node sysctl -qw net.netfilter.nf_conntrack_udp_timeout=1
 }
 
+# tsab: the kernel's NEW rate at max with the timestamp extension off and
+# on, alternately; appends "TS NEW_PER_S" lines to $NP_TMP/tsab.
+tsab() {
+	local r ts u0 u1 t0 t1
+	for ((r = 0; r < tsrounds; r++)); do
+		for ts in 0 1; do
+			np_node sysctl -qw net.netfilter.nf_conntrack_timestamp=$ts
+			sleep 1.5
+			read -r u0 _ <<<"$(kernel_counts)"
+			t0=$(bench_now)
+			gen udp 0 "$tssecs" "$dports" >/dev/null
+			t1=$(bench_now)
+			read -r u1 _ <<<"$(kernel_counts)"
+			echo "$ts $(bench_div "$((u1 - u0))" "$(bench_elapsed "$t0" "$t1")" %.0f)" >>"$NP_TMP/tsab"
+		done
+	done
+	np_node sysctl -qw net.netfilter.nf_conntrack_timestamp=1
+}
+
 distinct() {
 	sqlite3 -cmd ".timeout 5000" "$NP_DB" "SELECT count(*) FROM flows" 2>/dev/null
 }
@@ -312,6 +337,7 @@ if [ "$have_ours" -eq 0 ]; then
 fi
 if [ "$have_ours" -eq 0 ]; then
 	rss_idle=$(bench_proc_kb "$dpid" VmRSS)
+	tsab
 	run_all ours "$dpid"
 	# Memory per distinct flow: many distinct ports in one flush window.
 	hwm_before_mem=$(bench_proc_kb "$dpid" VmHWM)
@@ -463,6 +489,15 @@ for r in $rates; do
 	rowsfor udp "$r"
 done
 rowsfor tcp 0
+
+# The timestamp extension's cost to the kernel (netpol-recorderd listening).
+if [ -s "$NP_TMP/tsab" ]; then
+	ton=$(awk '$1 == 1 { print $2 }' "$NP_TMP/tsab" | bench_median)
+	toff=$(awk '$1 == 0 { print $2 }' "$NP_TMP/tsab" | bench_median)
+	bench_row "kernel NEW/s at max, UDP, nf_conntrack_timestamp on (netpol-recorderd turns it on) vs off (median of $tsrounds, alternating)" \
+		"$(bench_fmt "$ton" %.0f)/s" "$(bench_fmt "$toff" %.0f)/s (off)" \
+		"$(bench_div "$ton" "$toff")" "-" "-"
+fi
 
 # store locked: one row per hold
 while read -r h n seen lc rs t st; do
