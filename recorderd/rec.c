@@ -95,6 +95,15 @@ rec_npending(const struct rec *r)
 	return r->npend;
 }
 
+bool
+rec_take_want_pods(struct rec *r)
+{
+	bool w = r->want_pods;
+
+	r->want_pods = false;
+	return w;
+}
+
 void
 rec_ct_read_at(struct rec *r, int64_t now_ns)
 {
@@ -129,15 +138,6 @@ int
 rec_restore_counted(struct rec *r, const void *buf, size_t len)
 {
 	return connid_restore(r->ids, buf, len);
-}
-
-bool
-rec_take_want_pods(struct rec *r)
-{
-	bool w = r->want_pods;
-
-	r->want_pods = false;
-	return w;
 }
 
 static void
