@@ -262,6 +262,15 @@ int store_counter_foreach(struct store *st, store_counter_cb cb, void *arg);
 int store_meta_set(struct store *st, const char *key, const char *value);
 /* Copies into buf; -ENOENT when unset, -ENOSPC when buf is too short. */
 int store_meta_get(struct store *st, const char *key, char *buf, size_t len);
+/*
+ * A value of bytes (stored as a BLOB): what netpol-recorderd keeps for its
+ * next start. get: *out (malloc'd, the caller frees it; never NULL on
+ * success) and *len; -ENOENT when unset, -ENOMEM.
+ */
+int store_meta_set_blob(struct store *st, const char *key, const void *v,
+    size_t len);
+int store_meta_get_blob(struct store *st, const char *key, void **out,
+    size_t *len);
 
 /* ---- reading (lib/store_read.c) ----------------------------------------
  *
