@@ -115,8 +115,23 @@ kobj_arr(json_object *o, const char *key, bool required, json_object **out,
 	    path, err, errlen);
 }
 
-int
-kobj_time(json_object *o, const char *key, bool required, int64_t *out,
+static int
+parse_time(const char *s, void *out)
+{
+	return rfc3339_parse(s, out);
+}
+
+static int
+parse_addr(const char *s, void *out)
+{
+	return addr_parse(s, out);
+}
+
+/* A string field that parse turns into *out (what: its name in a
+ * message). */
+static int
+parsed(json_object *o, const char *key, bool required,
+    int (*parse)(const char *, void *), void *out, const char *what,
     const char *path, char *err, size_t errlen)
 {
 	const char *s = NULL;
@@ -125,26 +140,25 @@ kobj_time(json_object *o, const char *key, bool required, int64_t *out,
 	if ((r = kobj_str(o, key, required, &s, path, err, errlen)) < 0 ||
 	    s == NULL)
 		return r;
-	if (rfc3339_parse(s, out) < 0) {
-		snprintf(err, errlen, "%s%s: not an RFC 3339 time", path, key);
+	if (parse(s, out) < 0) {
+		snprintf(err, errlen, "%s%s: not %s", path, key, what);
 		return -EINVAL;
 	}
 	return 0;
 }
 
 int
+kobj_time(json_object *o, const char *key, bool required, int64_t *out,
+    const char *path, char *err, size_t errlen)
+{
+	return parsed(o, key, required, parse_time, out, "an RFC 3339 time",
+	    path, err, errlen);
+}
+
+int
 kobj_addr(json_object *o, const char *key, bool required, struct addr *out,
     const char *path, char *err, size_t errlen)
 {
-	const char *s = NULL;
-	int r;
-
-	if ((r = kobj_str(o, key, required, &s, path, err, errlen)) < 0 ||
-	    s == NULL)
-		return r;
-	if (addr_parse(s, out) < 0) {
-		snprintf(err, errlen, "%s%s: not an IP address", path, key);
-		return -EINVAL;
-	}
-	return 0;
+	return parsed(o, key, required, parse_addr, out, "an IP address",
+	    path, err, errlen);
 }
