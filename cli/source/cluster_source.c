@@ -28,8 +28,6 @@
 
 #define API "/apis/netpol-record.io/v1alpha1"
 #define KS_KUBESCAPE "/apis/spdx.softwarecomposition.kubescape.io/v1beta1"
-/* A node without a RecorderStatus: publish.refresh's default. */
-#define DEFAULT_REFRESH 600
 /* Profiles read to name the namespaces that have some (an error path). */
 #define SUGGEST_ITEMS 2000
 
@@ -402,11 +400,14 @@ node_facts(struct load *l)
 		index_add_recording_started(l->b, n->recording_started);
 		if ((rc = node_counters(l, n, s, &n->c.events_lost)) < 0)
 			break;
-		n->c.refresh = s != NULL ? s->refresh : DEFAULT_REFRESH;
-		n->c.published_at = s != NULL ? s->published_at :
-		    n->newest_published;
-		n->c.stale = n->c.published_at > 0 && l->cs->now -
-		    n->c.published_at > 2 * n->c.refresh;
+		/* Whether it still publishes: its RecorderStatus says (it is
+		 * rewritten at least every publish.refresh; a profile only
+		 * when it changes, so an old one proves nothing). */
+		if (s != NULL) {
+			n->c.refresh = s->refresh;
+			n->c.published_at = s->published_at;
+			n->c.stale = recstatus_stale(s, l->cs->now);
+		}
 		rc = compl_notes(&n->c, l->b);
 	}
 	return rc;
@@ -455,7 +456,7 @@ load(struct source *src, const struct source_query *q,
 
 	err[0] = '\0';
 	cs->summary[0] = '\0';
-	if ((rc = tp_reader_new(b, &l.tp)) < 0)
+	if ((rc = tp_reader_new(b, q, &l.tp)) < 0)
 		goto out;
 	if ((rc = read_statuses(&l)) < 0 || (rc = read_profiles(&l)) < 0)
 		goto out;

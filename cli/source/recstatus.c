@@ -14,7 +14,7 @@ int
 recstatus_parse(json_object *item, struct recstatus *s, char *err,
     size_t errlen)
 {
-	json_object *spec, *c, *store = NULL;
+	json_object *spec, *c;
 	const char *p = "spec.counters.";
 	int rc;
 
@@ -56,13 +56,10 @@ recstatus_parse(json_object *item, struct recstatus *s, char *err,
 	    &s->publish_failed, p, err, errlen)) < 0 ||
 	    (rc = kobj_int(c, "publishPending", true, 0, INT64_MAX,
 	    &s->publish_pending, p, err, errlen)) < 0 ||
-	    (rc = kobj_obj(spec, "store", false, &store, "spec.", err,
-	    errlen)) < 0)
-		return rc;
-	if (store != NULL && ((rc = kobj_obj(store, "counters", false,
-	    &s->store_counters, "spec.store.", err, errlen)) < 0 ||
-	    (rc = kobj_int(store, "dataEnd", false, 0, INT64_MAX, &s->data_end,
-	    "spec.store.", err, errlen)) < 0))
+	    (rc = kobj_int(spec, "dataEnd", false, 0, INT64_MAX, &s->data_end,
+	    "spec.", err, errlen)) < 0 ||
+	    (rc = kobj_obj(spec, "storeCounters", false, &s->store_counters,
+	    "spec.", err, errlen)) < 0)
 		return rc;
 	return 0;
 }

@@ -28,9 +28,10 @@ struct recstatus {
 	int64_t events_seen, events_lost, pods_attached, pods_adopted;
 	int64_t objects_written, publish_failed, publish_pending;
 	const char *last_error;		/* NULL when the last write worked */
-	/* spec.store: the node's store's own facts, when published. */
-	json_object *store_counters;	/* {name: value}; borrowed, or NULL */
-	int64_t data_end;		/* 0 when not published */
+	int64_t data_end;		/* spec.dataEnd: the end of its store's
+					 * data; 0 when not published */
+	json_object *store_counters;	/* spec.storeCounters {name: value};
+					 * borrowed, or NULL */
 };
 
 /*

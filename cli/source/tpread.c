@@ -51,6 +51,14 @@ struct tflow {
 	size_t peer;
 };
 
+/* A name the workload's pods were answered with for an address
+ * (spec.dnsNames), with the first and last answer. */
+struct tdns {
+	struct addr a;
+	const char *name;
+	int64_t first, last;
+};
+
 /* The item being read. */
 struct item {
 	const char *ns, *name, *node;
@@ -60,6 +68,7 @@ struct item {
 
 struct tp_reader {
 	struct index_builder *b;
+	const struct source_query *q;
 	struct tp_node *nodes;
 	size_t nnodes, capnodes;
 	size_t read, skipped;
@@ -72,6 +81,8 @@ struct tp_reader {
 	size_t npw, cappw;
 	struct tflow *tf;
 	size_t ntf, captf;
+	struct tdns *dn;
+	size_t ndn, capdn;
 };
 
 static int
@@ -91,11 +102,13 @@ grow(void **v, size_t *cap, size_t n, size_t size)
 }
 
 int
-tp_reader_new(struct index_builder *b, struct tp_reader **out)
+tp_reader_new(struct index_builder *b, const struct source_query *q,
+    struct tp_reader **out)
 {
 	if ((*out = calloc(1, sizeof(**out))) == NULL)
 		return -ENOMEM;
 	(*out)->b = b;
+	(*out)->q = q;
 	return 0;
 }
 
@@ -112,6 +125,7 @@ tp_reader_free(struct tp_reader *r)
 	free(r->naddr);
 	free(r->pw);
 	free(r->tf);
+	free(r->dn);
 	free(r);
 }
 
@@ -487,11 +501,67 @@ parse_entry(struct tp_reader *r, struct item *it, json_object *e, size_t i,
 	return parse_counts(e, &t->f, p, err, errlen);
 }
 
+/* spec.dnsNames: [{address, names: [{name, firstSeen, lastSeen}]}]. */
+static int
+parse_dns_names(struct tp_reader *r, json_object *dns, char *err,
+    size_t errlen)
+{
+	json_object *it, *names, *n;
+	struct tdns *t;
+	struct addr a;
+	char p[96];
+	size_t i, j;
+	int rc;
+
+	for (i = 0; dns != NULL && i < json_object_array_length(dns); i++) {
+		it = json_object_array_get_idx(dns, i);
+		snprintf(p, sizeof(p), "spec.dnsNames[%zu].", i);
+		if (!json_object_is_type(it, json_type_object)) {
+			snprintf(err, errlen, "spec.dnsNames[%zu]: not an "
+			    "object", i);
+			return -EINVAL;
+		}
+		if ((rc = kobj_addr(it, "address", true, &a, p, err,
+		    errlen)) < 0 ||
+		    (rc = kobj_arr(it, "names", true, &names, p, err,
+		    errlen)) < 0)
+			return rc;
+		for (j = 0; j < json_object_array_length(names); j++) {
+			n = json_object_array_get_idx(names, j);
+			snprintf(p, sizeof(p), "spec.dnsNames[%zu].names[%zu].",
+			    i, j);
+			if (grow((void **)&r->dn, &r->capdn, r->ndn,
+			    sizeof(*r->dn)) < 0)
+				return -ENOMEM;
+			t = &r->dn[r->ndn];
+			t->a = a;
+			if (!json_object_is_type(n, json_type_object)) {
+				snprintf(err, errlen, "%s: not an object", p);
+				return -EINVAL;
+			}
+			if ((rc = kobj_str(n, "name", true, &t->name, p, err,
+			    errlen)) < 0 ||
+			    (rc = kobj_int(n, "firstSeen", true, 0, INT64_MAX,
+			    &t->first, p, err, errlen)) < 0 ||
+			    (rc = kobj_int(n, "lastSeen", true, 0, INT64_MAX,
+			    &t->last, p, err, errlen)) < 0)
+				return rc;
+			if (t->first > t->last) {
+				snprintf(err, errlen, "%sfirstSeen: after lastSeen",
+				    p);
+				return -EINVAL;
+			}
+			r->ndn++;
+		}
+	}
+	return 0;
+}
+
 static int
 parse_item(struct tp_reader *r, json_object *o, struct item *it, char *err,
     size_t errlen)
 {
-	json_object *meta, *spec, *wl, *pws, *entries;
+	json_object *meta, *spec, *wl, *pws, *entries, *dns;
 	char p[64];
 	size_t i;
 	int rc;
@@ -517,9 +587,11 @@ parse_item(struct tp_reader *r, json_object *o, struct item *it, char *err,
 	    (rc = kobj_arr(spec, "peerWorkloads", false, &pws, "spec.", err,
 	    errlen)) < 0 ||
 	    (rc = kobj_arr(spec, "entries", true, &entries, "spec.", err,
+	    errlen)) < 0 ||
+	    (rc = kobj_arr(spec, "dnsNames", false, &dns, "spec.", err,
 	    errlen)) < 0)
 		return rc;
-	r->npw = r->ntf = 0;
+	r->npw = r->ntf = r->ndn = 0;
 	if (grow((void **)&r->pw, &r->cappw, 0, sizeof(*r->pw)) < 0)
 		return -ENOMEM;
 	if ((rc = parse_workload(wl, it->ns, "spec.workload.", &r->pw[0], err,
@@ -548,7 +620,7 @@ parse_item(struct tp_reader *r, json_object *o, struct item *it, char *err,
 		if ((rc = parse_entry(r, it, json_object_array_get_idx(entries,
 		    i), i, err, errlen)) < 0)
 			return rc;
-	return 0;
+	return parse_dns_names(r, dns, err, errlen);
 }
 
 /* ---- feeding it -------------------------------------------------------------- */
@@ -676,6 +748,14 @@ feed(struct tp_reader *r, const struct item *it)
 		if ((rc = index_add_flow(r->b, f)) < 0)
 			return rc;
 	}
+	/* The names answered in the query's window, as a store's reader
+	 * takes them (store_read_dns_names). */
+	for (i = 0; i < r->ndn; i++)
+		if ((r->q->since == 0 || r->dn[i].last >= r->q->since) &&
+		    (r->q->until == 0 || r->dn[i].first <= r->q->until) &&
+		    (rc = index_add_dns_name(r->b, r->pw[0].handle,
+		    &r->dn[i].a, r->dn[i].name)) < 0)
+			return rc;
 	if ((rc = index_add_namespace(r->b, it->ns)) < 0 ||
 	    (rc = compl_present(&n->c, it->ns)) < 0)
 		return rc;
@@ -685,8 +765,6 @@ feed(struct tp_reader *r, const struct item *it)
 		n->recording_started = it->recording_started;
 	if (it->events_lost > n->events_lost)
 		n->events_lost = it->events_lost;
-	if (it->published_at > n->newest_published)
-		n->newest_published = it->published_at;
 	n->profiles++;
 	r->read++;
 	return item_notes(r, it, &r->pw[0]);
@@ -767,8 +845,7 @@ list_load(struct source *src, const struct source_query *q,
 	size_t i;
 	int rc;
 
-	(void)q;
-	if ((rc = tp_reader_new(b, &r)) < 0)
+	if ((rc = tp_reader_new(b, q, &r)) < 0)
 		return rc;
 	for (i = 0; i < ls->n && rc == 0; i++)
 		rc = jsplit_list(ls->pages[i], ls->lens[i], list_item, r, cont,

@@ -32,6 +32,7 @@
 
 struct index_builder;
 struct source;
+struct source_query;
 
 /* What the profiles say of one node. */
 struct tp_node {
@@ -39,15 +40,15 @@ struct tp_node {
 					 * (saw) and has profiles in (present) */
 	int64_t recording_started;	/* the earliest of its profiles' */
 	int64_t events_lost;		/* the largest of its profiles' */
-	int64_t newest_published;	/* the newest publishedAt */
 	int64_t last_seen;		/* the latest lastSeen of its entries */
 	size_t profiles;
 };
 
 struct tp_reader;
 
-/* A reader feeding b (borrowed). 0 or -ENOMEM. */
-int tp_reader_new(struct index_builder *b, struct tp_reader **out);
+/* A reader feeding b for query q (both borrowed). 0 or -ENOMEM. */
+int tp_reader_new(struct index_builder *b, const struct source_query *q,
+    struct tp_reader **out);
 void tp_reader_free(struct tp_reader *r);
 
 /* One TrafficProfile (an item of a list: cli/source/jsplit.h; NULL: one

@@ -15,7 +15,7 @@
 #   BENCH_CLUSTER_WORKLOADS (10000; quick 3000), BENCH_CLUSTER_FLOWS
 #   (1000000; quick 300000), BENCH_CLUSTER_RUNS (5; quick 3)
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/../integration/apiserver.sh"
+. "$(dirname "$0")/../integration/lapi.sh"
 bench_init cluster
 
 nwl=${BENCH_CLUSTER_WORKLOADS:-$(bench_quick 3000 10000)}
@@ -58,10 +58,10 @@ nent=${counts#* }
 np_log "$nprof profiles, $nent entries, $(($(stat -c %s "$T/seed.json") / 1048576)) MiB of JSON in $(bench_elapsed "$t0" "$(bench_now)") s"
 what="$nwl workloads x 3 nodes: $nprof profiles, $nent entries"
 
-np_api_start
-np_api_kubeconfig "$T/kubeconfig"
+np_lapi_start
+np_lapi_kubeconfig "$T/kubeconfig"
 t0=$(bench_now)
-np_api_load "$T/seed.json" novalidate || {
+np_lapi_load "$T/seed.json" novalidate || {
 	bench_na "export one namespace from the cluster ($what)" "the test API server did not take the objects"
 	exit 0
 }
@@ -86,9 +86,9 @@ mb() { bench_div "$1" 1024 %.0f; }
 
 # The API server alone: the namespace's profiles as the CLI asks for them.
 srv=$(for i in $(seq "$runs"); do
-	np_node curl -sS -o /dev/null -w '%{time_total}\n' --cacert "$NP_API_CA" \
+	np_node curl -sS -o /dev/null -w '%{time_total}\n' --cacert "$NP_LAPI_CA" \
 		-H 'Authorization: Bearer tok-admin' \
-		"$NP_API_URL/apis/netpol-record.io/v1alpha1/namespaces/$ns/trafficprofiles?limit=500"
+		"$NP_LAPI_URL/apis/netpol-record.io/v1alpha1/namespaces/$ns/trafficprofiles?limit=500"
 done | bench_median)
 srv_ms=$(bench_div "$srv" 0.001 %.0f)
 

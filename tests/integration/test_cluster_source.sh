@@ -25,7 +25,7 @@
 #     cluster as its default source.
 set -eu
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/apiserver.sh"
+. "$(dirname "$0")/lapi.sh"
 np_setup clsrc
 
 TOP=$NP_TOP
@@ -38,9 +38,9 @@ command -v sqlite3 >/dev/null || np_fail "sqlite3 is not installed"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 unset KUBECONFIG NETPOL_RECORD_DB
 
-np_api_start --crd "$TOP/tests/fixtures/k8s/kubescape-knownservers-crd.yaml"
+np_lapi_start --crd "$TOP/tests/fixtures/k8s/kubescape-knownservers-crd.yaml"
 KC=$T/kubeconfig
-np_api_kubeconfig "$KC"
+np_lapi_kubeconfig "$KC"
 
 # npr ARGS...: the CLI in the node (where the server is), in $T/g.
 npr() { (cd "$T/g" && np_node env HOME="$T/home" "$NPR" "$@"); }
@@ -92,9 +92,9 @@ while read -r name rest; do
 		i=$((i + 1))
 	done
 	if [ "${dbs[*]}" != "$loaded" ]; then
-		np_api_reset
+		np_lapi_reset
 		/usr/bin/python3 "$TOP/tests/tools/store2tp.py" "${dbs[@]}" >"$T/seed.json"
-		np_api_load "$T/seed.json"
+		np_lapi_load "$T/seed.json"
 		loaded="${dbs[*]}"
 	fi
 	set +e
@@ -103,7 +103,7 @@ while read -r name rest; do
 	npr "${cargs[@]}" --kubeconfig "$KC" >"$T/c.out" 2>"$T/c.err"
 	crc=$?
 	set -e
-	grep -q "^netpol-record [a-z]*: read the cluster $NP_API_URL (context test of $KC): " "$T/c.err" ||
+	grep -q "^netpol-record [a-z]*: read the cluster $NP_LAPI_URL (context test of $KC): " "$T/c.err" ||
 		[ "$crc" -ne 0 ] || np_fail "$name: stderr does not name the cluster: $(head -n 3 "$T/c.err")"
 	grep -v ": read the cluster " "$T/c.err" >"$T/c.err2" || true
 	norm "$T/s.out" >"$T/s.n"
@@ -120,17 +120,17 @@ done <"$G/cases"
 np_log "   $n cases identical"
 # The report says which source it read.
 npr report --kubeconfig "$KC" -n shop -o json >"$T/r.json" 2>/dev/null
-grep -q "^  \"cluster\": \"$NP_API_URL (context test of $KC)\",$" "$T/r.json" ||
+grep -q "^  \"cluster\": \"$NP_LAPI_URL (context test of $KC)\",$" "$T/r.json" ||
 	np_fail "the report JSON does not name the cluster"
 npr report --kubeconfig "$KC" -n shop >"$T/r.txt" 2>/dev/null
-grep -q "^cluster:     $NP_API_URL" "$T/r.txt" || np_fail "the text report does not name the cluster"
+grep -q "^cluster:     $NP_LAPI_URL" "$T/r.txt" || np_fail "the text report does not name the cluster"
 
 np_log "2. KnownServers of the cluster widen addresses like a file"
 # unit_node1 holds pay.example.com at 198.51.100.23; the store's own
 # KnownServers are left out of the objects, so only ours apply.
-np_api_reset
+np_lapi_reset
 /usr/bin/python3 "$TOP/tests/tools/store2tp.py" --no-known-servers "$T/g/unit_node1.db" >"$T/seed.json"
-np_api_load "$T/seed.json"
+np_lapi_load "$T/seed.json"
 sqlite3 "$T/g/unit_node1.db" "DELETE FROM known_servers"
 KS=$TOP/tests/fixtures/k8s/knownserver.yaml
 npr export --db unit_node1.db -n shop --known-servers "$KS" >"$T/ks.file" 2>/dev/null
@@ -139,25 +139,25 @@ npr export --kubeconfig "$KC" -n shop >"$T/ks.none" 2>/dev/null
 grep -q 'cidr: 198.51.100.0/24' "$T/ks.file" || np_fail "the file did not widen 198.51.100.23"
 npr known-servers import --kubeconfig "$KC" "$KS" >"$T/imp.out" ||
 	np_fail "known-servers import --cluster failed"
-grep -q "^KnownServer payments created in $NP_API_URL" "$T/imp.out" || np_fail "import said: $(cat "$T/imp.out")"
-np_api_get /apis/netpol-record.io/v1alpha1/knownservers/payments | grep -q '"manager": "netpol-record"' ||
+grep -q "^KnownServer payments created in $NP_LAPI_URL" "$T/imp.out" || np_fail "import said: $(cat "$T/imp.out")"
+np_lapi_get /apis/netpol-record.io/v1alpha1/knownservers/payments | grep -q '"manager": "netpol-record"' ||
 	np_fail "the KnownServer was not applied by our field manager"
 npr known-servers import --kubeconfig "$KC" "$KS" | grep -q "^KnownServer payments updated" ||
 	np_fail "a second import is not an update"
 npr export --kubeconfig "$KC" -n shop >"$T/ks.ours" 2>/dev/null
 cmp -s "$T/ks.file" "$T/ks.ours" || { diff "$T/ks.file" "$T/ks.ours" >&2; np_fail "ours does not widen as the file does"; }
 # Kubescape's (found by discovery) instead of ours.
-np_api_reset
-np_api_load "$T/seed.json"
+np_lapi_reset
+np_lapi_load "$T/seed.json"
 sed 's/^apiVersion: .*/apiVersion: spdx.softwarecomposition.kubescape.io\/v1beta1/' "$KS" |
 	/usr/bin/python3 -c 'import json, sys, yaml
 print(json.dumps({"items": [d for d in yaml.safe_load_all(sys.stdin) if d]}))' >"$T/ksk.json"
-np_api_load "$T/ksk.json"
+np_lapi_load "$T/ksk.json"
 npr export --kubeconfig "$KC" -n shop >"$T/ks.kubescape" 2>/dev/null
 cmp -s "$T/ks.file" "$T/ks.kubescape" || { diff "$T/ks.file" "$T/ks.kubescape" >&2; np_fail "Kubescape's does not widen as the file does"; }
 
 np_log "3. paging: 2,500 profiles, 500 a page, equal one page"
-np_api_reset
+np_lapi_reset
 /usr/bin/python3 - "$T/bulk.json" "$TOP" <<'EOF'
 import json, sys
 sys.path.insert(0, sys.argv[2] + "/tests/tools")
@@ -197,21 +197,21 @@ for i in range(2500):
 json.dump({"apiVersion": "v1", "kind": "List", "items": items},
           open(sys.argv[1], "w"))
 EOF
-np_api_load "$T/bulk.json" novalidate
-np_api_ctl stats '{"reset": true}'
+np_lapi_load "$T/bulk.json" novalidate
+np_lapi_ctl stats '{"reset": true}'
 npr export --kubeconfig "$KC" -n bulk --chunk-size 500 >"$T/p500.yaml" 2>"$T/p500.err"
-pages=$(np_api_get /_test/requests | grep -o '/namespaces/bulk/trafficprofiles?limit=500[^"]*' | wc -l)
+pages=$(np_lapi_get /_test/requests | grep -o '/namespaces/bulk/trafficprofiles?limit=500[^"]*' | wc -l)
 [ "$pages" -eq 5 ] || np_fail "2,500 profiles in $pages requests of 500, not 5"
-np_api_get /_test/requests | grep -q 'trafficprofiles?limit=500&continue=' || np_fail "no continue token followed"
+np_lapi_get /_test/requests | grep -q 'trafficprofiles?limit=500&continue=' || np_fail "no continue token followed"
 npr export --kubeconfig "$KC" -n bulk --chunk-size 0 >"$T/p0.yaml" 2>/dev/null
 cmp -s "$T/p500.yaml" "$T/p0.yaml" || np_fail "paged and unpaged exports differ"
 [ "$(grep -c '^kind: NetworkPolicy' "$T/p0.yaml")" -eq 834 ] || np_fail "not 834 policies from 2,500 profiles"
 grep -q 'read the cluster .*: 2500 TrafficProfiles from 3 nodes' "$T/p500.err" || np_fail "summary: $(head -n 1 "$T/p500.err")"
 
 np_log "4. errors a user can act on"
-np_api_reset
+np_lapi_reset
 /usr/bin/python3 "$TOP/tests/tools/store2tp.py" "$T/g/e2e_export.db" >"$T/seed.json"
-np_api_load "$T/seed.json"
+np_lapi_load "$T/seed.json"
 expect_err() { # expect_err RC REGEX CLI-ARGS...
 	local want=$1 re=$2 rc
 	shift 2
@@ -222,45 +222,45 @@ expect_err() { # expect_err RC REGEX CLI-ARGS...
 	[ "$rc" -eq "$want" ] || np_fail "$*: exit $rc, not $want: $(cat "$T/e.err")"
 	grep -qE -- "$re" "$T/e.err" || np_fail "$*: stderr lacks /$re/: $(cat "$T/e.err")"
 }
-np_api_ctl mode '{"unauthorized": {"count": 1}}'
+np_lapi_ctl mode '{"unauthorized": {"count": 1}}'
 expect_err 1 'refused the credentials of context test \(401 Unauthorized\): log in again' export --kubeconfig "$KC" -n shop
-np_api_ctl mode '{"unauthorized": null, "forbid": {"resource": "trafficprofiles", "user": "jane"}}'
+np_lapi_ctl mode '{"unauthorized": null, "forbid": {"resource": "trafficprofiles", "user": "jane"}}'
 expect_err 1 'User "jane" cannot list resource "trafficprofiles" in API group "netpol-record.io" in the namespace "shop" \(403 Forbidden\): ask a cluster admin' export --kubeconfig "$KC" -n shop
-np_api_ctl mode '{"forbid": null, "hang": {"resource": "trafficprofiles"}}'
+np_lapi_ctl mode '{"forbid": null, "hang": {"resource": "trafficprofiles"}}'
 t0=$(date +%s)
 expect_err 2 'did not answer within 2s: is the cluster reachable' check --kubeconfig "$KC" -n shop --policies "$G/policies/e2e_export.yaml" --request-timeout 2s
 [ $(($(date +%s) - t0)) -lt 10 ] || np_fail "--request-timeout 2s took $(($(date +%s) - t0)) s"
-np_api_ctl mode '{"hang": null, "malformed": {"resource": "trafficprofiles", "how": "entries", "index": 1}}'
+np_lapi_ctl mode '{"hang": null, "malformed": {"resource": "trafficprofiles", "how": "entries", "index": 1}}'
 expect_err 0 '1 malformed, skipped \(shop/deployment-client-n-e2e-export: spec.entries: not a list\)' export --kubeconfig "$KC" -n shop
 grep -q "warning: the TrafficProfile shop/deployment-client-n-e2e-export cannot be read" "$T/e.err" ||
 	np_fail "the skipped object is not named in the policies' warnings"
 [ "$(grep -c '^kind: NetworkPolicy' "$T/e.out")" -eq 3 ] || np_fail "the other profiles were not exported"
-np_api_ctl mode '{"malformed": {"resource": "trafficprofiles", "how": "notobject", "index": 0}}'
+np_lapi_ctl mode '{"malformed": {"resource": "trafficprofiles", "how": "notobject", "index": 0}}'
 expect_err 0 '1 malformed, skipped \(\(no name\): not an object\)' report --kubeconfig "$KC" -n shop -o json
 grep -q 'a TrafficProfile\|the TrafficProfile (no name) cannot be read' "$T/e.out" || np_fail "the report does not say an object was skipped"
-np_api_ctl mode '{"malformed": null}'
-np_api_ctl crd '{"name": "trafficprofiles.netpol-record.io", "installed": false}'
+np_lapi_ctl mode '{"malformed": null}'
+np_lapi_ctl crd '{"name": "trafficprofiles.netpol-record.io", "installed": false}'
 expect_err 2 'serves no TrafficProfiles: their CRD is not installed. `kubectl apply -f install/kubernetes/`' report --kubeconfig "$KC" -A
-np_api_ctl crd '{"name": "trafficprofiles.netpol-record.io", "installed": true}'
-np_api_load "$T/seed.json"
+np_lapi_ctl crd '{"name": "trafficprofiles.netpol-record.io", "installed": true}'
+np_lapi_load "$T/seed.json"
 expect_err 1 "namespace 'shpo': no recorder has published traffic of it \(no TrafficProfile in it\); did you mean 'shop'\?.* 1 recorder publishes: n-e2e-export" export --kubeconfig "$KC" -n shpo
-np_api_reset
-np_api_load "$T/seed.json"
-np_api_ctl crd '{"name": "recorderstatuses.netpol-record.io", "installed": false}'
-np_api_ctl crd '{"name": "recorderstatuses.netpol-record.io", "installed": true}'
+np_lapi_reset
+np_lapi_load "$T/seed.json"
+np_lapi_ctl crd '{"name": "recorderstatuses.netpol-record.io", "installed": false}'
+np_lapi_ctl crd '{"name": "recorderstatuses.netpol-record.io", "installed": true}'
 expect_err 1 "namespace 'other': .*No recorder publishes to this cluster \(no RecorderStatus in namespace netpol-record\): is netpol-recorderd running" export --kubeconfig "$KC" -n other
 expect_err 1 "no kubeconfig: --kubeconfig and KUBECONFIG are not given, $T/home/.kube/config does not exist.*Give --kubeconfig FILE" export --cluster -n shop
 expect_err 1 "no context \"prod\" \(contexts: test\)" export --kubeconfig "$KC" --context prod -n shop
 expect_err 2 'read either stores \(--db\) or the cluster' export --db e2e_export.db --cluster -n shop
 
 np_log "5. a node that stopped publishing"
-np_api_reset
+np_lapi_reset
 now=$(date +%s)
 # n-unit-node2 published last 3,000 s ago with a refresh of 600 s.
 /usr/bin/python3 "$TOP/tests/tools/store2tp.py" "$T/g/unit_node1.db" >"$T/fresh.json"
 /usr/bin/python3 "$TOP/tests/tools/store2tp.py" --now "$now" --age 3000 --refresh 600 "$T/g/unit_node2.db" >"$T/old.json"
-np_api_load "$T/fresh.json"
-np_api_load "$T/old.json"
+np_lapi_load "$T/fresh.json"
+np_lapi_load "$T/old.json"
 npr export --kubeconfig "$KC" -n shop >"$T/st.yaml" 2>"$T/st.err"
 grep -q "netpol-record/warnings: .*node n-unit-node2 has not published since [0-9T:Z-]*, more than twice its refresh interval (10m): is its recorder running" "$T/st.yaml" ||
 	np_fail "no completeness warning in the policies: $(grep warnings "$T/st.yaml")"
@@ -278,11 +278,11 @@ grep -qE '^n-unit-node2 +0\.2\.0 +[0-9T:Z-]+ +STALE ' "$T/status.out" || np_fail
 grep -q "1 node stopped publishing" "$T/status.err" || np_fail "status stderr: $(cat "$T/status.err")"
 
 np_log "6. exec credential plugins, and kubectl netpol-record"
-np_api_reset
+np_lapi_reset
 /usr/bin/python3 "$TOP/tests/tools/store2tp.py" "$T/g/e2e_export.db" >"$T/seed.json"
-np_api_load "$T/seed.json"
+np_lapi_load "$T/seed.json"
 npr export --db e2e_export.db -n shop >"$T/want.yaml" 2>/dev/null
-echo "tok-exec exec-user" >>"$NP_API_TOKENS"
+echo "tok-exec exec-user" >>"$NP_LAPI_TOKENS"
 cat >"$T/plugin-token" <<EOF
 #!/bin/sh
 # A credential plugin: counts its runs, never reads a terminal.
@@ -291,14 +291,14 @@ echo run >>"$T/plugin-runs"
 printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"2099-01-01T00:00:00Z"}}' "\$TOKEN"
 EOF
 chmod +x "$T/plugin-token"
-np_api_kubeconfig "$T/kc-exec" "{exec: {apiVersion: client.authentication.k8s.io/v1, command: $T/plugin-token, interactiveMode: Never, env: [{name: TOKEN, value: tok-exec}]}}"
+np_lapi_kubeconfig "$T/kc-exec" "{exec: {apiVersion: client.authentication.k8s.io/v1, command: $T/plugin-token, interactiveMode: Never, env: [{name: TOKEN, value: tok-exec}]}}"
 npr export --kubeconfig "$T/kc-exec" -n shop >"$T/exec.yaml" 2>/dev/null || np_fail "export with an exec token plugin failed"
 cmp -s "$T/want.yaml" "$T/exec.yaml" || np_fail "the exec plugin's export differs"
 # One run for the whole command: cached until its expiry.
 [ "$(wc -l <"$T/plugin-runs")" -eq 1 ] || np_fail "the plugin ran $(wc -l <"$T/plugin-runs") times for one command"
-grep -q 'UNAUTHORIZED' <(np_api_get /_test/requests) && np_fail "a request went out without the plugin's token"
+grep -q 'UNAUTHORIZED' <(np_lapi_get /_test/requests) && np_fail "a request went out without the plugin's token"
 # A client certificate from the plugin (the server's client CA signed it).
-np_api_client_cert exec-cert-user "$T/cert"
+np_lapi_client_cert exec-cert-user "$T/cert"
 cat >"$T/plugin-cert" <<EOF
 #!/usr/bin/python3
 import json
@@ -308,11 +308,11 @@ print(json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1",
     "clientKeyData": open("$T/cert.key").read()}}))
 EOF
 chmod +x "$T/plugin-cert"
-np_api_kubeconfig "$T/kc-cert" "{exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: $T/plugin-cert}}"
+np_lapi_kubeconfig "$T/kc-cert" "{exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: $T/plugin-cert}}"
 npr export --kubeconfig "$T/kc-cert" -n shop >"$T/cert.yaml" 2>"$T/cert.err" || np_fail "export with a client certificate from a plugin failed: $(cat "$T/cert.err")"
 cmp -s "$T/want.yaml" "$T/cert.yaml" || np_fail "the client-certificate export differs"
 # A plugin that fails is named, with what to do.
-np_api_kubeconfig "$T/kc-bad" "{exec: {apiVersion: client.authentication.k8s.io/v1, command: no-such-login-plugin, interactiveMode: Never, installHint: 'install no-such-login-plugin from your provider'}}"
+np_lapi_kubeconfig "$T/kc-bad" "{exec: {apiVersion: client.authentication.k8s.io/v1, command: no-such-login-plugin, interactiveMode: Never, installHint: 'install no-such-login-plugin from your provider'}}"
 expect_err 1 "plugin 'no-such-login-plugin' of the kubeconfig cannot be run: .*install no-such-login-plugin from your provider" export --kubeconfig "$T/kc-bad" -n shop
 
 # kubectl finds kubectl-netpol_record on PATH; without --db the plugin
@@ -322,7 +322,7 @@ ln -s "$NPR" "$T/bin/kubectl-netpol_record"
 kctl() { (cd "$T/g" && np_node env HOME="$T/home" PATH="$T/bin:$PATH" KUBECONFIG="$KC" kubectl "$@"); }
 kctl netpol-record export -n shop >"$T/kubectl.yaml" 2>"$T/kubectl.err" || np_fail "kubectl netpol-record export failed: $(cat "$T/kubectl.err")"
 cmp -s "$T/want.yaml" "$T/kubectl.yaml" || np_fail "kubectl netpol-record export differs from export --db"
-grep -q "^netpol-record export: read the cluster $NP_API_URL (context test of $KC)" "$T/kubectl.err" || np_fail "the plugin does not say it read the cluster"
+grep -q "^netpol-record export: read the cluster $NP_LAPI_URL (context test of $KC)" "$T/kubectl.err" || np_fail "the plugin does not say it read the cluster"
 kctl netpol-record status >"$T/kstatus.out" 2>&1 || np_fail "kubectl netpol-record status: $(cat "$T/kstatus.out")"
 grep -qE '^n-e2e-export +0\.2\.0 ' "$T/kstatus.out" || np_fail "kubectl netpol-record status: $(cat "$T/kstatus.out")"
 # With --db, or NETPOL_RECORD_DB, it reads the store, as netpol-record

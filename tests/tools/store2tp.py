@@ -25,8 +25,8 @@ would now apply them with `known-servers import --cluster`.
 NODE defaults to the store's meta node_name. --age makes every object
 that many seconds old (publishedAt = now - age): a node whose objects are
 older than twice --refresh is one that stopped publishing. --no-status
-leaves the RecorderStatus objects out, --no-store-facts their `store`
-facts. --split N makes N copies of every profile under other node names
+leaves the RecorderStatus objects out, --no-store-facts their
+`dataEnd` and `storeCounters`. --split N makes N copies of every profile under other node names
 (NODE-1..) with the entries dealt out among them (paging tests).
 """
 import argparse
@@ -189,7 +189,8 @@ def status(db, node, started, published, refresh, store_facts):
         last = db.execute("SELECT max(last_seen) FROM flows").fetchone()[0]
         upd = db.execute("SELECT max(updated_at) FROM counters")\
             .fetchone()[0]
-        s["store"] = {"counters": c, "dataEnd": max(last or 0, upd or 0)}
+        s["dataEnd"] = max(last or 0, upd or 0)
+        s["storeCounters"] = c
     return {"apiVersion": "netpol-record.io/v1alpha1",
             "kind": "RecorderStatus",
             "metadata": {"name": node, "namespace": "netpol-record",

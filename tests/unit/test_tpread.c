@@ -333,6 +333,50 @@ test_notes(void **state)
 	json_object_put(o);
 }
 
+/* spec.dnsNames (the store's DNS answers for the entries' addresses):
+ * those answered in the query's window, beside the flows' own names. */
+static void
+test_dns_names(void **state)
+{
+	struct source_query q = { .namespace_ = "shop", .direction = -1,
+	    .since = 1714557000 };
+	json_object *o = fixture(), *l;
+	const struct index_workload *w;
+	const char *text;
+	struct source *src;
+	struct index *idx = NULL;
+	struct addr a;
+	size_t first, n, len;
+	char err[256];
+
+	(void)state;
+	json_object_object_add(json_object_object_get(o, "spec"), "dnsNames",
+	    json_tokener_parse("[{\"address\":\"198.51.100.23\",\"names\":["
+	    "{\"name\":\"cdn.example.com\",\"firstSeen\":1714557090,"
+	    "\"lastSeen\":1714560990}]},{\"address\":\"203.0.113.7\","
+	    "\"names\":[{\"name\":\"legacy.example.com\",\"firstSeen\":"
+	    "1714550000,\"lastSeen\":1714550000}]}]"));
+	l = list_of(&o, 1);
+	text = json_object_to_json_string(l);
+	len = strlen(text);
+	assert_int_equal(tp_list_source_new(&text, &len, 1, &src), 0);
+	assert_int_equal(index_load(&src, 1, &q, &idx, err, sizeof(err)), 0);
+	w = index_find_workload(idx, "shop", "Deployment", "checkout");
+	/* The flow's own name and the answer's. */
+	assert_int_equal(addr_parse("198.51.100.23", &a), 0);
+	n = index_dns_names(idx, w, &a, &first);
+	assert_int_equal(n, 2);
+	assert_string_equal(index_dns_name(idx, first), "cdn.example.com");
+	assert_string_equal(index_dns_name(idx, first + 1), "pay.example.com");
+	/* Answered before the window: not fed. */
+	assert_int_equal(addr_parse("203.0.113.7", &a), 0);
+	assert_int_equal(index_dns_names(idx, w, &a, &first), 0);
+	index_free(idx);
+	source_free(src);
+	json_object_put(l);
+	json_object_put(o);
+}
+
 static void
 test_names(void **state)
 {
@@ -371,6 +415,7 @@ main(void)
 		cmocka_unit_test(test_merge_nodes),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_notes),
+		cmocka_unit_test(test_dns_names),
 		cmocka_unit_test(test_names),
 	};
 

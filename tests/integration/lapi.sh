@@ -1,32 +1,35 @@
 # shellcheck shell=bash
 #
-# The test API server (tests/tools/fake_apiserver.py, documented in
-# tests/tools/README.md) over TLS in the test's node netns, with the
-# certificates and kubeconfigs its clients need. Source it after lib.sh,
-# after np_setup; everything lives in $NP_TMP/api and goes with it.
+# lapi.sh: the test API server (tests/tools/fake_apiserver.py, documented
+# in tests/tools/README.md) over TLS on the loopback of the test's one
+# node netns, with the certificates (a client CA too, for exec plugins
+# that return certificates) and the kubeconfigs its clients need: for
+# tests of an API client that need no cluster of nodes (the cluster
+# reader's). Source it after lib.sh, after np_setup; everything lives in
+# $NP_TMP/lapi and goes with it.
 #
-#   np_api_start [ARG...]      # a CA and a server certificate for
+#   np_lapi_start [ARG...]      # a CA and a server certificate for
 #                              # 127.0.0.1, a client CA (--client-ca), a
 #                              # token file ("tok-admin admin"); starts the
 #                              # server with ARG... in the node and waits
-#                              # for it; sets NP_API_URL, NP_API_CA,
-#                              # NP_API_TOKENS
-#   np_api_kubeconfig FILE [USER_JSON]
+#                              # for it; sets NP_LAPI_URL, NP_LAPI_CA,
+#                              # NP_LAPI_TOKENS
+#   np_lapi_kubeconfig FILE [USER_JSON]
 #                              # a kubeconfig (context "test") for
-#                              # $NP_API_URL; its user is USER_JSON (a flow
+#                              # $NP_LAPI_URL; its user is USER_JSON (a flow
 #                              # mapping, default {token: tok-admin})
-#   np_api_client_cert CN PREFIX  # PREFIX.pem and PREFIX.key: a client
+#   np_lapi_client_cert CN PREFIX  # PREFIX.pem and PREFIX.key: a client
 #                              # certificate of user CN the server accepts
-#   np_api_ctl NAME [JSON]     # POST /_test/NAME (a test control)
-#   np_api_get PATH            # GET PATH as tok-admin; prints the body
-#   np_api_load FILE [novalidate]  # /_test/load the items of a List in
+#   np_lapi_ctl NAME [JSON]     # POST /_test/NAME (a test control)
+#   np_lapi_get PATH            # GET PATH as tok-admin; prints the body
+#   np_lapi_load FILE [novalidate]  # /_test/load the items of a List in
 #                              # FILE, validated against the CRDs unless
 #                              # novalidate (the bench's million entries)
-#   np_api_reset               # delete every TrafficProfile,
+#   np_lapi_reset               # delete every TrafficProfile,
 #                              # RecorderStatus and KnownServer of ours
 
-np_api_start() {
-	local d=$NP_TMP/api i
+np_lapi_start() {
+	local d=$NP_TMP/lapi i
 	mkdir -p "$d"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
 		-nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 1 \
@@ -42,8 +45,8 @@ np_api_start() {
 		-CAcreateserial -out "$d/srv.pem" -days 1 -extfile "$d/srv.ext" \
 		2>/dev/null
 	echo "tok-admin admin" >"$d/tokens"
-	NP_API_CA=$d/ca.pem
-	NP_API_TOKENS=$d/tokens
+	NP_LAPI_CA=$d/ca.pem
+	NP_LAPI_TOKENS=$d/tokens
 	rm -f "$d/port"
 	np_bg node /usr/bin/python3 "$NP_TOP/tests/tools/fake_apiserver.py" \
 		--cert "$d/srv.pem" --key "$d/srv.key" --token-file "$d/tokens" \
@@ -51,11 +54,11 @@ np_api_start() {
 		>/dev/null
 	for i in $(seq 300); do [ -s "$d/port" ] && break; sleep 0.1; done
 	[ -s "$d/port" ] || np_fail "the test API server did not start: $(tail -n 20 "$NP_TMP/bg.log")"
-	NP_API_URL="https://127.0.0.1:$(cat "$d/port")"
-	export NP_API_URL NP_API_CA NP_API_TOKENS
+	NP_LAPI_URL="https://127.0.0.1:$(cat "$d/port")"
+	export NP_LAPI_URL NP_LAPI_CA NP_LAPI_TOKENS
 }
 
-np_api_kubeconfig() {
+np_lapi_kubeconfig() {
 	cat >"$1" <<EOF
 apiVersion: v1
 kind: Config
@@ -65,15 +68,15 @@ contexts:
   context: {cluster: fake, user: reader}
 clusters:
 - name: fake
-  cluster: {server: "$NP_API_URL", certificate-authority: "$NP_API_CA"}
+  cluster: {server: "$NP_LAPI_URL", certificate-authority: "$NP_LAPI_CA"}
 users:
 - name: reader
   user: ${2:-{token: tok-admin\}}
 EOF
 }
 
-np_api_client_cert() {
-	local d=$NP_TMP/api
+np_lapi_client_cert() {
+	local d=$NP_TMP/lapi
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-keyout "$2.key" -out "$2.csr" -subj "/CN=$1" 2>/dev/null
 	printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' >"$2.ext"
@@ -82,31 +85,31 @@ np_api_client_cert() {
 		-extfile "$2.ext" 2>/dev/null
 }
 
-np_api_ctl() {
-	np_node curl -sS --fail --cacert "$NP_API_CA" -X POST \
+np_lapi_ctl() {
+	np_node curl -sS --fail --cacert "$NP_LAPI_CA" -X POST \
 		-H 'Content-Type: application/json' -d "${2:-{\}}" \
-		"$NP_API_URL/_test/$1" >/dev/null
+		"$NP_LAPI_URL/_test/$1" >/dev/null
 }
 
-np_api_get() {
-	np_node curl -sS --fail --cacert "$NP_API_CA" \
-		-H "Authorization: Bearer tok-admin" "$NP_API_URL$1"
+np_lapi_get() {
+	np_node curl -sS --fail --cacert "$NP_LAPI_CA" \
+		-H "Authorization: Bearer tok-admin" "$NP_LAPI_URL$1"
 }
 
-np_api_load() {
+np_lapi_load() {
 	/usr/bin/python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 json.dump({"items": d["items"], "validate": sys.argv[2] != "novalidate"},
           sys.stdout)' "$1" "${2:-}" >"$1.load"
-	np_node curl -sS --fail --cacert "$NP_API_CA" -X POST \
+	np_node curl -sS --fail --cacert "$NP_LAPI_CA" -X POST \
 		-H 'Content-Type: application/json' --data-binary "@$1.load" \
-		"$NP_API_URL/_test/load" >/dev/null
+		"$NP_LAPI_URL/_test/load" >/dev/null
 }
 
-np_api_reset() {
+np_lapi_reset() {
 	local r
 	for r in trafficprofiles recorderstatuses knownservers; do
-		np_api_ctl crd "{\"name\": \"$r.netpol-record.io\", \"installed\": false}"
-		np_api_ctl crd "{\"name\": \"$r.netpol-record.io\", \"installed\": true}"
+		np_lapi_ctl crd "{\"name\": \"$r.netpol-record.io\", \"installed\": false}"
+		np_lapi_ctl crd "{\"name\": \"$r.netpol-record.io\", \"installed\": true}"
 	done
 }
