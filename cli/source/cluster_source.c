@@ -365,14 +365,15 @@ node_counters(struct load *l, const struct tp_node *n,
 				return rc;
 		}
 	} else if (s != NULL) {
+		/* As a store has them: a counter exists once it is not 0. */
 		*lost = s->events_lost;
-		if ((rc = index_add_counter(l->b, "events_seen",
-		    s->events_seen, 0)) < 0 ||
-		    (rc = index_add_counter(l->b, "events_lost",
-		    s->events_lost, 0)) < 0)
+		if ((s->events_seen > 0 && (rc = index_add_counter(l->b,
+		    "events_seen", s->events_seen, 0)) < 0) ||
+		    (s->events_lost > 0 && (rc = index_add_counter(l->b,
+		    "events_lost", s->events_lost, 0)) < 0))
 			return rc;
-	} else if ((rc = index_add_counter(l->b, "events_lost",
-	    n->events_lost, 0)) < 0) {
+	} else if (n->events_lost > 0 && (rc = index_add_counter(l->b,
+	    "events_lost", n->events_lost, 0)) < 0) {
 		return rc;
 	}
 	index_add_data_end(l->b, s != NULL && s->data_end > 0 ? s->data_end :

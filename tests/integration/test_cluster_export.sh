@@ -26,7 +26,9 @@ for f in c3_up c3_traffic c3_stop np_use_node np_rd_stop; do
 done
 
 np_setup clexp
-REFRESH=3
+# Long enough for the comparisons to end before any node is stale (they
+# read a stopped cluster), short enough to wait for it at the end.
+REFRESH=30
 c3_up "publish: {interval: 1s, refresh: ${REFRESH}s}"
 c3_traffic
 c3_traffic
@@ -125,7 +127,8 @@ same "export with a KnownServer" "$T/s.ks" "$T/c.ks"
 
 np_log "nodes that stop publishing: the completeness warning"
 # c3_stop stopped every recorder: past twice their refresh, each node that
-# ran pods of shop is named.
+# ran pods of shop is named. Not before.
+grep -q "has not published" "$T/c.err" && np_fail "a completeness warning while every node published: $(grep -m 1 'has not published' "$T/c.err")"
 sleep $((2 * REFRESH + 2))
 plugin export -n shop >"$T/stale.yaml" 2>"$T/stale.err"
 for n in node-1 node-2 node-3; do
