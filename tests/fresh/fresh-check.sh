@@ -54,6 +54,9 @@ if [ "${1:-}" = --inside ]; then
 	root=$2
 	# The outer part waits until no process of this namespace is left.
 	readlink /proc/self/ns/pid >"$root/../pidns"
+	# The root is a mount point of its own: `ip netns add` makes / a
+	# slave mount, which fails on a plain directory.
+	mount --bind "$root" "$root"
 	mount -t proc proc "$root/proc"
 	mount -t sysfs sysfs "$root/sys"
 	mount --rbind /sys/fs/cgroup "$root/sys/fs/cgroup"
