@@ -10,11 +10,11 @@
 # install/deps.sh, and that both commands work the first time, on a machine
 # that has never seen the -dev packages.
 #
-# The root runs in its own mount and PID namespaces (unshare): /proc, /sys,
-# the host's cgroup tree (podman's runc needs it), /dev with a private
-# /dev/shm and a private /run are mounted there only, and every mount and
-# process goes away when the namespace's first process exits, also on
-# failure or timeout. Network namespaces the tests make share the host's
+# The root runs in its own mount and PID namespaces (unshare), as the
+# namespace's root (pivot_root): /proc, /sys, the host's cgroup tree
+# (podman's runc needs it), /dev with a private /dev/shm and a private /run
+# are mounted there only, and every mount and process goes away when the
+# namespace's first process exits, also on failure or timeout. Network namespaces the tests make share the host's
 # kernel, as on the host; the tests remove them. No service starts inside
 # the root (policy-rc.d), as in any chroot.
 #
@@ -47,15 +47,18 @@ SRC=/root/netpol-record	# the clone, inside the root
 say() { printf '==> fresh-check: %s\n' "$*"; }
 die() { printf 'fresh-check: %s\n' "$*" >&2; exit 1; }
 
-# --inside ROOT: the part that runs in the new mount and PID namespaces
-# (PID 1 there). Mounts what the tests need, then runs the commands in the
-# root. Everything mounted here vanishes with the namespace.
+# --inside ROOT: the part that runs in the new mount and PID namespaces.
+# Mounts what the tests need, makes ROOT the namespace's root (pivot_root,
+# not chroot: `nsenter -m` and `ip netns exec` then stay in it, as on a
+# real machine), and runs the commands there. It stays PID 1 of the
+# namespace, which reaps the processes orphaned in it (a test waits for a
+# daemon it killed to be gone; an unreaped zombie never is). Everything
+# mounted here vanishes with the namespace.
 if [ "${1:-}" = --inside ]; then
 	root=$2
 	# The outer part waits until no process of this namespace is left.
 	readlink /proc/self/ns/pid >"$root/../pidns"
-	# The root is a mount point of its own: `ip netns add` makes / a
-	# slave mount, which fails on a plain directory.
+	# pivot_root needs the new root to be a mount point.
 	mount --bind "$root" "$root"
 	mount -t proc proc "$root/proc"
 	mount -t sysfs sysfs "$root/sys"
@@ -65,6 +68,13 @@ if [ "${1:-}" = --inside ]; then
 	mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs "$root/run"
 	# apt and the tests resolve names as the host does.
 	cat /etc/resolv.conf >"$root/etc/resolv.conf"
+	mkdir "$root/.old-root"
+	cd "$root"
+	pivot_root . .old-root
+	# From here on every program comes from the new root.
+	cd /
+	umount -l /.old-root
+	rmdir /.old-root
 	script="set -e; cd $SRC"
 	for c in "${COMMANDS[@]}"; do
 		script="$script; echo '==> fresh-check: $c'; start=\$(date +%s); $c"
@@ -72,10 +82,13 @@ if [ "${1:-}" = --inside ]; then
 	done
 	# A login's environment and nothing of ours (no MAKEFLAGS from the
 	# make that called us); CI=true (warnings are errors) passes through.
-	exec timeout -k 30 "$TIME_LIMIT" chroot "$root" /usr/bin/env -i \
+	# Not exec: this shell stays PID 1.
+	rc=0
+	timeout -k 30 "$TIME_LIMIT" /usr/bin/env -i \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME=/root TERM="${TERM:-dumb}" ${CI:+CI="$CI"} \
-		/bin/bash -c "$script" </dev/null
+		/bin/bash -c "$script" </dev/null || rc=$?
+	exit "$rc"
 fi
 
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot, mounts): run it as root"
