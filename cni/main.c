@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cni/cniconf.h"
-#include "cni/install.h"
+#include "cni/install/install.h"
 #include "cni/plugin.h"
 #include "lib/fdpass.h"
 #include "lib/log.h"
@@ -73,6 +73,27 @@ release_later(const struct plugin_linger *l)
 	close(l->fd);
 }
 
+/*
+ * Someone ran the plugin by hand, on a terminal, without the CNI
+ * environment: the JSON error alone (stdout, for a runtime) does not tell
+ * them what the program is for. name is how it was invoked, so that the
+ * commands shown work (the plugin lives in the CNI bin directory, which is
+ * seldom on PATH).
+ */
+static void
+by_hand(const char *name)
+{
+	fprintf(stderr,
+	    "netpol-record-cni: CNI_COMMAND is not set. This is a CNI plugin: "
+	    "the container\n"
+	    "runtime runs it for each pod, with CNI_COMMAND and the other "
+	    "CNI_* variables\n"
+	    "set and the network configuration on standard input.\n"
+	    "  To add it to this node's CNI configuration: %s install\n"
+	    "    (options: %s install --help)\n"
+	    "  Every use: %s --help\n", name, name, name);
+}
+
 static void
 usage(FILE *out)
 {
@@ -116,7 +137,15 @@ main(int argc, char **argv)
 	plugin_env_load(&env);
 	if ((buf = malloc(CNI_STDIN_MAX + 2)) == NULL)
 		return 1;
-	n = read_stdin(buf, CNI_STDIN_MAX);
+	/* Without CNI_COMMAND the answer is an error whatever stdin holds:
+	 * do not wait for the end of a terminal's input. */
+	if (env.command == NULL || env.command[0] == '\0') {
+		if (isatty(STDIN_FILENO))
+			by_hand(argc > 0 && argv[0] != NULL ? argv[0] :
+			    "netpol-record-cni");
+		n = 0;
+	} else
+		n = read_stdin(buf, CNI_STDIN_MAX);
 	if (n < 0) {
 		char *s;
 

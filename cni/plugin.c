@@ -17,6 +17,7 @@
 #include "cni/hostif.h"
 #include "lib/log.h"
 #include "lib/store.h"
+#include "nft/nftstore.h"
 #include "nft/nftrules.h"
 
 struct ctx {
@@ -70,15 +71,13 @@ open_store(struct ctx *c)
 
 	if (c->st != NULL)
 		return 0;
-	ret = store_open(c->conf.db, 0, &c->st);
-	if (ret != 0)
-		return cni_err_set(&c->err, store_code(ret), strerror(-ret),
-		    "cannot open the store %s", c->conf.db);
 	/* Without the daemon, every plugin process would be the last
 	 * connection and checkpoint the WAL on close (milliseconds of I/O
 	 * per ADD). Leave that to SQLite's auto-checkpoint and the daemon. */
-	sqlite3_db_config(store_db(c->st), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
-	    NULL);
+	ret = store_open(c->conf.db, STORE_OPEN_NO_CKPT_ON_CLOSE, &c->st);
+	if (ret != 0)
+		return cni_err_set(&c->err, store_code(ret), strerror(-ret),
+		    "cannot open the store %s", c->conf.db);
 	return 0;
 }
 
@@ -93,19 +92,6 @@ open_nft(struct ctx *c)
 		return cni_err_set(&c->err, CNI_ERR_NFTABLES, strerror(-ret),
 		    "cannot open an nftables netlink socket");
 	return 0;
-}
-
-/* The elements of a stored attachment. */
-static int
-elems_of(const struct store_attachment *a, struct nftrules_elems *e)
-{
-	struct addr addrs[STORE_MAX_ADDRS];
-	int i, n = a->naddrs < STORE_MAX_ADDRS ? a->naddrs : STORE_MAX_ADDRS;
-
-	for (i = 0; i < n; i++)
-		addrs[i] = a->addrs[i].addr;
-	return nftrules_elems_init(e, a->container_id, a->ifname,
-	    a->host_veth, addrs, n);
 }
 
 /* ---- VERSION ---------------------------------------------------------- */
@@ -168,31 +154,12 @@ crosscheck(const struct cni_prev *prev, const struct hostif *hi,
 	    "interfaces", cid, hi->name);
 }
 
-struct restore {
-	struct ctx *c;
-	const struct store_attachment *self;
-	int done, failed;
-};
-
-static int
-restore_one(const struct store_attachment *a, void *arg)
+static void
+restore_failed(const struct store_attachment *a, int err, void *arg)
 {
-	struct restore *r = arg;
-	struct nftrules_elems e;
-	int ret;
-
-	if (strcmp(a->container_id, r->self->container_id) == 0 &&
-	    strcmp(a->ifname, r->self->ifname) == 0)
-		return 0;
-	if ((ret = elems_of(a, &e)) == 0)
-		ret = nftrules_attach(r->c->nr, &r->c->conf.nft, NULL, &e);
-	if (ret != 0) {
-		log_warnx("restoring %s/%s: %s", a->container_id, a->ifname,
-		    strerror(-ret));
-		r->failed++;
-	} else
-		r->done++;
-	return 0;
+	(void)arg;
+	log_warnx("restoring %s/%s: %s", a->container_id, a->ifname,
+	    strerror(-err));
 }
 
 /*
@@ -206,11 +173,11 @@ static int
 restore_all(struct ctx *c, const struct store_attachment *self,
     const struct nftrules_elems *ours)
 {
-	struct restore r = { .c = c, .self = self };
+	struct nftstore_count r;
 	int ret;
 
-	if ((ret = store_attachment_foreach(c->st, true, restore_one,
-	    &r)) != 0)
+	if ((ret = nftstore_restore(c->nr, &c->conf.nft, c->st, self,
+	    restore_failed, NULL, &r)) != 0)
 		log_warnx("restoring attached pods: %s", store_errmsg(c->st));
 	if (r.done == 0 && r.failed == 0)
 		return 0;	/* the node's first pod */
@@ -262,7 +229,7 @@ add_ours(struct ctx *c, const struct cni_prev *prev)
 		a.addrs[i].prefix = prev->prefixes[i];
 	}
 	a.naddrs = prev->naddrs;
-	if ((ret = elems_of(&a, &newel)) != 0)
+	if ((ret = nftstore_elems(&a, &newel)) != 0)
 		return cni_err_set(&c->err, CNI_ERR_INVALID_CONFIG,
 		    strerror(-ret), "too many addresses");
 
@@ -271,7 +238,8 @@ add_ours(struct ctx *c, const struct cni_prev *prev)
 	if ((ret = open_store(c)) != 0)
 		return ret;
 	ret = store_attachment_get(c->st, a.container_id, a.ifname, &old);
-	if (ret == 0 && old.detached_at == 0 && elems_of(&old, &oldel) == 0)
+	if (ret == 0 && old.detached_at == 0 &&
+	    nftstore_elems(&old, &oldel) == 0)
 		have_old = true;	/* a repeated ADD: replace */
 	else if (ret != 0 && ret != -ENOENT)
 		return cni_err_set(&c->err, store_code(ret),
@@ -345,7 +313,7 @@ cmd_del(struct ctx *c)
 		return ret;
 	ret = store_attachment_get(c->st, env->container_id, env->ifname, &a);
 	if (ret == 0) {
-		if ((ret = elems_of(&a, &el)) == 0)
+		if ((ret = nftstore_elems(&a, &el)) == 0)
 			ret = nftrules_detach(c->nr, &el);
 	} else if (ret == -ENOENT) {
 		/* Never recorded (an ADD that failed early, a lost store):
@@ -416,7 +384,7 @@ cmd_check(struct ctx *c)
 			    "address %s of prevResult is not recorded",
 			    addr_format(&prev.addrs[i], buf, sizeof(buf)));
 	}
-	if ((ret = elems_of(&a, &el)) != 0)
+	if ((ret = nftstore_elems(&a, &el)) != 0)
 		return cni_err_set(&c->err, CNI_ERR_CHECK, NULL,
 		    "bad attachment record");
 	if ((ret = open_nft(c)) != 0)
@@ -541,7 +509,7 @@ gc_store_cb(const struct store_attachment *a, void *arg)
 	struct nftrules_elems e;
 	int ret;
 
-	if ((ret = elems_of(a, &e)) != 0)
+	if ((ret = nftstore_elems(a, &e)) != 0)
 		return 0;
 	if (gc_valid(g, e.owner))
 		return 0;

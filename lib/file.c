@@ -1,11 +1,12 @@
 /*
- * file: read a whole file with a size limit.
+ * file: read a whole file with a size limit; replace one atomically.
  */
 #include "lib/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -96,4 +97,75 @@ file_read(const char *path, size_t max, char **out, size_t *len)
 	rc = file_read_fd(fd, max, out, len);
 	close(fd);
 	return rc;
+}
+
+int
+file_fsync_dir(const char *dir)
+{
+	int fd, ret = 0;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fsync(fd) != 0 && errno != EINVAL)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int
+file_write_atomic(const char *path, const void *data, size_t len,
+    mode_t mode, uid_t uid, gid_t gid)
+{
+	char dir[4096], tmp[4096];
+	const char *slash = strrchr(path, '/'), *name;
+	size_t off = 0;
+	ssize_t w;
+	int fd = -1, ret;
+
+	/* The directory (for the temporary file and the fsync) and the
+	 * name in it. */
+	if (slash == NULL) {
+		snprintf(dir, sizeof(dir), ".");
+		name = path;
+	} else if ((size_t)snprintf(dir, sizeof(dir), "%.*s",
+	    slash == path ? 1 : (int)(slash - path), path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	else
+		name = slash + 1;
+	if (*name == '\0')
+		return -EISDIR;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s" FILE_TMP_MARK "XXXXXX",
+	    dir, name) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+		return -errno;
+	while (off < len) {
+		w = write(fd, (const char *)data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			ret = -errno;
+			goto fail;
+		}
+		off += (size_t)w;
+	}
+	if (uid != (uid_t)-1 && fchown(fd, uid, gid) != 0) {
+		/* Not root: the file stays ours, which is fine. */
+	}
+	if (fchmod(fd, mode & 07777) != 0 || fsync(fd) != 0) {
+		ret = -errno;
+		goto fail;
+	}
+	ret = close(fd);
+	fd = -1;
+	if (ret != 0 || rename(tmp, path) != 0) {
+		ret = -errno;
+		goto fail;
+	}
+	return file_fsync_dir(dir);
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return ret;
 }

@@ -338,6 +338,9 @@ store_open(const char *path, int flags, struct store **out)
 	}
 	if ((rc = migrate(st)) < 0)
 		goto out;
+	if (flags & STORE_OPEN_NO_CKPT_ON_CLOSE)
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+		    NULL);
 	*out = st;
 	st = NULL;
 	rc = 0;

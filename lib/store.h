@@ -43,6 +43,10 @@ struct store;
 enum store_open_flags {
 	STORE_OPEN_READONLY = 1 << 0,	/* CLI reports: never writes */
 	STORE_OPEN_NOCREATE = 1 << 1,	/* fail with -ENOENT if missing */
+	/* Do not checkpoint the WAL when this connection closes, even as the
+	 * last one: a short-lived writer (one CNI ADD) leaves that to
+	 * SQLite's auto-checkpoint and the daemon. */
+	STORE_OPEN_NO_CKPT_ON_CLOSE = 1 << 2,
 };
 
 /*

@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "lib/store.h"
 #include "nft/nftrules.h"
+#include "nft/nftstore.h"
 #include "recorderd/rconf.h"
 #include "recorderd/rd.h"
 
@@ -79,60 +80,43 @@ cmd_status(const struct rconf *c)
 	return ret < 0 ? 1 : 0;
 }
 
-struct repair {
-	struct nftrules *nr;
-	struct nftrules_conf nc;
-	int done, failed;
-};
-
-static int
-repair_one(const struct store_attachment *a, void *arg)
+static void
+repair_failed(const struct store_attachment *a, int err, void *arg)
 {
-	struct repair *r = arg;
-	struct nftrules_elems e;
-	struct addr addrs[STORE_MAX_ADDRS];
-	int ret;
-
-	for (int i = 0; i < a->naddrs && i < STORE_MAX_ADDRS; i++)
-		addrs[i] = a->addrs[i].addr;
-	if ((ret = nftrules_elems_init(&e, a->container_id, a->ifname,
-	    a->host_veth, addrs, a->naddrs)) == 0)
-		ret = nftrules_attach(r->nr, &r->nc, NULL, &e);
-	if (ret < 0) {
-		log_warnx("repair %s/%s: %s", a->container_id, a->ifname,
-		    strerror(-ret));
-		r->failed++;
-	} else
-		r->done++;
-	return 0;
+	(void)arg;
+	log_warnx("repair %s/%s: %s", a->container_id, a->ifname,
+	    strerror(-err));
 }
 
 static int
 cmd_repair(const struct rconf *c)
 {
 	struct store *st = NULL;
-	struct repair r;
+	struct nftrules *nr = NULL;
+	struct nftrules_conf nc;
+	struct nftstore_count r = { 0 };
 	int ret;
 
-	memset(&r, 0, sizeof(r));
-	nftrules_conf_init(&r.nc);
-	r.nc.mark_bit = c->mark_bit;
-	r.nc.nflog_group = c->nflog_group;
-	r.nc.snaplen = (uint16_t)(c->nflog_snaplen > 65535 ? 65535 :
+	nftrules_conf_init(&nc);
+	nc.mark_bit = c->mark_bit;
+	nc.nflog_group = c->nflog_group;
+	nc.snaplen = (uint16_t)(c->nflog_snaplen > 65535 ? 65535 :
 	    c->nflog_snaplen);
 	if ((ret = store_open(c->store, STORE_OPEN_NOCREATE, &st)) < 0) {
 		log_warnx("store %s: %s", c->store, strerror(-ret));
 		return 1;
 	}
-	if ((ret = nftrules_open(&r.nr)) < 0 ||
-	    (ret = nftrules_ensure_table(r.nr, &r.nc)) < 0) {
+	if ((ret = nftrules_open(&nr)) < 0 ||
+	    (ret = nftrules_ensure_table(nr, &nc)) < 0) {
 		log_warnx("nftables: %s", strerror(-ret));
 		goto out;
 	}
-	ret = store_attachment_foreach(st, true, repair_one, &r);
+	if ((ret = nftstore_restore(nr, &nc, st, NULL, repair_failed, NULL,
+	    &r)) < 0)
+		log_warnx("store %s: %s", c->store, store_errmsg(st));
 	printf("repaired %d attachments, %d failed\n", r.done, r.failed);
 out:
-	nftrules_close(r.nr);
+	nftrules_close(nr);
 	store_close(st);
 	return ret < 0 || r.failed > 0 ? 1 : 0;
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cni/install.h"
+#include "cni/install/install.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -128,6 +128,18 @@ before=$(snapshot "$d/net.d")
 [ -z "$(ls -A "$d/bin")" ] || np_fail "--dry-run copied the binary"
 grep -q 'would write .*10-containerd-net.conflist and remove' "$d/notes" ||
 	np_fail "--dry-run did not say what it would do: $(cat "$d/notes")"
+# It names the binary it would copy (not /proc/self/exe), also when run
+# through a link.
+real=$(readlink -f "$cni")
+grep -qF "would copy $real to $d/bin/netpol-record-cni" "$d/notes" ||
+	np_fail "--dry-run does not name the binary it would copy ($real): $(cat "$d/notes")"
+! grep -q /proc/self "$d/notes" || np_fail "--dry-run names /proc/self: $(cat "$d/notes")"
+ln -s "$cni" "$NP_TMP/cni-link"
+rc=0; "$NP_TMP/cni-link" install --dry-run --conf-dir "$d/net.d" --bin-dir "$d/bin" \
+	>/dev/null 2>"$d/notes-link" || rc=$?
+[ "$rc" -eq 0 ] || np_fail "--dry-run through a link exited $rc: $(cat "$d/notes-link")"
+grep -qF "would copy $real to" "$d/notes-link" ||
+	np_fail "--dry-run through a link does not name $real: $(cat "$d/notes-link")"
 "$cni" install --conf-dir "$d/net.d" --bin-dir "$d/bin" >/dev/null ||
 	np_fail "install after --dry-run failed"
 cmp -s "$d/preview" "$d/net.d/10-containerd-net.conflist" ||

@@ -22,7 +22,7 @@
 #include <json-c/json.h>
 
 #include "cni/cniconf.h"
-#include "cni/install.h"
+#include "cni/install/install.h"
 #include "recorderd/rconf.h"
 #include "tests/unit/ut_store.h"
 

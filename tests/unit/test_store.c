@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -499,6 +500,38 @@ test_concurrent_writers(void **state)
 	store_close(st);
 }
 
+/* STORE_OPEN_NO_CKPT_ON_CLOSE: the last connection to close leaves the
+ * WAL as it is; without it, the WAL is checkpointed and removed. */
+static void
+test_no_checkpoint_on_close(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_attachment a;
+	struct stat sb;
+	char wal[128];
+
+	snprintf(wal, sizeof(wal), "%s-wal", fx->path);
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(stat(wal, &sb), -1);
+
+	assert_int_equal(store_open(fx->path, STORE_OPEN_NO_CKPT_ON_CLOSE,
+	    &fx->st), 0);
+	make_attachment(&a, "c1", "198.18.0.5/24", NULL);
+	assert_int_equal(store_attachment_put(fx->st, &a, 100), 0);
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_true(sb.st_size > 0);
+
+	/* The next reader sees the row, from the WAL. */
+	assert_int_equal(store_open(fx->path, 0, &fx->st), 0);
+	assert_int_equal(store_attachment_get(fx->st, "c1", "eth0", &a), 0);
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(stat(wal, &sb), -1);
+}
+
 static void
 test_names(void **state)
 {
@@ -529,6 +562,8 @@ main(void)
 		    test_known_servers_counters_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_no_checkpoint_on_close,
+		    setup, teardown),
 		cmocka_unit_test(test_names),
 	};
 

@@ -1,8 +1,8 @@
 /*
- * install_cli.c: the `netpol-record-cni install` / `uninstall` subcommands
+ * cli: the `netpol-record-cni install` / `uninstall` subcommands
  * (cniinst_main): options, usage texts, the --watch loop.
  */
-#include "cni/install.h"
+#include "cni/install/install.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -89,6 +89,27 @@ print_preview(void *arg, const char *path, const char *text)
 	fflush(stdout);
 }
 
+/*
+ * The file this program runs from, into buf: what install copies, named
+ * as such in what it says. /proc/self/exe itself when the link cannot be
+ * read or the file was replaced or removed since it started (the link
+ * then ends in " (deleted)"; only /proc/self/exe still reads it).
+ */
+static const char *
+self_path(char *buf, size_t len)
+{
+	static const char deleted[] = " (deleted)";
+	ssize_t n = readlink(DEFAULT_PLUGIN, buf, len - 1);
+
+	if (n <= 0 || (size_t)n >= len - 1)
+		return DEFAULT_PLUGIN;
+	buf[n] = '\0';
+	if ((size_t)n >= sizeof(deleted) - 1 &&
+	    strcmp(buf + n - (sizeof(deleted) - 1), deleted) == 0)
+		return DEFAULT_PLUGIN;
+	return buf;
+}
+
 static int
 usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -131,8 +152,8 @@ cniinst_main(int argc, char **argv)
 	};
 	struct cniinst_opts o;
 	const char *conf_dir = DEFAULT_CONF_DIR, *bin_dir = DEFAULT_BIN_DIR;
-	const char *plugin = DEFAULT_PLUGIN, *usage;
-	char err[1024], *end;
+	const char *plugin = NULL, *usage;
+	char err[1024], self[4096], *end;
 	bool install, copy = true;
 	long watch = 0;
 	int c, ret, li = 0;
@@ -199,6 +220,8 @@ cniinst_main(int argc, char **argv)
 		o.note_arg = stderr;
 		o.preview = print_preview;
 	}
+	if (plugin == NULL)
+		plugin = self_path(self, sizeof(self));
 
 	err[0] = '\0';
 	if (!install) {

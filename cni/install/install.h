@@ -1,18 +1,23 @@
 /*
  * install: put netpol-record-cni into a node's CNI configuration and take
- * it out again (`netpol-record-cni install` / `uninstall`).
+ * it out again (`netpol-record-cni install` / `uninstall`). The one header
+ * of cni/install/; each file there uses the others only through it:
  *
- * Two layers:
- *  - a pure JSON core working on buffers (cniinst_add_entry,
- *    cniinst_remove_entry, cniinst_same_config): parse a network
- *    configuration, append or remove our plugin entry, print the result in
- *    one stable format (2-space indent, keys in their original order,
- *    slashes not escaped, a final newline);
- *  - a file shell (cniinst_install, cniinst_uninstall) that picks the
- *    node's primary configuration the way container runtimes do (the first
- *    *.conf, *.conflist or *.json file in byte order), copies the plugin
- *    binary, keeps a backup and writes every file atomically (temporary
- *    file in the same directory, fsync, rename, fsync of the directory).
+ *   conflist.c  a network configuration in a buffer, and our entry in it:
+ *               the pure JSON core (cniinst_entry, cniinst_add_entry,
+ *               cniinst_remove_entry, cniinst_same_config,
+ *               cniinst_has_entry). Parses a configuration strictly,
+ *               appends or removes our plugin entry, prints the result in
+ *               one stable format (2-space indent, keys in their original
+ *               order, slashes not escaped, a final newline);
+ *   install.c   the file side (cniinst_install, cniinst_uninstall): picks
+ *               the node's primary configuration the way container
+ *               runtimes do (the first *.conf, *.conflist or *.json file
+ *               in byte order), copies the plugin binary, keeps a backup
+ *               and writes every file atomically (lib/file.h);
+ *   cli.c       the install / uninstall subcommands (cniinst_main).
+ *
+ * cli.c calls install.c, which calls conflist.c; never the other way.
  *
  * A file that does not parse, is not a network configuration, or uses a
  * cniVersion older than chaining (0.3.0) is never written: the functions
