@@ -1,4 +1,6 @@
-# netpol-record: one non-recursive GNU Makefile.
+# netpol-record: one non-recursive GNU Makefile. (The goals that build call
+# this same file once more, after install/deps.sh: see "Dependencies first"
+# below.)
 #
 # Sources are found by directory: lib/ nft/ cni/ recorderd/ cli/ (each with
 # its subfolders) become a static archive each; cni/main.c, recorderd/main.c
