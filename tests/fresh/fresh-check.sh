@@ -180,4 +180,5 @@ if [ "$status" -eq 124 ]; then
 	die "the commands took longer than FRESH_TIME_LIMIT=$TIME_LIMIT s"
 fi
 [ "$status" -eq 0 ] || die "failed in the fresh root (exit $status; output above)"
-say "${COMMANDS[0]}, then ${COMMANDS[1]}: both passed in the fresh root in $(($(date +%s) - t1)) s (total $(($(date +%s) - t0)) s)"
+all=$(printf '%s, then ' "${COMMANDS[@]}")
+say "${all%, then }: passed in the fresh root in $(($(date +%s) - t1)) s (total $(($(date +%s) - t0)) s)"
