@@ -105,10 +105,11 @@ cleanup() {
 	local rc=$? i
 	set +e
 	if [ -n "$inner" ]; then
-		# unshare --kill-child: its child, the namespace's PID 1, gets
-		# SIGKILL when unshare goes, and the kernel then kills every
-		# process of the namespace.
-		kill "$inner" 2>/dev/null
+		# Interrupted while the commands run. unshare ignores SIGTERM
+		# while it waits for its child; SIGKILL it, and --kill-child
+		# gives its child, the namespace's PID 1, SIGKILL too, upon
+		# which the kernel kills every process of the namespace.
+		kill -KILL "$inner" 2>/dev/null
 		wait "$inner" 2>/dev/null
 	fi
 	if [ -n "$work" ] && [ -d "$work" ]; then
