@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cmds.h"
+#include "cli/base/prog.h"
+#include "cli/cmd/cmds.h"
 #include "lib/log.h"
 
 struct command {
@@ -32,11 +33,12 @@ usage(FILE *out)
 {
 	size_t i;
 
-	fprintf(out, "usage: netpol-record COMMAND [OPTIONS]\n\ncommands:\n");
+	fprintf(out, "usage: %s COMMAND [OPTIONS]\n\ncommands:\n", prog_name());
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-14s %s\n", commands[i].name,
 		    commands[i].summary);
-	fprintf(out, "\n'netpol-record COMMAND --help' describes a command.\n");
+	fprintf(out, "\n'%s COMMAND --help' describes a command.\n",
+	    prog_name());
 }
 
 int
@@ -45,6 +47,7 @@ main(int argc, char **argv)
 	size_t i;
 
 	log_init("netpol-record", LOG_LVL_WARN);
+	prog_init(argv[0]);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -57,7 +60,7 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "netpol-record: unknown command '%s'\n\n", argv[1]);
+	fprintf(stderr, "%s: unknown command '%s'\n\n", prog_name(), argv[1]);
 	usage(stderr);
 	return 2;
 }

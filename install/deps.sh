@@ -8,7 +8,8 @@
 #   --check  list what is missing and exit 1, install nothing
 #   SET      which packages (default: build test):
 #     build  compile and link the three programs (make, make install)
-#     test   run make check, make demo, make asan, make bench
+#     test   run make check, make demo, make asan, make bench (with
+#            Node.js and npm for tests/validate)
 #     fuzz   make fuzz (clang with libFuzzer)
 #     fresh  make fresh-check (builds a Debian root with debootstrap)
 # The Makefile calls it with the sets each target needs.
@@ -20,7 +21,7 @@ libjson-c-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev"
 TEST_PKGS="libcmocka-dev
 sqlite3 nftables conntrack iproute2 procps psmisc util-linux
 containernetworking-plugins podman runc busybox-static uidmap
-dnsmasq-base socat iperf3 openssl curl jq python3
+dnsmasq-base socat iperf3 openssl curl jq python3 python3-yaml python3-jsonschema
 ulogd2 ulogd2-sqlite3 chromium groff-base man-db valgrind"
 FUZZ_PKGS="clang libclang-rt-dev"
 FRESH_PKGS="debootstrap git ca-certificates util-linux"
@@ -57,6 +58,17 @@ for p in $want; do
 		missing="$missing $p"
 	fi
 done
+case " $* " in
+*" test "*)
+	# Node.js and npm for the test tooling of tests/validate (its npm
+	# packages are pinned by its package-lock.json and installed by its
+	# setup.sh). Debian's packages only when the machine has no node or
+	# npm at all: a nodejs from elsewhere (NodeSource's ships npm
+	# inside) is left alone.
+	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+	command -v npm >/dev/null 2>&1 || missing="$missing npm"
+	;;
+esac
 
 if [ -z "$missing" ]; then
 	exit 0

@@ -131,17 +131,20 @@ int
 store_each_in_transaction(struct store *st, size_t n,
     int (*fn)(struct store *, const void *, size_t), const void *items)
 {
+	/* Inside the caller's transaction (store_begin), the items are
+	 * part of it: the caller commits or rolls back. */
+	bool outer = !sqlite3_get_autocommit(st->db);
 	size_t i;
 	int rc;
 
-	if ((rc = store_begin(st)) < 0)
+	if (!outer && (rc = store_begin(st)) < 0)
 		return rc;
 	for (i = 0; i < n; i++)
 		if ((rc = fn(st, items, i)) < 0)
 			goto out;
-	rc = store_commit(st);
+	rc = outer ? 0 : store_commit(st);
 out:
-	if (rc < 0)
+	if (rc < 0 && !outer)
 		store_rollback(st);
 	return rc;
 }
@@ -370,16 +373,16 @@ store_errmsg(const struct store *st)
 	    "no store";
 }
 
+int
+store_set_busy_timeout(struct store *st, int ms)
+{
+	return sqlite_errno(sqlite3_busy_timeout(st->db, ms < 0 ? 0 : ms));
+}
+
 const char *
 store_path(const struct store *st)
 {
 	return st->path;
-}
-
-sqlite3 *
-store_db(struct store *st)
-{
-	return st->db;
 }
 
 int

@@ -22,8 +22,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include "lib/addr.h"
 #include "lib/flow.h"
 
@@ -62,10 +60,22 @@ void store_close(struct store *st);
 const char *store_errmsg(const struct store *st);
 /* The path the store was opened with (borrowed). */
 const char *store_path(const struct store *st);
-/* The underlying connection, for read-only queries of the CLI (borrowed). */
-sqlite3 *store_db(struct store *st);
 
-/* Explicit transactions. begin takes the write lock at once (IMMEDIATE). */
+/*
+ * How long a writer of this connection waits for another connection's
+ * write lock before failing with -EBUSY (10 s from store_open). A thread
+ * that must serve other work while it waits (netpol-recorderd's writer)
+ * waits in shorter steps and retries.
+ */
+int store_set_busy_timeout(struct store *st, int ms);
+
+/*
+ * Explicit transactions. begin takes the write lock at once (IMMEDIATE).
+ * Between begin and commit, the writes below that are one transaction of
+ * their own (flows, DNS answers, a workload merge) join the caller's
+ * transaction instead: several kinds of rows are then written at once,
+ * all or none.
+ */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);
@@ -188,6 +198,17 @@ int store_workload_merge(struct store *st, int64_t from, int64_t to);
  */
 int store_flows_write(struct store *st, const struct flow *flows, size_t n);
 
+/*
+ * The same for flows whose workload handles belong to the caller (the
+ * daemon's in-memory workload table): each key's subject and peer_wl
+ * (when set) are turned into store ids by map(arg, handle) as the row is
+ * written; flows are not modified. A flow with a handle that maps to 0
+ * (unknown) is not written; *skipped (may be NULL) counts them.
+ */
+int store_flows_write_mapped(struct store *st, const struct flow *flows,
+    size_t n, int64_t (*map)(void *arg, int64_t handle), void *arg,
+    size_t *skipped);
+
 /* Delete flows whose last_seen is before cutoff. *deleted gets the count. */
 int store_flows_prune(struct store *st, int64_t cutoff, int64_t *deleted);
 
@@ -241,5 +262,110 @@ int store_counter_foreach(struct store *st, store_counter_cb cb, void *arg);
 int store_meta_set(struct store *st, const char *key, const char *value);
 /* Copies into buf; -ENOENT when unset, -ENOSPC when buf is too short. */
 int store_meta_get(struct store *st, const char *key, char *buf, size_t len);
+
+/* ---- reading (lib/store_read.c) ----------------------------------------
+ *
+ * What the CLI reads back, restricted to what it asks for with indexed
+ * SQL: a namespace of a store with a million flows elsewhere costs only
+ * its own rows. Walks call cb once per row in the order said; whatever a
+ * callback is handed is borrowed for the call only; a non-zero return
+ * from cb stops the walk and is returned.
+ */
+
+/* Which workloads a read is about, and which of their flows. */
+struct store_scope {
+	const char *namespace_;	/* NULL: every namespace */
+	const char *kind;	/* with name (both or neither): one workload;
+				 * the kind matched case-insensitively */
+	const char *name;
+	int64_t since;		/* flows last seen at or after; 0 = open */
+	int64_t until;		/* flows first seen at or before; 0 = open */
+	int direction;		/* FLOW_EGRESS, FLOW_INGRESS, or -1: both */
+};
+
+/* A workload row as a walk hands it out. */
+struct store_workload_row {
+	int64_t id;
+	const char *namespace_;
+	const char *kind;
+	const char *name;
+	const char *selector_json;	/* NULL when the store has none */
+	const char *labels_json;	/* NULL when the store has none */
+	const char *ports_json;		/* NULL when the store has none */
+	bool host_network;
+	int64_t started_at;		/* 0 unknown */
+};
+typedef int (*store_workload_row_cb)(const struct store_workload_row *w,
+    void *arg);
+
+/* The workloads of scope sc (its window and direction aside), in id
+ * order. */
+int store_read_workloads(struct store *st, const struct store_scope *sc,
+    store_workload_row_cb cb, void *arg);
+/* One workload by id; -ENOENT when there is none (a dangling peer). */
+int store_read_workload(struct store *st, int64_t id,
+    store_workload_row_cb cb, void *arg);
+
+/*
+ * The flows whose subject is a workload of scope sc, within its window
+ * and direction, in no particular order. The keys' workload handles
+ * are store workload ids; a dangling peer id stays as it is (the caller
+ * finds no workload for it).
+ */
+typedef int (*store_flow_cb)(const struct flow *f, void *arg);
+int store_read_flows(struct store *st, const struct store_scope *sc,
+    store_flow_cb cb, void *arg);
+
+/* The latest last_seen of any flow of the store; 0 when it has none. */
+int store_read_last_seen(struct store *st, int64_t *out);
+
+/* Every node address (name, address), in no particular order. */
+typedef int (*store_node_cb)(const char *name, const struct addr *a,
+    void *arg);
+int store_read_nodes(struct store *st, store_node_cb cb, void *arg);
+
+/* Every namespace the workloads are in, sorted. */
+typedef int (*store_name_cb)(const char *name, void *arg);
+int store_read_namespaces(struct store *st, store_name_cb cb, void *arg);
+/* Does an attachment (a pod not attributed to a workload yet, say) name
+ * namespace ns? */
+int store_namespace_attached(struct store *st, const char *ns, bool *out);
+
+/* For each workload with attachments, the time its first pod was
+ * attached (one grouped scan of the attachments). */
+typedef int (*store_first_attached_cb)(int64_t workload_id,
+    int64_t attached_at, void *arg);
+int store_read_first_attachments(struct store *st,
+    store_first_attached_cb cb, void *arg);
+
+/* How many of each the store holds. */
+struct store_totals {
+	int64_t attached;	/* attachments still attached */
+	int64_t detached;
+	int64_t workloads;
+	int64_t namespaces;	/* distinct namespaces of the workloads */
+	int64_t flows;
+	int64_t known_servers;
+};
+int store_read_totals(struct store *st, struct store_totals *out);
+
+/*
+ * What is at path, to say why store_open() refused it. Never creates or
+ * changes anything; *version is the file's schema version (PRAGMA
+ * user_version) when it is an SQLite file, else 0.
+ */
+enum store_probe_kind {
+	STORE_PROBE_MISSING,		/* nothing there */
+	STORE_PROBE_DIRECTORY,		/* a directory */
+	STORE_PROBE_UNREADABLE,		/* there, but cannot be opened */
+	STORE_PROBE_NOT_SQLITE,		/* a file that is no SQLite database */
+	STORE_PROBE_NOT_A_STORE,	/* an SQLite database without our
+					 * tables */
+	STORE_PROBE_OLDER,		/* a store of an older schema */
+	STORE_PROBE_CURRENT,		/* a store of STORE_SCHEMA_VERSION */
+	STORE_PROBE_NEWER,		/* a store of a newer schema */
+};
+void store_probe(const char *path, enum store_probe_kind *kind,
+    int *version);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define FLOW_COLUMNS "workload_id, direction, peer_kind, peer_workload_id," \
@@ -83,6 +84,45 @@ store_flows_write(struct store *st, const struct flow *flows, size_t n)
 	if (n == 0)
 		return 0;
 	return store_each_in_transaction(st, n, flow_item, flows);
+}
+
+struct mapped {
+	const struct flow *flows;
+	int64_t (*map)(void *, int64_t);
+	void *arg;
+	size_t skipped;
+};
+
+static int
+mapped_item(struct store *st, const void *items, size_t i)
+{
+	struct mapped *m = (struct mapped *)(uintptr_t)items;
+	struct flow f = m->flows[i];
+
+	f.key.subject = m->map(m->arg, f.key.subject);
+	if (f.key.peer_wl != 0)
+		f.key.peer_wl = m->map(m->arg, f.key.peer_wl);
+	if (f.key.subject == 0 || (m->flows[i].key.peer_wl != 0 &&
+	    f.key.peer_wl == 0)) {
+		m->skipped++;
+		return 0;
+	}
+	return flow_upsert(st, &f);
+}
+
+int
+store_flows_write_mapped(struct store *st, const struct flow *flows,
+    size_t n, int64_t (*map)(void *arg, int64_t handle), void *arg,
+    size_t *skipped)
+{
+	struct mapped m = { flows, map, arg, 0 };
+	int ret = 0;
+
+	if (n > 0)
+		ret = store_each_in_transaction(st, n, mapped_item, &m);
+	if (skipped != NULL)
+		*skipped = ret == 0 ? m.skipped : 0;
+	return ret;
 }
 
 int

@@ -131,7 +131,8 @@ bind_text(sqlite3_stmt *s, int i, const char *t)
 
 /*
  * Call fn for items 0..n-1 in one transaction: either every item is
- * written or none is.
+ * written or none is. Inside a transaction the caller opened with
+ * store_begin(), the items join it (the caller commits or rolls back).
  */
 int store_each_in_transaction(struct store *st, size_t n,
     int (*fn)(struct store *, const void *, size_t), const void *items);

@@ -27,6 +27,8 @@ struct yj_anchor {
 
 struct yj_frame {
 	struct json_object *obj;	/* array or object */
+	yaml_mark_t mark;		/* where it started */
+	yaml_mark_t key_mark;		/* where the pending key was */
 	char *key;			/* pending mapping key, owned */
 	char *anchor;			/* anchor of this container, owned */
 	size_t weight;
@@ -45,6 +47,21 @@ struct yj_state {
 	const struct yamljson_stream *s;	/* NULL for a whole tree */
 	size_t docno;
 	bool cberr;			/* the error came from a callback */
+	struct yamljson_marks *marks;	/* NULL unless asked for */
+};
+
+/* Where a node, or a key of a mapping node, was written. */
+struct yj_mark {
+	const struct json_object *obj;
+	char *key;			/* NULL: the node itself */
+	struct yamljson_pos pos;
+};
+
+struct yamljson_marks {
+	struct yj_mark *m;
+	size_t n, cap;
+	struct yamljson_pos *docs;	/* where each document starts */
+	size_t ndocs, dcap;
 };
 
 static void
@@ -220,11 +237,70 @@ yj_scalar(const yaml_event_t *ev, bool *bad)
 	return json_object_new_string_len(s, (int)len);
 }
 
-/* Hand a finished node to its parent (or make it the document root).
- * Takes the reference to o. */
+static struct yamljson_pos
+yj_pos(const yaml_mark_t *m)
+{
+	struct yamljson_pos p = { m->line + 1, m->column + 1 };
+
+	return p;
+}
+
+/* Remember where o (or its key) was written; NULL nodes (YAML nulls)
+ * have no object to find them by, only their key. */
+static int
+yj_mark(struct yj_state *st, const struct json_object *o, const char *key,
+    const yaml_mark_t *where)
+{
+	struct yamljson_marks *ms = st->marks;
+	struct yj_mark *m;
+
+	if (ms == NULL || o == NULL)
+		return 0;
+	if (ms->n == ms->cap) {
+		size_t ncap = ms->cap ? ms->cap * 2 : 64;
+		struct yj_mark *nm = realloc(ms->m, ncap * sizeof(*nm));
+
+		if (nm == NULL)
+			return -ENOMEM;
+		ms->m = nm;
+		ms->cap = ncap;
+	}
+	m = &ms->m[ms->n];
+	m->obj = o;
+	m->key = NULL;
+	if (key != NULL && (m->key = strdup(key)) == NULL)
+		return -ENOMEM;
+	m->pos = yj_pos(where);
+	ms->n++;
+	return 0;
+}
+
+static int
+yj_mark_doc(struct yj_state *st, const yaml_mark_t *where)
+{
+	struct yamljson_marks *ms = st->marks;
+
+	if (ms == NULL)
+		return 0;
+	if (ms->ndocs == ms->dcap) {
+		size_t ncap = ms->dcap ? ms->dcap * 2 : 4;
+		struct yamljson_pos *nd = realloc(ms->docs,
+		    ncap * sizeof(*nd));
+
+		if (nd == NULL)
+			return -ENOMEM;
+		ms->docs = nd;
+		ms->dcap = ncap;
+	}
+	ms->docs[ms->ndocs++] = yj_pos(where);
+	return 0;
+}
+
+/* Hand a finished node, written at where, to its parent (or make it the
+ * document root). Takes the reference to o. */
 static int
 yj_attach(struct yj_state *st, struct json_object *o, size_t nodes,
-    size_t weight, const char **why)
+    size_t weight, const yaml_mark_t *where, const char **why)
 {
 	struct yj_frame *f;
 	int r;
@@ -239,7 +315,7 @@ yj_attach(struct yj_state *st, struct json_object *o, size_t nodes,
 		json_object_put(st->doc);
 		st->doc = o;
 		st->have_root = true;
-		return 0;
+		return yj_mark(st, o, NULL, where);
 	}
 	f = &st->stack[st->depth - 1];
 	f->weight += weight;
@@ -256,7 +332,7 @@ yj_attach(struct yj_state *st, struct json_object *o, size_t nodes,
 			json_object_put(o);
 			return -ENOMEM;
 		}
-		return 0;
+		return yj_mark(st, o, NULL, where);
 	}
 	if (f->key == NULL) {
 		/* o is a key: only scalars make keys. */
@@ -269,6 +345,7 @@ yj_attach(struct yj_state *st, struct json_object *o, size_t nodes,
 			return -EINVAL;
 		}
 		f->key = strdup(o == NULL ? "null" : json_object_get_string(o));
+		f->key_mark = *where;
 		json_object_put(o);
 		return f->key == NULL ? -ENOMEM : 0;
 	}
@@ -276,6 +353,11 @@ yj_attach(struct yj_state *st, struct json_object *o, size_t nodes,
 	    (r = st->s->pair(st->s->arg, f->key, o)) != 0) {
 		json_object_put(o);
 		st->cberr = true;
+		return r;
+	}
+	if ((r = yj_mark(st, f->obj, f->key, &f->key_mark)) != 0 ||
+	    (r = yj_mark(st, o, NULL, where)) != 0) {
+		json_object_put(o);
 		return r;
 	}
 	r = json_object_object_add(f->obj, f->key, o);
@@ -305,7 +387,7 @@ yj_streams(const struct yj_state *st, const yaml_char_t *anchor)
 
 static int
 yj_push(struct yj_state *st, struct json_object *o, const yaml_char_t *anchor,
-    const char **why)
+    const yaml_mark_t *where, const char **why)
 {
 	struct yj_frame *f;
 	bool stream;
@@ -322,6 +404,7 @@ yj_push(struct yj_state *st, struct json_object *o, const yaml_char_t *anchor,
 	f = &st->stack[st->depth];
 	memset(f, 0, sizeof(*f));
 	f->obj = o;
+	f->mark = *where;
 	f->weight = 1;
 	f->stream = stream;
 	if (anchor != NULL && (f->anchor = strdup((const char *)anchor)) ==
@@ -349,7 +432,7 @@ yj_pop(struct yj_state *st, const char **why)
 	}
 	/* The container's own weight was counted into nodes as its children
 	 * came; count only the container itself here. */
-	return yj_attach(st, f.obj, 1, f.weight, why);
+	return yj_attach(st, f.obj, 1, f.weight, &f.mark, why);
 }
 
 static int
@@ -364,7 +447,7 @@ yj_event(struct yj_state *st, yaml_event_t *ev, const char **why)
 	case YAML_DOCUMENT_START_EVENT:
 		st->doc = NULL;
 		st->have_root = false;
-		return 0;
+		return yj_mark_doc(st, &ev->start_mark);
 	case YAML_DOCUMENT_END_EVENT:
 		if (st->s != NULL) {
 			r = st->s->doc(st->s->arg, st->doc, st->docno++);
@@ -391,13 +474,13 @@ yj_event(struct yj_state *st, yaml_event_t *ev, const char **why)
 			json_object_put(o);
 			return r;
 		}
-		return yj_attach(st, o, 1, 1, why);
+		return yj_attach(st, o, 1, 1, &ev->start_mark, why);
 	case YAML_SEQUENCE_START_EVENT:
 		return yj_push(st, json_object_new_array(),
-		    ev->data.sequence_start.anchor, why);
+		    ev->data.sequence_start.anchor, &ev->start_mark, why);
 	case YAML_MAPPING_START_EVENT:
 		return yj_push(st, json_object_new_object(),
-		    ev->data.mapping_start.anchor, why);
+		    ev->data.mapping_start.anchor, &ev->start_mark, why);
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
 		return yj_pop(st, why);
@@ -410,16 +493,32 @@ yj_event(struct yj_state *st, yaml_event_t *ev, const char **why)
 		/* Shared by reference: json-c objects are refcounted, and
 		 * nothing here modifies them after the parse. */
 		return yj_attach(st, json_object_get(a->obj), a->weight,
-		    a->weight, why);
+		    a->weight, &ev->start_mark, why);
 	default:
 		return 0;
 	}
 }
 
-/* The parse, to a tree (s NULL: *out gets the documents) or streamed. */
+/* Where a parse error is, as numbers (errpos) or in the text (err). */
+static void
+yj_fail(struct yamljson_pos *errpos, char *err, size_t errlen,
+    const yaml_mark_t *m, const char *what)
+{
+	if (errpos == NULL) {
+		yj_seterr(err, errlen, m, what);
+		return;
+	}
+	*errpos = yj_pos(m);
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s", what);
+}
+
+/* The parse, to a tree (s NULL: *out gets the documents) or streamed;
+ * marks, when not NULL, learns where each node and key was. */
 static int
 yj_run(const char *buf, size_t len, const struct yamljson_stream *s,
-    struct json_object **out, char *err, size_t errlen)
+    struct json_object **out, struct yamljson_marks *marks,
+    struct yamljson_pos *errpos, char *err, size_t errlen)
 {
 	yaml_parser_t parser;
 	yaml_event_t ev;
@@ -438,13 +537,14 @@ yj_run(const char *buf, size_t len, const struct yamljson_stream *s,
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	st->s = s;
+	st->marks = marks;
 	if (s == NULL && (st->docs = json_object_new_array()) == NULL) {
 		r = -ENOMEM;
 		goto out;
 	}
 	while (!done) {
 		if (!yaml_parser_parse(&parser, &ev)) {
-			yj_seterr(err, errlen, &parser.problem_mark,
+			yj_fail(errpos, err, errlen, &parser.problem_mark,
 			    parser.problem != NULL ? parser.problem :
 			    "YAML syntax error");
 			r = parser.error == YAML_MEMORY_ERROR ? -ENOMEM :
@@ -456,7 +556,7 @@ yj_run(const char *buf, size_t len, const struct yamljson_stream *s,
 		if (r != 0) {
 			/* A callback's error is the callback's to describe. */
 			if (!st->cberr)
-				yj_seterr(err, errlen, &ev.start_mark,
+				yj_fail(errpos, err, errlen, &ev.start_mark,
 				    why != NULL ? why : strerror(-r));
 			yaml_event_delete(&ev);
 			goto out;
@@ -484,18 +584,91 @@ int
 yamljson_parse(const char *buf, size_t len, struct json_object **out,
     char *err, size_t errlen)
 {
-	return yj_run(buf, len, NULL, out, err, errlen);
+	return yj_run(buf, len, NULL, out, NULL, NULL, err, errlen);
 }
 
 int
 yamljson_parse_stream(const char *buf, size_t len,
     const struct yamljson_stream *s, char *err, size_t errlen)
 {
-	return yj_run(buf, len, s, NULL, err, errlen);
+	return yj_run(buf, len, s, NULL, NULL, NULL, err, errlen);
 }
 
-static void
-yj_offset_to_linecol(const char *buf, size_t len, size_t off, size_t *line,
+void
+yamljson_marks_free(struct yamljson_marks *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		free(m->m[i].key);
+	free(m->m);
+	free(m->docs);
+	free(m);
+}
+
+int
+yamljson_parse_marked(const char *buf, size_t len, struct json_object **out,
+    struct yamljson_marks **marks, struct yamljson_pos *errpos, char *err,
+    size_t errlen)
+{
+	struct yamljson_marks *m;
+	int r;
+
+	*marks = NULL;
+	memset(errpos, 0, sizeof(*errpos));
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return -ENOMEM;
+	if ((r = yj_run(buf, len, NULL, out, m, errpos, err, errlen)) != 0) {
+		yamljson_marks_free(m);
+		return r;
+	}
+	*marks = m;
+	return 0;
+}
+
+/* The first mark of (o, key): a node has one, even when an alias
+ * repeats it; a key written twice is the first. */
+static bool
+yj_find(const struct yamljson_marks *m, const struct json_object *o,
+    const char *key, struct yamljson_pos *out)
+{
+	for (size_t i = 0; m != NULL && i < m->n; i++) {
+		if (m->m[i].obj != o || (key == NULL) != (m->m[i].key == NULL))
+			continue;
+		if (key != NULL && strcmp(key, m->m[i].key) != 0)
+			continue;
+		*out = m->m[i].pos;
+		return true;
+	}
+	return false;
+}
+
+bool
+yamljson_pos_of(const struct yamljson_marks *m, const struct json_object *node,
+    struct yamljson_pos *out)
+{
+	return node != NULL && yj_find(m, node, NULL, out);
+}
+
+bool
+yamljson_key_pos(const struct yamljson_marks *m, const struct json_object *map,
+    const char *key, struct yamljson_pos *out)
+{
+	return map != NULL && key != NULL && yj_find(m, map, key, out);
+}
+
+bool
+yamljson_doc_pos(const struct yamljson_marks *m, size_t doc,
+    struct yamljson_pos *out)
+{
+	if (m == NULL || doc >= m->ndocs)
+		return false;
+	*out = m->docs[doc];
+	return true;
+}
+
+void
+yamljson_linecol(const char *buf, size_t len, size_t off, size_t *line,
     size_t *col)
 {
 	size_t i;
@@ -533,7 +706,7 @@ yamljson_parse_json(const char *buf, size_t len, struct json_object **out,
 	jerr = json_tokener_get_error(tok);
 	off = json_tokener_get_parse_end(tok);
 	if (jerr == json_tokener_continue) {
-		yj_offset_to_linecol(buf, len, len, &line, &col);
+		yamljson_linecol(buf, len, len, &line, &col);
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "line %zu, column %zu: "
 			    "unexpected end of JSON text (truncated?)", line,
@@ -542,7 +715,7 @@ yamljson_parse_json(const char *buf, size_t len, struct json_object **out,
 		goto out;
 	}
 	if (jerr != json_tokener_success) {
-		yj_offset_to_linecol(buf, len, off, &line,
+		yamljson_linecol(buf, len, off, &line,
 		    &col);
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "line %zu, column %zu: %s", line,
@@ -552,7 +725,7 @@ yamljson_parse_json(const char *buf, size_t len, struct json_object **out,
 	}
 	for (i = off; i < len; i++) {
 		if (!isspace((unsigned char)buf[i]) && buf[i] != '\0') {
-			yj_offset_to_linecol(buf, len, i, &line, &col);
+			yamljson_linecol(buf, len, i, &line, &col);
 			if (err != NULL && errlen > 0)
 				snprintf(err, errlen, "line %zu, column %zu: "
 				    "trailing data after the JSON text", line,

@@ -1,7 +1,8 @@
 /*
  * yamljson: YAML and JSON text to json-c objects, with errors that name
- * line:column. For the metadata List file, kubeconfig files and the CLI's
- * NetworkPolicy / KnownServer documents.
+ * line:column. For the daemon's configuration (with where every value
+ * is: yamljson_parse_marked), the metadata List file, kubeconfig files
+ * and the CLI's NetworkPolicy / KnownServer documents.
  *
  * YAML scalars follow the YAML 1.2 core schema: plain null, ~, true,
  * false, integers (decimal, 0x, 0o) and floats become JSON values; quoted
@@ -64,6 +65,46 @@ struct yamljson_stream {
  */
 int yamljson_parse_stream(const char *buf, size_t len,
     const struct yamljson_stream *s, char *err, size_t errlen);
+
+/*
+ * Where something was written in the text: 1-based line and column (0
+ * when unknown).
+ */
+struct yamljson_pos {
+	size_t line, col;
+};
+
+struct yamljson_marks;
+
+/*
+ * yamljson_parse() that also says where things are, for messages that
+ * name file:line:column of a value (the daemon's configuration): *marks
+ * learns where each node of *out, each key of a mapping and each document
+ * starts (the caller frees it with yamljson_marks_free(), and uses it
+ * while *out lives: it finds nodes by address). On error *errpos gets the
+ * position and err the problem alone, without "line L, column C: ". For
+ * small documents (the lookups are linear).
+ */
+int yamljson_parse_marked(const char *buf, size_t len,
+    struct json_object **out, struct yamljson_marks **marks,
+    struct yamljson_pos *errpos, char *err, size_t errlen);
+
+/* Where node (an object of the tree: YAML nulls have none) started;
+ * false when it is not known. */
+bool yamljson_pos_of(const struct yamljson_marks *m,
+    const struct json_object *node, struct yamljson_pos *out);
+/* Where key of mapping map was written (the first time). */
+bool yamljson_key_pos(const struct yamljson_marks *m,
+    const struct json_object *map, const char *key, struct yamljson_pos *out);
+/* Where document doc (from 0) started. */
+bool yamljson_doc_pos(const struct yamljson_marks *m, size_t doc,
+    struct yamljson_pos *out);
+void yamljson_marks_free(struct yamljson_marks *m);
+
+/* The 1-based line and column of byte off of buf (len bytes), for
+ * errors of readers that work on the text themselves. */
+void yamljson_linecol(const char *buf, size_t len, size_t off, size_t *line,
+    size_t *col);
 
 /* Does yamljson_parse_any() read buf as JSON (first non-blank byte '{' or
  * '[')? */

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -496,26 +497,13 @@ build_set(struct mnl_nlmsg_batch *b, uint32_t *seq, const struct set_desc *d)
 	return msg_next(b);
 }
 
-int
-nftrules_build_create(struct mnl_nlmsg_batch *b, uint32_t *seq,
-    const struct nftrules_conf *c)
+/* The sets and the two base chains (NLM_F_CREATE, never EXCL: existing
+ * ones are kept with their elements). The table must exist or be
+ * created earlier in the same batch. */
+static int
+build_body_keep(struct mnl_nlmsg_batch *b, uint32_t *seq)
 {
-	struct nftnl_table *t;
-	struct nlmsghdr *nlh;
 	int i, ret;
-
-	if ((ret = nftrules_conf_check(c)) != 0)
-		return ret;
-	if ((t = nftnl_table_alloc()) == NULL)
-		return -ENOMEM;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFTRULES_TABLE);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-	nlh = msg_hdr(b, seq, NFT_MSG_NEWTABLE,
-	    NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
-	if ((ret = msg_next(b)) != 0)
-		return ret;
 
 	for (i = 0; i < NSETS; i++)
 		if ((ret = build_set(b, seq, &sets[i])) != 0)
@@ -523,9 +511,16 @@ nftrules_build_create(struct mnl_nlmsg_batch *b, uint32_t *seq,
 	if ((ret = build_chain(b, seq, NFTRULES_CHAIN_PRE,
 	    NF_INET_PRE_ROUTING)) != 0)
 		return ret;
-	if ((ret = build_chain(b, seq, NFTRULES_CHAIN_OUT,
-	    NF_INET_LOCAL_OUT)) != 0)
-		return ret;
+	return build_chain(b, seq, NFTRULES_CHAIN_OUT, NF_INET_LOCAL_OUT);
+}
+
+/* Every rule of both chains for c, appended. */
+static int
+build_rules(struct mnl_nlmsg_batch *b, uint32_t *seq,
+    const struct nftrules_conf *c)
+{
+	int i, ret;
+
 	for (i = 0; i < NRULES; i++)
 		if ((ret = build_rule(b, seq, NFTRULES_CHAIN_PRE, &rules[i],
 		    c)) != 0)
@@ -539,6 +534,151 @@ nftrules_build_create(struct mnl_nlmsg_batch *b, uint32_t *seq,
 			return ret;
 	}
 	return 0;
+}
+
+int
+nftrules_build_create(struct mnl_nlmsg_batch *b, uint32_t *seq,
+    const struct nftrules_conf *c)
+{
+	struct nftnl_table *t;
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if ((ret = nftrules_conf_check(c)) != 0)
+		return ret;
+	if ((t = nftnl_table_alloc()) == NULL)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFTRULES_TABLE);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nlh = msg_hdr(b, seq, NFT_MSG_NEWTABLE,
+	    NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	if ((ret = msg_next(b)) != 0 || (ret = build_body_keep(b, seq)) != 0)
+		return ret;
+	return build_rules(b, seq, c);
+}
+
+/* Flush one chain: DELRULE naming the chain and no rule handle. */
+static int
+build_flush_chain(struct mnl_nlmsg_batch *b, uint32_t *seq, const char *chain)
+{
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return -ENOMEM;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFTRULES_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nlh = msg_hdr(b, seq, NFT_MSG_DELRULE, NLM_F_ACK);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	return msg_next(b);
+}
+
+int
+nftrules_build_rewrite(struct mnl_nlmsg_batch *b, uint32_t *seq,
+    const struct nftrules_conf *c)
+{
+	int ret;
+
+	if ((ret = nftrules_conf_check(c)) != 0)
+		return ret;
+	/* Sets and chains with NLM_F_CREATE but not EXCL: the ones there
+	 * are kept as they are, elements included; missing ones come
+	 * back. Then both chains are flushed and filled again. */
+	if ((ret = build_body_keep(b, seq)) != 0 ||
+	    (ret = build_flush_chain(b, seq, NFTRULES_CHAIN_PRE)) != 0 ||
+	    (ret = build_flush_chain(b, seq, NFTRULES_CHAIN_OUT)) != 0)
+		return ret;
+	return build_rules(b, seq, c);
+}
+
+/* ---- reading rules back ------------------------------------------------- */
+
+struct rule_read {
+	struct nftrules_rule_info *out;
+	uint32_t last_xor;		/* of the last bitwise seen */
+};
+
+static int
+rule_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct rule_read *rr = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	uint32_t len = 0;
+	const void *x;
+
+	if (name == NULL)
+		return MNL_CB_OK;
+	if (strcmp(name, "bitwise") == 0) {
+		x = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_XOR, &len);
+		rr->last_xor = 0;
+		if (x != NULL && len == sizeof(uint32_t))
+			memcpy(&rr->last_xor, x, sizeof(uint32_t));
+	} else if (strcmp(name, "ct") == 0 &&
+	    nftnl_expr_is_set(e, NFTNL_EXPR_CT_SREG) &&
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) == NFT_CT_MARK) {
+		/* ct mark set (mark & ~bit) ^ bit: the bit is the xor. */
+		rr->out->marks = true;
+		rr->out->mark_bit = rr->last_xor;
+	} else if (strcmp(name, "log") == 0) {
+		rr->out->logs = true;
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP))
+			rr->out->group = nftnl_expr_get_u16(e,
+			    NFTNL_EXPR_LOG_GROUP);
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_SNAPLEN))
+			rr->out->snaplen = nftnl_expr_get_u32(e,
+			    NFTNL_EXPR_LOG_SNAPLEN);
+	}
+	return MNL_CB_OK;
+}
+
+int
+nftrules_parse_rule(const struct nlmsghdr *nlh, struct nftrules_rule_info *out)
+{
+	struct rule_read rr = { .out = out };
+	struct nftnl_rule *r;
+	const char *table, *chain;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return -ENOMEM;
+	if (nftnl_rule_nlmsg_parse(nlh, r) < 0 ||
+	    (table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE)) == NULL ||
+	    (chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)) == NULL) {
+		ret = -EBADMSG;
+		goto out;
+	}
+	if (strcmp(table, NFTRULES_TABLE) != 0) {
+		ret = -ENOENT;		/* another table's */
+		goto out;
+	}
+	snprintf(out->chain, sizeof(out->chain), "%s", chain);
+	(void)nftnl_expr_foreach(r, rule_expr_cb, &rr);
+out:
+	nftnl_rule_free(r);
+	return ret;
+}
+
+int
+nftrules_expected_marks(const char *chain, int *marks, int *logs)
+{
+	int i;
+
+	*marks = *logs = 0;
+	for (i = 0; i < NRULES; i++) {
+		if (strcmp(chain, NFTRULES_CHAIN_PRE) != 0 &&
+		    rules[i].prerouting_only)
+			continue;
+		if (rules[i].what == RULE_DNS)
+			(*logs)++;
+		else
+			(*marks)++;
+	}
+	return *marks + *logs;
 }
 
 /* ---- elements --------------------------------------------------------- */

@@ -137,6 +137,16 @@ int nftrules_build_create(struct mnl_nlmsg_batch *b, uint32_t *seq,
     const struct nftrules_conf *c);
 
 /*
+ * Rewrite the rules for c, keeping everything else: the sets and chains
+ * (NLM_F_CREATE without EXCL: the ones there stay, with their elements;
+ * missing ones are made), a flush of both chains, then every rule for c.
+ * For a table that exists; in one batch, so packets see the old rules or
+ * the new ones, never none. Errors as nftrules_build_create().
+ */
+int nftrules_build_rewrite(struct mnl_nlmsg_batch *b, uint32_t *seq,
+    const struct nftrules_conf *c);
+
+/*
  * The elements of e, one message per set that has keys: msg_type
  * NFT_MSG_NEWSETELEM (added with e->owner as comment; an existing key is
  * kept as is) or NFT_MSG_DESTROYSETELEM (removed; absent keys are fine).
@@ -148,6 +158,25 @@ int nftrules_build_elems(struct mnl_nlmsg_batch *b, uint32_t *seq,
 typedef int (*nftrules_elem_cb)(const struct nftrules_elem *el, void *arg);
 int nftrules_parse_elems(const struct nlmsghdr *nlh, nftrules_elem_cb cb,
     void *arg);
+
+/* What one rule of the table does, as read back from a NEWRULE message
+ * (a dump reply): what the check of the table compares with a conf. */
+struct nftrules_rule_info {
+	char chain[32];
+	bool marks;			/* sets the ct mark ... */
+	uint32_t mark_bit;		/* ... with this bit */
+	bool logs;			/* sends to NFLOG ... */
+	uint16_t group;			/* ... this group */
+	uint32_t snaplen;		/* ... copying this much */
+};
+
+/* Read one rule back. -ENOENT for a rule of another table, -EBADMSG. */
+int nftrules_parse_rule(const struct nlmsghdr *nlh,
+    struct nftrules_rule_info *out);
+
+/* How many rules of chain mark (*marks) and log (*logs); returns the
+ * sum, as nftrules_expected_rules(). */
+int nftrules_expected_marks(const char *chain, int *marks, int *logs);
 
 /* ---- netlink ----------------------------------------------------------- */
 
@@ -211,6 +240,26 @@ int nftrules_expected_rules(const char *chain);
  * -ENOENT without table.
  */
 int nftrules_check_rules(struct nftrules *nr);
+
+/*
+ * Check that the rules are those c makes: the expected number in each
+ * chain (else -ESRCH, as nftrules_check_rules), every mark rule setting
+ * c->mark_bit and every log rule sending to c->nflog_group with
+ * c->snaplen (else -ESTALE: the rules were made for another
+ * configuration, e.g. by a plugin whose markBit differs, or by an
+ * earlier configuration of the daemon). -ENOENT without table. *found
+ * (may be NULL) gets what the rules do (the first bit, group and snaplen
+ * that differ from c's, else c's).
+ */
+int nftrules_check_conf(struct nftrules *nr, const struct nftrules_conf *c,
+    struct nftrules_conf *found);
+
+/*
+ * Replace the rules with those c makes, keeping the sets, the elements
+ * and the chains (nftrules_build_rewrite, one batch). -ENOENT when the
+ * table is missing (it is not created here).
+ */
+int nftrules_rewrite_rules(struct nftrules *nr, const struct nftrules_conf *c);
 
 /* Dump every element of the three sets, calling cb for each. A non-zero
  * return from cb stops the walk and is returned. -ENOENT without table. */

@@ -474,37 +474,52 @@ nftrules_detach(struct nftrules *nr, const struct nftrules_elems *e)
 }
 
 struct rules_ctx {
+	const struct nftrules_conf *want;	/* NULL: count only */
+	struct nftrules_conf found;
 	int pre, out;
+	int marks, logs;			/* rules that do */
+	bool stale;
 };
 
 static int
 rules_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rules_ctx *rc = data;
-	struct nftnl_rule *r;
-	const char *chain;
+	struct nftrules_rule_info ri;
 
-	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWRULE)
+	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWRULE ||
+	    nftrules_parse_rule(nlh, &ri) != 0)
 		return MNL_CB_OK;
-	if ((r = nftnl_rule_alloc()) == NULL)
-		return MNL_CB_ERROR;
-	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
-	    (chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)) != NULL &&
-	    strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
-	    NFTRULES_TABLE) == 0) {
-		if (strcmp(chain, NFTRULES_CHAIN_PRE) == 0)
-			rc->pre++;
-		else if (strcmp(chain, NFTRULES_CHAIN_OUT) == 0)
-			rc->out++;
+	if (strcmp(ri.chain, NFTRULES_CHAIN_PRE) == 0)
+		rc->pre++;
+	else if (strcmp(ri.chain, NFTRULES_CHAIN_OUT) == 0)
+		rc->out++;
+	else
+		return MNL_CB_OK;
+	if (rc->want == NULL)
+		return MNL_CB_OK;
+	if (ri.marks) {
+		rc->marks++;
+		if (ri.mark_bit != rc->want->mark_bit && !rc->stale) {
+			rc->found.mark_bit = ri.mark_bit;
+			rc->stale = true;
+		}
 	}
-	nftnl_rule_free(r);
+	if (ri.logs) {
+		rc->logs++;
+		if ((ri.group != rc->want->nflog_group ||
+		    ri.snaplen != rc->want->snaplen) && !rc->stale) {
+			rc->found.nflog_group = ri.group;
+			rc->found.snaplen = (uint16_t)ri.snaplen;
+			rc->stale = true;
+		}
+	}
 	return MNL_CB_OK;
 }
 
-int
-nftrules_check_rules(struct nftrules *nr)
+static int
+dump_rules(struct nftrules *nr, struct rules_ctx *rc)
 {
-	struct rules_ctx rc = { 0 };
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
 	char buf[512] = { 0 };
@@ -519,12 +534,65 @@ nftrules_check_rules(struct nftrules *nr)
 	    NLM_F_DUMP, nr->seq++);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
-	if ((ret = talk(nr, nlh, rules_msg_cb, &rc)) != 0)
+	if ((ret = talk(nr, nlh, rules_msg_cb, rc)) != 0)
 		return ret;
-	if (rc.pre != nftrules_expected_rules(NFTRULES_CHAIN_PRE) ||
-	    rc.out != nftrules_expected_rules(NFTRULES_CHAIN_OUT))
+	if (rc->pre != nftrules_expected_rules(NFTRULES_CHAIN_PRE) ||
+	    rc->out != nftrules_expected_rules(NFTRULES_CHAIN_OUT))
 		return -ESRCH;
 	return 0;
+}
+
+int
+nftrules_check_rules(struct nftrules *nr)
+{
+	struct rules_ctx rc = { 0 };
+
+	return dump_rules(nr, &rc);
+}
+
+int
+nftrules_check_conf(struct nftrules *nr, const struct nftrules_conf *c,
+    struct nftrules_conf *found)
+{
+	static const char *const chains[] = { NFTRULES_CHAIN_PRE,
+	    NFTRULES_CHAIN_OUT };
+	struct rules_ctx rc = { .want = c, .found = *c };
+	int m = 0, l = 0, cm, cl, ret;
+
+	ret = dump_rules(nr, &rc);
+	if (found != NULL)
+		*found = rc.found;
+	if (ret != 0)
+		return ret;
+	for (size_t i = 0; i < sizeof(chains) / sizeof(chains[0]); i++) {
+		(void)nftrules_expected_marks(chains[i], &cm, &cl);
+		m += cm;
+		l += cl;
+	}
+	/* The right number of rules, but not the right kinds: someone
+	 * else's rules, rewritten all the same. */
+	if (rc.marks != m || rc.logs != l)
+		return -ESRCH;
+	return rc.stale ? -ESTALE : 0;
+}
+
+int
+nftrules_rewrite_rules(struct nftrules *nr, const struct nftrules_conf *c)
+{
+	struct mnl_nlmsg_batch *b;
+	int ret;
+
+	if ((ret = nftrules_conf_check(c)) != 0)
+		return ret;
+	if ((ret = nftrules_table_exists(nr)) <= 0)
+		return ret == 0 ? -ENOENT : ret;
+	if ((b = nftrules_batch_start(nr->batch, &nr->seq)) == NULL)
+		return -ENOMEM;
+	if ((ret = nftrules_build_rewrite(b, &nr->seq, c)) == 0 &&
+	    (ret = nftrules_batch_finish(b, &nr->seq)) == 0)
+		ret = send_batch(nr, b);
+	mnl_nlmsg_batch_stop(b);
+	return ret;
 }
 
 struct list_ctx {

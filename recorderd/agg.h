@@ -4,8 +4,9 @@
  * A fixed-capacity hash table of struct flow (lib/flow.h) sized at
  * creation: adding an event to an existing flow allocates nothing, and a
  * new flow takes the next slot of a dense array that is handed to the
- * store as is. Each slot has room for its DNS name. When the table is full, agg_add() says so
- * and the caller flushes early.
+ * store as is. DNS names are kept once per table (most flows have none),
+ * copied in as they come. When the table is full, agg_add() says so and
+ * the caller flushes early.
  */
 #ifndef NPR_AGG_H
 #define NPR_AGG_H
@@ -31,6 +32,13 @@ void agg_free(struct agg *ag);
  */
 int agg_add(struct agg *ag, const struct flow_key *k, const char *dns_name,
     int64_t now, uint64_t count, uint64_t bytes, uint64_t packets);
+
+/*
+ * Add flow f (a whole aggregate, e.g. of another table) by flow_merge()'s
+ * rule; its DNS name is copied. Returns 0, or -ENOSPC when f's key is
+ * new and the table is full.
+ */
+int agg_merge(struct agg *ag, const struct flow *f);
 
 /* Distinct flows held, and the capacity. */
 size_t agg_count(const struct agg *ag);

@@ -2,34 +2,32 @@
 
 #include <errno.h>
 #include <ifaddrs.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <netinet/in.h>
 
-#include "lib/kmeta.h"
+#include "recorderd/meta/kmeta.h"
 #include "lib/log.h"
 #include "recorderd/metasrc.h"
+#include "recorderd/vec.h"
 
 #define NODE_ADDRS_MAX 64
 #define PEER_CACHE 4096		/* remote addresses resolved, direct-mapped */
 #define DNS_PROBE 8
-#define DNS_PENDING 512
-#define WL_CACHE 1024		/* workload ids of remote peers */
-#define WL_REFRESH 60		/* seconds before writing a workload again */
+#define DNS_PENDING 4096	/* answers queued for the store per flush */
+#define NODES_PENDING 256	/* node addresses queued per flush */
 #define DNS_GRACE 300		/* seconds an answer outlives its TTL */
 
+/* A held pod: its attachment (in a->pods) and its workload. */
 struct pod {
-	int64_t att_id;
-	int64_t wl_id;
+	const struct pods_pod *src;
+	int64_t wl;			/* wltab handle, 0 not resolved */
+	int64_t assigned;		/* handle the store has (or will
+					 * have) for the attachment, 0 none */
 	bool self;			/* recorded as itself, owner unknown */
-	char container_id[STORE_ID_LEN];
-	char ns[STORE_NAME_LEN];
-	char name[STORE_NAME_LEN];
-	char uid[STORE_ID_LEN];
-	int naddrs;
-	struct addr addrs[STORE_MAX_ADDRS];
 };
 
 struct addr_slot {
@@ -41,14 +39,7 @@ struct peer_slot {
 	struct addr addr;
 	uint64_t gen;			/* metadata generation + 1, 0 empty */
 	uint8_t kind;
-	int64_t wl_id;
-};
-
-/* A workload already written to the store, by identity hash. */
-struct wl_slot {
-	uint64_t hash;			/* 0 empty */
-	int64_t id;
-	int64_t put_at;
+	int64_t wl;			/* wltab handle */
 };
 
 struct dns_slot {
@@ -58,13 +49,25 @@ struct dns_slot {
 	char name[DNS_NAME_LEN];
 };
 
+struct merge {
+	int64_t from, to;
+};
+
+struct assign {
+	int64_t att_id, wl;
+};
+
+struct node_addr {
+	char name[STORE_NAME_LEN];
+	struct addr addr;
+};
+
 struct attrib {
-	struct store *st;
 	struct metasrc *ms;
 	uint64_t meta_gen;
-	int64_t data_version;
-	bool have_version;
+	struct wltab *wl;
 
+	struct pods *src;		/* the table pods[] point into */
 	struct pod *pods;
 	int npods;
 	struct addr_slot *idx;
@@ -74,12 +77,18 @@ struct attrib {
 	int nnode;
 
 	struct peer_slot peers[PEER_CACHE];
-	struct wl_slot wls[WL_CACHE];
 
 	struct dns_slot *dns;
 	size_t dns_mask;
-	struct store_dns pending[DNS_PENDING];
-	int npending;
+
+	/* For the store, moved into the next flush by attrib_collect. */
+	struct vec merges;		/* struct merge */
+	struct vec assigns;		/* struct assign */
+	struct store_dns *qdns;		/* DNS_PENDING */
+	int nqdns;
+	struct node_addr qnodes[NODES_PENDING];
+	int nqnodes;
+	int64_t dns_unstored;
 };
 
 static uint64_t
@@ -129,7 +138,7 @@ pod_by_addr(const struct attrib *a, const struct addr *ad)
 }
 
 static const struct kmeta_pod *
-meta_pod(const struct attrib *a, const struct pod *p)
+meta_pod(const struct attrib *a, const struct pods_pod *p)
 {
 	const struct kmeta *km = meta_cache(a);
 	const struct kmeta_pod *kp = NULL;
@@ -146,7 +155,7 @@ meta_pod(const struct attrib *a, const struct pod *p)
 }
 
 static void
-self_workload(const struct pod *p, struct store_workload *w)
+self_workload(const struct pods_pod *p, struct store_workload *w)
 {
 	memset(w, 0, sizeof(*w));
 	snprintf(w->namespace_, sizeof(w->namespace_), "%s",
@@ -158,95 +167,78 @@ self_workload(const struct pod *p, struct store_workload *w)
 		snprintf(w->name, sizeof(w->name), "%.12s", p->container_id);
 }
 
-/* Is workload id recorded as a bare pod (kind Pod)? */
-static bool
-is_pod_kind(struct attrib *a, int64_t id)
+static int
+queue_merge(struct attrib *a, int64_t from, int64_t to)
 {
-	struct store_workload w;
-	bool r;
+	struct merge *m = vec_push(&a->merges, sizeof(*m));
 
-	memset(&w, 0, sizeof(w));
-	if (store_workload_get(a->st, id, &w) < 0)
-		return false;
-	r = strcmp(w.kind, "Pod") == 0;
-	store_workload_clear(&w);
-	return r;
+	if (m == NULL)
+		return -ENOMEM;
+	m->from = from;
+	m->to = to;
+	return 0;
+}
+
+static int
+queue_assign(struct attrib *a, struct pod *p, int64_t wl)
+{
+	struct assign *as = vec_push(&a->assigns, sizeof(*as));
+
+	if (as == NULL)
+		return -ENOMEM;
+	as->att_id = p->src->att_id;
+	as->wl = wl;
+	p->assigned = wl;
+	return 0;
 }
 
 /*
  * Find the pod's workload: its owner when metadata knows the pod, else
- * the pod itself. An id the store already had for the attachment wins
- * over "itself" (metadata may simply not be loaded yet after a restart);
- * a bare-pod workload is merged into the owner once the owner is known.
+ * the workload the store already records the attachment against (the
+ * metadata may simply not be loaded yet after a restart), else the pod
+ * itself. A bare-pod workload is merged into the owner once the owner is
+ * known: re-pointed here, the store's merge queued.
  */
 static int
 resolve_pod(struct attrib *a, struct pod *p)
 {
-	const struct kmeta_pod *kp = meta_pod(a, p);
+	const struct kmeta_pod *kp = meta_pod(a, p->src);
 	struct store_workload w;
+	int64_t h, old;
 	int ret;
 
-	memset(&w, 0, sizeof(w));
-	if (kp == NULL && p->wl_id != 0) {
-		p->self = is_pod_kind(a, p->wl_id);
+	if (p->src->wl.id != 0 && p->assigned == 0 &&
+	    (ret = wltab_put(a->wl, &p->src->wl, &p->assigned)) < 0)
+		return ret;
+	if (kp == NULL && p->wl == 0 && p->assigned != 0) {
+		p->wl = p->assigned;
+		p->self = wltab_is_pod(a->wl, p->wl);
 		return 0;
 	}
+	memset(&w, 0, sizeof(w));
 	if (kp != NULL) {
 		if ((ret = kmeta_pod_workload(meta_cache(a), kp, &w)) < 0)
 			return ret;
 	} else
-		self_workload(p, &w);
-	if ((ret = store_workload_put(a->st, &w)) < 0)
-		goto out;
-	if (p->wl_id != 0 && p->wl_id != w.id && is_pod_kind(a, p->wl_id)) {
-		log_info("pod %s/%s: moving records to %s %s/%s", p->ns,
-		    p->name, w.kind, w.namespace_, w.name);
-		if ((ret = store_workload_merge(a->st, p->wl_id, w.id)) < 0)
-			goto out;
-	}
-	if (p->wl_id != w.id &&
-	    (ret = store_attachment_set_workload(a->st, p->att_id, w.id)) < 0)
-		goto out;
-	p->wl_id = w.id;
-	p->self = kp == NULL;
-	ret = 0;
-out:
+		self_workload(p->src, &w);
+	ret = wltab_put(a->wl, &w, &h);
 	store_workload_clear(&w);
-	return ret;
-}
+	if (ret < 0)
+		return ret;
+	old = p->wl != 0 ? p->wl : p->assigned;
+	if (old != 0 && old != h && wltab_is_pod(a->wl, old)) {
+		const struct wltab_entry *e = wltab_get(a->wl, h);
 
-struct load {
-	struct pod *pods;
-	int n, cap;
-	int err;
-};
-
-static int
-load_cb(const struct store_attachment *sa, void *arg)
-{
-	struct load *l = arg;
-	struct pod *p;
-
-	if (l->n == l->cap) {
-		int ncap = l->cap ? l->cap * 2 : 64;
-		struct pod *np = realloc(l->pods, (size_t)ncap * sizeof(*np));
-
-		if (np == NULL)
-			return -ENOMEM;
-		l->pods = np;
-		l->cap = ncap;
+		log_info("pod %s/%s: moving records to %s %s/%s", p->src->ns,
+		    p->src->name, e->kind, e->namespace_, e->name);
+		if ((ret = queue_merge(a, old, h)) < 0)
+			return ret;
+		wltab_retire(a->wl, old);
 	}
-	p = &l->pods[l->n++];
-	memset(p, 0, sizeof(*p));
-	p->att_id = sa->id;
-	p->wl_id = sa->workload_id;
-	snprintf(p->container_id, sizeof(p->container_id), "%s",
-	    sa->container_id);
-	snprintf(p->ns, sizeof(p->ns), "%s", sa->pod_namespace);
-	snprintf(p->name, sizeof(p->name), "%s", sa->pod_name);
-	snprintf(p->uid, sizeof(p->uid), "%s", sa->pod_uid);
-	for (int i = 0; i < sa->naddrs && i < STORE_MAX_ADDRS; i++)
-		p->addrs[p->naddrs++] = sa->addrs[i].addr;
+	if (h != p->assigned && (ret = queue_assign(a, p, h)) < 0)
+		return ret;
+	p->wl = h;
+	p->self = kp == NULL;
 	return 0;
 }
 
@@ -254,29 +246,30 @@ load_cb(const struct store_attachment *sa, void *arg)
 static const struct pod *
 old_pod(const struct attrib *a, int64_t att_id, int *j)
 {
-	while (*j < a->npods && a->pods[*j].att_id < att_id)
+	while (*j < a->npods && a->pods[*j].src->att_id < att_id)
 		(*j)++;
-	if (*j < a->npods && a->pods[*j].att_id == att_id)
+	if (*j < a->npods && a->pods[*j].src->att_id == att_id)
 		return &a->pods[*j];
 	return NULL;
 }
 
 static int
-build_index(struct pod *pods, int n, struct addr_slot **out, size_t *mask)
+build_index(const struct pod *pods, int n, struct addr_slot **out,
+    size_t *mask)
 {
 	size_t slots = 16, total = 0;
 	struct addr_slot *idx;
 
 	for (int i = 0; i < n; i++)
-		total += (size_t)pods[i].naddrs;
+		total += (size_t)pods[i].src->naddrs;
 	while (slots < total * 2)
 		slots <<= 1;
 	if ((idx = calloc(slots, sizeof(*idx))) == NULL)
 		return -ENOMEM;
 	/* Later attachments win an address: they are newer (ids grow). */
 	for (int i = 0; i < n; i++) {
-		for (int j = 0; j < pods[i].naddrs; j++) {
-			const struct addr *ad = &pods[i].addrs[j];
+		for (int j = 0; j < pods[i].src->naddrs; j++) {
+			const struct addr *ad = &pods[i].src->addrs[j];
 			size_t k = addr_hash(ad) & (slots - 1);
 
 			while (idx[k].pod != 0 && !addr_equal(&idx[k].addr, ad))
@@ -290,73 +283,61 @@ build_index(struct pod *pods, int n, struct addr_slot **out, size_t *mask)
 	return 0;
 }
 
-int
-attrib_reload(struct attrib *a, bool force)
+void
+attrib_set_pods(struct attrib *a, struct pods *src)
 {
-	struct load l = { 0 };
+	struct pod *pods;
 	struct addr_slot *idx = NULL;
 	size_t mask = 0;
-	int64_t v = 0;
-	int ret, j = 0;
+	int j = 0;
 
-	if ((ret = store_data_version(a->st, &v)) < 0)
-		return ret;
-	if (!force && a->have_version && v == a->data_version)
-		return 0;
-	if ((ret = store_attachment_foreach(a->st, true, load_cb, &l)) < 0)
-		goto out;
+	if ((pods = calloc((size_t)src->n + 1, sizeof(*pods))) == NULL)
+		goto nomem;
+	for (int i = 0; i < src->n; i++)
+		pods[i].src = &src->pod[i];
+	if (build_index(pods, src->n, &idx, &mask) < 0)
+		goto nomem;
 	/* Keep what we already know of pods seen before (their workload
 	 * and whether it is still the pod itself); resolve new ones. */
-	for (int i = 0; i < l.n; i++) {
-		const struct pod *op = old_pod(a, l.pods[i].att_id, &j);
+	for (int i = 0; i < src->n; i++) {
+		const struct pod *op = old_pod(a, src->pod[i].att_id, &j);
 
-		if (op != NULL && op->wl_id != 0) {
-			l.pods[i].wl_id = op->wl_id;
-			l.pods[i].self = op->self;
+		if (op != NULL && op->wl != 0) {
+			pods[i].wl = op->wl;
+			pods[i].assigned = op->assigned;
+			pods[i].self = op->self;
 			continue;
 		}
-		if ((ret = resolve_pod(a, &l.pods[i])) < 0)
+		if (resolve_pod(a, &pods[i]) < 0)
 			log_warnx("attachment %lld: workload: %s",
-			    (long long)l.pods[i].att_id, store_errmsg(a->st));
+			    (long long)src->pod[i].att_id, strerror(ENOMEM));
 	}
-	if ((ret = build_index(l.pods, l.n, &idx, &mask)) < 0)
-		goto out;
 	free(a->pods);
 	free(a->idx);
-	a->pods = l.pods;
-	a->npods = l.n;
+	pods_free(a->src);
+	a->src = src;
+	a->pods = pods;
+	a->npods = src->n;
 	a->idx = idx;
 	a->idx_mask = mask;
-	l.pods = NULL;
-	/* Our own workload writes moved the version: read it after. */
-	if (store_data_version(a->st, &v) == 0) {
-		a->data_version = v;
-		a->have_version = true;
-	}
-	ret = 1;
-out:
-	free(l.pods);
-	return ret;
+	return;
+nomem:
+	/* Keep the table we have: a newer one comes with the next read. */
+	log_warnx("attached pods: %s", strerror(ENOMEM));
+	free(pods);
+	pods_free(src);
 }
 
-bool
-attrib_version_fresh(struct attrib *a)
+const struct pods *
+attrib_pods(const struct attrib *a)
 {
-	int64_t v;
-
-	return a->have_version && store_data_version(a->st, &v) == 0 &&
-	    v == a->data_version;
+	return a->src;
 }
 
-void
-attrib_note_own_write(struct attrib *a)
+const struct wltab *
+attrib_wltab(const struct attrib *a)
 {
-	int64_t v;
-
-	if (store_data_version(a->st, &v) == 0) {
-		a->data_version = v;
-		a->have_version = true;
-	}
+	return a->wl;
 }
 
 int
@@ -408,45 +389,20 @@ read_node_addrs(struct attrib *a)
 	freeifaddrs(ifa);
 }
 
-static uint64_t
-str_hash(uint64_t h, const char *str)
+/* A node address met as a peer, for the store's nodes table (once per
+ * flush; the store ignores the ones it has). */
+static void
+queue_node(struct attrib *a, const char *name, const struct addr *ad)
 {
-	for (; *str != '\0'; str++) {
-		h ^= (unsigned char)*str;
-		h *= 1099511628211ULL;
-	}
-	return (h ^ 0xff) * 1099511628211ULL;	/* the NUL separates */
-}
-
-/*
- * The id of workload w, writing it to the store only when it was not
- * written in the last WL_REFRESH seconds: the metadata generation moves
- * with every watch event in a busy cluster, and re-resolving the remote
- * peers must not turn into a store write per peer each time. The
- * periodic write keeps labels and selectors current.
- */
-static int
-remote_workload_id(struct attrib *a, struct store_workload *w, int64_t *id)
-{
-	uint64_t h = str_hash(str_hash(str_hash(1469598103934665603ULL,
-	    w->namespace_), w->kind), w->name);
-	struct wl_slot *c = &a->wls[h & (WL_CACHE - 1)];
-	int64_t now = (int64_t)time(NULL);
-	int ret;
-
-	if (h == 0)
-		h = 1;
-	if (c->hash == h && now - c->put_at < WL_REFRESH) {
-		*id = c->id;
-		return 0;
-	}
-	if ((ret = store_workload_put(a->st, w)) < 0)
-		return ret;
-	c->hash = h;
-	c->id = w->id;
-	c->put_at = now;
-	*id = w->id;
-	return 0;
+	for (int i = 0; i < a->nqnodes; i++)
+		if (addr_equal(&a->qnodes[i].addr, ad) &&
+		    strcmp(a->qnodes[i].name, name) == 0)
+			return;
+	/* Full: it is met again, and queued then. */
+	if (a->nqnodes == NODES_PENDING)
+		return;
+	snprintf(a->qnodes[a->nqnodes].name, STORE_NAME_LEN, "%s", name);
+	a->qnodes[a->nqnodes++].addr = *ad;
 }
 
 static void
@@ -458,7 +414,7 @@ resolve_remote(struct attrib *a, const struct addr *ad, struct peer_slot *s)
 	char node[STORE_NAME_LEN];
 
 	s->kind = FLOW_PEER_ADDRESS;
-	s->wl_id = 0;
+	s->wl = 0;
 	if (is_node_addr(a, ad)) {
 		s->kind = FLOW_PEER_NODE;
 		return;
@@ -468,7 +424,7 @@ resolve_remote(struct attrib *a, const struct addr *ad, struct peer_slot *s)
 	if ((kp = kmeta_pod_by_ip(km, ad)) != NULL && !kp->host_network) {
 		memset(&w, 0, sizeof(w));
 		if (kmeta_pod_workload(km, kp, &w) == 0 &&
-		    remote_workload_id(a, &w, &s->wl_id) == 0)
+		    wltab_put(a->wl, &w, &s->wl) == 0)
 			s->kind = FLOW_PEER_WORKLOAD;
 		store_workload_clear(&w);
 		if (s->kind == FLOW_PEER_WORKLOAD)
@@ -476,20 +432,20 @@ resolve_remote(struct attrib *a, const struct addr *ad, struct peer_slot *s)
 	}
 	if (kmeta_node_by_ip(km, ad, node, sizeof(node))) {
 		s->kind = FLOW_PEER_NODE;
-		(void)store_node_put(a->st, node, ad);
+		queue_node(a, node, ad);
 	}
 }
 
-/* A pod whose workload could not be written yet (the store was busy
- * when it was read) gets another try; until it has one it is treated as
+/* A pod whose workload could not be resolved (out of memory when its
+ * table came) gets another try; until it has one it is treated as
  * unknown, so that its events wait instead of being recorded against
- * workload 0. */
+ * no workload. */
 static struct pod *
 ready(struct attrib *a, struct pod *p)
 {
-	if (p == NULL || p->wl_id != 0)
+	if (p == NULL || p->wl != 0)
 		return p;
-	if (resolve_pod(a, p) < 0 || p->wl_id == 0)
+	if (resolve_pod(a, p) < 0 || p->wl == 0)
 		return NULL;
 	return p;
 }
@@ -503,7 +459,7 @@ peer_of(struct attrib *a, const struct addr *ad, struct flow_key *k)
 
 	if (p != NULL) {
 		k->peer_kind = FLOW_PEER_WORKLOAD;
-		k->peer_wl = p->wl_id;
+		k->peer_wl = p->wl;
 		return;
 	}
 	s = &a->peers[addr_hash(ad) & (PEER_CACHE - 1)];
@@ -514,7 +470,7 @@ peer_of(struct attrib *a, const struct addr *ad, struct flow_key *k)
 	}
 	k->peer_kind = s->kind;
 	if (s->kind == FLOW_PEER_WORKLOAD)
-		k->peer_wl = s->wl_id;
+		k->peer_wl = s->wl;
 	else
 		k->peer = *ad;
 }
@@ -532,12 +488,13 @@ static const char *
 dns_lookup(const struct attrib *a, const struct pod *p,
     const struct addr *ad, int64_t now)
 {
-	size_t h = dns_home(a, p->att_id, ad);
+	int64_t att = p->src->att_id;
+	size_t h = dns_home(a, att, ad);
 
 	for (int i = 0; i < DNS_PROBE; i++) {
 		const struct dns_slot *s = &a->dns[(h + (size_t)i) & a->dns_mask];
 
-		if (s->att_id == p->att_id && addr_equal(&s->addr, ad) &&
+		if (s->att_id == att && addr_equal(&s->addr, ad) &&
 		    s->expires >= now)
 			return s->name;
 	}
@@ -548,12 +505,13 @@ static void
 dns_remember(struct attrib *a, const struct pod *p, const char *name,
     const struct dns_answer *ans, int64_t now)
 {
-	size_t h = dns_home(a, p->att_id, &ans->addr);
+	int64_t att = p->src->att_id;
+	size_t h = dns_home(a, att, &ans->addr);
 	struct dns_slot *victim = NULL, *s;
 
 	for (int i = 0; i < DNS_PROBE; i++) {
 		s = &a->dns[(h + (size_t)i) & a->dns_mask];
-		if (s->att_id == p->att_id && addr_equal(&s->addr, &ans->addr)) {
+		if (s->att_id == att && addr_equal(&s->addr, &ans->addr)) {
 			victim = s;
 			break;
 		}
@@ -562,7 +520,7 @@ dns_remember(struct attrib *a, const struct pod *p, const char *name,
 		    (victim->att_id != 0 && s->expires < victim->expires))
 			victim = s;
 	}
-	victim->att_id = p->att_id;
+	victim->att_id = att;
 	victim->addr = ans->addr;
 	victim->expires = now + (int64_t)ans->ttl + DNS_GRACE;
 	snprintf(victim->name, sizeof(victim->name), "%s", name);
@@ -581,39 +539,77 @@ attrib_dns(struct attrib *a, const struct addr *dst,
 		struct store_dns *d;
 
 		dns_remember(a, p, ans->qname, &ans->a[i], now);
-		if (a->npending == DNS_PENDING)
-			(void)attrib_dns_flush(a);
-		if (a->npending < DNS_PENDING) {
-			d = &a->pending[a->npending++];
-			memset(d, 0, sizeof(*d));
-			d->attachment_id = p->att_id;
-			snprintf(d->name, sizeof(d->name), "%s", ans->qname);
-			d->addr = ans->a[i].addr;
-			d->ttl = ans->a[i].ttl;
-			d->seen = now;
-		}
 		kept++;
+		/* The store keeps answers for the record; naming flows works
+		 * from memory. A backlog past DNS_PENDING (the store busy
+		 * for long) is counted, not kept. */
+		if (a->nqdns == DNS_PENDING) {
+			a->dns_unstored++;
+			continue;
+		}
+		d = &a->qdns[a->nqdns++];
+		memset(d, 0, sizeof(*d));
+		d->attachment_id = p->src->att_id;
+		snprintf(d->name, sizeof(d->name), "%s", ans->qname);
+		d->addr = ans->a[i].addr;
+		d->ttl = ans->a[i].ttl;
+		d->seen = now;
 	}
 	return kept;
 }
 
-int
-attrib_dns_flush(struct attrib *a)
+static int
+collect_wl(void *arg, int64_t handle, const struct wltab_entry *e)
 {
+	struct store_workload w;
+
+	memset(&w, 0, sizeof(w));
+	snprintf(w.namespace_, sizeof(w.namespace_), "%s", e->namespace_);
+	snprintf(w.kind, sizeof(w.kind), "%s", e->kind);
+	snprintf(w.name, sizeof(w.name), "%s", e->name);
+	/* Borrowed: batch_add_workload copies them. */
+	w.selector_json = (char *)(uintptr_t)e->selector_json;
+	w.labels_json = (char *)(uintptr_t)e->labels_json;
+	w.ports_json = (char *)(uintptr_t)e->ports_json;
+	w.host_network = e->host_network;
+	w.started_at = e->started_at;
+	return batch_add_workload(arg, handle, &w);
+}
+
+int
+attrib_collect(struct attrib *a, struct batch *b)
+{
+	const struct merge *m = a->merges.v;
+	const struct assign *as = a->assigns.v;
+	size_t i;
 	int ret;
 
-	if (a->npending == 0)
-		return 0;
-	if ((ret = store_dns_write(a->st, a->pending,
-	    (size_t)a->npending)) < 0) {
-		/* Answers are also in memory: naming flows does not depend
-		 * on the store; drop the backlog rather than grow it. */
-		if (a->npending == DNS_PENDING)
-			a->npending = 0;
+	/* Workloads first: the rest names them. */
+	if ((ret = wltab_take_dirty(a->wl, collect_wl, b)) < 0)
 		return ret;
-	}
-	a->npending = 0;
+	for (i = 0; i < a->merges.n; i++)
+		if ((ret = batch_add_merge(b, m[i].from, m[i].to)) < 0)
+			goto out;
+	for (i = 0; i < a->assigns.n; i++)
+		if ((ret = batch_add_assign(b, as[i].att_id, as[i].wl)) < 0)
+			goto out;
+	for (int k = 0; k < a->nqdns; k++)
+		if ((ret = batch_add_dns(b, &a->qdns[k])) < 0)
+			goto out;
+	for (int k = 0; k < a->nqnodes; k++)
+		if ((ret = batch_add_node(b, a->qnodes[k].name,
+		    &a->qnodes[k].addr)) < 0)
+			goto out;
+	batch_counts(b)->dns_unstored += a->dns_unstored;
+	a->dns_unstored = 0;
+	a->merges.n = a->assigns.n = 0;
+	a->nqdns = a->nqnodes = 0;
 	return 0;
+out:
+	/* Out of memory halfway: the batch keeps what it took and the rest
+	 * stays queued; a merge or assignment repeated later is harmless
+	 * (the store skips a merge already done, an assignment is a set). */
+	return ret;
 }
 
 /* ---- events --------------------------------------------------------------- */
@@ -660,7 +656,7 @@ attrib_event(struct attrib *a, const struct ct_event *ev,
 		struct attrib_side *s = &out[(*n)++];
 
 		s->key = base;
-		s->key.subject = src->wl_id;
+		s->key.subject = src->wl;
 		s->key.direction = FLOW_EGRESS;
 		peer_of(a, server, &s->key);
 		s->dns_name = dns_lookup(a, src, &ev->orig.dst, now_s());
@@ -671,7 +667,7 @@ attrib_event(struct attrib *a, const struct ct_event *ev,
 		struct attrib_side *s = &out[(*n)++];
 
 		s->key = base;
-		s->key.subject = dst->wl_id;
+		s->key.subject = dst->wl;
 		s->key.direction = FLOW_INGRESS;
 		peer_of(a, client, &s->key);
 		s->dns_name = NULL;
@@ -720,7 +716,7 @@ attrib_reattribute_needed(const struct attrib *a)
 	for (int i = 0; i < a->npods; i++) {
 		const struct pod *p = &a->pods[i];
 
-		if ((p->self || p->wl_id == 0) && meta_pod(a, p) != NULL)
+		if ((p->self || p->wl == 0) && meta_pod(a, p->src) != NULL)
 			return true;
 	}
 	return false;
@@ -735,25 +731,20 @@ attrib_reattribute(struct attrib *a)
 		struct pod *p = &a->pods[i];
 		int r;
 
-		if (!p->self && p->wl_id != 0)
+		if (!p->self && p->wl != 0)
 			continue;
-		if (meta_pod(a, p) == NULL && p->wl_id != 0)
+		if (meta_pod(a, p->src) == NULL && p->wl != 0)
 			continue;
-		/* Forget the cached shortcut: resolve_pod keeps a known id
-		 * when metadata is silent, so clear nothing else. */
 		if ((r = resolve_pod(a, p)) < 0)
 			ret = r;
 	}
-	/* A merge deletes a workload: forget the ids written before. */
-	memset(a->wls, 0, sizeof(a->wls));
 	return ret;
 }
 
 /* ---- life ------------------------------------------------------------------ */
 
 int
-attrib_new(struct store *st, const struct attrib_conf *conf,
-    struct attrib **out)
+attrib_new(const struct attrib_conf *conf, struct attrib **out)
 {
 	struct attrib *a = NULL;
 	struct metasrc_conf mc;
@@ -763,10 +754,12 @@ attrib_new(struct store *st, const struct attrib_conf *conf,
 	*out = NULL;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		goto out;
-	a->st = st;
 	while (slots < conf->dns_cache)
 		slots <<= 1;
-	if ((a->dns = calloc(slots, sizeof(*a->dns))) == NULL)
+	if ((a->dns = calloc(slots, sizeof(*a->dns))) == NULL ||
+	    (a->qdns = calloc(DNS_PENDING, sizeof(*a->qdns))) == NULL ||
+	    (a->src = calloc(1, sizeof(*a->src))) == NULL ||
+	    (ret = wltab_new(&a->wl)) < 0)
 		goto out;
 	a->dns_mask = slots - 1;
 	read_node_addrs(a);
@@ -784,8 +777,6 @@ attrib_new(struct store *st, const struct attrib_conf *conf,
 			a->meta_gen = meta_gen(a);
 		}
 	}
-	if ((ret = attrib_reload(a, true)) < 0)
-		goto out;
 	*out = a;
 	a = NULL;
 	ret = 0;
@@ -800,8 +791,13 @@ attrib_free(struct attrib *a)
 	if (a == NULL)
 		return;
 	metasrc_close(a->ms);
+	pods_free(a->src);
 	free(a->pods);
 	free(a->idx);
 	free(a->dns);
+	free(a->qdns);
+	vec_free(&a->merges);
+	vec_free(&a->assigns);
+	wltab_free(a->wl);
 	free(a);
 }

@@ -1,18 +1,23 @@
 /*
- * attrib: who a conntrack event belongs to.
+ * attrib: who a conntrack event belongs to, decided in memory.
  *
- * Holds in memory the pods attached on this node (from the store's
- * attachments, which the CNI plugin writes), their workloads, the node's
+ * Holds the pods attached on this node (a table read from the store by
+ * the writer thread and handed over whole, recorderd/pods.h), their
+ * workloads (recorderd/wltab.h: flow keys carry its handles), the node's
  * own addresses, the DNS answers each pod received, and the metadata
  * source (owners and labels, see recorderd/metasrc.h). attrib_event()
  * turns one event into at most two flow keys (the egress side of the
- * source pod, the ingress side of the destination pod).
+ * source pod, the ingress side of the destination pod). Nothing here
+ * reads or writes the store: what the store must learn (workloads,
+ * merges, which workload an attachment belongs to, DNS answers, nodes)
+ * is queued and moved into the next flush by attrib_collect().
  *
  * Workloads: a pod that no metadata names yet is recorded as its own
  * workload (kind Pod, its namespace or "default", its name or the first
- * 12 characters of its container id); once metadata names its owner,
- * everything recorded is moved with store_workload_merge(). A flow is
- * never dropped because metadata is late.
+ * 12 characters of its container id); once metadata names its owner, the
+ * pod is re-pointed to it in memory and the store merge of everything
+ * recorded against the bare pod (store_workload_merge) is queued. A flow
+ * is never dropped because metadata is late.
  */
 #ifndef NPR_ATTRIB_H
 #define NPR_ATTRIB_H
@@ -20,10 +25,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lib/store.h"
-#include "recorderd/agg.h"
+#include "lib/flow.h"
+#include "recorderd/batch.h"
 #include "recorderd/ct.h"
 #include "recorderd/dns.h"
+#include "recorderd/pods.h"
+#include "recorderd/wltab.h"
 
 struct attrib;
 
@@ -36,38 +43,37 @@ struct attrib_conf {
 
 /* What one side of an event is recorded as. */
 struct attrib_side {
-	struct flow_key key;
+	struct flow_key key;		/* workloads are wltab handles */
 	const char *dns_name;		/* borrowed until the next call, or NULL */
 };
 
 /*
- * Create with the store st (borrowed, must outlive the attrib). Opens the
- * metadata source when conf names one (a source that cannot start is an
- * error: -errno). Loads the attachments. *out freed with attrib_free().
+ * Create. Opens the metadata source when conf names one (a source that
+ * cannot start is an error: -errno). No pods until attrib_set_pods().
+ * *out freed with attrib_free().
  */
-int attrib_new(struct store *st, const struct attrib_conf *conf,
-    struct attrib **out);
+int attrib_new(const struct attrib_conf *conf, struct attrib **out);
 void attrib_free(struct attrib *a);
 
-/* Re-read the attachments when the store changed since the last read, or
- * always when force. Returns 1 when reloaded, 0 when not, or -errno. */
-int attrib_reload(struct attrib *a, bool force);
-
 /*
- * Our own writes move the store's data_version too. Call
- * attrib_version_fresh() before writing: true when nobody else changed
- * the store since our last read of the attachments. If it was fresh, call
- * attrib_note_own_write() after writing, so that our writes alone do not
- * cause a reload; if it was not, the next attrib_reload() reads again.
+ * Take the attached pods over (pods is the attrib's from now on, freed
+ * with it or with the next table). Pods seen before keep their workload;
+ * new ones are resolved in memory (metadata owner, else the workload the
+ * store already records them against, else the pod itself).
  */
-bool attrib_version_fresh(struct attrib *a);
-void attrib_note_own_write(struct attrib *a);
+void attrib_set_pods(struct attrib *a, struct pods *pods);
+
+/* The pods held (borrowed), never NULL. */
+const struct pods *attrib_pods(const struct attrib *a);
+
+/* The workloads, for what the handles in flow keys stand for. */
+const struct wltab *attrib_wltab(const struct attrib *a);
 
 /*
  * Attribute ev. Fills out[0..*n-1] (*n is 0, 1 or 2). Returns 0, or
  * -EAGAIN when neither end is a known local pod (the attachment may not
- * be read yet: retry after attrib_reload), or -errno from the store.
- * Events with a loopback end give 0 with *n = 0.
+ * be read yet: retry once a newer pod table is set). Events with a
+ * loopback end give 0 with *n = 0. Never touches the store.
  */
 int attrib_event(struct attrib *a, const struct ct_event *ev,
     struct attrib_side out[2], int *n);
@@ -80,24 +86,29 @@ int attrib_event(struct attrib *a, const struct ct_event *ev,
 int attrib_dns(struct attrib *a, const struct addr *dst,
     const struct dns_answers *ans, int64_t now);
 
-/* Write the DNS answers remembered since the last call. */
-int attrib_dns_flush(struct attrib *a);
+/*
+ * Move everything queued for the store since the last call (workloads
+ * added or changed, merges, attachments' workloads, DNS answers, nodes,
+ * and attrib's counters) into b. Returns 0, or -ENOMEM with what did not
+ * fit still queued for the next call.
+ */
+int attrib_collect(struct attrib *a, struct batch *b);
 
 /* The metadata source's fd to poll, or -1. */
 int attrib_meta_fd(const struct attrib *a);
 
 /*
- * Apply metadata changes. Returns 1 when the owners may have changed:
- * the caller must first flush its aggregates (they hold workload ids)
- * and then call attrib_reattribute(). 0 when nothing changed, or -errno.
+ * Apply metadata changes. Returns 1 when the owners may have changed
+ * (call attrib_reattribute() when attrib_reattribute_needed()), 0 when
+ * nothing changed, or -errno.
  */
 int attrib_meta_process(struct attrib *a);
 
 /* Is there a pod recorded as itself whose owner the metadata now knows? */
 bool attrib_reattribute_needed(const struct attrib *a);
 
-/* Resolve again the workloads of pods still recorded as themselves,
- * merging in the store what was recorded. Returns 0 or -errno. */
+/* Re-point the pods still recorded as themselves to the owners the
+ * metadata names, queueing the store merges. Returns 0 or -ENOMEM. */
 int attrib_reattribute(struct attrib *a);
 
 /* Number of pods held (for logs and tests). */

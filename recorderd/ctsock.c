@@ -8,8 +8,10 @@
 #include <arpa/inet.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/capability.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
@@ -248,4 +250,18 @@ ctsock_set_acct(bool on)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+int
+ctsock_check_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	return d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective &
+	    CAP_TO_MASK(CAP_NET_ADMIN) ? 0 : -EPERM;
 }

@@ -52,4 +52,9 @@ void ctsock_close_nflog(struct mnl_socket *nl, uint16_t group);
  * caller's network namespace). */
 int ctsock_set_acct(bool on);
 
+/* Does the process hold CAP_NET_ADMIN (in its effective set)? 0 when
+ * it does, -EPERM when not; what every socket above needs (conntrack
+ * events and dumps, NFLOG, SO_RCVBUFFORCE, nf_tables). */
+int ctsock_check_admin(void);
+
 #endif

@@ -1,10 +1,7 @@
 /*
- * kapi_req: one resource's requests. WAIT (backoff) -> LIST (pages with
- * continue tokens) -> WATCH (from the list's resourceVersion, bookmarks
- * on) -> WATCH again when the server ends it, LIST again on 410 Gone.
- * Runs on the worker thread only.
+ * kapi_req: one resource's list/watch state machine (kapi_req.h).
  */
-#include "recorderd/kapi_int.h"
+#include "recorderd/kapi_req.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,8 +9,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <curl/curl.h>
 #include <json-c/json.h>
+
+#include "lib/kapi_http.h"
+
+/* A body of an HTTP error is read this far, for its Status message. */
+#define KAPI_ERRBODY_MAX (64u << 10)
+
+int64_t
+kapi_req_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+kapi_req_init(struct kres *kr, const struct kapi_resource *res,
+    const struct kapi_conf *conf, struct kapi_queue *q, CURLM *multi)
+{
+	memset(kr, 0, sizeof(*kr));
+	kr->res = res;
+	kr->conf = conf;
+	kr->q = q;
+	kr->multi = multi;
+	kr->state = KS_WAIT;
+	kr->relist = true;
+	return (kr->easy = curl_easy_init()) != NULL ? 0 : -ENOMEM;
+}
+
+void
+kapi_req_cleanup(struct kres *kr)
+{
+	if (kr->state != KS_WAIT)
+		curl_multi_remove_handle(kr->multi, kr->easy);
+	curl_easy_cleanup(kr->easy);
+	curl_slist_free_all(kr->hdrs);
+	free(kr->buf);
+	free(kr->cont);
+	memset(kr, 0, sizeof(*kr));
+}
 
 static void
 kres_fail(struct kres *kr, const char *fmt, ...)
@@ -55,7 +94,6 @@ buf_append(struct kres *kr, const char *data, size_t n, size_t max)
 static void
 watch_line(struct kres *kr, const char *line, size_t len)
 {
-	struct kapi *ka = kr->ka;
 	struct kapi_watch_event ev;
 	char err[160];
 
@@ -71,10 +109,10 @@ watch_line(struct kres *kr, const char *line, size_t len)
 	switch (ev.type) {
 	case KAPI_WATCH_ADDED:
 	case KAPI_WATCH_MODIFIED:
-		kapi_push(ka, KAPI_EV_UPSERT, kr->res->kind, ev.obj, NULL);
+		kapi_queue_push(kr->q, KAPI_EV_UPSERT, kr->res->kind, ev.obj, NULL);
 		return;
 	case KAPI_WATCH_DELETED:
-		kapi_push(ka, KAPI_EV_DELETE, kr->res->kind, ev.obj, NULL);
+		kapi_queue_push(kr->q, KAPI_EV_DELETE, kr->res->kind, ev.obj, NULL);
 		return;
 	case KAPI_WATCH_BOOKMARK:
 		break;
@@ -93,15 +131,15 @@ static size_t
 on_data(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct kres *kr = arg;
-	struct kapi *ka = kr->ka;
+	const struct kapi_conf *c = kr->conf;
 	size_t n = size * nmemb, start, i, max;
 	long code = 0;
 
 	curl_easy_getinfo(kr->easy, CURLINFO_RESPONSE_CODE, &code);
-	if (kapi_stopping(ka))
+	if (kapi_queue_stopped(kr->q))
 		return 0;
 	if (kr->state == KS_LIST || code != 200) {
-		max = code == 200 ? ka->conf.max_response : KAPI_ERRBODY_MAX;
+		max = code == 200 ? c->max_response : KAPI_ERRBODY_MAX;
 		if (buf_append(kr, data, n, max) != 0) {
 			kr->abort_limit = true;
 			kres_fail(kr, "response larger than %zu bytes: "
@@ -113,10 +151,10 @@ on_data(char *data, size_t size, size_t nmemb, void *arg)
 	/* A watch stream: one JSON event per line. Only the new bytes are
 	 * searched for newlines. */
 	start = kr->len;
-	if (buf_append(kr, data, n, ka->conf.max_line) != 0) {
+	if (buf_append(kr, data, n, c->max_line) != 0) {
 		kr->abort_limit = true;
 		kres_fail(kr, "watch event longer than %zu bytes: refused",
-		    ka->conf.max_line);
+		    c->max_line);
 		return 0;
 	}
 	for (i = start, start = 0; i < kr->len; i++) {
@@ -137,7 +175,7 @@ static char *
 kres_url(struct kres *kr)
 {
 	const struct kapi_resource *res = kr->res;
-	struct kapi *ka = kr->ka;
+	const struct kapi_conf *c = kr->conf;
 	char *url = NULL, *esc = NULL, prefix[96];
 
 	if (*res->group == '\0')
@@ -149,16 +187,16 @@ kres_url(struct kres *kr)
 		if (kr->cont != NULL && (esc = curl_easy_escape(kr->easy,
 		    kr->cont, 0)) == NULL)
 			return NULL;
-		if (asprintf(&url, "%s%s/%s?limit=%d%s%s", ka->conf.server,
-		    prefix, res->resource, ka->conf.page_limit,
+		if (asprintf(&url, "%s%s/%s?limit=%d%s%s", c->server,
+		    prefix, res->resource, c->page_limit,
 		    esc != NULL ? "&continue=" : "", esc != NULL ? esc : "") < 0)
 			url = NULL;
 		curl_free(esc);
 		return url;
 	}
 	if (asprintf(&url, "%s%s/%s?watch=1&allowWatchBookmarks=true"
-	    "&resourceVersion=%s&timeoutSeconds=%d", ka->conf.server, prefix,
-	    res->resource, kr->rv, ka->conf.watch_timeout) < 0)
+	    "&resourceVersion=%s&timeoutSeconds=%d", c->server, prefix,
+	    res->resource, kr->rv, c->watch_timeout) < 0)
 		url = NULL;
 	return url;
 }
@@ -166,124 +204,61 @@ kres_url(struct kres *kr)
 int
 kapi_req_start(struct kres *kr)
 {
-	struct kapi *ka = kr->ka;
-	const struct kapi_conf *c = &ka->conf;
-	struct curl_blob blob;
-	char *url = NULL, *tok = NULL, *auth = NULL;
+	const struct kapi_conf *c = kr->conf;
+	char *url = NULL;
 	int r = -ENOMEM;
 
 	kr->state = kr->relist || kr->rv[0] == '\0' ? KS_LIST : KS_WATCH;
 	kr->len = 0;
 	kr->abort_limit = kr->gone = kr->bad_line = false;
 	kr->err[0] = '\0';
-	kr->started_ms = kapi_now_ms();
+	kr->started_ms = kapi_req_now_ms();
 	curl_slist_free_all(kr->hdrs);
 	kr->hdrs = NULL;
 	curl_easy_reset(kr->easy);
 	if ((url = kres_url(kr)) == NULL)
 		goto out;
-	kr->hdrs = curl_slist_append(NULL, "Accept: application/json");
-	if ((tok = kapi_conf_token(c)) != NULL) {
-		if (asprintf(&auth, "Authorization: Bearer %s", tok) < 0) {
-			auth = NULL;
-			goto out;
-		}
-		kr->hdrs = curl_slist_append(kr->hdrs, auth);
-	}
-	if (kr->hdrs == NULL)
+	if (kapi_http_setup(kr->easy, c, url, "netpol-recorderd", NULL,
+	    &kr->hdrs) < 0)
 		goto out;
-	curl_easy_setopt(kr->easy, CURLOPT_URL, url);
-	curl_easy_setopt(kr->easy, CURLOPT_HTTPHEADER, kr->hdrs);
-	curl_easy_setopt(kr->easy, CURLOPT_USERAGENT, "netpol-recorderd");
 	curl_easy_setopt(kr->easy, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(kr->easy, CURLOPT_WRITEDATA, kr);
 	curl_easy_setopt(kr->easy, CURLOPT_PRIVATE, kr);
-	curl_easy_setopt(kr->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(kr->easy, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(kr->easy, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(kr->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(kr->easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(kr->easy, CURLOPT_TIMEOUT, kr->state == KS_LIST ?
 	    120L : (long)c->watch_timeout + 60L);
-	/* The cluster's CA only: never the system store. */
-	curl_easy_setopt(kr->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(kr->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(kr->easy, CURLOPT_CAPATH, NULL);
-	if (c->ca_data != NULL) {
-		blob.data = c->ca_data;
-		blob.len = strlen(c->ca_data);
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(kr->easy, CURLOPT_CAINFO_BLOB, &blob);
-		curl_easy_setopt(kr->easy, CURLOPT_CAINFO, NULL);
-	} else if (c->ca_file != NULL)
-		curl_easy_setopt(kr->easy, CURLOPT_CAINFO, c->ca_file);
-	if (c->cert_data != NULL) {
-		blob.data = c->cert_data;
-		blob.len = strlen(c->cert_data);
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(kr->easy, CURLOPT_SSLCERT_BLOB, &blob);
-	} else if (c->cert_file != NULL)
-		curl_easy_setopt(kr->easy, CURLOPT_SSLCERT, c->cert_file);
-	if (c->key_data != NULL) {
-		blob.data = c->key_data;
-		blob.len = strlen(c->key_data);
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(kr->easy, CURLOPT_SSLKEY_BLOB, &blob);
-	} else if (c->key_file != NULL)
-		curl_easy_setopt(kr->easy, CURLOPT_SSLKEY, c->key_file);
-	if (curl_multi_add_handle(ka->multi, kr->easy) != CURLM_OK)
+	if (curl_multi_add_handle(kr->multi, kr->easy) != CURLM_OK)
 		goto out;
 	r = 0;
 out:
 	free(url);
-	free(auth);
-	if (tok != NULL) {
-		explicit_bzero(tok, strlen(tok));
-		free(tok);
-	}
 	return r;
 }
 
 void
 kapi_req_backoff(struct kres *kr)
 {
-	const struct kapi_conf *c = &kr->ka->conf;
+	const struct kapi_conf *c = kr->conf;
 
 	kr->backoff_ms = kr->backoff_ms == 0 ? c->backoff_min_ms :
 	    kr->backoff_ms * 2;
 	if (kr->backoff_ms > c->backoff_max_ms)
 		kr->backoff_ms = c->backoff_max_ms;
-	kr->wake_ms = kapi_now_ms() + kr->backoff_ms;
+	kr->wake_ms = kapi_req_now_ms() + kr->backoff_ms;
 	kr->state = KS_WAIT;
 }
 
 static void
 kres_retry_now(struct kres *kr)
 {
-	kr->wake_ms = kapi_now_ms();
+	kr->wake_ms = kapi_req_now_ms();
 	kr->state = KS_WAIT;
-}
-
-/* The message of a Status body ("pods is forbidden: ..."), if any. */
-static void
-status_message(struct kres *kr, char *out, size_t len)
-{
-	struct json_object *o, *m;
-
-	*out = '\0';
-	if (kr->len == 0 || (o = json_tokener_parse(kr->buf)) == NULL)
-		return;
-	if (json_object_object_get_ex(o, "message", &m) &&
-	    json_object_is_type(m, json_type_string))
-		snprintf(out, len, ": %s", json_object_get_string(m));
-	json_object_put(o);
 }
 
 static void
 list_abort(struct kres *kr)
 {
 	if (kr->in_sync)
-		kapi_push(kr->ka, KAPI_EV_SYNC_ABORT, kr->res->kind, NULL, NULL);
+		kapi_queue_push(kr->q, KAPI_EV_SYNC_ABORT, kr->res->kind, NULL, NULL);
 	kr->in_sync = false;
 	free(kr->cont);
 	kr->cont = NULL;
@@ -293,7 +268,6 @@ list_abort(struct kres *kr)
 static void
 list_page(struct kres *kr)
 {
-	struct kapi *ka = kr->ka;
 	struct json_object *root = NULL, *items, *meta, *v, *it;
 	const char *cont = NULL, *rv = NULL;
 	size_t i, n;
@@ -303,7 +277,7 @@ list_page(struct kres *kr)
 	    !json_object_object_get_ex(root, "items", &items) ||
 	    !(json_object_is_type(items, json_type_array) ||
 	    json_object_is_type(items, json_type_null))) {
-		kapi_push(ka, KAPI_EV_ERROR, kr->res->kind, NULL, "list %s: the "
+		kapi_queue_push(kr->q, KAPI_EV_ERROR, kr->res->kind, NULL, "list %s: the "
 		    "response is not a List (truncated or malformed JSON)",
 		    kr->res->resource);
 		list_abort(kr);
@@ -319,7 +293,7 @@ list_page(struct kres *kr)
 			rv = json_object_get_string(v);
 	}
 	if (!kr->in_sync) {
-		kapi_push(ka, KAPI_EV_SYNC_BEGIN, kr->res->kind, NULL, NULL);
+		kapi_queue_push(kr->q, KAPI_EV_SYNC_BEGIN, kr->res->kind, NULL, NULL);
 		kr->in_sync = true;
 	}
 	n = json_object_is_type(items, json_type_array) ?
@@ -329,7 +303,7 @@ list_page(struct kres *kr)
 		 * reference (json-c refcounts are not atomic). */
 		it = json_object_get(json_object_array_get_idx(items, i));
 		json_object_array_put_idx(items, i, NULL);
-		kapi_push(ka, KAPI_EV_UPSERT, kr->res->kind, it, NULL);
+		kapi_queue_push(kr->q, KAPI_EV_UPSERT, kr->res->kind, it, NULL);
 	}
 	free(kr->cont);
 	kr->cont = NULL;
@@ -343,8 +317,8 @@ list_page(struct kres *kr)
 		goto out;
 	}
 	snprintf(kr->rv, sizeof(kr->rv), "%s", rv != NULL ? rv : "");
-	kapi_push(ka, KAPI_EV_SYNC_END, kr->res->kind, NULL, NULL);
-	kapi_push(ka, KAPI_EV_INFO, kr->res->kind, NULL, "listed %s at "
+	kapi_queue_push(kr->q, KAPI_EV_SYNC_END, kr->res->kind, NULL, NULL);
+	kapi_queue_push(kr->q, KAPI_EV_INFO, kr->res->kind, NULL, "listed %s at "
 	    "resourceVersion %s", kr->res->resource, kr->rv);
 	kr->in_sync = false;
 	kr->relist = false;
@@ -357,21 +331,20 @@ out:
 void
 kapi_req_done(struct kres *kr, CURLcode rc)
 {
-	struct kapi *ka = kr->ka;
 	const char *what = kr->state == KS_LIST ? "list" : "watch";
 	char smsg[200];
 	long code = 0;
 
 	curl_easy_getinfo(kr->easy, CURLINFO_RESPONSE_CODE, &code);
-	curl_multi_remove_handle(ka->multi, kr->easy);
+	curl_multi_remove_handle(kr->multi, kr->easy);
 	if (kr->state == KS_WATCH && (kr->gone || code == 410)) {
-		kapi_push(ka, KAPI_EV_INFO, kr->res->kind, NULL, "watch %s: "
+		kapi_queue_push(kr->q, KAPI_EV_INFO, kr->res->kind, NULL, "watch %s: "
 		    "resourceVersion %s is gone (410), relisting",
 		    kr->res->resource, kr->rv);
 		kr->relist = true;
 		/* A server that answers every fresh watch with 410 must not
 		 * be relisted in a tight loop. */
-		if (kapi_now_ms() - kr->started_ms < 1000)
+		if (kapi_req_now_ms() - kr->started_ms < 1000)
 			kapi_req_backoff(kr);
 		else
 			kres_retry_now(kr);
@@ -391,7 +364,7 @@ kapi_req_done(struct kres *kr, CURLcode rc)
 		/* The server ended the watch (timeoutSeconds): go on from the
 		 * last resourceVersion; a watch that ends at once backs off
 		 * so that a broken server is not hammered. */
-		if (kapi_now_ms() - kr->started_ms < 1000)
+		if (kapi_req_now_ms() - kr->started_ms < 1000)
 			kapi_req_backoff(kr);
 		else {
 			kr->backoff_ms = 0;
@@ -400,14 +373,19 @@ kapi_req_done(struct kres *kr, CURLcode rc)
 		return;
 	}
 	if (kr->err[0] != '\0')
-		kapi_push(ka, KAPI_EV_ERROR, kr->res->kind, NULL, "%s %s: %s", what,
+		kapi_queue_push(kr->q, KAPI_EV_ERROR, kr->res->kind, NULL, "%s %s: %s", what,
 		    kr->res->resource, kr->err);
 	else if (rc != CURLE_OK)
-		kapi_push(ka, KAPI_EV_ERROR, kr->res->kind, NULL, "%s %s: %s", what,
+		kapi_queue_push(kr->q, KAPI_EV_ERROR, kr->res->kind, NULL, "%s %s: %s", what,
 		    kr->res->resource, curl_easy_strerror(rc));
 	else {
-		status_message(kr, smsg, sizeof(smsg));
-		kapi_push(ka, KAPI_EV_ERROR, kr->res->kind, NULL, "%s %s: HTTP "
+		kapi_http_status_message(kr->buf, kr->len, smsg + 2,
+		    sizeof(smsg) - 2);
+		if (smsg[2] != '\0')
+			memcpy(smsg, ": ", 2);
+		else
+			smsg[0] = '\0';
+		kapi_queue_push(kr->q, KAPI_EV_ERROR, kr->res->kind, NULL, "%s %s: HTTP "
 		    "%ld%s%s", what, kr->res->resource, code,
 		    code == 401 ? " Unauthorized (check the token)" :
 		    code == 403 ? " Forbidden (check the ClusterRole)" : "",
@@ -417,7 +395,7 @@ kapi_req_done(struct kres *kr, CURLcode rc)
 		list_abort(kr);
 	if (kr->state == KS_LIST && rc == CURLE_OK && (code == 403 ||
 	    code == 404))
-		kapi_push(ka, KAPI_EV_UNAVAILABLE, kr->res->kind, NULL, NULL);
+		kapi_queue_push(kr->q, KAPI_EV_UNAVAILABLE, kr->res->kind, NULL, NULL);
 	kapi_req_backoff(kr);
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/status.h"
 #include "lib/store.h"
 #include "nft/nftrules.h"
 #include "nft/nftstore.h"
@@ -24,6 +25,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: netpol-recorderd [-dfn] [-c FILE] [--db PATH] "
 	    "[--metadata FILE]\n"
+	    "                        [--node-name NAME]\n"
 	    "       netpol-recorderd --status [-c FILE] [--db PATH]\n"
 	    "       netpol-recorderd --repair [-c FILE] [--db PATH]\n"
 	    "  -c FILE          configuration (default %s)\n"
@@ -32,30 +34,20 @@ usage(FILE *f)
 	    "  -n               check the configuration and exit\n"
 	    "  --db PATH        store to use instead of the configured one\n"
 	    "  --metadata FILE  Kubernetes List file as metadata source\n"
+	    "  --node-name NAME this node's name in the Kubernetes API "
+	    "(default: node_name,\n"
+	    "                   then $NODE_NAME, then the host name)\n"
 	    "  --status         print the recorder's counters and exit\n"
-	    "  --repair         restore the nftables elements of every "
-	    "attached pod\n", RCONF_DEFAULT_PATH);
-}
-
-static int
-print_counter(const char *name, int64_t value, int64_t updated_at, void *arg)
-{
-	char when[32] = "";
-	time_t t = (time_t)updated_at;
-	struct tm tm;
-
-	(void)arg;
-	if (updated_at > 0 && gmtime_r(&t, &tm) != NULL)
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("%-22s %12lld  %s\n", name, (long long)value, when);
-	return 0;
+	    "  --repair         restore the nftables table: rules for this "
+	    "configuration,\n"
+	    "                   elements of every attached pod\n",
+	    RCONF_DEFAULT_PATH);
 }
 
 static int
 cmd_status(const struct rconf *c)
 {
 	struct store *st = NULL;
-	char started[32];
 	int ret;
 
 	if ((ret = store_open(c->store, STORE_OPEN_READONLY |
@@ -64,18 +56,10 @@ cmd_status(const struct rconf *c)
 		    strerror(-ret));
 		return 1;
 	}
-	printf("store                  %s\n", c->store);
-	if (store_meta_get(st, "recording_started", started,
-	    sizeof(started)) == 0) {
-		time_t t = (time_t)strtoll(started, NULL, 10);
-		char when[32] = "";
-		struct tm tm;
-
-		if (t > 0 && gmtime_r(&t, &tm) != NULL)
-			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		printf("recording_started      %s\n", when[0] ? when : started);
-	}
-	ret = store_counter_foreach(st, print_counter, NULL);
+	ret = status_print(stdout, c->store, st);
+	if (ret < 0)
+		fprintf(stderr, "netpol-recorderd: store %s: %s\n", c->store,
+		    store_errmsg(st));
 	store_close(st);
 	return ret < 0 ? 1 : 0;
 }
@@ -111,6 +95,19 @@ cmd_repair(const struct rconf *c)
 		log_warnx("nftables: %s", strerror(-ret));
 		goto out;
 	}
+	/* Rules made for another mark bit or group (a plugin with another
+	 * markBit created the table): this configuration's, elements kept. */
+	ret = nftrules_check_conf(nr, &nc, NULL);
+	if ((ret == -ESTALE || ret == -ESRCH) &&
+	    (ret = nftrules_rewrite_rules(nr, &nc)) == 0)
+		printf("rewrote the rules of table inet %s for mark 0x%08x, "
+		    "NFLOG group %u\n", NFTRULES_TABLE, nc.mark_bit,
+		    nc.nflog_group);
+	if (ret < 0) {
+		log_warnx("nftables table inet %s: rules: %s", NFTRULES_TABLE,
+		    strerror(-ret));
+		goto out;
+	}
 	if ((ret = nftstore_restore(nr, &nc, st, NULL, repair_failed, NULL,
 	    &r)) < 0)
 		log_warnx("store %s: %s", c->store, store_errmsg(st));
@@ -140,7 +137,7 @@ absolute(const char *path, int slot)
 	return buf[slot];
 }
 
-enum { OPT_DB = 256, OPT_META, OPT_STATUS, OPT_REPAIR };
+enum { OPT_DB = 256, OPT_META, OPT_NODE, OPT_STATUS, OPT_REPAIR };
 
 int
 main(int argc, char *argv[])
@@ -148,6 +145,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "metadata", required_argument, NULL, OPT_META },
+		{ "node-name", required_argument, NULL, OPT_NODE },
 		{ "status", no_argument, NULL, OPT_STATUS },
 		{ "repair", no_argument, NULL, OPT_REPAIR },
 		{ "help", no_argument, NULL, 'h' },
@@ -182,6 +180,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_META:
 			o.meta_override = optarg;
+			break;
+		case OPT_NODE:
+			o.node_name = optarg;
 			break;
 		case OPT_STATUS:
 			status = true;

@@ -15,10 +15,34 @@
 
 #include "lib/log.h"
 #include "recorderd/kapi.h"
+#include "recorderd/meta/kmeta_load.h"
 
 /* Events applied per metasrc_process() call: a big relist is spread over
  * several turns of the daemon's loop (the eventfd stays readable). */
 #define METASRC_BATCH 4096
+
+/* Every resource the cache reads from the API, and how (tagged with the
+ * cache's kind): the ClusterRole must grant exactly these (install/ is
+ * checked against this table). */
+const struct kapi_resource metasrc_resources[] = {
+	{ KMETA_POD, "", "v1", "pods", { "list", "watch", NULL } },
+	{ KMETA_NAMESPACE, "", "v1", "namespaces", { "list", "watch", NULL } },
+	{ KMETA_NODE, "", "v1", "nodes", { "list", "watch", NULL } },
+	{ KMETA_REPLICATIONCONTROLLER, "", "v1", "replicationcontrollers",
+	    { "list", "watch", NULL } },
+	{ KMETA_REPLICASET, "apps", "v1", "replicasets",
+	    { "list", "watch", NULL } },
+	{ KMETA_DEPLOYMENT, "apps", "v1", "deployments",
+	    { "list", "watch", NULL } },
+	{ KMETA_STATEFULSET, "apps", "v1", "statefulsets",
+	    { "list", "watch", NULL } },
+	{ KMETA_DAEMONSET, "apps", "v1", "daemonsets",
+	    { "list", "watch", NULL } },
+	{ KMETA_JOB, "batch", "v1", "jobs", { "list", "watch", NULL } },
+	{ KMETA_CRONJOB, "batch", "v1", "cronjobs", { "list", "watch", NULL } },
+};
+const size_t metasrc_nresources = sizeof(metasrc_resources) /
+    sizeof(metasrc_resources[0]);
 
 struct metasrc {
 	struct kmeta *km;
@@ -142,15 +166,15 @@ api_open(struct metasrc *ms, const struct metasrc_conf *conf)
 		log_warnx("kubernetes: %s", err);
 		return r;
 	}
-	r = kapi_start(&kc, &ms->ka);
+	r = kapi_start(&kc, metasrc_resources, metasrc_nresources, &ms->ka);
 	if (r != 0)
 		log_warnx("kubernetes: cannot start the API client: %s",
 		    strerror(-r));
 	else
 		log_info("kubernetes: watching %s", kc.server);
 	kapi_conf_clear(&kc);
-	for (i = 0; i < kapi_nresources; i++)
-		ms->want_mask |= 1u << kapi_resources[i].kind;
+	for (i = 0; i < metasrc_nresources; i++)
+		ms->want_mask |= 1u << metasrc_resources[i].kind;
 	return r;
 }
 

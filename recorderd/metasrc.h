@@ -1,18 +1,25 @@
 /*
  * metasrc: where the daemon's Kubernetes metadata comes from, behind one
  * interface: a metadata List file (re-read when it changes) or the
- * Kubernetes API (list then watch, on a worker thread of its own, see
- * kapi.h). Either way the result is one struct kmeta owned by the metasrc
- * and only touched from the thread that calls metasrc_process().
+ * Kubernetes API (list then watch of the resources in metasrc_resources[],
+ * on a worker thread of its own, see kapi.h). Either way the result is one
+ * struct kmeta owned by the metasrc and only touched from the thread that
+ * calls metasrc_process().
  */
 #ifndef NPR_METASRC_H
 #define NPR_METASRC_H
 
 #include <stdbool.h>
 
-#include "lib/kmeta.h"
+#include "recorderd/kapi.h"
+#include "recorderd/meta/kmeta.h"
 
 struct metasrc;
+
+/* The resources the API source lists and watches, tagged with the
+ * cache's kinds (enum kmeta_kind): what the ClusterRole grants. */
+extern const struct kapi_resource metasrc_resources[];
+extern const size_t metasrc_nresources;
 
 struct metasrc_conf {
 	const char *file;	/* metadata List file, or NULL */

@@ -2,54 +2,138 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <yaml.h>
+#include <json-c/json.h>
 
 #include "lib/fdpass.h"
+#include "lib/file.h"
 #include "lib/log.h"
+#include "lib/yamljson.h"
 
 #define RCONF_MAX_FILE (1 << 20)
 
-enum kind { K_PATH, K_DURATION, K_U32, K_U16, K_SIZE, K_BOOL, K_LEVEL,
-    K_SOURCE };
+enum kind { K_PATH, K_NAME, K_DURATION, K_U32, K_U16, K_SIZE, K_BOOL,
+    K_LEVEL, K_SOURCE };
 
+/*
+ * Every key: its dotted name, how its value is read, where it goes, and
+ * whether a SIGHUP applies it (live) or it takes effect on the next
+ * start only (a socket bound, a table sized, a source opened at start).
+ */
 struct key {
 	const char *name;	/* dotted path */
 	enum kind kind;
 	size_t off;
+	bool live;
 };
 
 #define F(m) offsetof(struct rconf, m)
 static const struct key keys[] = {
-	{ "store", K_PATH, F(store) },
-	{ "flush_interval", K_DURATION, F(flush_ms) },
-	{ "refresh_interval", K_DURATION, F(refresh_ms) },
-	{ "mark_bit", K_U32, F(mark_bit) },
-	{ "nflog.group", K_U16, F(nflog_group) },
-	{ "nflog.snaplen", K_U32, F(nflog_snaplen) },
-	{ "receive_buffer.initial", K_SIZE, F(rcvbuf_initial) },
-	{ "receive_buffer.max", K_SIZE, F(rcvbuf_max) },
-	{ "metadata.source", K_SOURCE, F(meta_source) },
-	{ "metadata.file", K_PATH, F(meta_file) },
-	{ "metadata.kubeconfig", K_PATH, F(meta_kubeconfig) },
-	{ "retention_days", K_U32, F(retention_days) },
-	{ "accounting", K_BOOL, F(accounting) },
-	{ "max_flows", K_U32, F(max_flows) },
-	{ "dns_cache", K_U32, F(dns_cache) },
-	{ "log.file", K_PATH, F(log_file) },
-	{ "log.level", K_LEVEL, F(log_level) },
-	{ "release_socket", K_PATH, F(release_socket) },
+	{ "store", K_PATH, F(store), false },
+	{ "flush_interval", K_DURATION, F(flush_ms), true },
+	{ "refresh_interval", K_DURATION, F(refresh_ms), true },
+	{ "mark_bit", K_U32, F(mark_bit), true },
+	{ "nflog.group", K_U16, F(nflog_group), false },
+	{ "nflog.snaplen", K_U32, F(nflog_snaplen), false },
+	{ "receive_buffer.initial", K_SIZE, F(rcvbuf_initial), true },
+	{ "receive_buffer.max", K_SIZE, F(rcvbuf_max), true },
+	{ "metadata.source", K_SOURCE, F(meta_source), false },
+	{ "metadata.file", K_PATH, F(meta_file), false },
+	{ "metadata.kubeconfig", K_PATH, F(meta_kubeconfig), false },
+	{ "retention_days", K_U32, F(retention_days), true },
+	{ "accounting", K_BOOL, F(accounting), false },
+	{ "max_flows", K_U32, F(max_flows), false },
+	{ "dns_cache", K_U32, F(dns_cache), false },
+	{ "log.file", K_PATH, F(log_file), true },
+	{ "log.level", K_LEVEL, F(log_level), true },
+	{ "release_socket", K_PATH, F(release_socket), false },
+	{ "node_name", K_NAME, F(node_name), false },
 };
 #undef F
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Bytes of a value of kind k in struct rconf. */
+static size_t
+kind_size(enum kind k)
+{
+	switch (k) {
+	case K_PATH:
+		return STORE_PATH_LEN;
+	case K_NAME:
+		return STORE_NAME_LEN;
+	case K_DURATION:
+	case K_U32:
+		return sizeof(uint32_t);
+	case K_U16:
+		return sizeof(uint16_t);
+	case K_SIZE:
+		return sizeof(uint64_t);
+	case K_BOOL:
+		return sizeof(bool);
+	case K_LEVEL:
+	case K_SOURCE:
+		return sizeof(int);
+	}
+	return 0;
+}
+
+static bool
+key_differs(const struct key *k, const struct rconf *a, const struct rconf *b)
+{
+	const char *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
+
+	if (k->kind == K_PATH || k->kind == K_NAME)
+		return strcmp(pa, pb) != 0;
+	return memcmp(pa, pb, kind_size(k->kind)) != 0;
+}
+
+size_t
+rconf_nkeys(void)
+{
+	return NKEYS;
+}
+
+const char *
+rconf_key_name(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
+}
+
+bool
+rconf_key_live(size_t i)
+{
+	return i < NKEYS && keys[i].live;
+}
+
+int
+rconf_reload(const struct rconf *running, const struct rconf *loaded,
+    struct rconf *out, void (*cb)(void *arg, size_t key, bool live),
+    void *arg)
+{
+	int changed = 0;
+
+	*out = *running;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+
+		if (!key_differs(k, running, loaded))
+			continue;
+		changed++;
+		if (k->live)
+			memcpy((char *)out + k->off, (const char *)loaded +
+			    k->off, kind_size(k->kind));
+		if (cb != NULL)
+			cb(arg, i, k->live);
+	}
+	return changed;
+}
 
 static const char *const source_names[] = {
 	[RCONF_META_NONE] = "none",
@@ -205,6 +289,13 @@ set_value(struct rconf *c, const struct key *k, const char *v)
 			return "path too long";
 		snprintf(p, STORE_PATH_LEN, "%s", v);
 		return NULL;
+	case K_NAME:
+		if (v[0] != '\0' && !rconf_valid_node_name(v))
+			return "expected a node name: at most 253 characters of "
+			    "a-z, 0-9, '-' and '.', starting and ending with a "
+			    "letter or digit";
+		snprintf(p, STORE_NAME_LEN, "%s", v);
+		return NULL;
 	case K_DURATION:
 		return rconf_parse_duration_ms(v, (uint32_t *)(void *)p) < 0 ?
 		    "expected a duration such as 1s or 500ms" : NULL;
@@ -243,7 +334,7 @@ set_value(struct rconf *c, const struct key *k, const char *v)
 static const struct key *
 find_key(const char *path)
 {
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].name, path) == 0)
 			return &keys[i];
 	return NULL;
@@ -255,28 +346,25 @@ is_section(const char *path)
 {
 	size_t l = strlen(path);
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; i < NKEYS; i++)
 		if (strncmp(keys[i].name, path, l) == 0 &&
 		    keys[i].name[l] == '.')
 			return true;
 	return false;
 }
 
-#define MAX_DEPTH 4
-#define PATH_LEN 96
-
-struct pstate {
-	char path[MAX_DEPTH][PATH_LEN];	/* key at each mapping level */
-	yaml_mark_t key_mark[MAX_DEPTH];	/* where each key was written */
-	int depth;			/* mappings open */
-	bool want_key[MAX_DEPTH + 1];
+struct walk {
+	struct rconf *c;
+	const struct yamljson_marks *marks;
+	char *err;
+	size_t errlen;
 };
 
-static void errf(char *, size_t, const yaml_mark_t *, const char *, ...)
-    __attribute__((format(printf, 4, 5)));
+static void errf(struct walk *, const struct yamljson_pos *, const char *,
+    ...) __attribute__((format(printf, 3, 4)));
 
 static void
-errf(char *err, size_t errlen, const yaml_mark_t *m, const char *fmt, ...)
+errf(struct walk *w, const struct yamljson_pos *p, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -284,172 +372,123 @@ errf(char *err, size_t errlen, const yaml_mark_t *m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(err, errlen, "%zu:%zu: %s", m->line + 1, m->column + 1, msg);
+	if (p != NULL && p->line > 0)
+		snprintf(w->err, w->errlen, "%zu:%zu: %s", p->line, p->col,
+		    msg);
+	else
+		snprintf(w->err, w->errlen, "%s", msg);
 }
 
-static void
-full_path(const struct pstate *ps, char *out, size_t len)
+/* Where node v was written, or else its key k of map. */
+static struct yamljson_pos
+pos_of(const struct walk *w, const struct json_object *map, const char *k,
+    const struct json_object *v)
 {
-	size_t o = 0;
+	struct yamljson_pos p = { 0, 0 };
 
-	out[0] = '\0';
-	for (int i = 0; i < ps->depth && o < len; i++)
-		o += (size_t)snprintf(out + o, len - o, "%s%s",
-		    i ? "." : "", ps->path[i]);
+	if (!yamljson_pos_of(w->marks, v, &p))
+		(void)yamljson_key_pos(w->marks, map, k, &p);
+	return p;
 }
 
-/* A value (scalar) arrived for the current key. */
+/* One key's value: a YAML null keeps the default; a scalar's text goes
+ * through the key's reader. */
 static int
-on_value(struct rconf *c, struct pstate *ps, const yaml_event_t *ev,
-    char *err, size_t errlen)
+leaf(struct walk *w, const struct key *k, const char *path,
+    const struct json_object *map, const char *name, struct json_object *v)
 {
-	char path[MAX_DEPTH * PATH_LEN];
-	const struct key *k;
-	const char *v = (const char *)ev->data.scalar.value;
+	struct yamljson_pos p = pos_of(w, map, name, v);
 	const char *why;
 
-	full_path(ps, path, sizeof(path));
-	if ((k = find_key(path)) == NULL) {
-		if (is_section(path))
-			errf(err, errlen, &ev->start_mark,
-			    "%s: expected a mapping", path);
-		else
-			errf(err, errlen, &ps->key_mark[ps->depth - 1],
-			    "unknown key %s", path);
+	if (v == NULL)
+		return 0;
+	if (json_object_is_type(v, json_type_object)) {
+		errf(w, &p, "%s: expected a value, not a mapping", path);
 		return -EINVAL;
 	}
-	/* "null" / "~" / empty: keep the default. */
-	if (ev->data.scalar.plain_implicit && (v[0] == '\0' ||
-	    strcmp(v, "~") == 0 || strcmp(v, "null") == 0))
-		return 0;
-	if ((why = set_value(c, k, v)) != NULL) {
-		char msg[MAX_DEPTH * PATH_LEN + 64];
-
-		snprintf(msg, sizeof(msg), "%s: %s", path, why);
-		errf(err, errlen, &ev->start_mark, "%s", msg);
+	if (json_object_is_type(v, json_type_array)) {
+		errf(w, &p, "%s: a list is not expected here", path);
+		return -EINVAL;
+	}
+	if ((why = set_value(w->c, k, json_object_get_string(v))) != NULL) {
+		errf(w, &p, "%s: %s", path, why);
 		return -EINVAL;
 	}
 	return 0;
 }
 
+/* The keys of mapping map, under section prefix ("" at the top). */
 static int
-on_event(struct rconf *c, struct pstate *ps, const yaml_event_t *ev,
-    char *err, size_t errlen)
+walk_map(struct walk *w, struct json_object *map, const char *prefix)
 {
-	char path[MAX_DEPTH * PATH_LEN];
-	bool want = ps->want_key[ps->depth];
+	char path[256];
+	const struct key *k;
+	struct yamljson_pos p;
+	int ret;
 
-	switch (ev->type) {
-	case YAML_MAPPING_START_EVENT:
-		if (ps->depth > 0 && want)
-			goto badkey;
-		if (ps->depth > 0) {
-			full_path(ps, path, sizeof(path));
-			if (!is_section(path)) {
-				if (find_key(path) != NULL)
-					errf(err, errlen, &ev->start_mark,
-					    "%s: expected a value, not a "
-					    "mapping", path);
-				else
-					errf(err, errlen,
-					    &ps->key_mark[ps->depth - 1],
-					    "unknown key %s", path);
-				return -EINVAL;
-			}
+	json_object_object_foreach(map, name, v) {
+		snprintf(path, sizeof(path), "%s%s%s", prefix,
+		    prefix[0] ? "." : "", name);
+		if ((k = find_key(path)) != NULL) {
+			if ((ret = leaf(w, k, path, map, name, v)) < 0)
+				return ret;
+			continue;
 		}
-		if (ps->depth >= MAX_DEPTH - 1) {
-			errf(err, errlen, &ev->start_mark, "%s",
-			    "nested too deep");
+		if (!is_section(path)) {
+			(void)yamljson_key_pos(w->marks, map, name, &p);
+			errf(w, &p, "unknown key %s", path);
 			return -EINVAL;
 		}
-		/* The root mapping is depth 0 -> keys at depth 1. */
-		ps->depth++;
-		ps->want_key[ps->depth] = true;
-		return 0;
-	case YAML_MAPPING_END_EVENT:
-		ps->depth--;
-		if (ps->depth > 0)
-			ps->want_key[ps->depth] = true;
-		return 0;
-	case YAML_SCALAR_EVENT:
-		if (ps->depth == 0) {
-			errf(err, errlen, &ev->start_mark, "%s",
-			    "expected a mapping at the top level");
+		if (!json_object_is_type(v, json_type_object)) {
+			p = pos_of(w, map, name, v);
+			errf(w, &p, "%s: expected a mapping", path);
 			return -EINVAL;
 		}
-		if (want) {
-			snprintf(ps->path[ps->depth - 1], PATH_LEN, "%s",
-			    (const char *)ev->data.scalar.value);
-			ps->key_mark[ps->depth - 1] = ev->start_mark;
-			ps->want_key[ps->depth] = false;
-			return 0;
-		}
-		ps->want_key[ps->depth] = true;
-		return on_value(c, ps, ev, err, errlen);
-	case YAML_SEQUENCE_START_EVENT:
-		if (ps->depth == 0) {
-			errf(err, errlen, &ev->start_mark, "%s",
-			    "expected a mapping at the top level");
-			return -EINVAL;
-		}
-		full_path(ps, path, sizeof(path));
-		errf(err, errlen, &ev->start_mark,
-		    "%s: a list is not expected here", path);
-		return -EINVAL;
-	case YAML_ALIAS_EVENT:
-		errf(err, errlen, &ev->start_mark, "%s",
-		    "aliases are not supported");
-		return -EINVAL;
-	default:
-		return 0;
+		if ((ret = walk_map(w, v, path)) < 0)
+			return ret;
 	}
-badkey:
-	errf(err, errlen, &ev->start_mark, "%s", "a key must be a scalar");
-	return -EINVAL;
+	return 0;
 }
 
 int
 rconf_parse_buf(const char *buf, size_t len, struct rconf *c, char *err,
     size_t errlen)
 {
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	struct pstate ps;
-	int ret = 0, docs = 0;
-	bool done = false;
+	struct walk w = { .c = c, .err = err, .errlen = errlen };
+	struct json_object *docs = NULL, *root;
+	struct yamljson_marks *marks = NULL;
+	struct yamljson_pos p;
+	char msg[384];
+	int ret;
 
 	if (errlen > 0)
 		err[0] = '\0';
-	memset(&ps, 0, sizeof(ps));
-	if (!yaml_parser_initialize(&parser)) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+	if ((ret = yamljson_parse_marked(buf, len, &docs, &marks, &p, msg,
+	    sizeof(msg))) < 0) {
+		errf(&w, &p, "%s", msg);
+		return ret == -ENOMEM ? ret : -EINVAL;
 	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	while (!done) {
-		if (!yaml_parser_parse(&parser, &ev)) {
-			snprintf(err, errlen, "%zu:%zu: %s",
-			    parser.problem_mark.line + 1,
-			    parser.problem_mark.column + 1,
-			    parser.problem ? parser.problem : "syntax error");
-			ret = -EINVAL;
-			break;
-		}
-		if (ev.type == YAML_STREAM_END_EVENT)
-			done = true;
-		else if (ev.type == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
-			errf(err, errlen, &ev.start_mark, "%s",
-			    "only one YAML document is expected");
-			ret = -EINVAL;
-		} else if (ev.type != YAML_DOCUMENT_START_EVENT &&
-		    ev.type != YAML_DOCUMENT_END_EVENT &&
-		    ev.type != YAML_STREAM_START_EVENT)
-			ret = on_event(c, &ps, &ev, err, errlen);
-		yaml_event_delete(&ev);
-		if (ret < 0)
-			break;
+	w.marks = marks;
+	if (json_object_array_length(docs) > 1) {
+		(void)yamljson_doc_pos(marks, 1, &p);
+		errf(&w, &p, "only one YAML document is expected");
+		ret = -EINVAL;
+		goto out;
 	}
-	yaml_parser_delete(&parser);
+	/* No document, or an empty one: every default. */
+	if (json_object_array_length(docs) == 0 ||
+	    (root = json_object_array_get_idx(docs, 0)) == NULL)
+		goto out;
+	if (!json_object_is_type(root, json_type_object)) {
+		(void)yamljson_pos_of(marks, root, &p);
+		errf(&w, &p, "expected a mapping at the top level");
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = walk_map(&w, root, "");
+out:
+	yamljson_marks_free(marks);
+	json_object_put(docs);
 	return ret;
 }
 
@@ -458,36 +497,20 @@ rconf_load_file(const char *path, struct rconf *c, char *err, size_t errlen)
 {
 	char msg[512];
 	char *buf = NULL;
-	struct stat sb;
-	ssize_t n;
-	size_t got = 0;
-	int fd = -1, ret;
+	size_t len = 0;
+	int ret;
 
 	rconf_defaults(c);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
+	if ((ret = file_read(path, RCONF_MAX_FILE, &buf, &len)) < 0) {
+		if (ret == -EFBIG)
+			snprintf(err, errlen, "%s: larger than %d bytes", path,
+			    RCONF_MAX_FILE);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
 	}
-	if (sb.st_size > RCONF_MAX_FILE) {
-		ret = -EFBIG;
-		snprintf(err, errlen, "%s: larger than %d bytes", path,
-		    RCONF_MAX_FILE);
-		goto out;
-	}
-	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		ret = -ENOMEM;
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	while (got < (size_t)sb.st_size &&
-	    (n = read(fd, buf + got, (size_t)sb.st_size - got)) > 0)
-		got += (size_t)n;
-	if ((ret = rconf_parse_buf(buf, got, c, msg, sizeof(msg))) < 0)
+	if ((ret = rconf_parse_buf(buf, len, c, msg, sizeof(msg))) < 0)
 		snprintf(err, errlen, "%s:%s", path, msg);
-out:
-	if (fd >= 0)
-		close(fd);
 	free(buf);
 	return ret;
 }
@@ -553,8 +576,53 @@ rconf_validate(const struct rconf *c, char *err, size_t errlen)
 		why = "dns_cache: must be from 16 to 16777216";
 	else if (strlen(c->release_socket) > FDPASS_PATH_MAX)
 		why = "release_socket: a socket path has at most 107 bytes";
+	else if (c->node_name[0] != '\0' &&
+	    !rconf_valid_node_name(c->node_name))
+		why = "node_name: expected a node name (a DNS-1123 subdomain: "
+		    "a-z, 0-9, '-' and '.', at most 253 characters)";
 	if (why == NULL)
 		return 0;
 	snprintf(err, errlen, "%s", why);
 	return -EINVAL;
+}
+
+bool
+rconf_valid_node_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+
+		if (!alnum && ch != '-' && ch != '.')
+			return false;
+		if ((i == 0 || i == n - 1) && !alnum)
+			return false;
+	}
+	return true;
+}
+
+int
+rconf_resolve_node_name(struct rconf *c)
+{
+	const char *env = getenv("NODE_NAME");
+	char host[STORE_NAME_LEN];
+
+	if (c->node_name[0] != '\0')
+		return 0;
+	if (env != NULL && env[0] != '\0') {
+		snprintf(c->node_name, sizeof(c->node_name), "%s", env);
+		return 0;
+	}
+	if (gethostname(host, sizeof(host) - 1) < 0 || host[0] == '\0')
+		return -ENOENT;
+	host[sizeof(host) - 1] = '\0';
+	for (char *p = host; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	snprintf(c->node_name, sizeof(c->node_name), "%s", host);
+	return 0;
 }

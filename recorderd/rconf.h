@@ -1,10 +1,11 @@
 /*
  * rconf: the daemon's configuration (YAML, conf/recorderd.yaml).
  *
- * rconf_parse_buf() reads a buffer over libyaml's event API, driven by
- * one table of known keys; errors name line:column (the file loader adds
- * the file name). rconf_validate() is a separate pass over the result, so
- * that -n, start-up and SIGHUP reload all apply the same checks.
+ * rconf_parse_buf() reads a buffer with lib/yamljson (the one YAML reader),
+ * driven by one table of known keys; errors name line:column of the key
+ * or value at fault (the file loader adds the file name). rconf_validate() is a separate pass over the result, so
+ * that -n, start-up and SIGHUP reload all apply the same checks. The same
+ * table says which keys a SIGHUP applies (rconf_reload).
  */
 #ifndef NPR_RCONF_H
 #define NPR_RCONF_H
@@ -45,6 +46,9 @@ struct rconf {
 	/* Where the CNI plugin hands over its nftables sockets to be closed
 	 * here (lib/fdpass.h); "" = not offered. */
 	char release_socket[STORE_PATH_LEN];
+	/* This node's name as the Kubernetes API knows it (spec.nodeName of
+	 * its pods); "" until rconf_resolve_node_name() fills it. */
+	char node_name[STORE_NAME_LEN];
 };
 
 /* Fill *c with the built-in defaults (what conf/recorderd.yaml says). */
@@ -67,6 +71,19 @@ int rconf_load_file(const char *path, struct rconf *c, char *err,
  * detaches. */
 void rconf_absolute_paths(struct rconf *c, const char *base);
 
+/*
+ * The node's name when neither the file nor the command line gave one:
+ * the NODE_NAME environment variable (the DaemonSet sets it from the
+ * downward API's spec.nodeName), else the host name. Kubernetes node names
+ * are lower case, so the host name is lowered. Returns 0, or -ENOENT when
+ * none is known.
+ */
+int rconf_resolve_node_name(struct rconf *c);
+
+/* Is s a valid node name (a DNS-1123 subdomain: at most 253 characters of
+ * [a-z0-9.-], starting and ending alphanumeric)? */
+bool rconf_valid_node_name(const char *s);
+
 /* Check values and their combinations. Returns 0 or -EINVAL + err. */
 int rconf_validate(const struct rconf *c, char *err, size_t errlen);
 
@@ -76,5 +93,26 @@ int rconf_parse_duration_ms(const char *s, uint32_t *out);
 int rconf_parse_size(const char *s, uint64_t *out);
 
 const char *rconf_meta_source_name(int source);
+
+/*
+ * The keys of the configuration, in the order of the table that defines
+ * them (rconf.c): key i's dotted name ("nflog.group"), and whether a
+ * SIGHUP applies it (live) or it takes effect on the next start.
+ */
+size_t rconf_nkeys(void);
+const char *rconf_key_name(size_t i);
+bool rconf_key_live(size_t i);
+
+/*
+ * A reload: *out becomes running with the value of every live key that
+ * differs in loaded (a valid configuration just read); every other key
+ * keeps running's value, never copied in silently. cb (may be NULL) is
+ * called for each key that differs, with its index and whether it is
+ * live, so that the caller applies the live ones where they matter and
+ * says that the others need a restart. Returns how many keys differ.
+ */
+int rconf_reload(const struct rconf *running, const struct rconf *loaded,
+    struct rconf *out, void (*cb)(void *arg, size_t key, bool live),
+    void *arg);
 
 #endif

@@ -23,21 +23,24 @@
 #include "recorderd/attrib.h"
 #include "recorderd/ct.h"
 #include "recorderd/ctsock.h"
+#include "recorderd/pods.h"
 #include "recorderd/rec.h"
 #include "recorderd/release.h"
+#include "recorderd/table.h"
+#include "recorderd/writer.h"
 
 #define RD_NMSG 64			/* datagrams per recvmmsg */
 #define RD_MSGBUF (16 * 1024)		/* bytes per datagram buffer */
 #define RD_DUMP_SEQ_BASE 0x4e500000u
-#define RD_TABLE_CHECK_S 5		/* seconds between table checks */
-
-/* What the last look at the plugin's nftables table found. */
-enum { TABLE_OK, TABLE_GONE, TABLE_RULES, TABLE_UNKNOWN };
+#define RD_EXIT_WRITE_MS 5000		/* each step of the last flush waits */
+#define RD_PODS_MS 20			/* between two reads of the pods */
 
 struct rd {
 	struct rconf conf;
 	const struct rd_opts *opts;
-	struct store *st;
+	struct store *st;		/* start and exit only: the loop never
+					 * touches it (the writer has its own) */
+	struct writer *w;
 	struct attrib *at;
 	struct rec *rec;
 
@@ -62,25 +65,34 @@ struct rd {
 
 	struct release *rel;		/* the plugin's sockets, closed here */
 
-	struct nftrules *nr;		/* for the table checks */
-	int table_state;
-	int64_t last_table_check;
+	struct table *table;		/* the plugin's nftables table */
 
-	struct rec_counts *c;		/* the recorder's, not yet written */
+	struct batch_counts *c;		/* the recorder's, not yet written */
 	int64_t last_prune;
 	int64_t last_refresh;		/* start of the last refresh dump */
+	int64_t last_store_error;	/* logged at most once a minute */
+	bool store_failing;
+	bool want_pods;			/* an event found no pod */
+	int64_t pods_asked;		/* ms, when the writer was last asked */
 
 	struct mmsghdr msgs[RD_NMSG];
 	struct iovec iov[RD_NMSG];
 	char *bufs;
 };
 
-static void watch_table(struct rd *, int64_t);
-
 static int64_t
 now_s(void)
 {
 	return (int64_t)time(NULL);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void
@@ -93,6 +105,9 @@ rd_apply_overrides(const struct rd_opts *o, struct rconf *c)
 		snprintf(c->meta_file, sizeof(c->meta_file), "%s",
 		    o->meta_override);
 	}
+	if (o->node_name != NULL)
+		snprintf(c->node_name, sizeof(c->node_name), "%s", o->node_name);
+	(void)rconf_resolve_node_name(c);
 }
 
 /* ---- sockets ---------------------------------------------------------------- */
@@ -239,13 +254,25 @@ flush(struct rd *d)
 	return rec_flush(d->rec, now_s());
 }
 
+/* Hourly, in the transaction of the next flush. */
 static void
 prune(struct rd *d, int64_t now)
 {
-	int64_t deleted = 0;
+	if (d->conf.retention_days == 0 || now - d->last_prune < 3600)
+		return;
+	d->last_prune = now;
+	rec_prune(d->rec, now - (int64_t)d->conf.retention_days * 86400);
+}
+
+/* At start, on this thread (the loop does not run yet): what expired
+ * while the daemon was down goes before anything is recorded. */
+static void
+prune_at_start(struct rd *d)
+{
+	int64_t now = now_s(), deleted = 0;
 	int ret;
 
-	if (d->conf.retention_days == 0 || now - d->last_prune < 3600)
+	if (d->conf.retention_days == 0)
 		return;
 	d->last_prune = now;
 	if ((ret = store_flows_prune(d->st, now -
@@ -258,18 +285,97 @@ prune(struct rd *d, int64_t now)
 }
 
 /* Apply what the metadata source has; move pods recorded as themselves
- * to the owners it now names. */
+ * to the owners it now names (in memory; the store's merges go with the
+ * next flush). */
 static void
 meta_update(struct rd *d)
 {
 	if (attrib_meta_process(d->at) <= 0 ||
 	    !attrib_reattribute_needed(d->at))
 		return;
-	/* The aggregates hold workload ids that a merge retires: write
-	 * them first. */
-	(void)flush(d);
 	if (attrib_reattribute(d->at) < 0)
-		log_warnx("re-attributing pods: %s", store_errmsg(d->st));
+		log_warnx("re-attributing pods: %s", strerror(ENOMEM));
+}
+
+/* ---- the writer's results ------------------------------------------------ */
+
+static void
+sink_submit(void *arg, struct batch *b)
+{
+	struct rd *d = arg;
+
+	/* rec only hands a batch over when the writer has none. */
+	if (writer_submit(d->w, b) < 0)
+		log_warnx("store writer: a batch was handed over twice");
+}
+
+/* A batch was written: log what a recovery or a prune did. */
+static void
+batch_written(struct rd *d, struct batch *b)
+{
+	const struct batch_result *r = batch_result(b);
+
+	if (d->store_failing) {
+		log_info("store: writing again: %zu flows kept in memory "
+		    "written", r->flows);
+		d->store_failing = false;
+		d->last_store_error = 0;	/* log the next fault */
+	}
+	if (r->pruned > 0)
+		log_info("pruned %lld flows older than %u days",
+		    (long long)r->pruned, d->conf.retention_days);
+}
+
+static void
+store_failed(struct rd *d, int err, const char *msg)
+{
+	int64_t now = now_s();
+
+	d->store_failing = true;
+	/* Once a minute is enough for a disk that stays full or a lock
+	 * held for long. A full disk is the likely one: name it as the
+	 * operator will search for it. */
+	if (now - d->last_store_error < 60)
+		return;
+	d->last_store_error = now;
+	log_warnx("store: writing flows: %s%s%s (%s); kept in memory (at most "
+	    "%u flows in each of two tables, max_flows), retrying",
+	    strerror(-err),
+	    err == -ENOSPC ? " (ENOSPC: the store's filesystem is full)" : "",
+	    err == -EBUSY ? " (another process holds the store's write lock)"
+	    : "", msg, d->conf.max_flows);
+}
+
+/*
+ * The writer has something for the loop: a batch written (aggregation
+ * goes back to it, and a flush deferred meanwhile is handed over now), a
+ * table of pods read (waiting events are tried again at once), or a
+ * failure to log.
+ */
+static void
+writer_results(struct rd *d)
+{
+	struct batch *b;
+	struct pods *p;
+	char msg[256];
+	uint64_t v;
+	int err;
+
+	if (read(writer_fd(d->w), &v, sizeof(v)) < 0) {
+		/* EAGAIN: a spurious wake-up. */
+	}
+	if (writer_take_error(d->w, &err, msg, sizeof(msg)) == 1)
+		store_failed(d, err, msg);
+	if ((b = writer_done(d->w)) != NULL) {
+		batch_written(d, b);
+		rec_batch_back(d->rec, b);
+		if (rec_flush_pending(d->rec))
+			(void)flush(d);
+	}
+	if ((p = writer_take_pods(d->w)) != NULL) {
+		attrib_set_pods(d->at, p);
+		rec_retry_pending(d->rec, now_s());
+	}
 }
 
 /*
@@ -295,11 +401,16 @@ tick(struct rd *d)
 
 	meta_update(d);
 	refresh(d, now);
-	(void)attrib_reload(d->at, false);
+	/* The attachments are read again when the store changed (a CNI
+	 * ADD or DEL), and always while events wait for their pod. */
+	writer_request_pods(d->w, rec_npending(d->rec) > 0);
+	d->pods_asked = mono_ms();
+	d->want_pods = false;
+	(void)rec_take_want_pods(d->rec);
 	rec_retry_pending(d->rec, now);
-	(void)flush(d);
 	prune(d, now);
-	watch_table(d, now);
+	(void)flush(d);
+	table_watch(d->table, now, attrib_pods(d->at));
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
@@ -316,56 +427,6 @@ set_timer(int tfd, uint32_t ms)
 	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
-struct kaddrs {
-	struct addr *a;
-	size_t n, cap;
-};
-
-static int
-kaddr_cb(const struct nftrules_elem *el, void *arg)
-{
-	struct kaddrs *k = arg;
-
-	if (el->key.kind == NFTRULES_KEY_IFNAME)
-		return 0;
-	if (k->n == k->cap) {
-		size_t ncap = k->cap ? k->cap * 2 : 256;
-		struct addr *na = realloc(k->a, ncap * sizeof(*na));
-
-		if (na == NULL)
-			return -ENOMEM;
-		k->a = na;
-		k->cap = ncap;
-	}
-	k->a[k->n++] = el->key.addr;
-	return 0;
-}
-
-static int
-kaddr_cmp(const void *x, const void *y)
-{
-	return addr_cmp(x, y);
-}
-
-struct missing {
-	const struct kaddrs *k;
-	int pods;
-};
-
-static int
-missing_cb(const struct store_attachment *a, void *arg)
-{
-	struct missing *m = arg;
-
-	for (int i = 0; i < a->naddrs; i++)
-		if (bsearch(&a->addrs[i].addr, m->k->a, m->k->n,
-		    sizeof(struct addr), kaddr_cmp) == NULL) {
-			m->pods++;
-			break;
-		}
-	return 0;
-}
-
 static void
 nft_conf_of(const struct rconf *c, struct nftrules_conf *nc)
 {
@@ -376,172 +437,258 @@ nft_conf_of(const struct rconf *c, struct nftrules_conf *nc)
 	    c->nflog_snaplen);
 }
 
-/*
- * Compare the table's address sets with the attachments in the store: a
- * pod whose addresses are missing from the kernel (a node reboot, a
- * flushed ruleset, a deleted table) is not marked and would not be
- * recorded. Say so; --repair (or the next CNI ADD, when the whole table
- * was gone) puts them back.
- */
-static void
-check_elements(struct nftrules *nr, struct store *st)
-{
-	struct kaddrs k = { 0 };
-	struct missing m = { .k = &k };
-	int ret;
+/* ---- reload ------------------------------------------------------------- */
 
-	if ((ret = nftrules_list(nr, kaddr_cb, &k)) < 0) {
-		log_warnx("nftables table inet %s: %s", NFTRULES_TABLE,
-		    strerror(-ret));
-		goto out;
-	}
-	if (k.n > 1)	/* k.a is NULL on a node without pods */
-		qsort(k.a, k.n, sizeof(*k.a), kaddr_cmp);
-	if (store_attachment_foreach(st, true, missing_cb, &m) == 0 &&
-	    m.pods > 0)
-		log_warnx("%d attached pods have addresses missing from table "
-		    "inet %s: their connections are not recorded; run "
-		    "netpol-recorderd --repair", m.pods, NFTRULES_TABLE);
-out:
-	free(k.a);
+/*
+ * What a SIGHUP does for each key rconf.c marks live, once the new file
+ * validated. apply makes the new value (in *nc) take effect where it
+ * matters; it may refuse (it then puts the running value back into *nc
+ * and says why). NULL: the value is read where it is used, so taking it
+ * into the running configuration is all there is to do. Every live key
+ * has an entry, and only live keys (rd_reload_check).
+ */
+struct live_key {
+	const char *key;
+	int (*apply)(struct rd *d, struct rconf *nc);
+};
+
+static int
+apply_flush(struct rd *d, struct rconf *nc)
+{
+	return set_timer(d->tfd, nc->flush_ms);
 }
 
 /*
- * On start: make sure the plugin's table exists (so that the plugin's
- * STATUS turns ready even before the first pod), then check that every
- * attached pod has its elements.
+ * A new mark bit: the table's rules, the kernel's event filter and the
+ * recorder's check change together, or not at all. The rules first: if
+ * they cannot be rewritten, nothing would carry the new bit.
  */
-static void
-check_table(struct rd *d)
+static int
+apply_mark(struct rd *d, struct rconf *nc)
 {
-	struct nftrules_conf nc;
+	struct nftrules_conf old, new;
 	int ret;
 
-	nft_conf_of(&d->conf, &nc);
-	d->table_state = TABLE_UNKNOWN;
-	if ((ret = nftrules_open(&d->nr)) == 0)
-		ret = nftrules_ensure_table(d->nr, &nc);
-	if (ret < 0) {
-		log_warnx("nftables table inet %s: %s", NFTRULES_TABLE,
-		    strerror(-ret));
-		return;
+	nft_conf_of(&d->conf, &old);
+	nft_conf_of(nc, &new);
+	if ((ret = table_set_conf(d->table, &new)) < 0 ||
+	    (ret = ctsock_set_filter(d->ev_nl, nc->mark_bit)) < 0) {
+		(void)table_set_conf(d->table, &old);
+		log_warnx("reload: mark_bit 0x%08x refused: %s; still "
+		    "recording connections marked 0x%08x", nc->mark_bit,
+		    strerror(-ret), d->conf.mark_bit);
+		nc->mark_bit = d->conf.mark_bit;
+		return ret;
 	}
-	d->table_state = TABLE_OK;
-	check_elements(d->nr, d->st);
+	rec_set_mark(d->rec, nc->mark_bit);
+	log_info("reload: pod connections are now marked and recorded with "
+	    "0x%08x (was 0x%08x); connections opened before keep the old "
+	    "bit and are not refreshed", nc->mark_bit, d->conf.mark_bit);
+	return 0;
 }
 
-/*
- * While running: someone may delete the table or its rules (an
- * administrator's `nft flush ruleset`, a tool that owns the ruleset).
- * Then no connection is marked any more and the daemon records nothing,
- * silently. Every RD_TABLE_CHECK_S seconds, one GETTABLE and one dump of
- * the table's 17 rules (cheaper than listening to every nftables change
- * on the node, which kube-proxy makes many of) tell whether it is whole;
- * a change is logged once. The daemon does not put the table back
- * itself: the next CNI ADD recreates it with every attached pod, or
- * --repair does, with the configuration the operator chose.
- */
-static void
-watch_table(struct rd *d, int64_t now)
+static int
+apply_rcvbuf(struct rd *d, struct rconf *nc)
 {
-	int ret, state;
-
-	if (d->nr == NULL || now - d->last_table_check < RD_TABLE_CHECK_S)
-		return;
-	d->last_table_check = now;
-	ret = nftrules_check_rules(d->nr);
-	state = ret == 0 ? TABLE_OK : ret == -ENOENT ? TABLE_GONE :
-	    ret == -ESRCH ? TABLE_RULES : TABLE_UNKNOWN;
-	if (state == d->table_state)
-		return;
-	switch (state) {
-	case TABLE_OK:
-		log_info("nftables table inet %s is back", NFTRULES_TABLE);
-		check_elements(d->nr, d->st);
-		break;
-	case TABLE_GONE:
-		log_warnx("nftables table inet %s was deleted: pod connections "
-		    "are no longer marked nor recorded; the next CNI ADD or "
-		    "netpol-recorderd --repair restores it", NFTRULES_TABLE);
-		break;
-	case TABLE_RULES:
-		log_warnx("nftables table inet %s has rules missing: pod "
-		    "connections are not all marked; run netpol-recorderd "
-		    "--repair after deleting the table", NFTRULES_TABLE);
-		break;
-	default:
-		log_warnx("nftables table inet %s: cannot check it: %s",
-		    NFTRULES_TABLE, strerror(-ret));
-		break;
+	/* Grown, never shrunk: a backlog may be queued. */
+	if (nc->rcvbuf_initial > d->rcvbuf) {
+		d->rcvbuf = nc->rcvbuf_initial;
+		(void)ctsock_set_rcvbuf(mnl_socket_get_fd(d->ev_nl),
+		    d->rcvbuf, NULL);
 	}
-	d->table_state = state;
+	return 0;
+}
+
+static int
+apply_log_file(struct rd *d, struct rconf *nc)
+{
+	int ret;
+
+	if ((ret = log_open_file(nc->log_file)) < 0) {
+		log_warnx("reload: log.file %s: %s; logging where it did",
+		    nc->log_file, strerror(-ret));
+		snprintf(nc->log_file, sizeof(nc->log_file), "%s",
+		    d->conf.log_file);
+	}
+	return ret;
+}
+
+static int
+apply_log_level(struct rd *d, struct rconf *nc)
+{
+	(void)d;
+	log_setverbose(nc->log_level);
+	return 0;
+}
+
+static const struct live_key live_keys[] = {
+	{ "flush_interval", apply_flush },
+	{ "refresh_interval", NULL },		/* tick() */
+	{ "mark_bit", apply_mark },
+	{ "receive_buffer.initial", apply_rcvbuf },
+	{ "receive_buffer.max", NULL },		/* on_enobufs() */
+	{ "retention_days", NULL },		/* prune() */
+	{ "log.file", apply_log_file },
+	{ "log.level", apply_log_level },
+};
+
+static const struct live_key *
+live_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof(live_keys) / sizeof(live_keys[0]); i++)
+		if (strcmp(live_keys[i].key, name) == 0)
+			return &live_keys[i];
+	return NULL;
+}
+
+int
+rd_reload_check(char *err, size_t len)
+{
+	for (size_t i = 0; i < rconf_nkeys(); i++) {
+		const char *k = rconf_key_name(i);
+
+		if (rconf_key_live(i) != (live_key(k) != NULL)) {
+			snprintf(err, len, "%s: %s", k, rconf_key_live(i) ?
+			    "live in rconf.c but not applied by rd.c" :
+			    "applied by rd.c but restart-only in rconf.c");
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < sizeof(live_keys) / sizeof(live_keys[0]); i++) {
+		size_t k;
+
+		for (k = 0; k < rconf_nkeys(); k++)
+			if (strcmp(rconf_key_name(k), live_keys[i].key) == 0)
+				break;
+		if (k == rconf_nkeys()) {
+			snprintf(err, len, "%s: no such key", live_keys[i].key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+struct reload {
+	struct rd *d;
+	struct rconf *nc;		/* what will run */
+	int restart, refused;
+};
+
+static void
+reload_key(void *arg, size_t key, bool live)
+{
+	struct reload *r = arg;
+	const char *name = rconf_key_name(key);
+	const struct live_key *lk = live_key(name);
+
+	if (!live) {
+		log_warnx("reload: %s changed: it takes effect on restart; "
+		    "the running value is kept until then", name);
+		r->restart++;
+		return;
+	}
+	if (lk != NULL && lk->apply != NULL && lk->apply(r->d, r->nc) < 0)
+		r->refused++;
 }
 
 static void
 reload_conf(struct rd *d)
 {
-	struct rconf nc;
+	struct rconf loaded, nc;
+	struct reload r = { .d = d, .nc = &nc };
 	char err[512];
-	int lvl;
+	int n;
 
 	if (d->opts->conf_path == NULL) {
 		log_info("SIGHUP: no configuration file to reload");
 		return;
 	}
-	if (rconf_load_file(d->opts->conf_path, &nc, err, sizeof(err)) < 0 ||
-	    (rd_apply_overrides(d->opts, &nc), rconf_absolute_paths(&nc, d->opts->start_dir),
-	    rconf_validate(&nc, err, sizeof(err))) < 0) {
+	if (rconf_load_file(d->opts->conf_path, &loaded, err,
+	    sizeof(err)) < 0) {
 		log_warnx("reload refused, keeping the running configuration:"
 		    " %s", err);
 		return;
 	}
-	if (strcmp(nc.store, d->conf.store) != 0 ||
-	    nc.nflog_group != d->conf.nflog_group ||
-	    nc.meta_source != d->conf.meta_source ||
-	    strcmp(nc.meta_file, d->conf.meta_file) != 0 ||
-	    nc.max_flows != d->conf.max_flows ||
-	    nc.accounting != d->conf.accounting)
-		log_warnx("reload: store, nflog, metadata, max_flows and "
-		    "accounting changes take effect on restart");
-	if (nc.mark_bit != d->conf.mark_bit) {
-		if (ctsock_set_filter(d->ev_nl, nc.mark_bit) < 0)
-			log_warn("reload: new mark filter");
-		rec_set_mark(d->rec, nc.mark_bit);
+	rd_apply_overrides(d->opts, &loaded);
+	rconf_absolute_paths(&loaded, d->opts->start_dir);
+	if (rconf_validate(&loaded, err, sizeof(err)) < 0) {
+		log_warnx("reload refused, keeping the running configuration:"
+		    " %s: %s", d->opts->conf_path, err);
+		return;
 	}
-	if (nc.flush_ms != d->conf.flush_ms)
-		(void)set_timer(d->tfd, nc.flush_ms);
-	if (nc.rcvbuf_initial > d->rcvbuf) {
-		d->rcvbuf = nc.rcvbuf_initial;
-		(void)ctsock_set_rcvbuf(mnl_socket_get_fd(d->ev_nl),
-		    d->rcvbuf, NULL);
-	}
-	lvl = nc.log_level;
-	log_setverbose(lvl);
-	if (strcmp(nc.log_file, d->conf.log_file) != 0)
-		(void)log_open_file(nc.log_file);
-	/* Keep what cannot change live. */
-	snprintf(nc.store, sizeof(nc.store), "%s", d->conf.store);
-	nc.nflog_group = d->conf.nflog_group;
-	nc.max_flows = d->conf.max_flows;
-	nc.accounting = d->conf.accounting;
-	snprintf(nc.release_socket, sizeof(nc.release_socket), "%s",
-	    d->conf.release_socket);
+	/* nc: the running configuration with the live keys of the file;
+	 * the appliers see it before it replaces d->conf. */
+	n = rconf_reload(&d->conf, &loaded, &nc, reload_key, &r);
 	d->conf = nc;
-	log_info("configuration reloaded");
+	if (n == 0)
+		log_info("configuration reloaded: nothing changed");
+	else
+		log_info("configuration reloaded: %d keys changed, %d applied, "
+		    "%d on restart, %d refused", n, n - r.restart - r.refused,
+		    r.restart, r.refused);
+}
+
+/* What every socket here needs; said once, with what to do. */
+static void
+need_admin(void)
+{
+	log_errorx("netpol-recorderd needs CAP_NET_ADMIN (run it as root) in "
+	    "the node's network namespace: it reads conntrack events and "
+	    "NFLOG and keeps the nftables table. On Kubernetes run it with "
+	    "hostNetwork: true and the NET_ADMIN capability "
+	    "(install/kubernetes/)");
 }
 
 static int
-setup(struct rd *d)
+open_store(struct rd *d)
 {
-	struct attrib_conf ac;
-	sigset_t ss;
+	struct nftrules_conf nc;
+	struct pods *pods = NULL;
 	int ret;
 
 	if ((ret = store_open(d->conf.store, 0, &d->st)) < 0) {
 		log_warnx("store %s: %s", d->conf.store, strerror(-ret));
 		return ret;
 	}
-	check_table(d);
+	/* Start-up reads the store on this thread, before the loop runs;
+	 * from then on only the writer thread touches it. */
+	if ((ret = pods_load(d->st, &pods)) < 0) {
+		log_warnx("store %s: attachments: %s", d->conf.store,
+		    store_errmsg(d->st));
+		return ret;
+	}
+	attrib_set_pods(d->at, pods);
+	nft_conf_of(&d->conf, &nc);
+	if (table_open(&nc, attrib_pods(d->at), &d->table) < 0)
+		log_warnx("nftables table inet %s: cannot open a netfilter "
+		    "socket: its rules are not checked", NFTRULES_TABLE);
+	if ((ret = writer_start(d->conf.store, true, &d->w)) < 0) {
+		log_warnx("store %s: writer: %s", d->conf.store,
+		    strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static int
+setup(struct rd *d)
+{
+	struct attrib_conf ac;
+	struct rec_sink sink = { sink_submit, d };
+	sigset_t ss;
+	int ret;
+
+	/* Before any thread starts (the metadata client's, the writer, the
+	 * release thread): they inherit the mask, so that these signals
+	 * reach the signalfd only and never end the process elsewhere. */
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0 ||
+	    (d->sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
 	if (d->conf.accounting && (ret = ctsock_set_acct(true)) < 0)
 		log_warnx("nf_conntrack_acct: %s", strerror(-ret));
 
@@ -552,11 +699,13 @@ setup(struct rd *d)
 	else if (d->conf.meta_source == RCONF_META_KUBECONFIG)
 		ac.meta_kubeconfig = d->conf.meta_kubeconfig;
 	ac.meta_in_cluster = d->conf.meta_source == RCONF_META_IN_CLUSTER;
-	if ((ret = attrib_new(d->st, &ac, &d->at)) < 0) {
+	if ((ret = attrib_new(&ac, &d->at)) < 0) {
 		log_warnx("attribution: %s", strerror(-ret));
 		return ret;
 	}
-	if ((ret = rec_new(d->st, d->at, d->conf.mark_bit, d->conf.max_flows,
+	if ((ret = open_store(d)) < 0)
+		return ret;
+	if ((ret = rec_new(d->at, &sink, d->conf.mark_bit, d->conf.max_flows,
 	    &d->rec)) < 0)
 		return ret;
 	d->c = rec_counts(d->rec);
@@ -576,7 +725,10 @@ setup(struct rd *d)
 	d->rcvbuf = d->conf.rcvbuf_initial;
 	if ((ret = ctsock_open_events(d->conf.mark_bit, d->conf.accounting,
 	    d->rcvbuf, &d->ev_nl)) < 0) {
-		log_warnx("conntrack events: %s", strerror(-ret));
+		if (ret == -EPERM)
+			need_admin();
+		else
+			log_warnx("conntrack events: %s", strerror(-ret));
 		return ret;
 	}
 	d->ev_portid = mnl_socket_get_portid(d->ev_nl);
@@ -595,16 +747,8 @@ setup(struct rd *d)
 		return -errno;
 	if ((ret = set_timer(d->tfd, d->conf.flush_ms)) < 0)
 		return ret;
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGTERM);
-	sigaddset(&ss, SIGINT);
-	sigaddset(&ss, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0 ||
-	    (d->sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
-		return -errno;
-	signal(SIGPIPE, SIG_IGN);
-	/* After the signal mask: the thread must not take SIGTERM. Failing
-	 * here costs speed, not records: the plugin then closes its own. */
+	/* Failing here costs speed, not records: the plugin then closes
+	 * its own. */
 	if (d->conf.release_socket[0] != '\0' &&
 	    (ret = release_start(d->conf.release_socket,
 	    RELEASE_QUIET_MS, &d->rel)) < 0)
@@ -641,6 +785,37 @@ note_previous_run(struct rd *d)
 		d->marked_running = true;
 }
 
+/*
+ * The last flush: what the writer still has, then what the loop holds.
+ * The store may be locked: wait for it a while (the process is leaving,
+ * nothing is read any more), then say what could not be written.
+ */
+static void
+last_flush(struct rd *d)
+{
+	struct batch *b;
+	size_t lost = 0, held = 0;
+	int ret;
+
+	if (d->w == NULL)
+		return;
+	/* At most two rounds: the batch the writer has, then the loop's. */
+	for (int i = 0; d->rec != NULL && i < 2 && flush(d) == -EBUSY; i++) {
+		if (writer_drain(d->w, RD_EXIT_WRITE_MS) < 0)
+			break;
+		if ((b = writer_done(d->w)) != NULL)
+			rec_batch_back(d->rec, b);
+	}
+	if (d->rec != NULL && rec_flush_pending(d->rec))
+		held = rec_nflows(d->rec);
+	ret = writer_stop(d->w, RD_EXIT_WRITE_MS, &lost);
+	d->w = NULL;
+	if (ret < 0 || held > 0)
+		log_warnx("store: %zu flows could not be written before exit: "
+		    "the store stayed locked or refused writes for %d s",
+		    lost + held, 2 * RD_EXIT_WRITE_MS / 1000);
+}
+
 static void
 teardown(struct rd *d)
 {
@@ -648,8 +823,7 @@ teardown(struct rd *d)
 		log_debug("released %llu nftables sockets of the CNI plugin",
 		    (unsigned long long)release_received(d->rel));
 	release_stop(d->rel);
-	if (d->rec != NULL)
-		(void)flush(d);
+	last_flush(d);
 	if (d->marked_running &&
 	    store_meta_set(d->st, "recorder_running", "0") < 0)
 		log_warnx("store: %s", store_errmsg(d->st));
@@ -662,7 +836,7 @@ teardown(struct rd *d)
 		close(d->tfd);
 	if (d->sfd >= 0)
 		close(d->sfd);
-	nftrules_close(d->nr);
+	table_close(d->table);
 	rec_free(d->rec);
 	attrib_free(d->at);
 	store_close(d->st);
@@ -686,7 +860,26 @@ on_signal(struct rd *d)
 	}
 }
 
-enum { P_EV, P_DUMP, P_LOG, P_TIMER, P_SIG, P_META, P_N };
+/*
+ * An event found no pod: its attachment may just have been written (a
+ * CNI ADD). Have the writer read the attachments again when the store
+ * changed, at most every RD_PODS_MS: a stream of events from addresses
+ * that are no pods must not keep the writer checking.
+ */
+static void
+ask_pods(struct rd *d)
+{
+	int64_t now;
+
+	d->want_pods = rec_take_want_pods(d->rec) || d->want_pods;
+	if (!d->want_pods || (now = mono_ms()) - d->pods_asked < RD_PODS_MS)
+		return;
+	d->pods_asked = now;
+	d->want_pods = false;
+	writer_request_pods(d->w, false);
+}
+
+enum { P_EV, P_DUMP, P_LOG, P_TIMER, P_SIG, P_META, P_WRITER, P_N };
 
 static int
 loop(struct rd *d)
@@ -702,6 +895,7 @@ loop(struct rd *d)
 		pfd[P_TIMER].fd = d->tfd;
 		pfd[P_SIG].fd = d->sfd;
 		pfd[P_META].fd = attrib_meta_fd(d->at);
+		pfd[P_WRITER].fd = writer_fd(d->w);
 		for (int i = 0; i < P_N; i++)
 			pfd[i].events = POLLIN;
 		if (poll(pfd, P_N, -1) < 0) {
@@ -736,6 +930,9 @@ loop(struct rd *d)
 				}
 			}
 		}
+		ask_pods(d);
+		if (pfd[P_WRITER].revents & POLLIN)
+			writer_results(d);
 		if (pfd[P_META].fd >= 0 && (pfd[P_META].revents & POLLIN))
 			meta_update(d);
 		if (pfd[P_TIMER].revents & POLLIN) {
@@ -756,6 +953,11 @@ rd_run(const struct rd_opts *o, const struct rconf *conf)
 	char started[32];
 	int ret;
 
+	/* Before detaching, so that the reason reaches the terminal. */
+	if (ctsock_check_admin() < 0) {
+		need_admin();
+		return -EPERM;
+	}
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return -ENOMEM;
 	d->conf = *conf;
@@ -777,11 +979,15 @@ rd_run(const struct rd_opts *o, const struct rconf *conf)
 		    (long long)now_s());
 		(void)store_meta_set(d->st, "recording_started", started);
 	}
+	/* Which node recorded this store, for whoever reads it elsewhere. */
+	if (d->conf.node_name[0] != '\0')
+		(void)store_meta_set(d->st, "node_name", d->conf.node_name);
 	note_previous_run(d);
-	log_info("recording: store %s, mark 0x%08x, nflog group %u, "
-	    "%d pods attached", d->conf.store, d->conf.mark_bit,
+	prune_at_start(d);
+	log_info("recording: node %s, store %s, mark 0x%08x, nflog group "
+	    "%u, %d pods attached", d->conf.node_name[0] ? d->conf.node_name :
+	    "(unknown)", d->conf.store, d->conf.mark_bit,
 	    d->conf.nflog_group, attrib_npods(d->at));
-	prune(d, now_s());
 	ret = loop(d);
 out:
 	teardown(d);

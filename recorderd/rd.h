@@ -8,6 +8,7 @@
 #define NPR_RD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "recorderd/rconf.h"
 
@@ -15,12 +16,21 @@ struct rd_opts {
 	const char *conf_path;		/* for SIGHUP reloads, may be NULL */
 	const char *db_override;	/* --db */
 	const char *meta_override;	/* --metadata */
+	const char *node_name;		/* --node-name */
 	const char *start_dir;		/* relative paths are relative to it */
 	bool foreground;
 };
 
-/* Apply the command-line overrides of o to c. */
+/* Apply the command-line overrides of o to c, then fill the node name
+ * from the environment when neither gave one (rconf_resolve_node_name). */
 void rd_apply_overrides(const struct rd_opts *o, struct rconf *c);
+
+/*
+ * The reload table's consistency (for tests): every key rconf.c marks
+ * live is applied by rd.c, and rd.c applies no other. 0, or -EINVAL
+ * with the key named in err.
+ */
+int rd_reload_check(char *err, size_t len);
 
 /* Run until SIGTERM/SIGINT (flush, then return 0) or a fatal error
  * (-errno, logged). conf must be valid. */

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
 
@@ -26,24 +25,25 @@ struct pending {
 };
 
 struct rec {
-	struct store *st;
 	struct attrib *at;
-	struct agg *agg;
+	struct rec_sink sink;
+	struct batch *cur;		/* filled now */
+	struct batch *spare;		/* NULL while the sink has it */
 	uint32_t mark;
 
 	uint64_t recent[REC_RECENT][REC_WAYS];
 	uint8_t recent_next[REC_RECENT];
 	struct pending pend[REC_PENDING];
 	int npend;
+	bool want_pods;
 
-	struct rec_counts c;
-	int64_t last_store_error;
-	int64_t flush_failed_at;	/* last failed flow write, 0 none */
-	bool drop_logged;		/* since the store last worked */
+	struct batch_counts c;
+	bool deferred;			/* a flush waits for the spare */
+	bool drop_logged;		/* since a batch last came back */
 };
 
 int
-rec_new(struct store *st, struct attrib *at, uint32_t mark,
+rec_new(struct attrib *at, const struct rec_sink *sink, uint32_t mark,
     uint32_t max_flows, struct rec **out)
 {
 	struct rec *r;
@@ -54,11 +54,12 @@ rec_new(struct store *st, struct attrib *at, uint32_t mark,
 		return -EINVAL;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return -ENOMEM;
-	r->st = st;
 	r->at = at;
+	r->sink = *sink;
 	r->mark = mark;
-	if ((ret = agg_new(max_flows, &r->agg)) < 0) {
-		free(r);
+	if ((ret = batch_new(max_flows, &r->cur)) < 0 ||
+	    (ret = batch_new(max_flows, &r->spare)) < 0) {
+		rec_free(r);
 		return ret;
 	}
 	*out = r;
@@ -70,7 +71,8 @@ rec_free(struct rec *r)
 {
 	if (r == NULL)
 		return;
-	agg_free(r->agg);
+	batch_free(r->cur);
+	batch_free(r->spare);
 	free(r);
 }
 
@@ -80,7 +82,7 @@ rec_set_mark(struct rec *r, uint32_t mark)
 	r->mark = mark;
 }
 
-struct rec_counts *
+struct batch_counts *
 rec_counts(struct rec *r)
 {
 	return &r->c;
@@ -90,6 +92,15 @@ int
 rec_npending(const struct rec *r)
 {
 	return r->npend;
+}
+
+bool
+rec_take_want_pods(struct rec *r)
+{
+	bool w = r->want_pods;
+
+	r->want_pods = false;
+	return w;
 }
 
 /*
@@ -167,25 +178,22 @@ agg_put(struct rec *d, const struct attrib_side *s, const struct ct_event *ev,
 		bytes = ev->orig_bytes + ev->reply_bytes;
 		packets = ev->orig_packets + ev->reply_packets;
 	}
-	if (agg_add(d->agg, &s->key, s->dns_name, now, count, bytes,
-	    packets) == -ENOSPC) {
-		/* The table is full before the interval ended: write now
-		 * rather than lose the flow (but not on every event while
-		 * the store keeps failing: the timer retries). */
-		if (now != d->flush_failed_at)
-			(void)rec_flush(d, now);
-		if (agg_add(d->agg, &s->key, s->dns_name, now, count, bytes,
-		    packets) < 0) {
-			d->c.flows_dropped++;	/* the store refuses writes */
-			if (!d->drop_logged)
-				log_warnx("store: the %zu flows kept in memory "
-				    "(max_flows) fill the table and the store "
-				    "refuses writes: dropping flow updates "
-				    "(counted in flows_dropped)",
-				    agg_capacity(d->agg));
-			d->drop_logged = true;
-		}
-	}
+	if (agg_add(batch_agg(d->cur), &s->key, s->dns_name, now, count,
+	    bytes, packets) == 0)
+		return;
+	/* The table is full before the interval ended: hand it over now
+	 * and go on in the other one. If the writer still has that one
+	 * (the store is busy or refuses writes), both are full. */
+	if (rec_flush(d, now) == 0 && agg_add(batch_agg(d->cur), &s->key,
+	    s->dns_name, now, count, bytes, packets) == 0)
+		return;
+	d->c.flows_dropped++;
+	if (!d->drop_logged)
+		log_warnx("store: both tables of %zu flows (max_flows) are "
+		    "full while the store is busy or refuses writes: dropping "
+		    "flow updates (counted in flows_dropped)",
+		    agg_capacity(batch_agg(d->cur)));
+	d->drop_logged = true;
 }
 
 /* 0 recorded (or nothing to record), -EAGAIN no pod known yet. */
@@ -195,11 +203,13 @@ record(struct rec *d, const struct ct_event *ev, int64_t now)
 	struct attrib_side sides[2];
 	int n, ret;
 
-	ret = attrib_event(d->at, ev, sides, &n);
-	if (ret == -EAGAIN && attrib_reload(d->at, false) > 0)
-		ret = attrib_event(d->at, ev, sides, &n);
-	if (ret < 0)
+	if ((ret = attrib_event(d->at, ev, sides, &n)) < 0) {
+		/* The plugin may have written the attachment a moment
+		 * ago: the event loop has the attachments read again. */
+		if (ret == -EAGAIN)
+			d->want_pods = true;
 		return ret;
+	}
 	for (int i = 0; i < n; i++)
 		agg_put(d, &sides[i], ev, now);
 	return 0;
@@ -221,10 +231,8 @@ void
 rec_retry_pending(struct rec *d, int64_t now)
 {
 	int keep = 0;
+	bool want = d->want_pods;
 
-	if (d->npend == 0)
-		return;
-	(void)attrib_reload(d->at, true);
 	for (int i = 0; i < d->npend; i++) {
 		if (record(d, &d->pend[i].ev, now) != -EAGAIN)
 			continue;
@@ -234,6 +242,8 @@ rec_retry_pending(struct rec *d, int64_t now)
 			d->c.events_unattributed++;
 	}
 	d->npend = keep;
+	/* Still waiting: the next tick asks for the attachments again. */
+	d->want_pods = want || keep > 0;
 }
 
 static void
@@ -358,85 +368,64 @@ rec_nflog_buf(struct rec *d, const void *buf, size_t len, uint16_t group,
 	}
 }
 
-struct counter_def {
-	const char *name;
-	size_t off;
-};
-
-static const struct counter_def counter_defs[] = {
-	{ "events_seen", offsetof(struct rec_counts, events_seen) },
-	{ "flows_written", offsetof(struct rec_counts, flows_written) },
-	{ "events_lost", offsetof(struct rec_counts, events_lost) },
-	{ "resyncs", offsetof(struct rec_counts, resyncs) },
-	{ "enobufs", offsetof(struct rec_counts, enobufs) },
-	{ "dns_answers", offsetof(struct rec_counts, dns_answers) },
-	{ "dns_lost", offsetof(struct rec_counts, dns_lost) },
-	{ "flows_dropped", offsetof(struct rec_counts, flows_dropped) },
-	{ "events_unattributed", offsetof(struct rec_counts,
-	    events_unattributed) },
-	{ "parse_errors", offsetof(struct rec_counts, parse_errors) },
-};
-
-static void
-store_error(struct rec *d, const char *what, int ret)
-{
-	int64_t now = (int64_t)time(NULL);
-
-	/* Once a minute is enough for a disk that stays full. */
-	if (now - d->last_store_error < 60)
-		return;
-	d->last_store_error = now;
-	/* A full disk is the likely one: name it as the operator will
-	 * search for it. */
-	log_warnx("store: %s: %s%s (%s); kept in memory (at most %zu flows,"
-	    " max_flows), retrying", what, strerror(-ret),
-	    ret == -ENOSPC ? " (ENOSPC: the store's filesystem is full)" : "",
-	    store_errmsg(d->st), agg_capacity(d->agg));
-}
-
 int
 rec_flush(struct rec *d, int64_t now)
 {
-	const struct flow *flows;
-	size_t n;
-	int ret;
-	bool fresh = attrib_version_fresh(d->at);
+	struct batch *b = d->cur;
 
-	flows = agg_flows(d->agg, &n);
-	if (n > 0) {
-		if ((ret = store_flows_write(d->st, flows, n)) < 0) {
-			d->flush_failed_at = now;
-			store_error(d, "writing flows", ret);
-			return ret;
-		}
-		if (d->flush_failed_at != 0) {
-			log_info("store: writing again: %zu flows kept in "
-			    "memory written", n);
-			d->last_store_error = 0;	/* log the next fault */
-			d->drop_logged = false;
-		}
-		d->flush_failed_at = 0;
-		d->c.flows_written += (int64_t)n;
-		agg_reset(d->agg);
+	(void)now;
+	if (d->spare == NULL) {
+		/* The writer still has the last batch: keep aggregating
+		 * here, hand over when it is back. */
+		if (!d->deferred)
+			d->c.flushes_deferred++;
+		d->deferred = true;
+		return -EBUSY;
 	}
-	if ((ret = attrib_dns_flush(d->at)) < 0)
-		store_error(d, "writing DNS answers", ret);
-	for (size_t i = 0; i < sizeof(counter_defs) / sizeof(counter_defs[0]);
-	    i++) {
-		int64_t *v = (int64_t *)(void *)((char *)&d->c +
-		    counter_defs[i].off);
-
-		if (*v == 0)
-			continue;
-		if ((ret = store_counter_add(d->st, counter_defs[i].name,
-		    *v)) < 0) {
-			store_error(d, "writing counters", ret);
-			break;
-		}
-		*v = 0;
-	}
-	if (fresh)
-		attrib_note_own_write(d->at);
+	/* Out of memory: what attrib could not move stays queued. */
+	(void)attrib_collect(d->at, b);
+	batch_counts_add(batch_counts(b), &d->c);
+	memset(&d->c, 0, sizeof(d->c));
+	d->deferred = false;
+	if (batch_empty(b))
+		return 0;
+	d->cur = d->spare;
+	d->spare = NULL;
+	d->sink.submit(d->sink.arg, b);
 	return 0;
 }
 
+/*
+ * Aggregation goes back to the table that came back, with what arrived
+ * while it was out folded in: the second table is then only touched by
+ * the flows of a write's duration, not by every flush interval in turn.
+ */
+void
+rec_batch_back(struct rec *d, struct batch *b)
+{
+	batch_reset(b);
+	if (batch_fold(b, d->cur) == 0) {
+		d->spare = d->cur;
+		d->cur = b;
+	} else
+		d->spare = b;
+	d->drop_logged = false;
+}
+
+bool
+rec_flush_pending(const struct rec *d)
+{
+	return d->deferred;
+}
+
+size_t
+rec_nflows(const struct rec *d)
+{
+	return agg_count(batch_agg(d->cur));
+}
+
+void
+rec_prune(struct rec *d, int64_t cutoff)
+{
+	batch_set_prune(d->cur, cutoff);
+}

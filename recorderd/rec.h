@@ -2,9 +2,12 @@
  * rec: what the daemon does with the messages it reads. Conntrack
  * messages (events or dump entries) are decoded, attributed to pods and
  * aggregated; NFLOG messages carrying DNS answers are remembered per pod;
- * a flush writes the flows, the DNS answers and the counters to the
- * store. No sockets here: the event loop (rd.c) reads, and the unit tests
- * replay recorded message streams through these same functions.
+ * a flush hands the flows, what attribution decided and the counters to
+ * the store's writer as one batch (recorderd/batch.h), and aggregation
+ * goes on in a second table while the writer works: the store being busy
+ * never holds up the reading. No sockets and no store here: the event
+ * loop (rd.c) reads, and the unit tests replay recorded message streams
+ * through these same functions.
  */
 #ifndef NPR_REC_H
 #define NPR_REC_H
@@ -13,33 +16,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/store.h"
 #include "recorderd/attrib.h"
-
-/* Counters not yet written to the store (added to it at each flush). */
-struct rec_counts {
-	int64_t events_seen;		/* marked conntrack messages */
-	int64_t flows_written;		/* rows written */
-	int64_t events_lost;		/* dropped by the kernel (rd.c) */
-	int64_t resyncs;		/* dumps after an overflow (rd.c) */
-	int64_t enobufs;		/* event socket overflows (rd.c) */
-	int64_t dns_answers;		/* addresses learnt */
-	int64_t dns_lost;		/* NFLOG socket overflows (rd.c) */
-	int64_t events_unattributed;	/* no local pod within 5 s */
-	int64_t parse_errors;		/* malformed messages skipped */
-	int64_t flows_dropped;		/* table full and store failing */
-};
+#include "recorderd/batch.h"
 
 struct rec;
 
 /*
- * Record into st (borrowed), attributing with at (borrowed): only
- * connections whose mark carries every bit of mark count; at most
- * max_flows distinct flows are held between flushes. *out is freed with
- * rec_free(). Returns 0, -EINVAL or -ENOMEM.
+ * Where rec_flush() hands a filled batch: rd.c's writer thread, or in
+ * tests the writer run inline. submit takes b over until it is given back
+ * with rec_batch_back(); it is only called while no other batch is out.
  */
-int rec_new(struct store *st, struct attrib *at, uint32_t mark,
+struct rec_sink {
+	void (*submit)(void *arg, struct batch *b);
+	void *arg;
+};
+
+/*
+ * Record attributing with at (borrowed), handing batches to sink (copied):
+ * only connections whose mark carries every bit of mark count; at most
+ * max_flows distinct flows are held in each of the two tables (the one
+ * filled, the one being written). *out is freed with rec_free().
+ * Returns 0, -EINVAL or -ENOMEM.
+ */
+int rec_new(struct attrib *at, const struct rec_sink *sink, uint32_t mark,
     uint32_t max_flows, struct rec **out);
+/* Frees the batches it holds (not one that is out). */
 void rec_free(struct rec *r);
 
 /* Change the mark bit (configuration reload). */
@@ -59,22 +60,44 @@ int rec_ct_buf(struct rec *r, const void *buf, size_t len, bool from_dump,
 void rec_nflog_buf(struct rec *r, const void *buf, size_t len,
     uint16_t group, int64_t now);
 
-/* Retry the events that arrived before their pod's attachment was read
- * (re-reading the attachments first); drop those older than 5 s. */
+/*
+ * Retry the events that arrived before their pod's attachment was known
+ * (after a newer pod table came); drop those older than 5 s, counted in
+ * events_unattributed.
+ */
 void rec_retry_pending(struct rec *r, int64_t now);
 
 /* Events waiting for their pod. */
 int rec_npending(const struct rec *r);
 
+/* Did an event find no known local pod since the last call? Then the
+ * attachments should be read again (the plugin may just have written
+ * one). Clears the flag. */
+bool rec_take_want_pods(struct rec *r);
+
 /*
- * Write the aggregated flows (one transaction), the DNS answers and the
- * counters. On a store error everything stays in memory for the next
- * flush (the error is logged at most once a minute) and -errno is
- * returned.
+ * Hand what was aggregated (flows, what attribution queued for the store,
+ * the counters) to the sink and go on in the other table. Returns 0
+ * (handed over, or nothing to hand), or -EBUSY when the sink still has
+ * the previous batch: everything stays here, counted in
+ * flushes_deferred, and is handed over at a later call.
  */
 int rec_flush(struct rec *r, int64_t now);
 
-/* The counters not yet flushed, for the event loop to add to. */
-struct rec_counts *rec_counts(struct rec *r);
+/* The sink is done with b (written): it is emptied and filled next. */
+void rec_batch_back(struct rec *r, struct batch *b);
+
+/* Was a flush deferred since the last batch went out? Hand it over as
+ * soon as the batch is back. */
+bool rec_flush_pending(const struct rec *r);
+
+/* Distinct flows held in the table being filled. */
+size_t rec_nflows(const struct rec *r);
+
+/* Prune flows last seen before cutoff with the next flush. */
+void rec_prune(struct rec *r, int64_t cutoff);
+
+/* The counters not yet handed over, for the event loop to add to. */
+struct batch_counts *rec_counts(struct rec *r);
 
 #endif

@@ -39,6 +39,13 @@
 #   BENCH_INGEST_MEM_RATE (50000), BENCH_INGEST_ULOGD (1; 0 skips it),
 #   BENCH_INGEST_PROCS (2) sending processes of the UDP load (the whole
 #   forwarding path runs in the sender's softirq: one process per core)
+#   BENCH_INGEST_LOCK ("5 20"; quick "5") seconds another process holds
+#   the store's write lock (BEGIN IMMEDIATE) while 30,000 new UDP flows/s
+#   run (BENCH_INGEST_LOCK_RATE): netpol-recorderd only. The load starts
+#   1 s before the lock and stops when it is released; events lost (the
+#   kernel's NEW count minus events_seen, resyncs) and the time from the
+#   release until the store's count stops moving (every connection made,
+#   when all are counted).
 . "$(dirname "$0")/lib.sh"
 bench_init ingest
 
@@ -50,6 +57,8 @@ memdports=${BENCH_INGEST_MEM_DPORTS:-20000}
 memrate=${BENCH_INGEST_MEM_RATE:-50000}
 do_ulogd=${BENCH_INGEST_ULOGD:-1}
 uprocs=${BENCH_INGEST_PROCS:-2}
+lockholds=${BENCH_INGEST_LOCK:-$(bench_quick "5" "5 20")}
+lockrate=${BENCH_INGEST_LOCK_RATE:-30000}
 hz=$(getconf CLK_TCK)
 rd=$NP_BUILD/netpol-recorderd
 
@@ -77,31 +86,13 @@ np_pod cli "$conf"
 np_pod srv "$conf"
 cliip=$(np_pod_ip cli 4)
 srvip=$(np_pod_ip srv 4)
-np_in srv nft -f - <<-'EOF'
-table inet npbench_sink {
-	chain input {
-		type filter hook input priority 0; policy accept;
-		udp dport 20000-65535 drop
-	}
-}
-EOF
+np_udp_sink srv
 np_bg srv "$net" tcp-server -p 8080 -P 2 >/dev/null
 np_wait_port srv 8080
 
 # The independent count of NEW connections, per protocol.
-np_node nft -f - <<-EOF
-table inet npbench_count {
-	chain c {
-		type filter hook prerouting priority 0; policy accept;
-		ip saddr $cliip ip daddr $srvip meta l4proto udp ct state new counter
-		ip saddr $cliip ip daddr $srvip meta l4proto tcp ct state new counter
-	}
-}
-EOF
-kernel_counts() {
-	np_node nft -j list chain inet npbench_count c |
-		jq -r '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | "\(.[0]) \(.[1])"'
-}
+np_count_new "$cliip" "$srvip"
+kernel_counts() { np_new_counts; }
 
 offset=0
 # gen KIND RATE SECS DPORTS [DPORT_BASE]: run the load, print the
@@ -207,6 +198,50 @@ run_all() {
 	step "$who" "$pid" tcp 0 "$tcpsecs" 1
 }
 
+# lock_step HOLD: $lockrate new UDP flows/s for HOLD + 1 s, the store
+# locked by another process for the last HOLD s; appends
+#   hold new seen lost_counter resyncs secs_to_store stored
+# to $NP_TMP/locks.
+lock_step() {
+	local hold=$1 k0u k0t k1u k1t e0 l0 r0 c0 g lockf rel sent i t=- c1
+	sleep 1.5	# the previous step's entries expire
+	read -r k0u k0t <<<"$(kernel_counts)"
+	e0=$(counter events_seen); l0=$(counter events_lost)
+	r0=$(counter resyncs); c0=$(recorded ours 17)
+	np_in cli "$net" udp-flows -c "$srvip" -r "$lockrate" -t "$((hold + 1))" \
+		-D "$dports" -o "$offset" -P "$uprocs" >"$NP_TMP/lockgen" 2>&1 &
+	local gpid=$!
+	sleep 1
+	lockf=$(np_store_lock "$NP_DB" "$hold")
+	wait "$gpid"
+	g=$(cat "$NP_TMP/lockgen")
+	offset=$(bench_kv next_offset "$g")
+	sent=$(bench_kv sent "$g")
+	for ((i = 0; i < 50; i++)); do
+		grep -q '^released ' "$lockf" && break
+		sleep 0.1
+	done
+	rel=$(sed -n 's/^released //p' "$lockf")
+	# Until every connection is in the store, or the count has stopped
+	# moving for 3 s: the time is that of the last change.
+	local prev=-1 changed
+	changed=$(date +%s.%N)
+	for ((i = 0; i < 600; i++)); do
+		c1=$(recorded ours 17)
+		if [ "$c1" != "$prev" ]; then
+			changed=$(date +%s.%N)
+			prev=$c1
+		fi
+		[ "$((c1 - c0))" -ge "$sent" ] && break
+		awk -v a="$changed" -v b="$(date +%s.%N)" 'BEGIN { exit !(b - a > 3) }' && break
+		sleep 0.05
+	done
+	[ -z "$rel" ] || t=$(awk -v r="$rel" -v n="$changed" 'BEGIN { printf "%.2f", n - r }')
+	read -r k1u k1t <<<"$(kernel_counts)"
+	np_log "ours store locked $hold s at $lockrate/s: generator [$g]; kernel NEW $((k1u - k0u)); seen $(( $(counter events_seen) - e0 )); lost counter +$(( $(counter events_lost) - l0 )); resyncs +$(( $(counter resyncs) - r0 )); stored $((c1 - c0)); all stored ${t} s after the release"
+	echo "$hold $((k1u - k0u)) $(( $(counter events_seen) - e0 )) $(( $(counter events_lost) - l0 )) $(( $(counter resyncs) - r0 )) $t $((c1 - c0))" >>"$NP_TMP/locks"
+}
+
 distinct() {
 	sqlite3 -cmd ".timeout 5000" "$NP_DB" "SELECT count(*) FROM flows" 2>/dev/null
 }
@@ -250,6 +285,9 @@ if [ "$have_ours" -eq 0 ]; then
 	mem_flows=$(($(distinct) - d0))
 	hwm_after_mem=$(bench_proc_kb "$dpid" VmHWM)
 	np_log "memory: VmRSS idle $rss_idle kB, VmHWM $hwm_before_mem -> $hwm_after_mem kB for $mem_flows more distinct flows"
+	for h in $lockholds; do
+		lock_step "$h"
+	done
 	kill "$dpid"
 	for ((i = 0; i < 50; i++)); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
 fi
@@ -373,6 +411,21 @@ for r in $rates; do
 	rowsfor udp "$r"
 done
 rowsfor tcp 0
+
+# store locked: one row per hold
+while read -r h n seen lc rs t st; do
+	[ -n "$h" ] || continue
+	lost=$((n - seen))
+	bench_row "store locked $h s by another process, $lockrate new UDP flows/s: events lost" \
+		"$([ "$lost" -ge 0 ] && echo "$lost of $n lost" || echo "0 of $n lost, $((-lost)) more seen than made"); lost counter +$lc; resyncs +$rs" \
+		"-" "-" "0 lost" "$([ "$lost" -le 0 ] && [ "$lc" = 0 ] && [ "$rs" = 0 ] && echo ok || echo MISSED)"
+	bench_row "store locked $h s: time from the release until the store holds what was counted" \
+		"$t s ($st of $n connections counted)" "-" "-" "every flow stored" \
+		"$([ "$t" != - ] && [ "$st" = "$n" ] && echo ok || echo "MISSED: $((n - st)) not counted")"
+done <"$NP_TMP/locks" 2>/dev/null
+if [ "$have_ours" -ne 0 ]; then
+	bench_na "store locked by another process" "$why"
+fi
 
 if [ "$have_ours" -eq 0 ] && [ -n "$mem_flows" ]; then
 	oh=$(get ours udp "$memrate" 9)

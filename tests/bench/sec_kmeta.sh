@@ -1,5 +1,5 @@
 #!/bin/bash
-# Section 5: memory of the pod metadata cache (lib/kmeta) for 100,000 pods
+# Section 5: memory of the pod metadata cache (recorderd/meta/kmeta) for 100,000 pods
 # with owners, measured in-process by build/tools/bench_kmeta (see its
 # header). Reference: the size of the Kubernetes List text it was loaded
 # from. Target: under 100 MB. Then the same List as YAML (`kubectl -o yaml`

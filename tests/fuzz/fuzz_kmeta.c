@@ -4,7 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "lib/kmeta.h"
+#include "recorderd/meta/kmeta.h"
+#include "recorderd/meta/kmeta_load.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

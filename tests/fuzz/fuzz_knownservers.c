@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli/knownservers.h"
+#include "cli/source/knownservers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli/check.h"
+#include "cli/eval/check.h"
+#include "cli/eval/check_lint.h"
+#include "cli/eval/check_load.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,8 @@
 #
 # Functions (see each one's comment): np_setup, np_conflist, np_pod,
 # np_pod_del, np_cni, np_pod_ip, np_ext, np_ns, np_in, np_node, np_bg,
-# np_wait_port, np_retry, np_log, np_fail; for netpol-recorderd on the node:
+# np_wait_port, np_retry, np_log, np_fail, np_meta_deployment; for
+# netpol-recorderd on the node:
 #   np_rd_conf FILE [YAML ...]  # write a recorderd config: store $NP_DB,
 #                          # release_socket $NP_RELEASE, flush_interval
 #                          # 200ms, log {file: $NP_RD_LOG}, then the given
@@ -29,6 +30,18 @@
 #                          # timeout or as soon as PID has exited
 #   np_rd_stop [PID]       # SIGTERM to PID (default $NP_RD_PID), wait up to
 #                          # 10 s until it is gone, fail if it is not
+#   np_rd_wait_log PATTERN N # wait (15 s) until $NP_RD_LOG has N lines
+#                          # matching PATTERN; fail, printing the log, if not
+# for load and marks:
+#   np_udp_sink NAME       # NAME drops UDP to ports 20000-65535 at input
+#   np_count_new SRC DST   # the node counts new UDP and TCP connections
+#   np_new_counts          # ... prints "UDP TCP" counted so far
+#   np_udp_mark NAME ADDR PORT SPORT  # a new UDP flow; prints its ct mark
+# and for the store:
+#   np_store_lock DB SECS  # another process holds DB's write lock (BEGIN
+#                          # IMMEDIATE) for SECS s in the background; returns
+#                          # once it is held, prints a file that gets
+#                          # "locked T" and "released T" lines (Unix s)
 # Special starts (SIGKILL, a second daemon, valgrind or nsenter wrappers)
 # stay in their tests; they can still use np_rd_conf, np_rd_wait and
 # np_rd_stop.
@@ -55,6 +68,27 @@ np_log() {
 np_fail() {
 	printf 'FAIL: %s\n' "$*" >&2
 	exit 1
+}
+
+# np_meta_deployment NS NAME HASH POD IP4 IP6 START: a Deployment NAME, its
+# ReplicaSet NAME-HASH and its Pod POD (addresses IP4 and IP6, started at
+# START, serving "http" on 8080) as the API server lists them: three JSON
+# objects separated by commas, for the items of a metadata List file.
+np_meta_deployment() {
+	local ns=$1 name=$2 hash=$3 pod=$4 ip4=$5 ip6=$6 start=$7
+	cat <<JSON
+{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"$name","namespace":"$ns","uid":"uid-dep-$name","labels":{"app":"$name"}},
+ "spec":{"selector":{"matchLabels":{"app":"$name"}},"template":{"metadata":{"labels":{"app":"$name"}}}}},
+{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"$name-$hash","namespace":"$ns","uid":"uid-rs-$name",
+ "labels":{"app":"$name","pod-template-hash":"$hash"},
+ "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"$name","uid":"uid-dep-$name","controller":true}]},
+ "spec":{"selector":{"matchLabels":{"app":"$name","pod-template-hash":"$hash"}}}},
+{"apiVersion":"v1","kind":"Pod","metadata":{"name":"$pod","namespace":"$ns","uid":"uid-$pod",
+ "labels":{"app":"$name","pod-template-hash":"$hash"},
+ "ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"$name-$hash","uid":"uid-rs-$name","controller":true}]},
+ "spec":{"nodeName":"node-a","containers":[{"name":"main","image":"x","ports":[{"name":"http","containerPort":8080,"protocol":"TCP"}]}]},
+ "status":{"phase":"Running","podIP":"$ip4","podIPs":[{"ip":"$ip4"},{"ip":"$ip6"}],"startTime":"$start"}}
+JSON
 }
 
 # np_setup NAME: make the run id, the temp dir and the node namespace.
@@ -425,4 +459,92 @@ np_rd_stop() {
 		sleep 0.1
 	done
 	np_fail "netpol-recorderd (pid $pid) did not stop within 10 s of SIGTERM"
+}
+
+# np_rd_wait_log PATTERN N: wait up to 15 s until netpol-recorderd's log
+# ($NP_RD_LOG) holds N lines matching PATTERN (grep); fail, printing the
+# log, when it does not.
+np_rd_wait_log() {
+	local i
+	for ((i = 0; i < 150; i++)); do
+		[ "$(grep -c "$1" "$NP_RD_LOG" || true)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	cat "$NP_RD_LOG" >&2
+	np_fail "the daemon did not log '$1' (x$2) within 15 s"
+}
+
+# np_store_lock DB SECS: hold the store's write lock from another process
+# for SECS seconds, as an administrator's sqlite3 shell, a slow fsync or
+# another writer would: python3's sqlite3 module runs BEGIN IMMEDIATE,
+# sleeps, then COMMITs. Runs in the background (killed at cleanup) and
+# returns once the lock is held (10 s at most); prints the path of a
+# file that gets "locked <unix time>" and, at the end, "released <unix
+# time>" (with milliseconds).
+np_store_lock() {
+	local db=$1 secs=$2 out i
+	out=$(mktemp "$NP_TMP/lock.XXXXXX")
+	python3 - "$db" "$secs" >"$out" 2>&1 <<-'EOF' &
+	import sqlite3, sys, time
+	c = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)
+	c.execute("BEGIN IMMEDIATE")
+	print("locked %.3f" % time.time(), flush=True)
+	time.sleep(float(sys.argv[2]))
+	c.execute("COMMIT")
+	print("released %.3f" % time.time(), flush=True)
+	EOF
+	echo "$!" >>"$NP_TMP/pids"
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^locked ' "$out" && { echo "$out"; return 0; }
+		sleep 0.1
+	done
+	cat "$out" >&2
+	np_fail "np_store_lock: $db not locked within 10 s"
+}
+
+# np_udp_sink NAME: pod NAME drops UDP datagrams to ports 20000-65535 at
+# input (a table of its own in its netns), so that a load of new flows
+# gets no ICMP errors back.
+np_udp_sink() {
+	np_in "$1" nft -f - <<-'EOF'
+	table inet np_sink {
+		chain input {
+			type filter hook input priority 0; policy accept;
+			udp dport 20000-65535 drop
+		}
+	}
+	EOF
+}
+
+# np_count_new SRC DST: the node counts the new UDP and TCP connections
+# from address SRC to DST with a `ct state new counter` rule per protocol
+# (priority 0: after the plugin's mark at -90), independently of any
+# listener; np_new_counts prints "UDP TCP" so far.
+np_count_new() {
+	np_node nft -f - <<-EOF
+	table inet np_count {
+		chain c {
+			type filter hook prerouting priority 0; policy accept;
+			ip saddr $1 ip daddr $2 meta l4proto udp ct state new counter
+			ip saddr $1 ip daddr $2 meta l4proto tcp ct state new counter
+		}
+	}
+	EOF
+}
+
+np_new_counts() {
+	np_node nft -j list chain inet np_count c |
+		jq -r '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | "\(.[0]) \(.[1])"'
+}
+
+# np_udp_mark NAME ADDR PORT SPORT: a new UDP flow from pod NAME to
+# ADDR:PORT from source port SPORT; prints the conntrack mark the node
+# shows for it (decimal; 0 when unmarked, or not tracked at all: a node
+# netns without any table using conntrack does not track).
+np_udp_mark() {
+	local m
+	np_in "$1" socat -u - UDP4:"$2":"$3",sourceport="$4" <<<x
+	m=$(np_node conntrack -L -p udp --orig-port-src "$4" 2>/dev/null |
+		grep -o 'mark=[0-9]*' | head -n 1 | cut -d= -f2 || true)
+	echo "${m:-0}"
 }

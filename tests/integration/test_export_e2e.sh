@@ -26,21 +26,7 @@ np_log "client=$c4 backend=$b4 intruder=$i4"
 # The metadata the daemon attributes pods with: Deployment -> ReplicaSet
 # -> Pod, as the API server would list them.
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-deploy() { # name hash pod ip4 ip6
-	cat <<JSON
-{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"$1","namespace":"shop","uid":"uid-dep-$1","labels":{"app":"$1"}},
- "spec":{"selector":{"matchLabels":{"app":"$1"}},"template":{"metadata":{"labels":{"app":"$1"}}}}},
-{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"$1-$2","namespace":"shop","uid":"uid-rs-$1",
- "labels":{"app":"$1","pod-template-hash":"$2"},
- "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"$1","uid":"uid-dep-$1","controller":true}]},
- "spec":{"selector":{"matchLabels":{"app":"$1","pod-template-hash":"$2"}}}},
-{"apiVersion":"v1","kind":"Pod","metadata":{"name":"$3","namespace":"shop","uid":"uid-$3",
- "labels":{"app":"$1","pod-template-hash":"$2"},
- "ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"$1-$2","uid":"uid-rs-$1","controller":true}]},
- "spec":{"nodeName":"node-a","containers":[{"name":"main","image":"x","ports":[{"name":"http","containerPort":8080,"protocol":"TCP"}]}]},
- "status":{"phase":"Running","podIP":"$4","podIPs":[{"ip":"$4"},{"ip":"$5"}],"startTime":"$now"}}
-JSON
-}
+deploy() { np_meta_deployment shop "$1" "$2" "$3" "$4" "$5" "$now"; }
 meta="$NP_TMP/cluster.json"
 {
 	echo '{"apiVersion":"v1","kind":"List","items":['

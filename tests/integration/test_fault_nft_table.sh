@@ -27,30 +27,13 @@ np_rd_start "$conf"
 np_bg b socat UDP4-RECVFROM:9000,fork SYSTEM:'echo u' >/dev/null
 np_wait_port b 9000 udp
 
-# mark_of SPORT: a new UDP flow a -> b:9000 from SPORT; prints the mark
-# conntrack shows for it (decimal; 0 when unmarked or not tracked at all:
-# without any table using conntrack the node's netns does not track).
-mark_of() {
-	local m
-	np_in a socat -u - UDP4:"$b4":9000,sourceport="$1" <<<x
-	m=$(np_node conntrack -L -p udp --orig-port-src "$1" 2>/dev/null |
-		grep -o 'mark=[0-9]*' | head -n 1 | cut -d= -f2 || true)
-	echo "${m:-0}"
-}
+# mark_of SPORT: a new UDP flow a -> b:9000 from SPORT; its mark.
+mark_of() { np_udp_mark a "$b4" 9000 "$1"; }
 recorded() {	# recorded PORT-FROM: UDP egress flows of pod a to b:9000
 	q "SELECT coalesce(sum(count),0) FROM flows f JOIN workloads w ON w.id=f.workload_id
 	   WHERE w.name='client' AND f.direction=0 AND f.protocol=17 AND f.port=9000;"
 }
 owners() { ctl list | awk '{print $2}' | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' '; }
-wait_log() {	# wait_log PATTERN N: until PATTERN appears N times in the log
-	local i
-	for i in $(seq 150); do
-		[ "$(grep -c "$1" "$NP_RD_LOG" || true)" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	cat "$NP_RD_LOG" >&2
-	np_fail "the daemon did not log '$1' (x$2) within 15 s"
-}
 wait_recorded() {	# wait_recorded N
 	local i
 	for i in $(seq 50); do
@@ -66,7 +49,7 @@ n0=$(recorded)
 
 # --- someone deletes the table --------------------------------------------
 np_node nft delete table inet netpol_record
-wait_log "table inet netpol_record was deleted" 1
+np_rd_wait_log "table inet netpol_record was deleted" 1
 np_log "daemon noticed: $(grep 'was deleted' "$NP_RD_LOG" | head -n 1)"
 m=$(mark_of 31002)
 [ "$m" = 0 ] || np_fail "without the table a connection is still marked ($m)"
@@ -87,7 +70,7 @@ restored() {
 	ctl check || np_fail "after $1 the table is not whole"
 	[ "$(mark_of "$2")" = 1048576 ] || np_fail "after $1, pod a's new connection is not marked"
 	wait_recorded $(($3 + 1))
-	wait_log "table inet netpol_record is back" "$4"
+	np_rd_wait_log "table inet netpol_record is back" "$4"
 }
 
 # --- path 1: the next ADD restores every attached pod ---------------------
@@ -100,7 +83,7 @@ out=$(np_cni CHECK "$br" a "IgnoreUnknown=1;K8S_POD_NAMESPACE=web;K8S_POD_NAME=c
 
 # --- path 2: deleted again, netpol-recorderd --repair ---------------------
 np_node nft delete table inet netpol_record
-wait_log "table inet netpol_record was deleted" 2
+np_rd_wait_log "table inet netpol_record was deleted" 2
 [ "$(mark_of 31004)" = 0 ] || np_fail "second deletion: still marked"
 n1=$(recorded)
 out=$(np_node "$NP_BUILD/netpol-recorderd" --repair -c "$conf" 2>&1) ||

@@ -77,7 +77,7 @@ before=$(host_state)
 	fi
 	np_rd_conf "$rd"
 	np_rd_start "$rd"
-	grep -q "recording: store $NP_DB," "$NP_RD_LOG" ||
+	grep -q "recording: node [^,]*, store $NP_DB," "$NP_RD_LOG" ||
 		np_fail "the daemon does not record into \$NP_DB: $(cat "$NP_RD_LOG")"
 	np_rd_stop
 	! kill -0 "$NP_RD_PID" 2>/dev/null || np_fail "np_rd_stop returned before the daemon exited"

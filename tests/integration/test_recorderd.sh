@@ -117,9 +117,9 @@ n=$(q "SELECT count(*) FROM attachments a JOIN workloads w ON w.id=a.workload_id
 # Counters, as --status shows them: 14 marked connections, nothing lost.
 status=$("$NP_BUILD/netpol-recorderd" --status --db "$NP_DB")
 printf '%s\n' "$status" >&2
-echo "$status" | grep -Eq '^events_seen +14 ' || np_fail "events_seen is not 14"
-echo "$status" | grep -Eq '^events_lost ' && np_fail "events were lost"
-echo "$status" | grep -Eq '^dns_answers +2 ' || np_fail "dns_answers is not 2"
+echo "$status" | grep -Eq '^ *events_seen +14 ' || np_fail "events_seen is not 14"
+echo "$status" | grep -Eq '^ *events_lost ' && np_fail "events were lost"
+echo "$status" | grep -Eq '^ *dns_answers +2 ' || np_fail "dns_answers is not 2"
 
 # SIGHUP with a broken file keeps the running config; SIGTERM flushes.
 cp "$conf" "$conf.good"

@@ -1,5 +1,5 @@
 /*
- * bench_kmeta: memory of the pod metadata cache (lib/kmeta.h) for `make
+ * bench_kmeta: memory of the pod metadata cache (recorderd/meta/kmeta.h) for `make
  * bench` (tests/bench/, section 5).
  *
  *   bench_kmeta [-y] [-p PODS] [-N NAMESPACES] [-r PODS_PER_REPLICASET]
@@ -41,7 +41,8 @@
 #include <json-c/json.h>
 
 #include "lib/addr.h"
-#include "lib/kmeta.h"
+#include "recorderd/meta/kmeta.h"
+#include "recorderd/meta/kmeta_load.h"
 #include "lib/store.h"
 
 struct sbuf {

@@ -22,7 +22,8 @@
 
 #include <json-c/json.h>
 
-#include "lib/kmeta.h"
+#include "recorderd/meta/kmeta.h"
+#include "recorderd/meta/kmeta_load.h"
 
 static long
 rss_bytes(void)

@@ -114,12 +114,80 @@ test_full(void **state)
 	agg_free(NULL);
 }
 
+/*
+ * DNS names are held once per table and survive the caller's buffer;
+ * a whole table merged into another keeps counts, times and names (the
+ * daemon folds the table filled while the store was busy back into the
+ * one that was written).
+ */
+static void
+test_names_and_merge(void **state)
+{
+	struct agg *a, *b;
+	struct flow_key k1, k2;
+	const struct flow *f;
+	char name[64], big[400];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(agg_new(8, &a), 0);
+	assert_int_equal(agg_new(8, &b), 0);
+	key(&k1, 1, FLOW_EGRESS, "203.0.113.10", 443);
+	key(&k2, 1, FLOW_EGRESS, "203.0.113.10", 80);
+	snprintf(name, sizeof(name), "api.example.test");
+	assert_int_equal(agg_add(a, &k1, name, 100, 1, 0, 0), 0);
+	assert_int_equal(agg_add(a, &k2, name, 101, 1, 0, 0), 0);
+	memset(name, 'x', 8);		/* the caller's buffer changes */
+	f = agg_flows(a, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(f[0].dns_name, "api.example.test");
+	assert_ptr_equal(f[0].dns_name, f[1].dns_name);	/* held once */
+	/* A name longer than FLOW_NAME_LEN is cut, never overflows. */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(agg_add(a, &k1, big, 102, 0, 0, 0), 0);
+	assert_int_equal(strlen(agg_flows(a, &n)[0].dns_name),
+	    FLOW_NAME_LEN - 1);
+
+	/* b: k1 seen earlier, and a flow a does not have. */
+	assert_int_equal(agg_add(b, &k1, "old.example.test", 50, 2, 10, 1),
+	    0);
+	key(&k2, 2, FLOW_INGRESS, "198.51.100.1", 53);
+	assert_int_equal(agg_add(b, &k2, NULL, 60, 1, 0, 0), 0);
+	f = agg_flows(b, &n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(agg_merge(a, &f[i]), 0);
+	agg_reset(b);			/* b's names go; a keeps its copies */
+	assert_int_equal(agg_add(b, &k2, "reused.example.test", 70, 1, 0,
+	    0), 0);
+	f = agg_flows(a, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(f[0].count, 3);
+	assert_int_equal(f[0].first_seen, 50);
+	assert_int_equal(f[0].last_seen, 102);
+	assert_int_equal(f[0].bytes, 10);
+	/* The more recent name wins (flow_merge's rule). */
+	assert_int_equal(f[0].dns_name[0], 'a');
+	assert_int_equal(f[2].count, 1);
+	assert_int_equal(f[2].first_seen, 60);
+	assert_int_equal(f[2].last_seen, 60);
+	assert_string_equal(f[2].dns_name, "");
+	/* Full: a new key is refused. */
+	agg_free(b);
+	assert_int_equal(agg_new(1, &b), 0);
+	assert_int_equal(agg_merge(b, &f[0]), 0);
+	assert_int_equal(agg_merge(b, &f[2]), -ENOSPC);
+	agg_free(a);
+	agg_free(b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_merge_and_fields),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_names_and_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,10 @@
 /*
  * attrib: recorded conntrack events (tests/fixtures/ct/) attributed to the
- * pods of a real store: egress and ingress sides, Service DNAT, peers
- * (pods, node, addresses), DNS names, pods without metadata recorded as
- * themselves, and merged into their owner once a metadata file names it.
+ * pods of a real store, in memory: egress and ingress sides, Service DNAT,
+ * peers (pods, node, addresses), DNS names, pods without metadata
+ * recorded as themselves, and merged into their owner once a metadata
+ * file names it. What the store must learn goes through a batch written
+ * by the writer (run inline), as in the daemon.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,16 +22,70 @@
 
 #include "lib/store.h"
 #include "recorderd/attrib.h"
+#include "recorderd/batch.h"
 #include "recorderd/ct.h"
+#include "recorderd/writer.h"
+#include "tests/unit/ut_sql.h"
 #include "tests/unit/ut_store.h"
 
 struct t {
 	char dir[64];
 	char db[96];
-	struct store *st;
+	struct store *st;		/* the plugin's side: attachments */
+	struct writer *w;
 	struct attrib *at;
-	int64_t wl_a, wl_b;
 };
+
+/* Read the attachments as the writer does; NULL-safe force. */
+static int
+reload(struct t *t, bool force)
+{
+	struct pods *p;
+
+	writer_request_pods(t->w, force);
+	if ((p = writer_take_pods(t->w)) == NULL)
+		return 0;
+	attrib_set_pods(t->at, p);
+	return 1;
+}
+
+/* What attribution queued, written in one transaction. */
+static void
+flush(struct t *t)
+{
+	struct batch *b;
+
+	assert_int_equal(batch_new(16, &b), 0);
+	assert_int_equal(attrib_collect(t->at, b), 0);
+	assert_int_equal(writer_submit(t->w, b), 0);
+	assert_ptr_equal(writer_done(t->w), b);
+	batch_free(b);
+}
+
+/* One integer of sql on the file; "?1" in sql stands for arg. */
+static int64_t
+q1(struct t *t, const char *sql, int64_t arg)
+{
+	char text[512], num[32];
+	const char *at = strstr(sql, "?1");
+
+	snprintf(num, sizeof(num), "%lld", (long long)arg);
+	if (at == NULL)
+		return ut_sql_int(t->db, sql);
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - sql), sql, num,
+	    at + 2);
+	return ut_sql_int(t->db, text);
+}
+
+/* The handle attribution gives (ns, kind, name); it must have one. */
+static int64_t
+handle(struct t *t, const char *ns, const char *kind, const char *name)
+{
+	int64_t h = wltab_find(attrib_wltab(t->at), ns, kind, name);
+
+	assert_true(h > 0);
+	return h;
+}
 
 static int64_t
 put_pod(struct store *st, const char *cid, const char *ns, const char *name,
@@ -67,7 +123,10 @@ setup(void **state)
 	    "198.18.1.2/32", "2001:db8:1::2/128");
 	put_pod(t->st, "cid-b", "shop", "backend-0", "uid-b",
 	    "198.18.2.3/32", "2001:db8:2::3/128");
-	assert_int_equal(attrib_new(t->st, &ac, &t->at), 0);
+	assert_int_equal(writer_start(t->db, false, &t->w), 0);
+	assert_int_equal(attrib_new(&ac, &t->at), 0);
+	assert_int_equal(attrib_npods(t->at), 0);
+	assert_int_equal(reload(t, true), 1);
 	assert_int_equal(attrib_npods(t->at), 2);
 	*state = t;
 	return 0;
@@ -79,6 +138,7 @@ teardown(void **state)
 	struct t *t = *state;
 
 	attrib_free(t->at);
+	assert_int_equal(writer_stop(t->w, 1000, NULL), 0);
 	store_close(t->st);
 	assert_int_equal(ut_store_rmtree(t->dir), 0);
 	ct_parse_cleanup();
@@ -110,6 +170,7 @@ first_new(const char *file, struct ct_event *ev)
 	fail_msg("no NEW event in %s", file);
 }
 
+/* The store's id of (ns, kind, name): the row must exist. */
 static int64_t
 workload(struct store *st, const char *ns, const char *kind, const char *name)
 {
@@ -130,8 +191,8 @@ test_pod_to_pod(void **state)
 	struct attrib_side s[2];
 	struct ct_event ev;
 	int n;
-	int64_t a = workload(t->st, "shop", "Pod", "client-7d9f-x2");
-	int64_t b = workload(t->st, "shop", "Pod", "backend-0");
+	int64_t a = handle(t, "shop", "Pod", "client-7d9f-x2");
+	int64_t b = handle(t, "shop", "Pod", "backend-0");
 
 	first_new("tcp4.bin", &ev);
 	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
@@ -193,7 +254,7 @@ test_service_dnat(void **state)
 	}
 	assert_int_equal(s[1].key.direction, FLOW_INGRESS);
 	assert_int_equal(s[1].key.subject,
-	    workload(t->st, "shop", "Pod", "backend-0"));
+	    handle(t, "shop", "Pod", "backend-0"));
 }
 
 static void
@@ -206,7 +267,6 @@ test_peers_and_dns(void **state)
 	struct addr node, pod_a;
 	char buf[ADDR_STRLEN];
 	int n;
-	sqlite3_stmt *q;
 
 	/* a -> external 203.0.113.10:443, after a DNS answer for it. */
 	first_new("tcp4.bin", &ev);
@@ -232,15 +292,11 @@ test_peers_and_dns(void **state)
 	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
 	assert_non_null(s[0].dns_name);
 	assert_string_equal(s[0].dns_name, "api.example.test");
-	assert_int_equal(attrib_dns_flush(t->at), 0);
-	assert_int_equal(sqlite3_prepare_v2(store_db(t->st),
-	    "SELECT name, addr FROM dns_answers", -1, &q, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(q, 0),
-	    "api.example.test");
-	assert_string_equal((const char *)sqlite3_column_text(q, 1),
-	    "203.0.113.10");
-	sqlite3_finalize(q);
+	/* Nothing is written until a flush; then the answer is. */
+	assert_int_equal(q1(t, "SELECT count(*) FROM dns_answers", 0), 0);
+	flush(t);
+	assert_int_equal(q1(t, "SELECT count(*) FROM dns_answers WHERE "
+	    "name='api.example.test' AND addr='203.0.113.10'", 0), 1);
 
 	/* The node's own address is a node peer. */
 	assert_int_equal(addr_parse("198.18.0.1", &node), 0);
@@ -278,17 +334,27 @@ test_late_attachment_and_names(void **state)
 	/* The plugin writes the attachment (podman: no namespace). */
 	put_pod(t->st, "0123456789abcdef0123", "", "web", "",
 	    "198.18.1.50/32", NULL);
-	assert_int_equal(attrib_reload(t->at, false), 1);
-	assert_int_equal(attrib_reload(t->at, false), 0);
+	assert_int_equal(reload(t, false), 1);
+	/* Read again only when the store changed. */
+	assert_int_equal(reload(t, false), 0);
 	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(s[0].key.subject,
-	    workload(t->st, "default", "Pod", "web"));
+	    handle(t, "default", "Pod", "web"));
 	/* No name at all: the container id's first 12 characters. */
 	put_pod(t->st, "fedcba9876543210fedc", "", "", "", "198.18.1.51/32",
 	    NULL);
-	assert_int_equal(attrib_reload(t->at, false), 1);
-	(void)workload(t->st, "default", "Pod", "fedcba987654");
+	assert_int_equal(reload(t, false), 1);
+	(void)handle(t, "default", "Pod", "fedcba987654");
+	/* The store learns the workloads and the attachments point at
+	 * them with the next flush; our own write causes no reread. */
+	flush(t);
+	assert_int_equal(reload(t, false), 0);
+	assert_int_equal(q1(t, "SELECT workload_id FROM attachments WHERE "
+	    "container_id='fedcba9876543210fedc'", 0),
+	    workload(t->st, "default", "Pod", "fedcba987654"));
+	assert_int_equal(q1(t, "SELECT workload_id FROM attachments WHERE "
+	    "pod_name='web'", 0), workload(t->st, "default", "Pod", "web"));
 }
 
 static const char meta_list[] =
@@ -310,64 +376,129 @@ static const char meta_list[] =
 "{\"matchLabels\":{\"app\":\"client\"}}}}]}";
 
 static void
+write_meta(struct t *t, const char *path, const char *text)
+{
+	FILE *fp;
+
+	assert_non_null(fp = fopen(path, "w"));
+	fputs(text, fp);
+	fclose(fp);
+	(void)t;
+}
+
+/* The flow of a at 203.0.113.10:443 with subject subj. */
+static void
+a_flow(struct flow *f, int64_t subj, uint64_t count)
+{
+	struct flow_key k;
+
+	flow_key_init(&k);
+	k.subject = subj;
+	k.peer_kind = FLOW_PEER_ADDRESS;
+	assert_int_equal(addr_parse("203.0.113.10", &k.peer), 0);
+	k.protocol = IPPROTO_TCP;
+	k.port = 443;
+	flow_init(f, &k, 1000, count);
+}
+
+static void
 test_owner_merge(void **state)
 {
 	struct t *t = *state;
 	struct attrib_conf ac = { .dns_cache = 64 };
 	struct flow f;
-	struct flow_key k;
 	struct attrib_side s[2];
 	struct ct_event ev;
 	char path[128];
 	int64_t self, deploy;
 	int n;
-	FILE *fp;
-	sqlite3_stmt *q;
 
 	/* Recorded as the pod itself while no metadata was known. */
+	flush(t);
 	self = workload(t->st, "shop", "Pod", "client-7d9f-x2");
-	flow_key_init(&k);
-	k.subject = self;
-	k.peer_kind = FLOW_PEER_ADDRESS;
-	assert_int_equal(addr_parse("203.0.113.10", &k.peer), 0);
-	k.protocol = IPPROTO_TCP;
-	k.port = 443;
-	flow_init(&f, &k, 1000, 3);
+	a_flow(&f, self, 3);
 	assert_int_equal(store_flows_write(t->st, &f, 1), 0);
 	attrib_free(t->at);
 	t->at = NULL;
 
-	/* Restarted with a metadata file that names the owner. */
+	/* Restarted with a metadata file that names the owner: the pod is
+	 * re-pointed in memory at once, the store follows with the flush. */
 	snprintf(path, sizeof(path), "%s/meta.json", t->dir);
-	assert_non_null(fp = fopen(path, "w"));
-	fputs(meta_list, fp);
-	fclose(fp);
+	write_meta(t, path, meta_list);
 	ac.meta_file = path;
-	assert_int_equal(attrib_new(t->st, &ac, &t->at), 0);
-	(void)attrib_meta_process(t->at);
-	assert_int_equal(attrib_reattribute(t->at), 0);
-	deploy = workload(t->st, "shop", "Deployment", "client");
+	assert_int_equal(attrib_new(&ac, &t->at), 0);
+	assert_int_equal(reload(t, true), 1);
 	first_new("tcp4.bin", &ev);
 	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
-	assert_int_equal(s[0].key.subject, deploy);
+	assert_int_equal(s[0].key.subject,
+	    handle(t, "shop", "Deployment", "client"));
+	flush(t);
+	deploy = workload(t->st, "shop", "Deployment", "client");
 	/* What was recorded moved to the Deployment. */
-	assert_int_equal(sqlite3_prepare_v2(store_db(t->st),
-	    "SELECT count FROM flows WHERE workload_id=?1 AND port=443", -1,
-	    &q, NULL), SQLITE_OK);
-	sqlite3_bind_int64(q, 1, deploy);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int64(q, 0), 3);
-	sqlite3_finalize(q);
-	assert_int_equal(sqlite3_prepare_v2(store_db(t->st),
-	    "SELECT count(*) FROM flows WHERE workload_id=?1", -1, &q, NULL),
-	    SQLITE_OK);
-	sqlite3_bind_int64(q, 1, self);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int64(q, 0), 0);
-	sqlite3_finalize(q);
+	assert_int_equal(q1(t, "SELECT count FROM flows WHERE workload_id=?1 "
+	    "AND port=443", deploy), 3);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows WHERE "
+	    "workload_id=?1", self), 0);
+	assert_int_equal(q1(t, "SELECT count(*) FROM workloads WHERE id=?1",
+	    self), 0);
+	assert_int_equal(q1(t, "SELECT workload_id FROM attachments WHERE "
+	    "pod_name='client-7d9f-x2'", 0), deploy);
 	/* b has no metadata: still itself. */
 	assert_int_equal(s[0].key.peer_wl,
-	    workload(t->st, "shop", "Pod", "backend-0"));
+	    handle(t, "shop", "Pod", "backend-0"));
+}
+
+/*
+ * Metadata that arrives while running: flows aggregated against the bare
+ * pod before it came, and written in the same flush as the merge, land
+ * on the owner too (the batch writes flows, then merges).
+ */
+static void
+test_owner_merge_running(void **state)
+{
+	struct t *t = *state;
+	struct attrib_conf ac = { .dns_cache = 64 };
+	struct attrib_side s[2];
+	struct ct_event ev;
+	struct batch *b;
+	char path[128];
+	int64_t h_self, deploy;
+	int n;
+
+	attrib_free(t->at);
+	snprintf(path, sizeof(path), "%s/meta.json", t->dir);
+	write_meta(t, path, "{\"apiVersion\":\"v1\",\"kind\":\"List\","
+	    "\"items\":[]}");
+	ac.meta_file = path;
+	assert_int_equal(attrib_new(&ac, &t->at), 0);
+	assert_int_equal(reload(t, true), 1);
+	first_new("tcp4.bin", &ev);
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	h_self = handle(t, "shop", "Pod", "client-7d9f-x2");
+	assert_int_equal(s[0].key.subject, h_self);
+	assert_int_equal(batch_new(16, &b), 0);
+	assert_int_equal(agg_add(batch_agg(b), &s[0].key, NULL, 1000, 5, 0,
+	    0), 0);
+
+	/* The owner becomes known (a new file: another size and mtime). */
+	write_meta(t, path, meta_list);
+	assert_int_equal(attrib_meta_process(t->at), 1);
+	assert_true(attrib_reattribute_needed(t->at));
+	assert_int_equal(attrib_reattribute(t->at), 0);
+	assert_false(attrib_reattribute_needed(t->at));
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(s[0].key.subject,
+	    handle(t, "shop", "Deployment", "client"));
+
+	assert_int_equal(attrib_collect(t->at, b), 0);
+	assert_int_equal(writer_submit(t->w, b), 0);
+	assert_ptr_equal(writer_done(t->w), b);
+	batch_free(b);
+	deploy = workload(t->st, "shop", "Deployment", "client");
+	assert_int_equal(q1(t, "SELECT sum(count) FROM flows WHERE "
+	    "workload_id=?1 AND port=8080", deploy), 5);
+	assert_int_equal(q1(t, "SELECT count(*) FROM workloads WHERE "
+	    "kind='Pod' AND name='client-7d9f-x2'", 0), 0);
 }
 
 int
@@ -383,6 +514,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_late_attachment_and_names,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_merge, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_owner_merge_running, setup,
 		    teardown),
 	};
 

@@ -1,5 +1,5 @@
 /*
- * test_check: recorded flows (in memory, as flowdb hands them out) against
+ * test_check: recorded flows (an index of a world in memory) against
  * the policies of tests/fixtures/policies/shop; policy loading from files,
  * directories and buffers, with the errors a user sees.
  */
@@ -9,90 +9,68 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 #include <netinet/in.h>
 
-#include "cli/check.h"
+#include "cli/eval/check.h"
+#include "cli/eval/check_fmt.h"
+#include "cli/eval/check_lint.h"
+#include "cli/eval/check_load.h"
+#include "tests/unit/ut_world.h"
 
 #define FIX "tests/fixtures/policies/"
 
-enum { FRONTEND, API, COREDNS, NWL };
-
-struct world {
-	struct flowdb_workload wl[NWL];
-	struct flowdb_flow fl[8];
-	const struct flowdb_flow *flows[8];
-	size_t nflows;
-};
-
-static void
-wl_init(struct flowdb_workload *w, size_t index, const char *ns,
-    const char *name, const char *labels, const char *ports)
-{
-	memset(w, 0, sizeof(*w));
-	w->namespace_ = (char *)ns;
-	w->kind = (char *)"Deployment";
-	w->name = (char *)name;
-	w->labels = json_tokener_parse(labels);
-	w->selector = json_object_new_object();
-	w->ports = ports ? json_tokener_parse(ports) : NULL;
-	w->subject = true;
-	w->index = index;
-}
-
-static struct flowdb_flow *
-flow_add(struct world *w, int subj, int dir, int peer_kind, int peer_wl,
-    const char *peer_addr, int proto, unsigned port, uint64_t count,
-    int64_t last)
-{
-	struct flowdb_flow *f = &w->fl[w->nflows];
-
-	memset(f, 0, sizeof(*f));
-	f->wl = &w->wl[subj];
-	f->direction = dir;
-	f->peer_kind = peer_kind;
-	if (peer_wl >= 0)
-		f->peer_wl = &w->wl[peer_wl];
-	if (peer_addr != NULL)
-		assert_int_equal(addr_parse(peer_addr, &f->peer_addr), 0);
-	f->protocol = (uint8_t)proto;
-	f->port = (uint16_t)port;
-	f->dns_name = "";
-	f->count = count;
-	f->first_seen = last - 100;
-	f->last_seen = last;
-	w->flows[w->nflows++] = f;
-	return f;
-}
-
 /* The shop: frontend -> api:8080 (seen from both ends), frontend -> DNS,
  * api -> an external payment gateway, the node probing api, the outside
- * reaching frontend:80. */
+ * reaching frontend:80. In the index's order: kube-system/coredns, then
+ * shop/api, then shop/frontend. */
+struct world {
+	struct ut_world *uw;
+	struct index *idx;
+};
+
+static struct index *
+build(struct world *w, bool api_ports)
+{
+	struct ut_world *uw = w->uw = ut_world_new();
+	int fe, api, dns;
+
+	assert_non_null(uw);
+	fe = ut_world_workload(uw, "shop", "Deployment", "frontend",
+	    "{\"app\":\"frontend\"}", NULL);
+	api = ut_world_workload(uw, "shop", "Deployment", "api",
+	    "{\"app\":\"api\"}", api_ports ?
+	    "[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}]" :
+	    NULL);
+	dns = ut_world_workload(uw, "kube-system", "Deployment", "coredns",
+	    "{\"k8s-app\":\"kube-dns\"}", NULL);
+	ut_world_flow(uw, fe, FLOW_EGRESS, FLOW_PEER_WORKLOAD, api, NULL,
+	    IPPROTO_TCP, 8080, 5, 900, 1000);
+	ut_world_flow(uw, api, FLOW_INGRESS, FLOW_PEER_WORKLOAD, fe, NULL,
+	    IPPROTO_TCP, 8080, 4, 910, 1010);
+	ut_world_flow(uw, fe, FLOW_EGRESS, FLOW_PEER_WORKLOAD, dns, NULL,
+	    IPPROTO_UDP, 53, 10, 800, 900);
+	ut_world_flow(uw, api, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1,
+	    "203.0.113.5", IPPROTO_TCP, 443, 2, 1100, 1200)->dns_name =
+	    "pay.example.com.";
+	ut_world_flow(uw, api, FLOW_INGRESS, FLOW_PEER_NODE, -1, "198.18.0.1",
+	    IPPROTO_TCP, 8080, 100, 1200, 1300);
+	ut_world_flow(uw, fe, FLOW_INGRESS, FLOW_PEER_ADDRESS, -1,
+	    "203.0.113.9", IPPROTO_TCP, 80, 7, 1300, 1400);
+	assert_non_null(w->idx = ut_world_index(uw, NULL));
+	return w->idx;
+}
+
 static int
 setup(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
 
-	wl_init(&w->wl[FRONTEND], 1, "shop", "frontend",
-	    "{\"app\":\"frontend\"}", NULL);
-	wl_init(&w->wl[API], 0, "shop", "api", "{\"app\":\"api\"}",
-	    "[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}]");
-	wl_init(&w->wl[COREDNS], 2, "kube-system", "coredns",
-	    "{\"k8s-app\":\"kube-dns\"}", NULL);
-	flow_add(w, FRONTEND, FLOW_EGRESS, FLOW_PEER_WORKLOAD, API, NULL,
-	    IPPROTO_TCP, 8080, 5, 1000);
-	flow_add(w, API, FLOW_INGRESS, FLOW_PEER_WORKLOAD, FRONTEND, NULL,
-	    IPPROTO_TCP, 8080, 4, 1010);
-	flow_add(w, FRONTEND, FLOW_EGRESS, FLOW_PEER_WORKLOAD, COREDNS, NULL,
-	    IPPROTO_UDP, 53, 10, 900);
-	flow_add(w, API, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1, "203.0.113.5",
-	    IPPROTO_TCP, 443, 2, 1200)->dns_name = "pay.example.com.";
-	flow_add(w, API, FLOW_INGRESS, FLOW_PEER_NODE, -1, "198.18.0.1",
-	    IPPROTO_TCP, 8080, 100, 1300);
-	flow_add(w, FRONTEND, FLOW_INGRESS, FLOW_PEER_ADDRESS, -1,
-	    "203.0.113.9", IPPROTO_TCP, 80, 7, 1400);
+	assert_non_null(w);
+	build(w, true);
 	*state = w;
 	return 0;
 }
@@ -101,15 +79,29 @@ static int
 teardown(void **state)
 {
 	struct world *w = *state;
-	size_t i;
 
-	for (i = 0; i < NWL; i++) {
-		json_object_put(w->wl[i].labels);
-		json_object_put(w->wl[i].selector);
-		json_object_put(w->wl[i].ports);
-	}
+	index_free(w->idx);
+	ut_world_free(w->uw);
 	free(w);
 	return 0;
+}
+
+/* A workload of the shop by name. */
+static const struct index_workload *
+wl(const struct world *w, const char *ns, const char *name)
+{
+	return index_find_workload(w->idx, ns, "Deployment", name);
+}
+
+/* The verdict of a flow, found by subject, direction and port. */
+static int
+verdict(const struct world *w, const struct check_result *res,
+    const char *name, int dir, int proto, unsigned port)
+{
+	size_t i = ut_index_flow_pos(w->idx, "shop", name, dir, proto, port);
+
+	assert_true(i < res->nflows);
+	return res->flow_verdict[i];
 }
 
 static struct npeval_set *
@@ -148,17 +140,17 @@ test_fixture_policies(void **state)
 	    FIX "shop/frontend.json");
 	assert_int_equal(nskipped, 1);
 
-	assert_int_equal(check_eval(set, w->flows, w->nflows, &res), 0);
-	assert_int_equal(res->nflows, w->nflows);
+	assert_int_equal(check_eval(set, w->idx, &res), 0);
+	assert_int_equal(res->nflows, index_nflows(w->idx));
 	/* Only api's egress to the payment gateway is left out. */
 	assert_int_equal(res->ndenials, 1);
 	assert_int_equal(res->ndenied, 1);
 	assert_int_equal(res->nunresolved, 0);
 	d = &res->denials[0];
-	assert_ptr_equal(d->wl, &w->wl[API]);
+	assert_ptr_equal(d->wl, wl(w, "shop", "api"));
 	assert_int_equal(d->direction, FLOW_EGRESS);
 	assert_int_equal(d->peer.kind, FLOW_PEER_ADDRESS);
-	assert_string_equal(check_peer_str(&d->peer, d->dns_name, buf,
+	assert_string_equal(check_fmt_peer(&d->peer, d->dns_name, buf,
 	    sizeof(buf)), "203.0.113.5 (pay.example.com.)");
 	assert_int_equal(d->protocol, IPPROTO_TCP);
 	assert_int_equal(d->port, 443);
@@ -168,14 +160,19 @@ test_fixture_policies(void **state)
 	assert_int_equal(d->npolicies, 1);
 	assert_string_equal(npeval_policy_name(set, d->policies[0]),
 	    "default-deny");
-	/* Per flow verdicts, in input order. */
-	assert_int_equal(res->flow_verdict[0], NPEVAL_ALLOW);
-	assert_int_equal(res->flow_verdict[1], NPEVAL_ALLOW);
-	assert_int_equal(res->flow_verdict[2], NPEVAL_ALLOW);
-	assert_int_equal(res->flow_verdict[3], NPEVAL_DENY);
-	assert_int_equal(res->flow_verdict[4], NPEVAL_ALLOW);
-	assert_true(res->flow_notes[4] & NPEVAL_NOTE_NODE);
-	assert_int_equal(res->flow_verdict[5], NPEVAL_ALLOW);
+	/* Per flow verdicts, in the index's order. */
+	assert_int_equal(verdict(w, res, "frontend", FLOW_EGRESS, IPPROTO_TCP,
+	    8080), NPEVAL_ALLOW);
+	assert_int_equal(verdict(w, res, "api", FLOW_INGRESS, IPPROTO_TCP,
+	    8080), NPEVAL_ALLOW);
+	assert_int_equal(verdict(w, res, "frontend", FLOW_EGRESS, IPPROTO_UDP,
+	    53), NPEVAL_ALLOW);
+	assert_int_equal(verdict(w, res, "api", FLOW_EGRESS, IPPROTO_TCP,
+	    443), NPEVAL_DENY);
+	assert_int_equal(verdict(w, res, "frontend", FLOW_INGRESS,
+	    IPPROTO_TCP, 80), NPEVAL_ALLOW);
+	assert_true(res->notes & NPEVAL_NOTE_NODE);
+	assert_int_equal(res->nflows, 6);
 	check_result_free(res);
 	npeval_set_free(set);
 }
@@ -198,25 +195,27 @@ test_rule_removed(void **state)
 	    "default", NULL, err, sizeof(err)), 0);
 	assert_int_equal(check_load_policies(set, FIX "shop/frontend.json",
 	    "default", NULL, err, sizeof(err)), 0);
-	assert_int_equal(check_eval(set, w->flows, w->nflows, &res), 0);
+	assert_int_equal(check_eval(set, w->idx, &res), 0);
 	assert_int_equal(res->ndenied, 2);
-	/* Sorted by workload index: api (0) first. */
+	/* Sorted by workload: api first. */
 	d = &res->denials[0];
-	assert_ptr_equal(d->wl, &w->wl[API]);
+	assert_ptr_equal(d->wl, wl(w, "shop", "api"));
 	assert_int_equal(d->direction, FLOW_EGRESS);
 	d = &res->denials[1];
-	assert_ptr_equal(d->wl, &w->wl[API]);
+	assert_ptr_equal(d->wl, wl(w, "shop", "api"));
 	assert_int_equal(d->direction, FLOW_INGRESS);
 	assert_int_equal(d->peer.kind, FLOW_PEER_WORKLOAD);
-	assert_ptr_equal(d->peer.wl, &w->wl[FRONTEND]);
+	assert_ptr_equal(d->peer.wl, wl(w, "shop", "frontend"));
 	assert_int_equal(d->port, 8080);
 	assert_int_equal(d->count, 5);
 	assert_int_equal(d->first_seen, 900);
 	assert_int_equal(d->last_seen, 1010);
-	assert_int_equal(res->flow_verdict[0], NPEVAL_DENY);
-	assert_int_equal(res->flow_verdict[1], NPEVAL_DENY);
+	assert_int_equal(verdict(w, res, "frontend", FLOW_EGRESS, IPPROTO_TCP,
+	    8080), NPEVAL_DENY);
+	assert_int_equal(verdict(w, res, "api", FLOW_INGRESS, IPPROTO_TCP,
+	    8080), NPEVAL_DENY);
 
-	j = check_denial_json(set, d);
+	j = check_fmt_denial_json(set, d);
 	assert_string_equal(json_object_to_json_string_ext(j,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 	    "{\"workload\":\"shop/Deployment/api\",\"namespace\":\"shop\","
@@ -242,20 +241,21 @@ test_unresolved(void **state)
 	struct world *w = *state;
 	struct npeval_set *set;
 	struct check_result *res;
-	json_object *ports = w->wl[API].ports;
 	size_t nskipped = 0;
 
-	w->wl[API].ports = NULL;
+	index_free(w->idx);
+	ut_world_free(w->uw);
+	build(w, false);
 	set = load_dir(FIX "shop", &nskipped);
-	assert_int_equal(check_eval(set, w->flows, w->nflows, &res), 0);
+	assert_int_equal(check_eval(set, w->idx, &res), 0);
 	assert_int_equal(res->ndenied, 1);
 	assert_int_equal(res->nunresolved, 1);
 	assert_int_equal(res->denials[1].verdict, NPEVAL_UNRESOLVED);
 	assert_true(res->denials[1].notes & NPEVAL_NOTE_NAMED_PORT);
-	assert_int_equal(res->flow_verdict[0], NPEVAL_UNRESOLVED);
+	assert_int_equal(verdict(w, res, "frontend", FLOW_EGRESS, IPPROTO_TCP,
+	    8080), NPEVAL_UNRESOLVED);
 	check_result_free(res);
 	npeval_set_free(set);
-	w->wl[API].ports = ports;
 }
 
 static void
@@ -266,12 +266,21 @@ test_no_policies(void **state)
 	struct check_result *res;
 
 	assert_int_equal(npeval_set_new(&set), 0);
-	assert_int_equal(check_eval(set, w->flows, w->nflows, &res), 0);
+	assert_int_equal(check_eval(set, w->idx, &res), 0);
 	assert_int_equal(res->ndenials, 0);
 	check_result_free(res);
-	assert_int_equal(check_eval(set, NULL, 0, &res), 0);
-	assert_int_equal(res->ndenials, 0);
-	check_result_free(res);
+	{
+		struct ut_world *empty = ut_world_new();
+		struct index *none = ut_world_index(empty, NULL);
+
+		assert_non_null(none);
+		assert_int_equal(check_eval(set, none, &res), 0);
+		assert_int_equal(res->ndenials, 0);
+		assert_int_equal(res->nflows, 0);
+		check_result_free(res);
+		index_free(none);
+		ut_world_free(empty);
+	}
 	npeval_set_free(set);
 }
 
@@ -386,7 +395,7 @@ test_namespace_labels(void **state)
 	assert_int_equal(check_load_policies_buf(set, pol, strlen(pol), "p",
 	    "default", NULL, err, sizeof(err)), 0);
 	/* Unknown: frontend -> coredns and -> api hinge on labels. */
-	assert_int_equal(check_eval(set, w->flows, w->nflows, &res), 0);
+	assert_int_equal(check_eval(set, w->idx, &res), 0);
 	assert_int_equal(res->ndenied, 0);
 	assert_int_equal(res->nunresolved, 2);
 	assert_true(res->notes & NPEVAL_NOTE_NS_LABELS);
@@ -397,11 +406,12 @@ test_namespace_labels(void **state)
 	npeval_set_namespaces(set, map);
 	json_object_put(map);
 	/* kube-system is tier=platform, shop has no labels. */
-	assert_int_equal(check_eval(set, w->flows, w->nflows, &res), 0);
+	assert_int_equal(check_eval(set, w->idx, &res), 0);
 	assert_int_equal(res->nunresolved, 0);
 	assert_int_equal(res->ndenied, 1);
-	assert_ptr_equal(res->denials[0].peer.wl, &w->wl[API]);
-	assert_int_equal(res->flow_verdict[2], NPEVAL_ALLOW);
+	assert_ptr_equal(res->denials[0].peer.wl, wl(w, "shop", "api"));
+	assert_int_equal(verdict(w, res, "frontend", FLOW_EGRESS, IPPROTO_UDP,
+	    53), NPEVAL_ALLOW);
 	check_result_free(res);
 	npeval_set_free(set);
 
@@ -419,15 +429,15 @@ test_strings(void **state)
 	char buf[64];
 
 	(void)state;
-	assert_string_equal(check_port_str(IPPROTO_UDP, 53, buf, sizeof(buf)),
+	assert_string_equal(check_fmt_port(IPPROTO_UDP, 53, buf, sizeof(buf)),
 	    "UDP/53");
-	assert_string_equal(check_port_str(IPPROTO_ICMP, 0, buf, sizeof(buf)),
+	assert_string_equal(check_fmt_port(IPPROTO_ICMP, 0, buf, sizeof(buf)),
 	    "ICMP");
 	assert_int_equal(addr_parse("2001:db8::1", &p.addr), 0);
-	assert_string_equal(check_peer_str(&p, "", buf, sizeof(buf)),
+	assert_string_equal(check_fmt_peer(&p, "", buf, sizeof(buf)),
 	    "node 2001:db8::1");
 	p.kind = FLOW_PEER_UNKNOWN;
-	assert_string_equal(check_peer_str(&p, "", buf, sizeof(buf)),
+	assert_string_equal(check_fmt_peer(&p, "", buf, sizeof(buf)),
 	    "unknown");
 }
 

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/unit/ut_run.h"
+
 #include <json-c/json.h>
 
 #include "cni/cniconf.h"
@@ -23,26 +25,6 @@
 
 static const char *const versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0",
 	"1.1.0" };
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc(n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 static int
 parse_str(const char *s, struct cni_conf *c, struct cni_err *err)
@@ -272,7 +254,8 @@ check_prev(const char *shape, const char *version)
 	char *buf;
 
 	snprintf(path, sizeof(path), FIXTURES "%s-%s.json", shape, version);
-	buf = slurp(path, &len);
+	buf = ut_slurp(path, &len);
+	assert_non_null(buf);
 	assert_int_equal(cni_conf_parse(buf, len, &c, &err), 0);
 	assert_string_equal(c.version, version);
 	assert_non_null(c.prev);
@@ -510,7 +493,8 @@ test_plugin_bad_input(void **state)
 		char *doc, *fixture;
 
 		snprintf(path, sizeof(path), FIXTURES "bridge-0.4.0.json");
-		fixture = slurp(path, &len);
+		fixture = ut_slurp(path, &len);
+		assert_non_null(fixture);
 		o = json_tokener_parse(fixture);
 		json_object_object_add(o, "failurePolicy",
 		    json_object_new_string(policy));

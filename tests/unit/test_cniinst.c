@@ -24,6 +24,7 @@
 #include "cni/cniconf.h"
 #include "cni/install/install.h"
 #include "recorderd/rconf.h"
+#include "tests/unit/ut_run.h"
 #include "tests/unit/ut_store.h"
 
 static const char *const vendor_files[] = {
@@ -43,28 +44,6 @@ struct env {
 };
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static char *
-slurp(const char *path, size_t *lenp)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (lenp)
-		*lenp = (size_t)n;
-	return buf;
-}
 
 static void
 spit(const char *path, const char *data, size_t len)
@@ -119,7 +98,7 @@ static char *
 fixture(const char *name, size_t *len)
 {
 	char p[PATH_MAX];
-	char *s = slurp(pathf(p, "%s/%s", fixture_dir(), name), len);
+	char *s = ut_slurp(pathf(p, "%s/%s", fixture_dir(), name), len);
 
 	assert_non_null(s);
 	return s;
@@ -537,7 +516,7 @@ test_vendor_install_twice_then_uninstall(void **state)
 		spit(pathf(p, "%s/README", e->conf), "x", 1);
 		list0 = listing(e->conf);
 		isconf = strstr(name, ".conflist") == NULL;
-		orig = slurp(pathf(p, "%s/%s", e->conf, name), &olen);
+		orig = ut_slurp(pathf(p, "%s/%s", e->conf, name), &olen);
 
 		err[0] = '\0';
 		if (cniinst_install(e->conf, e->bin, e->plugin, &o, err,
@@ -548,27 +527,27 @@ test_vendor_install_twice_then_uninstall(void **state)
 			pathf(conv, "%s/%.*s.conflist", e->conf,
 			    (int)(strlen(name) - 5), name);
 			assert_int_equal(access(p, F_OK), -1);
-			first = slurp(conv, &len);
+			first = ut_slurp(conv, &len);
 		} else {
 			pathf(conv, "%s", p);
-			first = slurp(p, &len);
+			first = ut_slurp(p, &len);
 		}
 		assert_non_null(first);
 		assert_int_equal(cniinst_has_entry(first, len), 1);
 		/* The backup holds the original bytes. */
-		after = slurp(bak, &len);
+		after = ut_slurp(bak, &len);
 		assert_non_null(after);
 		assert_int_equal(len, olen);
 		assert_memory_equal(after, orig, olen);
 		free(after);
 		/* The plugin is in the bin dir, executable. */
-		bin = slurp(pathf(p, "%s/netpol-record-cni", e->bin), &len);
+		bin = ut_slurp(pathf(p, "%s/netpol-record-cni", e->bin), &len);
 		assert_non_null(bin);
 		assert_string_equal(bin, "\177ELF fake plugin\n");
 		free(bin);
 		assert_int_equal(stat(p, &st), 0);
 		assert_int_equal(st.st_mode & 07777, 0755);
-		after = slurp(pathf(p, "%s/99-zz.conflist", e->conf), NULL);
+		after = ut_slurp(pathf(p, "%s/99-zz.conflist", e->conf), NULL);
 		assert_string_equal(after, "{}");
 		free(after);
 
@@ -576,7 +555,7 @@ test_vendor_install_twice_then_uninstall(void **state)
 		list1 = listing(e->conf);
 		assert_int_equal(cniinst_install(e->conf, e->bin, e->plugin,
 		    &o, err, sizeof(err)), 0);
-		second = slurp(conv, NULL);
+		second = ut_slurp(conv, NULL);
 		assert_string_equal(first, second);
 		after = listing(e->conf);
 		assert_string_equal(after, list1);
@@ -590,7 +569,7 @@ test_vendor_install_twice_then_uninstall(void **state)
 		if (cniinst_uninstall(e->conf, e->bin, &o, err,
 		    sizeof(err)) != 0)
 			fail_msg("%s: uninstall: %s", name, err);
-		after = slurp(pathf(p, "%s/%s", e->conf, name), &len);
+		after = ut_slurp(pathf(p, "%s/%s", e->conf, name), &len);
 		assert_non_null(after);
 		assert_int_equal(len, olen);
 		assert_memory_equal(after, orig, olen);
@@ -627,7 +606,7 @@ test_unparseable_primary_is_left_alone(void **state)
 	assert_non_null(strstr(err, "00-broken.conflist"));
 	assert_non_null(strstr(err, "not valid JSON"));
 	assert_non_null(strstr(err, "unchanged"));
-	after = slurp(p, NULL);
+	after = ut_slurp(p, NULL);
 	assert_string_equal(after, broken);
 	free(after);
 	l1 = listing(e->conf);
@@ -638,7 +617,7 @@ test_unparseable_primary_is_left_alone(void **state)
 	/* uninstall skips it and succeeds. */
 	assert_int_equal(cniinst_uninstall(e->conf, NULL, NULL, err,
 	    sizeof(err)), 0);
-	after = slurp(p, NULL);
+	after = ut_slurp(p, NULL);
 	assert_string_equal(after, broken);
 	free(after);
 }
@@ -663,11 +642,11 @@ test_primary_is_first_in_byte_order(void **state)
 	spit(pathf(p, "%s/10-A.json", e->conf), a, strlen(a));
 	assert_int_equal(cniinst_install(e->conf, NULL, NULL, NULL, err,
 	    sizeof(err)), 0);
-	s = slurp(pathf(p, "%s/10-a.conflist", e->conf), NULL);
+	s = ut_slurp(pathf(p, "%s/10-a.conflist", e->conf), NULL);
 	assert_string_equal(s, b);
 	free(s);
 	/* 10-A.json held a list: edited in place, not renamed. */
-	s = slurp(pathf(p, "%s/10-A.json", e->conf), NULL);
+	s = ut_slurp(pathf(p, "%s/10-A.json", e->conf), NULL);
 	assert_int_equal(cniinst_has_entry(s, strlen(s)), 1);
 	free(s);
 }
@@ -710,7 +689,7 @@ test_dry_run(void **state)
 	o.dry_run = false;
 	assert_int_equal(cniinst_install(e->conf, NULL, NULL, &o, err,
 	    sizeof(err)), 0);
-	s = slurp(p, NULL);
+	s = ut_slurp(p, NULL);
 	assert_non_null(s);
 	assert_string_equal(s, preview_text);
 	free(s);
@@ -769,7 +748,7 @@ test_conf_and_conflist_both_present(void **state)
 	assert_int_equal(cniinst_install(e->conf, NULL, NULL, NULL, err,
 	    sizeof(err)), -EEXIST);
 	assert_non_null(strstr(err, "both"));
-	s = slurp(pathf(p, "%s/10-containerd-net.conf", e->conf), &len);
+	s = ut_slurp(pathf(p, "%s/10-containerd-net.conf", e->conf), &len);
 	assert_int_equal(cniinst_has_entry(s, len), 0);
 	free(s);
 	assert_int_equal(access(pathf(p, "%s/10-containerd-net.conf%s",
@@ -816,12 +795,12 @@ test_reinstall_with_new_options_keeps_original_backup(void **state)
 	json_object *j, *pl;
 
 	put_fixture(e, "10-calico.conflist");
-	orig = slurp(pathf(p, "%s/10-calico.conflist", e->conf), &olen);
+	orig = ut_slurp(pathf(p, "%s/10-calico.conflist", e->conf), &olen);
 	assert_int_equal(cniinst_install(e->conf, NULL, NULL, &o1, err,
 	    sizeof(err)), 0);
 	assert_int_equal(cniinst_install(e->conf, NULL, NULL, &o2, err,
 	    sizeof(err)), 0);
-	s = slurp(p, &len);
+	s = ut_slurp(p, &len);
 	j = parse(s);
 	pl = member(j, "plugins");
 	assert_int_equal(json_object_array_length(pl), 4);
@@ -831,7 +810,7 @@ test_reinstall_with_new_options_keeps_original_backup(void **state)
 	free(s);
 	assert_int_equal(cniinst_uninstall(e->conf, NULL, NULL, err,
 	    sizeof(err)), 0);
-	s = slurp(p, &len);
+	s = ut_slurp(p, &len);
 	assert_int_equal(len, olen);
 	assert_memory_equal(s, orig, olen);
 	free(s);
@@ -857,12 +836,12 @@ test_vendor_rewrite_then_reinstall(void **state)
 	spit(p, rewritten, strlen(rewritten));
 	assert_int_equal(cniinst_install(e->conf, NULL, NULL, NULL, err,
 	    sizeof(err)), 0);
-	s = slurp(p, &len);
+	s = ut_slurp(p, &len);
 	assert_int_equal(cniinst_has_entry(s, len), 1);
 	free(s);
 	assert_int_equal(cniinst_uninstall(e->conf, NULL, NULL, err,
 	    sizeof(err)), 0);
-	s = slurp(p, NULL);
+	s = ut_slurp(p, NULL);
 	assert_string_equal(s, rewritten);
 	free(s);
 }
@@ -882,7 +861,7 @@ test_uninstall_after_edit_keeps_backup(void **state)
 	assert_int_equal(cniinst_install(e->conf, NULL, NULL, NULL, err,
 	    sizeof(err)), 0);
 	/* Someone adds a plugin by hand after us. */
-	s = slurp(p, &len);
+	s = ut_slurp(p, &len);
 	j = parse(s);
 	free(s);
 	json_object_array_add(member(j, "plugins"),
@@ -896,7 +875,7 @@ test_uninstall_after_edit_keeps_backup(void **state)
 	assert_int_equal(cniinst_uninstall(e->conf, NULL, &o, err,
 	    sizeof(err)), 0);
 	assert_true(nnotes >= 2);
-	s = slurp(p, &len);
+	s = ut_slurp(p, &len);
 	assert_int_equal(cniinst_has_entry(s, len), 0);
 	j = parse(s);
 	pl = member(j, "plugins");
@@ -940,7 +919,7 @@ test_bin_copy_replaces_old_binary(void **state)
 	assert_int_equal(chmod(p, 0700), 0);
 	assert_int_equal(cniinst_install(e->conf, e->bin, e->plugin, NULL,
 	    err, sizeof(err)), 0);
-	s = slurp(p, NULL);
+	s = ut_slurp(p, NULL);
 	assert_string_equal(s, "\177ELF fake plugin\n");
 	free(s);
 	/* A missing source is an error before any configuration changes. */
@@ -1012,7 +991,7 @@ test_conf_examples(void **state)
 
 		if (strlen(name) > 9 && strcmp(name + strlen(name) - 9,
 		    ".conflist") == 0) {
-			s = slurp(pathf(p, "%s/%s", top, name), &len);
+			s = ut_slurp(pathf(p, "%s/%s", top, name), &len);
 			assert_non_null(s);
 			assert_int_equal(cniinst_has_entry(s, len), 1);
 			j = parse(s);
@@ -1069,10 +1048,10 @@ test_conf_file_option(void **state)
 	put_fixture(e, "10-calico.conflist");
 	assert_int_equal(cniinst_install(e->conf, NULL, NULL, &o, err,
 	    sizeof(err)), 0);
-	s = slurp(p, NULL);
+	s = ut_slurp(p, NULL);
 	assert_string_equal(s, multus);
 	free(s);
-	s = slurp(pathf(p, "%s/10-calico.conflist", e->conf), &len);
+	s = ut_slurp(pathf(p, "%s/10-calico.conflist", e->conf), &len);
 	assert_int_equal(cniinst_has_entry(s, len), 1);
 	free(s);
 	assert_int_equal(cniinst_install(e->conf, NULL, NULL, &o, err,
@@ -1092,7 +1071,7 @@ test_conf_file_option(void **state)
 	/* uninstall finds it without being told. */
 	assert_int_equal(cniinst_uninstall(e->conf, NULL, NULL, err,
 	    sizeof(err)), 0);
-	s = slurp(pathf(p, "%s/10-calico.conflist", e->conf), &len);
+	s = ut_slurp(pathf(p, "%s/10-calico.conflist", e->conf), &len);
 	assert_int_equal(cniinst_has_entry(s, len), 0);
 	free(s);
 }

@@ -21,10 +21,12 @@
 
 #include <json-c/json.h>
 
-#include "cli/cmds.h"
+#include "cli/cmd/cmds.h"
 #include "lib/store.h"
 #include "lib/yamljson.h"
+#include "tests/unit/ut_run.h"
 #include "tests/unit/ut_store.h"
+#include "tests/unit/ut_world.h"
 
 #define GOLDEN_DIR "tests/fixtures/export/"
 #define T0 1795000000LL		/* 2026-11-18T11:06:40Z */
@@ -38,85 +40,25 @@ struct fx {
 	char ks[128];
 };
 
-struct out {
-	int rc;
-	char *out;
-	size_t outlen;
-	char *err;
-};
-
-static void
-out_free(struct out *o)
-{
-	free(o->out);
-	free(o->err);
-}
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return buf;
-}
-
 /* Run a netpol-record subcommand in-process, capturing stdout/stderr. */
-static struct out
+static struct ut_out
 run(const struct fx *fx, int (*cmd)(int, char **), const char *first, ...)
 {
-	char *argv[64], opath[160], epath[160];
-	struct out o = { 0 };
-	const char *a;
+	const char *argv[64], *a;
 	va_list ap;
-	int argc = 0, ofd, efd, so, se;
+	int argc = 0;
 
-	argv[argc++] = (char *)(uintptr_t)first;
+	argv[argc++] = first;
 	va_start(ap, first);
 	while ((a = va_arg(ap, const char *)) != NULL && argc < 63)
-		argv[argc++] = (char *)(uintptr_t)a;
+		argv[argc++] = a;
 	va_end(ap);
 	argv[argc] = NULL;
-	snprintf(opath, sizeof(opath), "%s/stdout", fx->dir);
-	snprintf(epath, sizeof(epath), "%s/stderr", fx->dir);
-	fflush(stdout);
-	fflush(stderr);
-	ofd = open(opath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	efd = open(epath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(ofd >= 0 && efd >= 0);
-	so = dup(1);
-	se = dup(2);
-	dup2(ofd, 1);
-	dup2(efd, 2);
-	o.rc = cmd(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
-	close(ofd);
-	close(efd);
-	o.out = slurp(opath, &o.outlen);
-	o.err = slurp(epath, NULL);
-	return o;
+	return ut_run(fx->dir, cmd, (char *const *)(uintptr_t)argv);
 }
 
 static void
-golden(const char *name, const struct out *o)
+golden(const char *name, const struct ut_out *o)
 {
 	char path[256];
 	const char *regen = getenv("NPR_REGEN_GOLDEN");
@@ -131,7 +73,7 @@ golden(const char *name, const struct out *o)
 		fclose(f);
 		return;
 	}
-	want = slurp(path, NULL);
+	want = ut_slurp(path, NULL);
 	if (want == NULL)
 		fail_msg("golden %s missing (NPR_REGEN_GOLDEN=1 writes it)",
 		    path);
@@ -149,18 +91,11 @@ static int64_t
 wl(struct store *st, const char *ns, const char *kind, const char *name,
     const char *selector, const char *labels, bool host, int64_t started)
 {
-	struct store_workload w;
+	int64_t id = ut_store_workload(st, ns, kind, name, selector, labels,
+	    host, started);
 
-	memset(&w, 0, sizeof(w));
-	snprintf(w.namespace_, sizeof(w.namespace_), "%s", ns);
-	snprintf(w.kind, sizeof(w.kind), "%s", kind);
-	snprintf(w.name, sizeof(w.name), "%s", name);
-	w.selector_json = (char *)(uintptr_t)selector;
-	w.labels_json = (char *)(uintptr_t)labels;
-	w.host_network = host;
-	w.started_at = started;
-	assert_int_equal(store_workload_put(st, &w), 0);
-	return w.id;
+	assert_true(id > 0);
+	return id;
 }
 
 static void
@@ -393,7 +328,7 @@ policy_of(json_object *doc)
 
 /* Parse YAML output and check what the Kubernetes API requires. */
 static json_object *
-parse_docs(const struct out *o, size_t want)
+parse_docs(const struct ut_out *o, size_t want)
 {
 	json_object *docs, *doc, *pol;
 	char err[256];
@@ -439,7 +374,7 @@ static void
 test_shop_yaml(void **state)
 {
 	struct fx *fx = *state;
-	struct out o = run(fx, cmd_export, "export", "--db", fx->db, "-n",
+	struct ut_out o = run(fx, cmd_export, "export", "--db", fx->db, "-n",
 	    "shop", NULL);
 	json_object *docs;
 
@@ -454,16 +389,16 @@ test_shop_yaml(void **state)
 	assert_non_null(strstr(o.err, "ICMP egress to 203.0.113.9"));
 	assert_non_null(strstr(o.err, "ingress from node 198.18.0.1 TCP/8443"));
 	json_object_put(docs);
-	out_free(&o);
+	ut_out_free(&o);
 }
 
 static void
 test_shop_json_same_trees(void **state)
 {
 	struct fx *fx = *state;
-	struct out y = run(fx, cmd_export, "export", "--db", fx->db, "-n",
+	struct ut_out y = run(fx, cmd_export, "export", "--db", fx->db, "-n",
 	    "shop", NULL);
-	struct out j = run(fx, cmd_export, "export", "--db", fx->db, "-n",
+	struct ut_out j = run(fx, cmd_export, "export", "--db", fx->db, "-n",
 	    "shop", "-o", "json", NULL);
 	json_object *docs, *list;
 
@@ -478,15 +413,15 @@ test_shop_json_same_trees(void **state)
 	assert_true(json_object_equal(docs, path_get(list, "items", NULL)));
 	json_object_put(docs);
 	json_object_put(list);
-	out_free(&y);
-	out_free(&j);
+	ut_out_free(&y);
+	ut_out_free(&j);
 }
 
 static void
 test_shop_generated(void **state)
 {
 	struct fx *fx = *state;
-	struct out o = run(fx, cmd_export, "export", "--db", fx->db, "-n",
+	struct ut_out o = run(fx, cmd_export, "export", "--db", fx->db, "-n",
 	    "shop", "-o", "generated", NULL);
 	json_object *docs;
 
@@ -494,14 +429,14 @@ test_shop_generated(void **state)
 	golden("shop-generated.yaml", &o);
 	docs = parse_docs(&o, 4);
 	json_object_put(docs);
-	out_free(&o);
+	ut_out_free(&o);
 }
 
 static void
 test_shop_neighbors(void **state)
 {
 	struct fx *fx = *state;
-	struct out o = run(fx, cmd_export, "export", "--db", fx->db, "-n",
+	struct ut_out o = run(fx, cmd_export, "export", "--db", fx->db, "-n",
 	    "shop", "-o", "neighbors", NULL);
 	json_object *docs;
 
@@ -509,14 +444,14 @@ test_shop_neighbors(void **state)
 	golden("shop-neighbors.yaml", &o);
 	docs = parse_docs(&o, 4);
 	json_object_put(docs);
-	out_free(&o);
+	ut_out_free(&o);
 }
 
 static void
 test_include_nodes_one_workload(void **state)
 {
 	struct fx *fx = *state;
-	struct out o = run(fx, cmd_export, "export", "--db", fx->db, "-n",
+	struct ut_out o = run(fx, cmd_export, "export", "--db", fx->db, "-n",
 	    "shop", "--workload", "deployment/checkout", "--include-nodes",
 	    "--direction", "ingress", NULL);
 	json_object *docs;
@@ -525,14 +460,14 @@ test_include_nodes_one_workload(void **state)
 	golden("checkout-ingress-nodes.yaml", &o);
 	docs = parse_docs(&o, 1);
 	json_object_put(docs);
-	out_free(&o);
+	ut_out_free(&o);
 }
 
 static void
 test_cross_namespace(void **state)
 {
 	struct fx *fx = *state;
-	struct out o = run(fx, cmd_export, "export", "--db", fx->db, "-n",
+	struct ut_out o = run(fx, cmd_export, "export", "--db", fx->db, "-n",
 	    "payments", NULL);
 	json_object *docs;
 
@@ -540,14 +475,14 @@ test_cross_namespace(void **state)
 	golden("payments.yaml", &o);
 	docs = parse_docs(&o, 1);
 	json_object_put(docs);
-	out_free(&o);
+	ut_out_free(&o);
 }
 
 static void
 test_merged_stores_and_ks_file(void **state)
 {
 	struct fx *fx = *state;
-	struct out o;
+	struct ut_out o;
 	json_object *docs;
 
 	/* A narrower KnownServer from a file wins over the store's /24. */
@@ -571,60 +506,60 @@ test_merged_stores_and_ks_file(void **state)
 	golden("checkout-merged.yaml", &o);
 	docs = parse_docs(&o, 1);
 	json_object_put(docs);
-	out_free(&o);
+	ut_out_free(&o);
 }
 
 static void
 test_empty_namespace(void **state)
 {
 	struct fx *fx = *state;
-	struct out o = run(fx, cmd_export, "export", "--db", fx->db, "-n",
+	struct ut_out o = run(fx, cmd_export, "export", "--db", fx->db, "-n",
 	    "empty", NULL);
 
 	assert_int_equal(o.rc, 0);
 	assert_int_equal(o.outlen, 0);
 	assert_non_null(strstr(o.err, "empty: no traffic was recorded in the "
 	    "window; no policies written"));
-	out_free(&o);
+	ut_out_free(&o);
 }
 
 static void
 test_unknown_namespace(void **state)
 {
 	struct fx *fx = *state;
-	struct out o = run(fx, cmd_export, "export", "--db", fx->db, "-n",
+	struct ut_out o = run(fx, cmd_export, "export", "--db", fx->db, "-n",
 	    "nosuch", NULL);
 
 	assert_int_equal(o.rc, 1);
 	assert_int_equal(o.outlen, 0);
 	assert_non_null(strstr(o.err, "namespace 'nosuch': nothing was ever "
 	    "recorded"));
-	out_free(&o);
+	ut_out_free(&o);
 	o = run(fx, cmd_export, "export", "--db", fx->db, "-n", "shop", "-w",
 	    "deployment/nosuch", NULL);
 	assert_int_equal(o.rc, 1);
 	assert_non_null(strstr(o.err, "not recorded"));
-	out_free(&o);
+	ut_out_free(&o);
 }
 
 static void
 test_usage_errors(void **state)
 {
 	struct fx *fx = *state;
-	struct out o = run(fx, cmd_export, "export", "--db", fx->db, NULL);
+	struct ut_out o = run(fx, cmd_export, "export", "--db", fx->db, NULL);
 
 	assert_int_equal(o.rc, 2);
 	assert_non_null(strstr(o.err, "--namespace NS or --all-namespaces"));
-	out_free(&o);
+	ut_out_free(&o);
 	o = run(fx, cmd_export, "export", "--db", fx->db, "-n", "shop", "-o",
 	    "xml", NULL);
 	assert_int_equal(o.rc, 2);
-	out_free(&o);
+	ut_out_free(&o);
 	o = run(fx, cmd_export, "export", "--help", NULL);
 	assert_int_equal(o.rc, 0);
 	assert_non_null(strstr(o.out, "--include-nodes"));
 	assert_non_null(strstr(o.out, "--min-observation"));
-	out_free(&o);
+	ut_out_free(&o);
 	/* A KnownServer file with an error: nothing is exported. */
 	write_file(fx->ks, "apiVersion: spdx.softwarecomposition.kubescape.io/"
 	    "v1beta1\nkind: KnownServer\nmetadata: {name: x}\nspec:\n"
@@ -633,14 +568,14 @@ test_usage_errors(void **state)
 	    "--known-servers", fx->ks, NULL);
 	assert_int_equal(o.rc, 1);
 	assert_int_equal(o.outlen, 0);
-	assert_non_null(strstr(o.err, "ks.yaml:5:12: ipBlock: '300.1.1.0/24' "
-	    "is not a CIDR"));
-	out_free(&o);
+	assert_non_null(strstr(o.err, "ks.yaml: document 1 (KnownServer x): "
+	    "spec[0].ipBlock: '300.1.1.0/24' is not a CIDR"));
+	ut_out_free(&o);
 	o = run(fx, cmd_export, "export", "--db", "/nonexistent/x.db", "-n",
 	    "shop", NULL);
 	assert_int_equal(o.rc, 1);
 	assert_non_null(strstr(o.err, "/nonexistent/x.db"));
-	out_free(&o);
+	ut_out_free(&o);
 }
 
 static int
@@ -663,7 +598,7 @@ test_check_accepts_export(void **state)
 {
 	struct fx *fx = *state;
 	char pol[160], *cut;
-	struct out o, c;
+	struct ut_out o, c;
 
 	o = run(fx, cmd_export, "export", "--db", fx->db, "-n", "shop",
 	    "--include-nodes", NULL);
@@ -684,7 +619,7 @@ test_check_accepts_export(void **state)
 	    "203.0.113.9; ingress from hostNetwork "
 	    "monitoring/DaemonSet/node-exporter TCP/9100 (its node address "
 	    "was not recorded)"));
-	out_free(&c);
+	ut_out_free(&c);
 	/* Drop cart's port 8080 from its ingress: checkout -> cart is
 	 * then denied. */
 	cut = strstr(o.out, "port: 8080");
@@ -697,8 +632,8 @@ test_check_accepts_export(void **state)
 	assert_int_equal(count_lines(c.out, "DENIED"), 3);
 	assert_non_null(strstr(c.out, "shop/Deployment/cart ingress from "
 	    "shop/Deployment/checkout TCP/8080"));
-	out_free(&c);
-	out_free(&o);
+	ut_out_free(&c);
+	ut_out_free(&o);
 }
 
 /* `netpol-record status`: what the store holds, and the counters. */
@@ -707,7 +642,7 @@ test_status(void **state)
 {
 	struct fx *fx = *state;
 	struct store *st;
-	struct out o;
+	struct ut_out o;
 
 	assert_int_equal(store_open(fx->db, 0, &st), 0);
 	assert_int_equal(store_counter_add(st, "events_lost", 42), 0);
@@ -723,11 +658,11 @@ test_status(void **state)
 	assert_non_null(strstr(o.out, "known servers      2\n"));
 	assert_non_null(strstr(o.out, "events_lost                        "
 	    "42"));
-	out_free(&o);
+	ut_out_free(&o);
 	o = run(fx, cmd_status, "status", "--db", "/nonexistent.db", NULL);
 	assert_int_equal(o.rc, 1);
 	assert_non_null(strstr(o.err, "no such store"));
-	out_free(&o);
+	ut_out_free(&o);
 }
 
 int

@@ -1,7 +1,7 @@
 /*
  * The YAML files in install/kubernetes: every document parses and is a well-formed
  * object; the ClusterRole grants exactly the resources and verbs of the
- * metadata client's table (kapi_resources[], recorderd/kapi.c), nothing
+ * metadata client's table (metasrc_resources[], recorderd/metasrc.c), nothing
  * more and nothing less; the binding, service account, DaemonSet and
  * ConfigMap refer to each other correctly; the recorder's configuration
  * in the ConfigMap passes the daemon's own parser and agrees with the
@@ -21,13 +21,16 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/unit/ut_run.h"
+
 #include <json-c/json.h>
 
 #include "lib/fdpass.h"
-#include "lib/kmeta.h"
+#include "recorderd/meta/kmeta.h"
 #include "lib/yamljson.h"
 #include "nft/nftrules.h"
 #include "recorderd/kapi.h"
+#include "recorderd/metasrc.h"
 #include "recorderd/rconf.h"
 
 /* Every document of every file, in one array (owned). */
@@ -54,26 +57,6 @@ manifest_dir(void)
 	return dir;
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 static int
 load_all(void **state)
 {
@@ -96,7 +79,8 @@ load_all(void **state)
 			if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 			    name) >= sizeof(path))
 				return -1;
-			buf = slurp(path, &len);
+			buf = ut_slurp(path, &len);
+			assert_non_null(buf);
 			if (yamljson_parse(buf, len, &arr, err,
 			    sizeof(err)) != 0) {
 				fprintf(stderr, "%s: %s\n", path, err);
@@ -261,12 +245,12 @@ test_clusterrole_matches_the_clients_table(void **state)
 
 	(void)state;
 	/* What the code reads. */
-	for (i = 0; i < kapi_nresources; i++)
-		for (a = 0; kapi_resources[i].verbs[a] != NULL; a++) {
+	for (i = 0; i < metasrc_nresources; i++)
+		for (a = 0; metasrc_resources[i].verbs[a] != NULL; a++) {
 			snprintf(buf, sizeof(buf), "%s/%s/%s",
-			    kapi_resources[i].group,
-			    kapi_resources[i].resource,
-			    kapi_resources[i].verbs[a]);
+			    metasrc_resources[i].group,
+			    metasrc_resources[i].resource,
+			    metasrc_resources[i].verbs[a]);
 			assert_true(nn < 256);
 			needed[nn++] = strdup(buf);
 		}
@@ -315,10 +299,10 @@ test_clusterrole_matches_the_clients_table(void **state)
 
 		if (d < 0) {
 			fprintf(stderr, "ClusterRole grants %s, which "
-			    "kapi_resources[] does not use\n", granted[gi++]);
+			    "metasrc_resources[] does not use\n", granted[gi++]);
 			ok = false;
 		} else if (d > 0) {
-			fprintf(stderr, "kapi_resources[] uses %s, which the "
+			fprintf(stderr, "metasrc_resources[] uses %s, which the "
 			    "ClusterRole does not grant\n", needed[ni++]);
 			ok = false;
 		} else {

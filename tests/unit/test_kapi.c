@@ -15,8 +15,9 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "lib/kmeta.h"
+#include "recorderd/meta/kmeta.h"
 #include "recorderd/kapi.h"
+#include "recorderd/metasrc.h"
 
 static void
 test_watch_parse(void **state)
@@ -98,15 +99,15 @@ test_resources(void **state)
 
 	(void)state;
 	/* Every cached kind is listed and watched, exactly once. */
-	assert_int_equal(kapi_nresources, KMETA_NKINDS);
-	for (i = 0; i < kapi_nresources; i++) {
-		k = kapi_resources[i].kind;
+	assert_int_equal(metasrc_nresources, KMETA_NKINDS);
+	for (i = 0; i < metasrc_nresources; i++) {
+		k = metasrc_resources[i].kind;
 		assert_true(k >= 0 && k < KMETA_NKINDS);
 		assert_false(seen[k]);
 		seen[k] = true;
-		assert_string_equal(kapi_resources[i].verbs[0], "list");
-		assert_string_equal(kapi_resources[i].verbs[1], "watch");
-		assert_null(kapi_resources[i].verbs[2]);
+		assert_string_equal(metasrc_resources[i].verbs[0], "list");
+		assert_string_equal(metasrc_resources[i].verbs[1], "watch");
+		assert_null(metasrc_resources[i].verbs[2]);
 	}
 }
 
@@ -258,7 +259,9 @@ test_start_stop(void **state)
 	int i, errors = 0;
 
 	(void)state;
-	assert_int_equal(kapi_start(&c, &ka), 0);
+	assert_int_equal(kapi_start(&c, metasrc_resources, 0, &ka), -EINVAL);
+	assert_int_equal(kapi_start(&c, metasrc_resources, metasrc_nresources,
+	    &ka), 0);
 	assert_true(kapi_fd(ka) >= 0);
 	for (i = 0; i < 100 && errors == 0; i++) {
 		while (kapi_next(ka, &ev) == 0) {

@@ -14,7 +14,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "lib/kmeta.h"
+#include "recorderd/meta/kmeta.h"
+#include "recorderd/meta/kmeta_load.h"
 #include "lib/yamljson.h"
 
 #define FIX "tests/fixtures/k8s/"

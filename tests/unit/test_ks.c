@@ -14,9 +14,10 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "cli/cmds.h"
-#include "cli/knownservers.h"
+#include "cli/cmd/cmds.h"
+#include "cli/source/knownservers.h"
 #include "lib/store.h"
+#include "tests/unit/ut_run.h"
 #include "tests/unit/ut_store.h"
 
 #define HDR "apiVersion: spdx.softwarecomposition.kubescape.io/v1beta1\n" \
@@ -182,35 +183,41 @@ struct bad {
 };
 
 static void
-test_errors_point_to_position(void **state)
+test_errors_name_the_place(void **state)
 {
 	static const struct bad cases[] = {
-		{ HDR "metadata: {name: x}\nspec: [\n", "ks.yaml:5:1: not YAML" },
-		{ HDR "metadata:\n  name: x\n\tspec: []\n", "ks.yaml:5:1: not YAML" },
+		{ HDR "metadata: {name: x}\nspec: [\n", "ks.yaml:5:1: " },
+		{ HDR "metadata:\n  name: x\n\tspec: []\n", "ks.yaml:5:1: " },
 		{ "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
-		  "ks.yaml:2:7: kind is 'ConfigMap', expected KnownServer" },
+		  "ks.yaml: document 1: kind is 'ConfigMap', expected "
+		  "KnownServer" },
 		{ "apiVersion: v1\nkind: KnownServer\nmetadata: {name: x}\n"
 		  "spec: []\n",
-		  "ks.yaml:1:13: apiVersion is 'v1', expected "
+		  "ks.yaml: document 1: apiVersion is 'v1', expected "
 		  "spdx.softwarecomposition.kubescape.io/v1beta1" },
 		{ HDR "metadata: {name: x}\nspec:\n- ipBlock: 198.51.100.300/24\n"
 		  "  name: n\n",
-		  "ks.yaml:5:12: ipBlock: '198.51.100.300/24' is not a CIDR" },
+		  "ks.yaml: document 1 (KnownServer x): spec[0].ipBlock: "
+		  "'198.51.100.300/24' is not a CIDR" },
 		{ HDR "metadata: {name: x}\nspec:\n- ipBlock: 198.51.100.1\n",
-		  "ks.yaml:5:12: ipBlock: '198.51.100.1' is not a CIDR" },
+		  "ks.yaml: document 1 (KnownServer x): spec[0].ipBlock: "
+		  "'198.51.100.1' is not a CIDR" },
 		{ HDR "metadata: {name: x}\nspec:\n- ipBlock: 2001:db8::/129\n",
-		  "ks.yaml:5:12: ipBlock: '2001:db8::/129' is not a CIDR" },
+		  "ks.yaml: document 1 (KnownServer x): spec[0].ipBlock: "
+		  "'2001:db8::/129' is not a CIDR" },
 		{ HDR "metadata: {name: x}\nspec:\n- name: nameless\n",
-		  "ks.yaml:5:3: spec entry: missing field 'ipBlock'" },
+		  "ks.yaml: document 1 (KnownServer x): missing field "
+		  "'spec[0].ipBlock'" },
 		{ HDR "metadata: {}\nspec: []\n",
-		  "ks.yaml:3:11: metadata: missing field 'name'" },
+		  "ks.yaml: document 1: missing field 'metadata.name'" },
 		{ HDR "metadata: {name: x}\n",
-		  "ks.yaml:1:1: missing field 'spec'" },
+		  "ks.yaml: document 1 (KnownServer x): missing field 'spec'" },
 		{ HDR "metadata: {name: x}\nspec: {ipBlock: 1.2.3.0/24}\n",
-		  "ks.yaml:4:7: spec must be a list" },
+		  "ks.yaml: document 1 (KnownServer x): spec must be a list" },
 		{ HDR "metadata: {name: x}\nspec:\n- ipBlock: [1]\n",
-		  "ks.yaml:5:12: spec entry: 'ipBlock' must be a string" },
-		{ "- just\n- a list\n", "ks.yaml:1:1: a KnownServer document "
+		  "ks.yaml: document 1 (KnownServer x): spec[0].ipBlock "
+		  "must be a string" },
+		{ "- just\n- a list\n", "ks.yaml: document 1: a KnownServer document "
 		  "must be a mapping" },
 	};
 	struct ks_set *ks;
@@ -241,7 +248,8 @@ test_all_or_nothing(void **state)
 	snprintf(text, sizeof(text), "%s" HDR "metadata: {name: y}\nspec:\n"
 	    "- ipBlock: nonsense\n", good);
 	assert_int_equal(parse(ks, text, err, sizeof(err)), -EINVAL);
-	if (strstr(err, "ks.yaml:24:12:") == NULL)
+	if (strstr(err, "ks.yaml: document 3 (KnownServer y): spec[0]."
+	    "ipBlock: 'nonsense' is not a CIDR") == NULL)
 		fail_msg("%s", err);
 	assert_int_equal(ks_count(ks), 0);
 	/* And a set with entries keeps exactly those. */
@@ -254,7 +262,8 @@ test_all_or_nothing(void **state)
 /* ---- the command -------------------------------------------------------- */
 
 struct fx {
-	char dir[64], db[128], f1[128], f2[128], out[128], err[128];
+	char dir[64], db[128], f1[128], f2[128];
+	struct ut_out o;
 };
 
 static int
@@ -267,8 +276,6 @@ setup(void **state)
 	snprintf(fx->db, sizeof(fx->db), "%s/r.db", fx->dir);
 	snprintf(fx->f1, sizeof(fx->f1), "%s/good.yaml", fx->dir);
 	snprintf(fx->f2, sizeof(fx->f2), "%s/bad.yaml", fx->dir);
-	snprintf(fx->out, sizeof(fx->out), "%s/out", fx->dir);
-	snprintf(fx->err, sizeof(fx->err), "%s/err", fx->dir);
 	*state = fx;
 	return 0;
 }
@@ -278,6 +285,7 @@ teardown(void **state)
 {
 	struct fx *fx = *state;
 
+	ut_out_free(&fx->o);
 	if (ut_store_rmtree(fx->dir) != 0)
 		return -1;
 	free(fx);
@@ -294,53 +302,26 @@ put(const char *path, const char *s)
 	fclose(f);
 }
 
-static char *
-slurp(const char *path)
-{
-	static char buf[8192];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
+/* known-servers A1 [A2 [A3]] --db DB, its output in fx->o. */
 static int
 run(struct fx *fx, const char *a1, const char *a2, const char *a3)
 {
-	char *argv[8];
-	int argc = 0, rc, so, se, o, e;
+	const char *argv[8];
+	int argc = 0;
 
-	argv[argc++] = (char *)(uintptr_t)"known-servers";
-	argv[argc++] = (char *)(uintptr_t)a1;
+	argv[argc++] = "known-servers";
+	argv[argc++] = a1;
 	if (a2)
-		argv[argc++] = (char *)(uintptr_t)a2;
+		argv[argc++] = a2;
 	if (a3)
-		argv[argc++] = (char *)(uintptr_t)a3;
-	argv[argc++] = (char *)(uintptr_t)"--db";
+		argv[argc++] = a3;
+	argv[argc++] = "--db";
 	argv[argc++] = fx->db;
 	argv[argc] = NULL;
-	fflush(stdout);
-	fflush(stderr);
-	o = open(fx->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	e = open(fx->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	so = dup(1);
-	se = dup(2);
-	dup2(o, 1);
-	dup2(e, 2);
-	rc = cmd_known_servers(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
-	close(o);
-	close(e);
-	return rc;
+	ut_out_free(&fx->o);
+	fx->o = ut_run(fx->dir, cmd_known_servers,
+	    (char *const *)(uintptr_t)argv);
+	return fx->o.rc;
 }
 
 static void
@@ -353,33 +334,34 @@ test_command(void **state)
 	put(fx->f2, HDR "metadata: {name: other}\nspec:\n- ipBlock: x/8\n");
 	/* One bad file: nothing at all is imported, the error names it. */
 	assert_int_equal(run(fx, "import", fx->f1, fx->f2), 1);
-	s = slurp(fx->err);
-	assert_non_null(strstr(s, "bad.yaml:5:12: ipBlock: 'x/8'"));
+	s = fx->o.err;
+	assert_non_null(strstr(s, "bad.yaml: document 1 (KnownServer other): "
+	    "spec[0].ipBlock: 'x/8'"));
 	assert_non_null(strstr(s, "nothing imported"));
 	assert_int_equal(run(fx, "import", fx->f1, NULL), 0);
-	assert_non_null(strstr(slurp(fx->out), "imported 4 entries from 2 "
+	assert_non_null(strstr(fx->o.out, "imported 4 entries from 2 "
 	    "KnownServers"));
 	assert_int_equal(run(fx, "list", NULL, NULL), 0);
-	s = slurp(fx->out);
+	s = fx->o.out;
 	assert_non_null(strstr(s, "payments"));
 	assert_non_null(strstr(s, "2001:db8:40::/48"));
 	assert_null(strstr(s, "other"));
 	/* Re-importing replaces a source's entries, it does not add. */
 	assert_int_equal(run(fx, "import", fx->f1, NULL), 0);
 	assert_int_equal(run(fx, "list", "-o", "yaml"), 0);
-	s = slurp(fx->out);
+	s = fx->o.out;
 	put(fx->f2, s);
 	assert_non_null(strstr(s, "kind: KnownServer"));
 	assert_int_equal(run(fx, "delete", "wide", NULL), 0);
 	assert_int_equal(run(fx, "delete", "wide", NULL), 1);
-	assert_non_null(strstr(slurp(fx->err), "no KnownServer named 'wide'"));
+	assert_non_null(strstr(fx->o.err, "no KnownServer named 'wide'"));
 	assert_int_equal(run(fx, "list", NULL, NULL), 0);
-	s = slurp(fx->out);
+	s = fx->o.out;
 	assert_null(strstr(s, "198.51.0.0/16"));
 	assert_non_null(strstr(s, "198.51.100.0/24"));
 	/* What list -o yaml printed imports back. */
 	assert_int_equal(run(fx, "import", fx->f2, NULL), 0);
-	assert_non_null(strstr(slurp(fx->out), "imported 4 entries"));
+	assert_non_null(strstr(fx->o.out, "imported 4 entries"));
 	assert_int_equal(run(fx, "frobnicate", NULL, NULL), 2);
 }
 
@@ -390,7 +372,7 @@ main(void)
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_longest_prefix),
 		cmocka_unit_test(test_match_random),
-		cmocka_unit_test(test_errors_point_to_position),
+		cmocka_unit_test(test_errors_name_the_place),
 		cmocka_unit_test(test_all_or_nothing),
 		cmocka_unit_test_setup_teardown(test_command, setup, teardown),
 	};

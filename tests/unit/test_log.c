@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "lib/log.h"
+#include "tests/unit/ut_run.h"
 
 static char path[64];
 
@@ -35,20 +36,6 @@ teardown(void **state)
 	return 0;
 }
 
-static char *
-slurp(void)
-{
-	static char buf[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static void
 test_levels_and_file(void **state)
 {
@@ -63,13 +50,15 @@ test_levels_and_file(void **state)
 	log_warn("opening %s", "x");
 	log_setverbose(LOG_LVL_DEBUG);
 	log_debug("now shown");
-	out = slurp();
+	out = ut_slurp(path, NULL);
+	assert_non_null(out);
 	assert_non_null(strstr(out, "test-log["));
 	assert_non_null(strstr(out, "info: hello 42\n"));
 	assert_null(strstr(out, "hidden at info"));
 	assert_non_null(strstr(out,
 	    "warn: opening x: No such file or directory\n"));
 	assert_non_null(strstr(out, "debug: now shown\n"));
+	free(out);
 }
 
 static void

@@ -35,6 +35,11 @@ struct seen {
 	int32_t prios[2];
 	uint32_t set_keytype[3], set_keylen[3];
 	int msgs_new_elem, msgs_destroy_elem;
+	int flushes;		/* DELRULE of a whole chain */
+	int excl;		/* messages with NLM_F_EXCL */
+	int info_marks, info_logs;	/* nftrules_parse_rule says */
+	uint32_t info_bit;
+	uint16_t info_group;
 };
 
 static int
@@ -86,6 +91,8 @@ walk(const void *buf, size_t len, struct seen *s)
 		assert_int_equal(nlh->nlmsg_type >> 8, NFNL_SUBSYS_NFTABLES);
 		/* Every message wants an ack, so errors are never lost. */
 		assert_true(nlh->nlmsg_flags & NLM_F_ACK);
+		if (nlh->nlmsg_flags & NLM_F_EXCL)
+			s->excl++;
 		if (type == NFT_MSG_NEWTABLE) {
 			struct nftnl_table *t = nftnl_table_alloc();
 
@@ -128,8 +135,20 @@ walk(const void *buf, size_t len, struct seen *s)
 			s->chains++;
 		} else if (type == NFT_MSG_NEWRULE) {
 			struct nftnl_rule *r = nftnl_rule_alloc();
+			struct nftrules_rule_info ri;
 			const char *chain;
 
+			/* What the daemon's table check reads back. */
+			assert_int_equal(nftrules_parse_rule(nlh, &ri), 0);
+			if (ri.marks) {
+				s->info_marks++;
+				s->info_bit = ri.mark_bit;
+			}
+			if (ri.logs) {
+				s->info_logs++;
+				s->info_group = ri.group;
+			}
+			assert_true(ri.marks != ri.logs);
 			assert_int_equal(nftnl_rule_nlmsg_parse(nlh, r), 0);
 			chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
 			if (strcmp(chain, NFTRULES_CHAIN_PRE) == 0)
@@ -138,6 +157,14 @@ walk(const void *buf, size_t len, struct seen *s)
 				s->rules_out++;
 			nftnl_expr_foreach(r, expr_cb, s);
 			nftnl_rule_free(r);
+		} else if (type == NFT_MSG_DELRULE) {
+			struct nftnl_rule *r = nftnl_rule_alloc();
+
+			/* A whole chain: no rule handle. */
+			assert_int_equal(nftnl_rule_nlmsg_parse(nlh, r), 0);
+			assert_false(nftnl_rule_is_set(r, NFTNL_RULE_HANDLE));
+			nftnl_rule_free(r);
+			s->flushes++;
 		} else if (type == NFT_MSG_NEWSETELEM) {
 			s->msgs_new_elem++;
 		} else if (type == NFT_MSG_DESTROYSETELEM) {
@@ -230,6 +257,63 @@ test_create_custom_conf(void **state)
 	assert_int_equal(nftrules_build_create(b, &seq, &c), -EINVAL);
 	c.mark_bit = 0;
 	assert_int_equal(nftrules_build_create(b, &seq, &c), -EINVAL);
+	mnl_nlmsg_batch_stop(b);
+}
+
+/*
+ * The rules rewritten for another configuration: no table message (the
+ * table must exist), sets and chains created only when missing (never
+ * EXCL: the ones there keep their elements), both chains flushed, then
+ * every rule with the new bit and group; the daemon's check reads the
+ * same back.
+ */
+static void
+test_rewrite_batch(void **state)
+{
+	static char buf[NFTRULES_BATCH_BUFSIZE];
+	struct mnl_nlmsg_batch *b;
+	struct nftrules_conf c = { .mark_bit = 0x00200000, .nflog_group = 7302,
+	    .snaplen = 1024 };
+	struct seen s;
+	uint32_t seq = 1;
+	int m, l;
+
+	(void)state;
+	b = nftrules_batch_start(buf, &seq);
+	assert_int_equal(nftrules_build_rewrite(b, &seq, &c), 0);
+	assert_int_equal(nftrules_batch_finish(b, &seq), 0);
+	walk(mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b), &s);
+	mnl_nlmsg_batch_stop(b);
+	assert_int_equal(s.tables, 0);
+	assert_int_equal(s.sets, 3);
+	assert_int_equal(s.chains, 2);
+	assert_int_equal(s.excl, 0);
+	assert_int_equal(s.flushes, 2);
+	assert_int_equal(s.rules_pre, nftrules_expected_rules(
+	    NFTRULES_CHAIN_PRE));
+	assert_int_equal(s.rules_out, nftrules_expected_rules(
+	    NFTRULES_CHAIN_OUT));
+	assert_int_equal(s.mark_xor, 0x00200000);
+	assert_int_equal(s.mark_mask, ~0x00200000u);
+	assert_int_equal(s.log_group, 7302);
+	assert_int_equal(s.log_snaplen, 1024);
+	assert_int_equal(s.verdicts, 0);
+	assert_int_equal(s.other, 0);
+	/* nftrules_parse_rule reads each rule as the check will. */
+	assert_int_equal(s.info_bit, 0x00200000);
+	assert_int_equal(s.info_group, 7302);
+	assert_int_equal(nftrules_expected_marks(NFTRULES_CHAIN_PRE, &m, &l),
+	    9);
+	assert_int_equal(m, 5);
+	assert_int_equal(l, 4);
+	assert_int_equal(nftrules_expected_marks(NFTRULES_CHAIN_OUT, &m, &l),
+	    8);
+	assert_int_equal(s.info_marks, 5 + 4);
+	assert_int_equal(s.info_logs, 4 + 4);
+	/* A bad configuration builds nothing. */
+	c.mark_bit = 0x3;
+	b = nftrules_batch_start(buf, &seq);
+	assert_int_equal(nftrules_build_rewrite(b, &seq, &c), -EINVAL);
 	mnl_nlmsg_batch_stop(b);
 }
 
@@ -375,6 +459,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_batch),
 		cmocka_unit_test(test_create_custom_conf),
+		cmocka_unit_test(test_rewrite_batch),
 		cmocka_unit_test(test_elems_roundtrip),
 		cmocka_unit_test(test_elems_limits),
 		cmocka_unit_test(test_parse_elems_malformed),

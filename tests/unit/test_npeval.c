@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 
-#include "cli/npeval.h"
+#include "cli/eval/npeval.h"
 
 struct ep_spec {
 	int kind;

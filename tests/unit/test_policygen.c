@@ -13,10 +13,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cli/flowdb.h"
-#include "cli/policygen.h"
-#include "cli/yamlout.h"
+#include "cli/source/index.h"
+#include "cli/gen/policygen.h"
+#include "cli/gen/yamlout.h"
+#include "lib/store.h"
 #include "tests/unit/ut_store.h"
+#include "tests/unit/ut_world.h"
 
 static char dir[64], db[128];
 
@@ -24,17 +26,11 @@ static int64_t
 wl(struct store *st, const char *ns, const char *kind, const char *name,
     const char *sel, const char *labels)
 {
-	struct store_workload w;
+	int64_t id = ut_store_workload(st, ns, kind, name, sel, labels, false,
+	    1000);
 
-	memset(&w, 0, sizeof(w));
-	snprintf(w.namespace_, sizeof(w.namespace_), "%s", ns);
-	snprintf(w.kind, sizeof(w.kind), "%s", kind);
-	snprintf(w.name, sizeof(w.name), "%s", name);
-	w.selector_json = (char *)(uintptr_t)sel;
-	w.labels_json = (char *)(uintptr_t)labels;
-	w.started_at = 1000;
-	assert_int_equal(store_workload_put(st, &w), 0);
-	return w.id;
+	assert_true(id > 0);
+	return id;
 }
 
 static void
@@ -98,26 +94,27 @@ static void
 test_rules(void **state)
 {
 	const char *dbs[1] = { db };
-	struct flowdb_query q = { .namespace_ = "shop",
-	    .workload = "deployment/App", .direction = -1 };
+	struct source_query q = { .namespace_ = "shop", .kind = "deployment",
+	    .name = "App", .direction = -1 };
 	struct policygen_opts o = { .egress = true, .min_observation = 3600 };
 	struct policygen_result r;
-	struct flowdb *fdb;
-	const struct flowdb_workload *w;
+	struct index *idx;
+	const struct index_workload *w;
 	char err[256], name[64], *y;
 	size_t len;
 
 	(void)state;
-	assert_int_equal(flowdb_load(dbs, 1, &q, &fdb, err, sizeof(err)), 0);
-	w = flowdb_find_workload(fdb, "shop", "Deployment", "App");
+	if ((idx = ut_index_stores(dbs, 1, &q, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	w = index_find_workload(idx, "shop", "Deployment", "App");
 	assert_non_null(w);
 	assert_string_equal(policygen_name(w, name, sizeof(name)),
 	    "deployment-app");
-	assert_true(policygen_is_cluster_dns(flowdb_find_workload(fdb,
+	assert_true(policygen_is_cluster_dns(index_find_workload(idx,
 	    "kube-system", "Deployment", "coredns")));
-	assert_false(policygen_is_cluster_dns(flowdb_find_workload(fdb,
+	assert_false(policygen_is_cluster_dns(index_find_workload(idx,
 	    "shop", "Deployment", "coredns")));
-	assert_int_equal(policygen_build(fdb, w, &o, &r), 0);
+	assert_int_equal(policygen_build(idx, w, &o, &r), 0);
 	assert_int_equal(yamlout_to_buf(&r.policy, 1, &y, &len), 0);
 	/* Egress only; the DNS rule has both protocols though only TCP was
 	 * seen; the fake coredns gets UDP only; x1 and x2 share one entry. */
@@ -163,11 +160,11 @@ test_rules(void **state)
 	policygen_result_clear(&r);
 	/* A longer minimum warns. */
 	o.min_observation = 86400;
-	assert_int_equal(policygen_build(fdb, w, &o, &r), 0);
+	assert_int_equal(policygen_build(idx, w, &o, &r), 0);
 	assert_int_equal(r.warnings.n, 3);
 	assert_non_null(strstr(r.warnings.v[1], "observed for 1h6m40s only"));
 	policygen_result_clear(&r);
-	flowdb_free(fdb);
+	index_free(idx);
 }
 
 int

@@ -1,16 +1,20 @@
-/* rconf: the daemon's YAML configuration, parse then validate. */
+/* rconf: the daemon's YAML configuration, parse then validate, and
+ * which keys a SIGHUP applies. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "lib/fdpass.h"
 #include "lib/log.h"
 #include "recorderd/rconf.h"
+#include "recorderd/rd.h"
 
 static int
 parse(const char *y, struct rconf *c, char *err, size_t len)
@@ -200,6 +204,163 @@ test_absolute_paths(void **state)
 	assert_string_equal(c.meta_kubeconfig, "");
 }
 
+/* A value other than the default for every key, as YAML. */
+static const struct {
+	const char *key;
+	const char *yaml;
+	bool live;			/* what a reload must do with it */
+} changes[] = {
+	{ "store", "store: /tmp/other.db", false },
+	{ "flush_interval", "flush_interval: 2s", true },
+	{ "refresh_interval", "refresh_interval: 5m", true },
+	{ "mark_bit", "mark_bit: 0x00200000", true },
+	{ "nflog.group", "nflog: {group: 7302}", false },
+	{ "nflog.snaplen", "nflog: {snaplen: 512}", false },
+	{ "receive_buffer.initial", "receive_buffer: {initial: 96M}", true },
+	{ "receive_buffer.max", "receive_buffer: {max: 256M}", true },
+	{ "metadata.source", "metadata: {source: in-cluster}", false },
+	{ "metadata.file", "metadata: {file: /tmp/pods.json}", false },
+	{ "metadata.kubeconfig", "metadata: {kubeconfig: /tmp/kc}", false },
+	{ "retention_days", "retention_days: 7", true },
+	{ "accounting", "accounting: true", false },
+	{ "max_flows", "max_flows: 1024", false },
+	{ "dns_cache", "dns_cache: 1024", false },
+	{ "log.file", "log: {file: /tmp/rd.log}", true },
+	{ "log.level", "log: {level: debug}", true },
+	{ "release_socket", "release_socket: /tmp/rel.sock", false },
+	{ "node_name", "node_name: node-b", false },
+};
+
+struct seen {
+	int calls;
+	size_t key;
+	bool live;
+};
+
+static void
+on_change(void *arg, size_t key, bool live)
+{
+	struct seen *s = arg;
+
+	s->calls++;
+	s->key = key;
+	s->live = live;
+}
+
+/*
+ * Every key changed alone: the reload reports exactly that key, with the
+ * class the table gives it; a live key's new value is taken, any other
+ * key keeps the running value (a changed metadata.* or store is never
+ * copied in silently), and nothing else moves.
+ */
+static void
+test_reload_each_key(void **state)
+{
+	struct rconf run, loaded, out, want;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(rconf_nkeys(), sizeof(changes) / sizeof(changes[0]));
+	for (size_t i = 0; i < rconf_nkeys(); i++) {
+		const char *name = rconf_key_name(i);
+		struct seen seen = { 0 };
+		size_t c;
+
+		for (c = 0; c < rconf_nkeys(); c++)
+			if (strcmp(changes[c].key, name) == 0)
+				break;
+		if (c == rconf_nkeys())
+			fail_msg("key %s: no change for it in this test", name);
+		rconf_defaults(&run);
+		assert_int_equal(parse(changes[c].yaml, &loaded, err,
+		    sizeof(err)), 0);
+		assert_int_equal(rconf_key_live(i), changes[c].live);
+		assert_int_equal(rconf_reload(&run, &loaded, &out, on_change,
+		    &seen), 1);
+		assert_int_equal(seen.calls, 1);
+		assert_int_equal(seen.key, i);
+		assert_int_equal(seen.live, changes[c].live);
+		want = changes[c].live ? loaded : run;
+		if (memcmp(&out, &want, sizeof(out)) != 0)
+			fail_msg("key %s: the reloaded configuration is not "
+			    "the %s one", name, changes[c].live ? "new" :
+			    "running");
+	}
+	/* Nothing changed: nothing reported. */
+	rconf_defaults(&run);
+	assert_int_equal(rconf_reload(&run, &run, &out, on_change, NULL), 0);
+	assert_memory_equal(&out, &run, sizeof(out));
+	/* Several at once: each one once. */
+	{
+		struct seen seen = { 0 };
+
+		assert_int_equal(parse("mark_bit: 0x8\nmax_flows: 99\n"
+		    "log: {level: warn}\n", &loaded, err, sizeof(err)), 0);
+		assert_int_equal(rconf_reload(&run, &loaded, &out, on_change,
+		    &seen), 3);
+		assert_int_equal(seen.calls, 3);
+		assert_int_equal(out.mark_bit, 0x8);
+		assert_int_equal(out.max_flows, run.max_flows);
+		assert_int_equal(out.log_level, LOG_LVL_WARN);
+	}
+	/* The daemon applies every live key and no other. */
+	assert_int_equal(rd_reload_check(err, sizeof(err)), 0);
+}
+
+/*
+ * The node's name: the file's, or $NODE_NAME, or the host name lowered;
+ * a name the API would refuse is an error naming the key.
+ */
+static void
+test_node_name(void **state)
+{
+	struct rconf c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("node_name: node-a.example\n", &c, err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.node_name, "node-a.example");
+	setenv("NODE_NAME", "from-env", 1);
+	assert_int_equal(rconf_resolve_node_name(&c), 0);
+	assert_string_equal(c.node_name, "node-a.example");	/* file wins */
+	assert_int_equal(parse("node_name: \"\"\n", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.node_name, "");
+	assert_int_equal(rconf_resolve_node_name(&c), 0);
+	assert_string_equal(c.node_name, "from-env");
+	unsetenv("NODE_NAME");
+	c.node_name[0] = '\0';
+	assert_int_equal(rconf_resolve_node_name(&c), 0);
+	assert_true(rconf_valid_node_name(c.node_name) ||
+	    strchr(c.node_name, '_') != NULL);	/* a host name as it is */
+	for (const char *p = c.node_name; *p; p++)
+		assert_false(*p >= 'A' && *p <= 'Z');
+
+	assert_int_equal(parse("node_name: Node_A\n", &c, err, sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "node name"));
+	assert_false(rconf_valid_node_name("-a"));
+	assert_false(rconf_valid_node_name("a."));
+	assert_false(rconf_valid_node_name(""));
+	assert_true(rconf_valid_node_name("ip-10-0-1-5.eu-west-1.compute.internal"));
+	{
+		char long_name[300];
+
+		memset(long_name, 'a', sizeof(long_name));
+		long_name[254] = '\0';
+		assert_false(rconf_valid_node_name(long_name));
+		long_name[253] = '\0';
+		assert_true(rconf_valid_node_name(long_name));
+	}
+	/* A bad name from the environment is caught by validation. */
+	rconf_defaults(&c);
+	setenv("NODE_NAME", "Bad Name", 1);
+	assert_int_equal(rconf_resolve_node_name(&c), 0);
+	unsetenv("NODE_NAME");
+	assert_int_equal(rconf_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "node_name"));
+}
+
 int
 main(void)
 {
@@ -210,6 +371,8 @@ main(void)
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_units_and_file_errors),
 		cmocka_unit_test(test_absolute_paths),
+		cmocka_unit_test(test_reload_each_key),
+		cmocka_unit_test(test_node_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

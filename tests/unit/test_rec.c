@@ -5,7 +5,10 @@
  * counted once however many messages it has, DESTROY brings bytes, a dump
  * entry already seen as NEW is not counted again, unmarked connections
  * are ignored, events that arrive before their pod's attachment wait for
- * it, and DNS answers name the flows that follow.
+ * it, and DNS answers name the flows that follow. Flushes go through the
+ * writer (recorderd/writer.h) run inline, on a connection of its own: a
+ * store locked by another connection keeps everything in memory (two
+ * tables) and drops nothing until both are full.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -25,20 +28,70 @@
 
 #include <libmnl/libmnl.h>
 
+#include <sqlite3.h>
+
 #include "lib/store.h"
 #include "recorderd/attrib.h"
 #include "recorderd/ct.h"
 #include "recorderd/rec.h"
+#include "recorderd/writer.h"
+#include "tests/unit/ut_sql.h"
 #include "tests/unit/ut_store.h"
 
 #define MARK 0x00100000u
 
 struct t {
 	char dir[64];
-	struct store *st;
+	char db[128];
+	struct store *st;		/* the plugin's side: attachments */
+	sqlite3 *q;			/* the other process: holds the lock */
+	struct writer *w;
 	struct attrib *at;
 	struct rec *rec;
 };
+
+/* The sink of the recorder: the writer run inline; a batch it wrote
+ * comes back at once. */
+static void
+submit(void *arg, struct batch *b)
+{
+	struct t *t = arg;
+	struct batch *done;
+
+	assert_int_equal(writer_submit(t->w, b), 0);
+	if ((done = writer_done(t->w)) != NULL)
+		rec_batch_back(t->rec, done);
+}
+
+/* The event loop's reaction to the writer's eventfd, inline. */
+static void
+take_back(struct t *t)
+{
+	struct batch *b;
+
+	if ((b = writer_done(t->w)) != NULL)
+		rec_batch_back(t->rec, b);
+}
+
+static int
+new_rec(struct t *t, uint32_t mark, uint32_t max_flows)
+{
+	struct rec_sink sink = { submit, t };
+
+	return rec_new(t->at, &sink, mark, max_flows, &t->rec);
+}
+
+/* The attachments read again (as the writer does when the store
+ * changed) and handed to attribution. */
+static void
+reload(struct t *t)
+{
+	struct pods *p;
+
+	writer_request_pods(t->w, true);
+	assert_non_null(p = writer_take_pods(t->w));
+	attrib_set_pods(t->at, p);
+}
 
 static void
 put_pod(struct store *st, const char *cid, const char *name,
@@ -62,18 +115,20 @@ setup(void **state)
 {
 	struct t *t = calloc(1, sizeof(*t));
 	struct attrib_conf ac = { .dns_cache = 64 };
-	char db[128];
 
 	assert_int_equal(ut_store_mkdtemp(t->dir, sizeof(t->dir), "test_rec"),
 	    0);
-	snprintf(db, sizeof(db), "%s/records.db", t->dir);
-	assert_int_equal(store_open(db, 0, &t->st), 0);
+	snprintf(t->db, sizeof(t->db), "%s/records.db", t->dir);
+	assert_int_equal(store_open(t->db, 0, &t->st), 0);
+	assert_int_equal(sqlite3_open(t->db, &t->q), SQLITE_OK);
 	/* The client pod of the fixtures; the server is added per test. */
 	put_pod(t->st, "cid-a", "client", "198.18.1.2/32",
 	    "2001:db8:1::2/128");
-	assert_int_equal(attrib_new(t->st, &ac, &t->at), 0);
-	assert_int_equal(rec_new(t->st, t->at, 0, 64, &t->rec), -EINVAL);
-	assert_int_equal(rec_new(t->st, t->at, MARK, 64, &t->rec), 0);
+	assert_int_equal(writer_start(t->db, false, &t->w), 0);
+	assert_int_equal(attrib_new(&ac, &t->at), 0);
+	reload(t);
+	assert_int_equal(new_rec(t, 0, 64), -EINVAL);
+	assert_int_equal(new_rec(t, MARK, 64), 0);
 	*state = t;
 	return 0;
 }
@@ -83,9 +138,11 @@ teardown(void **state)
 {
 	struct t *t = *state;
 
+	assert_int_equal(writer_stop(t->w, 1000, NULL), 0);
 	rec_free(t->rec);
 	attrib_free(t->at);
 	store_close(t->st);
+	sqlite3_close(t->q);
 	assert_int_equal(ut_store_rmtree(t->dir), 0);
 	ct_parse_cleanup();
 	free(t);
@@ -141,17 +198,9 @@ replay_nflog(struct t *t, const char *name)
 }
 
 static int64_t
-q1(struct store *st, const char *sql)
+q1(struct t *t, const char *sql)
 {
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	return ut_sql_int(t->db, sql);
 }
 
 /* Give the connection in message buf another conntrack id. */
@@ -173,7 +222,7 @@ test_stream_counts_and_bytes(void **state)
 
 	put_pod(t->st, "cid-b", "server", "198.18.2.3/32",
 	    "2001:db8:2::3/128");
-	assert_int_equal(attrib_reload(t->at, true), 1);
+	reload(t);
 	/* NEW, several UPDATEs, DESTROY with counters: one connection. */
 	assert_int_equal(replay_ct(t, "tcp4.bin", false), 8);
 	assert_int_equal(replay_ct(t, "udp6.bin", false), 3);
@@ -183,31 +232,31 @@ test_stream_counts_and_bytes(void **state)
 	assert_int_equal(replay_ct(t, "unmarked.bin", false), 2);
 	assert_int_equal(rec_flush(t->rec, 2000), 0);
 
-	assert_int_equal(q1(t->st, "SELECT count FROM flows WHERE "
+	assert_int_equal(q1(t, "SELECT count FROM flows WHERE "
 	    "direction=0 AND protocol=6 AND port=8080"), 1);
-	assert_int_equal(q1(t->st, "SELECT count FROM flows WHERE "
+	assert_int_equal(q1(t, "SELECT count FROM flows WHERE "
 	    "direction=1 AND protocol=6 AND port=8080"), 1);
-	assert_true(q1(t->st, "SELECT bytes FROM flows WHERE direction=0 AND "
+	assert_true(q1(t, "SELECT bytes FROM flows WHERE direction=0 AND "
 	    "protocol=6") > 100);
-	assert_true(q1(t->st, "SELECT packets FROM flows WHERE direction=0 "
+	assert_true(q1(t, "SELECT packets FROM flows WHERE direction=0 "
 	    "AND protocol=6") >= 5);
-	assert_int_equal(q1(t->st, "SELECT count FROM flows WHERE "
+	assert_int_equal(q1(t, "SELECT count FROM flows WHERE "
 	    "direction=0 AND protocol=17 AND port=5353"), 1);
-	assert_int_equal(q1(t->st, "SELECT count FROM flows WHERE "
+	assert_int_equal(q1(t, "SELECT count FROM flows WHERE "
 	    "direction=0 AND protocol=132 AND port=3868"), 1);
-	assert_int_equal(q1(t->st, "SELECT count FROM flows WHERE "
+	assert_int_equal(q1(t, "SELECT count FROM flows WHERE "
 	    "direction=0 AND protocol=58 AND port=0"), 1);
 	/* Both sides of each of the 4 connections, nothing else. */
-	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows"), 8);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows"), 8);
 	/* Every marked message is an event seen (NEW, updates, DESTROY as
 	 * recorded); the unmarked ones are not. */
-	assert_int_equal(q1(t->st, "SELECT value FROM counters WHERE "
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
 	    "name='events_seen'"), 8 + 3 + 2 + 3);
-	assert_int_equal(q1(t->st, "SELECT value FROM counters WHERE "
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
 	    "name='flows_written'"), 8);
 	/* A second flush with nothing new writes nothing. */
 	assert_int_equal(rec_flush(t->rec, 2001), 0);
-	assert_int_equal(q1(t->st, "SELECT value FROM counters WHERE "
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
 	    "name='flows_written'"), 8);
 }
 
@@ -223,7 +272,7 @@ tcp4_new(struct t *t, unsigned char *buf, size_t size, unsigned char *msg,
 	bool done = false;
 
 	put_pod(t->st, "cid-b", "server", "198.18.2.3/32", NULL);
-	assert_int_equal(attrib_reload(t->at, true), 1);
+	reload(t);
 	load("tests/fixtures/ct/tcp4.bin", buf, size);
 	memcpy(msg, buf, ((struct nlmsghdr *)buf)->nlmsg_len);
 	assert_int_equal(rec_ct_buf(t->rec, msg,
@@ -264,7 +313,7 @@ test_dump_after_new_counted_once(void **state)
 	/* A dump entry never seen before counts. */
 	assert_int_equal(replay_ct(t, "dump_marked.bin", true), 1);
 	assert_int_equal(rec_flush(t->rec, 2002), 0);
-	assert_int_equal(q1(t->st, "SELECT sum(count) FROM flows WHERE "
+	assert_int_equal(q1(t, "SELECT sum(count) FROM flows WHERE "
 	    "direction=0 AND protocol=6 AND port=8080"), 3);
 }
 
@@ -284,7 +333,7 @@ test_dump_refreshes_last_seen(void **state)
 
 	tcp4_new(t, buf, sizeof(buf), msg, 2000);
 	assert_int_equal(rec_flush(t->rec, 2000), 0);
-	assert_int_equal(q1(t->st, "SELECT max(last_seen) FROM flows WHERE "
+	assert_int_equal(q1(t, "SELECT max(last_seen) FROM flows WHERE "
 	    "protocol=6 AND port=8080"), 2000);
 
 	/* Ten minutes later the refresh dump lists it. */
@@ -292,12 +341,12 @@ test_dump_refreshes_last_seen(void **state)
 	assert_int_equal(rec_ct_buf(t->rec, msg, nlh->nlmsg_len, true, 2600,
 	    &done), 1);
 	assert_int_equal(rec_flush(t->rec, 2600), 0);
-	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows WHERE "
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows WHERE "
 	    "protocol=6 AND port=8080 AND last_seen=2600 AND "
-	    "first_seen=2000"), q1(t->st, "SELECT count(*) FROM flows WHERE "
+	    "first_seen=2000"), q1(t, "SELECT count(*) FROM flows WHERE "
 	    "protocol=6 AND port=8080"));
-	assert_int_equal(q1(t->st, "SELECT sum(count) FROM flows WHERE "
-	    "protocol=6 AND port=8080"), q1(t->st, "SELECT count(*) FROM "
+	assert_int_equal(q1(t, "SELECT sum(count) FROM flows WHERE "
+	    "protocol=6 AND port=8080"), q1(t, "SELECT count(*) FROM "
 	    "flows WHERE protocol=6 AND port=8080"));
 }
 
@@ -319,7 +368,7 @@ test_repeated_dumps_counted_once(void **state)
 	int n = 60000;
 
 	put_pod(t->st, "cid-b", "server", "198.18.2.3/32", NULL);
-	assert_int_equal(attrib_reload(t->at, true), 1);
+	reload(t);
 	load("tests/fixtures/ct/dump_marked.bin", buf, sizeof(buf));
 	for (int pass = 0; pass < 6; pass++) {
 		x = 2463534242u;	/* xorshift32: the same ids each pass */
@@ -333,9 +382,9 @@ test_repeated_dumps_counted_once(void **state)
 		}
 	}
 	assert_int_equal(rec_flush(t->rec, 2010), 0);
-	assert_int_equal(q1(t->st, "SELECT sum(count) FROM flows WHERE "
+	assert_int_equal(q1(t, "SELECT sum(count) FROM flows WHERE "
 	    "direction=0"), n);
-	assert_int_equal(q1(t->st, "SELECT sum(count) FROM flows WHERE "
+	assert_int_equal(q1(t, "SELECT sum(count) FROM flows WHERE "
 	    "direction=1"), n);
 }
 
@@ -351,7 +400,7 @@ test_same_id_two_connections(void **state)
 
 	put_pod(t->st, "cid-b", "server", "198.18.2.3/32",
 	    "2001:db8:2::3/128");
-	assert_int_equal(attrib_reload(t->at, true), 1);
+	reload(t);
 	load("tests/fixtures/ct/tcp4.bin", a, sizeof(a));
 	load("tests/fixtures/ct/udp6.bin", b, sizeof(b));
 	set_ct_id(a, 4242);
@@ -364,9 +413,9 @@ test_same_id_two_connections(void **state)
 	assert_int_equal(rec_ct_buf(t->rec, a, alen, true, 2001, &done), 1);
 	assert_int_equal(rec_ct_buf(t->rec, b, blen, true, 2001, &done), 1);
 	assert_int_equal(rec_flush(t->rec, 2002), 0);
-	assert_int_equal(q1(t->st, "SELECT sum(count) FROM flows WHERE "
+	assert_int_equal(q1(t, "SELECT sum(count) FROM flows WHERE "
 	    "direction=0 AND protocol=6"), 1);
-	assert_int_equal(q1(t->st, "SELECT sum(count) FROM flows WHERE "
+	assert_int_equal(q1(t, "SELECT sum(count) FROM flows WHERE "
 	    "direction=0 AND protocol=17"), 1);
 }
 
@@ -391,12 +440,20 @@ test_pending_until_attachment(void **state)
 		    &done), 1);
 	}
 	assert_int_equal(rec_npending(t->rec), 1);
-	/* The plugin writes the attachment; the next tick retries. */
+	/* The event asks for the attachments to be read again; until they
+	 * are, retrying does nothing. */
+	assert_true(rec_take_want_pods(t->rec));
+	assert_false(rec_take_want_pods(t->rec));
+	rec_retry_pending(t->rec, time(NULL));
+	assert_int_equal(rec_npending(t->rec), 1);
+	/* The plugin writes the attachment; the writer reads them and the
+	 * waiting event is attributed. */
 	put_pod(t->st, "cid-late", "late", "198.18.1.77/32", NULL);
+	reload(t);
 	rec_retry_pending(t->rec, time(NULL));
 	assert_int_equal(rec_npending(t->rec), 0);
 	assert_int_equal(rec_flush(t->rec, 2003), 0);
-	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows f JOIN "
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows f JOIN "
 	    "workloads w ON w.id=f.workload_id WHERE w.name='late' AND "
 	    "f.direction=0 AND f.port=8080 AND f.peer_addr='198.18.2.3'"), 1);
 	/* One that never finds its pod is dropped after 5 s, counted. */
@@ -414,7 +471,7 @@ test_pending_until_attachment(void **state)
 	rec_retry_pending(t->rec, 106);
 	assert_int_equal(rec_npending(t->rec), 0);
 	assert_int_equal(rec_flush(t->rec, 2004), 0);
-	assert_int_equal(q1(t->st, "SELECT value FROM counters WHERE "
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
 	    "name='events_unattributed'"), 1);
 }
 
@@ -437,11 +494,11 @@ test_dns_names_flows(void **state)
 	assert_int_equal(rec_ct_buf(t->rec, buf,
 	    ((struct nlmsghdr *)buf)->nlmsg_len, false, time(NULL), &done), 1);
 	assert_int_equal(rec_flush(t->rec, time(NULL)), 0);
-	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows WHERE "
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows WHERE "
 	    "peer_addr='203.0.113.10' AND dns_name='api.example.test'"), 1);
-	assert_int_equal(q1(t->st, "SELECT value FROM counters WHERE "
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
 	    "name='dns_answers'"), 2);
-	assert_int_equal(q1(t->st, "SELECT count(*) FROM dns_answers"), 2);
+	assert_int_equal(q1(t, "SELECT count(*) FROM dns_answers"), 2);
 	/* Another group's packets are not ours. */
 	{
 		size_t len = load("tests/fixtures/dns/udp4_cname.bin", buf,
@@ -450,7 +507,7 @@ test_dns_names_flows(void **state)
 		rec_nflog_buf(t->rec, buf, len, 7302, time(NULL));
 	}
 	assert_int_equal(rec_flush(t->rec, time(NULL)), 0);
-	assert_int_equal(q1(t->st, "SELECT count(*) FROM dns_answers"), 2);
+	assert_int_equal(q1(t, "SELECT count(*) FROM dns_answers"), 2);
 }
 
 static void
@@ -473,57 +530,129 @@ test_malformed_counted(void **state)
 		    2000, &done), 0);
 	}
 	assert_int_equal(rec_flush(t->rec, 2000), 0);
-	assert_int_equal(q1(t->st, "SELECT value FROM counters WHERE "
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
 	    "name='parse_errors'"), 1);
 }
 
 /*
- * The store refuses writes (a full disk, here a read-only connection):
- * the flows stay in memory up to the table's capacity and are written
- * once the store accepts writes again; updates past the capacity are
- * dropped and counted, never silently.
+ * The store is locked by another process (an admin's sqlite3, the CLI):
+ * the loop never waits. The batch handed over stays with the writer,
+ * which retries; aggregation goes on in the second table; when both are
+ * full, flow updates are dropped and counted, never silently. Once the
+ * lock is gone, everything kept is written with the counters, and the
+ * tables take new flows again.
+ */
+static void
+test_store_locked(void **state)
+{
+	struct t *t = *state;
+	char msg[256];
+	int err, n6;
+
+	put_pod(t->st, "cid-b", "server", "198.18.2.3/32",
+	    "2001:db8:2::3/128");
+	reload(t);
+	rec_free(t->rec);
+	assert_int_equal(new_rec(t, MARK, 4), 0);
+	assert_int_equal(sqlite3_exec(t->q, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	/* Two connections, both sides: the 4 flows a table holds. */
+	assert_int_equal(replay_ct(t, "tcp4.bin", false), 8);
+	assert_int_equal(replay_ct(t, "udp6.bin", false), 3);
+	/* Handed over; the writer finds the store locked and keeps it. */
+	assert_int_equal(rec_flush(t->rec, 2000), 0);
+	assert_true(writer_busy(t->w));
+	assert_int_equal(writer_take_error(t->w, &err, msg, sizeof(msg)), 1);
+	assert_int_equal(err, -EBUSY);
+	/* Two more connections fill the second table... */
+	assert_int_equal(replay_ct(t, "sctp4.bin", false), 2);
+	assert_int_equal(replay_ct(t, "icmp6.bin", false), 3);
+	assert_int_equal(rec_nflows(t->rec), 4);
+	/* ...which cannot be handed over while the first is out. */
+	assert_int_equal(rec_flush(t->rec, 2000), -EBUSY);
+	assert_true(rec_flush_pending(t->rec));
+	/* A fifth connection does not fit anywhere: its 2 messages x 2
+	 * sides are dropped, and counted. */
+	assert_true((n6 = replay_ct(t, "tcp6.bin", false)) > 0);
+	assert_true(rec_counts(t->rec)->flows_dropped > 0);
+	writer_retry(t->w);
+	assert_true(writer_busy(t->w));
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows"), 0);
+
+	/* The lock is gone: the first batch is written, the second table
+	 * comes back into the first and goes with the next flush. */
+	assert_int_equal(sqlite3_exec(t->q, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	writer_retry(t->w);
+	assert_false(writer_busy(t->w));
+	take_back(t);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows"), 4);
+	assert_int_equal(rec_nflows(t->rec), 4);
+	assert_int_equal(rec_flush(t->rec, 2001), 0);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows"), 8);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows WHERE "
+	    "protocol=6 AND port=8080"), 2);
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='flows_written'"), 8);
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='store_busy'"), 1);
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='flushes_deferred'"), 1);
+	assert_true(q1(t, "SELECT value FROM counters WHERE "
+	    "name='flows_dropped'") > 0);
+	/* Every event was seen and counted, dropped or not. */
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='events_seen'"), 8 + 3 + 2 + 3 + n6);
+	/* And the tables take new flows again. */
+	assert_int_equal(replay_ct(t, "icmp4.bin", false), 3);
+	assert_int_equal(rec_flush(t->rec, 2002), 0);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows WHERE "
+	    "protocol=1"), 2);
+}
+
+/*
+ * The store refuses writes (a full disk; here a trigger that aborts every
+ * flow insert): the writer keeps the batch, says why, and tries again a
+ * little later (not in a loop); the loop goes on. Once the store takes
+ * writes again, everything kept is written with its counters.
  */
 static void
 test_store_refusing(void **state)
 {
 	struct t *t = *state;
-	int64_t dropped;
+	char msg[256];
+	int err;
 
 	put_pod(t->st, "cid-b", "server", "198.18.2.3/32",
 	    "2001:db8:2::3/128");
-	assert_int_equal(attrib_reload(t->at, true), 1);
-	rec_free(t->rec);
-	assert_int_equal(rec_new(t->st, t->at, MARK, 4, &t->rec), 0);
-	assert_int_equal(sqlite3_exec(store_db(t->st), "PRAGMA query_only=1",
-	    NULL, NULL, NULL), SQLITE_OK);
-	/* Two connections, both sides: the 4 flows the table holds. */
+	reload(t);
+	assert_int_equal(ut_sql_exec(t->db, "CREATE TRIGGER refuse BEFORE "
+	    "INSERT ON flows BEGIN SELECT RAISE(ABORT, 'refused'); END"), 0);
 	assert_int_equal(replay_ct(t, "tcp4.bin", false), 8);
+	assert_int_equal(rec_flush(t->rec, 2000), 0);
+	assert_true(writer_busy(t->w));
+	assert_int_equal(writer_take_error(t->w, &err, msg, sizeof(msg)), 1);
+	assert_true(err != -EBUSY && err < 0);
+	assert_non_null(strstr(msg, "refused"));
+	/* Not retried before WRITER_RETRY_MS, whatever happens meanwhile. */
+	writer_request_pods(t->w, false);
+	assert_true(writer_busy(t->w));
+	assert_int_equal(writer_take_error(t->w, &err, msg, sizeof(msg)), 0);
 	assert_int_equal(replay_ct(t, "udp6.bin", false), 3);
-	assert_true(rec_flush(t->rec, 2000) < 0);
-	/* A third connection does not fit: its 2 messages x 2 sides are
-	 * dropped (the store still refuses). */
-	assert_int_equal(replay_ct(t, "sctp4.bin", false), 2);
-	assert_true(rec_flush(t->rec, 2000) < 0);
-	assert_int_equal(rec_counts(t->rec)->flows_dropped, 4);
-	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows"), 0);
-
-	/* Space is back: everything kept is written, with the counters. */
-	assert_int_equal(sqlite3_exec(store_db(t->st), "PRAGMA query_only=0",
-	    NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(rec_flush(t->rec, 2001), 0);
-	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows"), 4);
-	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows WHERE "
-	    "protocol=132"), 0);
-	dropped = q1(t->st, "SELECT value FROM counters WHERE "
-	    "name='flows_dropped'");
-	assert_int_equal(dropped, 4);
-	assert_int_equal(q1(t->st, "SELECT value FROM counters WHERE "
-	    "name='flows_written'"), 4);
-	/* And the table takes new flows again. */
-	assert_int_equal(replay_ct(t, "sctp4.bin", false), 2);
+	assert_int_equal(rec_flush(t->rec, 2001), -EBUSY);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows"), 0);
+	/* The store takes writes again. */
+	assert_int_equal(ut_sql_exec(t->db, "DROP TRIGGER refuse"), 0);
+	assert_int_equal(writer_drain(t->w, 5000), 0);
+	take_back(t);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows WHERE "
+	    "protocol=6"), 2);
 	assert_int_equal(rec_flush(t->rec, 2002), 0);
-	assert_int_equal(q1(t->st, "SELECT count(*) FROM flows WHERE "
-	    "protocol=132"), 2);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows"), 4);
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='events_seen'"), 8 + 3);
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='store_busy'"), -1);
 }
 
 int
@@ -545,6 +674,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dns_names_flows, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_counted, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_store_locked, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_refusing, setup,
 		    teardown),

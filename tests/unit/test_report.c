@@ -1,6 +1,5 @@
 /*
- * test_report: the report model built from flows in memory (as flowdb
- * hands them out), address classification, and the renderers' output:
+ * test_report: the report model built from an index of a world in memory, address classification, and the renderers' output:
  * what a reader must find in it, and hostile names escaped.
  */
 #include <errno.h>
@@ -15,112 +14,71 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 
-#include "cli/report.h"
+#include "cli/eval/check_load.h"
+#include "cli/report/report.h"
+#include "cli/source/knownservers.h"
+#include "tests/unit/ut_world.h"
 
 #define FIX "tests/fixtures/policies/"
 
-enum { API, FRONTEND, NWL };
-
 struct world {
-	struct flowdb_workload wl[NWL];
-	struct flowdb_flow fl[8];
-	const struct flowdb_flow *flows[8];
-	const struct flowdb_workload *wls[NWL];
-	size_t nflows;
+	struct ut_world *uw;
+	struct index *idx;
 	struct ks_set *ks;
 	struct addr_cidr pod, svc;
-	struct report_counter ctr[2];
 	struct report_input in;
 };
 
-static void
-wl_init(struct flowdb_workload *w, size_t index, const char *name,
-    const char *labels)
-{
-	memset(w, 0, sizeof(*w));
-	w->namespace_ = (char *)"shop";
-	w->kind = (char *)"Deployment";
-	w->name = (char *)name;
-	w->labels = json_tokener_parse(labels);
-	w->selector = json_object_new_object();
-	w->subject = true;
-	w->index = index;
-	w->first_seen = 1000;
-	w->last_seen = 5000;
-	w->observed_from = 1000;
-	w->observed_to = 1000 + 86400 + 3600;
-}
-
-static struct flowdb_flow *
-flow_add(struct world *w, int subj, int dir, int peer_kind, int peer_wl,
-    const char *peer_addr, int proto, unsigned port, uint64_t count)
-{
-	struct flowdb_flow *f = &w->fl[w->nflows];
-
-	memset(f, 0, sizeof(*f));
-	f->wl = &w->wl[subj];
-	f->direction = dir;
-	f->peer_kind = peer_kind;
-	if (peer_wl >= 0)
-		f->peer_wl = &w->wl[peer_wl];
-	if (peer_addr != NULL)
-		assert_int_equal(addr_parse(peer_addr, &f->peer_addr), 0);
-	f->protocol = (uint8_t)proto;
-	f->port = (uint16_t)port;
-	f->dns_name = "";
-	f->count = count;
-	f->first_seen = 2000;
-	f->last_seen = 3000;
-	w->flows[w->nflows++] = f;
-	return f;
-}
-
+/* The shop: frontend (running before the recording started) calls api
+ * through a Service; api talks to addresses and is probed by its node;
+ * frontend pings. The window: 1000 to 91000 (25 hours). */
 static int
 setup(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
+	struct source_query q = { .since = 1000, .until = 91000,
+	    .direction = -1 };
+	struct ut_world *uw;
 	struct addr_cidr c;
-	struct flowdb_flow *f;
+	struct flow *f;
+	int api, fe;
 
-	wl_init(&w->wl[API], 0, "api", "{\"app\":\"api\"}");
-	wl_init(&w->wl[FRONTEND], 1, "frontend", "{\"app\":\"frontend\"}");
-	w->wl[FRONTEND].predates_recording = true;
-	w->wls[0] = &w->wl[API];
-	w->wls[1] = &w->wl[FRONTEND];
-	f = flow_add(w, FRONTEND, FLOW_EGRESS, FLOW_PEER_WORKLOAD, API, NULL,
-	    IPPROTO_TCP, 8080, 120);
-	assert_int_equal(addr_parse("10.96.0.20", &f->orig_addr), 0);
-	f->orig_port = 80;
-	flow_add(w, API, FLOW_INGRESS, FLOW_PEER_WORKLOAD, FRONTEND, NULL,
-	    IPPROTO_TCP, 8080, 118);
+	assert_non_null(w);
+	assert_non_null(uw = w->uw = ut_world_new());
+	api = ut_world_workload(uw, "shop", "Deployment", "api",
+	    "{\"app\":\"api\"}", NULL);
+	fe = ut_world_workload(uw, "shop", "Deployment", "frontend",
+	    "{\"app\":\"frontend\"}", NULL);
+	ut_world_workload_set(uw, fe, false, 900);
+	ut_world_recording_started(uw, 1500);
+	ut_world_counter(uw, "events_lost", 12);
+	ut_world_counter(uw, "events_seen", 5000);
+	f = ut_world_flow(uw, fe, FLOW_EGRESS, FLOW_PEER_WORKLOAD, api, NULL,
+	    IPPROTO_TCP, 8080, 120, 2000, 3000);
+	assert_int_equal(addr_parse("10.96.0.20", &f->key.orig), 0);
+	f->key.orig_port = 80;
+	ut_world_flow(uw, api, FLOW_INGRESS, FLOW_PEER_WORKLOAD, fe, NULL,
+	    IPPROTO_TCP, 8080, 118, 2000, 3000);
 	/* A DNS name nobody should trust into markup. */
-	flow_add(w, API, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1, "203.0.113.10",
-	    IPPROTO_TCP, 443, 15)->dns_name = "<script>x|y</script>.";
-	flow_add(w, API, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1, "10.1.2.3",
-	    IPPROTO_TCP, 9000, 4);
-	flow_add(w, API, FLOW_INGRESS, FLOW_PEER_NODE, -1, "198.18.0.1",
-	    IPPROTO_TCP, 8080, 1000);
-	flow_add(w, FRONTEND, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1,
-	    "198.51.100.7", IPPROTO_ICMP, 0, 2);
+	ut_world_flow(uw, api, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1,
+	    "203.0.113.10", IPPROTO_TCP, 443, 15, 2000, 3000)->dns_name =
+	    "<script>x|y</script>.";
+	ut_world_flow(uw, api, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1, "10.1.2.3",
+	    IPPROTO_TCP, 9000, 4, 2000, 3000);
+	ut_world_flow(uw, api, FLOW_INGRESS, FLOW_PEER_NODE, -1, "198.18.0.1",
+	    IPPROTO_TCP, 8080, 1000, 2000, 3000);
+	ut_world_flow(uw, fe, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1,
+	    "198.51.100.7", IPPROTO_ICMP, 0, 2, 2000, 3000);
+	assert_non_null(w->idx = ut_world_index(uw, &q));
 	assert_non_null(w->ks = ks_set_new());
 	assert_int_equal(addr_cidr_parse("203.0.113.0/25", &c), 0);
 	assert_int_equal(ks_add(w->ks, "payments", &c, "pay.example.com",
 	    "card-gateway"), 0);
 	assert_int_equal(addr_cidr_parse("198.18.1.0/24", &w->pod), 0);
 	assert_int_equal(addr_cidr_parse("10.96.0.0/12", &w->svc), 0);
-	w->ctr[0] = (struct report_counter){ "events_lost", 12 };
-	w->ctr[1] = (struct report_counter){ "events_seen", 5000 };
-	w->in.wls = w->wls;
-	w->in.nwls = NWL;
-	w->in.flows = w->flows;
-	w->in.nflows = w->nflows;
+	w->in.idx = w->idx;
 	w->in.namespace_ = "shop";
 	w->in.generated_at = 10000;
-	w->in.since = 1000;
-	w->in.until = 1000 + 86400 + 3600;
-	w->in.recording_started = 1500;
-	w->in.counters = w->ctr;
-	w->in.ncounters = 2;
 	w->in.ks = w->ks;
 	*state = w;
 	return 0;
@@ -130,12 +88,9 @@ static int
 teardown(void **state)
 {
 	struct world *w = *state;
-	size_t i;
 
-	for (i = 0; i < NWL; i++) {
-		json_object_put(w->wl[i].labels);
-		json_object_put(w->wl[i].selector);
-	}
+	index_free(w->idx);
+	ut_world_free(w->uw);
 	ks_set_free(w->ks);
 	free(w);
 	return 0;
@@ -265,7 +220,7 @@ test_model_with_policies(void **state)
 	assert_int_equal(npeval_set_new(&set), 0);
 	assert_int_equal(check_load_policies(set, paths[0], "shop", NULL, err,
 	    sizeof(err)), 0);
-	assert_int_equal(check_eval(set, w->flows, w->nflows, &res), 0);
+	assert_int_equal(check_eval(set, w->idx, &res), 0);
 	w->in.policies = set;
 	w->in.check = res;
 	w->in.policy_paths = paths;
@@ -295,7 +250,7 @@ test_model_with_policies(void **state)
 
 	/* No policy at all: both workloads are open both ways. */
 	assert_int_equal(npeval_set_new(&set), 0);
-	assert_int_equal(check_eval(set, w->flows, w->nflows, &res), 0);
+	assert_int_equal(check_eval(set, w->idx, &res), 0);
 	w->in.policies = set;
 	w->in.check = res;
 	assert_non_null(m = report_build(&w->in));
@@ -341,7 +296,7 @@ test_renderers(void **state)
 	assert_int_equal(npeval_set_new(&set), 0);
 	assert_int_equal(check_load_policies(set, paths[0], "shop", NULL, err,
 	    sizeof(err)), 0);
-	assert_int_equal(check_eval(set, w->flows, w->nflows, &res), 0);
+	assert_int_equal(check_eval(set, w->idx, &res), 0);
 	w->in.policies = set;
 	w->in.check = res;
 	w->in.policy_paths = paths;
@@ -391,6 +346,8 @@ static void
 test_empty(void **state)
 {
 	struct report_input in;
+	struct ut_world *uw;
+	struct index *idx;
 	json_object *m;
 	char *buf = NULL;
 	size_t len = 0;
@@ -398,6 +355,8 @@ test_empty(void **state)
 
 	(void)state;
 	memset(&in, 0, sizeof(in));
+	assert_non_null(uw = ut_world_new());
+	assert_non_null(in.idx = idx = ut_world_index(uw, NULL));
 	assert_non_null(m = report_build(&in));
 	assert_int_equal(json_object_array_length(at(m, "namespaces")), 0);
 	assert_true(json_object_is_type(at(m, "scope.namespace"),
@@ -411,6 +370,8 @@ test_empty(void **state)
 	assert_non_null(strstr(buf, "all namespaces"));
 	free(buf);
 	json_object_put(m);
+	index_free(idx);
+	ut_world_free(uw);
 }
 
 /* Big drawings stay readable: addresses one box per class, and too many

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "lib/store.h"
+#include "tests/unit/ut_sql.h"
 #include "tests/unit/ut_store.h"
 
 struct fixture {
@@ -96,8 +97,7 @@ test_schema_version(void **state)
 	/* A store written by a newer version is refused, not damaged. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
 	    STORE_SCHEMA_VERSION + 1);
-	assert_int_equal(sqlite3_exec(store_db(fx->st), sql, NULL, NULL, NULL),
-	    SQLITE_OK);
+	assert_int_equal(ut_sql_exec(fx->path, sql), 0);
 	assert_int_equal(store_open(fx->path, 0, &st2), -EPROTO);
 	assert_null(st2);
 	assert_int_equal(store_open("/nonexistent/x.db", STORE_OPEN_READONLY,
@@ -295,15 +295,7 @@ flow(int64_t wl, int dir, int64_t peer, const char *addr, uint16_t port,
 static int64_t
 query_int(struct store *st, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	return ut_sql_int(store_path(st), sql);
 }
 
 static void

@@ -363,6 +363,74 @@ test_is_json(void **state)
 	assert_false(yamljson_is_json("", 0));
 }
 
+/*
+ * Where each node, key and document is (the daemon's configuration names
+ * file:line:column of the value at fault), and where an error is, as
+ * numbers.
+ */
+/* A position was found, and is line:col. */
+static void
+at(bool found, const struct yamljson_pos *p, size_t line, size_t col)
+{
+	assert_true(found);
+	assert_int_equal(p->line, line);
+	assert_int_equal(p->col, col);
+}
+
+static void
+test_marked(void **state)
+{
+	struct json_object *docs, *root, *log, *v;
+	struct yamljson_marks *m;
+	struct yamljson_pos p;
+	char err[256];
+	const char *y =
+	    "store: /a\n"
+	    "log:\n"
+	    "  level: debug\n"
+	    "  file: ~\n"
+	    "list: [1, {k: v}]\n"
+	    "---\n"
+	    "x: 1\n";
+
+	(void)state;
+	assert_int_equal(yamljson_parse_marked(y, strlen(y), &docs, &m, &p,
+	    err, sizeof(err)), 0);
+	assert_int_equal(json_object_array_length(docs), 2);
+	root = json_object_array_get_idx(docs, 0);
+	at(yamljson_pos_of(m, root, &p), &p, 1, 1);
+	at(yamljson_key_pos(m, root, "log", &p), &p, 2, 1);
+	assert_true(json_object_object_get_ex(root, "store", &v));
+	at(yamljson_pos_of(m, v, &p), &p, 1, 8);
+	assert_true(json_object_object_get_ex(root, "log", &log));
+	at(yamljson_pos_of(m, log, &p), &p, 3, 3);	/* the block mapping */
+	assert_true(json_object_object_get_ex(log, "level", &v));
+	at(yamljson_pos_of(m, v, &p), &p, 3, 10);
+	/* A null has no node, but its key has a place. */
+	assert_true(json_object_object_get_ex(log, "file", &v));
+	assert_null(v);
+	assert_false(yamljson_pos_of(m, v, &p));
+	at(yamljson_key_pos(m, log, "file", &p), &p, 4, 3);
+	assert_false(yamljson_key_pos(m, log, "nope", &p));
+	/* Elements of a flow sequence. */
+	assert_true(json_object_object_get_ex(root, "list", &v));
+	at(yamljson_pos_of(m, json_object_array_get_idx(v, 1), &p), &p, 5, 11);
+	at(yamljson_doc_pos(m, 1, &p), &p, 6, 1);
+	assert_false(yamljson_doc_pos(m, 2, &p));
+	yamljson_marks_free(m);
+	json_object_put(docs);
+	yamljson_marks_free(NULL);
+
+	/* An error: its place as numbers, the problem alone in err. */
+	assert_int_equal(yamljson_parse_marked("a: 1\n  b: 2\n", 11, &docs,
+	    &m, &p, err, sizeof(err)), -EINVAL);
+	assert_null(m);
+	assert_int_equal(p.line, 2);
+	assert_int_equal(p.col, 4);
+	assert_null(strstr(err, "line"));
+	assert_true(strlen(err) > 0);
+}
+
 int
 main(void)
 {
@@ -377,6 +445,7 @@ main(void)
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_stream_errors),
 		cmocka_unit_test(test_is_json),
+		cmocka_unit_test(test_marked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

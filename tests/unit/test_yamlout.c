@@ -12,7 +12,7 @@
 
 #include <json-c/json.h>
 
-#include "cli/yamlout.h"
+#include "cli/gen/yamlout.h"
 #include "lib/yamljson.h"
 
 /* Strings a YAML reader would take for something else when plain. */

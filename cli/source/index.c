@@ -1,0 +1,931 @@
+/*
+ * index: the in-memory index over what the sources fed (see index.h).
+ *
+ * Building: index_load() hands each source the builder; workloads are
+ * merged by (namespace, kind, name) as they come (a hash map of their
+ * names), flows by key (a hash map of flow_key_hash), both with the
+ * builder's own handles, which are the order workloads first came in.
+ * Finishing: the workloads nobody needs are dropped, the rest sorted and
+ * numbered; flows get those numbers as handles and are sorted; then the
+ * window and each workload's flows, times and observation.
+ */
+#include "cli/source/index.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/source/knownservers.h"
+
+/* ---- strings ------------------------------------------------------------- */
+
+/* Copies of strings, freed all at once: DNS names and workload names. */
+struct arena {
+	struct chunk {
+		struct chunk *next;
+		size_t used, cap;
+		char data[];
+	} *head;
+};
+
+#define ARENA_CHUNK 65536
+
+static const char *
+arena_strdup(struct arena *a, const char *s)
+{
+	size_t n = strlen(s) + 1, cap;
+	struct chunk *c = a->head;
+
+	if (n == 1)
+		return "";
+	if (c == NULL || c->cap - c->used < n) {
+		cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		if ((c = malloc(sizeof(*c) + cap)) == NULL)
+			return NULL;
+		c->used = 0;
+		c->cap = cap;
+		c->next = a->head;
+		a->head = c;
+	}
+	memcpy(c->data + c->used, s, n);
+	c->used += n;
+	return c->data + c->used - n;
+}
+
+static void
+arena_free(struct arena *a)
+{
+	struct chunk *c, *n;
+
+	for (c = a->head; c != NULL; c = n) {
+		n = c->next;
+		free(c);
+	}
+	a->head = NULL;
+}
+
+/* ---- the index and its builder ------------------------------------------- */
+
+struct counter {
+	const char *name;	/* in the arena */
+	int64_t value;
+};
+
+/* A workload while building: its builder handle is its position. */
+struct bwl {
+	struct index_workload w;
+	int64_t first_attached;	/* 0 unknown */
+	bool needed;		/* a subject, or the peer of a flow kept */
+	size_t pos;		/* its position once sorted */
+};
+
+struct index {
+	struct arena strings;
+	struct index_workload **wls;	/* sorted; point into bwls */
+	size_t nwls;
+	struct flow *flows;
+	size_t nflows, capflows;
+	size_t *wl_first, *wl_count;	/* by position */
+	struct counter *counters;
+	size_t ncounters;
+	struct addr *nodes;
+	size_t nnodes;
+	const char **namespaces;
+	size_t nnamespaces;
+	struct ks_set *ks;
+	int64_t recording_started, data_begin, data_end, since, until;
+
+	/* The builder's state, freed by index_free too. */
+	struct bwl *bwls;		/* in the order they came */
+	size_t nbwls, capbwls;
+	size_t *wlmap;			/* name hash -> bwl + 1, 0 empty */
+	size_t capwlmap;
+	uint32_t *flowmap;		/* key hash -> flow + 1, 0 empty */
+	size_t capflowmap;
+};
+
+/* What index_load hands a source: the index being built, and the query. */
+struct index_builder {
+	struct index *idx;
+	const struct source_query *q;
+};
+
+void
+index_free(struct index *idx)
+{
+	size_t i;
+
+	if (idx == NULL)
+		return;
+	for (i = 0; i < idx->nbwls; i++) {
+		json_object_put(idx->bwls[i].w.selector);
+		json_object_put(idx->bwls[i].w.labels);
+		json_object_put(idx->bwls[i].w.ports);
+	}
+	free(idx->bwls);
+	free(idx->wls);
+	free(idx->wlmap);
+	free(idx->flowmap);
+	free(idx->flows);
+	free(idx->wl_first);
+	free(idx->wl_count);
+	free(idx->counters);
+	free(idx->nodes);
+	free(idx->namespaces);
+	ks_set_free(idx->ks);
+	arena_free(&idx->strings);
+	free(idx);
+}
+
+/* qsort that accepts an empty (possibly NULL) array. */
+static void
+sort_n(void *base, size_t n, size_t size,
+    int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
+static int
+grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t ncap;
+	void *nv;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : first;
+	if ((nv = realloc(*v, ncap * size)) == NULL)
+		return -ENOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+/* ---- workloads ----------------------------------------------------------- */
+
+static uint64_t
+str_hash(uint64_t h, const char *s)
+{
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
+	return (h ^ 0xff) * 0x100000001b3ULL;
+}
+
+static uint64_t
+wl_hash(const char *ns, const char *kind, const char *name)
+{
+	return str_hash(str_hash(str_hash(0xcbf29ce484222325ULL, ns), kind),
+	    name);
+}
+
+/* The slot of (ns, kind, name) in the name map: holds its bwl + 1, or 0
+ * where it would go. */
+static size_t *
+wl_slot(const struct index *idx, const char *ns, const char *kind,
+    const char *name)
+{
+	const struct index_workload *w;
+	size_t i, m = idx->capwlmap - 1;
+
+	for (i = wl_hash(ns, kind, name) & m; idx->wlmap[i] != 0;
+	    i = (i + 1) & m) {
+		w = &idx->bwls[idx->wlmap[i] - 1].w;
+		if (strcmp(w->name, name) == 0 &&
+		    strcmp(w->namespace_, ns) == 0 &&
+		    strcmp(w->kind, kind) == 0)
+			break;
+	}
+	return &idx->wlmap[i];
+}
+
+/* Keep the name map at most half full. */
+static int
+wlmap_grow(struct index *idx)
+{
+	const struct index_workload *w;
+	size_t i, *old = idx->wlmap, oldcap = idx->capwlmap;
+
+	if ((idx->nbwls + 1) * 2 <= idx->capwlmap)
+		return 0;
+	idx->capwlmap = oldcap ? oldcap * 2 : 64;
+	if ((idx->wlmap = calloc(idx->capwlmap, sizeof(size_t))) == NULL) {
+		idx->wlmap = old;
+		idx->capwlmap = oldcap;
+		return -ENOMEM;
+	}
+	for (i = 0; i < oldcap; i++)
+		if (old[i] != 0) {
+			w = &idx->bwls[old[i] - 1].w;
+			*wl_slot(idx, w->namespace_, w->kind, w->name) = old[i];
+		}
+	free(old);
+	return 0;
+}
+
+static bool
+in_scope(const struct source_query *q, const struct index_workload *w)
+{
+	if (q->namespace_ != NULL && strcmp(q->namespace_, w->namespace_) != 0)
+		return false;
+	return q->kind == NULL || q->name == NULL ||
+	    (strcasecmp(q->kind, w->kind) == 0 && strcmp(q->name, w->name) == 0);
+}
+
+int
+index_add_workload(struct index_builder *b,
+    const struct index_source_workload *sw, int64_t *handle)
+{
+	struct index *idx = b->idx;
+	struct index_workload *w;
+	struct bwl *n;
+	size_t *slot;
+
+	if (wlmap_grow(idx) < 0)
+		return -ENOMEM;
+	slot = wl_slot(idx, sw->namespace_, sw->kind, sw->name);
+	if (*slot == 0) {
+		if (grow((void **)&idx->bwls, &idx->capbwls, idx->nbwls,
+		    sizeof(*idx->bwls), 64) < 0)
+			return -ENOMEM;
+		n = &idx->bwls[idx->nbwls];
+		memset(n, 0, sizeof(*n));
+		n->w.namespace_ = arena_strdup(&idx->strings, sw->namespace_);
+		n->w.kind = arena_strdup(&idx->strings, sw->kind);
+		n->w.name = arena_strdup(&idx->strings, sw->name);
+		if (n->w.namespace_ == NULL || n->w.kind == NULL ||
+		    n->w.name == NULL)
+			return -ENOMEM;
+		n->w.subject = in_scope(b->q, &n->w);
+		n->needed = n->w.subject;
+		*slot = ++idx->nbwls;
+	}
+	w = &idx->bwls[*slot - 1].w;
+	/* The first source that knows a field wins. */
+	if (w->selector == NULL && sw->selector != NULL)
+		w->selector = json_object_get(sw->selector);
+	if (w->labels == NULL && sw->labels != NULL)
+		w->labels = json_object_get(sw->labels);
+	if (w->ports == NULL && sw->ports != NULL)
+		w->ports = json_object_get(sw->ports);
+	w->host_network |= sw->host_network;
+	if (sw->started_at > 0 && (w->started_at == 0 ||
+	    sw->started_at < w->started_at))
+		w->started_at = sw->started_at;
+	*handle = (int64_t)(*slot - 1);
+	return 0;
+}
+
+void
+index_add_first_attached(struct index_builder *b, int64_t handle, int64_t t)
+{
+	struct bwl *w;
+
+	if (handle < 0 || (size_t)handle >= b->idx->nbwls || t <= 0)
+		return;
+	w = &b->idx->bwls[handle];
+	if (w->first_attached == 0 || t < w->first_attached)
+		w->first_attached = t;
+}
+
+/* ---- flows ----------------------------------------------------------------- */
+
+/* Keep the flow map at most half full. */
+static int
+flowmap_grow(struct index *idx)
+{
+	uint32_t *nm;
+	size_t i, j, m, ncap;
+
+	if ((idx->nflows + 1) * 2 <= idx->capflowmap)
+		return 0;
+	ncap = idx->capflowmap ? idx->capflowmap * 2 : 1024;
+	if (ncap > (size_t)UINT32_MAX || (nm = calloc(ncap,
+	    sizeof(*nm))) == NULL)
+		return -ENOMEM;
+	m = ncap - 1;
+	for (i = 0; i < idx->nflows; i++) {
+		for (j = flow_key_hash(&idx->flows[i].key) & m; nm[j] != 0;
+		    j = (j + 1) & m)
+			;
+		nm[j] = (uint32_t)i + 1;
+	}
+	free(idx->flowmap);
+	idx->flowmap = nm;
+	idx->capflowmap = ncap;
+	return 0;
+}
+
+static bool
+in_window(const struct source_query *q, const struct flow *f)
+{
+	if (q->since != 0 && f->last_seen < q->since)
+		return false;
+	if (q->until != 0 && f->first_seen > q->until)
+		return false;
+	return q->direction < 0 || f->key.direction == q->direction;
+}
+
+int
+index_add_flow(struct index_builder *b, const struct flow *in)
+{
+	struct index *idx = b->idx;
+	struct flow f = *in, *into;
+	size_t j, m;
+
+	if (f.key.subject < 0 || (size_t)f.key.subject >= idx->nbwls ||
+	    !idx->bwls[f.key.subject].w.subject || !in_window(b->q, &f))
+		return 0;
+	if (f.key.peer_kind == FLOW_PEER_WORKLOAD && (f.key.peer_wl < 0 ||
+	    (size_t)f.key.peer_wl >= idx->nbwls)) {
+		f.key.peer_kind = FLOW_PEER_UNKNOWN;
+		f.key.peer_wl = 0;
+	}
+	if (flowmap_grow(idx) < 0)
+		return -ENOMEM;
+	m = idx->capflowmap - 1;
+	for (j = flow_key_hash(&f.key) & m; idx->flowmap[j] != 0;
+	    j = (j + 1) & m)
+		if (flow_key_equal(&idx->flows[idx->flowmap[j] - 1].key,
+		    &f.key)) {
+			/* The same flow from another source. Its DNS name is
+			 * borrowed: copied only if the merge keeps it. */
+			into = &idx->flows[idx->flowmap[j] - 1];
+			flow_merge(into, &f);
+			if (into->dns_name == in->dns_name &&
+			    (into->dns_name = arena_strdup(&idx->strings,
+			    in->dns_name)) == NULL)
+				return -ENOMEM;
+			return 0;
+		}
+	if (grow((void **)&idx->flows, &idx->capflows, idx->nflows,
+	    sizeof(*idx->flows), 1024) < 0)
+		return -ENOMEM;
+	if ((f.dns_name = arena_strdup(&idx->strings, in->dns_name)) == NULL)
+		return -ENOMEM;
+	if (f.key.peer_kind == FLOW_PEER_WORKLOAD)
+		idx->bwls[f.key.peer_wl].needed = true;
+	idx->flows[idx->nflows] = f;
+	idx->flowmap[j] = (uint32_t)++idx->nflows;
+	return 0;
+}
+
+/* ---- what the sources say of themselves ---------------------------------- */
+
+int
+index_add_counter(struct index_builder *b, const char *name, int64_t value,
+    int64_t updated_at)
+{
+	struct index *idx = b->idx;
+	struct counter *n;
+	size_t i;
+
+	index_add_data_end(b, updated_at);
+	for (i = 0; i < idx->ncounters; i++)
+		if (strcmp(idx->counters[i].name, name) == 0) {
+			idx->counters[i].value += value;
+			return 0;
+		}
+	n = realloc(idx->counters, (idx->ncounters + 1) * sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	idx->counters = n;
+	if ((n[idx->ncounters].name = arena_strdup(&idx->strings, name)) ==
+	    NULL)
+		return -ENOMEM;
+	n[idx->ncounters++].value = value;
+	return 0;
+}
+
+void
+index_add_data_end(struct index_builder *b, int64_t t)
+{
+	if (t > b->idx->data_end)
+		b->idx->data_end = t;
+}
+
+void
+index_add_recording_started(struct index_builder *b, int64_t t)
+{
+	if (t > 0 && (b->idx->recording_started == 0 ||
+	    t < b->idx->recording_started))
+		b->idx->recording_started = t;
+}
+
+int
+index_add_node(struct index_builder *b, const struct addr *a)
+{
+	struct index *idx = b->idx;
+	struct addr *n;
+
+	n = realloc(idx->nodes, (idx->nnodes + 1) * sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	idx->nodes = n;
+	idx->nodes[idx->nnodes++] = *a;
+	return 0;
+}
+
+bool
+index_has_namespace(const struct index_builder *b, const char *ns)
+{
+	size_t i;
+
+	for (i = 0; i < b->idx->nnamespaces; i++)
+		if (strcmp(b->idx->namespaces[i], ns) == 0)
+			return true;
+	return false;
+}
+
+int
+index_add_namespace(struct index_builder *b, const char *ns)
+{
+	struct index *idx = b->idx;
+	const char **n;
+
+	if (index_has_namespace(b, ns))
+		return 0;
+	n = realloc(idx->namespaces, (idx->nnamespaces + 1) * sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	idx->namespaces = n;
+	if ((n[idx->nnamespaces] = arena_strdup(&idx->strings, ns)) == NULL)
+		return -ENOMEM;
+	idx->nnamespaces++;
+	return 0;
+}
+
+int
+index_add_known_server(struct index_builder *b, const char *source,
+    const struct addr_cidr *cidr, const char *server, const char *name)
+{
+	return ks_add(b->idx->ks, source, cidr, server, name);
+}
+
+/* ---- finishing ------------------------------------------------------------- */
+
+/* Labels a bare pod carries that name the pod itself, not its kind. */
+static const char *const per_pod_labels[] = {
+	"pod-template-hash", "controller-revision-hash",
+	"pod-template-generation", "statefulset.kubernetes.io/pod-name",
+	"apps.kubernetes.io/pod-index", "controller-uid",
+	"batch.kubernetes.io/controller-uid", "job-name",
+	"batch.kubernetes.io/job-name",
+	"batch.kubernetes.io/job-completion-index",
+};
+
+static json_object *
+selector_from_labels(json_object *labels)
+{
+	json_object *sel, *ml;
+	size_t i;
+	bool skip;
+
+	sel = json_object_new_object();
+	ml = json_object_new_object();
+	json_object_object_foreach(labels, k, v) {
+		skip = false;
+		for (i = 0; i < sizeof(per_pod_labels) /
+		    sizeof(per_pod_labels[0]); i++)
+			if (strcmp(k, per_pod_labels[i]) == 0)
+				skip = true;
+		if (!skip)
+			json_object_object_add(ml, k, json_object_get(v));
+	}
+	json_object_object_add(sel, "matchLabels", ml);
+	return sel;
+}
+
+static int
+wl_cmp(const void *a, const void *b)
+{
+	const struct index_workload *x = *(const struct index_workload *
+	    const *)a, *y = *(const struct index_workload *const *)b;
+	int c;
+
+	if ((c = strcmp(x->namespace_, y->namespace_)) != 0)
+		return c;
+	if ((c = strcmp(x->kind, y->kind)) != 0)
+		return c;
+	return strcmp(x->name, y->name);
+}
+
+static int
+flow_cmp(const void *a, const void *b)
+{
+	return flow_key_cmp(&((const struct flow *)a)->key,
+	    &((const struct flow *)b)->key);
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+counter_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct counter *)a)->name,
+	    ((const struct counter *)b)->name);
+}
+
+/*
+ * Keep the workloads needed (subjects and peers of the flows kept), sort
+ * them, number them, give those without labels or selector defaults, and
+ * turn the flows' builder handles into those numbers.
+ */
+static int
+order_workloads(struct index *idx)
+{
+	struct index_workload *w;
+	struct flow *f;
+	size_t i;
+
+	if ((idx->wls = calloc(idx->nbwls + 1, sizeof(*idx->wls))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < idx->nbwls; i++)
+		if (idx->bwls[i].needed)
+			idx->wls[idx->nwls++] = &idx->bwls[i].w;
+	sort_n(idx->wls, idx->nwls, sizeof(*idx->wls), wl_cmp);
+	for (i = 0; i < idx->nwls; i++) {
+		w = idx->wls[i];
+		w->index = i;
+		/* w is the first member of its bwl. */
+		((struct bwl *)(void *)w)->pos = i;
+		if (w->labels == NULL)
+			w->labels = json_object_new_object();
+		if (w->selector == NULL)
+			w->selector = selector_from_labels(w->labels);
+		if (w->labels == NULL || w->selector == NULL)
+			return -ENOMEM;
+	}
+	for (i = 0; i < idx->nflows; i++) {
+		f = &idx->flows[i];
+		f->key.subject = (int64_t)idx->bwls[f->key.subject].pos;
+		if (f->key.peer_kind == FLOW_PEER_WORKLOAD)
+			f->key.peer_wl = (int64_t)idx->bwls[f->key.peer_wl].pos;
+	}
+	return 0;
+}
+
+/* Each workload's range of flows, first/last seen and observation. */
+static int
+index_workloads(struct index *idx)
+{
+	struct index_workload *w;
+	const struct flow *f;
+	int64_t first_attached;
+	size_t i;
+
+	idx->wl_first = calloc(idx->nwls + 1, sizeof(size_t));
+	idx->wl_count = calloc(idx->nwls + 1, sizeof(size_t));
+	if (idx->wl_first == NULL || idx->wl_count == NULL)
+		return -ENOMEM;
+	for (i = 0; i < idx->nflows; i++) {
+		f = &idx->flows[i];
+		w = idx->wls[f->key.subject];
+		if (idx->wl_count[w->index]++ == 0)
+			idx->wl_first[w->index] = i;
+		if (w->first_seen == 0 || f->first_seen < w->first_seen)
+			w->first_seen = f->first_seen;
+		if (f->last_seen > w->last_seen)
+			w->last_seen = f->last_seen;
+	}
+	for (i = 0; i < idx->nwls; i++) {
+		w = idx->wls[i];
+		first_attached = ((struct bwl *)(void *)w)->first_attached;
+		if (idx->recording_started > 0 &&
+		    ((w->started_at > 0 &&
+		    w->started_at < idx->recording_started) ||
+		    (w->started_at == 0 && first_attached > 0 &&
+		    first_attached < idx->recording_started)))
+			w->predates_recording = true;
+		w->observed_from = idx->since;
+		if (w->started_at > w->observed_from)
+			w->observed_from = w->started_at;
+		w->observed_to = idx->until;
+		if (w->observed_to < w->observed_from)
+			w->observed_to = w->observed_from;
+	}
+	return 0;
+}
+
+static int
+finish(struct index *idx, const struct source_query *q)
+{
+	size_t i;
+	int rc;
+
+	free(idx->flowmap);
+	idx->flowmap = NULL;
+	idx->capflowmap = 0;
+	if ((rc = order_workloads(idx)) < 0)
+		return rc;
+	sort_n(idx->flows, idx->nflows, sizeof(*idx->flows), flow_cmp);
+	for (i = 0; i < idx->nflows; i++)
+		if (idx->data_begin == 0 ||
+		    idx->flows[i].first_seen < idx->data_begin)
+			idx->data_begin = idx->flows[i].first_seen;
+	sort_n(idx->namespaces, idx->nnamespaces, sizeof(*idx->namespaces),
+	    str_cmp);
+	sort_n(idx->counters, idx->ncounters, sizeof(*idx->counters),
+	    counter_cmp);
+	idx->since = q->since ? q->since : idx->recording_started ?
+	    idx->recording_started : idx->data_begin;
+	idx->until = q->until ? q->until : idx->data_end;
+	return index_workloads(idx);
+}
+
+/* ---- "did you mean" -------------------------------------------------------- */
+
+/* Levenshtein distance of a and b, case-insensitive, capped at 64. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, prev, cur, tmp;
+	size_t row[65];
+
+	if (la > 64 || lb > 64)
+		return 64;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cur = prev + (strncasecmp(a + i - 1, b + j - 1, 1) != 0);
+			if (row[j] + 1 < cur)
+				cur = row[j] + 1;
+			if (row[j - 1] + 1 < cur)
+				cur = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = cur;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * Append to err ("; did you mean X?" and the candidates) the one of the
+ * n candidates closest to want, when it is close enough to be a typo.
+ */
+static void
+suggest(char *err, size_t errlen, const char *want,
+    const char *const *cand, size_t n, const char *what)
+{
+	size_t i, d, best = (size_t)-1, bi = 0, off = strlen(err);
+
+	for (i = 0; i < n; i++)
+		if ((d = distance(want, cand[i])) < best) {
+			best = d;
+			bi = i;
+		}
+	if (n == 0) {
+		snprintf(err + off, errlen - off, "; no %s was recorded at all",
+		    what);
+		return;
+	}
+	if (best <= 2 + strlen(want) / 4)
+		off += (size_t)snprintf(err + off, errlen - off,
+		    "; did you mean '%s'?", cand[bi]);
+	if (off >= errlen)
+		return;
+	off += (size_t)snprintf(err + off, errlen - off, " Recorded %ss:",
+	    what);
+	for (i = 0; i < n && i < 8 && off < errlen; i++)
+		off += (size_t)snprintf(err + off, errlen - off, "%s %s",
+		    i ? "," : "", cand[i]);
+	if (i < n && off < errlen)
+		snprintf(err + off, errlen - off, " (and %zu more)", n - i);
+}
+
+/* The workloads of q's namespace as "kind/name", for suggestions. */
+static void
+suggest_workload(const struct index *idx, const struct source_query *q,
+    char *err, size_t errlen)
+{
+	const char **cand;
+	char want[600], *buf;
+	size_t i, n = 0, len = 0;
+	const struct index_workload *w;
+
+	for (i = 0; i < idx->nbwls; i++)
+		len += strlen(idx->bwls[i].w.kind) +
+		    strlen(idx->bwls[i].w.name) + 2;
+	cand = calloc(idx->nbwls + 1, sizeof(*cand));
+	buf = malloc(len + 1);
+	if (cand == NULL || buf == NULL)
+		goto out;
+	len = 0;
+	for (i = 0; i < idx->nbwls; i++) {
+		w = &idx->bwls[i].w;
+		if (q->namespace_ != NULL &&
+		    strcmp(w->namespace_, q->namespace_) != 0)
+			continue;
+		cand[n++] = buf + len;
+		len += (size_t)sprintf(buf + len, "%s/%s", w->kind,
+		    w->name) + 1;
+	}
+	sort_n(cand, n, sizeof(*cand), str_cmp);
+	snprintf(want, sizeof(want), "%s/%s", q->kind, q->name);
+	suggest(err, errlen, want, cand, n, "workload");
+out:
+	free(cand);
+	free(buf);
+}
+
+/* ---- loading ----------------------------------------------------------------- */
+
+int
+index_load(struct source *const *srcs, size_t nsrcs,
+    const struct source_query *q, struct index **out, char *err,
+    size_t errlen)
+{
+	struct index_builder b = { .q = q };
+	struct index *idx;
+	bool found = false;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((idx = calloc(1, sizeof(*idx))) == NULL ||
+	    (idx->ks = ks_set_new()) == NULL) {
+		index_free(idx);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	b.idx = idx;
+	for (i = 0; i < nsrcs && rc == 0; i++)
+		rc = srcs[i]->ops->load(srcs[i], q, &b, err, errlen);
+	for (i = 0; rc == 0 && i < idx->nbwls; i++)
+		found |= idx->bwls[i].w.subject;
+	if (rc == 0 && q->namespace_ != NULL &&
+	    !index_has_namespace(&b, q->namespace_)) {
+		sort_n(idx->namespaces, idx->nnamespaces,
+		    sizeof(*idx->namespaces), str_cmp);
+		snprintf(err, errlen, "namespace '%s': nothing was ever "
+		    "recorded in it (no workload, no pod)", q->namespace_);
+		suggest(err, errlen, q->namespace_, idx->namespaces,
+		    idx->nnamespaces, "namespace");
+		rc = -ENOENT;
+	} else if (rc == 0 && q->kind != NULL && q->name != NULL && !found) {
+		snprintf(err, errlen, "workload '%s/%s'%s%s: not recorded",
+		    q->kind, q->name, q->namespace_ ? " in namespace " : "",
+		    q->namespace_ ? q->namespace_ : "");
+		suggest_workload(idx, q, err, errlen);
+		rc = -ENOENT;
+	}
+	if (rc == 0 && (rc = finish(idx, q)) < 0)
+		snprintf(err, errlen, "out of memory");
+	if (rc < 0) {
+		index_free(idx);
+		return rc;
+	}
+	*out = idx;
+	return 0;
+}
+
+/* ---- reading ------------------------------------------------------------------- */
+
+size_t
+index_nworkloads(const struct index *idx)
+{
+	return idx->nwls;
+}
+
+const struct index_workload *
+index_workload(const struct index *idx, size_t i)
+{
+	return i < idx->nwls ? idx->wls[i] : NULL;
+}
+
+const struct index_workload *
+index_find_workload(const struct index *idx, const char *ns,
+    const char *kind, const char *name)
+{
+	size_t slot;
+	struct bwl *w;
+
+	if (idx->capwlmap == 0 || (slot = *wl_slot(idx, ns, kind, name)) == 0)
+		return NULL;
+	w = &idx->bwls[slot - 1];
+	return w->needed ? &w->w : NULL;
+}
+
+size_t
+index_nflows(const struct index *idx)
+{
+	return idx->nflows;
+}
+
+const struct flow *
+index_flow(const struct index *idx, size_t i)
+{
+	return i < idx->nflows ? &idx->flows[i] : NULL;
+}
+
+size_t
+index_flows_of(const struct index *idx, const struct index_workload *wl,
+    size_t *first)
+{
+	*first = 0;
+	if (wl == NULL || wl->index >= idx->nwls || idx->wls[wl->index] != wl)
+		return 0;
+	*first = idx->wl_first[wl->index];
+	return idx->wl_count[wl->index];
+}
+
+const struct index_workload *
+index_subject(const struct index *idx, const struct flow *f)
+{
+	return idx->wls[f->key.subject];
+}
+
+const struct index_workload *
+index_peer(const struct index *idx, const struct flow *f)
+{
+	return f->key.peer_kind == FLOW_PEER_WORKLOAD ?
+	    idx->wls[f->key.peer_wl] : NULL;
+}
+
+int64_t
+index_counter(const struct index *idx, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < idx->ncounters; i++)
+		if (strcmp(idx->counters[i].name, name) == 0)
+			return idx->counters[i].value;
+	return 0;
+}
+
+size_t
+index_ncounters(const struct index *idx)
+{
+	return idx->ncounters;
+}
+
+const char *
+index_counter_name(const struct index *idx, size_t i)
+{
+	return i < idx->ncounters ? idx->counters[i].name : NULL;
+}
+
+int64_t
+index_counter_value(const struct index *idx, size_t i)
+{
+	return i < idx->ncounters ? idx->counters[i].value : 0;
+}
+
+int64_t
+index_recording_started(const struct index *idx)
+{
+	return idx->recording_started;
+}
+
+int64_t
+index_since(const struct index *idx)
+{
+	return idx->since;
+}
+
+int64_t
+index_until(const struct index *idx)
+{
+	return idx->until;
+}
+
+bool
+index_is_node_addr(const struct index *idx, const struct addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < idx->nnodes; i++)
+		if (addr_equal(&idx->nodes[i], a))
+			return true;
+	return false;
+}
+
+struct ks_set *
+index_known_servers(struct index *idx)
+{
+	return idx->ks;
+}
+
+size_t
+index_nnamespaces(const struct index *idx)
+{
+	return idx->nnamespaces;
+}
+
+const char *
+index_namespace(const struct index *idx, size_t i)
+{
+	return i < idx->nnamespaces ? idx->namespaces[i] : NULL;
+}

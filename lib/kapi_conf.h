@@ -1,0 +1,66 @@
+/*
+ * kapi_conf: how to reach the Kubernetes API server: from the pod's
+ * service account (in-cluster) or from a kubeconfig file (the current
+ * context's cluster and user), with the limits of the API client.
+ * Files only; no network. lib/kapi_http.h makes the requests with it
+ * (the daemon's list/watch client, recorderd/kapi.h, copies it).
+ */
+#ifndef NPR_KAPI_CONF_H
+#define NPR_KAPI_CONF_H
+
+#include <stddef.h>
+
+#define KAPI_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+#define KAPI_MAX_RESPONSE (64u << 20)	/* one list page, bytes */
+#define KAPI_MAX_LINE (8u << 20)	/* one watch event, bytes */
+#define KAPI_PAGE_LIMIT 500		/* items per list page */
+#define KAPI_WATCH_TIMEOUT 300		/* timeoutSeconds of a watch */
+#define KAPI_BACKOFF_MIN_MS 500
+#define KAPI_BACKOFF_MAX_MS 30000
+
+struct kapi_conf {
+	char *server;		/* "https://host:port", no trailing slash */
+	char *ca_file;		/* PEM file, or NULL */
+	char *ca_data;		/* PEM text, or NULL */
+	char *token;		/* bearer token, or NULL */
+	char *token_file;	/* re-read before each request, or NULL */
+	char *cert_file, *key_file;	/* client certificate, or NULL */
+	char *cert_data, *key_data;	/* PEM text, or NULL */
+	/* Limits (0 means the default above). */
+	size_t max_response;
+	size_t max_line;
+	int page_limit;
+	int watch_timeout;
+	int backoff_min_ms, backoff_max_ms;
+};
+
+/*
+ * Fill conf from the service account directory (NULL: KAPI_SA_DIR) and
+ * KUBERNETES_SERVICE_HOST / _PORT. Returns 0, -ENOENT (not in a cluster:
+ * err says what is missing) or -ENOMEM. Free with kapi_conf_clear().
+ */
+int kapi_conf_in_cluster(const char *sa_dir, struct kapi_conf *conf,
+    char *err, size_t errlen);
+/*
+ * Fill conf from a kubeconfig (YAML): the current context's cluster
+ * (server, certificate-authority[-data]) and user (token, tokenFile,
+ * client-certificate[-data], client-key[-data]); relative paths are
+ * relative to the kubeconfig's directory. exec and auth-provider users and
+ * insecure-skip-tls-verify are refused (-ENOTSUP). Returns 0, -EINVAL
+ * (with err), -ENOTSUP, -errno of reading the file, or -ENOMEM.
+ */
+int kapi_conf_kubeconfig(const char *path, struct kapi_conf *conf, char *err,
+    size_t errlen);
+int kapi_conf_kubeconfig_buf(const char *buf, size_t len, const char *dir,
+    struct kapi_conf *conf, char *err, size_t errlen);
+void kapi_conf_clear(struct kapi_conf *conf);
+
+/* A deep copy of src into *dst, with the limits left at 0 set to their
+ * defaults. 0 or -ENOMEM (dst is then clear). */
+int kapi_conf_copy(struct kapi_conf *dst, const struct kapi_conf *src);
+
+/* The bearer token to send now, read afresh from token_file when set (it
+ * rotates), else token; NULL when there is none. The caller frees it. */
+char *kapi_conf_token(const struct kapi_conf *conf);
+
+#endif
