@@ -15,8 +15,10 @@
 # (podman's runc needs it), /dev with a private /dev/shm and a private /run
 # are mounted there only, and every mount and process goes away when the
 # namespace's first process exits, also on failure or timeout. Network namespaces the tests make share the host's
-# kernel, as on the host; the tests remove them. No service starts inside
-# the root (policy-rc.d), as in any chroot.
+# kernel, as on the host; the tests remove them. The root uses the host's
+# network with the host's resolv.conf and locally added CA certificates
+# (/usr/local/share/ca-certificates). No service starts inside the root
+# (policy-rc.d), as in any chroot.
 #
 # The bare base root (after debootstrap and the six packages, before the
 # clone) is cached as a tarball in FRESH_CACHE_DIR (default
@@ -66,8 +68,16 @@ if [ "${1:-}" = --inside ]; then
 	mount --rbind /dev "$root/dev"
 	mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs "$root/dev/shm"
 	mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs "$root/run"
-	# apt and the tests resolve names as the host does.
+	# The root uses the host's network, and sees it as the host does:
+	# apt and the tests resolve names with the host's resolv.conf, and
+	# trust the certificate authorities the host added itself (e.g. a
+	# proxy's that inspects TLS; npm in test_validate_tools needs it).
 	cat /etc/resolv.conf >"$root/etc/resolv.conf"
+	local_ca=0
+	if [ -n "$(find /usr/local/share/ca-certificates -name '*.crt' 2>/dev/null | head -n 1)" ]; then
+		cp -r /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/"
+		local_ca=1
+	fi
 	mkdir "$root/.old-root"
 	cd "$root"
 	pivot_root . .old-root
@@ -75,6 +85,7 @@ if [ "${1:-}" = --inside ]; then
 	cd /
 	umount -l /.old-root
 	rmdir /.old-root
+	[ "$local_ca" = 0 ] || update-ca-certificates >/dev/null
 	script="set -e; cd $SRC"
 	for c in "${COMMANDS[@]}"; do
 		script="$script; echo '==> fresh-check: $c'; start=\$(date +%s); $c"
