@@ -17,12 +17,14 @@ set -eu
 
 BUILD_PKGS="gcc make pkg-config
 libmnl-dev libnftnl-dev libnetfilter-conntrack-dev
-libjson-c-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev"
+libjson-c-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev
+libgraphviz-dev"
 TEST_PKGS="libcmocka-dev
 sqlite3 nftables conntrack iproute2 procps psmisc util-linux
 containernetworking-plugins podman runc busybox-static uidmap
 dnsmasq-base socat iperf3 openssl curl jq python3 python3-yaml python3-jsonschema
-ulogd2 ulogd2-sqlite3 chromium groff-base man-db valgrind"
+ulogd2 ulogd2-sqlite3 chromium groff-base man-db valgrind
+graphviz fonts-liberation"
 FUZZ_PKGS="clang libclang-rt-dev"
 FRESH_PKGS="debootstrap git ca-certificates util-linux"
 
