@@ -11,7 +11,7 @@
 #   BENCH_OUT=FILE        also write the table (markdown, with the date,
 #                         machine and command) to FILE
 #   plus the per-section knobs listed in tests/bench/README.md.
-# Needs root (network namespaces) and `make all` (build/tools/bench_*).
+# Needs root (network namespaces); `make bench` builds build/tools/bench_*.
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
