@@ -290,7 +290,11 @@ wltab_take_dirty(struct wltab *t,
 			break;
 		w->dirty = false;
 	}
-	memmove(t->dirty, t->dirty + i, (t->ndirty - i) * sizeof(*t->dirty));
+	/* What cb did not take stays, in order (dirty is NULL while the
+	 * table never had a dirty entry: nothing to move then). */
+	if (t->ndirty > i)
+		memmove(t->dirty, t->dirty + i, (t->ndirty - i) *
+		    sizeof(*t->dirty));
 	t->ndirty -= i;
 	return ret;
 }
