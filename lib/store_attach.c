@@ -43,7 +43,7 @@ load_addresses(struct store *st, struct store_attachment *a)
 	return rc;
 }
 
-/* The attachment columns 0-11 of the current row (addresses not read). */
+/* The attachment columns 0-12 of the current row (addresses not read). */
 static void
 read_columns(sqlite3_stmt *s, struct store_attachment *a)
 {
@@ -60,6 +60,7 @@ read_columns(sqlite3_stmt *s, struct store_attachment *a)
 	a->workload_id = sqlite3_column_int64(s, 9);
 	a->attached_at = sqlite3_column_int64(s, 10);
 	a->detached_at = sqlite3_column_int64(s, 11);
+	a->adopted = sqlite3_column_int(s, 12) != 0;
 }
 
 static int
@@ -134,10 +135,12 @@ store_attachment_put(struct store *st, struct store_attachment *a,
 	sqlite3_stmt *s;
 	int rc;
 
+	bool outer = !sqlite3_get_autocommit(st->db);
+
 	if (a->container_id[0] == '\0' || a->ifname[0] == '\0' ||
 	    a->naddrs < 0 || a->naddrs > STORE_MAX_ADDRS)
 		return -EINVAL;
-	if ((rc = store_begin(st)) < 0)
+	if (!outer && (rc = store_begin(st)) < 0)
 		return rc;
 	if ((s = store_stmt(st, S_ATT_UPSERT)) == NULL) {
 		rc = -EIO;
@@ -153,6 +156,7 @@ store_attachment_put(struct store *st, struct store_attachment *a,
 	sqlite3_bind_int(s, 8, a->host_ifindex);
 	sqlite3_bind_int64(s, 9, a->workload_id);
 	sqlite3_bind_int64(s, 10, now);
+	sqlite3_bind_int(s, 11, a->adopted ? 1 : 0);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
 		rc = rc == SQLITE_DONE ? -EIO : sqlite_errno(rc);
@@ -164,9 +168,9 @@ store_attachment_put(struct store *st, struct store_attachment *a,
 	a->detached_at = 0;
 	if ((rc = sync_addresses(st, a, now)) < 0)
 		goto out;
-	rc = store_commit(st);
+	rc = outer ? 0 : store_commit(st);
 out:
-	if (rc < 0)
+	if (rc < 0 && !outer)
 		store_rollback(st);
 	return rc;
 }
@@ -195,11 +199,12 @@ int
 store_attachment_detach(struct store *st, const char *container_id,
     const char *ifname, int64_t now)
 {
+	bool outer = !sqlite3_get_autocommit(st->db);
 	struct store_attachment a;
 	sqlite3_stmt *s;
 	int rc;
 
-	if ((rc = store_begin(st)) < 0)
+	if (!outer && (rc = store_begin(st)) < 0)
 		return rc;
 	if ((rc = store_attachment_get(st, container_id, ifname, &a)) < 0)
 		goto out;
@@ -224,9 +229,12 @@ store_attachment_detach(struct store *st, const char *container_id,
 	sqlite3_bind_int64(s, 2, now);
 	if ((rc = step_done(s)) < 0)
 		goto out;
-	rc = store_commit(st);
+	rc = outer ? 0 : store_commit(st);
 out:
-	if (rc < 0)
+	/* Inside the caller's transaction a refusal (-ENOENT, -EALREADY)
+	 * changed nothing and the caller goes on; its other errors are the
+	 * caller's to roll back. */
+	if (rc < 0 && !outer)
 		store_rollback(st);
 	return rc;
 }
@@ -253,7 +261,8 @@ store_attachment_set_workload(struct store *st, int64_t attachment_id,
 #define FOREACH_SQL \
 	"SELECT a.id, a.container_id, a.ifname, a.pod_namespace, a.pod_name," \
 	" a.pod_uid, a.netns, a.host_veth, a.host_ifindex, a.workload_id," \
-	" a.attached_at, a.detached_at, d.addr, d.prefix FROM attachments a" \
+	" a.attached_at, a.detached_at, a.adopted, d.addr, d.prefix" \
+	" FROM attachments a" \
 	" LEFT JOIN addresses d ON d.attachment_id = a.id AND d.valid_to = 0"
 
 int
@@ -277,9 +286,9 @@ store_attachment_foreach(struct store *st, bool attached_only,
 			read_columns(s, &a);
 			have = true;
 		}
-		if (sqlite3_column_type(s, 12) != SQLITE_NULL)
+		if (sqlite3_column_type(s, 13) != SQLITE_NULL)
 			add_address(&a, (const char *)sqlite3_column_text(s,
-			    12), sqlite3_column_int(s, 13));
+			    13), sqlite3_column_int(s, 14));
 	}
 	if ((rc = sqlite_errno(rc)) == 0 && have)
 		rc = cb(&a, arg);

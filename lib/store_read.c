@@ -302,7 +302,8 @@ static int
 first_attached_row(sqlite3_stmt *s, const struct walk *wk)
 {
 	return wk->first(sqlite3_column_int64(s, 0),
-	    sqlite3_column_int64(s, 1), wk->arg);
+	    sqlite3_column_int64(s, 1), sqlite3_column_int(s, 2) != 0,
+	    wk->arg);
 }
 
 int
@@ -312,7 +313,9 @@ store_read_first_attachments(struct store *st, store_first_attached_cb cb,
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if ((rc = prepare(st, "SELECT workload_id, MIN(attached_at)"
+	/* With MIN(), SQLite takes the bare column adopted from the row
+	 * that has the minimum. */
+	if ((rc = prepare(st, "SELECT workload_id, MIN(attached_at), adopted"
 	    " FROM attachments WHERE workload_id != 0 GROUP BY workload_id",
 	    &s)) < 0)
 		return rc;
@@ -331,6 +334,8 @@ store_read_totals(struct store *st, struct store_totals *out)
 	} q[] = {
 		{ "SELECT COUNT(*) FROM attachments WHERE detached_at = 0",
 		  offsetof(struct store_totals, attached) },
+		{ "SELECT COUNT(*) FROM attachments WHERE detached_at = 0"
+		  " AND adopted != 0", offsetof(struct store_totals, adopted) },
 		{ "SELECT COUNT(*) FROM attachments WHERE detached_at != 0",
 		  offsetof(struct store_totals, detached) },
 		{ "SELECT COUNT(*) FROM workloads",

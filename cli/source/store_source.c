@@ -198,13 +198,13 @@ flow_cb(const struct flow *in, void *arg)
 }
 
 static int
-first_attached_cb(int64_t id, int64_t t, void *arg)
+first_attached_cb(int64_t id, int64_t t, bool adopted, void *arg)
 {
 	struct load *l = arg;
 	int64_t h = id_get(l, id);
 
 	if (h >= 0)
-		index_add_first_attached(l->b, h, t);
+		index_add_first_attached(l->b, h, t, adopted);
 	return 0;
 }
 
