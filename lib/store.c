@@ -27,8 +27,7 @@ static const char *const stmt_sql[S_NSTMTS] = {
 	[S_ATT_UPSERT] =
 	    "INSERT INTO attachments (container_id, ifname, pod_namespace,"
 	    " pod_name, pod_uid, netns, host_veth, host_ifindex, workload_id,"
-	    " attached_at, detached_at, adopted)"
-	    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,0,?11)"
+	    " attached_at, detached_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,0)"
 	    " ON CONFLICT (container_id, ifname) DO UPDATE SET"
 	    " pod_namespace=excluded.pod_namespace, pod_name=excluded.pod_name,"
 	    " pod_uid=excluded.pod_uid, netns=excluded.netns,"
@@ -37,16 +36,15 @@ static const char *const stmt_sql[S_NSTMTS] = {
 	    "  THEN excluded.workload_id ELSE attachments.workload_id END,"
 	    " attached_at=CASE WHEN attachments.detached_at != 0"
 	    "  THEN excluded.attached_at ELSE attachments.attached_at END,"
-	    " detached_at=0, adopted=excluded.adopted RETURNING id",
+	    " detached_at=0 RETURNING id",
 	[S_ATT_GET] =
 	    "SELECT id, container_id, ifname, pod_namespace, pod_name, pod_uid,"
 	    " netns, host_veth, host_ifindex, workload_id, attached_at,"
-	    " detached_at, adopted FROM attachments"
-	    " WHERE container_id=?1 AND ifname=?2",
+	    " detached_at FROM attachments WHERE container_id=?1 AND ifname=?2",
 	[S_ATT_BY_ID] =
 	    "SELECT id, container_id, ifname, pod_namespace, pod_name, pod_uid,"
 	    " netns, host_veth, host_ifindex, workload_id, attached_at,"
-	    " detached_at, adopted FROM attachments WHERE id=?1",
+	    " detached_at FROM attachments WHERE id=?1",
 	[S_ATT_DETACH] =
 	    "UPDATE attachments SET detached_at=?3"
 	    " WHERE container_id=?1 AND ifname=?2 AND detached_at=0",

@@ -27,7 +27,7 @@
 
 #define STORE_DEFAULT_PATH "/var/lib/netpol-record/records.db"
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 1
 
 #define STORE_ID_LEN 160	/* container ids, pod uids */
 #define STORE_NAME_LEN 256	/* Kubernetes names, DNS names (253 + NUL) */
@@ -101,8 +101,10 @@ struct store_attachment {
 	int64_t attached_at;
 	int64_t detached_at;		/* 0 while attached */
 	/* Adopted by netpol-recorderd (a pod already running, found in the
-	 * metadata) rather than attached by the CNI plugin; its container
-	 * id is STORE_ADOPTED_PREFIX and the pod's uid. */
+	 * metadata) rather than attached by the CNI plugin. Not a column:
+	 * an adopted attachment's container id is STORE_ADOPTED_PREFIX and
+	 * the pod's uid, which is what says it (read: set from the id;
+	 * written: the caller names it so). */
 	bool adopted;
 };
 
@@ -111,6 +113,11 @@ struct store_attachment {
  * CNI never makes such an id (runtimes use hex ids). */
 #define STORE_ADOPTED_PREFIX "adopted:"
 #define STORE_ADOPTED_IF "pod"
+/* The same test in SQL, on a column holding a container id. */
+#define STORE_ADOPTED_SQL(col) "(substr(" col ", 1, 8) = 'adopted:')"
+
+/* Is container_id an adopted pod's? */
+bool store_adopted_id(const char *container_id);
 
 /*
  * Insert or replace the attachment for (a->container_id, a->ifname), as a

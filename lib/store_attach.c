@@ -43,7 +43,14 @@ load_addresses(struct store *st, struct store_attachment *a)
 	return rc;
 }
 
-/* The attachment columns 0-12 of the current row (addresses not read). */
+bool
+store_adopted_id(const char *container_id)
+{
+	return strncmp(container_id, STORE_ADOPTED_PREFIX,
+	    strlen(STORE_ADOPTED_PREFIX)) == 0;
+}
+
+/* The attachment columns 0-11 of the current row (addresses not read). */
 static void
 read_columns(sqlite3_stmt *s, struct store_attachment *a)
 {
@@ -60,7 +67,7 @@ read_columns(sqlite3_stmt *s, struct store_attachment *a)
 	a->workload_id = sqlite3_column_int64(s, 9);
 	a->attached_at = sqlite3_column_int64(s, 10);
 	a->detached_at = sqlite3_column_int64(s, 11);
-	a->adopted = sqlite3_column_int(s, 12) != 0;
+	a->adopted = store_adopted_id(a->container_id);
 }
 
 static int
@@ -156,7 +163,6 @@ store_attachment_put(struct store *st, struct store_attachment *a,
 	sqlite3_bind_int(s, 8, a->host_ifindex);
 	sqlite3_bind_int64(s, 9, a->workload_id);
 	sqlite3_bind_int64(s, 10, now);
-	sqlite3_bind_int(s, 11, a->adopted ? 1 : 0);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
 		rc = rc == SQLITE_DONE ? -EIO : sqlite_errno(rc);
@@ -261,8 +267,7 @@ store_attachment_set_workload(struct store *st, int64_t attachment_id,
 #define FOREACH_SQL \
 	"SELECT a.id, a.container_id, a.ifname, a.pod_namespace, a.pod_name," \
 	" a.pod_uid, a.netns, a.host_veth, a.host_ifindex, a.workload_id," \
-	" a.attached_at, a.detached_at, a.adopted, d.addr, d.prefix" \
-	" FROM attachments a" \
+	" a.attached_at, a.detached_at, d.addr, d.prefix FROM attachments a" \
 	" LEFT JOIN addresses d ON d.attachment_id = a.id AND d.valid_to = 0"
 
 int
@@ -286,9 +291,9 @@ store_attachment_foreach(struct store *st, bool attached_only,
 			read_columns(s, &a);
 			have = true;
 		}
-		if (sqlite3_column_type(s, 13) != SQLITE_NULL)
+		if (sqlite3_column_type(s, 12) != SQLITE_NULL)
 			add_address(&a, (const char *)sqlite3_column_text(s,
-			    13), sqlite3_column_int(s, 14));
+			    12), sqlite3_column_int(s, 13));
 	}
 	if ((rc = sqlite_errno(rc)) == 0 && have)
 		rc = cb(&a, arg);

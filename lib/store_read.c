@@ -313,10 +313,11 @@ store_read_first_attachments(struct store *st, store_first_attached_cb cb,
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	/* With MIN(), SQLite takes the bare column adopted from the row
-	 * that has the minimum. */
-	if ((rc = prepare(st, "SELECT workload_id, MIN(attached_at), adopted"
-	    " FROM attachments WHERE workload_id != 0 GROUP BY workload_id",
+	/* With MIN(), SQLite takes the bare column (adopted or not) from
+	 * the row that has the minimum. */
+	if ((rc = prepare(st, "SELECT workload_id, MIN(attached_at), "
+	    STORE_ADOPTED_SQL("container_id") " FROM attachments"
+	    " WHERE workload_id != 0 GROUP BY workload_id",
 	    &s)) < 0)
 		return rc;
 	rc = walk(s, first_attached_row,
@@ -335,7 +336,8 @@ store_read_totals(struct store *st, struct store_totals *out)
 		{ "SELECT COUNT(*) FROM attachments WHERE detached_at = 0",
 		  offsetof(struct store_totals, attached) },
 		{ "SELECT COUNT(*) FROM attachments WHERE detached_at = 0"
-		  " AND adopted != 0", offsetof(struct store_totals, adopted) },
+		  " AND " STORE_ADOPTED_SQL("container_id"),
+		  offsetof(struct store_totals, adopted) },
 		{ "SELECT COUNT(*) FROM attachments WHERE detached_at != 0",
 		  offsetof(struct store_totals, detached) },
 		{ "SELECT COUNT(*) FROM workloads",

@@ -96,10 +96,6 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE meta ("
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL);",
-	/* 2: attachments netpol-recorderd adopted (a pod that was running
-	 * before recording, found in the metadata, not attached by the CNI
-	 * plugin): recorded from then on, observed from then on. */
-	"ALTER TABLE attachments ADD COLUMN adopted INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define STORE_NMIGRATIONS \
