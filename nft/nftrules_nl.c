@@ -251,6 +251,71 @@ nftrules_attach(struct nftrules *nr, const struct nftrules_conf *c,
 	return ret;
 }
 
+/* One batch of NEWSETELEM for all of e, in a buffer sized for them. */
+static int
+add_many_batch(struct nftrules *nr, const struct nftrules_conf *c,
+    bool create, const struct nftrules_elems *e, size_t n)
+{
+	size_t limit = (n + 4) * NFTRULES_ELEMS_MAX_BYTES + NFTRULES_BATCH_LIMIT;
+	struct mnl_nlmsg_batch *b = NULL;
+	char *buf;
+	int ret, fd = mnl_socket_get_fd(nr->nl), sz;
+
+	if ((buf = malloc(2 * limit)) == NULL)
+		return -ENOMEM;
+	if ((b = nftrules_batch_start_size(buf, limit, &nr->seq)) == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (create && (ret = nftrules_build_create(b, &nr->seq, c)) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if ((ret = nftrules_build_elems(b, &nr->seq,
+		    NFT_MSG_NEWSETELEM, &e[i])) != 0)
+			goto out;
+	if ((ret = nftrules_batch_finish(b, &nr->seq)) != 0)
+		goto out;
+	/* A batch is one sendmsg, refused beyond the socket's send
+	 * buffer: make room for a large one (as nft does). */
+	sz = (int)mnl_nlmsg_batch_size(b) + 4096;
+	if (sz > 128 * 1024 && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE,
+	    &sz, sizeof(sz)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	ret = send_batch(nr, b);
+out:
+	if (b != NULL)
+		mnl_nlmsg_batch_stop(b);
+	free(buf);
+	return ret;
+}
+
+int
+nftrules_add_many(struct nftrules *nr, const struct nftrules_conf *c,
+    const struct nftrules_elems *e, size_t n)
+{
+	bool create = false;
+	int ret = 0;
+
+	if ((ret = nftrules_conf_check(c)) != 0)
+		return ret;
+	if (n == 0)
+		return 0;
+	/* As nftrules_attach: the table is there (elements only), else it
+	 * is made in the same batch; a concurrent creator wins. */
+	nr->created = false;
+	for (int i = 0; i < ATTACH_ATTEMPTS; i++) {
+		ret = add_many_batch(nr, c, create, e, n);
+		if (ret == -ENOENT && !create)
+			create = true;
+		else if (ret == -EEXIST && create)
+			create = false;
+		else
+			break;
+	}
+	nr->created = ret == 0 && create;
+	return ret;
+}
+
 bool
 nftrules_created(const struct nftrules *nr)
 {
