@@ -1,0 +1,262 @@
+/*
+ * ctmark: marking the connections already open of adopted pods.
+ */
+#include "recorderd/ctmark.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <libmnl/libmnl.h>
+
+#include "recorderd/ct.h"
+
+#define RECV_BUF (64 * 1024)
+#define SEND_CHUNK (64 * 1024)
+/* An update: header, nfgenmsg, the original tuple (at most ~90 bytes
+ * for IPv6 with ports) and zone, mark and mask. */
+#define UPDATE_MAX 256
+
+struct ctx {
+	const struct addr *addrs;	/* sorted */
+	size_t n;
+	uint32_t bit;
+	char *upd;			/* update messages, back to back */
+	size_t len, cap;
+	struct ctmark_count *count;
+	uint32_t seq;
+};
+
+static int
+addr_cmp_v(const void *x, const void *y)
+{
+	return addr_cmp(x, y);
+}
+
+static bool
+ours(const struct ctx *c, const struct addr *a)
+{
+	return a->family != 0 && bsearch(a, c->addrs, c->n, sizeof(*a),
+	    addr_cmp_v) != NULL;
+}
+
+static int
+attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type == CTA_TUPLE_ORIG || type == CTA_ZONE)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+/* The update that sets the bit on the connection of dump entry nlh:
+ * its original tuple and zone copied as they came. */
+static int
+add_update(struct ctx *c, const struct nlmsghdr *nlh, uint8_t family)
+{
+	const struct nlattr *tb[CTA_MAX + 1] = { 0 };
+	struct nlmsghdr *u;
+	struct nfgenmsg *nfg;
+	struct nlattr *dst;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb, tb) < 0 ||
+	    tb[CTA_TUPLE_ORIG] == NULL ||
+	    mnl_attr_get_payload_len(tb[CTA_TUPLE_ORIG]) > UPDATE_MAX / 2)
+		return 0;
+	if (c->len + UPDATE_MAX > c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 64 * UPDATE_MAX;
+		char *n = realloc(c->upd, ncap);
+
+		if (n == NULL)
+			return -ENOMEM;
+		c->upd = n;
+		c->cap = ncap;
+	}
+	memset(c->upd + c->len, 0, UPDATE_MAX);
+	u = mnl_nlmsg_put_header(c->upd + c->len);
+	u->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
+	/* An update of the entry found by its tuple: no NLM_F_CREATE. No
+	 * ack: an error (the connection closed meanwhile) comes anyway. */
+	u->nlmsg_flags = NLM_F_REQUEST;
+	u->nlmsg_seq = ++c->seq;
+	nfg = mnl_nlmsg_put_extra_header(u, sizeof(*nfg));
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	dst = (struct nlattr *)((char *)u + u->nlmsg_len);
+	memcpy(dst, tb[CTA_TUPLE_ORIG], tb[CTA_TUPLE_ORIG]->nla_len);
+	u->nlmsg_len += MNL_ALIGN(tb[CTA_TUPLE_ORIG]->nla_len);
+	if (tb[CTA_ZONE] != NULL && mnl_attr_get_payload_len(tb[CTA_ZONE]) ==
+	    sizeof(uint16_t))
+		mnl_attr_put_u16(u, CTA_ZONE, mnl_attr_get_u16(tb[CTA_ZONE]));
+	/* (mark & ~mask) ^ value: only our bit changes. */
+	mnl_attr_put_u32(u, CTA_MARK, htonl(c->bit));
+	mnl_attr_put_u32(u, CTA_MARK_MASK, htonl(c->bit));
+	c->len += u->nlmsg_len;
+	return 0;
+}
+
+static int
+entry(struct ctx *c, const struct nlmsghdr *nlh, size_t len)
+{
+	struct ct_event ev;
+
+	if (ct_event_parse(nlh, len, &ev) != 0)
+		return 0;
+	c->count->seen++;
+	/* What the rules match: the source, and the destination after
+	 * DNAT (the reply's source). */
+	if (!ours(c, &ev.orig.src) && !(ev.has_reply && ours(c,
+	    &ev.reply.src)))
+		return 0;
+	if (ct_event_has_mark(&ev, c->bit)) {
+		c->count->already++;
+		return 0;
+	}
+	if (c->count->marked + c->count->skipped >= CTMARK_MAX) {
+		c->count->skipped++;
+		return 0;
+	}
+	c->count->marked++;
+	return add_update(c, nlh, ev.family);
+}
+
+/* List the table; 0 at its end, or -errno. */
+static int
+dump(struct ctx *c, struct mnl_socket *nl, char *buf)
+{
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	uint32_t seq = ++c->seq;
+	ssize_t n;
+	int ret;
+
+	memset(buf, 0, 64);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;		/* IPv4 and IPv6 */
+	nfg->version = NFNETLINK_V0;
+	if (mnl_socket_sendto(nl, buf, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		int left;
+
+		if ((n = mnl_socket_recvfrom(nl, buf, RECV_BUF)) < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		left = (int)n;
+		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, left);
+		    nlh = mnl_nlmsg_next(nlh, &left)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e =
+				    mnl_nlmsg_get_payload(nlh);
+
+				return e->error;
+			}
+			if ((ret = entry(c, nlh, (size_t)left)) < 0)
+				return ret;
+		}
+	}
+}
+
+/* Send the updates in chunks of whole messages; count the connections
+ * that closed meanwhile (their update fails with ENOENT). */
+static int
+update(struct ctx *c, struct mnl_socket *nl, char *buf)
+{
+	size_t off = 0;
+	int fd = mnl_socket_get_fd(nl);
+
+	while (off < c->len) {
+		size_t end = off;
+		ssize_t n;
+
+		while (end < c->len && end - off + ((struct nlmsghdr *)
+		    (void *)(c->upd + end))->nlmsg_len <= SEND_CHUNK)
+			end += ((struct nlmsghdr *)(void *)(c->upd + end))->
+			    nlmsg_len;
+		if (mnl_socket_sendto(nl, c->upd + off, end - off) < 0)
+			return -errno;
+		off = end;
+		/* Errors of this chunk, queued by the time sendmsg returned. */
+		while ((n = recv(fd, buf, RECV_BUF, MSG_DONTWAIT)) > 0) {
+			int left = (int)n;
+			const struct nlmsghdr *nlh = (void *)buf;
+
+			for (; mnl_nlmsg_ok(nlh, left);
+			    nlh = mnl_nlmsg_next(nlh, &left)) {
+				const struct nlmsgerr *e;
+
+				if (nlh->nlmsg_type != NLMSG_ERROR)
+					continue;
+				e = mnl_nlmsg_get_payload(nlh);
+				if (e->error != 0 && c->count->marked > 0) {
+					c->count->marked--;
+					c->count->gone++;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+int
+ctmark_existing(const struct addr *addrs, size_t n, uint32_t bit,
+    struct ctmark_count *count)
+{
+	struct ctx c = { .bit = bit, .count = count, .n = n };
+	struct timeval tv = { .tv_sec = 5 };
+	struct mnl_socket *nl = NULL;
+	struct addr *sorted = NULL;
+	char *buf = NULL;
+	int ret, sz = 8 << 20;
+
+	memset(count, 0, sizeof(*count));
+	if (n == 0)
+		return 0;
+	if ((sorted = malloc(n * sizeof(*sorted))) == NULL ||
+	    (buf = malloc(RECV_BUF)) == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(sorted, addrs, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), addr_cmp_v);
+	c.addrs = sorted;
+	c.seq = (uint32_t)time(NULL);
+	if ((nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
+	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	/* A bound on every wait, and room for a dump's bursts. */
+	(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv));
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE,
+	    &sz, sizeof(sz)) < 0)
+		(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF,
+		    &sz, sizeof(sz));
+	if ((ret = dump(&c, nl, buf)) == 0)
+		ret = update(&c, nl, buf);
+out:
+	if (nl != NULL)
+		mnl_socket_close(nl);
+	free(c.upd);
+	free(sorted);
+	free(buf);
+	return ret;
+}

@@ -1,0 +1,47 @@
+/*
+ * ctmark: put the recorder's mark bit on connections that were open
+ * before their pod's addresses were in the table's sets.
+ *
+ * The rules mark a connection at its first packet only. A pod the daemon
+ * adopts (it was running before it was recorded) has connections that
+ * no rule marked: the kernel's filter would hide them from the start-up
+ * dump, from the refresh dumps (so their flows would age out while they
+ * are open) and from DESTROY events. ctmark lists the conntrack table
+ * (both families, unfiltered), and for each connection whose original
+ * source or reply source (the pod as client, or as server after DNAT:
+ * what the rules match) is one of the given addresses, sets the bit with
+ * a conntrack update (CTA_MARK with CTA_MARK_MASK: the other bits are
+ * kept). The next mark-filtered dump then lists them like any other.
+ *
+ * One dump of the whole table per call: for a batch of adoptions, not
+ * per pod. Runs on the caller's thread; netlink only.
+ */
+#ifndef NPR_CTMARK_H
+#define NPR_CTMARK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/addr.h"
+
+/* At most this many connections are marked per call (memory for the
+ * updates is about 100 bytes each); more are counted in skipped. */
+#define CTMARK_MAX 262144
+
+struct ctmark_count {
+	size_t seen;		/* connections listed */
+	size_t marked;		/* ... marked now */
+	size_t already;		/* ... of those addresses, marked already */
+	size_t gone;		/* closed between the dump and the update */
+	size_t skipped;		/* beyond CTMARK_MAX */
+};
+
+/*
+ * Mark with bit the open connections of addrs[0..n). Returns 0 (see
+ * *count), or -errno of the socket or the dump (-EPERM without
+ * CAP_NET_ADMIN, -ENOMEM).
+ */
+int ctmark_existing(const struct addr *addrs, size_t n, uint32_t bit,
+    struct ctmark_count *count);
+
+#endif
