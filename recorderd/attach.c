@@ -179,7 +179,8 @@ gather_cb(const struct kmeta_pod *kp, void *arg)
 /* The attachment of an adopted pod: what the metadata and the route to
  * it say. */
 static void
-adopted_attachment(const struct adopt_pod *p, struct store_attachment *a)
+adopted_attachment(struct hostroute *h, const struct adopt_pod *p,
+    struct store_attachment *a)
 {
 	char name[IFNAMSIZ];
 	int ifindex = 0;
@@ -199,7 +200,7 @@ adopted_attachment(const struct adopt_pod *p, struct store_attachment *a)
 	}
 	a->naddrs = p->naddrs;
 	/* A routed CNI's pod has a veth of its own on the node. */
-	if (p->naddrs > 0 && hostroute_veth(&p->addrs[0], name,
+	if (h != NULL && p->naddrs > 0 && hostroute_veth(h, &p->addrs[0], name,
 	    &ifindex) == 0) {
 		snprintf(a->host_veth, sizeof(a->host_veth), "%s", name);
 		a->host_ifindex = ifindex;
@@ -213,6 +214,7 @@ mark_open(struct attach *k, const struct store_attachment *a, size_t n)
 {
 	struct ctmark_count cnt;
 	struct addr *addrs;
+	int64_t t0 = mono_ms();
 	size_t na = 0;
 	int ret;
 
@@ -229,8 +231,9 @@ mark_open(struct attach *k, const struct store_attachment *a, size_t n)
 	else
 		log_info("adoption: %zu open connections of adopted pods "
 		    "marked (%zu marked already, %zu closed meanwhile, %zu "
-		    "over the limit) of %zu", cnt.marked, cnt.already,
-		    cnt.gone, cnt.skipped, cnt.seen);
+		    "over the limit) of %zu listed, in %lld ms", cnt.marked,
+		    cnt.already, cnt.gone, cnt.skipped, cnt.seen,
+		    (long long)(mono_ms() - t0));
 	free(addrs);
 }
 
@@ -242,7 +245,8 @@ adopt_pods(struct attach *k, const struct adopt_plan *plan,
 {
 	struct store_attachment *a = NULL;
 	struct nftrules_elems *e = NULL;
-	int64_t t0 = mono_ms(), now = (int64_t)time(NULL);
+	struct hostroute *h = NULL;
+	int64_t t0 = mono_ms(), tb, now = (int64_t)time(NULL);
 	size_t n = 0;
 	int ret = -ENOMEM;
 
@@ -251,13 +255,17 @@ adopt_pods(struct attach *k, const struct adopt_plan *plan,
 	if ((a = calloc(plan->nadopt, sizeof(*a))) == NULL ||
 	    (e = calloc(plan->nadopt, sizeof(*e))) == NULL)
 		goto out;
+	/* Without a route socket, no host interface is known: addresses
+	 * alone mark the pod (nft/README.md). */
+	(void)hostroute_open(&h);
 	for (size_t i = 0; i < plan->nadopt; i++) {
-		adopted_attachment(&pods[plan->adopt[i]], &a[n]);
+		adopted_attachment(h, &pods[plan->adopt[i]], &a[n]);
 		if (nftrules_elems_init(&e[n], a[n].container_id, a[n].ifname,
 		    a[n].host_veth, pods[plan->adopt[i]].addrs,
 		    pods[plan->adopt[i]].naddrs) == 0)
 			n++;
 	}
+	tb = mono_ms();
 	if ((ret = nftrules_add_many(k->nr, &k->conf.nft, e, n)) < 0) {
 		log_warnx("adoption: adding the elements of %zu pods to table "
 		    "inet %s: %s; trying again later", n, NFTRULES_TABLE,
@@ -265,12 +273,13 @@ adopt_pods(struct attach *k, const struct adopt_plan *plan,
 		k->dirty = true;
 		goto out;
 	}
+	tb = mono_ms() - tb;
+	if (attrib_announce_many(k->at, a, n) < 0)
+		log_warnx("adoption: %s: the pods are attributed once the "
+		    "store has them", strerror(ENOMEM));
 	for (size_t i = 0; i < n; i++) {
 		char b[ADDR_STRLEN];
 
-		if (attrib_announce(k->at, &a[i]) < 0)
-			log_warnx("adoption: %s: attributed once the store "
-			    "has it", strerror(ENOMEM));
 		push_op(k, WRITER_ATT_PUT, now, &a[i]);
 		k->c->adoptions++;
 		log_info("adoption: pod %s/%s (uid %s) adopted: %s%s%s, "
@@ -279,11 +288,13 @@ adopt_pods(struct attach *k, const struct adopt_plan *plan,
 		    addr_format(&a[i].addrs[0].addr, b, sizeof(b)),
 		    a[i].host_veth[0] ? " via " : "", a[i].host_veth);
 	}
-	log_info("adoption: %zu pods adopted in one nftables batch (%lld ms)",
-	    n, (long long)(mono_ms() - t0));
+	log_info("adoption: %zu pods adopted in one nftables batch (batch "
+	    "%lld ms, round %lld ms)", n, (long long)tb,
+	    (long long)(mono_ms() - t0));
 	mark_open(k, a, n);
 	ret = (int)n;
 out:
+	hostroute_close(h);
 	free(a);
 	free(e);
 	return ret;

@@ -577,13 +577,14 @@ attrib_set_pods(struct attrib *a, struct pods *src)
 	vec_free(&moved);
 }
 
-int
-attrib_announce(struct attrib *a, const struct store_attachment *att)
+/* Add one provisional attachment (replacing one of the same key);
+ * attribution's tables are rebuilt by the caller. */
+static int
+provisional(struct attrib *a, const struct store_attachment *att)
 {
 	struct pods_pod p;
 	struct att_key *k = a->hidden.v;
 	size_t keep = 0;
-	int ret;
 
 	pods_from_attachment(&p, att);
 	/* A repeated announcement replaces the provisional one. */
@@ -600,11 +601,29 @@ attrib_announce(struct attrib *a, const struct store_attachment *att)
 		    strcmp(k[i].ifname, p.ifname) != 0)
 			k[keep++] = k[i];
 	a->hidden.n = keep;
-	if ((ret = pods_append(a->prov, &p)) < 0)
-		return ret;
-	if ((ret = rebuild(a, a->src)) < 0)
-		a->prov->n--;
+	return pods_append(a->prov, &p);
+}
+
+int
+attrib_announce_many(struct attrib *a, const struct store_attachment *att,
+    size_t n)
+{
+	int n0 = a->prov->n, ret = 0;
+
+	for (size_t i = 0; i < n && ret == 0; i++)
+		ret = provisional(a, &att[i]);
+	if (ret == 0 && (ret = rebuild(a, a->src)) == 0)
+		return 0;
+	/* Out of memory: what was added goes (a replaced one too). */
+	if (a->prov->n > n0)
+		a->prov->n = n0;
 	return ret;
+}
+
+int
+attrib_announce(struct attrib *a, const struct store_attachment *att)
+{
+	return attrib_announce_many(a, att, 1);
 }
 
 void

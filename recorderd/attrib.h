@@ -80,6 +80,9 @@ const struct pods *attrib_pods(const struct attrib *a);
  * 0 or -ENOMEM.
  */
 int attrib_announce(struct attrib *a, const struct store_attachment *att);
+/* The same for att[0..n), attribution's tables rebuilt once. */
+int attrib_announce_many(struct attrib *a, const struct store_attachment *att,
+    size_t n);
 
 /*
  * The attachment (container id, ifname) is gone (CNI DEL, a released

@@ -20,6 +20,9 @@
 #include "recorderd/ct.h"
 
 #define RECV_BUF (64 * 1024)
+/* The kernel's CTA_FILTER_F_CTA_IP_SRC (nf_conntrack_netlink.c; not in
+ * the uapi headers): match the tuple's source address. */
+#define FILTER_IP_SRC (1u << 0)
 #define SEND_CHUNK (64 * 1024)
 /* An update: header, nfgenmsg, the original tuple (at most ~90 bytes
  * for IPv6 with ports) and zone, mark and mask. */
@@ -28,6 +31,9 @@
 struct ctx {
 	const struct addr *addrs;	/* sorted */
 	size_t n;
+	uint32_t *ids;			/* connections marked (filtered dumps
+					 * may list one twice) */
+	size_t nids, capids;
 	uint32_t bit;
 	char *upd;			/* update messages, back to back */
 	size_t len, cap;
@@ -122,6 +128,14 @@ entry(struct ctx *c, const struct nlmsghdr *nlh, size_t len)
 		c->count->already++;
 		return 0;
 	}
+	/* Listed by an earlier filtered dump of this call already. */
+	if (ev.has_id && c->capids > 0) {
+		for (size_t i = 0; i < c->nids; i++)
+			if (c->ids[i] == ev.id)
+				return 0;
+		if (c->nids < c->capids)
+			c->ids[c->nids++] = ev.id;
+	}
 	if (c->count->marked + c->count->skipped >= CTMARK_MAX) {
 		c->count->skipped++;
 		return 0;
@@ -130,9 +144,36 @@ entry(struct ctx *c, const struct nlmsghdr *nlh, size_t len)
 	return add_update(c, nlh, ev.family);
 }
 
-/* List the table; 0 at its end, or -errno. */
+/*
+ * The kernel lists only the connections whose original (tuple
+ * CTA_TUPLE_ORIG) or reply (CTA_TUPLE_REPLY) source is a: the table is
+ * walked in the kernel, not copied out. A kernel without CTA_FILTER
+ * (before 5.8) lists everything, which entry() sorts out.
+ */
+static void
+put_filter(struct nlmsghdr *nlh, const struct addr *a, int tuple)
+{
+	struct nlattr *t, *ip, *f;
+
+	t = mnl_attr_nest_start(nlh, tuple);
+	ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	if (a->family == AF_INET)
+		mnl_attr_put(nlh, CTA_IP_V4_SRC, 4, a->bytes);
+	else
+		mnl_attr_put(nlh, CTA_IP_V6_SRC, 16, a->bytes);
+	mnl_attr_nest_end(nlh, ip);
+	mnl_attr_nest_end(nlh, t);
+	f = mnl_attr_nest_start(nlh, CTA_FILTER);
+	mnl_attr_put_u32(nlh, tuple == CTA_TUPLE_ORIG ?
+	    CTA_FILTER_ORIG_FLAGS : CTA_FILTER_REPLY_FLAGS, FILTER_IP_SRC);
+	mnl_attr_nest_end(nlh, f);
+}
+
+/* List the table (only what a's filter lets through when a is not
+ * NULL); 0 at its end, or -errno. */
 static int
-dump(struct ctx *c, struct mnl_socket *nl, char *buf)
+dump(struct ctx *c, struct mnl_socket *nl, char *buf, const struct addr *a,
+    int tuple)
 {
 	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfg;
@@ -140,14 +181,17 @@ dump(struct ctx *c, struct mnl_socket *nl, char *buf)
 	ssize_t n;
 	int ret;
 
-	memset(buf, 0, 64);
+	memset(buf, 0, 256);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;		/* IPv4 and IPv6 */
+	/* Both families, or the filter's address's. */
+	nfg->nfgen_family = a != NULL ? a->family : AF_UNSPEC;
 	nfg->version = NFNETLINK_V0;
+	if (a != NULL)
+		put_filter(nlh, a, tuple);
 	if (mnl_socket_sendto(nl, buf, nlh->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
@@ -250,11 +294,26 @@ ctmark_existing(const struct addr *addrs, size_t n, uint32_t bit,
 	    &sz, sizeof(sz)) < 0)
 		(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF,
 		    &sz, sizeof(sz));
-	if ((ret = dump(&c, nl, buf)) == 0)
+	/* A few addresses (pods adopted one by one as they appear): the
+	 * kernel filters, per address and direction. Many (a node's worth
+	 * at start-up): one listing of the whole table is cheaper. */
+	if (n <= CTMARK_FILTERED_MAX) {
+		if ((c.ids = calloc(CTMARK_MAX, sizeof(*c.ids))) != NULL)
+			c.capids = CTMARK_MAX;
+		ret = 0;
+		for (size_t i = 0; i < n && ret == 0; i++)
+			if ((ret = dump(&c, nl, buf, &sorted[i],
+			    CTA_TUPLE_ORIG)) == 0)
+				ret = dump(&c, nl, buf, &sorted[i],
+				    CTA_TUPLE_REPLY);
+	} else
+		ret = dump(&c, nl, buf, NULL, 0);
+	if (ret == 0)
 		ret = update(&c, nl, buf);
 out:
 	if (nl != NULL)
 		mnl_socket_close(nl);
+	free(c.ids);
 	free(c.upd);
 	free(sorted);
 	free(buf);

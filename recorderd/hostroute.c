@@ -5,6 +5,7 @@
 #include "recorderd/hostroute.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <linux/if_link.h>
@@ -14,6 +15,11 @@
 #include <sys/time.h>
 
 #include <libmnl/libmnl.h>
+
+struct hostroute {
+	struct mnl_socket *nl;
+	uint32_t seq;
+};
 
 struct link {
 	char name[IFNAMSIZ];
@@ -82,57 +88,75 @@ talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *arg)
 }
 
 int
-hostroute_veth(const struct addr *a, char *name, int *ifindex)
+hostroute_open(struct hostroute **out)
+{
+	struct hostroute *h;
+	struct timeval tv = { .tv_sec = 2 };
+	int ret;
+
+	*out = NULL;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return -ENOMEM;
+	if ((h->nl = mnl_socket_open(NETLINK_ROUTE)) == NULL ||
+	    mnl_socket_bind(h->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		hostroute_close(h);
+		return ret;
+	}
+	(void)setsockopt(mnl_socket_get_fd(h->nl), SOL_SOCKET, SO_RCVTIMEO,
+	    &tv, sizeof(tv));
+	h->seq = (uint32_t)time(NULL);
+	*out = h;
+	return 0;
+}
+
+void
+hostroute_close(struct hostroute *h)
+{
+	if (h == NULL)
+		return;
+	if (h->nl != NULL)
+		mnl_socket_close(h->nl);
+	free(h);
+}
+
+int
+hostroute_veth(struct hostroute *h, const struct addr *a, char *name,
+    int *ifindex)
 {
 	char buf[256];
-	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 	struct ifinfomsg *ifm;
-	struct timeval tv = { .tv_sec = 2 };
 	struct link l;
 	int oif = 0, ret;
-	uint32_t seq = (uint32_t)time(NULL);
 
-	if ((nl = mnl_socket_open(NETLINK_ROUTE)) == NULL)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
-	    sizeof(tv));
 	memset(buf, 0, sizeof(buf));
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq++;
+	nlh->nlmsg_seq = ++h->seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = a->family;
 	rtm->rtm_dst_len = a->family == AF_INET ? 32 : 128;
 	mnl_attr_put(nlh, RTA_DST, addr_len(a), a->bytes);
-	if ((ret = talk(nl, nlh, route_cb, &oif)) < 0)
-		goto out;
-	ret = -ENOENT;
+	if ((ret = talk(h->nl, nlh, route_cb, &oif)) < 0)
+		return ret;
 	if (oif <= 0)
-		goto out;
+		return -ENOENT;
 	memset(buf, 0, sizeof(buf));
 	memset(&l, 0, sizeof(l));
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq++;
+	nlh->nlmsg_seq = ++h->seq;
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_index = oif;
-	if ((ret = talk(nl, nlh, link_cb, &l)) < 0)
-		goto out;
-	ret = -ENOENT;
+	if ((ret = talk(h->nl, nlh, link_cb, &l)) < 0)
+		return ret;
 	if (strcmp(l.kind, "veth") != 0 || l.name[0] == '\0')
-		goto out;
+		return -ENOENT;
 	snprintf(name, IFNAMSIZ, "%s", l.name);
 	*ifindex = oif;
-	ret = 0;
-out:
-	mnl_socket_close(nl);
-	return ret;
+	return 0;
 }

@@ -12,11 +12,18 @@
 
 #include "lib/addr.h"
 
+struct hostroute;
+
+/* A route netlink socket for the lookups. 0 or -errno. */
+int hostroute_open(struct hostroute **out);
+void hostroute_close(struct hostroute *h);
+
 /*
  * The veth the node routes a through: its name (IFNAMSIZ bytes) and
  * index. Returns 0, -ENOENT when the route goes through something else
  * (a bridge, a tunnel) or there is none, or -errno of netlink.
  */
-int hostroute_veth(const struct addr *a, char *name, int *ifindex);
+int hostroute_veth(struct hostroute *h, const struct addr *a, char *name,
+    int *ifindex);
 
 #endif
