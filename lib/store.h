@@ -335,6 +335,10 @@ typedef int (*store_flow_cb)(const struct flow *f, void *arg);
 int store_read_flows(struct store *st, const struct store_scope *sc,
     store_flow_cb cb, void *arg);
 
+/* Adopted attachments (lib/store.h, STORE_ADOPTED_PREFIX): how many are
+ * attached now, and how many there ever were. */
+int store_read_adopted(struct store *st, int64_t *attached, int64_t *ever);
+
 /* The latest last_seen of any flow of the store; 0 when it has none. */
 int store_read_last_seen(struct store *st, int64_t *out);
 

@@ -224,6 +224,20 @@ read_int(struct store *st, const char *sql, int64_t *out)
 }
 
 int
+store_read_adopted(struct store *st, int64_t *attached, int64_t *ever)
+{
+	int rc;
+
+	/* The attachments: a node's pods and their history, never large. */
+	if ((rc = read_int(st, "SELECT COUNT(*) FROM attachments WHERE "
+	    "detached_at = 0 AND " STORE_ADOPTED_SQL("container_id"),
+	    attached)) < 0)
+		return rc;
+	return read_int(st, "SELECT COUNT(*) FROM attachments WHERE "
+	    STORE_ADOPTED_SQL("container_id"), ever);
+}
+
+int
 store_read_last_seen(struct store *st, int64_t *out)
 {
 	/* MAX on the indexed last_seen: no scan. */
