@@ -3,7 +3,8 @@
  * datagram socket (SCM_RIGHTS).
  *
  * The CNI plugin uses it to give its nftables netlink socket to
- * netpol-recorderd instead of closing it. The last close of a
+ * netpol-recorderd instead of closing it, with the attachment its command
+ * made as the datagram's bytes (lib/attmsg.h). The last close of a
  * NETLINK_NETFILTER socket makes the kernel take the nf_tables commit
  * mutex and wait for the transaction destroy work, one RCU grace period
  * (10-30 ms here) after any recent commit; the next plugin's batch then
