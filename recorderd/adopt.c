@@ -50,12 +50,6 @@ struct ctx {
 };
 
 static int
-addr_cmp_v(const void *x, const void *y)
-{
-	return addr_cmp(x, y);
-}
-
-static int
 str_cmp_v(const void *x, const void *y)
 {
 	return strcmp(*(const char *const *)x, *(const char *const *)y);
@@ -86,7 +80,7 @@ static bool
 held_by_cni(const struct ctx *c, const struct addr *a)
 {
 	return c->ncni > 0 && bsearch(a, c->cni, c->ncni, sizeof(*c->cni),
-	    addr_cmp_v) != NULL;
+	    addr_cmp_qsort) != NULL;
 }
 
 static bool
@@ -192,7 +186,7 @@ setup(struct ctx *c)
 		if (a->uid[0] != '\0')
 			c->cni_uids[c->ncni_uids++] = a->uid;
 	}
-	qsort(c->cni, c->ncni, sizeof(*c->cni), addr_cmp_v);
+	qsort(c->cni, c->ncni, sizeof(*c->cni), addr_cmp_qsort);
 	qsort(c->cni_uids, c->ncni_uids, sizeof(*c->cni_uids), str_cmp_v);
 	for (size_t i = 0; i < c->npods; i++)
 		c->by_uid[i] = i;

@@ -41,17 +41,11 @@ struct ctx {
 	uint32_t seq;
 };
 
-static int
-addr_cmp_v(const void *x, const void *y)
-{
-	return addr_cmp(x, y);
-}
-
 static bool
 ours(const struct ctx *c, const struct addr *a)
 {
 	return a->family != 0 && bsearch(a, c->addrs, c->n, sizeof(*a),
-	    addr_cmp_v) != NULL;
+	    addr_cmp_qsort) != NULL;
 }
 
 static int
@@ -279,7 +273,7 @@ ctmark_existing(const struct addr *addrs, size_t n, uint32_t bit,
 		goto out;
 	}
 	memcpy(sorted, addrs, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), addr_cmp_v);
+	qsort(sorted, n, sizeof(*sorted), addr_cmp_qsort);
 	c.addrs = sorted;
 	c.seq = (uint32_t)time(NULL);
 	if ((nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||

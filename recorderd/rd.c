@@ -22,6 +22,7 @@
 #include "nft/nftrules.h"
 #include "recorderd/attach.h"
 #include "recorderd/attrib.h"
+#include "recorderd/clock.h"
 #include "recorderd/ct.h"
 #include "recorderd/ctsock.h"
 #include "recorderd/pods.h"
@@ -89,15 +90,6 @@ static int64_t
 now_s(void)
 {
 	return (int64_t)time(NULL);
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void
@@ -480,7 +472,7 @@ tick(struct rd *d)
 	/* The attachments are read again when the store changed (a CNI
 	 * ADD or DEL), and always while events wait for their pod. */
 	writer_request_pods(d->w, rec_npending(d->rec) > 0);
-	d->pods_asked = mono_ms();
+	d->pods_asked = clock_ms();
 	d->want_pods = false;
 	(void)rec_take_want_pods(d->rec);
 	rec_retry_pending(d->rec, now);
@@ -996,7 +988,7 @@ ask_pods(struct rd *d)
 	int64_t now;
 
 	d->want_pods = rec_take_want_pods(d->rec) || d->want_pods;
-	if (!d->want_pods || (now = mono_ms()) - d->pods_asked < RD_PODS_MS)
+	if (!d->want_pods || (now = clock_ms()) - d->pods_asked < RD_PODS_MS)
 		return;
 	d->pods_asked = now;
 	d->want_pods = false;

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
 
@@ -11,6 +10,7 @@
 
 #include "lib/log.h"
 #include "recorderd/agg.h"
+#include "recorderd/clock.h"
 #include "recorderd/ct.h"
 #include "recorderd/dns.h"
 #include "recorderd/nflog.h"
@@ -198,15 +198,6 @@ agg_put(struct rec *d, const struct attrib_side *s, const struct ct_event *ev,
 	d->drop_logged = true;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * 0 recorded (or nothing to record), -EAGAIN no pod known yet,
  * -EINPROGRESS (only with hold) one end known and the other perhaps a
@@ -253,13 +244,13 @@ pend_push(struct rec *d, const struct ct_event *ev, int64_t now, int why)
 	p = &d->pend[d->npend++];
 	p->ev = *ev;
 	p->since = now;
-	p->held_ms = why == -EINPROGRESS ? mono_ms() + REC_HOLD_MS : 0;
+	p->held_ms = why == -EINPROGRESS ? clock_ms() + REC_HOLD_MS : 0;
 }
 
 void
 rec_retry_pending(struct rec *d, int64_t now)
 {
-	int64_t ms = mono_ms();
+	int64_t ms = clock_ms();
 	int keep = 0, ret;
 	bool want = d->want_pods;
 
@@ -288,7 +279,7 @@ rec_hold_ms(const struct rec *d)
 			first = d->pend[i].held_ms;
 	if (first == INT64_MAX)
 		return -1;
-	ms = first - mono_ms();
+	ms = first - clock_ms();
 	return ms < 0 ? 0 : (int)ms;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/store.h"
+#include "recorderd/clock.h"
 #include "recorderd/vec.h"
 
 struct writer {
@@ -47,15 +48,6 @@ struct writer {
 	int64_t version;		/* store_data_version at the last read */
 	bool have_version;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Under mu: tell the loop a result waits. */
 static void
@@ -117,7 +109,7 @@ write_one(struct writer *w, struct batch *b)
 			batch_counts(b)->store_busy++;
 			w->counted_busy = true;
 		}
-		w->retry_at = now_ms() + (ret == -EBUSY ? 0 : WRITER_RETRY_MS);
+		w->retry_at = clock_ms() + (ret == -EBUSY ? 0 : WRITER_RETRY_MS);
 		w->have_err = true;
 		w->err = ret;
 		snprintf(w->errmsg, sizeof(w->errmsg), "%s", msg);
@@ -194,7 +186,7 @@ write_ops(struct writer *w)
 		}
 		vec_free(&w->ops);
 		w->ops = doing;
-		w->ops_retry_at = now_ms() +
+		w->ops_retry_at = clock_ms() +
 		    (ret == -EBUSY ? 0 : WRITER_RETRY_MS);
 		w->have_err = true;
 		w->err = ret;
@@ -215,7 +207,7 @@ work_once(struct writer *w)
 	bool force, did = false;
 
 	pthread_mutex_lock(&w->mu);
-	if (w->ops.n > 0 && now_ms() >= w->ops_retry_at) {
+	if (w->ops.n > 0 && clock_ms() >= w->ops_retry_at) {
 		pthread_mutex_unlock(&w->mu);
 		write_ops(w);
 		pthread_mutex_lock(&w->mu);
@@ -234,7 +226,7 @@ work_once(struct writer *w)
 		}
 		did = true;
 	}
-	if (w->todo != NULL && now_ms() >= w->retry_at)
+	if (w->todo != NULL && clock_ms() >= w->retry_at)
 		b = w->todo;
 	pthread_mutex_unlock(&w->mu);
 	if (b != NULL) {
@@ -259,7 +251,7 @@ thread_main(void *arg)
 			next = w->retry_at;
 		if (w->ops.n > 0 && w->ops_retry_at < next)
 			next = w->ops_retry_at;
-		if (w->want_pods || next <= now_ms()) {
+		if (w->want_pods || next <= clock_ms()) {
 			pthread_mutex_unlock(&w->mu);
 			(void)work_once(w);
 			pthread_mutex_lock(&w->mu);
@@ -269,7 +261,7 @@ thread_main(void *arg)
 			pthread_cond_wait(&w->cv, &w->mu);
 			continue;
 		}
-		wait = next - now_ms();
+		wait = next - clock_ms();
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += wait / 1000;
 		ts.tv_nsec += (wait % 1000) * 1000000L;
@@ -319,12 +311,12 @@ fail:
 int
 writer_drain(struct writer *w, int timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = clock_ms() + timeout_ms;
 	struct timespec ts;
 	int ret = 0;
 
 	if (!w->threaded) {
-		while ((w->todo != NULL || w->ops.n > 0) && now_ms() < end) {
+		while ((w->todo != NULL || w->ops.n > 0) && clock_ms() < end) {
 			w->retry_at = w->ops_retry_at = 0;
 			(void)work_once(w);
 		}
@@ -332,7 +324,7 @@ writer_drain(struct writer *w, int timeout_ms)
 	}
 	pthread_mutex_lock(&w->mu);
 	while ((w->todo != NULL || w->ops.n > 0 || w->nwriting > 0) &&
-	    now_ms() < end) {
+	    clock_ms() < end) {
 		/* A short wait at a time: the retry time may pass. */
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 50 * 1000000L;
