@@ -947,10 +947,10 @@ now_s(void)
 
 /*
  * Could ad be a pod of this node that is not known yet (attached a
- * moment ago, its attachment not read or announced yet)? Yes when the
- * metadata places a pod with that address on this node, or, when the
- * metadata does not know the address, when it is in the network of a
- * known pod (as its CNI gave it) and is no address of the node.
+ * moment ago, its attachment not read or announced yet)? Yes when it is
+ * in the network of a known pod (as its CNI gave it), or the metadata
+ * places a pod with that address on this node, and it is no address of
+ * the node.
  */
 static bool
 maybe_local(const struct attrib *a, const struct addr *ad)
@@ -958,15 +958,15 @@ maybe_local(const struct attrib *a, const struct addr *ad)
 	const struct kmeta *km = meta_cache(a);
 	const struct kmeta_pod *kp;
 
-	if (is_node_addr(a, ad))
-		return false;
+	/* Cheapest first: every egress to the outside comes here. */
+	for (int i = 0; i < a->nlocal; i++)
+		if (addr_cidr_contains(&a->local[i], ad))
+			return !is_node_addr(a, ad);
 	if (km != NULL && (kp = kmeta_pod_by_ip(km, ad)) != NULL &&
 	    !kp->host_network)
 		return a->node_name[0] != '\0' &&
-		    strcmp(kp->node, a->node_name) == 0;
-	for (int i = 0; i < a->nlocal; i++)
-		if (addr_cidr_contains(&a->local[i], ad))
-			return true;
+		    strcmp(kp->node, a->node_name) == 0 &&
+		    !is_node_addr(a, ad);
 	return false;
 }
 

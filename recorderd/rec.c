@@ -258,6 +258,10 @@ rec_retry_pending(struct rec *d, int64_t now)
 		struct pending *p = &d->pend[i];
 
 		ret = record(d, &p->ev, now, p->held_ms > ms);
+		/* No end known any more (its pod went): it waits as such,
+		 * no longer on the hold's clock. */
+		if (ret == -EAGAIN)
+			p->held_ms = 0;
 		if (ret == -EINPROGRESS ||
 		    (ret == -EAGAIN && now - p->since < REC_PENDING_MAX_AGE))
 			d->pend[keep++] = *p;

@@ -575,6 +575,17 @@ test_new_pod_held(void **state)
 	assert_int_equal(q1(t, "SELECT count(*) FROM counters WHERE "
 	    "name='events_unattributed' AND value > 0"), 0);
 
+	/* Held, then its known end goes (the server's DEL): it waits as
+	 * an event with no known end, not on the hold's clock. */
+	len = from(buf, sizeof(buf), 79, 503);
+	assert_int_equal(rec_ct_buf(t->rec, buf, len, false, 2000, &done), 1);
+	assert_true(rec_hold_ms(t->rec) >= 0);
+	attrib_forget(t->at, "cid-b", "eth0");
+	usleep((REC_HOLD_MS + 20) * 1000);
+	rec_retry_pending(t->rec, 2000);
+	assert_int_equal(rec_npending(t->rec), 1);
+	assert_int_equal(rec_hold_ms(t->rec), -1);
+
 	/* A recovered record does not replace the plugin's. */
 	ops[0] = att_op(WRITER_ATT_PUT_NEW, "cid-b", "", "198.18.2.3", 32);
 	assert_int_equal(writer_attach(t->w, ops, 1), 0);
