@@ -401,9 +401,38 @@ owner_scan_cb(const struct nftrules_elem *el, void *arg)
 	return 0;
 }
 
+/*
+ * The elements DEL's prevResult names (the runtime's cached ADD result):
+ * its addresses and host-side interfaces. Only those still owned by this
+ * attachment are removed (nftrules_detach), so a bridge named among the
+ * host interfaces costs a lookup, nothing more. -ENOENT without one.
+ */
+static int
+prev_elements(struct ctx *c, struct nftrules_elems *el)
+{
+	const struct plugin_env *env = c->env;
+	struct cni_prev prev;
+	struct cni_err err;
+
+	if (c->conf.prev == NULL || cni_prev_parse(c->conf.prev, &prev,
+	    &err) != 0 || nftrules_elems_init(el, env->container_id,
+	    env->ifname, NULL, prev.addrs, prev.naddrs) != 0)
+		return -ENOENT;
+	for (int i = 0; i < prev.nhost && el->nkeys < NFTRULES_MAX_KEYS;
+	    i++) {
+		struct nftrules_key *k = &el->keys[el->nkeys++];
+
+		memset(k, 0, sizeof(*k));
+		k->kind = NFTRULES_KEY_IFNAME;
+		snprintf(k->ifname, sizeof(k->ifname), "%s", prev.host_ifs[i]);
+	}
+	return el->nkeys > 0 ? 0 : -ENOENT;
+}
+
 /* The elements of (container id, ifname): from its record, else (never
- * recorded: an ADD whose record is still on its way, a lost store) from
- * the kernel's owner comments. */
+ * recorded: an ADD whose record is still on its way to the store, a lost
+ * store) from DEL's prevResult, else from the kernel's owner comments
+ * (a dump of every element: the slow way). */
 static int
 del_elements(struct ctx *c, struct nftrules_elems *el)
 {
@@ -418,6 +447,8 @@ del_elements(struct ctx *c, struct nftrules_elems *el)
 	else
 		memset(&c->err, 0, sizeof(c->err));
 	if (ret == 0 && nftstore_elems(&a, el) == 0)
+		return 0;
+	if (prev_elements(c, el) == 0)
 		return 0;
 	memset(&os, 0, sizeof(os));
 	nftrules_owner_format(os.found.owner, env->container_id, env->ifname);

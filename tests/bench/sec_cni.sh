@@ -320,8 +320,10 @@ if [ "$have_cni" -eq 0 ]; then
 	# Without the daemon the plugin writes the store itself and gives up
 	# after 1 s (the elements are in place; recorderd recovers the
 	# record from them when it starts): a few, informational.
+	# It must be gone, not exiting (it would still take the records).
 	kill "$rd_pid" 2>/dev/null
-	np_retry 100 sh -c "! kill -0 $rd_pid 2>/dev/null"
+	np_retry 300 sh -c "! kill -0 $rd_pid 2>/dev/null" || kill -9 "$rd_pid" 2>/dev/null
+	np_retry 50 sh -c "! kill -0 $rd_pid 2>/dev/null"
 	nruns=$(bench_quick 3 5)
 	lockf=$(np_store_lock "$NP_DB" $((nruns * 3 + 10)))
 	nlock=$(ours ADD 60000 "$nruns")
