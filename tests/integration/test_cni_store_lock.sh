@@ -8,8 +8,9 @@
 #    lock is recorded against it;
 #  - without the daemon: ADD waits at most about a second, says in its
 #    log that it could not write the store, and the pod's elements are in
-#    place; when the daemon starts, it records the attachment from the
-#    elements (attachments_recovered) and the pod's traffic with it.
+#    place; a DEL then removes them (from its prevResult); when the daemon
+#    starts, it records the attachment from the elements
+#    (attachments_recovered) and the pod's traffic with it.
 # The figure (ADD's time with the store locked) is in make bench
 # (tests/bench/sec_cni.sh).
 set -euo pipefail
@@ -62,7 +63,7 @@ np_log "with the daemon: ADD returned while locked, elements at once, record and
 
 # Without the daemon.
 np_rd_stop
-lock=$(np_store_lock "$NP_DB" 8)
+lock=$(np_store_lock "$NP_DB" 12)
 t0=$(date +%s%N)
 np_pod b "$conf" "$(args b)"
 t1=$(date +%s%N)
@@ -72,6 +73,14 @@ released "$lock" && np_fail "ADD waited for the lock to be released"
 in_set "$b4" || np_fail "pod b's address is not in the table"
 grep -q "cannot write the store .*records the attachment from them when it starts" "$NP_TMP/cni.log" ||
 	np_fail "the plugin did not say it could not write the store: $(cat "$NP_TMP/cni.log")"
+# A pod added and deleted while the store is locked: its DEL finds its
+# elements from prevResult (the store has no record) and removes them.
+np_pod c "$conf" "$(args c)"
+c4=$(np_pod_ip c 4)
+in_set "$c4" || np_fail "pod c's address is not in the table"
+np_pod_del c
+in_set "$c4" && np_fail "pod c's DEL left its element"
+released "$lock" && np_fail "the lock ended before pod c's DEL: the test proves nothing"
 np_retry 100 released "$lock" || np_fail "the second lock was not released"
 [ "$(q "SELECT count(*) FROM attachments WHERE container_id='$NP_ID-b';")" = 0 ] ||
 	np_fail "pod b has a record although the store was locked"
