@@ -71,7 +71,9 @@ let_go(struct attach *k, const struct pods_pod *p, int why)
 	struct nftrules_elems e;
 	int ret;
 
-	if ((ret = nftrules_elems_init(&e, p->container_id, p->ifname,
+	if (k->nr == NULL)
+		ret = -ENOTCONN;
+	else if ((ret = nftrules_elems_init(&e, p->container_id, p->ifname,
 	    p->host_veth, p->addrs, p->naddrs)) == 0)
 		ret = nftrules_detach(k->nr, &e);
 	if (ret < 0)
@@ -306,8 +308,9 @@ attach_adopt(struct attach *k)
 	k->dirty = false;
 	k->last_ms = clock_ms();
 	/* A source that has not listed everything once would let adopted
-	 * pods go that it simply has not seen yet. */
-	if (enabled && attrib_meta_pending(k->at))
+	 * pods go that it simply has not seen yet. Without nftables
+	 * (attach_new said why) nothing can be adopted. */
+	if ((enabled && attrib_meta_pending(k->at)) || k->nr == NULL)
 		return 0;
 	na = attrib_npods(k->at);
 	if ((atts = calloc((size_t)na + 1, sizeof(*atts))) == NULL)
@@ -458,6 +461,8 @@ attach_recover(struct attach *k)
 	int na = attrib_npods(k->at), ret, found = 0;
 	size_t i, j;
 
+	if (k->nr == NULL)
+		return 0;
 	if ((o.live = calloc((size_t)na + 1, sizeof(*o.live))) == NULL)
 		return -ENOMEM;
 	for (int m = 0; m < na; m++) {
@@ -529,9 +534,13 @@ attach_new(const struct attach_conf *c, struct attrib *at, struct writer *w,
 	k->at = at;
 	k->w = w;
 	k->c = counts;
+	/* Without a netfilter socket the daemon still records what is
+	 * marked and what the plugin hands over; it cannot adopt. */
 	if ((ret = nftrules_open(&k->nr)) < 0) {
-		free(k);
-		return ret;
+		log_warnx("nftables: %s: running pods are not adopted and "
+		    "elements without a record are not recovered",
+		    strerror(-ret));
+		k->nr = NULL;
 	}
 	k->dirty = true;
 	k->last_ms = clock_ms() - ATTACH_ADOPT_MS;

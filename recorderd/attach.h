@@ -53,9 +53,10 @@ struct attach_conf {
 };
 
 /*
- * Start: a netfilter socket of its own. at, w and counts are borrowed
- * (counts: where adoptions, adoption_releases and
- * attachments_recovered are added). 0, -ENOMEM or the socket's -errno.
+ * Start: a netfilter socket of its own (without one, logged, it takes
+ * what the plugin hands over but adopts and recovers nothing). at, w and
+ * counts are borrowed (counts: where adoptions, adoption_releases and
+ * attachments_recovered are added). 0 or -ENOMEM.
  */
 int attach_new(const struct attach_conf *c, struct attrib *at,
     struct writer *w, struct batch_counts *counts, struct attach **out);

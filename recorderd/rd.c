@@ -810,10 +810,8 @@ setup(struct rd *d)
 		return ret;
 	d->c = rec_counts(d->rec);
 	attach_conf_of(&d->conf, &tc);
-	if ((ret = attach_new(&tc, d->at, d->w, d->c, &d->att)) < 0) {
-		log_warnx("nftables: %s", strerror(-ret));
+	if ((ret = attach_new(&tc, d->at, d->w, d->c, &d->att)) < 0)
 		return ret;
-	}
 
 	if ((d->bufs = malloc((size_t)RD_NMSG * RD_MSGBUF)) == NULL)
 		return -ENOMEM;
