@@ -115,29 +115,46 @@ cni_wins(struct attach *k, const struct store_attachment *a)
 	vec_free(&gone);
 }
 
+/*
+ * A run of the same command at a time (a burst of pod starts), so that
+ * attribution's tables are rebuilt once per run, not once per pod; the
+ * order between an ADD and a DEL is kept.
+ */
 void
 attach_handed(struct attach *k, const struct attmsg *m, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct store_attachment a = m[i].att;
+	struct store_attachment *run;
+	size_t i = 0, j, nrun;
 
-		if (m[i].op == ATTMSG_DEL) {
-			attrib_forget(k->at, a.container_id, a.ifname);
-			push_op(k, WRITER_ATT_DETACH, m[i].time, &a);
-			continue;
-		}
-		a.adopted = false;
-		cni_wins(k, &a);
-		if (attrib_announce(k->at, &a) < 0)
-			log_warnx("ADD %s/%s: %s: attributed once the store "
-			    "has it", a.container_id, a.ifname,
-			    strerror(ENOMEM));
-		push_op(k, WRITER_ATT_PUT, m[i].time, &a);
+	if (n == 0)
+		return;
+	if ((run = calloc(n, sizeof(*run))) == NULL) {
+		log_warnx("%zu attachments handed over: %s: the table's "
+		    "elements are checked for them later", n,
+		    strerror(ENOMEM));
+		return;
 	}
+	for (; i < n; i = j) {
+		for (j = i, nrun = 0; j < n && m[j].op == m[i].op; j++) {
+			run[nrun] = m[j].att;
+			run[nrun].adopted = false;
+			if (m[j].op == ATTMSG_ADD)
+				cni_wins(k, &run[nrun]);
+			push_op(k, m[j].op == ATTMSG_DEL ? WRITER_ATT_DETACH :
+			    WRITER_ATT_PUT, m[j].time, &run[nrun]);
+			nrun++;
+		}
+		if (m[i].op == ATTMSG_DEL)
+			attrib_forget_many(k->at, run, nrun);
+		else if (attrib_announce_many(k->at, run, nrun) < 0)
+			log_warnx("%zu pods the CNI plugin attached: %s: "
+			    "attributed once the store has them", nrun,
+			    strerror(ENOMEM));
+	}
+	free(run);
 	flush_ops(k);
 	/* An address a CNI attachment gave up may be a pod's to adopt. */
-	if (n > 0)
-		attach_changed(k);
+	attach_changed(k);
 }
 
 /* ---- adoption ----------------------------------------------------------- */

@@ -626,8 +626,10 @@ attrib_announce(struct attrib *a, const struct store_attachment *att)
 	return attrib_announce_many(a, att, 1);
 }
 
-void
-attrib_forget(struct attrib *a, const char *cid, const char *ifname)
+/* Forget one attachment; attribution's tables are rebuilt by the
+ * caller. */
+static void
+forget(struct attrib *a, const char *cid, const char *ifname)
 {
 	struct att_key *k;
 	bool in_store = false;
@@ -644,6 +646,22 @@ attrib_forget(struct attrib *a, const char *cid, const char *ifname)
 		snprintf(k->cid, sizeof(k->cid), "%s", cid);
 		snprintf(k->ifname, sizeof(k->ifname), "%s", ifname);
 	}
+}
+
+void
+attrib_forget_many(struct attrib *a, const struct store_attachment *att,
+    size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		forget(a, att[i].container_id, att[i].ifname);
+	if (n > 0 && rebuild(a, a->src) < 0)
+		log_warnx("attached pods: %s", strerror(ENOMEM));
+}
+
+void
+attrib_forget(struct attrib *a, const char *cid, const char *ifname)
+{
+	forget(a, cid, ifname);
 	if (rebuild(a, a->src) < 0)
 		log_warnx("attached pods: %s", strerror(ENOMEM));
 }

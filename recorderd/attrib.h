@@ -91,6 +91,9 @@ int attrib_announce_many(struct attrib *a, const struct store_attachment *att,
  */
 void attrib_forget(struct attrib *a, const char *container_id,
     const char *ifname);
+/* The same for the keys of att[0..n), the tables rebuilt once. */
+void attrib_forget_many(struct attrib *a, const struct store_attachment *att,
+    size_t n);
 
 /* The attachments attributed to now (the store's not forgotten, then
  * the announced ones), i from 0 to attrib_npods() - 1; borrowed until the

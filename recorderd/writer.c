@@ -174,9 +174,11 @@ write_ops(struct writer *w)
 	pthread_mutex_lock(&w->mu);
 	w->nwriting = 0;
 	if (ret == 0) {
+		/* The loop attributes them already; the next read of the
+		 * pods (the store changed: the loop's next tick asks) brings
+		 * their store ids. Not at once: in a burst of pod starts a
+		 * read per write would be most of the writer's work. */
 		vec_free(&doing);
-		/* The loop's table lacks them: read it again. */
-		w->want_pods = w->force_pods = true;
 	} else {
 		for (size_t i = 0; i < w->ops.n; i++) {
 			struct writer_att *o = vec_push(&doing, sizeof(*o));

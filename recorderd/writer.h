@@ -6,8 +6,9 @@
  *  - write the attachments the daemon learnt itself (the CNI plugin's
  *    ADD and DEL handed over, pods adopted or released, attachments
  *    recovered from the kernel), in their order, in one transaction,
- *    before anything else, retrying while the store is locked; then
- *    read the pods again;
+ *    before anything else, retrying while the store is locked (the loop
+ *    attributes them meanwhile; the next read of the pods brings their
+ *    store ids);
  *  - write a batch (recorderd/batch.h) in one transaction, and keep
  *    retrying it while the store is locked by another process or refuses
  *    writes, without ever blocking the loop: the loop goes on in its
@@ -117,8 +118,8 @@ void writer_retry(struct writer *w);
 /*
  * Queue n attachment changes (copied) to be written in this order, in
  * one transaction, as soon as the store lets the writer (before the
- * next batch); the pods are read again after. 0 or -ENOMEM (nothing
- * queued).
+ * next batch). The store's data version moves: the next request for the
+ * pods reads them. 0 or -ENOMEM (nothing queued).
  */
 int writer_attach(struct writer *w, const struct writer_att *ops, size_t n);
 
