@@ -186,6 +186,7 @@ setup(struct ctx *c)
 		if (a->uid[0] != '\0')
 			c->cni_uids[c->ncni_uids++] = a->uid;
 	}
+	/* (calloc'd with one more element: never NULL for qsort.) */
 	qsort(c->cni, c->ncni, sizeof(*c->cni), addr_cmp_qsort);
 	qsort(c->cni_uids, c->ncni_uids, sizeof(*c->cni_uids), str_cmp_v);
 	for (size_t i = 0; i < c->npods; i++)
@@ -289,7 +290,9 @@ adopt_decide(const char *node, bool enabled, const struct adopt_pod *pods,
 				    i) < 0)
 					goto out;
 		}
-		qsort(c.claims, c.nclaims, sizeof(*c.claims), claim_cmp);
+		if (c.nclaims > 1)
+			qsort(c.claims, c.nclaims, sizeof(*c.claims),
+			    claim_cmp);
 		for (size_t i = 0; i < npods; i++) {
 			bool cni = false;
 

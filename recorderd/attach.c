@@ -495,7 +495,8 @@ attach_recover(struct attach *k)
 	if (ret < 0)
 		goto out;
 	e = o.elems.v;
-	qsort(e, o.elems.n, sizeof(*e), elem_cmp);
+	if (o.elems.n > 1)
+		qsort(e, o.elems.n, sizeof(*e), elem_cmp);
 	for (i = 0; i < o.elems.n; i = j) {
 		struct store_attachment a;
 

@@ -26,6 +26,8 @@
  * it) and its workload. */
 struct pod {
 	const struct pods_pod *src;
+	int64_t att_id;			/* src->att_id, kept here: src may be
+					 * gone while the next table is built */
 	int64_t wl;			/* wltab handle, 0 not resolved */
 	int64_t assigned;		/* handle the store has (or will
 					 * have) for the attachment, 0 none */
@@ -308,19 +310,19 @@ old_pod(const struct attrib *a, int64_t att_id)
 
 	if (att_id < 0) {
 		for (int i = a->nstore; i < a->npods; i++)
-			if (a->pods[i].src->att_id == att_id)
+			if (a->pods[i].att_id == att_id)
 				return &a->pods[i];
 		return NULL;
 	}
 	while (lo < hi) {
 		int mid = lo + (hi - lo) / 2;
 
-		if (a->pods[mid].src->att_id < att_id)
+		if (a->pods[mid].att_id < att_id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < a->nstore && a->pods[lo].src->att_id == att_id)
+	if (lo < a->nstore && a->pods[lo].att_id == att_id)
 		return &a->pods[lo];
 	return NULL;
 }
@@ -405,36 +407,38 @@ note_networks(struct attrib *a)
 
 /*
  * Make the pods and their index from the store's table src and the
- * provisional ones, leaving out the hidden. A pod held before keeps
+ * provisional ones prov, leaving out the hidden. A pod held before keeps
  * what is known of it (its workload, whether it is still the pod
- * itself); a new one is resolved. src becomes a->src. -ENOMEM (nothing
- * changed: src is still the caller's).
+ * itself); a new one is resolved. src and prov become a->src and a->prov
+ * (the old ones are freed). -ENOMEM: nothing changed, src and prov are
+ * still the caller's.
  */
 static int
-rebuild(struct attrib *a, struct pods *src)
+rebuild(struct attrib *a, struct pods *src, struct pods *prov)
 {
 	struct pod *pods;
 	struct addr_slot *idx = NULL;
 	size_t mask = 0;
 	int n = 0, nstore;
 
-	if ((pods = calloc((size_t)src->n + (size_t)a->prov->n + 1,
+	if ((pods = calloc((size_t)src->n + (size_t)prov->n + 1,
 	    sizeof(*pods))) == NULL)
 		return -ENOMEM;
 	for (int i = 0; i < src->n; i++)
 		if (!hidden(a, &src->pod[i]))
 			pods[n++].src = &src->pod[i];
 	nstore = n;
-	for (int i = 0; i < a->prov->n; i++)
-		pods[n++].src = &a->prov->pod[i];
+	for (int i = 0; i < prov->n; i++)
+		pods[n++].src = &prov->pod[i];
 	if (build_index(pods, n, &idx, &mask) < 0) {
 		free(pods);
 		return -ENOMEM;
 	}
 	for (int i = 0; i < n; i++) {
-		const struct pod *op = old_pod(a, pods[i].src->att_id);
+		const struct pod *op;
 
-		if (op != NULL && op->wl != 0) {
+		pods[i].att_id = pods[i].src->att_id;
+		if ((op = old_pod(a, pods[i].att_id)) != NULL && op->wl != 0) {
 			pods[i].wl = op->wl;
 			pods[i].assigned = op->assigned;
 			pods[i].self = op->self;
@@ -444,7 +448,10 @@ rebuild(struct attrib *a, struct pods *src)
 	free(a->idx);
 	if (a->src != src)
 		pods_free(a->src);
+	if (a->prov != prov)
+		pods_free(a->prov);
 	a->src = src;
+	a->prov = prov;
 	a->pods = pods;
 	a->npods = n;
 	a->nstore = nstore;
@@ -453,10 +460,26 @@ rebuild(struct attrib *a, struct pods *src)
 	for (int i = 0; i < n; i++)
 		if (a->pods[i].wl == 0 && resolve_pod(a, &a->pods[i]) < 0)
 			log_warnx("attachment %lld: workload: %s",
-			    (long long)a->pods[i].src->att_id,
-			    strerror(ENOMEM));
+			    (long long)a->pods[i].att_id, strerror(ENOMEM));
 	note_networks(a);
 	return 0;
+}
+
+/* A copy of the provisional attachments to change: the pods held point
+ * into the current one until the next table is built. NULL: ENOMEM. */
+static struct pods *
+prov_copy(const struct attrib *a)
+{
+	struct pods *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	for (int i = 0; i < a->prov->n; i++)
+		if (pods_append(p, &a->prov->pod[i]) < 0) {
+			pods_free(p);
+			return NULL;
+		}
+	return p;
 }
 
 static int
@@ -510,13 +533,14 @@ rekey_dns(struct attrib *a, struct rekey *r, size_t n)
  * hidden.
  */
 static void
-settle(struct attrib *a, const struct pods *src, struct vec *moved)
+settle(struct attrib *a, const struct pods *src, struct pods *prov,
+    struct vec *moved)
 {
 	struct att_key *k = a->hidden.v;
 	size_t keep = 0;
 
-	for (int i = 0; i < a->prov->n; ) {
-		const struct pods_pod *pp = &a->prov->pod[i];
+	for (int i = 0; i < prov->n; ) {
+		const struct pods_pod *pp = &prov->pod[i];
 		struct rekey *r;
 		int j;
 
@@ -532,7 +556,7 @@ settle(struct attrib *a, const struct pods *src, struct vec *moved)
 			r->from = pp->att_id;
 			r->to = src->pod[j].att_id;
 		}
-		pods_remove(a->prov, i);
+		pods_remove(prov, i);
 	}
 	for (size_t i = 0; i < a->hidden.n; i++) {
 		bool there = false;
@@ -565,22 +589,30 @@ void
 attrib_set_pods(struct attrib *a, struct pods *src)
 {
 	struct vec moved = { 0 };
+	struct pods *prov = prov_copy(a);
 
-	settle(a, src, &moved);
-	if (rebuild(a, src) < 0) {
-		/* Keep the table we have: a newer one comes with the next
-		 * read. */
-		log_warnx("attached pods: %s", strerror(ENOMEM));
-		pods_free(src);
+	if (prov == NULL)
+		goto nomem;
+	settle(a, src, prov, &moved);
+	if (rebuild(a, src, prov) < 0) {
+		pods_free(prov);
+		goto nomem;
 	}
 	rekey_dns(a, moved.v, moved.n);
 	vec_free(&moved);
+	return;
+nomem:
+	/* Keep the table we have: a newer one comes with the next read. */
+	log_warnx("attached pods: %s", strerror(ENOMEM));
+	vec_free(&moved);
+	pods_free(src);
 }
 
-/* Add one provisional attachment (replacing one of the same key);
- * attribution's tables are rebuilt by the caller. */
+/* Add one provisional attachment to prov (replacing one of the same
+ * key). */
 static int
-provisional(struct attrib *a, const struct store_attachment *att)
+provisional(struct attrib *a, struct pods *prov,
+    const struct store_attachment *att)
 {
 	struct pods_pod p;
 	struct att_key *k = a->hidden.v;
@@ -588,10 +620,10 @@ provisional(struct attrib *a, const struct store_attachment *att)
 
 	pods_from_attachment(&p, att);
 	/* A repeated announcement replaces the provisional one. */
-	for (int i = 0; i < a->prov->n; i++)
-		if (same_key(&a->prov->pod[i], p.container_id, p.ifname)) {
-			p.att_id = a->prov->pod[i].att_id;
-			pods_remove(a->prov, i);
+	for (int i = 0; i < prov->n; i++)
+		if (same_key(&prov->pod[i], p.container_id, p.ifname)) {
+			p.att_id = prov->pod[i].att_id;
+			pods_remove(prov, i);
 			break;
 		}
 	if (p.att_id >= 0)
@@ -601,22 +633,21 @@ provisional(struct attrib *a, const struct store_attachment *att)
 		    strcmp(k[i].ifname, p.ifname) != 0)
 			k[keep++] = k[i];
 	a->hidden.n = keep;
-	return pods_append(a->prov, &p);
+	return pods_append(prov, &p);
 }
 
 int
 attrib_announce_many(struct attrib *a, const struct store_attachment *att,
     size_t n)
 {
-	int n0 = a->prov->n, ret = 0;
+	struct pods *prov = prov_copy(a);
+	int ret = prov != NULL ? 0 : -ENOMEM;
 
 	for (size_t i = 0; i < n && ret == 0; i++)
-		ret = provisional(a, &att[i]);
-	if (ret == 0 && (ret = rebuild(a, a->src)) == 0)
+		ret = provisional(a, prov, &att[i]);
+	if (ret == 0 && (ret = rebuild(a, a->src, prov)) == 0)
 		return 0;
-	/* Out of memory: what was added goes (a replaced one too). */
-	if (a->prov->n > n0)
-		a->prov->n = n0;
+	pods_free(prov);
 	return ret;
 }
 
@@ -626,18 +657,18 @@ attrib_announce(struct attrib *a, const struct store_attachment *att)
 	return attrib_announce_many(a, att, 1);
 }
 
-/* Forget one attachment; attribution's tables are rebuilt by the
- * caller. */
+/* Forget one attachment: out of prov, hidden in the store's table. */
 static void
-forget(struct attrib *a, const char *cid, const char *ifname)
+forget(struct attrib *a, struct pods *prov, const char *cid,
+    const char *ifname)
 {
 	struct att_key *k;
 	bool in_store = false;
 
-	for (int i = 0; i < a->prov->n; i++)
-		if (same_key(&a->prov->pod[i], cid, ifname)) {
-			drop_dns_rows(a, a->prov->pod[i].att_id);
-			pods_remove(a->prov, i);
+	for (int i = 0; i < prov->n; i++)
+		if (same_key(&prov->pod[i], cid, ifname)) {
+			drop_dns_rows(a, prov->pod[i].att_id);
+			pods_remove(prov, i);
 			break;
 		}
 	for (int i = 0; i < a->src->n && !in_store; i++)
@@ -652,18 +683,29 @@ void
 attrib_forget_many(struct attrib *a, const struct store_attachment *att,
     size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		forget(a, att[i].container_id, att[i].ifname);
-	if (n > 0 && rebuild(a, a->src) < 0)
+	struct pods *prov = prov_copy(a);
+
+	if (prov == NULL) {
 		log_warnx("attached pods: %s", strerror(ENOMEM));
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		forget(a, prov, att[i].container_id, att[i].ifname);
+	if (rebuild(a, a->src, prov) < 0) {
+		log_warnx("attached pods: %s", strerror(ENOMEM));
+		pods_free(prov);
+	}
 }
 
 void
 attrib_forget(struct attrib *a, const char *cid, const char *ifname)
 {
-	forget(a, cid, ifname);
-	if (rebuild(a, a->src) < 0)
-		log_warnx("attached pods: %s", strerror(ENOMEM));
+	struct store_attachment att;
+
+	memset(&att, 0, sizeof(att));
+	snprintf(att.container_id, sizeof(att.container_id), "%s", cid);
+	snprintf(att.ifname, sizeof(att.ifname), "%s", ifname);
+	attrib_forget_many(a, &att, 1);
 }
 
 const struct pods_pod *

@@ -290,7 +290,10 @@ wltab_take_dirty(struct wltab *t,
 			break;
 		w->dirty = false;
 	}
-	memmove(t->dirty, t->dirty + i, (t->ndirty - i) * sizeof(*t->dirty));
+	/* (No list yet before the first workload: NULL, nothing to move.) */
+	if (t->ndirty > i)
+		memmove(t->dirty, t->dirty + i, (t->ndirty - i) *
+		    sizeof(*t->dirty));
 	t->ndirty -= i;
 	return ret;
 }
