@@ -662,6 +662,67 @@ test_hold_maybe_local(void **state)
 	assert_int_equal(s[0].key.peer_kind, FLOW_PEER_NODE);
 }
 
+/*
+ * A burst of pod starts and stops: 300 attachments announced one by one
+ * (the provisional table grows and moves), every third forgotten, the
+ * store's table then holding half of them: each pod is attributed to its
+ * own workload all along, and the workloads of the pods still held are
+ * the ones they had.
+ */
+static void
+test_burst(void **state)
+{
+	struct t *t = *state;
+	struct store_attachment a;
+	struct attrib_side s[2];
+	struct ct_event ev;
+	char cid[32], name[32], ip[32];
+	int n;
+
+	for (int i = 0; i < 300; i++) {
+		snprintf(cid, sizeof(cid), "burst-%d", i);
+		snprintf(name, sizeof(name), "p-%d", i);
+		snprintf(ip, sizeof(ip), "198.19.%d.%d", i / 250, i % 250 + 1);
+		announced(&a, cid, name, ip, 16);
+		assert_int_equal(attrib_announce(t->at, &a), 0);
+		if (i % 3 == 2) {
+			snprintf(cid, sizeof(cid), "burst-%d", i - 1);
+			attrib_forget(t->at, cid, "eth0");
+		}
+		if (i % 50 == 49) {
+			/* The store has the even ones still attached by
+			 * now. */
+			for (int j = i - 49; j <= i; j++) {
+				if (j % 2 != 0 || j % 3 == 1)
+					continue;
+				snprintf(cid, sizeof(cid), "burst-%d", j);
+				snprintf(name, sizeof(name), "p-%d", j);
+				snprintf(ip, sizeof(ip), "198.19.%d.%d",
+				    j / 250, j % 250 + 1);
+				announced(&a, cid, name, ip, 16);
+				assert_int_equal(store_attachment_put(t->st,
+				    &a, 1000), 0);
+			}
+			assert_int_equal(reload(t, true), 1);
+		}
+	}
+	for (int i = 0; i < 300; i++) {
+		bool gone = i % 3 == 1;
+
+		snprintf(ip, sizeof(ip), "198.19.%d.%d", i / 250, i % 250 + 1);
+		to_b(&ev, ip);
+		assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+		if (gone) {
+			assert_int_equal(n, 1);
+			continue;
+		}
+		snprintf(name, sizeof(name), "p-%d", i);
+		assert_int_equal(n, 2);
+		assert_int_equal(s[0].key.subject,
+		    handle(t, "shop", "Pod", name));
+	}
+}
+
 int
 main(void)
 {
@@ -682,6 +743,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_hold_maybe_local, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_merge_running, setup,
 		    teardown),
 	};
