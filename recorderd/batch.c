@@ -38,6 +38,8 @@ struct batch {
 	struct vec nodes;		/* struct batch_node */
 	struct batch_counts c;
 	int64_t prune_before;		/* 0: no pruning */
+	void *counted;			/* a connid snapshot, or NULL */
+	size_t counted_len;
 	int attempts;			/* since the last reset */
 	struct batch_result res;
 	char why[256];			/* the store's message, last failure */
@@ -48,8 +50,8 @@ static const struct {
 	const char *name;
 	size_t off;
 } counts[BATCH_NCOUNTS] = {
-	F(events_seen), F(flows_written), F(events_lost), F(resyncs),
-	F(enobufs), F(dns_answers), F(dns_lost), F(dns_unstored),
+	F(events_seen), F(dump_entries), F(flows_written), F(events_lost),
+	F(resyncs), F(enobufs), F(dns_answers), F(dns_lost), F(dns_unstored),
 	F(events_unattributed), F(parse_errors), F(flows_dropped),
 	F(flushes_deferred), F(store_busy), F(adoptions),
 	F(adoption_releases), F(attachments_recovered),
@@ -118,6 +120,7 @@ batch_free(struct batch *b)
 	vec_free(&b->assigns);
 	vec_free(&b->dns);
 	vec_free(&b->nodes);
+	free(b->counted);
 	free(b);
 }
 
@@ -129,6 +132,9 @@ batch_reset(struct batch *b)
 	b->merges.n = b->assigns.n = b->dns.n = b->nodes.n = 0;
 	memset(&b->c, 0, sizeof(b->c));
 	b->prune_before = 0;
+	free(b->counted);
+	b->counted = NULL;
+	b->counted_len = 0;
 	b->attempts = 0;
 	memset(&b->res, 0, sizeof(b->res));
 	b->res.pruned = -1;
@@ -260,6 +266,14 @@ void
 batch_set_prune(struct batch *b, int64_t cutoff)
 {
 	b->prune_before = cutoff;
+}
+
+void
+batch_set_counted(struct batch *b, void *buf, size_t len)
+{
+	free(b->counted);
+	b->counted = buf;
+	b->counted_len = len;
 }
 
 const struct batch_result *
@@ -453,6 +467,9 @@ batch_write(struct batch *b, struct store *st, struct batch_ids *ids)
 		goto out;
 	if (b->prune_before != 0 && (ret = store_flows_prune(st,
 	    b->prune_before, &pruned)) < 0)
+		goto out;
+	if (b->counted != NULL && (ret = store_meta_set_blob(st,
+	    BATCH_COUNTED_META, b->counted, b->counted_len)) < 0)
 		goto out;
 	/* A flow whose workload was never handed over (memory ran out
 	 * when it was) cannot be written: counted, not hidden. */
