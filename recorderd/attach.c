@@ -219,7 +219,7 @@ adopted_attachment(struct hostroute *h, const struct adopt_pod *p,
 }
 
 /* The adopted pods' connections opened before their elements were
- * there get the mark: the dump that follows records them. */
+ * there get the mark, and go to the recorder (conf's opened). */
 static void
 mark_open(struct attach *k, const struct store_attachment *a, size_t n)
 {
@@ -235,7 +235,7 @@ mark_open(struct attach *k, const struct store_attachment *a, size_t n)
 		for (int j = 0; j < a[i].naddrs; j++)
 			addrs[na++] = a[i].addrs[j].addr;
 	if ((ret = ctmark_existing(addrs, na, k->conf.nft.mark_bit,
-	    &cnt)) < 0)
+	    k->conf.opened, k->conf.opened_arg, &cnt)) < 0)
 		log_warnx("adoption: marking the open connections of the "
 		    "adopted pods: %s; connections opened before their "
 		    "adoption are not recorded", strerror(-ret));

@@ -36,6 +36,7 @@
 #include "nft/nftrules.h"
 #include "recorderd/attrib.h"
 #include "recorderd/batch.h"
+#include "recorderd/ctmark.h"
 #include "recorderd/writer.h"
 
 /* The least time between two adoption rounds (metadata may change many
@@ -50,6 +51,10 @@ struct attach_conf {
 	const char *node_name;		/* spec.nodeName of this node's pods */
 	bool adopt;			/* adopt_running_pods */
 	struct nftrules_conf nft;	/* the table's mark bit, NFLOG */
+	/* Each connection an adopted pod had open (now marked), for the
+	 * recorder (rec_ct_open); may be NULL. */
+	ctmark_cb opened;
+	void *opened_arg;
 };
 
 /*
@@ -79,8 +84,8 @@ int attach_adopt_due(const struct attach *k);
 /*
  * Run the adoption round now (when the metadata is there: a source that
  * has not listed everything once waits). Returns how many pods were
- * adopted (their open connections are marked: the caller dumps the
- * conntrack table to record them), 0, or -errno of nftables.
+ * adopted (their open connections marked and handed to conf's opened),
+ * 0, or -errno of nftables.
  */
 int attach_adopt(struct attach *k);
 

@@ -265,6 +265,20 @@ connid_dump_entry(struct connid *c, const struct ct_event *ev,
 	return true;
 }
 
+bool
+connid_adopted(struct connid *c, const struct ct_event *ev, int64_t read_ns)
+{
+	uint64_t key = conn_key(ev);
+	int64_t tk = ev->has_start && valid_time(ev->start_ns) ?
+	    tk_make(ev->start_ns, K_START) : tk_make(read_ns, K_UNKNOWN);
+
+	/* Whatever the floor: no NEW event of it was ever read. */
+	if (lookup(c, key, tk, ALL_KINDS))
+		return false;
+	insert(c, key, tk);
+	return true;
+}
+
 void
 connid_drained(struct connid *c, int64_t since_ns)
 {

@@ -39,6 +39,8 @@ struct ctx {
 	size_t len, cap;
 	struct ctmark_count *count;
 	uint32_t seq;
+	ctmark_cb opened;
+	void *arg;
 };
 
 static bool
@@ -135,6 +137,8 @@ entry(struct ctx *c, const struct nlmsghdr *nlh, size_t len)
 		return 0;
 	}
 	c->count->marked++;
+	if (c->opened != NULL)
+		c->opened(c->arg, &ev);
 	return add_update(c, nlh, ev.family);
 }
 
@@ -255,9 +259,10 @@ update(struct ctx *c, struct mnl_socket *nl, char *buf)
 
 int
 ctmark_existing(const struct addr *addrs, size_t n, uint32_t bit,
-    struct ctmark_count *count)
+    ctmark_cb opened, void *arg, struct ctmark_count *count)
 {
-	struct ctx c = { .bit = bit, .count = count, .n = n };
+	struct ctx c = { .bit = bit, .count = count, .n = n,
+	    .opened = opened, .arg = arg };
 	struct timeval tv = { .tv_sec = 5 };
 	struct mnl_socket *nl = NULL;
 	struct addr *sorted = NULL;

@@ -11,7 +11,9 @@
  * source or reply source (the pod as client, or as server after DNAT:
  * what the rules match) is one of the given addresses, sets the bit with
  * a conntrack update (CTA_MARK with CTA_MARK_MASK: the other bits are
- * kept). The next mark-filtered dump then lists them like any other.
+ * kept), and hands each to the caller: it was never seen as a NEW event
+ * (nothing marked it), so the caller records it now (rec_ct_open). Later
+ * mark-filtered dumps and its DESTROY event see it like any other.
  *
  * For a node's worth of addresses (adoption at start-up) the whole table
  * is listed once; for a few (pods adopted later, one by one) the kernel
@@ -25,6 +27,7 @@
 #include <stdint.h>
 
 #include "lib/addr.h"
+#include "recorderd/ct.h"
 
 /* At most this many connections are marked per call (memory for the
  * updates is about 100 bytes each); more are counted in skipped. */
@@ -44,12 +47,16 @@ struct ctmark_count {
 	size_t skipped;		/* beyond CTMARK_MAX */
 };
 
+/* Called with each connection marked (as the listing gave it: its mark
+ * without the bit), for the caller to record it. */
+typedef void (*ctmark_cb)(void *arg, const struct ct_event *ev);
+
 /*
- * Mark with bit the open connections of addrs[0..n). Returns 0 (see
- * *count), or -errno of the socket or the dump (-EPERM without
- * CAP_NET_ADMIN, -ENOMEM).
+ * Mark with bit the open connections of addrs[0..n); opened (may be
+ * NULL) is called for each, with arg. Returns 0 (see *count), or -errno
+ * of the socket or the dump (-EPERM without CAP_NET_ADMIN, -ENOMEM).
  */
 int ctmark_existing(const struct addr *addrs, size_t n, uint32_t bit,
-    struct ctmark_count *count);
+    ctmark_cb opened, void *arg, struct ctmark_count *count);
 
 #endif

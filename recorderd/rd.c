@@ -434,7 +434,7 @@ handed(struct rd *d)
 /*
  * Adopt (or let go) when the metadata or the attachments changed, at
  * most every ATTACH_ADOPT_MS. The adopted pods' open connections were
- * just marked: a dump records them.
+ * just marked and recorded (adopted_open).
  */
 static void
 adopt(struct rd *d)
@@ -445,10 +445,8 @@ adopt(struct rd *d)
 		return;
 	if ((n = attach_adopt(d->att)) < 0)
 		log_warnx("adoption: %s", strerror(-n));
-	else if (n > 0) {
+	else if (n > 0)
 		rec_retry_pending(d->rec, now_s());
-		start_dump(d, "adoption", false);
-	}
 }
 
 /*
@@ -532,13 +530,24 @@ nft_conf_of(const struct rconf *c, struct nftrules_conf *nc)
 	    c->nflog_snaplen);
 }
 
+/* A connection an adopted pod had open: recorded now, counted once. */
 static void
-attach_conf_of(const struct rconf *c, struct attach_conf *ac)
+adopted_open(void *arg, const struct ct_event *ev)
+{
+	struct rd *d = arg;
+
+	rec_ct_open(d->rec, ev, now_s());
+}
+
+static void
+attach_conf_of(struct rd *d, const struct rconf *c, struct attach_conf *ac)
 {
 	memset(ac, 0, sizeof(*ac));
 	ac->node_name = c->node_name;
 	ac->adopt = c->adopt_running_pods;
 	nft_conf_of(c, &ac->nft);
+	ac->opened = adopted_open;
+	ac->opened_arg = d;
 }
 
 /* ---- reload ------------------------------------------------------------- */
@@ -586,7 +595,7 @@ apply_mark(struct rd *d, struct rconf *nc)
 		return ret;
 	}
 	rec_set_mark(d->rec, nc->mark_bit);
-	attach_conf_of(nc, &ac);
+	attach_conf_of(d, nc, &ac);
 	ac.adopt = d->conf.adopt_running_pods;	/* its own key */
 	attach_set_conf(d->att, &ac);
 	log_info("reload: pod connections are now marked and recorded with "
@@ -602,7 +611,7 @@ apply_adopt(struct rd *d, struct rconf *nc)
 {
 	struct attach_conf ac;
 
-	attach_conf_of(nc, &ac);
+	attach_conf_of(d, nc, &ac);
 	attach_set_conf(d->att, &ac);
 	log_info("reload: adopt_running_pods %s", nc->adopt_running_pods ?
 	    "on: running pods of this node are adopted" : "off: adopted pods "
@@ -920,7 +929,7 @@ setup(struct rd *d)
 		return ret;
 	d->c = rec_counts(d->rec);
 	restore_counted(d);
-	attach_conf_of(&d->conf, &tc);
+	attach_conf_of(d, &d->conf, &tc);
 	if ((ret = attach_new(&tc, d->at, d->w, d->c, &d->att)) < 0)
 		return ret;
 

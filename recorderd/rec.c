@@ -303,6 +303,22 @@ handle_ct(struct rec *d, const struct ct_event *ev, bool from_dump,
 		pend_push(d, ev, now, ret);
 }
 
+void
+rec_ct_open(struct rec *d, const struct ct_event *ev, int64_t now)
+{
+	int64_t read_ns = d->read_ns != 0 ? d->read_ns : now * 1000000000;
+	struct ct_event e = *ev;
+	int ret;
+
+	/* An entry of a listing of the table, not an event. */
+	d->c.dump_entries++;
+	if (!connid_adopted(d->ids, ev, read_ns))
+		return;
+	e.type = CT_EV_NEW;	/* a connection, counted now */
+	if ((ret = record(d, &e, now, true)) < 0)
+		pend_push(d, &e, now, ret);
+}
+
 int
 rec_ct_buf(struct rec *d, const void *buf, size_t len, bool from_dump,
     int64_t now, bool *done)

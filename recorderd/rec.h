@@ -83,6 +83,15 @@ void rec_dump_end(struct rec *r, bool clean);
  */
 int rec_restore_counted(struct rec *r, const void *buf, size_t len);
 
+/*
+ * A connection that was open before its pod was recorded (an adopted
+ * pod's, found and marked by recorderd/ctmark.h): counted once, as a
+ * connection that opened now (recorderd/connid.h, connid_adopted),
+ * attributed and aggregated like a NEW event (waiting for its pod like
+ * one).
+ */
+void rec_ct_open(struct rec *r, const struct ct_event *ev, int64_t now);
+
 /* Handle a buffer of nfnetlink_log messages of NFLOG group: DNS answers
  * to local pods are remembered. */
 void rec_nflog_buf(struct rec *r, const void *buf, size_t len,

@@ -11,6 +11,8 @@
 #    with the right workloads, ports and DNS name, and export writes the
 #    same policies as the same scenario with the plugin in the chain;
 #  - the other node's pod and the hostNetwork pod get no elements;
+#  - a pod the List names only later is adopted then, and a connection
+#    it opened before is recorded, once;
 #  - removing a pod from the List removes its elements and closes its
 #    attachment; a new pod attached through the plugin with the removed
 #    pod's addresses is attributed to the new pod only.
@@ -67,14 +69,19 @@ hostip=203.0.113.254
 
 start=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
 meta="$NP_TMP/cluster.json"
-# write_meta [db]: the List, with the db pod or not.
+# write_meta [db] [late]: the List, with the db pod or not, and the late
+# pod or not.
 write_meta() {
+	local with=" $* "
 	{
 		echo '{"apiVersion":"v1","kind":"List","items":['
 		echo '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop","labels":{"kubernetes.io/metadata.name":"shop"}}},'
 		np_meta_deployment shop web 5f6d web-5f6d-aaaaa "$w4" "$w6" "$start"; echo ,
-		if [ "${1:-}" = db ]; then
+		if [[ $with == *" db "* ]]; then
 			np_meta_deployment shop db 6c7b db-6c7b-bbbbb "$d4" "$d6" "$start"; echo ,
+		fi
+		if [[ $with == *" late "* ]]; then
+			np_meta_deployment shop late 7a8b late-7a8b-ddddd "$l4" "$l6" "$start"; echo ,
 		fi
 		# The same Deployment has a pod on another node ...
 		printf '%s\n' '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-5f6d-ccccc","namespace":"shop","uid":"uid-web-5f6d-ccccc","labels":{"app":"web","pod-template-hash":"5f6d"},"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web-5f6d","uid":"uid-rs-web","controller":true}]},"spec":{"nodeName":"node-b"},"status":{"phase":"Running","podIP":"'"$other4"'","podIPs":[{"ip":"'"$other4"'"}],"startTime":"'"$start"'"}},' 
@@ -107,7 +114,8 @@ open_conn() { np_node conntrack -L -p tcp --dport 5433 2>/dev/null | grep -q EST
 np_retry 50 open_conn || np_fail "the connection opened before the daemon is not tracked"
 
 conf_rd="$NP_TMP/rd.yaml"
-np_rd_conf "$conf_rd" "metadata: {source: file, file: $meta}"
+# Refresh dumps every second: what adoption counted is not counted again.
+np_rd_conf "$conf_rd" "metadata: {source: file, file: $meta}" "refresh_interval: 1s"
 : >"$NP_RD_LOG"
 NP_RD_PID=$(np_bg node env NODE_NAME=$node "$NP_BUILD/netpol-recorderd" -f -c "$conf_rd")
 np_rd_wait "$NP_RD_PID"
@@ -178,8 +186,30 @@ grep -v -e 'netpol-record/since:' -e 'netpol-record/until:' -e 'netpol-record/ob
 	-e 'netpol-record/warnings:' "$NP_TMP/export.yaml" >"$out/$kind-$mode.yaml"
 
 if [ "$mode" = adopt ]; then
+	# A pod the metadata learns of while the daemon runs (an API source
+	# whose first list comes late, a pod started without the plugin):
+	# adopted then, and its connection opened before is recorded.
+	# (To the external server: nothing marked it when it opened. One to
+	# a pod known then was marked by that pod's address, and recorded
+	# then as that pod's ingress from the address.)
+	np_pod late "$conf" "$(args late-7a8b-ddddd)"
+	l4=$(np_pod_ip late 4); l6=$(np_pod_ip late 6)
+	np_bg api socat TCP4-LISTEN:8444,fork,reuseaddr SYSTEM:'sleep 60' >/dev/null
+	np_wait_port api 8444
+	np_bg late sh -c "sleep 60 | socat - TCP4:203.0.113.10:8444" >/dev/null
+	late_open() { np_node conntrack -L -p tcp --dport 8444 -s "$l4" 2>/dev/null | grep -q ESTABLISHED; }
+	np_retry 50 late_open || np_fail "late's connection is not tracked"
+	sleep 1
+	write_meta db late
+	late_rec() { [ "$(flows "w.name='late' AND f.direction=0 AND f.port=8444 AND f.peer_addr='203.0.113.10'")" = 1 ]; }
+	np_retry 100 late_rec || np_fail "the connection the late pod opened before its adoption is not recorded: $(flows "w.name='late'") ($(grep -i adopt "$NP_RD_LOG" | tail -n 3))"
+	# Counted once: the refresh dumps that list it do not count it again.
+	sleep 2.5
+	[ "$(flows "w.name='late' AND f.direction=0 AND f.port=8444")" = 1 ] ||
+		np_fail "the late pod's open connection was counted more than once"
+
 	# The db pod leaves the List: its elements go, its attachment closes.
-	write_meta
+	write_meta late
 	gone() { ! elems pod_v4 | grep -q "^$d4 "; }
 	np_retry 100 gone || np_fail "db's element is still there: $(elems pod_v4)"
 	elems pod_v6 | grep -q "^$d6 " && np_fail "db's IPv6 element is still there"
@@ -209,8 +239,8 @@ if [ "$mode" = adopt ]; then
 	np_rd_stop
 	n=$(q "SELECT value FROM counters WHERE name='adoptions';")
 	r=$(q "SELECT value FROM counters WHERE name='adoption_releases';")
-	[ "$n" = 2 ] && [ "$r" = 1 ] || np_fail "counters: adoptions $n, adoption_releases $r"
-	"$NP_BUILD/netpol-recorderd" --status --db "$NP_DB" | grep -q "2 attached (1 adopted)" ||
+	[ "$n" = 3 ] && [ "$r" = 1 ] || np_fail "counters: adoptions $n, adoption_releases $r"
+	"$NP_BUILD/netpol-recorderd" --status --db "$NP_DB" | grep -q "3 attached (2 adopted)" ||
 		np_fail "--status: $("$NP_BUILD/netpol-recorderd" --status --db "$NP_DB")"
 fi
 np_log "$kind, $mode: recorded"

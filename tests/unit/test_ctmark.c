@@ -84,12 +84,21 @@ mark_of(int sport)
 	return m;
 }
 
+/* The connections handed over as marked: their original source ports
+ * added up. */
+static void
+opened(void *arg, const struct ct_event *ev)
+{
+	*(int *)arg += ev->orig.sport;
+}
+
 static void
 check(size_t extra)
 {
 	struct addr a[3 + CTMARK_FILTERED_MAX + 2];
 	struct ctmark_count c;
 	size_t n = 0;
+	int ports = 0;
 
 	assert_int_equal(addr_parse("198.18.1.5", &a[n++]), 0);
 	assert_int_equal(addr_parse("198.18.1.6", &a[n++]), 0);
@@ -102,9 +111,11 @@ check(size_t extra)
 		snprintf(s, sizeof(s), "198.18.7.%zu", i + 1);
 		assert_int_equal(addr_parse(s, &a[n++]), 0);
 	}
-	assert_int_equal(ctmark_existing(a, n, BIT, &c), 0);
+	assert_int_equal(ctmark_existing(a, n, BIT, opened, &ports, &c), 0);
 	assert_int_equal(c.marked, 3);
 	assert_int_equal(c.already, 0);
+	/* Each handed over once, to be recorded. */
+	assert_int_equal(ports, 40000 + 40001 + 5000);
 	/* Filtered, the kernel lists only theirs; else all five. */
 	assert_int_equal(c.seen, extra == 0 ? 3 : 5);
 	assert_int_equal(mark_of(40000), BIT | 5);	/* other bits kept */
@@ -113,7 +124,7 @@ check(size_t extra)
 	assert_int_equal(mark_of(40002), 0);
 	assert_int_equal(mark_of(40003), 0);
 	/* Again: nothing left to do. */
-	assert_int_equal(ctmark_existing(a, n, BIT, &c), 0);
+	assert_int_equal(ctmark_existing(a, n, BIT, NULL, NULL, &c), 0);
 	assert_int_equal(c.marked, 0);
 	assert_int_equal(c.already, 3);
 }

@@ -558,6 +558,52 @@ test_dump_and_event_with_timestamps(void **state)
 	    "name='dump_entries'"), 3);
 }
 
+/*
+ * A connection an adopted pod had open: no rule marked it when it
+ * opened, so no NEW event of it was read although it started before the
+ * floor. A dump entry of it is not counted (the floor says its NEW was
+ * read); handed over by the adoption (rec_ct_open) it is counted, once:
+ * the dumps after it do not count it again.
+ */
+static void
+test_adopted_open_counted_once(void **state)
+{
+	struct t *t = *state;
+	unsigned char m[2048];
+	struct ct_event ev;
+	uint32_t len;
+	int64_t s;
+
+	put_pod(t->st, "cid-b", "server", "198.18.2.3/32", NULL);
+	reload(t);
+	len = load_msg("ts_dump.bin", m);
+	set_ct_id(m, 77);
+	assert_int_equal(ct_event_parse(m, len, &ev), 0);
+	s = ev.start_ns;
+	/* A start-up dump (nothing in it) ended, and the event socket was
+	 * found empty a second after the connection started. */
+	rec_dump_begin(t->rec);
+	rec_dump_end(t->rec, true);
+	rec_ct_drained(t->rec, s + 1000000000);
+	rec_dump_begin(t->rec);
+	conn_dumped(t, 77, s, s + 2000000000);
+	rec_dump_end(t->rec, true);
+	assert_int_equal(rec_flush(t->rec, 2000), 0);
+	assert_int_equal(counted(t), 0);
+	rec_ct_read_at(t->rec, s + 3000000000);
+	rec_ct_open(t->rec, &ev, 2001);
+	assert_int_equal(rec_flush(t->rec, 2001), 0);
+	assert_int_equal(counted(t), 1);
+	rec_dump_begin(t->rec);
+	conn_dumped(t, 77, s, s + 4000000000);
+	rec_dump_end(t->rec, true);
+	rec_ct_open(t->rec, &ev, 2002);
+	assert_int_equal(rec_flush(t->rec, 2002), 0);
+	assert_int_equal(counted(t), 1);
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='dump_entries'"), 4);
+}
+
 /* The snapshot the last flush wrote, handed to a new recorder (a
  * restart: the old one is gone with what it had not flushed). */
 static void
@@ -1073,6 +1119,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_new_pod_held, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_adopted_open_counted_once,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_until_attachment,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dns_names_flows, setup,
