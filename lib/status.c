@@ -53,8 +53,12 @@ status_print(FILE *f, const char *path, struct store *st)
 		fprintf(f, "  node               %s\n", buf);
 	if ((rc = store_read_totals(st, &n)) < 0)
 		return rc;
-	fprintf(f, "  attachments        %lld attached, %lld detached\n",
-	    (long long)n.attached, (long long)n.detached);
+	/* Adopted pods (running before they were recorded) are said when
+	 * there are any. */
+	fprintf(f, "  attachments        %lld attached", (long long)n.attached);
+	if (n.adopted > 0)
+		fprintf(f, " (%lld adopted)", (long long)n.adopted);
+	fprintf(f, ", %lld detached\n", (long long)n.detached);
 	fprintf(f, "  workloads          %lld\n", (long long)n.workloads);
 	fprintf(f, "  namespaces         %lld\n", (long long)n.namespaces);
 	fprintf(f, "  flows              %lld\n", (long long)n.flows);

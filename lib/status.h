@@ -6,7 +6,8 @@
  *   store PATH
  *     recording started  2026-11-18T11:06:40Z
  *     node               node-a
- *     attachments        4 attached, 0 detached
+ *     attachments        4 attached (1 adopted), 0 detached
+ *                        ("(N adopted)" only when there are any)
  *     workloads          5
  *     namespaces         3
  *     flows              16

@@ -100,13 +100,32 @@ struct store_attachment {
 	int64_t workload_id;		/* 0 until attributed */
 	int64_t attached_at;
 	int64_t detached_at;		/* 0 while attached */
+	/* Adopted by netpol-recorderd (a pod already running, found in the
+	 * metadata) rather than attached by the CNI plugin. Not a column:
+	 * an adopted attachment's container id is STORE_ADOPTED_PREFIX and
+	 * the pod's uid, which is what says it (read: set from the id;
+	 * written: the caller names it so). */
+	bool adopted;
 };
+
+/* The container id of an adopted pod's attachment: this prefix and the
+ * pod's uid ("adopted:<uid>"; its interface name is STORE_ADOPTED_IF).
+ * CNI never makes such an id (runtimes use hex ids). */
+#define STORE_ADOPTED_PREFIX "adopted:"
+#define STORE_ADOPTED_IF "pod"
+/* The same test in SQL, on a column holding a container id. */
+#define STORE_ADOPTED_SQL(col) "(substr(" col ", 1, 8) = 'adopted:')"
+
+/* Is container_id an adopted pod's? */
+bool store_adopted_id(const char *container_id);
 
 /*
  * Insert or replace the attachment for (a->container_id, a->ifname), as a
  * repeated ADD does: detached_at is cleared, the address history is brought
  * in line with a->addrs (addresses no longer held are closed at now, new
- * ones opened at now). Sets a->id.
+ * ones opened at now). Sets a->id. Inside a transaction the caller opened
+ * (store_begin) it joins it; otherwise it is one of its own (the same for
+ * store_attachment_detach).
  */
 int store_attachment_put(struct store *st, struct store_attachment *a,
     int64_t now);
@@ -325,6 +344,9 @@ typedef int (*store_flow_cb)(const struct flow *f, void *arg);
 int store_read_flows(struct store *st, const struct store_scope *sc,
     store_flow_cb cb, void *arg);
 
+/* Adopted attachments (lib/store.h, STORE_ADOPTED_PREFIX): how many are
+ * attached now, and how many there ever were. */
+int store_read_adopted(struct store *st, int64_t *attached, int64_t *ever);
 /*
  * The DNS names the pods of the workloads of scope sc were answered with
  * (table dns_answers), per workload and address: one call per distinct
@@ -354,15 +376,18 @@ int store_read_namespaces(struct store *st, store_name_cb cb, void *arg);
 int store_namespace_attached(struct store *st, const char *ns, bool *out);
 
 /* For each workload with attachments, the time its first pod was
- * attached (one grouped scan of the attachments). */
+ * attached, and whether that attachment was an adoption (the pod was
+ * running before: it is observed from then on); one grouped scan of the
+ * attachments. */
 typedef int (*store_first_attached_cb)(int64_t workload_id,
-    int64_t attached_at, void *arg);
+    int64_t attached_at, bool adopted, void *arg);
 int store_read_first_attachments(struct store *st,
     store_first_attached_cb cb, void *arg);
 
 /* How many of each the store holds. */
 struct store_totals {
 	int64_t attached;	/* attachments still attached */
+	int64_t adopted;	/* ... of which adopted by the daemon */
 	int64_t detached;
 	int64_t workloads;
 	int64_t namespaces;	/* distinct namespaces of the workloads */

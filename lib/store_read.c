@@ -283,6 +283,20 @@ read_int(struct store *st, const char *sql, int64_t *out)
 }
 
 int
+store_read_adopted(struct store *st, int64_t *attached, int64_t *ever)
+{
+	int rc;
+
+	/* The attachments: a node's pods and their history, never large. */
+	if ((rc = read_int(st, "SELECT COUNT(*) FROM attachments WHERE "
+	    "detached_at = 0 AND " STORE_ADOPTED_SQL("container_id"),
+	    attached)) < 0)
+		return rc;
+	return read_int(st, "SELECT COUNT(*) FROM attachments WHERE "
+	    STORE_ADOPTED_SQL("container_id"), ever);
+}
+
+int
 store_read_last_seen(struct store *st, int64_t *out)
 {
 	/* MAX on the indexed last_seen: no scan. */
@@ -361,7 +375,8 @@ static int
 first_attached_row(sqlite3_stmt *s, const struct walk *wk)
 {
 	return wk->first(sqlite3_column_int64(s, 0),
-	    sqlite3_column_int64(s, 1), wk->arg);
+	    sqlite3_column_int64(s, 1), sqlite3_column_int(s, 2) != 0,
+	    wk->arg);
 }
 
 int
@@ -371,8 +386,11 @@ store_read_first_attachments(struct store *st, store_first_attached_cb cb,
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if ((rc = prepare(st, "SELECT workload_id, MIN(attached_at)"
-	    " FROM attachments WHERE workload_id != 0 GROUP BY workload_id",
+	/* With MIN(), SQLite takes the bare column (adopted or not) from
+	 * the row that has the minimum. */
+	if ((rc = prepare(st, "SELECT workload_id, MIN(attached_at), "
+	    STORE_ADOPTED_SQL("container_id") " FROM attachments"
+	    " WHERE workload_id != 0 GROUP BY workload_id",
 	    &s)) < 0)
 		return rc;
 	rc = walk(s, first_attached_row,
@@ -390,6 +408,9 @@ store_read_totals(struct store *st, struct store_totals *out)
 	} q[] = {
 		{ "SELECT COUNT(*) FROM attachments WHERE detached_at = 0",
 		  offsetof(struct store_totals, attached) },
+		{ "SELECT COUNT(*) FROM attachments WHERE detached_at = 0"
+		  " AND " STORE_ADOPTED_SQL("container_id"),
+		  offsetof(struct store_totals, adopted) },
 		{ "SELECT COUNT(*) FROM attachments WHERE detached_at != 0",
 		  offsetof(struct store_totals, detached) },
 		{ "SELECT COUNT(*) FROM workloads",

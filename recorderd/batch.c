@@ -50,10 +50,11 @@ static const struct {
 	const char *name;
 	size_t off;
 } counts[BATCH_NCOUNTS] = {
-	F(events_seen), F(dump_entries), F(flows_written), F(events_lost), F(resyncs),
-	F(enobufs), F(dns_answers), F(dns_lost), F(dns_unstored),
+	F(events_seen), F(dump_entries), F(flows_written), F(events_lost),
+	F(resyncs), F(enobufs), F(dns_answers), F(dns_lost), F(dns_unstored),
 	F(events_unattributed), F(parse_errors), F(flows_dropped),
-	F(flushes_deferred), F(store_busy),
+	F(flushes_deferred), F(store_busy), F(adoptions),
+	F(adoption_releases), F(attachments_recovered),
 };
 #undef F
 _Static_assert(sizeof(struct batch_counts) == BATCH_NCOUNTS *

@@ -43,10 +43,13 @@ struct batch_counts {
 	int64_t flows_dropped;		/* both tables full */
 	int64_t flushes_deferred;	/* the writer still had the last one */
 	int64_t store_busy;		/* batches that waited for the lock */
+	int64_t adoptions;		/* running pods adopted (attach.c) */
+	int64_t adoption_releases;	/* adopted pods let go */
+	int64_t attachments_recovered;	/* made from the kernel's elements */
 };
 
 /* Name of counter i (0 .. BATCH_NCOUNTS - 1) and a pointer to it in c. */
-#define BATCH_NCOUNTS 14
+#define BATCH_NCOUNTS 17
 const char *batch_count_name(int i);
 int64_t *batch_count(struct batch_counts *c, int i);
 

@@ -55,6 +55,7 @@ static const struct key keys[] = {
 	{ "log.level", K_LEVEL, F(log_level), true },
 	{ "release_socket", K_PATH, F(release_socket), false },
 	{ "node_name", K_NAME, F(node_name), false },
+	{ "adopt_running_pods", K_BOOL, F(adopt_running_pods), true },
 };
 #undef F
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -170,6 +171,7 @@ rconf_defaults(struct rconf *c)
 	    FDPASS_RELEASE_PATH);
 	c->dns_cache = 16384;
 	c->log_level = LOG_LVL_INFO;
+	c->adopt_running_pods = true;
 }
 
 int

@@ -49,6 +49,9 @@ struct rconf {
 	/* This node's name as the Kubernetes API knows it (spec.nodeName of
 	 * its pods); "" until rconf_resolve_node_name() fills it. */
 	char node_name[STORE_NAME_LEN];
+	/* Record the pods that were running before netpol-record was (the
+	 * metadata places them on node_name): recorderd/attach.h. */
+	bool adopt_running_pods;
 };
 
 /* Fill *c with the built-in defaults (what conf/recorderd.yaml says). */

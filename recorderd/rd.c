@@ -20,7 +20,9 @@
 #include "lib/log.h"
 #include "lib/store.h"
 #include "nft/nftrules.h"
+#include "recorderd/attach.h"
 #include "recorderd/attrib.h"
+#include "recorderd/clock.h"
 #include "recorderd/ct.h"
 #include "recorderd/ctsock.h"
 #include "recorderd/pods.h"
@@ -64,6 +66,10 @@ struct rd {
 	bool marked_running;		/* recorder_running is ours */
 
 	struct release *rel;		/* the plugin's sockets, closed here */
+	struct attach *att;		/* attachments handed over, adopted,
+					 * recovered */
+	int64_t last_recover;		/* s, the last look for elements
+					 * without an attachment */
 
 	struct table *table;		/* the plugin's nftables table */
 
@@ -93,15 +99,6 @@ real_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void
@@ -316,8 +313,11 @@ prune_at_start(struct rd *d)
 static void
 meta_update(struct rd *d)
 {
-	if (attrib_meta_process(d->at) <= 0 ||
-	    !attrib_reattribute_needed(d->at))
+	if (attrib_meta_process(d->at) <= 0)
+		return;
+	/* Pods may have started, ended or moved: adopt again. */
+	attach_changed(d->att);
+	if (!attrib_reattribute_needed(d->at))
 		return;
 	if (attrib_reattribute(d->at) < 0)
 		log_warnx("re-attributing pods: %s", strerror(ENOMEM));
@@ -401,7 +401,73 @@ writer_results(struct rd *d)
 	if ((p = writer_take_pods(d->w)) != NULL) {
 		attrib_set_pods(d->at, p);
 		rec_retry_pending(d->rec, now_s());
+		/* A CNI attachment may hold an adopted pod's address now. */
+		attach_changed(d->att);
 	}
+}
+
+/*
+ * What the CNI plugin handed over with its socket: the pods are
+ * attributed at once (events waiting for them go now) and their records
+ * queued for the writer.
+ */
+static void
+handed(struct rd *d)
+{
+	struct attmsg *m;
+	uint64_t dropped;
+	size_t n;
+
+	n = release_take(d->rel, &m, &dropped);
+	if (dropped > 0)
+		log_warnx("release_socket: %llu attachments of the CNI plugin "
+		    "not taken (queue full or malformed): the periodic check "
+		    "of the table's elements records them",
+		    (unsigned long long)dropped);
+	if (n == 0)
+		return;
+	attach_handed(d->att, m, n);
+	free(m);
+	rec_retry_pending(d->rec, now_s());
+}
+
+/*
+ * Adopt (or let go) when the metadata or the attachments changed, at
+ * most every ATTACH_ADOPT_MS. The adopted pods' open connections were
+ * just marked and recorded (adopted_open).
+ */
+static void
+adopt(struct rd *d)
+{
+	int n;
+
+	if (attach_adopt_due(d->att) != 0)
+		return;
+	if ((n = attach_adopt(d->att)) < 0)
+		log_warnx("adoption: %s", strerror(-n));
+	else if (n > 0)
+		rec_retry_pending(d->rec, now_s());
+}
+
+/*
+ * Elements in the table that no attachment names: at start, every
+ * ATTACH_RECOVER_S, and sooner (every 5 s at most) while events wait
+ * for a pod nobody announced.
+ */
+static void
+recover(struct rd *d, int64_t now)
+{
+	int n;
+
+	if (now - d->last_recover < ATTACH_RECOVER_S &&
+	    (rec_npending(d->rec) == 0 || now - d->last_recover < 5))
+		return;
+	d->last_recover = now;
+	if ((n = attach_recover(d->att)) < 0)
+		log_warnx("nftables table inet %s: looking for elements "
+		    "without an attachment: %s", NFTRULES_TABLE, strerror(-n));
+	else if (n > 0)
+		rec_retry_pending(d->rec, now_s());
 }
 
 /*
@@ -430,10 +496,11 @@ tick(struct rd *d)
 	/* The attachments are read again when the store changed (a CNI
 	 * ADD or DEL), and always while events wait for their pod. */
 	writer_request_pods(d->w, rec_npending(d->rec) > 0);
-	d->pods_asked = mono_ms();
+	d->pods_asked = clock_ms();
 	d->want_pods = false;
 	(void)rec_take_want_pods(d->rec);
 	rec_retry_pending(d->rec, now);
+	recover(d, now);
 	prune(d, now);
 	(void)flush(d);
 	table_watch(d->table, now, attrib_pods(d->at));
@@ -461,6 +528,26 @@ nft_conf_of(const struct rconf *c, struct nftrules_conf *nc)
 	nc->nflog_group = c->nflog_group;
 	nc->snaplen = (uint16_t)(c->nflog_snaplen > 65535 ? 65535 :
 	    c->nflog_snaplen);
+}
+
+/* A connection an adopted pod had open: recorded now, counted once. */
+static void
+adopted_open(void *arg, const struct ct_event *ev)
+{
+	struct rd *d = arg;
+
+	rec_ct_open(d->rec, ev, now_s());
+}
+
+static void
+attach_conf_of(struct rd *d, const struct rconf *c, struct attach_conf *ac)
+{
+	memset(ac, 0, sizeof(*ac));
+	ac->node_name = c->node_name;
+	ac->adopt = c->adopt_running_pods;
+	nft_conf_of(c, &ac->nft);
+	ac->opened = adopted_open;
+	ac->opened_arg = d;
 }
 
 /* ---- reload ------------------------------------------------------------- */
@@ -493,6 +580,7 @@ static int
 apply_mark(struct rd *d, struct rconf *nc)
 {
 	struct nftrules_conf old, new;
+	struct attach_conf ac;
 	int ret;
 
 	nft_conf_of(&d->conf, &old);
@@ -507,9 +595,27 @@ apply_mark(struct rd *d, struct rconf *nc)
 		return ret;
 	}
 	rec_set_mark(d->rec, nc->mark_bit);
+	attach_conf_of(d, nc, &ac);
+	ac.adopt = d->conf.adopt_running_pods;	/* its own key */
+	attach_set_conf(d->att, &ac);
 	log_info("reload: pod connections are now marked and recorded with "
 	    "0x%08x (was 0x%08x); connections opened before keep the old "
 	    "bit and are not refreshed", nc->mark_bit, d->conf.mark_bit);
+	return 0;
+}
+
+/* Adoption on: the next round adopts; off: it lets every adopted pod
+ * go. */
+static int
+apply_adopt(struct rd *d, struct rconf *nc)
+{
+	struct attach_conf ac;
+
+	attach_conf_of(d, nc, &ac);
+	attach_set_conf(d->att, &ac);
+	log_info("reload: adopt_running_pods %s", nc->adopt_running_pods ?
+	    "on: running pods of this node are adopted" : "off: adopted pods "
+	    "are let go");
 	return 0;
 }
 
@@ -556,6 +662,7 @@ static const struct live_key live_keys[] = {
 	{ "retention_days", NULL },		/* prune() */
 	{ "log.file", apply_log_file },
 	{ "log.level", apply_log_level },
+	{ "adopt_running_pods", apply_adopt },
 };
 
 static const struct live_key *
@@ -774,6 +881,7 @@ static int
 setup(struct rd *d)
 {
 	struct attrib_conf ac;
+	struct attach_conf tc;
 	struct rec_sink sink = { sink_submit, d };
 	sigset_t ss;
 	int ret;
@@ -804,6 +912,7 @@ setup(struct rd *d)
 
 	memset(&ac, 0, sizeof(ac));
 	ac.dns_cache = d->conf.dns_cache;
+	ac.node_name = d->conf.node_name;
 	if (d->conf.meta_source == RCONF_META_FILE)
 		ac.meta_file = d->conf.meta_file;
 	else if (d->conf.meta_source == RCONF_META_KUBECONFIG)
@@ -820,6 +929,9 @@ setup(struct rd *d)
 		return ret;
 	d->c = rec_counts(d->rec);
 	restore_counted(d);
+	attach_conf_of(d, &d->conf, &tc);
+	if ((ret = attach_new(&tc, d->at, d->w, d->c, &d->att)) < 0)
+		return ret;
 
 	if ((d->bufs = malloc((size_t)RD_NMSG * RD_MSGBUF)) == NULL)
 		return -ENOMEM;
@@ -847,6 +959,12 @@ setup(struct rd *d)
 	rec_ct_drained(d->rec, real_ns());
 	read_drops(d);
 	d->dump_seq = RD_DUMP_SEQ_BASE;
+	/* Before the start-up dump: attachments whose record was lost, and
+	 * the running pods adopted, their open connections marked, so that
+	 * the dump records them. */
+	recover(d, now_s());
+	if ((ret = attach_adopt(d->att)) < 0)
+		log_warnx("adoption: %s", strerror(-ret));
 	start_dump(d, "start", false);
 	d->last_refresh = now_s();
 
@@ -935,6 +1053,10 @@ last_flush(struct rd *d)
 static void
 teardown(struct rd *d)
 {
+	/* What the plugin handed over and the loop did not take yet goes
+	 * to the store with the last flush. */
+	if (d->rel != NULL && d->att != NULL)
+		handed(d);
 	if (d->rel != NULL)
 		log_debug("released %llu nftables sockets of the CNI plugin",
 		    (unsigned long long)release_received(d->rel));
@@ -953,6 +1075,7 @@ teardown(struct rd *d)
 	if (d->sfd >= 0)
 		close(d->sfd);
 	table_close(d->table);
+	attach_free(d->att);
 	rec_free(d->rec);
 	attrib_free(d->at);
 	store_close(d->st);
@@ -988,14 +1111,26 @@ ask_pods(struct rd *d)
 	int64_t now;
 
 	d->want_pods = rec_take_want_pods(d->rec) || d->want_pods;
-	if (!d->want_pods || (now = mono_ms()) - d->pods_asked < RD_PODS_MS)
+	if (!d->want_pods || (now = clock_ms()) - d->pods_asked < RD_PODS_MS)
 		return;
 	d->pods_asked = now;
 	d->want_pods = false;
 	writer_request_pods(d->w, false);
 }
 
-enum { P_EV, P_DUMP, P_LOG, P_TIMER, P_SIG, P_META, P_WRITER, P_N };
+enum { P_REL, P_EV, P_DUMP, P_LOG, P_TIMER, P_SIG, P_META, P_WRITER, P_N };
+
+/* How long poll may sleep: until a held event's time is up or an
+ * adoption round is due, else until something comes. */
+static int
+poll_timeout(const struct rd *d)
+{
+	int a = rec_hold_ms(d->rec), b = attach_adopt_due(d->att);
+
+	if (a < 0)
+		return b;
+	return b < 0 || a < b ? a : b;
+}
 
 static int
 loop(struct rd *d)
@@ -1005,6 +1140,7 @@ loop(struct rd *d)
 	int ret;
 
 	while (!d->stop) {
+		pfd[P_REL].fd = release_fd(d->rel);
 		pfd[P_EV].fd = mnl_socket_get_fd(d->ev_nl);
 		pfd[P_DUMP].fd = d->dump_nl ? mnl_socket_get_fd(d->dump_nl) : -1;
 		pfd[P_LOG].fd = d->log_nl ? mnl_socket_get_fd(d->log_nl) : -1;
@@ -1014,11 +1150,15 @@ loop(struct rd *d)
 		pfd[P_WRITER].fd = writer_fd(d->w);
 		for (int i = 0; i < P_N; i++)
 			pfd[i].events = POLLIN;
-		if (poll(pfd, P_N, -1) < 0) {
+		if (poll(pfd, P_N, poll_timeout(d)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		/* New pods before anything else: their first events may be
+		 * read in this round. */
+		if (pfd[P_REL].fd >= 0 && (pfd[P_REL].revents & POLLIN))
+			handed(d);
 		/* DNS answers first: a pod connects only after its answer
 		 * arrived, so the answer must be known when the NEW event
 		 * that follows it is read in the same round. */
@@ -1054,6 +1194,10 @@ loop(struct rd *d)
 			writer_results(d);
 		if (pfd[P_META].fd >= 0 && (pfd[P_META].revents & POLLIN))
 			meta_update(d);
+		/* Held events whose time is up, adoption when due. */
+		if (rec_hold_ms(d->rec) == 0)
+			rec_retry_pending(d->rec, now_s());
+		adopt(d);
 		if (pfd[P_TIMER].revents & POLLIN) {
 			while (read(d->tfd, &exp, sizeof(exp)) > 0)
 				;

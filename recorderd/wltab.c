@@ -290,8 +290,7 @@ wltab_take_dirty(struct wltab *t,
 			break;
 		w->dirty = false;
 	}
-	/* What cb did not take stays, in order (dirty is NULL while the
-	 * table never had a dirty entry: nothing to move then). */
+	/* (No list yet before the first workload: NULL, nothing to move.) */
 	if (t->ndirty > i)
 		memmove(t->dirty, t->dirty + i, (t->ndirty - i) *
 		    sizeof(*t->dirty));

@@ -229,6 +229,7 @@ static const struct {
 	{ "log.level", "log: {level: debug}", true },
 	{ "release_socket", "release_socket: /tmp/rel.sock", false },
 	{ "node_name", "node_name: node-b", false },
+	{ "adopt_running_pods", "adopt_running_pods: false", true },
 };
 
 struct seen {
