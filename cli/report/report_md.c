@@ -58,6 +58,12 @@ header(FILE *f, const struct report_view *v)
 	    v->window.seconds, dur, sizeof(dur)));
 	cell(f, v->window.recording_started);
 	fprintf(f, " |\n| Events lost | %lld |\n", (long long)v->events_lost);
+	if (v->has_adoption)
+		fprintf(f, "| Running pods adopted | %lld now (%lld adoptions, "
+		    "%lld released), recorded from their adoption on |\n",
+		    (long long)v->adoption.now,
+		    (long long)v->adoption.adoptions,
+		    (long long)v->adoption.releases);
 	fprintf(f, "| Workloads | %lld in %lld namespaces |\n",
 	    (long long)v->summary.workloads,
 	    (long long)v->summary.namespaces);

@@ -242,5 +242,9 @@ if [ "$mode" = adopt ]; then
 	[ "$n" = 3 ] && [ "$r" = 1 ] || np_fail "counters: adoptions $n, adoption_releases $r"
 	"$NP_BUILD/netpol-recorderd" --status --db "$NP_DB" | grep -q "3 attached (2 adopted)" ||
 		np_fail "--status: $("$NP_BUILD/netpol-recorderd" --status --db "$NP_DB")"
+	# The report says so too (the counters of the store it reads).
+	rep=$("$NP_BUILD/netpol-record" report -n shop --db "$NP_DB" -o text)
+	grep -q "^adopted: .* (3 adoptions, 1 released)" <<<"$rep" ||
+		np_fail "report: no adoption line: $rep"
 fi
 np_log "$kind, $mode: recorded"
