@@ -82,6 +82,12 @@ rec_set_mark(struct rec *r, uint32_t mark)
 	r->mark = mark;
 }
 
+int
+rec_set_meta(struct rec *r, const char *key, const char *value)
+{
+	return batch_add_meta(r->cur, key, value);
+}
+
 struct batch_counts *
 rec_counts(struct rec *r)
 {
