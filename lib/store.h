@@ -265,6 +265,21 @@ typedef int (*store_counter_cb)(const char *name, int64_t value,
     int64_t updated_at, void *arg);
 int store_counter_foreach(struct store *st, store_counter_cb cb, void *arg);
 
+/*
+ * Keys of the meta table beyond "recording_started" and "node_name": what
+ * netpol-recorderd's publisher did (its event loop writes them with its
+ * flushes; `--status` and `netpol-record status` print them), and the
+ * node's uid in the Kubernetes API.
+ */
+#define STORE_META_PUBLISH_WRITTEN "publish_objects_written"
+#define STORE_META_PUBLISH_FAILED "publish_failed"
+#define STORE_META_PUBLISH_PENDING "publish_pending"
+#define STORE_META_PUBLISH_OBJECTS "publish_objects"
+#define STORE_META_PUBLISH_LAST_SUCCESS "publish_last_success"
+#define STORE_META_PUBLISH_STATE "publish_state"
+#define STORE_META_PUBLISH_LAST_ERROR "publish_last_error"
+#define STORE_META_NODE_UID "node_uid"
+
 /* A small key/value table: "recording_started", "node_name", ... */
 int store_meta_set(struct store *st, const char *key, const char *value);
 /* Copies into buf; -ENOENT when unset, -ENOSPC when buf is too short. */
