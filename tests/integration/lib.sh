@@ -45,6 +45,31 @@
 # Special starts (SIGKILL, a second daemon, valgrind or nsenter wrappers)
 # stay in their tests; they can still use np_rd_conf, np_rd_wait and
 # np_rd_stop.
+#
+# Several nodes (a cluster), after np_setup:
+#   np_cluster N           # N node netns ($NP_ID-n1 .. -nN) joined by a
+#                          # fabric netns ($NP_ID-lan): node I is
+#                          # 198.18.0.(10+I) on the fabric's bridge, its
+#                          # pods in 198.18.(10+I).0/24 (bridge conflists;
+#                          # 2001:db8:(10+I)::/64 too, not routed between
+#                          # nodes), every node routes the others' pod
+#                          # networks; the fabric (198.18.0.1) routes to
+#                          # externals; makes node 1 current
+#   np_use_node I          # make node I current: np_node, np_ns node,
+#                          # np_pod, np_conflist, np_cni, np_rd_conf,
+#                          # np_rd_start/_stop/_wait(_log) act on it, with
+#                          # its own $NP_DB, $NP_RELEASE, $NP_RD_LOG,
+#                          # $NP_RD_PID (each node's kept while another is
+#                          # current); $NP_NODE_IDX is I
+#   np_cluster_ext NAME ADDR4  # an external host routed by the fabric,
+#                          # reachable from every node's pods
+# and the test API server (tests/tools/fake_apiserver.py) for them:
+#   np_api_start [ARG ...] # in the fabric on 198.18.0.1 over TLS with a
+#                          # fresh CA; sets $NP_API (its URL), writes
+#                          # $NP_TMP/api/kubeconfig (token file, CA) for
+#                          # the daemons; ARGs go to the server
+#   np_api METHOD PATH [JSON]  # a request (token sent); prints the body
+#   np_api_ctl NAME [JSON] # POST /_test/NAME (faults, load, stats, ...)
 
 set -euo pipefail
 
@@ -191,6 +216,10 @@ np_conflist() {
 	case "$kind" in
 	bridge)
 		v4=198.18.1.0/24 v6=2001:db8:1::/64
+		if [ -n "${NP_NODE_IDX:-}" ]; then
+			v4=198.18.$((10 + NP_NODE_IDX)).0/24
+			v6=2001:db8:$((10 + NP_NODE_IDX))::/64
+		fi
 		main='{"type":"bridge","bridge":"npbr0","isGateway":true,"ipMasq":false,"hairpinMode":true}'
 		;;
 	ptp)
@@ -200,13 +229,14 @@ np_conflist() {
 	*) np_fail "np_conflist: unknown kind $kind" ;;
 	esac
 	f="$NP_TMP/net.d/$kind.conflist"
+	[ -z "${NP_NODE_IDX:-}" ] || f="$NP_NODE_DIR/net.d/$kind.conflist"
 	# Our plugin gets the run's release socket unless the test set one.
 	plugins=$(printf '%s\n' "$@" | jq -s -c --arg rel "$NP_RELEASE" 'map(
 		if .type == "netpol-record-cni" and (has("releaseSocket") | not)
 		then . + {releaseSocket: $rel} else . end)')
 	[ $# -gt 0 ] || plugins='[]'
 	jq -n --arg name "np-$kind" --arg v4 "$v4" --arg v6 "$v6" \
-		--arg dir "$NP_TMP/ipam" --argjson main "$main" \
+		--arg dir "${NP_NODE_DIR:-$NP_TMP}/ipam" --argjson main "$main" \
 		--argjson rest "$plugins" '{
 		cniVersion: "1.0.0", name: $name,
 		plugins: ([$main + {ipam: {type: "host-local", dataDir: $dir,
@@ -547,4 +577,149 @@ np_udp_mark() {
 	m=$(np_node conntrack -L -p udp --orig-port-src "$4" 2>/dev/null |
 		grep -o 'mark=[0-9]*' | head -n 1 | cut -d= -f2 || true)
 	echo "${m:-0}"
+}
+
+# ---- several nodes ------------------------------------------------------------
+
+NP_NODE_IDX=""
+NP_NODE_DIR=""
+NP_FABRIC=""
+NP_NODES=()
+NP_RD_PIDS=()
+NP_API=""
+
+# np_cluster N: see the header. The run's default node netns stays (and
+# is removed at cleanup) but is not one of the cluster's nodes.
+np_cluster() {
+	local n=$1 i j lan
+	NP_FABRIC="$NP_ID-lan"
+	np_netns_add "$NP_FABRIC"
+	ip -n "$NP_FABRIC" link set lo up
+	ip -n "$NP_FABRIC" link add lan0 type bridge
+	ip -n "$NP_FABRIC" link set lan0 up
+	ip -n "$NP_FABRIC" addr add 198.18.0.1/24 dev lan0
+	ip netns exec "$NP_FABRIC" sysctl -qw net.ipv4.ip_forward=1
+	for ((i = 1; i <= n; i++)); do
+		NP_NODES[$i]="$NP_ID-n$i"
+		np_netns_add "${NP_NODES[$i]}"
+		mkdir -p "$NP_TMP/n$i/net.d" "$NP_TMP/n$i/ipam"
+		ip -n "${NP_NODES[$i]}" link set lo up
+		for s in net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+			net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0; do
+			ip netns exec "${NP_NODES[$i]}" sysctl -qw "$s"
+		done
+		lan="l$i-${NP_ID:2:8}"
+		ip -n "$NP_FABRIC" link add "$lan" type veth peer name lan0 \
+			netns "${NP_NODES[$i]}"
+		ip -n "$NP_FABRIC" link set "$lan" master lan0 up
+		ip -n "${NP_NODES[$i]}" link set lan0 up
+		ip -n "${NP_NODES[$i]}" addr add "198.18.0.$((10 + i))/24" dev lan0
+		ip -n "${NP_NODES[$i]}" route add default via 198.18.0.1
+		ip -n "$NP_FABRIC" route add "198.18.$((10 + i)).0/24" \
+			via "198.18.0.$((10 + i))"
+	done
+	for ((i = 1; i <= n; i++)); do
+		for ((j = 1; j <= n; j++)); do
+			[ "$i" -ne "$j" ] || continue
+			ip -n "${NP_NODES[$i]}" route add "198.18.$((10 + j)).0/24" \
+				via "198.18.0.$((10 + j))"
+		done
+	done
+	np_log "cluster of $n nodes, fabric $NP_FABRIC"
+	np_use_node 1
+}
+
+# np_use_node I: see the header.
+np_use_node() {
+	local i=$1
+	[ -n "${NP_NODES[$i]:-}" ] || np_fail "np_use_node: no node $i (np_cluster)"
+	if [ -n "$NP_NODE_IDX" ]; then
+		NP_RD_PIDS[$NP_NODE_IDX]=$NP_RD_PID
+	fi
+	NP_NODE_IDX=$i
+	NP_NODE=${NP_NODES[$i]}
+	NP_NODE_DIR="$NP_TMP/n$i"
+	NP_DB="$NP_NODE_DIR/records.db"
+	NP_RELEASE="$NP_NODE_DIR/release.sock"
+	NP_RD_LOG="$NP_NODE_DIR/rd.log"
+	NP_RD_PID=${NP_RD_PIDS[$i]:-}
+	export NP_NODE NP_DB NP_RELEASE NP_RD_LOG NP_NODE_IDX NP_NODE_DIR
+}
+
+# np_cluster_ext NAME ADDR4: see the header.
+np_cluster_ext() {
+	local name=$1 a4=$2 ns link
+	ns=$(np_ns "$name")
+	link="x${name:0:12}"
+	np_netns_add "$ns"
+	ip -n "$ns" link set lo up
+	ip -n "$NP_FABRIC" link add "$link" type veth peer name eth0 netns "$ns"
+	ip -n "$NP_FABRIC" link set "$link" up
+	ip -n "$ns" link set eth0 up
+	ip -n "$NP_FABRIC" addr add 203.0.113.254/32 dev "$link"
+	ip -n "$NP_FABRIC" route add "$a4/32" dev "$link"
+	ip -n "$ns" addr add "$a4/24" dev eth0
+	ip -n "$ns" route add default via 203.0.113.254 dev eth0
+	np_log "external $name: $a4 (behind the fabric)"
+}
+
+# np_api_start [ARG ...]: see the header.
+np_api_start() {
+	local d="$NP_TMP/api" i
+	mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 1 \
+		-subj "/CN=netpol-record test CA $NP_ID" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$d/srv.key" -out "$d/srv.csr" -subj "/CN=198.18.0.1" \
+		2>/dev/null
+	printf 'subjectAltName=IP:198.18.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$d/srv.ext"
+	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+		-CAcreateserial -out "$d/srv.pem" -days 1 -extfile "$d/srv.ext" \
+		2>/dev/null
+	echo "token-$NP_ID" >"$d/token"
+	ip netns exec "$NP_FABRIC" /usr/bin/python3 \
+		"$NP_TOP/tests/tools/fake_apiserver.py" --cert "$d/srv.pem" \
+		--key "$d/srv.key" --token-file "$d/token" --listen 198.18.0.1 \
+		--port-file "$d/port" "$@" >>"$d/server.log" 2>&1 &
+	echo "$!" >>"$NP_TMP/pids"
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$d/port" ] && break
+		sleep 0.1
+	done
+	[ -s "$d/port" ] || np_fail "the test API server did not start: $(cat "$d/server.log")"
+	NP_API="https://198.18.0.1:$(cat "$d/port")"
+	cat >"$d/kubeconfig" <<-EOF
+	apiVersion: v1
+	kind: Config
+	current-context: test
+	contexts:
+	- name: test
+	  context: {cluster: fake, user: recorder}
+	clusters:
+	- name: fake
+	  cluster: {server: "$NP_API", certificate-authority: ca.pem}
+	users:
+	- name: recorder
+	  user: {tokenFile: token}
+	EOF
+	export NP_API
+	np_log "test API server $NP_API"
+}
+
+# np_api METHOD PATH [JSON]: see the header. Fails on a transport error
+# only (any HTTP status is printed as the body says).
+np_api() {
+	local d="$NP_TMP/api" body=()
+	[ $# -lt 3 ] || body=(-H 'Content-Type: application/json' -d "$3")
+	ip netns exec "$NP_FABRIC" curl -sS --max-time 20 --cacert "$d/ca.pem" \
+		-H "Authorization: Bearer $(cat "$d/token")" -X "$1" \
+		"${body[@]}" "$NP_API$2"
+}
+
+# np_api_ctl NAME [JSON]: see the header.
+np_api_ctl() {
+	np_api POST "/_test/$1" "${2:-{\}}" >/dev/null ||
+		np_fail "test API server control $1 failed"
 }

@@ -1419,7 +1419,7 @@ def make_server(port):
     if ARGS.client_ca:
         ctx.load_verify_locations(ARGS.client_ca)
         ctx.verify_mode = ssl.CERT_OPTIONAL
-    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    srv = ThreadingHTTPServer((ARGS.listen, port), Handler)
     srv.daemon_threads = True
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     return srv
@@ -1485,6 +1485,8 @@ def main():
     p.add_argument("--client-ca", help="accept client certificates it "
                    "signed (user = CN)")
     p.add_argument("--port-file", required=True)
+    p.add_argument("--listen", default="127.0.0.1",
+                   help="the address to listen on (default 127.0.0.1)")
     p.add_argument("--fixture", help="a List of built-in objects (JSON)")
     p.add_argument("--seed", action="append", default=[],
                    help="objects to preload (JSON or YAML; List, items or "
