@@ -720,6 +720,10 @@ np_api() {
 
 # np_api_ctl NAME [JSON]: see the header.
 np_api_ctl() {
-	np_api POST "/_test/$1" "${2:-{\}}" >/dev/null ||
-		np_fail "test API server control $1 failed"
+	local out
+	out=$(ip netns exec "$NP_FABRIC" curl -sS --max-time 20 --fail-with-body \
+		--cacert "$NP_TMP/api/ca.pem" -X POST \
+		-H 'Content-Type: application/json' -d "${2:-{\}}" \
+		"$NP_API/_test/$1") ||
+		np_fail "test API server control $1 failed: $out"
 }

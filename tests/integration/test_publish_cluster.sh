@@ -27,7 +27,7 @@ np_retry 100 has statefulset-db-node-3 || np_fail "no profile of db on node-3 wi
 # A second round of the same connections moves counts only.
 c3_traffic
 c3_stop
-c3_check
+c3_check || np_fail "the API server's objects differ from the stores (above)"
 
 # What the objects say, read as a user would.
 p=$(c3_profiles)

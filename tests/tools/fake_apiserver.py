@@ -503,9 +503,13 @@ class Handler(BaseHTTPRequestHandler):
             rule["count"] -= 1
         return True
 
-    def faults(self, verb, res, ns, name, user):
+    def faults(self, verb, res, ns, name, user, size=0):
         with STATE.cond:
             m = STATE.mode
+            limit = m.get("body_limit")
+            too_big = isinstance(limit, dict) and \
+                size > int(limit.get("bytes", BODY_LIMIT)) and \
+                self.take(limit, verb, res, ns, name)
             writes = ("create", "update", "patch", "delete",
                       "deletecollection")
             hang = self.take(m.get("hang"), verb, res, ns, name)
@@ -518,6 +522,10 @@ class Handler(BaseHTTPRequestHandler):
             error = m.get("error")
             failed = self.take(error, verb, res, ns, name)
             hang_gen = STATE.drop_gen
+        if too_big:
+            raise ApiError(413, "RequestEntityTooLarge",
+                           "Request entity too large: limit is %d" %
+                           int(limit.get("bytes")))
         if hang:
             # Accept, read, never answer: until the mode is cleared, the
             # server goes down, or the client gives up.
@@ -618,7 +626,7 @@ class Handler(BaseHTTPRequestHandler):
         with STATE.cond:
             STATE.stats["%s %s" % (verb, res.qualified)] += 1
             STATE.bytes_in[res.qualified] += len(body)
-        if self.faults(verb, res, ns, name, user):
+        if self.faults(verb, res, ns, name, user, len(body)):
             return
         if verb not in res.verbs or (method == "POST" and name):
             raise ApiError(405, "MethodNotAllowed", "the server does not "
