@@ -37,6 +37,10 @@
 #define MIN_OBJECT_BYTES (64u << 10)	/* the least a 413 halves to */
 #define MAX_RESPONSE (4u << 20)		/* an answer: an object, a page */
 #define LIST_LIMIT 500
+/* Counts-only rewrites per pass, after the new entries: a pass stays
+ * short (a new flow waits for the next pass), and refreshes spread over
+ * the interval's passes instead of coming in one burst. */
+#define REFRESH_PER_PASS 10
 
 const struct publish_resource publish_resources[] = {
 	{ "netpol-record.io", "trafficprofiles",
@@ -71,6 +75,7 @@ struct action {
 	size_t len;
 	struct pubsched_now now;
 	size_t entries, truncated;
+	bool refresh;			/* counts only: after the others */
 };
 
 struct publish {
@@ -508,6 +513,8 @@ look_at(struct publish *p, const struct pubstore_wl *w,
 		a->len = prof.len;
 		a->entries = prof.entries;
 		a->truncated = prof.truncated;
+		a->refresh = n.exists && o->s.known &&
+		    n.max_row <= o->s.max_row && n.meta_hash == o->s.meta_hash;
 		prof.body = NULL;
 		break;
 	default:
@@ -515,6 +522,15 @@ look_at(struct publish *p, const struct pubstore_wl *w,
 	}
 	profile_clear(&prof);
 	return ret;
+}
+
+/* New entries, new objects and deletes first; then refreshes. */
+static int
+action_cmp(const void *a, const void *b)
+{
+	const struct action *x = a, *y = b;
+
+	return (int)x->refresh - (int)y->refresh;
 }
 
 /* The requests of a pass, while the API takes them. */
@@ -525,9 +541,15 @@ act(struct publish *p, struct action *acts, size_t n, int64_t now)
 	struct kapi_http_resp r;
 	enum pubsched_class c;
 	struct pobj *o;
+	size_t refreshed = 0;
 
+	qsort(acts, n, sizeof(*acts), action_cmp);
 	for (size_t i = 0; i < n; i++) {
 		o = acts[i].o;
+		/* The rest stays due (pending): the next passes take it. */
+		if (acts[i].refresh && !p->in_final &&
+		    refreshed++ >= REFRESH_PER_PASS)
+			return;
 		if (stopping(p) && !p->in_final)
 			return;
 		if (!pubsched_health_ready(&p->health, mono_ms()) ||

@@ -257,7 +257,7 @@ c3_stop() {
 	local i
 	for ((i = 1; i <= 3; i++)); do
 		np_use_node "$i"
-		np_rd_stop
+		np_rd_stop -t 25
 		grep -q "netpol-recorderd\|signal" "$NP_RD_LOG" || true
 	done
 	np_use_node 1

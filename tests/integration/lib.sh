@@ -28,8 +28,10 @@
 #   np_rd_wait [-t SECONDS] [PID] # wait (10 s unless -t) until $NP_RD_LOG
 #                          # says "recording:"; fail (printing the log) on
 #                          # timeout or as soon as PID has exited
-#   np_rd_stop [PID]       # SIGTERM to PID (default $NP_RD_PID), wait up to
-#                          # 10 s until it is gone, fail if it is not
+#   np_rd_stop [-t SECS] [PID] # SIGTERM to PID (default $NP_RD_PID), wait
+#                          # (10 s unless -t) until it is gone, fail if
+#                          # it is not (a publishing daemon's last flush
+#                          # and last publish take up to 10 s each)
 #   np_rd_wait_log PATTERN N # wait (15 s) until $NP_RD_LOG has N lines
 #                          # matching PATTERN; fail, printing the log, if not
 # for load and marks:
@@ -37,6 +39,11 @@
 #   np_count_new SRC DST   # the node counts new UDP and TCP connections
 #   np_new_counts          # ... prints "UDP TCP" counted so far
 #   np_udp_mark NAME ADDR PORT SPORT  # a new UDP flow; prints its ct mark
+#   np_pods_neigh NAME...  # each pod knows every other's MAC (permanent
+#                          # neighbour entries): many pods on one bridge
+#                          # all resolving at once overflow the host's
+#                          # backlog with ARP broadcasts, and datagrams
+#                          # waiting for an answer are dropped
 # and for the store:
 #   np_store_lock DB SECS  # another process holds DB's write lock (BEGIN
 #                          # IMMEDIATE) for SECS s in the background; returns
@@ -476,19 +483,25 @@ np_rd_wait() {
 	np_fail "netpol-recorderd did not start within $secs s (no \"recording:\" in $NP_RD_LOG)"
 }
 
-# np_rd_stop [PID]: SIGTERM to PID (default $NP_RD_PID), then wait up to
-# 10 s until it has exited; fails if it is already gone or does not stop.
+# np_rd_stop [-t SECS] [PID]: SIGTERM to PID (default $NP_RD_PID), then
+# wait up to SECS (10) until it has exited; fails if it is already gone or
+# does not stop.
 # PID must not be a child of the calling shell (np_bg in $(...) is not):
 # an unreaped child would look alive.
 np_rd_stop() {
-	local pid=${1:-$NP_RD_PID} i
+	local secs=10 pid i
+	if [ "${1:-}" = -t ]; then
+		secs=$2
+		shift 2
+	fi
+	pid=${1:-$NP_RD_PID}
 	[ -n "$pid" ] || np_fail "np_rd_stop: no pid (np_rd_start sets NP_RD_PID)"
 	kill -TERM "$pid" || np_fail "netpol-recorderd (pid $pid) was not running"
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < secs * 10; i++)); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.1
 	done
-	np_fail "netpol-recorderd (pid $pid) did not stop within 10 s of SIGTERM"
+	np_fail "netpol-recorderd (pid $pid) did not stop within $secs s of SIGTERM"
 }
 
 # np_rd_wait_log PATTERN N: wait up to 15 s until netpol-recorderd's log
@@ -544,6 +557,22 @@ np_udp_sink() {
 		}
 	}
 	EOF
+}
+
+# np_pods_neigh NAME...: see the header (IPv4, same bridge).
+np_pods_neigh() {
+	local p q
+	local -A mac=() ip4=()
+	for p in "$@"; do
+		mac[$p]=$(np_in "$p" cat /sys/class/net/eth0/address)
+		ip4[$p]=$(np_pod_ip "$p" 4)
+	done
+	for p in "$@"; do
+		for q in "$@"; do
+			[ "$p" = "$q" ] ||
+				echo "neigh replace ${ip4[$q]} lladdr ${mac[$q]} dev eth0 nud permanent"
+		done | ip -n "$(np_ns "$p")" -batch -
+	done
 }
 
 # np_count_new SRC DST: the node counts the new UDP and TCP connections

@@ -1037,7 +1037,9 @@ class Handler(BaseHTTPRequestHandler):
             mf.append({"manager": m, "operation": op,
                        "apiVersion": res.api_version, "time": now_rfc3339(),
                        "fieldsType": "FieldsV1",
-                       "fieldsV1": fo.render_fields(paths)})
+                       "fieldsV1": fo.render_fields(
+                           paths, new, res.schema.openapi
+                           if res.schema is not None else None)})
         meta["managedFields"] = mf
         self.validate(res, new)
         if dry:
