@@ -43,6 +43,18 @@ LDLIBS    += $(PKG_LIBS) -lm -lpthread
 CNI_LDLIBS := -Wl,-Bstatic -lnftnl -ljson-c -lsqlite3 -Wl,-Bdynamic \
 	-lmnl -lm -lpthread
 
+# Graphviz lays out the report's drawing (cli/report/report_gv.c): only
+# the CLI links it (and the unit tests, which link every archive). Its dot
+# layout and core renderers are linked in and no plugin configuration is
+# read, so that text is measured by Graphviz's own font metrics and not by
+# the machine's fonts: the same report gives the same drawing everywhere.
+GV_PLUGINDIR := $(shell pkg-config --variable=libdir libgvc 2>/dev/null)/graphviz
+CLI_CFLAGS := $(shell pkg-config --cflags libcgraph libgvc 2>/dev/null)
+CLI_LIBS   := $(shell pkg-config --libs libcgraph libgvc 2>/dev/null) \
+	-L$(GV_PLUGINDIR) -Wl,-rpath,$(GV_PLUGINDIR) \
+	-lgvplugin_dot_layout -lgvplugin_core
+$(BUILD)/obj/cli/%.o: ALL_CFLAGS += $(CLI_CFLAGS)
+
 ifeq ($(V),0)
 Q := @
 say = @printf '  %-6s %s\n' $(1) $(2);
@@ -105,12 +117,12 @@ $(BUILD)/netpol-recorderd: $(BUILD)/obj/recorderd/main.o $(RD_ARCHIVES)
 
 $(BUILD)/netpol-record: $(BUILD)/obj/cli/main.o $(CLI_ARCHIVES)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_ARCHIVES) $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_ARCHIVES) $(LDLIBS) $(CLI_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(ARCHIVES)
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(ARCHIVES) $(LDLIBS) $(TEST_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(ARCHIVES) $(LDLIBS) $(CLI_LIBS) $(TEST_LIBS)
 
 # Every fuzz target also builds with gcc against a replay main, so make check
 # runs each seed corpus through the real parsers without libFuzzer.
@@ -137,9 +149,11 @@ integration: all
 	$(Q)BUILD=$(BUILD) TESTS=integration sh tests/run
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer, in a
-# build tree of its own.
+# build tree of its own. Graphviz loses memory in its own layout, which
+# LeakSanitizer is told to leave out (tests/lsan.supp).
 asan: deps
-	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+	$(Q)LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+		$(MAKE) --no-print-directory BUILD=build-asan \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		OPT="-O1 -g" check
 

@@ -12,7 +12,8 @@ libjson-c-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev libcmocka-dev
 sqlite3 nftables conntrack iproute2 procps psmisc util-linux
 containernetworking-plugins podman runc busybox-static uidmap
 dnsmasq-base socat iperf3 openssl curl jq python3 python3-yaml python3-jsonschema
-ulogd2 ulogd2-sqlite3 chromium groff-base valgrind"
+ulogd2 ulogd2-sqlite3 chromium groff-base valgrind
+libgraphviz-dev graphviz fonts-liberation"
 
 missing=""
 for p in $PKGS; do

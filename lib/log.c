@@ -84,6 +84,39 @@ log_level_parse(const char *name)
 	return -EINVAL;
 }
 
+/*
+ * Messages carry input (an interface name from a container runtime, a
+ * pod's name, a key of a YAML file): their control characters are written
+ * escaped (\n, \r, \t, \xHH), so that one call is one line and nothing
+ * in an input can forge another line or move a terminal's cursor.
+ */
+static void
+put_escaped(FILE *out, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != 0x7f) {
+			fputc(c, out);
+			continue;
+		}
+		switch (c) {
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\r':
+			fputs("\\r", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		default:
+			fprintf(out, "\\x%02x", c);
+			break;
+		}
+	}
+}
+
 static void vlog(int, int, int, const char *, va_list)
 	__attribute__((format(printf, 4, 0)));
 
@@ -91,27 +124,39 @@ static void
 vlog(int level, int with_errno, int saved_errno, const char *fmt, va_list ap)
 {
 	FILE *out = logst.file != NULL ? logst.file : stderr;
-	char ts[32];
+	char ts[32], line[1024], *msg = line;
 	struct timespec now;
 	struct tm tm;
+	va_list aq;
+	int n;
 
 	if (level > logst.verbosity)
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	va_copy(aq, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	/* Longer than a line buffer: formatted again, whole. */
+	if (n >= (int)sizeof(line) && (msg = malloc((size_t)n + 1)) != NULL)
+		vsnprintf(msg, (size_t)n + 1, fmt, aq);
+	else if (msg == NULL)
+		msg = line;		/* cut, rather than lost */
+	va_end(aq);
 	/* One fprintf per piece, but the stream is line buffered: a line is
 	 * written with a single write(2) so concurrent plugins do not
 	 * interleave within a line. */
 	flockfile(out);
 	fprintf(out, "%s.%03ldZ %s[%d] %s: ", ts, now.tv_nsec / 1000000,
 	    logst.procname, (int)getpid(), level_names[level]);
-	vfprintf(out, fmt, ap);
+	put_escaped(out, n < 0 ? fmt : msg);
 	if (with_errno)
 		fprintf(out, ": %s", strerror(saved_errno));
 	fputc('\n', out);
 	funlockfile(out);
 	fflush(out);
+	if (msg != line)
+		free(msg);
 }
 
 #define LOGFN(fn, level, with_errno)				\

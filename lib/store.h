@@ -284,6 +284,15 @@ int store_counter_foreach(struct store *st, store_counter_cb cb, void *arg);
 int store_meta_set(struct store *st, const char *key, const char *value);
 /* Copies into buf; -ENOENT when unset, -ENOSPC when buf is too short. */
 int store_meta_get(struct store *st, const char *key, char *buf, size_t len);
+/*
+ * A value of bytes (stored as a BLOB): what netpol-recorderd keeps for its
+ * next start. get: *out (malloc'd, the caller frees it; never NULL on
+ * success) and *len; -ENOENT when unset, -ENOMEM.
+ */
+int store_meta_set_blob(struct store *st, const char *key, const void *v,
+    size_t len);
+int store_meta_get_blob(struct store *st, const char *key, void **out,
+    size_t *len);
 
 /* ---- reading (lib/store_read.c) ----------------------------------------
  *
@@ -339,6 +348,19 @@ int store_read_workload(struct store *st, int64_t id,
 typedef int (*store_flow_cb)(const struct flow *f, void *arg);
 int store_read_flows(struct store *st, const struct store_scope *sc,
     store_flow_cb cb, void *arg);
+
+/*
+ * The DNS names the pods of the workloads of scope sc were answered with
+ * (table dns_answers), per workload and address: one call per distinct
+ * (workload id, address, name) whose answers overlap sc's window (last
+ * seen at or after since, first seen at or before until), in no particular
+ * order. The name is as the answer gave it (the name asked, with its
+ * final dot). Pods not attributed to a workload yet are not included.
+ */
+typedef int (*store_dns_name_cb)(int64_t workload_id, const struct addr *a,
+    const char *name, void *arg);
+int store_read_dns_names(struct store *st, const struct store_scope *sc,
+    store_dns_name_cb cb, void *arg);
 
 /* The latest last_seen of any flow of the store; 0 when it has none. */
 int store_read_last_seen(struct store *st, int64_t *out);

@@ -5,7 +5,10 @@
 #include "lib/store_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* ---- nodes -------------------------------------------------------------- */
@@ -112,6 +115,57 @@ store_meta_get(struct store *st, const char *key, char *buf, size_t len)
 	} else {
 		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
 	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_meta_set_blob(struct store *st, const char *key, const void *v,
+    size_t len)
+{
+	sqlite3_stmt *s = store_stmt(st, S_META_SET);
+	static const char none;
+
+	if (s == NULL)
+		return -EIO;
+	if (len > INT_MAX)
+		return -EINVAL;
+	bind_text(s, 1, key);
+	/* A zero-length value is a blob, not NULL. */
+	sqlite3_bind_blob(s, 2, len > 0 ? v : &none, (int)len,
+	    SQLITE_STATIC);
+	return step_done(s);
+}
+
+int
+store_meta_get_blob(struct store *st, const char *key, void **out,
+    size_t *len)
+{
+	sqlite3_stmt *s = store_stmt(st, S_META_GET);
+	const void *v;
+	int rc, n;
+
+	*out = NULL;
+	*len = 0;
+	if (s == NULL)
+		return -EIO;
+	bind_text(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+		goto out;
+	}
+	v = sqlite3_column_blob(s, 0);
+	n = sqlite3_column_bytes(s, 0);
+	if ((*out = malloc(n > 0 ? (size_t)n : 1)) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (n > 0)
+		memcpy(*out, v, (size_t)n);
+	*len = (size_t)n;
+	rc = 0;
+out:
 	sqlite3_reset(s);
 	return rc;
 }

@@ -43,6 +43,7 @@ struct walk {
 	store_node_cb node;
 	store_name_cb name;
 	store_first_attached_cb first;
+	store_dns_name_cb dns;
 	void *arg;
 };
 
@@ -103,6 +104,29 @@ scope_bind(const struct store_scope *sc, sqlite3_stmt *s)
 		sqlite3_bind_text(s, 2, sc->kind, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 3, sc->name, -1, SQLITE_STATIC);
 	}
+}
+
+/* " AND t.last_seen >= ?4", " AND t.first_seen <= ?5": the rows of table
+ * t (flows, answers) that overlap sc's window, as it asks. */
+static void
+window_sql(const struct store_scope *sc, const char *t, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s%s%s", sc->since ? " AND " : "",
+	    sc->since ? t : "", sc->since ? ".last_seen >= ?4" : "",
+	    sc->until ? " AND " : "", sc->until ? t : "",
+	    sc->until ? ".first_seen <= ?5" : "");
+}
+
+/* The bindings of scope_sql and window_sql. */
+static void
+window_bind(const struct store_scope *sc, sqlite3_stmt *s)
+{
+	scope_bind(sc, s);
+	if (sc->since)
+		sqlite3_bind_int64(s, 4, sc->since);
+	if (sc->until)
+		sqlite3_bind_int64(s, 5, sc->until);
 }
 
 int
@@ -197,25 +221,20 @@ store_read_flows(struct store *st, const struct store_scope *sc,
     store_flow_cb cb, void *arg)
 {
 	sqlite3_stmt *s = NULL;
-	char cond[128], sql[768];
+	char cond[128], win[96], sql[768];
 	int rc;
 
 	/* The join walks workloads by (namespace, ...) and flows by their
 	 * (workload_id, ...) unique index: no full scan. */
 	scope_sql(sc, cond, sizeof(cond));
+	window_sql(sc, "f", win, sizeof(win));
 	snprintf(sql, sizeof(sql), "SELECT " FLOW_COLS
 	    " FROM workloads w JOIN flows f ON f.workload_id = w.id"
-	    " WHERE 1%s%s%s%s", cond,
-	    sc->since ? " AND f.last_seen >= ?4" : "",
-	    sc->until ? " AND f.first_seen <= ?5" : "",
+	    " WHERE 1%s%s%s", cond, win,
 	    sc->direction >= 0 ? " AND f.direction = ?6" : "");
 	if ((rc = prepare(st, sql, &s)) < 0)
 		return rc;
-	scope_bind(sc, s);
-	if (sc->since)
-		sqlite3_bind_int64(s, 4, sc->since);
-	if (sc->until)
-		sqlite3_bind_int64(s, 5, sc->until);
+	window_bind(sc, s);
 	if (sc->direction >= 0)
 		sqlite3_bind_int(s, 6, sc->direction);
 	rc = walk(s, flow_row, &(struct walk){ .flow = cb, .arg = arg });
@@ -287,6 +306,46 @@ out:
 	sqlite3_finalize(s);
 	if (rc == 0 && max_row != NULL)
 		*max_row = top;
+	return rc;
+}
+
+/* ---- DNS answers ---------------------------------------------------------- */
+
+static int
+dns_name_row(sqlite3_stmt *s, const struct walk *wk)
+{
+	struct addr a;
+
+	if (addr_parse(col_str(s, 1), &a) < 0)
+		return 0;	/* not ours to repair: skip it */
+	return wk->dns(sqlite3_column_int64(s, 0), &a, col_str(s, 2),
+	    wk->arg);
+}
+
+int
+store_read_dns_names(struct store *st, const struct store_scope *sc,
+    store_dns_name_cb cb, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	char cond[128], win[96], sql[768];
+	int rc;
+
+	/* The attachments have no index on the workload: they are walked
+	 * once (one row per pod ever attached), each workload found by its
+	 * id and each pod's answers by the (attachment_id, ...) unique
+	 * index. CROSS JOIN keeps SQLite to that order. */
+	scope_sql(sc, cond, sizeof(cond));
+	window_sql(sc, "d", win, sizeof(win));
+	snprintf(sql, sizeof(sql), "SELECT DISTINCT a.workload_id, d.addr,"
+	    " d.name FROM attachments a"
+	    " CROSS JOIN workloads w ON w.id = a.workload_id"
+	    " CROSS JOIN dns_answers d ON d.attachment_id = a.id"
+	    " WHERE a.workload_id != 0%s%s", cond, win);
+	if ((rc = prepare(st, sql, &s)) < 0)
+		return rc;
+	window_bind(sc, s);
+	rc = walk(s, dns_name_row, &(struct walk){ .dns = cb, .arg = arg });
+	sqlite3_finalize(s);
 	return rc;
 }
 

@@ -16,7 +16,11 @@
 #include <json-c/json.h>
 #include <yaml.h>
 
-#define YJ_MAX_DEPTH 256
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
+#define NESTING_TOO_DEEP "nested more than " STR(YAMLJSON_MAX_DEPTH) \
+	" levels deep (the limit of every YAML and JSON input)"
 
 struct yj_anchor {
 	char *name;
@@ -37,7 +41,7 @@ struct yj_frame {
 };
 
 struct yj_state {
-	struct yj_frame stack[YJ_MAX_DEPTH];
+	struct yj_frame stack[YAMLJSON_MAX_DEPTH];
 	int depth;
 	struct yj_anchor *anchors;
 	size_t nodes;
@@ -47,6 +51,7 @@ struct yj_state {
 	const struct yamljson_stream *s;	/* NULL for a whole tree */
 	size_t docno;
 	bool cberr;			/* the error came from a callback */
+	char why[160];			/* an error's text, when built */
 	struct yamljson_marks *marks;	/* NULL unless asked for */
 };
 
@@ -308,7 +313,11 @@ yj_attach(struct yj_state *st, struct json_object *o, size_t nodes,
 	st->nodes += nodes;
 	if (st->nodes > YAMLJSON_MAX_NODES) {
 		json_object_put(o);
-		*why = "document too large after alias expansion";
+		snprintf(st->why, sizeof(st->why), "document %zu has more than "
+		    "%u nodes once its aliases are expanded (the limit of one "
+		    "document): split it into several documents", st->docno + 1,
+		    YAMLJSON_MAX_NODES);
+		*why = st->why;
 		return -E2BIG;
 	}
 	if (st->depth == 0) {
@@ -394,9 +403,9 @@ yj_push(struct yj_state *st, struct json_object *o, const yaml_char_t *anchor,
 
 	if (o == NULL)
 		return -ENOMEM;
-	if (st->depth >= YJ_MAX_DEPTH) {
+	if (st->depth >= YAMLJSON_MAX_DEPTH) {
 		json_object_put(o);
-		*why = "nesting too deep";
+		*why = NESTING_TOO_DEEP;
 		return -EINVAL;
 	}
 	stream = json_object_is_type(o, json_type_array) &&
@@ -447,6 +456,9 @@ yj_event(struct yj_state *st, yaml_event_t *ev, const char **why)
 	case YAML_DOCUMENT_START_EVENT:
 		st->doc = NULL;
 		st->have_root = false;
+		/* Each document has the whole budget: a stream of many small
+		 * documents is as good as one. */
+		st->nodes = 0;
 		return yj_mark_doc(st, &ev->start_mark);
 	case YAML_DOCUMENT_END_EVENT:
 		if (st->s != NULL) {
@@ -459,6 +471,7 @@ yj_event(struct yj_state *st, yaml_event_t *ev, const char **why)
 		}
 		r = json_object_array_add(st->docs, st->doc);
 		st->doc = NULL;
+		st->docno++;
 		/* Anchors are per document. */
 		yj_anchors_free(st);
 		return r == 0 ? 0 : -ENOMEM;
@@ -700,7 +713,9 @@ yamljson_parse_json(const char *buf, size_t len, struct json_object **out,
 			snprintf(err, errlen, "JSON text too large");
 		return -EFBIG;
 	}
-	if ((tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH)) == NULL)
+	/* json-c counts the innermost value as a level: one more lets as
+	 * many containers nest as in YAML. */
+	if ((tok = json_tokener_new_ex(YAMLJSON_MAX_DEPTH + 1)) == NULL)
 		return -ENOMEM;
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
@@ -719,7 +734,8 @@ yamljson_parse_json(const char *buf, size_t len, struct json_object **out,
 		    &col);
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "line %zu, column %zu: %s", line,
-			    col, json_tokener_error_desc(jerr));
+			    col, jerr == json_tokener_error_depth ?
+			    NESTING_TOO_DEEP : json_tokener_error_desc(jerr));
 		r = -EINVAL;
 		goto out;
 	}

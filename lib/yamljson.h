@@ -19,16 +19,23 @@
 
 struct json_object;
 
-/* Upper bound on the nodes of a document after alias expansion. */
+/*
+ * The limits of every YAML and JSON input, the same for all: the nodes of
+ * one document once aliases are expanded (each document of a stream has
+ * its own budget; anchors and aliases are per document), and how deep
+ * sequences and mappings may nest. Errors name them.
+ */
 #define YAMLJSON_MAX_NODES (16u << 20)
+#define YAMLJSON_MAX_DEPTH 256
 
 /*
  * Parse every YAML document in buf (a JSON text is a YAML document too).
  * *out gets a new json array with one element per document (empty
  * documents are null; no document at all gives an empty array); the
  * caller owns it (json_object_put). On error *out is NULL, err gets
- * "line L, column C: problem" and the return is -EINVAL (or -ENOMEM,
- * -E2BIG over YAMLJSON_MAX_NODES).
+ * "line L, column C: problem" and the return is -EINVAL (also for nesting
+ * deeper than YAMLJSON_MAX_DEPTH), -ENOMEM, or -E2BIG (a document over
+ * YAMLJSON_MAX_NODES).
  */
 int yamljson_parse(const char *buf, size_t len, struct json_object **out,
     char *err, size_t errlen);
@@ -60,7 +67,7 @@ struct yamljson_stream {
 /*
  * Parse buf as yamljson_parse() does, calling s's callbacks instead of
  * returning the documents: the same values, the same errors (line:column,
- * the alias expansion cap counted over the stream as a whole). Returns 0,
+ * the same limits per document, streamed items included). Returns 0,
  * yamljson_parse()'s errors, or a callback's.
  */
 int yamljson_parse_stream(const char *buf, size_t len,
@@ -112,8 +119,9 @@ bool yamljson_is_json(const char *buf, size_t len);
 
 /*
  * Parse one JSON text with json-c (faster than YAML and exact about
- * numbers). Errors name line:column of the offending byte. Returns 0,
- * -EINVAL or -ENOMEM; the caller owns *out.
+ * numbers), nesting at most YAMLJSON_MAX_DEPTH deep. Errors name
+ * line:column of the offending byte. Returns 0, -EINVAL or -ENOMEM; the
+ * caller owns *out.
  */
 int yamljson_parse_json(const char *buf, size_t len, struct json_object **out,
     char *err, size_t errlen);

@@ -44,6 +44,8 @@ struct batch {
 	struct vec metas;		/* struct batch_meta */
 	struct batch_counts c;
 	int64_t prune_before;		/* 0: no pruning */
+	void *counted;			/* a connid snapshot, or NULL */
+	size_t counted_len;
 	int attempts;			/* since the last reset */
 	struct batch_result res;
 	char why[256];			/* the store's message, last failure */
@@ -54,7 +56,7 @@ static const struct {
 	const char *name;
 	size_t off;
 } counts[BATCH_NCOUNTS] = {
-	F(events_seen), F(flows_written), F(events_lost), F(resyncs),
+	F(events_seen), F(dump_entries), F(flows_written), F(events_lost), F(resyncs),
 	F(enobufs), F(dns_answers), F(dns_lost), F(dns_unstored),
 	F(events_unattributed), F(parse_errors), F(flows_dropped),
 	F(flushes_deferred), F(store_busy),
@@ -128,6 +130,7 @@ batch_free(struct batch *b)
 	vec_free(&b->dns);
 	vec_free(&b->nodes);
 	vec_free(&b->metas);
+	free(b->counted);
 	free(b);
 }
 
@@ -139,6 +142,9 @@ batch_reset(struct batch *b)
 	b->merges.n = b->assigns.n = b->dns.n = b->nodes.n = 0;
 	memset(&b->c, 0, sizeof(b->c));
 	b->prune_before = 0;
+	free(b->counted);
+	b->counted = NULL;
+	b->counted_len = 0;
 	b->attempts = 0;
 	memset(&b->res, 0, sizeof(b->res));
 	b->res.pruned = -1;
@@ -184,7 +190,8 @@ batch_empty(const struct batch *b)
 
 	return agg_count(b->agg) == 0 && b->wls.n == 0 && b->merges.n == 0 &&
 	    b->assigns.n == 0 && b->dns.n == 0 && b->nodes.n == 0 &&
-	    b->metas.n == 0 && b->prune_before == 0 && memcmp(&b->c, &zero, sizeof(zero)) == 0;
+	    b->metas.n == 0 && b->prune_before == 0 &&
+	    memcmp(&b->c, &zero, sizeof(zero)) == 0;
 }
 
 static char *
@@ -307,6 +314,14 @@ void
 batch_set_prune(struct batch *b, int64_t cutoff)
 {
 	b->prune_before = cutoff;
+}
+
+void
+batch_set_counted(struct batch *b, void *buf, size_t len)
+{
+	free(b->counted);
+	b->counted = buf;
+	b->counted_len = len;
 }
 
 const struct batch_result *
@@ -507,6 +522,9 @@ batch_write(struct batch *b, struct store *st, struct batch_ids *ids)
 		goto out;
 	if (b->prune_before != 0 && (ret = store_flows_prune(st,
 	    b->prune_before, &pruned)) < 0)
+		goto out;
+	if (b->counted != NULL && (ret = store_meta_set_blob(st,
+	    BATCH_COUNTED_META, b->counted, b->counted_len)) < 0)
 		goto out;
 	/* A flow whose workload was never handed over (memory ran out
 	 * when it was) cannot be written: counted, not hidden. */

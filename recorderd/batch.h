@@ -29,7 +29,8 @@
  * are those of the fields.
  */
 struct batch_counts {
-	int64_t events_seen;		/* marked conntrack messages */
+	int64_t events_seen;		/* marked conntrack events */
+	int64_t dump_entries;		/* marked entries of table dumps */
 	int64_t flows_written;		/* rows written (batch_write) */
 	int64_t events_lost;		/* dropped by the kernel (rd.c) */
 	int64_t resyncs;		/* dumps after an overflow (rd.c) */
@@ -45,7 +46,7 @@ struct batch_counts {
 };
 
 /* Name of counter i (0 .. BATCH_NCOUNTS - 1) and a pointer to it in c. */
-#define BATCH_NCOUNTS 13
+#define BATCH_NCOUNTS 14
 const char *batch_count_name(int i);
 int64_t *batch_count(struct batch_counts *c, int i);
 
@@ -101,6 +102,14 @@ struct batch_counts *batch_counts(struct batch *b);
 
 /* Prune flows last seen before cutoff in the same transaction. */
 void batch_set_prune(struct batch *b, int64_t cutoff);
+
+/*
+ * Which connections were counted, for a restart (recorderd/connid.h's
+ * snapshot): written as the store's meta value BATCH_COUNTED_META in the
+ * same transaction, replacing the last. b takes buf over (malloc'd).
+ */
+#define BATCH_COUNTED_META "counted_connections"
+void batch_set_counted(struct batch *b, void *buf, size_t len);
 
 /* What the last successful batch_write() did. */
 struct batch_result {

@@ -1,5 +1,6 @@
 #include "recorderd/ct.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -9,6 +10,15 @@
 
 #include <libmnl/libmnl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+
+/*
+ * CTA_TIMESTAMP_EVENT (Linux 6.14): a u64 at the top level of every event
+ * when the timestamp extension is on. Older headers (and
+ * libnetfilter_conntrack before 1.1.1) do not know it: it is read here.
+ */
+#define CT_TIMESTAMP_EVENT 27
+#define CT_ATTR_MAX (CTA_MAX > CT_TIMESTAMP_EVENT ? CTA_MAX : \
+	CT_TIMESTAMP_EVENT)
 
 /*
  * One scratch nf_conntrack per thread, reused for every message: the hot
@@ -155,6 +165,34 @@ copy_meta(const struct nf_conntrack *ct, struct ct_event *ev)
 		ev->reply_bytes = nfct_get_attr_u64(ct,
 		    ATTR_REPL_COUNTER_BYTES);
 	}
+	if (isset(ct, ATTR_TIMESTAMP_START)) {
+		uint64_t v = nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START);
+
+		/* 0 is what an unset extension would say; past 2262 is not
+		 * a time. */
+		if (v != 0 && v <= INT64_MAX) {
+			ev->has_start = true;
+			ev->start_ns = (int64_t)v;
+		}
+	}
+}
+
+/* CTA_TIMESTAMP_EVENT, read from the message (its width was checked). */
+static void
+copy_event_ts(const struct nlmsghdr *nlh, struct ct_event *ev)
+{
+	const struct nlattr *a;
+	uint64_t v;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != CT_TIMESTAMP_EVENT)
+			continue;
+		v = be64toh(mnl_attr_get_u64(a));
+		if (v != 0 && v <= INT64_MAX) {
+			ev->has_event_ts = true;
+			ev->event_ns = (int64_t)v;
+		}
+	}
 }
 
 /*
@@ -239,7 +277,7 @@ static const struct policy pol_synproxy[CTA_SYNPROXY_MAX + 1] = {
 	[CTA_SYNPROXY_ISN] = FIX(4), [CTA_SYNPROXY_ITS] = FIX(4),
 	[CTA_SYNPROXY_TSOFF] = FIX(4),
 };
-static const struct policy pol_ct[CTA_MAX + 1] = {
+static const struct policy pol_ct[CT_ATTR_MAX + 1] = {
 	[CTA_TUPLE_ORIG] = NEST(pol_tuple), [CTA_TUPLE_REPLY] = NEST(pol_tuple),
 	[CTA_TUPLE_MASTER] = NEST(pol_tuple),
 	[CTA_NAT_SEQ_ADJ_ORIG] = NEST(pol_natseq),
@@ -251,7 +289,7 @@ static const struct policy pol_ct[CTA_MAX + 1] = {
 	[CTA_TIMESTAMP] = NEST(pol_tstamp), [CTA_SYNPROXY] = NEST(pol_synproxy),
 	[CTA_STATUS] = FIX(4), [CTA_TIMEOUT] = FIX(4), [CTA_MARK] = FIX(4),
 	[CTA_SECMARK] = FIX(4), [CTA_USE] = FIX(4), [CTA_ID] = FIX(4),
-	[CTA_ZONE] = FIX(2),
+	[CTA_ZONE] = FIX(2), [CT_TIMESTAMP_EVENT] = FIX(8),
 };
 
 static int
@@ -331,7 +369,7 @@ ct_event_parse(const void *buf, size_t len, struct ct_event *ev)
 		return -EINVAL;
 	if ((ret = check_attrs((const char *)mnl_nlmsg_get_payload(nlh) +
 	    MNL_ALIGN(sizeof(*nfg)), nlh->nlmsg_len -
-	    NLMSG_LENGTH(MNL_ALIGN(sizeof(*nfg))), pol_ct, CTA_MAX, 0)) < 0)
+	    NLMSG_LENGTH(MNL_ALIGN(sizeof(*nfg))), pol_ct, CT_ATTR_MAX, 0)) < 0)
 		return ret;
 	nfg = mnl_nlmsg_get_payload(nlh);
 	if (nfg->nfgen_family != AF_INET && nfg->nfgen_family != AF_INET6)
@@ -355,5 +393,6 @@ ct_event_parse(const void *buf, size_t len, struct ct_event *ev)
 	if (ev->orig.src.family == 0 || ev->orig.dst.family == 0)
 		return -EINVAL;
 	copy_meta(ct, ev);
+	copy_event_ts(nlh, ev);
 	return 0;
 }

@@ -39,12 +39,24 @@ struct ct_event {
 	bool has_mark;
 	bool has_id;
 	bool has_counters;	/* accounting attributes present */
+	bool has_start;		/* start_ns present */
+	bool has_event_ts;	/* event_ns present */
 	struct ct_tuple orig;
 	struct ct_tuple reply;
 	uint32_t mark;
 	uint32_t id;
 	uint64_t orig_packets, orig_bytes;
 	uint64_t reply_packets, reply_bytes;
+	/*
+	 * The timestamp extension (net.netfilter.nf_conntrack_timestamp):
+	 * start_ns is when the connection was confirmed (CTA_TIMESTAMP
+	 * START, in dump entries and DESTROY events); event_ns is when its
+	 * first event was generated (CTA_TIMESTAMP_EVENT, Linux 6.14 and
+	 * later, in every event: for NEW, microseconds from the start, on
+	 * either side of it). Both are CLOCK_REALTIME nanoseconds.
+	 */
+	int64_t start_ns;
+	int64_t event_ns;
 };
 
 /*

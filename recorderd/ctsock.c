@@ -238,18 +238,33 @@ ctsock_close_nflog(struct mnl_socket *nl, uint16_t group)
 	mnl_socket_close(nl);
 }
 
-int
-ctsock_set_acct(bool on)
+/* Write 1 or 0 to a sysctl of netfilter in the caller's network
+ * namespace. */
+static int
+set_nf_sysctl(const char *name, bool on)
 {
-	const char *path = "/proc/sys/net/netfilter/nf_conntrack_acct";
+	char path[128];
 	int fd, ret = 0;
 
+	snprintf(path, sizeof(path), "/proc/sys/net/netfilter/%s", name);
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
 		return -errno;
 	if (write(fd, on ? "1\n" : "0\n", 2) != 2)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+int
+ctsock_set_acct(bool on)
+{
+	return set_nf_sysctl("nf_conntrack_acct", on);
+}
+
+int
+ctsock_set_tstamp(bool on)
+{
+	return set_nf_sysctl("nf_conntrack_timestamp", on);
 }
 
 int

@@ -52,6 +52,11 @@ void ctsock_close_nflog(struct mnl_socket *nl, uint16_t group);
  * caller's network namespace). */
 int ctsock_set_acct(bool on);
 
+/* The same for nf_conntrack_timestamp: connections created from then on
+ * carry their start (CTA_TIMESTAMP) and their events a timestamp
+ * (CTA_TIMESTAMP_EVENT, Linux 6.14 and later). */
+int ctsock_set_tstamp(bool on);
+
 /* Does the process hold CAP_NET_ADMIN (in its effective set)? 0 when
  * it does, -EPERM when not; what every socket above needs (conntrack
  * events and dumps, NFLOG, SO_RCVBUFFORCE, nf_tables). */

@@ -48,12 +48,13 @@ static int
 cmd_status(const struct rconf *c)
 {
 	struct store *st = NULL;
+	char why[512];
 	int ret;
 
 	if ((ret = store_open(c->store, STORE_OPEN_READONLY |
 	    STORE_OPEN_NOCREATE, &st)) < 0) {
-		fprintf(stderr, "netpol-recorderd: store %s: %s\n", c->store,
-		    strerror(-ret));
+		rd_store_explain(c->store, ret, why, sizeof(why));
+		fprintf(stderr, "netpol-recorderd: %s\n", why);
 		return 1;
 	}
 	ret = status_print(stdout, c->store, st);
@@ -87,7 +88,10 @@ cmd_repair(const struct rconf *c)
 	nc.snaplen = (uint16_t)(c->nflog_snaplen > 65535 ? 65535 :
 	    c->nflog_snaplen);
 	if ((ret = store_open(c->store, STORE_OPEN_NOCREATE, &st)) < 0) {
-		log_warnx("store %s: %s", c->store, strerror(-ret));
+		char why[512];
+
+		rd_store_explain(c->store, ret, why, sizeof(why));
+		log_warnx("%s", why);
 		return 1;
 	}
 	if ((ret = nftrules_open(&nr)) < 0 ||

@@ -99,6 +99,15 @@ now_s(void)
 }
 
 static int64_t
+real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t
 mono_ms(void)
 {
 	struct timespec ts;
@@ -162,8 +171,10 @@ start_dump(struct rd *d, const char *why, bool resync)
 	if ((ret = ctsock_dump_start(d->conf.mark_bit, d->dump_seq,
 	    d->conf.rcvbuf_max, &d->dump_nl)) < 0)
 		log_warnx("conntrack dump (%s): %s", why, strerror(-ret));
-	else
+	else {
+		rec_dump_begin(d->rec);
 		log_debug("conntrack dump started (%s)", why);
+	}
 }
 
 /*
@@ -181,6 +192,7 @@ on_enobufs(struct rd *d)
 	uint64_t want = d->rcvbuf * 2, got = 0;
 
 	d->c->enobufs++;
+	rec_ct_lost(d->rec);
 	if (want > d->conf.rcvbuf_max)
 		want = d->conf.rcvbuf_max;
 	if (want > d->rcvbuf) {
@@ -199,16 +211,22 @@ static int
 drain(struct rd *d, struct mnl_socket *sock, int kind)
 {
 	int fd = mnl_socket_get_fd(sock), n;
-	int64_t now = now_s();
+	int64_t now = now_s(), t0;
 	bool done = false;
 
 	for (int round = 0; round < 64; round++) {
 		for (int i = 0; i < RD_NMSG; i++)
 			d->msgs[i].msg_hdr.msg_flags = 0;
+		t0 = real_ns();
 		n = recvmmsg(fd, d->msgs, RD_NMSG, MSG_DONTWAIT, NULL);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (errno == EAGAIN || errno == EINTR) {
+				/* Empty: every event queued before t0 was
+				 * read (rec.c counts with it). */
+				if (kind == 0 && errno == EAGAIN)
+					rec_ct_drained(d->rec, t0);
 				return 0;
+			}
 			if (errno == ENOBUFS && kind == 0) {
 				on_enobufs(d);
 				continue;
@@ -224,6 +242,8 @@ drain(struct rd *d, struct mnl_socket *sock, int kind)
 			}
 			return -errno;
 		}
+		if (kind != 2)
+			rec_ct_read_at(d->rec, real_ns());
 		for (int i = 0; i < n; i++) {
 			size_t len = d->msgs[i].msg_len;
 
@@ -237,8 +257,14 @@ drain(struct rd *d, struct mnl_socket *sock, int kind)
 		}
 		if (done)
 			return 1;
-		if (n < RD_NMSG)
+		if (n < RD_NMSG) {
+			/* Fewer than asked: the queue was empty, or an error
+			 * (ENOBUFS) waits for the next call, which came
+			 * after t0 and is counted from there. */
+			if (kind == 0)
+				rec_ct_drained(d->rec, t0);
 			return 0;
+		}
 	}
 	return 0;
 }
@@ -791,15 +817,65 @@ need_admin(void)
 	    "(install/kubernetes/)");
 }
 
+void
+rd_store_explain(const char *path, int rc, char *buf, size_t len)
+{
+	enum store_probe_kind kind;
+	int version;
+
+	store_probe(path, &kind, &version);
+	switch (kind) {
+	case STORE_PROBE_MISSING:
+		snprintf(buf, len, "store %s: there is none yet: "
+		    "netpol-recorderd creates it when it starts (or set store: "
+		    "in the configuration, or --db, to where it is)", path);
+		break;
+	case STORE_PROBE_DIRECTORY:
+		snprintf(buf, len, "store %s: is a directory: set store: in "
+		    "the configuration (or --db) to a file in it, such as "
+		    "%s/records.db", path, path);
+		break;
+	case STORE_PROBE_NOT_SQLITE:
+		snprintf(buf, len, "store %s: is not a netpol-record store "
+		    "(not an SQLite database at all): set store: in the "
+		    "configuration (or --db) to the store's path, or move this "
+		    "file away and netpol-recorderd starts a new store there",
+		    path);
+		break;
+	case STORE_PROBE_NOT_A_STORE:
+		snprintf(buf, len, "store %s: is an SQLite database, but not "
+		    "a netpol-record store (no workloads or flows tables): set "
+		    "store: in the configuration (or --db) to the store's path",
+		    path);
+		break;
+	case STORE_PROBE_NEWER:
+		snprintf(buf, len, "store %s: written by a newer "
+		    "netpol-record (store schema version %d; this "
+		    "netpol-recorderd writes version %d): run a "
+		    "netpol-recorderd at least as new as the one that wrote it",
+		    path, version, STORE_SCHEMA_VERSION);
+		break;
+	default:
+		snprintf(buf, len, "store %s: %s%s", path, strerror(-rc),
+		    rc == -EACCES || rc == -EPERM || kind ==
+		    STORE_PROBE_UNREADABLE ? ": check the permissions of the "
+		    "file and of its directory (netpol-recorderd runs as "
+		    "root)" : "");
+		break;
+	}
+}
+
 static int
 open_store(struct rd *d)
 {
 	struct nftrules_conf nc;
 	struct pods *pods = NULL;
+	char why[512];
 	int ret;
 
 	if ((ret = store_open(d->conf.store, 0, &d->st)) < 0) {
-		log_warnx("store %s: %s", d->conf.store, strerror(-ret));
+		rd_store_explain(d->conf.store, ret, why, sizeof(why));
+		log_warnx("%s", why);
 		return ret;
 	}
 	/* Start-up reads the store on this thread, before the loop runs;
@@ -820,6 +896,30 @@ open_store(struct rd *d)
 		return ret;
 	}
 	return 0;
+}
+
+/*
+ * Which connections the previous run counted (its last flush wrote them):
+ * the start-up dump counts only the others. Read here, on this thread,
+ * before the loop runs.
+ */
+static void
+restore_counted(struct rd *d)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	ret = store_meta_get_blob(d->st, BATCH_COUNTED_META, &buf, &len);
+	if (ret == 0 && (ret = rec_restore_counted(d->rec, buf, len)) < 0)
+		log_warnx("store: %s is not what this version writes: the "
+		    "connections open now are counted again",
+		    BATCH_COUNTED_META);
+	else if (ret < 0 && ret != -ENOENT)
+		log_warnx("store: reading %s: %s; the connections open now "
+		    "are counted again", BATCH_COUNTED_META,
+		    store_errmsg(d->st));
+	free(buf);
 }
 
 static int
@@ -843,6 +943,16 @@ setup(struct rd *d)
 	signal(SIGPIPE, SIG_IGN);
 	if (d->conf.accounting && (ret = ctsock_set_acct(true)) < 0)
 		log_warnx("nf_conntrack_acct: %s", strerror(-ret));
+	/* Connections are told apart by when they started (rec.c): on
+	 * from now on, for this network namespace. */
+	if ((ret = ctsock_set_tstamp(true)) < 0)
+		log_warnx("nf_conntrack_timestamp: %s: connections carry no "
+		    "start, so the start-up dump cannot tell the connections "
+		    "opened while the daemon was down (they are not counted) "
+		    "from those counted before: set "
+		    "net.netfilter.nf_conntrack_timestamp=1 in the node's "
+		    "network namespace (on Kubernetes /proc/sys is read-only "
+		    "in the container: on the node)", strerror(-ret));
 
 	memset(&ac, 0, sizeof(ac));
 	ac.dns_cache = d->conf.dns_cache;
@@ -861,6 +971,7 @@ setup(struct rd *d)
 	    &d->rec)) < 0)
 		return ret;
 	d->c = rec_counts(d->rec);
+	restore_counted(d);
 
 	if ((d->bufs = malloc((size_t)RD_NMSG * RD_MSGBUF)) == NULL)
 		return -ENOMEM;
@@ -884,6 +995,8 @@ setup(struct rd *d)
 		return ret;
 	}
 	d->ev_portid = mnl_socket_get_portid(d->ev_nl);
+	/* Nothing is queued on a socket just subscribed. */
+	rec_ct_drained(d->rec, real_ns());
 	read_drops(d);
 	d->dump_seq = RD_DUMP_SEQ_BASE;
 	start_dump(d, "start", false);
@@ -951,6 +1064,9 @@ last_flush(struct rd *d)
 
 	if (d->w == NULL)
 		return;
+	/* What the kernel queued until now is counted with the rest. */
+	if (d->ev_nl != NULL && d->rec != NULL)
+		(void)drain(d, d->ev_nl, 0);
 	/* At most two rounds: the batch the writer has, then the loop's. */
 	for (int i = 0; d->rec != NULL && i < 2 && flush(d) == -EBUSY; i++) {
 		if (writer_drain(d->w, RD_EXIT_WRITE_MS) < 0)
@@ -1109,11 +1225,14 @@ loop(struct rd *d)
 		    (pfd[P_DUMP].revents & (POLLIN | POLLERR))) {
 			ret = drain(d, d->dump_nl, 1);
 			if (ret != 0) {
+				bool dropped = dropped_since_dump(d);
+
 				log_debug("conntrack dump: %lld entries",
 				    (long long)d->dumped);
 				mnl_socket_close(d->dump_nl);
 				d->dump_nl = NULL;
-				if (dropped_since_dump(d))
+				rec_dump_end(d->rec, ret == 1 && !dropped);
+				if (dropped)
 					d->dump_again = true;
 				if (ret == -ENOBUFS || d->dump_again) {
 					d->dump_again = false;

@@ -32,6 +32,13 @@ void rd_apply_overrides(const struct rd_opts *o, struct rconf *c);
  */
 int rd_reload_check(char *err, size_t len);
 
+/*
+ * Why the store at path could not be opened (store_open returned rc), as
+ * one sentence that says what the file is and what to do, for the log or
+ * stderr ("store PATH: ...", no trailing newline).
+ */
+void rd_store_explain(const char *path, int rc, char *buf, size_t len);
+
 /* Run until SIGTERM/SIGINT (flush, then return 0) or a fatal error
  * (-errno, logged). conf must be valid. */
 int rd_run(const struct rd_opts *o, const struct rconf *conf);

@@ -10,12 +10,11 @@
 
 #include "lib/log.h"
 #include "recorderd/agg.h"
+#include "recorderd/connid.h"
 #include "recorderd/ct.h"
 #include "recorderd/dns.h"
 #include "recorderd/nflog.h"
 
-#define REC_RECENT (1 << 16)		/* buckets of ct ids seen */
-#define REC_WAYS 16			/* ids per bucket */
 #define REC_PENDING 1024		/* events waiting for a pod */
 #define REC_PENDING_MAX_AGE 5		/* seconds */
 
@@ -31,8 +30,8 @@ struct rec {
 	struct batch *spare;		/* NULL while the sink has it */
 	uint32_t mark;
 
-	uint64_t recent[REC_RECENT][REC_WAYS];
-	uint8_t recent_next[REC_RECENT];
+	struct connid *ids;		/* the connections counted */
+	int64_t read_ns;		/* when the next messages were read */
 	struct pending pend[REC_PENDING];
 	int npend;
 	bool want_pods;
@@ -57,7 +56,8 @@ rec_new(struct attrib *at, const struct rec_sink *sink, uint32_t mark,
 	r->at = at;
 	r->sink = *sink;
 	r->mark = mark;
-	if ((ret = batch_new(max_flows, &r->cur)) < 0 ||
+	if ((ret = connid_new(CONNID_BUCKETS, &r->ids)) < 0 ||
+	    (ret = batch_new(max_flows, &r->cur)) < 0 ||
 	    (ret = batch_new(max_flows, &r->spare)) < 0) {
 		rec_free(r);
 		return ret;
@@ -73,6 +73,7 @@ rec_free(struct rec *r)
 		return;
 	batch_free(r->cur);
 	batch_free(r->spare);
+	connid_free(r->ids);
 	free(r);
 }
 
@@ -109,66 +110,40 @@ rec_take_want_pods(struct rec *r)
 	return w;
 }
 
-/*
- * The connections already counted, so that a connection both announced
- * by NEW and listed by a resync dump is counted once. A connection is
- * known by its conntrack id and a hash of its original tuple: the id
- * alone is a 32-bit hash in the kernel, so two of 60,000 open
- * connections share one about a third of the time (the second was never
- * counted: tests/integration/test_fault_sigkill.sh caught it), and a new
- * connection, once the table had filled, matched a stale id of its
- * bucket once in 16,384 (8 ids per bucket, 15 bits of bucket index:
- * 8 x 2^-17) and was not counted.
- * With 64-bit keys both are negligible (~1e-14 per connection).
- *
- * A fixed set-associative table: 65,536 buckets of 16 keys (8 MiB,
- * touched only as connections come). When a bucket overflows it forgets
- * its oldest key, and that connection may then be counted twice, never
- * missed; repeated resync dumps walk the same keys in the same order, so
- * an overflowing bucket re-counts on every dump (8 ids in 32,768 buckets
- * counted 235 of 60,000 connections twice over six dumps, test_rec.c).
- * With 16 keys per bucket the expected number of overflowing buckets is
- * about 3e-12 at 54,000 open connections and 0.07 at 262,144 (the
- * default nf_conntrack_max).
- */
-static uint64_t
-conn_key(const struct ct_event *ev)
+void
+rec_ct_read_at(struct rec *r, int64_t now_ns)
 {
-	const struct ct_tuple *t = &ev->orig;
-	size_t alen = ev->family == AF_INET6 ? 16 : 4;
-	uint32_t h = 2166136261u;	/* FNV-1a */
-	uint8_t tail[8];
-
-	tail[0] = ev->family;
-	tail[1] = ev->proto;
-	tail[2] = (uint8_t)(t->sport >> 8);
-	tail[3] = (uint8_t)t->sport;
-	tail[4] = (uint8_t)(t->dport >> 8);
-	tail[5] = (uint8_t)t->dport;
-	tail[6] = (uint8_t)(t->icmp_id >> 8);
-	tail[7] = (uint8_t)t->icmp_id;
-	for (size_t i = 0; i < alen; i++)
-		h = (h ^ t->src.bytes[i]) * 16777619u;
-	for (size_t i = 0; i < alen; i++)
-		h = (h ^ t->dst.bytes[i]) * 16777619u;
-	for (size_t i = 0; i < sizeof(tail); i++)
-		h = (h ^ tail[i]) * 16777619u;
-	return (uint64_t)ev->id << 32 | h;
+	r->read_ns = now_ns;
 }
 
-/* key is never 0 (the id is not): 0 marks an empty slot. */
-static bool
-recent_seen(struct rec *r, uint64_t key, bool add)
+void
+rec_ct_drained(struct rec *r, int64_t since_ns)
 {
-	uint32_t b = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 48) &
-	    (REC_RECENT - 1);
+	connid_drained(r->ids, since_ns);
+}
 
-	for (int w = 0; w < REC_WAYS; w++)
-		if (r->recent[b][w] == key)
-			return true;
-	if (add)
-		r->recent[b][r->recent_next[b]++ % REC_WAYS] = key;
-	return false;
+void
+rec_ct_lost(struct rec *r)
+{
+	connid_lost(r->ids);
+}
+
+void
+rec_dump_begin(struct rec *r)
+{
+	connid_dump_begin(r->ids);
+}
+
+void
+rec_dump_end(struct rec *r, bool clean)
+{
+	connid_dump_end(r->ids, clean);
+}
+
+int
+rec_restore_counted(struct rec *r, const void *buf, size_t len)
+{
+	return connid_restore(r->ids, buf, len);
 }
 
 static void
@@ -252,31 +227,41 @@ rec_retry_pending(struct rec *d, int64_t now)
 	d->want_pods = want || keep > 0;
 }
 
+/*
+ * A connection counts once: at its NEW event, or as a dump entry when
+ * its NEW event was never read (connid.h says how that is known).
+ */
 static void
 handle_ct(struct rec *d, const struct ct_event *ev, bool from_dump,
     int64_t now)
 {
+	int64_t read_ns = d->read_ns != 0 ? d->read_ns : now * 1000000000;
 	struct ct_event open;
 
 	/* The kernel filters already; a dump on an old kernel may not. */
 	if (!ct_event_has_mark(ev, d->mark))
 		return;
-	d->c.events_seen++;
-	/* Either order: the dump may be read before the NEW event that
-	 * was queued for the same connection. */
-	if (ev->has_id && ev->id != 0 && ev->type == CT_EV_NEW &&
-	    recent_seen(d, conn_key(ev), true)) {
-		/* Counted already; a dump lists it because it is still
-		 * open. Its flow's last_seen moves to now, the count stays,
-		 * so that retention and --since judge a long-lived
-		 * connection by when it was last open, not by its start.
-		 * A pod not known (any more) is not waited for. */
-		if (from_dump) {
+	if (from_dump) {
+		d->c.dump_entries++;
+		if (!connid_dump_entry(d->ids, ev, read_ns)) {
+			/* Counted already; the dump lists it because it is
+			 * still open. Its flow's last_seen moves to now, the
+			 * count stays, so that retention and --since judge a
+			 * long-lived connection by when it was last open, not
+			 * by its start. A pod not known (any more) is not
+			 * waited for. */
 			open = *ev;
 			open.type = CT_EV_UPDATE;
 			(void)record(d, &open, now);
+			return;
 		}
-		return;
+	} else {
+		d->c.events_seen++;
+		/* Either order: the dump may be read before the NEW event
+		 * that was queued for the same connection. */
+		if (ev->type == CT_EV_NEW &&
+		    !connid_event(d->ids, ev, read_ns))
+			return;
 	}
 	if (record(d, ev, now) == -EAGAIN)
 		pend_push(d, ev, now);
@@ -299,9 +284,11 @@ rec_ct_buf(struct rec *d, const void *buf, size_t len, bool from_dump,
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
 			if (from_dump) {
-				if (e->error != 0)
+				if (e->error != 0) {
 					log_warnx("conntrack dump: %s",
 					    strerror(-e->error));
+					connid_dump_end(d->ids, false);
+				}
 				*done = true;
 			}
 			continue;
@@ -378,6 +365,8 @@ int
 rec_flush(struct rec *d, int64_t now)
 {
 	struct batch *b = d->cur;
+	void *snap;
+	size_t snaplen;
 
 	(void)now;
 	if (d->spare == NULL) {
@@ -395,6 +384,11 @@ rec_flush(struct rec *d, int64_t now)
 	d->deferred = false;
 	if (batch_empty(b))
 		return 0;
+	/* What a restart must not count again, written in the transaction
+	 * of these counts. Out of memory, the store keeps the last one: a
+	 * restart then counts some open connections twice, never none. */
+	if (connid_snapshot(d->ids, &snap, &snaplen) == 0)
+		batch_set_counted(b, snap, snaplen);
 	d->cur = d->spare;
 	d->spare = NULL;
 	d->sink.submit(d->sink.arg, b);

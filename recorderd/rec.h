@@ -55,6 +55,34 @@ void rec_set_mark(struct rec *r, uint32_t mark);
 int rec_ct_buf(struct rec *r, const void *buf, size_t len, bool from_dump,
     int64_t now, bool *done);
 
+/*
+ * The conntrack messages handed next were read at now_ns (CLOCK_REALTIME
+ * nanoseconds): a NEW event without a timestamp of its own is known by
+ * it. Without a call, now (seconds) stands for it.
+ */
+void rec_ct_read_at(struct rec *r, int64_t now_ns);
+
+/*
+ * What the event loop knows of the event socket and the dumps, for
+ * counting each connection once (recorderd/connid.h): the socket was
+ * found empty by a read that began at since_ns (also right after it was
+ * subscribed); the kernel dropped events (ENOBUFS); a dump of the table
+ * begins, and ends (clean: read to its end, and the event socket dropped
+ * nothing meanwhile; a dump that ended with an error message is not).
+ */
+void rec_ct_drained(struct rec *r, int64_t since_ns);
+void rec_ct_lost(struct rec *r);
+void rec_dump_begin(struct rec *r);
+void rec_dump_end(struct rec *r, bool clean);
+
+/*
+ * Before anything is read: the connections the previous run counted, as
+ * its last flush wrote them (the store's meta value BATCH_COUNTED_META).
+ * 0, or -EINVAL when buf is not such a snapshot (nothing changed: every
+ * open connection is then counted by the start-up dump).
+ */
+int rec_restore_counted(struct rec *r, const void *buf, size_t len);
+
 /* Handle a buffer of nfnetlink_log messages of NFLOG group: DNS answers
  * to local pods are remembered. */
 void rec_nflog_buf(struct rec *r, const void *buf, size_t len,
@@ -77,7 +105,8 @@ bool rec_take_want_pods(struct rec *r);
 
 /*
  * Hand what was aggregated (flows, what attribution queued for the store,
- * the counters) to the sink and go on in the other table. Returns 0
+ * the counters, and which connections were counted for a restart) to the
+ * sink and go on in the other table. Returns 0
  * (handed over, or nothing to hand), or -EBUSY when the sink still has
  * the previous batch: everything stays here, counted in
  * flushes_deferred, and is handed over at a later call.

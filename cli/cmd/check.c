@@ -55,7 +55,12 @@ usage(FILE *out)
 "  --namespace-labels FILE  Namespace objects (kubectl get namespaces -o\n"
 "                         yaml) for namespaceSelectors on other labels than\n"
 "                         kubernetes.io/metadata.name (repeatable)\n"
-CLIOPT_HELP, prog_name());
+CLIOPT_HELP
+"\n"
+"Each input (a file, standard input) is read up to 64 MiB; set\n"
+"$NETPOL_RECORD_MAX_INPUT (such as 256M, 1G) for larger ones. A YAML or\n"
+"JSON document nests at most 256 levels and counts at most 16,777,216\n"
+"nodes once its aliases are expanded.\n", prog_name());
 }
 
 struct check_opts {

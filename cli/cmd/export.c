@@ -28,6 +28,8 @@ enum {
 static void
 export_usage(FILE *f)
 {
+	size_t i;
+
 	fprintf(f,
 "usage: %s export (-n NS | -A) [OPTIONS]\n"
 "\n"
@@ -36,15 +38,20 @@ export_usage(FILE *f)
 "recorded and nothing else: a direction with no traffic gets no rules.\n"
 "Warnings (short observation, pods older than the recording, ICMP that a\n"
 "NetworkPolicy cannot express, nodes left out) are written into each\n"
-"policy's annotations and repeated on stderr.\n"
+"policy's annotations and repeated on stderr. Other formats (-o) write\n"
+"Cilium's policies with DNS names, a ClusterNetworkPolicy baseline per\n"
+"namespace, or Kubescape's objects.\n"
 "\n"
 CLIOPT_HELP
-"  -o, --output FORMAT    yaml (default), json (a List when several),\n"
-"                         generated (Kubescape GeneratedNetworkPolicy),\n"
-"                         neighbors (Kubescape NetworkNeighbors)\n"
+"  -o, --output FORMAT    one of:\n", prog_name());
+	for (i = 0; gen_formats[i] != NULL; i++)
+		fprintf(f, "      %-22s %s\n", gen_formats[i]->name,
+		    gen_formats[i]->help);
+	fprintf(f,
 "  --direction DIR        ingress, egress or both (default both)\n"
 "  --include-nodes        write traffic with nodes (kubelet probes,\n"
-"                         hostNetwork pods) as ipBlocks instead of\n"
+"                         hostNetwork pods) as ipBlocks (Cilium: the\n"
+"                         host and remote-node entities) instead of\n"
 "                         leaving it out and listing it\n"
 "  --known-servers FILE   KnownServer documents (repeatable), added to\n"
 "                         those imported into the stores: an address in\n"
@@ -55,8 +62,21 @@ CLIOPT_HELP
 "\n"
 "Exit status: 0 on success (also when the namespace holds no traffic:\n"
 "nothing is printed and stderr says so), 1 when the namespace or workload\n"
-"was never recorded or a store or file cannot be read, 2 on usage errors.\n",
-	    prog_name());
+"was never recorded or a store or file cannot be read, 2 on usage errors.\n");
+}
+
+/* "yaml, json, ... or neighborhood" into buf. */
+static char *
+format_names(char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; gen_formats[i] != NULL && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+		    i == 0 ? "" : gen_formats[i + 1] == NULL ? " or " : ", ",
+		    gen_formats[i]->name);
+	return buf;
 }
 
 struct export_args {
@@ -100,8 +120,11 @@ parse_args(struct export_args *a, int argc, char **argv)
 			return 1;
 		case 'o':
 			if ((a->fmt = gen_format_find(optarg)) == NULL) {
-				snprintf(err, sizeof(err), "-o takes yaml, "
-				    "json, generated or neighbors");
+				char names[160];
+
+				snprintf(err, sizeof(err), "-o takes %s, not "
+				    "'%s'", format_names(names, sizeof(names)),
+				    optarg);
 				goto bad;
 			}
 			break;
@@ -149,6 +172,15 @@ parse_args(struct export_args *a, int argc, char **argv)
 	}
 	if (cliopt_finish(&a->c, true, err, sizeof(err)) < 0)
 		goto bad;
+	/* A namespace's baseline from one workload's traffic would deny
+	 * what the others do. */
+	if (a->fmt->build_namespace != NULL && a->c.name != NULL) {
+		snprintf(err, sizeof(err), "-o %s writes one baseline per "
+		    "namespace, from the traffic of all its workloads: drop "
+		    "-w, or use -o yaml or -o cilium for one workload",
+		    a->fmt->name);
+		goto bad;
+	}
 	return 0;
 bad:
 	fprintf(stderr, "netpol-record export: %s\n", err);
@@ -156,8 +188,9 @@ bad:
 	return -EINVAL;
 }
 
+/* The notes of a document labelled label on stderr. */
 static void
-print_list(const char *pname, const char *ns, const char *what,
+print_list(const char *label, const char *what,
     const struct policygen_list *l, bool one_line)
 {
 	size_t i;
@@ -166,15 +199,31 @@ print_list(const char *pname, const char *ns, const char *what,
 		return;
 	if (!one_line) {
 		for (i = 0; i < l->n; i++)
-			fprintf(stderr, "netpol-record export: %s/%s: %s: "
-			    "%s\n", ns, pname, what, l->v[i]);
+			fprintf(stderr, "netpol-record export: %s: %s: %s\n",
+			    label, what, l->v[i]);
 		return;
 	}
 	/* Lists (kubelet probes on every port...) on one line each. */
-	fprintf(stderr, "netpol-record export: %s/%s: %s: ", ns, pname, what);
+	fprintf(stderr, "netpol-record export: %s: %s: ", label, what);
 	for (i = 0; i < l->n; i++)
 		fprintf(stderr, "%s%s", i ? "; " : "", l->v[i]);
 	fputc('\n', stderr);
+}
+
+static void
+print_notes(const struct gen_format *fmt, const char *label,
+    const struct policygen_result *r)
+{
+	char what[96];
+
+	if (!fmt->notes)
+		return;
+	print_list(label, "warning", &r->warnings, false);
+	snprintf(what, sizeof(what), "not expressible in a %s, not written",
+	    fmt->kind);
+	print_list(label, what, &r->inexpressible, true);
+	print_list(label, "left out (--include-nodes writes it)",
+	    &r->excluded, true);
 }
 
 struct docs {
@@ -198,9 +247,55 @@ docs_add(struct docs *d, json_object *o)
 	return 0;
 }
 
+/* Hand doc (a reference taken) to the YAML stream, or keep it in d. */
+static int
+emit(struct yamlout_stream *ys, struct docs *d, json_object *doc)
+{
+	int rc;
+
+	if (doc == NULL)
+		return -ENOMEM;
+	if (ys == NULL)
+		return docs_add(d, doc);
+	rc = yamlout_stream_doc(ys, doc);
+	json_object_put(doc);
+	return rc;
+}
+
+/* The documents of namespace ns (a per-namespace format). */
+static int
+build_namespace(struct index *idx, struct export_args *a, const char *ns,
+    struct yamlout_stream *ys, struct docs *d)
+{
+	struct policygen_result r;
+	json_object *docs, *md, *v;
+	size_t i;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if ((docs = json_object_new_array()) == NULL)
+		return -ENOMEM;
+	if ((rc = a->fmt->build_namespace(idx, ns, &a->pg, &r, docs)) == 0 &&
+	    json_object_array_length(docs) > 0 &&
+	    json_object_object_get_ex(json_object_array_get_idx(docs, 0),
+	    "metadata", &md) && json_object_object_get_ex(md, "name", &v))
+		print_notes(a->fmt, json_object_get_string(v), &r);
+	for (i = 0; rc == 0 && i < json_object_array_length(docs); i++)
+		rc = emit(ys, d, json_object_get(json_object_array_get_idx(docs,
+		    i)));
+	if (rc == -E2BIG)
+		fprintf(stderr, "netpol-record export: %s: the recorded "
+		    "traffic does not fit in the API's limits of %s objects; "
+		    "export it with -o yaml instead\n", ns, a->fmt->kind);
+	policygen_result_clear(&r);
+	json_object_put(docs);
+	return rc;
+}
+
 /*
- * Build each subject's document and hand it to the YAML stream (written
- * and freed at once, so memory holds one policy at a time) or, for JSON,
+ * Build each subject's document (or each namespace's, for a format that
+ * writes per namespace) and hand it to the YAML stream (written and
+ * freed at once, so memory holds one policy at a time) or, for JSON,
  * keep it in d to be wrapped in a List at the end.
  */
 static int
@@ -210,7 +305,8 @@ build_docs(struct index *idx, struct export_args *a,
 	const struct index_workload *wl;
 	struct policygen_result r;
 	json_object *doc = NULL;
-	char pname[2 * STORE_NAME_LEN];
+	char pname[2 * STORE_NAME_LEN], label[3 * STORE_NAME_LEN];
+	const char *ns = NULL;
 	size_t i;
 	int rc = 0;
 
@@ -218,31 +314,25 @@ build_docs(struct index *idx, struct export_args *a,
 		wl = index_workload(idx, i);
 		if (!wl->subject)
 			continue;
+		if (a->fmt->build_namespace != NULL) {
+			/* Workloads are sorted by namespace first. */
+			if (ns == NULL || strcmp(ns, wl->namespace_) != 0)
+				rc = build_namespace(idx, a, wl->namespace_,
+				    ys, d);
+			ns = wl->namespace_;
+			continue;
+		}
 		memset(&r, 0, sizeof(r));
 		doc = NULL;
 		if ((rc = a->fmt->build(idx, wl, &a->pg, &r, &doc)) < 0) {
 			policygen_result_clear(&r);
 			break;
 		}
-		policygen_name(wl, pname, sizeof(pname));
-		if (a->fmt->notes) {
-			print_list(pname, wl->namespace_, "warning",
-			    &r.warnings, false);
-			print_list(pname, wl->namespace_, "not expressible "
-			    "in a NetworkPolicy, not written", &r.inexpressible,
-			    true);
-			print_list(pname, wl->namespace_, "left out "
-			    "(--include-nodes writes it)", &r.excluded, true);
-		}
+		snprintf(label, sizeof(label), "%s/%s", wl->namespace_,
+		    policygen_name(wl, pname, sizeof(pname)));
+		print_notes(a->fmt, label, &r);
 		policygen_result_clear(&r);
-		if (doc == NULL) {
-			rc = -ENOMEM;
-		} else if (ys != NULL) {
-			rc = yamlout_stream_doc(ys, doc);
-			json_object_put(doc);
-		} else {
-			rc = docs_add(d, doc);
-		}
+		rc = emit(ys, d, doc);
 	}
 	return rc;
 }
@@ -324,6 +414,8 @@ cmd_export(int argc, char **argv)
 			rc = yamlout_write_json(stdout, d.v, d.n);
 		}
 	}
+	if (rc == -E2BIG)
+		goto out;	/* said above */
 	if (rc < 0) {
 		fprintf(stderr, "netpol-record export: %s\n", strerror(-rc));
 		goto out;

@@ -27,17 +27,29 @@ enum {
 	OPT_SVC_CIDR,
 	OPT_KNOWN_SERVERS,
 	OPT_NS_LABELS,
+	OPT_GRAPH,
 };
 
 static const struct {
 	const char *name;
-	int (*render)(FILE *f, json_object *model);
+	int (*render)(FILE *f, const struct report_view *v,
+	    const struct report_render_opts *o);
 } formats[] = {
 	{ .name = "text", .render = report_render_text },
 	{ .name = "markdown", .render = report_render_markdown },
 	{ .name = "md", .render = report_render_markdown },
 	{ .name = "html", .render = report_render_html },
 	{ .name = "json", .render = report_render_json },
+	{ .name = "dot", .render = report_render_dot },
+};
+
+static const struct {
+	const char *name;
+	enum report_graph_mode mode;
+} graph_modes[] = {
+	{ .name = "auto", .mode = REPORT_GRAPH_AUTO },
+	{ .name = "workloads", .mode = REPORT_GRAPH_WORKLOADS },
+	{ .name = "namespaces", .mode = REPORT_GRAPH_NAMESPACES },
 };
 
 struct report_opts {
@@ -48,6 +60,7 @@ struct report_opts {
 	size_t npod, nsvc;
 	int format;
 	const char *out;
+	struct report_render_opts render;
 };
 
 static void
@@ -55,7 +68,8 @@ usage(FILE *out)
 {
 	fprintf(out,
 "usage: %s report [--namespace NS | --all-namespaces]\n"
-"           [--policies PATH...] [-o text|markdown|html|json] [--out FILE]\n"
+"           [--policies PATH...] [-o text|markdown|html|json|dot]\n"
+"           [--graph auto|workloads|namespaces] [--out FILE]\n"
 "           [--pod-cidr CIDR...] [--service-cidr CIDR...]\n"
 "           [--known-servers FILE...] [--since WHEN] [--until WHEN]\n"
 "           [--db PATH...]\n"
@@ -68,7 +82,13 @@ usage(FILE *out)
 "recorded flow the policies would deny.\n"
 "\n"
 "  -o, --output FORMAT    text (default), markdown, html (one\n"
-"                         self-contained file) or json (schema in REPORT.md)\n"
+"                         self-contained file: the topology drawn by\n"
+"                         Graphviz, filters, details on a click), json\n"
+"                         (schema in REPORT.md) or dot (the topology as\n"
+"                         Graphviz DOT, to render yourself)\n"
+"  --graph MODE           what the drawing (html, dot) shows: workloads, or\n"
+"                         namespaces (one box each); auto (default): each\n"
+"                         workload up to 50 workloads and 300 arrows\n"
 "  --out FILE             write there (replaced atomically), not stdout\n"
 "  --policies PATH        NetworkPolicies: YAML/JSON file, directory or -\n"
 "                         (repeatable)\n"
@@ -106,6 +126,19 @@ parse_format(const char *s)
 }
 
 static int
+parse_graph(const char *s, enum report_graph_mode *mode)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(graph_modes) / sizeof(graph_modes[0]); i++)
+		if (strcmp(graph_modes[i].name, s) == 0) {
+			*mode = graph_modes[i].mode;
+			return 0;
+		}
+	return -1;
+}
+
+static int
 parse_args(int argc, char **argv, struct report_opts *o)
 {
 	static const struct option longopts[] = {
@@ -117,6 +150,7 @@ parse_args(int argc, char **argv, struct report_opts *o)
 		{ "service-cidr", required_argument, NULL, OPT_SVC_CIDR },
 		{ "known-servers", required_argument, NULL, OPT_KNOWN_SERVERS },
 		{ "namespace-labels", required_argument, NULL, OPT_NS_LABELS },
+		{ "graph", required_argument, NULL, OPT_GRAPH },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -155,11 +189,19 @@ parse_args(int argc, char **argv, struct report_opts *o)
 		case OPT_OUT:
 			o->out = optarg;
 			break;
+		case OPT_GRAPH:
+			if (parse_graph(optarg, &o->render.graph) < 0) {
+				fprintf(stderr, "netpol-record report: --graph "
+				    "wants auto, workloads or namespaces, not "
+				    "'%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
 		case 'o':
 			if ((o->format = parse_format(optarg)) < 0) {
 				fprintf(stderr, "netpol-record report: -o wants "
-				    "text, markdown, html or json, not '%s'\n",
-				    optarg);
+				    "text, markdown, html, json or dot, not "
+				    "'%s'\n", optarg);
 				return -EINVAL;
 			}
 			break;
@@ -189,7 +231,7 @@ parse_args(int argc, char **argv, struct report_opts *o)
 
 /* Render into FILE (stdout, or a temporary file renamed over --out). */
 static int
-write_out(const struct report_opts *o, json_object *model)
+write_out(const struct report_opts *o, const struct report_view *v)
 {
 	char *tmp = NULL;
 	FILE *f = stdout;
@@ -211,7 +253,7 @@ write_out(const struct report_opts *o, json_object *model)
 		}
 		fchmod(fd, 0644);
 	}
-	rc = formats[o->format].render(f, model);
+	rc = formats[o->format].render(f, v, &o->render);
 	if (fflush(f) != 0 || ferror(f))
 		rc = -EIO;
 	if (tmp != NULL) {
@@ -223,7 +265,11 @@ write_out(const struct report_opts *o, json_object *model)
 			unlink(tmp);
 		free(tmp);
 	}
-	if (rc != 0)
+	if (rc == -EPROTO)
+		fprintf(stderr, "netpol-record report: Graphviz could not lay "
+		    "out the topology; draw one box per namespace (--graph "
+		    "namespaces), or write the graph with -o dot\n");
+	else if (rc != 0)
 		fprintf(stderr, "netpol-record report: writing %s: %s\n",
 		    o->out ? o->out : "stdout", strerror(-rc));
 	return rc;
@@ -238,6 +284,7 @@ run(struct report_opts *o)
 	struct source_query q;
 	struct check_result *res = NULL;
 	json_object *model = NULL;
+	struct report_view *view = NULL;
 	struct ks_set *ks;
 	const char *defns = o->c.namespace_ ? o->c.namespace_ : "default";
 	size_t i, nskipped = 0;
@@ -278,14 +325,16 @@ run(struct report_opts *o)
 	in.check = res;
 	in.policy_paths = o->policies;
 	in.npolicy_paths = o->npolicies;
-	if ((model = report_build(&in)) == NULL)
+	if ((model = report_build(&in)) == NULL ||
+	    report_view_new(model, &view) != 0)
 		goto oom;
-	if (write_out(o, model) == 0)
+	if (write_out(o, view) == 0)
 		status = 0;
 	goto out;
 oom:
 	fprintf(stderr, "netpol-record report: out of memory\n");
 out:
+	report_view_free(view);
 	json_object_put(model);
 	check_result_free(res);
 	index_free(idx);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 /* ---- lint ---------------------------------------------------------------- */
 
@@ -65,6 +66,62 @@ lint_one(const struct addr_cidr *c, int dir, void *arg)
 		}
 }
 
+/* What the policies of other formats say that is not evaluated. */
+static const struct {
+	const char *kind;
+	const char *rules;
+} other_formats[] = {
+	{ "CiliumNetworkPolicy", "Cilium's (toFQDNs, entities, icmps)" },
+	{ "CiliumClusterwideNetworkPolicy",
+	  "Cilium's (toFQDNs, entities, icmps)" },
+	{ "ClusterNetworkPolicy",
+	  "the tiers, priorities and domainNames of ClusterNetworkPolicies" },
+	{ "AdminNetworkPolicy", "the priorities of AdminNetworkPolicies" },
+	{ "BaselineAdminNetworkPolicy", "the baseline's" },
+};
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* A warning per kind of policy of another format that was skipped: its
+ * rules were not applied, and what to check instead. */
+static void
+lint_other_formats(const struct npeval_set *set, json_object *out)
+{
+	json_object *skipped = npeval_set_skipped(set);
+	const char *kind, *rules;
+	char msg[512], api[128];
+	int64_t n;
+	size_t i;
+
+	if (skipped == NULL)
+		return;
+	json_object_object_foreach(skipped, key, v) {
+		kind = strchr(key, ' ');
+		if (kind == NULL || !ends_with(++kind, "NetworkPolicy"))
+			continue;	/* a Deployment next to them, say */
+		snprintf(api, sizeof(api), "%.*s", (int)(kind - key - 1), key);
+		rules = "its own";
+		for (i = 0; i < sizeof(other_formats) /
+		    sizeof(other_formats[0]); i++)
+			if (strcmp(kind, other_formats[i].kind) == 0)
+				rules = other_formats[i].rules;
+		n = json_object_get_int64(v);
+		snprintf(msg, sizeof(msg), "%lld %s object%s (%s) not "
+		    "evaluated: only the rules of networking.k8s.io/v1 "
+		    "NetworkPolicies are applied here, not %s; to check the "
+		    "recording, give the NetworkPolicies exported from it "
+		    "(netpol-record export -o yaml)", (long long)n, kind,
+		    n == 1 ? "" : "s", *api ? api : "no apiVersion", rules);
+		json_object_array_add(out, json_object_new_string(msg));
+	}
+}
+
 json_object *
 check_lint(const struct npeval_set *set, const struct addr_cidr *pod,
     size_t npod, const struct addr_cidr *svc, size_t nsvc)
@@ -74,6 +131,8 @@ check_lint(const struct npeval_set *set, const struct addr_cidr *pod,
 
 	if ((l.out = json_object_new_array()) == NULL)
 		return NULL;
+	if (set != NULL)
+		lint_other_formats(set, l.out);
 	for (l.i = 0; set != NULL && l.i < npeval_set_count(set); l.i++)
 		npeval_policy_ipblocks(set, l.i, lint_one, &l);
 	return l.out;

@@ -13,7 +13,9 @@
 
 /*
  * Classic mistakes in the policies themselves, given the cluster's ranges:
- * an ipBlock inside the pod range (whether it matches pod IPs is
+ * policies of another format given (CiliumNetworkPolicy,
+ * ClusterNetworkPolicy...: their rules are not the ones evaluated), an
+ * ipBlock inside the pod range (whether it matches pod IPs is
  * implementation-defined) or inside the Service range (traffic is DNATed
  * to pod IPs before policies see it). A new JSON array of sentences (caller
  * owns), empty when there is nothing to say; NULL on ENOMEM.

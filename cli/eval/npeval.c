@@ -1,6 +1,7 @@
 /*
  * npeval: NetworkPolicy semantics over policies compiled by np.h: the set
- * (adding documents: Lists, arrays, other kinds skipped, a later policy
+ * (adding documents: Lists, arrays, the NetworkPolicy inside Kubescape's
+ * GeneratedNetworkPolicy, other kinds skipped and counted, a later policy
  * replacing an earlier one of the same name; freeing; the accessors), the
  * selectors, peers and ports of a policy against one endpoint, and the
  * verdict of a connection: each pod end is evaluated against the
@@ -21,6 +22,8 @@ struct npeval_set {
 	struct np_policy *pol;
 	size_t n, cap;
 	json_object *nsmap;	/* namespace -> labels, or NULL */
+	json_object *skipped;	/* "apiVersion kind" -> count, in the order
+				 * first met; NULL until one is */
 };
 
 /* A match that can hinge on something unknown (a namespace's labels, a
@@ -49,6 +52,7 @@ npeval_set_free(struct npeval_set *set)
 		np_free(&set->pol[i]);
 	free(set->pol);
 	json_object_put(set->nsmap);
+	json_object_put(set->skipped);
 	free(set);
 }
 
@@ -79,6 +83,26 @@ is_list_kind(const char *kind)
 	size_t n = strlen(kind);
 
 	return n >= 4 && strcmp(kind + n - 4, "List") == 0;
+}
+
+/* Count an object of another kind, by apiVersion and kind. */
+static void
+skip(struct npeval_set *set, json_object *o, size_t *nskipped)
+{
+	json_object *jk = np_get(o, "kind"), *jv = np_get(o, "apiVersion"), *c;
+	char key[256];
+
+	(*nskipped)++;
+	snprintf(key, sizeof(key), "%s %s", jv ? np_jstr(jv) : "",
+	    jk ? np_jstr(jk) : "");
+	if (set->skipped == NULL &&
+	    (set->skipped = json_object_new_object()) == NULL)
+		return;	/* only the count is lost */
+	if (json_object_object_get_ex(set->skipped, key, &c))
+		json_object_set_int64(c, json_object_get_int64(c) + 1);
+	else
+		json_object_object_add(set->skipped, key,
+		    json_object_new_int64(1));
 }
 
 static int
@@ -115,9 +139,16 @@ add_any(struct npeval_set *set, json_object *o, const char *default_ns,
 	 * semantics: only the Kubernetes one is evaluated. */
 	jv = np_get(o, "apiVersion");
 	api = jv ? np_jstr(jv) : "networking.k8s.io/v1";
+	/* Kubescape's GeneratedNetworkPolicy holds a whole NetworkPolicy. */
+	if (strcmp(kind, "GeneratedNetworkPolicy") == 0 && strcmp(api,
+	    "spdx.softwarecomposition.kubescape.io/v1beta1") == 0 &&
+	    (items = np_get(o, "spec")) != NULL &&
+	    json_object_is_type(items, json_type_object))
+		return add_any(set, items, default_ns, source, nskipped, err,
+		    errlen);
 	if (strcmp(kind, "NetworkPolicy") != 0 ||
 	    strcmp(api, "networking.k8s.io/v1") != 0) {
-		(*nskipped)++;
+		skip(set, o, nskipped);
 		return 0;
 	}
 	if ((rc = set_push(set, &p)) != 0)
@@ -172,6 +203,12 @@ npeval_set_add(struct npeval_set *set, json_object *obj,
 		*nskipped += skipped;
 	dedup(set);
 	return 0;
+}
+
+json_object *
+npeval_set_skipped(const struct npeval_set *set)
+{
+	return set->skipped;
 }
 
 void

@@ -123,9 +123,10 @@ void npeval_set_free(struct npeval_set *set);
 
 /*
  * Compile and add every NetworkPolicy found in obj: a NetworkPolicy, a List
- * or NetworkPolicyList (items), or a JSON array of any of those (the shape
- * of a multi-document YAML file). Objects of other kinds are skipped and
- * counted in *nskipped (may be NULL). A policy without metadata.namespace
+ * or NetworkPolicyList (items), the spec of a Kubescape
+ * GeneratedNetworkPolicy, or a JSON array of any of those (the shape of a
+ * multi-document YAML file). Objects of other kinds are skipped and
+ * counted in *nskipped (may be NULL) and npeval_set_skipped(). A policy without metadata.namespace
  * gets default_ns (as with kubectl apply -n). source names where it came
  * from (copied, for messages; may be NULL).
  *
@@ -147,6 +148,13 @@ int npeval_set_add(struct npeval_set *set, json_object *obj,
  * their namespace's from here. NULL forgets the map.
  */
 void npeval_set_namespaces(struct npeval_set *set, json_object *map);
+
+/*
+ * The objects of other kinds skipped so far, by kind: an object mapping
+ * "APIVERSION KIND" to how many, in the order first met (borrowed); NULL
+ * when none was.
+ */
+json_object *npeval_set_skipped(const struct npeval_set *set);
 
 size_t npeval_set_count(const struct npeval_set *set);
 /* Borrowed strings of policy i (i < count): name, namespace, source. */

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 
+#include "cli/gen/kubescape.h"
 #include "cli/gen/policygen.h"
 
 static json_object *
@@ -14,10 +15,9 @@ generated_doc(const struct index_workload *wl,
 {
 	json_object *doc = json_object_new_object();
 
-	policygen_add_str(doc, "apiVersion",
-	    "spdx.softwarecomposition.kubescape.io/v1beta1");
+	policygen_add_str(doc, "apiVersion", KUBESCAPE_API_VERSION);
 	policygen_add_str(doc, "kind", "GeneratedNetworkPolicy");
-	policygen_obj_add(doc, "metadata", policygen_kubescape_meta(wl));
+	policygen_obj_add(doc, "metadata", kubescape_meta(wl, false));
 	policygen_obj_add(doc, "policyRef", json_object_get(r->refs));
 	policygen_obj_add(doc, "spec", json_object_get(r->policy));
 	return doc;
@@ -42,5 +42,6 @@ const struct gen_format gen_format_generated = {
 	.name = "generated",
 	.help = "Kubescape GeneratedNetworkPolicy",
 	.notes = true,
+	.kind = "NetworkPolicy",
 	.build = build,
 };

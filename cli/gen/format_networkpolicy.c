@@ -25,6 +25,7 @@ const struct gen_format gen_format_yaml = {
 	.name = "yaml",
 	.help = "NetworkPolicies as YAML documents (the default)",
 	.notes = true,
+	.kind = "NetworkPolicy",
 	.build = build,
 };
 
@@ -33,5 +34,6 @@ const struct gen_format gen_format_json = {
 	.help = "NetworkPolicies as JSON (a List when several)",
 	.json = true,
 	.notes = true,
+	.kind = "NetworkPolicy",
 	.build = build,
 };

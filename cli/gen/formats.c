@@ -10,6 +10,9 @@ const struct gen_format *const gen_formats[] = {
 	&gen_format_json,
 	&gen_format_generated,
 	&gen_format_neighbors,
+	&gen_format_cilium,
+	&gen_format_clusternetworkpolicy,
+	&gen_format_neighborhood,
 	NULL,
 };
 

@@ -1,12 +1,15 @@
 /*
- * policygen: NetworkPolicy json trees from recorded flows.
+ * policygen: NetworkPolicy json trees from recorded flows, and the pieces
+ * the other formats share.
  *
  * A workload's flows of one direction become tuples (peer, protocol,
- * port); sorted, they group into peers with their port sets; peers with
- * equal port sets group into rules, ordered by their first peer. Then the
- * policy is assembled: spec, metadata, annotations, policyRefs. Sorting
- * everything makes the same data give the same bytes. The formats that
- * wrap or walk what is built here are cli/gen/format_*.c.
+ * port) (policygen_collect, within what the format can say); sorted, they
+ * group into peers with their port sets; peers with equal port sets (and
+ * class) group into rules, ordered by their first peer
+ * (policygen_rules_group). Then the policy is assembled: spec, metadata,
+ * annotations, policyRefs. Sorting everything makes the same data give
+ * the same bytes. The formats that wrap or walk what is built here are
+ * cli/gen/format_*.c.
  */
 #include "cli/gen/policygen.h"
 
@@ -58,7 +61,7 @@ policygen_proto_name(int proto)
 	return n ? n : "unknown";
 }
 
-static bool
+bool
 policygen_is_icmp(int proto)
 {
 	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
@@ -95,7 +98,7 @@ policygen_selector_empty(json_object *sel)
 
 /* ---- note lists --------------------------------------------------------- */
 
-static int
+int
 policygen_list_add(struct policygen_list *l, const char *fmt, ...)
 {
 	va_list ap;
@@ -140,6 +143,15 @@ policygen_list_finish(struct policygen_list *l)
 	l->n = out;
 }
 
+void
+policygen_result_finish(struct policygen_result *r)
+{
+	policygen_list_finish(&r->warnings);
+	policygen_list_finish(&r->excluded);
+	policygen_list_finish(&r->inexpressible);
+	policygen_list_finish(&r->known);
+}
+
 static void
 policygen_list_clear(struct policygen_list *l)
 {
@@ -152,7 +164,7 @@ policygen_list_clear(struct policygen_list *l)
 	l->n = 0;
 }
 
-static json_object *
+json_object *
 policygen_list_json(const struct policygen_list *l)
 {
 	json_object *o;
@@ -244,21 +256,71 @@ policygen_tup_addr(struct policygen_tup *t, const struct addr *a,
 		addr_cidr_host(&t->cidr, a);
 }
 
+/* "TCP/443", or "ICMP" for a protocol without ports, into buf. */
+static const char *
+port_desc(const struct flow *f, char *buf, size_t len)
+{
+	if (policygen_port_proto(f->key.protocol) && f->key.port != 0)
+		snprintf(buf, len, "%s/%u", policygen_proto_name(
+		    f->key.protocol), f->key.port);
+	else
+		snprintf(buf, len, "%s", policygen_proto_name(
+		    f->key.protocol));
+	return buf;
+}
+
 /*
- * The tuples of one direction for the policy. Notes go to r's lists.
+ * An egress address reached after resolving names: a _NAME tuple per
+ * name that can be written, and the address too (t as it is, a _CIDR)
+ * when none can or some cannot: the pod may look up only those.
  */
 static int
-policygen_tup_collect(const struct index *idx,
-    const struct index_workload *wl, int direction,
-    const struct policygen_opts *o, struct policygen_tupv *tv,
+collect_names(const struct index *idx, const struct index_workload *wl,
+    const struct flow *f, const struct policygen_opts *o,
+    struct policygen_tup *t, struct policygen_tupv *tv,
+    struct policygen_result *r)
+{
+	struct policygen_tup nt = *t;
+	const char *name;
+	char a[ADDR_STRLEN];
+	size_t first, n, i, usable = 0, bad = 0;
+	int rc = 0;
+
+	n = index_dns_names(idx, wl, &f->key.peer, &first);
+	nt.pk = POLICYGEN_TUP_NAME;
+	nt.ks = ks_match(o->ks, &f->key.peer);
+	if (nt.ks != NULL)
+		nt.cidr = nt.ks->cidr;
+	for (i = first; i < first + n && rc == 0; i++) {
+		name = index_dns_name(idx, i);
+		if (policygen_name_ok(name)) {
+			nt.dns = name;
+			rc = policygen_tupv_add(tv, &nt);
+			usable++;
+			continue;
+		}
+		bad++;
+		rc = policygen_list_add(&r->warnings, "the name '%s' cannot "
+		    "be written as a DNS name: %s is written as an address",
+		    name, addr_format(&f->key.peer, a, sizeof(a)));
+	}
+	if (rc == 0 && (usable == 0 || bad > 0))
+		rc = policygen_tupv_add(tv, t);
+	return rc;
+}
+
+int
+policygen_collect(const struct index *idx, const struct index_workload *wl,
+    int direction, const struct policygen_opts *o,
+    const struct policygen_caps *caps, struct policygen_tupv *tv,
     struct policygen_result *r)
 {
 	const struct flow *f;
 	const struct index_workload *peer;
-	char a[ADDR_STRLEN], d[3 * STORE_NAME_LEN];
+	char a[ADDR_STRLEN], d[3 * STORE_NAME_LEN], pd[32];
 	size_t first, n, i;
 	struct policygen_tup t;
-	bool node;
+	bool node, portless;
 	int rc = 0;
 
 	n = index_flows_of(idx, wl, &first);
@@ -281,9 +343,15 @@ policygen_tup_collect(const struct index *idx,
 			addr_format(&f->key.peer, a, sizeof(a));
 		else
 			snprintf(a, sizeof(a), "?");
+		port_desc(f, pd, sizeof(pd));
 
-		if (policygen_is_icmp(f->key.protocol) ||
-		    !policygen_port_proto(f->key.protocol) || f->key.port == 0) {
+		portless = policygen_is_icmp(f->key.protocol) ||
+		    !policygen_port_proto(f->key.protocol) || f->key.port == 0;
+		if (portless && caps->icmp &&
+		    policygen_is_icmp(f->key.protocol)) {
+			t.has_port = false;
+			t.port = 0;
+		} else if (portless) {
 			if (f->key.peer_kind == FLOW_PEER_WORKLOAD)
 				wl_desc(peer, d, sizeof(d));
 			else
@@ -297,11 +365,16 @@ policygen_tup_collect(const struct index *idx,
 		}
 		if (f->key.peer_kind == FLOW_PEER_WORKLOAD &&
 		    peer->host_network) {
+			if (o->include_nodes && caps->node_peer) {
+				/* A hostNetwork pod is its node. */
+				t.pk = POLICYGEN_TUP_NODES;
+				rc = policygen_tupv_add(tv, &t);
+				continue;
+			}
 			wl_desc(peer, d, sizeof(d));
 			rc = policygen_list_add(o->include_nodes ?
 			    &r->inexpressible : &r->excluded,
-			    "%s hostNetwork %s %s/%u%s", dir_to(direction), d,
-			    policygen_proto_name(f->key.protocol), f->key.port,
+			    "%s hostNetwork %s %s%s", dir_to(direction), d, pd,
 			    o->include_nodes ?
 			    " (its node address was not recorded)" : "");
 			continue;
@@ -317,18 +390,22 @@ policygen_tup_collect(const struct index *idx,
 				break;
 		} else if (f->key.peer.family == 0) {
 			rc = policygen_list_add(&r->inexpressible, "%s an "
-			    "unknown peer %s/%u", dir_to(direction),
-			    policygen_proto_name(f->key.protocol), f->key.port);
+			    "unknown peer %s", dir_to(direction), pd);
 			continue;
 		} else if (node && !o->include_nodes) {
 			rc = policygen_list_add(&r->excluded,
-			    "%s node %s %s/%u", dir_to(direction), a,
-			    policygen_proto_name(f->key.protocol), f->key.port);
+			    "%s node %s %s", dir_to(direction), a, pd);
 			continue;
+		} else if (node && caps->node_peer) {
+			t.pk = POLICYGEN_TUP_NODES;
 		} else {
 			/* Node addresses are never widened: a KnownServer
 			 * names servers outside the cluster. */
 			policygen_tup_addr(&t, &f->key.peer, o->ks, !node);
+			if (caps->names && !node && direction == FLOW_EGRESS) {
+				rc = collect_names(idx, wl, f, o, &t, tv, r);
+				continue;
+			}
 		}
 		if ((rc = policygen_tupv_add(tv, &t)) < 0)
 			break;
@@ -352,20 +429,40 @@ int
 policygen_tup_peer_cmp(const struct policygen_tup *x,
     const struct policygen_tup *y)
 {
-	int c;
+	int c = 0;
 
 	if (x->pk != y->pk)
 		return x->pk < y->pk ? -1 : 1;
-	if (x->pk == POLICYGEN_TUP_WORKLOAD) {
+	switch (x->pk) {
+	case POLICYGEN_TUP_WORKLOAD:
 		if (x->wl->index != y->wl->index)
-			return x->wl->index < y->wl->index ? -1 : 1;
-		return 0;
+			c = x->wl->index < y->wl->index ? -1 : 1;
+		break;
+	case POLICYGEN_TUP_NAMESPACE:
+		c = strcmp(x->wl->namespace_, y->wl->namespace_);
+		break;
+	case POLICYGEN_TUP_NODES:
+		break;
+	case POLICYGEN_TUP_NAME:
+		c = policygen_name_cmp(x->dns, y->dns);
+		break;
+	default:
+		if ((c = addr_cmp(&x->cidr.addr, &y->cidr.addr)) == 0 &&
+		    x->cidr.prefix != y->cidr.prefix)
+			c = x->cidr.prefix < y->cidr.prefix ? -1 : 1;
+		break;
 	}
-	if ((c = addr_cmp(&x->cidr.addr, &y->cidr.addr)) != 0)
+	if (c != 0)
 		return c;
-	if (x->cidr.prefix != y->cidr.prefix)
-		return x->cidr.prefix < y->cidr.prefix ? -1 : 1;
-	return 0;
+	return x->cls < y->cls ? -1 : x->cls > y->cls;
+}
+
+bool
+policygen_tup_same_port(const struct policygen_tup *x,
+    const struct policygen_tup *y)
+{
+	return x->proto == y->proto && x->port == y->port &&
+	    x->has_port == y->has_port;
 }
 
 int
@@ -387,32 +484,148 @@ policygen_tup_cmp(const void *a, const void *b)
 	return x->last_seen < y->last_seen ? -1 : x->last_seen > y->last_seen;
 }
 
-/* Sort tuples so refs come out by (cidr, seen address). */
-static int
-policygen_tup_ref_cmp(const void *a, const void *b)
-{
-	const struct policygen_tup *x = a, *y = b;
-	int c;
+/* ---- DNS names ----------------------------------------------------------- */
 
-	if ((c = policygen_tup_peer_cmp(x, y)) != 0)
-		return c;
-	if ((c = addr_cmp(&x->seen, &y->seen)) != 0)
-		return c;
-	return x->last_seen < y->last_seen ? -1 : x->last_seen > y->last_seen;
+/* A label: letters, digits, '-' and '_', neither of those first or last. */
+static bool
+label_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 63 || !isalnum((unsigned char)s[0]) ||
+	    !isalnum((unsigned char)s[n - 1]))
+		return false;
+	for (i = 1; i + 1 < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '_')
+			return false;
+	return true;
 }
 
-/* ---- rules: tuples -> peers with their port sets -> rules --------------- */
+bool
+policygen_name_ok(const char *name)
+{
+	size_t len = strlen(name), nlabels = 0;
+	const char *p = name, *dot;
 
-struct peer {
-	size_t first, n;	/* tuple range */
-	char *sig;		/* the port set, as text */
-	size_t order;
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return false;
+	while (p < name + len) {
+		dot = memchr(p, '.', (size_t)(name + len - p));
+		if (dot == NULL)
+			dot = name + len;
+		if (!label_ok(p, (size_t)(dot - p)))
+			return false;
+		nlabels++;
+		p = dot + 1;
+	}
+	/* "a." ends at the dot: no empty last label was checked. */
+	return nlabels >= 2 && name[len - 1] != '.';
+}
+
+int
+policygen_name_cmp(const char *a, const char *b)
+{
+	int ca, cb;
+
+	for (;; a++, b++) {
+		ca = tolower((unsigned char)*a);
+		cb = tolower((unsigned char)*b);
+		if (ca == '.' && a[1] == '\0')
+			ca = '\0';
+		if (cb == '.' && b[1] == '\0')
+			cb = '\0';
+		if (ca != cb || ca == '\0')
+			return ca - cb;
+	}
+}
+
+/* A name resolved to an address, while listing them. */
+struct name_addr {
+	const char *name;
+	struct addr addr;
 };
 
-struct rule {
-	size_t first, n;	/* range in the sig-sorted peers */
-	size_t order;		/* its first peer's order */
-};
+static int
+name_addr_cmp(const void *a, const void *b)
+{
+	const struct name_addr *x = a, *y = b;
+	int c = policygen_name_cmp(x->name, y->name);
+
+	return c != 0 ? c : addr_cmp(&x->addr, &y->addr);
+}
+
+json_object *
+policygen_egress_names(const struct index *idx,
+    const struct index_workload *wl)
+{
+	const struct flow *f;
+	struct name_addr *v = NULL, *nv;
+	json_object *out = json_object_new_array(), *e = NULL, *addrs = NULL;
+	char a[ADDR_STRLEN];
+	size_t first, n, i, j, k, nfirst, nn, cap = 0, nv_n = 0;
+
+	n = index_flows_of(idx, wl, &first);
+	for (i = first; out != NULL && i < first + n; i++) {
+		f = index_flow(idx, i);
+		if (f->key.direction != FLOW_EGRESS ||
+		    f->key.peer_kind == FLOW_PEER_WORKLOAD ||
+		    f->key.peer.family == 0 || f->key.peer_kind ==
+		    FLOW_PEER_NODE || index_is_node_addr(idx, &f->key.peer))
+			continue;
+		nn = index_dns_names(idx, wl, &f->key.peer, &nfirst);
+		for (j = nfirst; j < nfirst + nn; j++) {
+			if (!policygen_name_ok(index_dns_name(idx, j)))
+				continue;
+			if (nv_n == cap) {
+				cap = cap ? cap * 2 : 16;
+				if ((nv = realloc(v, cap * sizeof(*v))) ==
+				    NULL) {
+					json_object_put(out);
+					out = NULL;
+					break;
+				}
+				v = nv;
+			}
+			v[nv_n].name = index_dns_name(idx, j);
+			v[nv_n++].addr = f->key.peer;
+		}
+	}
+	if (out != NULL)
+		policygen_sort(v, nv_n, sizeof(*v), name_addr_cmp);
+	/* One entry per name, each address once (a flow per port). */
+	for (k = 0; out != NULL && k < nv_n; k++) {
+		if (k == 0 || policygen_name_cmp(v[k].name, v[k - 1].name)) {
+			e = json_object_new_object();
+			policygen_obj_add(e, "name",
+			    policygen_name_json(v[k].name));
+			addrs = json_object_new_array();
+			policygen_obj_add(e, "addresses", addrs);
+			json_object_array_add(out, e);
+		} else if (addr_equal(&v[k].addr, &v[k - 1].addr)) {
+			continue;
+		}
+		json_object_array_add(addrs, json_object_new_string(
+		    addr_format(&v[k].addr, a, sizeof(a))));
+	}
+	free(v);
+	return out;
+}
+
+json_object *
+policygen_name_json(const char *name)
+{
+	char buf[FLOW_NAME_LEN];
+	size_t n;
+
+	policygen_lower_copy(buf, sizeof(buf), name);
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '.')
+		buf[n - 1] = '\0';
+	return json_object_new_string(buf);
+}
 
 /* ---- json pieces -------------------------------------------------------- */
 
@@ -508,14 +721,22 @@ port_cached(struct policygen_portcache *pc, const struct policygen_tup *t)
 	return port_json(t);	/* full: not shared */
 }
 
-/* ---- grouping ----------------------------------------------------------- */
+/* ---- grouping: tuples -> peers with their port sets -> rules ------------- */
+
+/* A peer while grouping: a run of tuples and its port set as text. */
+struct gpeer {
+	size_t first, n;	/* tuple range */
+	char *sig;		/* class and port set, as text */
+	size_t order;
+};
 
 /* Group sorted tuples into peers with their port-set signatures. */
 static int
-make_peers(const struct policygen_tupv *tv, struct peer **out, size_t *nout)
+make_peers(const struct policygen_tupv *tv, struct gpeer **out,
+    size_t *nout)
 {
-	struct peer *p = NULL;
-	size_t i, j, np = 0, len;
+	struct gpeer *p = NULL;
+	size_t i, j, k, np = 0, len;
 	char *sig, item[24];
 
 	*out = NULL;
@@ -531,16 +752,16 @@ make_peers(const struct policygen_tupv *tv, struct peer **out, size_t *nout)
 		p[np].first = i;
 		p[np].n = j - i;
 		p[np].order = np;
-		if ((sig = malloc((j - i) * sizeof(item) + 1)) == NULL)
+		if ((sig = malloc((j - i + 1) * sizeof(item) + 1)) == NULL)
 			goto nomem;
-		sig[0] = '\0';
-		len = 0;
-		for (size_t k = i; k < j; k++) {
-			if (k > i && tv->v[k].proto == tv->v[k - 1].proto &&
-			    tv->v[k].port == tv->v[k - 1].port)
+		len = (size_t)snprintf(sig, sizeof(item), "%u|", tv->v[i].cls);
+		for (k = i; k < j; k++) {
+			if (k > i && policygen_tup_same_port(&tv->v[k],
+			    &tv->v[k - 1]))
 				continue;
 			len += (size_t)snprintf(sig + len, sizeof(item),
-			    "%u/%u,", tv->v[k].proto, tv->v[k].port);
+			    "%u/%u%s,", tv->v[k].proto, tv->v[k].port,
+			    tv->v[k].has_port ? "" : "-");
 		}
 		p[np++].sig = sig;
 	}
@@ -557,7 +778,7 @@ nomem:
 static int
 peer_sig_cmp(const void *a, const void *b)
 {
-	const struct peer *x = a, *y = b;
+	const struct gpeer *x = a, *y = b;
 	int c = strcmp(x->sig, y->sig);
 
 	if (c != 0)
@@ -565,46 +786,88 @@ peer_sig_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* Rules by the order of their first peer (its position among peers). */
 static int
 rule_cmp(const void *a, const void *b)
 {
-	const struct rule *x = a, *y = b;
+	const struct policygen_rule *x = a, *y = b;
 
-	return x->order < y->order ? -1 : x->order > y->order;
+	/* first is the tuple index of the first peer: the same order. */
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+int
+policygen_rules_group(const struct policygen_tupv *tv,
+    struct policygen_rules *out)
+{
+	struct gpeer *peers = NULL;
+	size_t np = 0, i, j, k, nr = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = make_peers(tv, &peers, &np)) < 0 || np == 0)
+		goto out;
+	policygen_sort(peers, np, sizeof(*peers), peer_sig_cmp);
+	out->v = calloc(np, sizeof(*out->v));
+	out->peerv_ = calloc(np, sizeof(*out->peerv_));
+	if (out->v == NULL || out->peerv_ == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Peers with one signature are one rule, listed in their order. */
+	for (i = 0; i < np; i = j) {
+		for (j = i + 1; j < np && strcmp(peers[i].sig,
+		    peers[j].sig) == 0; j++)
+			;
+		for (k = i; k < j; k++)
+			out->peerv_[k] = peers[k].first;
+		out->v[nr].peers = &out->peerv_[i];
+		out->v[nr].npeers = j - i;
+		out->v[nr].first = peers[i].first;
+		out->v[nr++].n = peers[i].n;
+	}
+	out->n = nr;
+	policygen_sort(out->v, nr, sizeof(*out->v), rule_cmp);
+out:
+	for (i = 0; i < np; i++)
+		free(peers[i].sig);
+	free(peers);
+	if (rc < 0)
+		policygen_rules_free(out);
+	return rc;
+}
+
+void
+policygen_rules_free(struct policygen_rules *rs)
+{
+	if (rs == NULL)
+		return;
+	free(rs->v);
+	free(rs->peerv_);
+	memset(rs, 0, sizeof(*rs));
 }
 
 /* The rules array of one direction; NULL when there is no traffic. */
 static json_object *
 rules_json(const struct index_workload *wl, int direction,
-    const struct policygen_tupv *tv, struct peer *peers, size_t np,
+    const struct policygen_tupv *tv, const struct policygen_rules *rs,
     struct policygen_portcache *pc)
 {
 	json_object *rules, *rule, *plist, *ports, *pj;
-	struct rule *rv;
-	size_t i, j, k, nr = 0, t, nwl;
+	const struct policygen_rule *ru;
 	const struct policygen_tup *tp;
+	size_t i, k, t, nwl;
 
-	if (np == 0)
+	if (rs->n == 0)
 		return NULL;
-	policygen_sort(peers, np, sizeof(*peers), peer_sig_cmp);
-	if ((rv = calloc(np, sizeof(*rv))) == NULL)
-		return NULL;
-	for (i = 0; i < np; i = j) {
-		for (j = i + 1; j < np && strcmp(peers[i].sig,
-		    peers[j].sig) == 0; j++)
-			;
-		rv[nr].first = i;
-		rv[nr].n = j - i;
-		rv[nr++].order = peers[i].order;
-	}
-	policygen_sort(rv, nr, sizeof(*rv), rule_cmp);
 	rules = json_object_new_array();
-	for (i = 0; i < nr; i++) {
+	for (i = 0; i < rs->n; i++) {
+		ru = &rs->v[i];
 		rule = json_object_new_object();
 		plist = json_object_new_array();
 		nwl = 0;
-		for (k = rv[i].first; k < rv[i].first + rv[i].n; k++) {
-			tp = &tv->v[peers[k].first];
+		for (k = 0; k < ru->npeers; k++) {
+			tp = &tv->v[ru->peers[k]];
 			pj = peer_json(wl, tp);
 			if (tp->pk != POLICYGEN_TUP_WORKLOAD) {
 				json_object_array_add(plist, pj);
@@ -627,18 +890,16 @@ rules_json(const struct index_workload *wl, int direction,
 		policygen_obj_add(rule, direction == FLOW_EGRESS ?
 		    "to" : "from", plist);
 		ports = json_object_new_array();
-		k = peers[rv[i].first].first;
-		for (t = k; t < k + peers[rv[i].first].n; t++) {
+		for (t = ru->first; t < ru->first + ru->n; t++) {
 			tp = &tv->v[t];
-			if (t > k && tp->proto == tv->v[t - 1].proto &&
-			    tp->port == tv->v[t - 1].port)
+			if (t > ru->first && policygen_tup_same_port(tp,
+			    &tv->v[t - 1]))
 				continue;
 			json_object_array_add(ports, port_cached(pc, tp));
 		}
 		policygen_obj_add(rule, "ports", ports);
 		json_object_array_add(rules, rule);
 	}
-	free(rv);
 	return rules;
 }
 
@@ -647,21 +908,16 @@ policygen_rules_build(const struct index_workload *wl, int direction,
     const struct policygen_tupv *tv, struct policygen_portcache *pc,
     json_object **out)
 {
-	struct peer *peers = NULL;
-	json_object *rules = NULL;
-	size_t np = 0, i;
+	struct policygen_rules rs;
 	int rc;
 
-	if ((rc = make_peers(tv, &peers, &np)) < 0)
-		goto out;
-	rules = rules_json(wl, direction, tv, peers, np, pc);
-	if (np > 0 && rules == NULL)
+	*out = NULL;
+	if ((rc = policygen_rules_group(tv, &rs)) < 0)
+		return rc;
+	*out = rules_json(wl, direction, tv, &rs, pc);
+	if (rs.n > 0 && *out == NULL)
 		rc = -ENOMEM;
-out:
-	for (i = 0; i < np; i++)
-		free(peers[i].sig);
-	free(peers);
-	*out = rules;
+	policygen_rules_free(&rs);
 	return rc;
 }
 
@@ -680,9 +936,22 @@ policygen_name(const struct index_workload *wl, char *buf, size_t len)
 	return buf;
 }
 
-/* policyRef entries and KnownServer notes from the address tuples. */
+/* Sort tuples so refs come out by (cidr, seen address). */
 static int
-refs_and_known(const struct policygen_tupv *tv, bool want_refs,
+policygen_tup_ref_cmp(const void *a, const void *b)
+{
+	const struct policygen_tup *x = a, *y = b;
+	int c;
+
+	if ((c = policygen_tup_peer_cmp(x, y)) != 0)
+		return c;
+	if ((c = addr_cmp(&x->seen, &y->seen)) != 0)
+		return c;
+	return x->last_seen < y->last_seen ? -1 : x->last_seen > y->last_seen;
+}
+
+int
+policygen_known_servers(struct policygen_tupv *tv, bool want_refs,
     struct policygen_result *r)
 {
 	const struct policygen_tup *t, *best;
@@ -691,6 +960,7 @@ refs_and_known(const struct policygen_tupv *tv, bool want_refs,
 	size_t i, j;
 	int rc = 0;
 
+	policygen_sort(tv->v, tv->n, sizeof(*tv->v), policygen_tup_ref_cmp);
 	for (i = 0; i < tv->n; i = j) {
 		t = &tv->v[i];
 		best = t;
@@ -700,12 +970,15 @@ refs_and_known(const struct policygen_tupv *tv, bool want_refs,
 			if (*tv->v[j].dns != '\0' && (*best->dns == '\0' ||
 			    tv->v[j].last_seen >= best->last_seen))
 				best = &tv->v[j];
-		if (t->pk != POLICYGEN_TUP_CIDR ||
-		    (!want_refs && t->ks == NULL))
+		if (t->pk != POLICYGEN_TUP_CIDR && t->pk != POLICYGEN_TUP_NAME)
+			continue;
+		if (t->ks == NULL && !(want_refs &&
+		    t->pk == POLICYGEN_TUP_CIDR))
 			continue;
 		addr_cidr_format(&t->cidr, c, sizeof(c));
-		if (want_refs) {
-			ref = json_object_new_object();
+		if (want_refs && t->pk == POLICYGEN_TUP_CIDR) {
+			if ((ref = json_object_new_object()) == NULL)
+				return -ENOMEM;
 			policygen_add_str(ref, "ipBlock", c);
 			policygen_add_str(ref, "originalIP",
 			    addr_format(&t->seen, a, sizeof(a)));
@@ -735,12 +1008,14 @@ direction_rules(const struct index *idx, const struct index_workload *wl,
     struct policygen_tupv *all, struct policygen_portcache *pc,
     struct policygen_result *r)
 {
+	static const struct policygen_caps np_caps = { 0 };
 	struct policygen_tupv tv = { 0 };
 	json_object *rules;
 	size_t i;
 	int rc;
 
-	if ((rc = policygen_tup_collect(idx, wl, direction, o, &tv, r)) < 0)
+	if ((rc = policygen_collect(idx, wl, direction, o, &np_caps, &tv,
+	    r)) < 0)
 		goto out;
 	policygen_sort(tv.v, tv.n, sizeof(*tv.v), policygen_tup_cmp);
 	if ((rc = policygen_rules_build(wl, direction, &tv, pc, &rules)) < 0)
@@ -756,8 +1031,8 @@ out:
 	return rc;
 }
 
-static int
-add_warnings(const struct index *idx, const struct index_workload *wl,
+int
+policygen_warnings(const struct index *idx, const struct index_workload *wl,
     const struct policygen_opts *o, struct policygen_result *r)
 {
 	char t[32], d1[32], d2[32];
@@ -788,14 +1063,43 @@ add_warnings(const struct index *idx, const struct index_workload *wl,
 	return rc;
 }
 
-static json_object *
-metadata(const struct index *idx, const struct index_workload *wl,
+json_object *
+policygen_annotations(const struct index *idx,
+    const struct index_workload *wl, const struct policygen_result *r)
+{
+	json_object *ann = json_object_new_object(), *v;
+	char name[2 * STORE_NAME_LEN], t[32];
+
+	policygen_add_str(ann, "generated-by", "netpol-record");
+	if (wl != NULL) {
+		snprintf(name, sizeof(name), "%s/%s", wl->kind, wl->name);
+		policygen_add_str(ann, ANN "workload", name);
+	}
+	policygen_add_str(ann, ANN "since", index_since(idx) ?
+	    timefmt_format_time(index_since(idx), t, sizeof(t)) : "unknown");
+	policygen_add_str(ann, ANN "until", index_until(idx) ?
+	    timefmt_format_time(index_until(idx), t, sizeof(t)) : "unknown");
+	if (wl != NULL)
+		policygen_add_str(ann, ANN "observed", timefmt_format_duration(
+		    wl->observed_to - wl->observed_from, t, sizeof(t)));
+	if ((v = policygen_list_json(&r->warnings)) != NULL)
+		policygen_obj_add(ann, ANN "warnings", v);
+	if ((v = policygen_list_json(&r->known)) != NULL)
+		policygen_obj_add(ann, ANN "known-servers", v);
+	if ((v = policygen_list_json(&r->excluded)) != NULL)
+		policygen_obj_add(ann, ANN "excluded", v);
+	if ((v = policygen_list_json(&r->inexpressible)) != NULL)
+		policygen_obj_add(ann, ANN "not-expressible", v);
+	return ann;
+}
+
+json_object *
+policygen_metadata(const struct index *idx, const struct index_workload *wl,
     const struct policygen_result *r)
 {
 	json_object *meta = json_object_new_object(),
-	    *labels = json_object_new_object(),
-	    *ann = json_object_new_object(), *v;
-	char name[2 * STORE_NAME_LEN], kind[STORE_KIND_LEN], t[32];
+	    *labels = json_object_new_object();
+	char name[2 * STORE_NAME_LEN], kind[STORE_KIND_LEN];
 
 	policygen_add_str(meta, "name", policygen_name(wl, name, sizeof(name)));
 	policygen_add_str(meta, "namespace", wl->namespace_);
@@ -806,24 +1110,8 @@ metadata(const struct index *idx, const struct index_workload *wl,
 	if (strlen(wl->name) <= 63)	/* a label value's limit */
 		policygen_add_str(labels, ANN "workload-name", wl->name);
 	policygen_obj_add(meta, "labels", labels);
-	policygen_add_str(ann, "generated-by", "netpol-record");
-	snprintf(name, sizeof(name), "%s/%s", wl->kind, wl->name);
-	policygen_add_str(ann, ANN "workload", name);
-	policygen_add_str(ann, ANN "since", index_since(idx) ?
-	    timefmt_format_time(index_since(idx), t, sizeof(t)) : "unknown");
-	policygen_add_str(ann, ANN "until", index_until(idx) ?
-	    timefmt_format_time(index_until(idx), t, sizeof(t)) : "unknown");
-	policygen_add_str(ann, ANN "observed", timefmt_format_duration(
-	    wl->observed_to - wl->observed_from, t, sizeof(t)));
-	if ((v = policygen_list_json(&r->warnings)) != NULL)
-		policygen_obj_add(ann, ANN "warnings", v);
-	if ((v = policygen_list_json(&r->known)) != NULL)
-		policygen_obj_add(ann, ANN "known-servers", v);
-	if ((v = policygen_list_json(&r->excluded)) != NULL)
-		policygen_obj_add(ann, ANN "excluded", v);
-	if ((v = policygen_list_json(&r->inexpressible)) != NULL)
-		policygen_obj_add(ann, ANN "not-expressible", v);
-	policygen_obj_add(meta, "annotations", ann);
+	policygen_obj_add(meta, "annotations", policygen_annotations(idx, wl,
+	    r));
 	return meta;
 }
 
@@ -859,25 +1147,18 @@ policygen_build(const struct index *idx, const struct index_workload *wl,
 	if (rc == 0 && o->egress)
 		rc = direction_rules(idx, wl, FLOW_EGRESS, o, spec, &addrs,
 		    pc, r);
+	if (rc == 0 && (rc = policygen_known_servers(&addrs, o->refs,
+	    r)) == 0)
+		rc = policygen_warnings(idx, wl, o, r);
 	if (rc < 0) {
 		json_object_put(spec);
 		goto out;
 	}
-	policygen_sort(addrs.v, addrs.n, sizeof(*addrs.v),
-	    policygen_tup_ref_cmp);
-	if ((rc = refs_and_known(&addrs, o->refs, r)) < 0 ||
-	    (rc = add_warnings(idx, wl, o, r)) < 0) {
-		json_object_put(spec);
-		goto out;
-	}
-	policygen_list_finish(&r->warnings);
-	policygen_list_finish(&r->excluded);
-	policygen_list_finish(&r->inexpressible);
-	policygen_list_finish(&r->known);
+	policygen_result_finish(r);
 	pol = json_object_new_object();
 	policygen_add_str(pol, "apiVersion", "networking.k8s.io/v1");
 	policygen_add_str(pol, "kind", "NetworkPolicy");
-	policygen_obj_add(pol, "metadata", metadata(idx, wl, r));
+	policygen_obj_add(pol, "metadata", policygen_metadata(idx, wl, r));
 	policygen_obj_add(pol, "spec", spec);
 	r->policy = pol;
 out:
@@ -900,45 +1181,4 @@ policygen_result_clear(struct policygen_result *r)
 	policygen_list_clear(&r->inexpressible);
 	policygen_list_clear(&r->known);
 	memset(r, 0, sizeof(*r));
-}
-
-/* ---- Kubescape's objects ------------------------------------------------- */
-
-static const char *
-api_group(const char *kind)
-{
-	static const struct {
-		const char *kind, *group;
-	} groups[] = {
-		{ "Deployment", "apps" }, { "StatefulSet", "apps" },
-		{ "DaemonSet", "apps" }, { "ReplicaSet", "apps" },
-		{ "Job", "batch" }, { "CronJob", "batch" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-		if (strcmp(kind, groups[i].kind) == 0)
-			return groups[i].group;
-	return "";
-}
-
-json_object *
-policygen_kubescape_meta(const struct index_workload *wl)
-{
-	json_object *meta = json_object_new_object(),
-	    *labels = json_object_new_object();
-	char name[2 * STORE_NAME_LEN], kind[STORE_KIND_LEN];
-
-	policygen_add_str(meta, "name", policygen_name(wl, name, sizeof(name)));
-	policygen_add_str(meta, "namespace", wl->namespace_);
-	policygen_lower_copy(kind, sizeof(kind), wl->kind);
-	policygen_add_str(labels, "kubescape.io/workload-api-group",
-	    api_group(wl->kind));
-	policygen_add_str(labels, "kubescape.io/workload-api-version", "v1");
-	policygen_add_str(labels, "kubescape.io/workload-kind", kind);
-	policygen_add_str(labels, "kubescape.io/workload-name", wl->name);
-	policygen_add_str(labels, "kubescape.io/workload-namespace",
-	    wl->namespace_);
-	policygen_obj_add(meta, "labels", labels);
-	return meta;
 }

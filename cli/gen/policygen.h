@@ -1,7 +1,10 @@
 /*
- * policygen: NetworkPolicies (and Kubescape's GeneratedNetworkPolicy and
- * NetworkNeighbors) built from the index of what was recorded (cli/source/index.h), as json-c
- * trees. Pure: reads the index, prints nothing.
+ * policygen: NetworkPolicies built from the index of what was recorded
+ * (cli/source/index.h), as json-c trees, and the pieces every format of
+ * cli/gen shares: a workload's flows as (peer, protocol, port) tuples
+ * with the notes of what was left out, the tuples grouped into rules
+ * (peers with the same ports), KnownServer widening, warnings,
+ * annotations. Pure: reads the index, prints nothing.
  *
  * The rules (cli/README.md says them for users):
  * - name <kind>-<name> in lower case, in the workload's namespace;
@@ -74,13 +77,6 @@ void policygen_result_clear(struct policygen_result *r);
 char *policygen_name(const struct index_workload *wl, char *buf,
     size_t len);
 
-/*
- * The NetworkNeighbors document of wl: every recorded peer (nodes and
- * ICMP included), by address, not widened. New reference, NULL on ENOMEM.
- */
-json_object *policygen_neighbors(const struct index *idx,
-    const struct index_workload *wl, const struct policygen_opts *o);
-
 /* Is w the cluster DNS (kube-dns / CoreDNS)? */
 bool policygen_is_cluster_dns(const struct index_workload *w);
 
@@ -92,7 +88,7 @@ void policygen_sort(void *base, size_t n, size_t size,
 
 /*
  * Add val under key to object o, taking the reference. key must be a
- * string literal added once per object (see policygen_util.c for why).
+ * string literal added once per object (see policygen.c for why).
  */
 void policygen_obj_add(json_object *o, const char *key, json_object *val);
 /* The same for a new json string copied from val. */
@@ -102,29 +98,77 @@ void policygen_add_str(json_object *o, const char *key, const char *val);
 const char *policygen_proto_name(int proto);
 /* Does the protocol have ports a NetworkPolicy can name? */
 bool policygen_port_proto(int proto);
+/* ICMP or ICMPv6? */
+bool policygen_is_icmp(int proto);
 
 /* src in lower case into dst (truncated to len - 1 characters). */
 void policygen_lower_copy(char *dst, size_t len, const char *src);
 
+/* ---- notes --------------------------------------------------------------- */
 
+/* Add a message (printf format) to l. 0 or -ENOMEM. */
+int policygen_list_add(struct policygen_list *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Sort every list of r and drop repeated messages. */
+void policygen_result_finish(struct policygen_result *r);
+/* The messages of l joined with "; " as a json string (new reference);
+ * NULL when l is empty or out of memory. */
+json_object *policygen_list_json(const struct policygen_list *l);
 
+/*
+ * The warnings of subject wl (short observation, pods older than the
+ * recording, no traffic when r->nflows is 0, an empty selector) into
+ * r->warnings. 0 or -ENOMEM.
+ */
+int policygen_warnings(const struct index *idx,
+    const struct index_workload *wl, const struct policygen_opts *o,
+    struct policygen_result *r);
+
+/*
+ * The annotations every export writes (a new object): generated-by,
+ * netpol-record/workload and /observed for a workload (wl NULL: a
+ * namespace's object has neither), /since and /until, and r's finished
+ * notes: /warnings, /known-servers, /excluded, /not-expressible.
+ */
+json_object *policygen_annotations(const struct index *idx,
+    const struct index_workload *wl, const struct policygen_result *r);
+/* The metadata of a workload's policy (a new object): name, namespace,
+ * the netpol-record labels and policygen_annotations(). */
+json_object *policygen_metadata(const struct index *idx,
+    const struct index_workload *wl, const struct policygen_result *r);
+
+/* ---- tuples: (peer, protocol, port) of a workload's flows ---------------- */
+
+/* Peer kinds, in the order rules list them. */
 enum policygen_tup_peer {
-	POLICYGEN_TUP_WORKLOAD = 0,
-	POLICYGEN_TUP_CIDR = 1,
+	POLICYGEN_TUP_WORKLOAD = 0,	/* wl: its pods */
+	POLICYGEN_TUP_NAMESPACE = 1,	/* wl->namespace_: every pod of it */
+	POLICYGEN_TUP_NODES = 2,	/* every node (and hostNetwork pod) */
+	POLICYGEN_TUP_NAME = 3,		/* dns: a name the pod resolved to
+					 * seen */
+	POLICYGEN_TUP_CIDR = 4,		/* cidr */
 };
 
 struct policygen_tup {
 	int pk;					/* enum policygen_tup_peer */
-	const struct index_workload *wl;	/* POLICYGEN_TUP_WORKLOAD */
-	struct addr_cidr cidr;			/* POLICYGEN_TUP_CIDR: the
-						 * rule's */
-	const struct ks_entry *ks;		/* the KnownServer, if any */
+	const struct index_workload *wl;	/* _WORKLOAD, _NAMESPACE */
+	struct addr_cidr cidr;			/* _CIDR: the rule's; _NAME:
+						 * its KnownServer's or the
+						 * address */
+	const struct ks_entry *ks;		/* the KnownServer, if any
+						 * (_CIDR: widened by it;
+						 * _NAME: only named) */
 	struct addr seen;			/* the address in the traffic */
-	const char *dns;
+	const char *dns;			/* _NAME: the name; else the
+						 * flow's newest name */
 	int64_t last_seen;
 	uint8_t proto;
+	uint8_t cls;				/* a format's class: peers of
+						 * different classes never
+						 * share a rule (0 unless the
+						 * format sets it) */
 	uint16_t port;
-	bool has_port;				/* false: ICMP (neighbors) */
+	bool has_port;				/* false: ICMP */
 };
 
 /* A growable array of tuples; { 0 } is empty, free v when done. */
@@ -144,18 +188,102 @@ int policygen_tupv_add(struct policygen_tupv *tv,
 void policygen_tup_addr(struct policygen_tup *t, const struct addr *a,
     const struct ks_set *ks, bool widen);
 
+/* What a format can say beyond a NetworkPolicy. */
+struct policygen_caps {
+	bool icmp;		/* ICMP and ICMPv6 (tuples without port) */
+	bool node_peer;		/* with include_nodes, nodes and hostNetwork
+				 * pods as one _NODES peer (not addresses) */
+	bool names;		/* an egress address a pod reached after
+				 * resolving names: one _NAME tuple per name
+				 * that can be written (policygen_name_ok),
+				 * and a _CIDR tuple too when one cannot */
+};
 
-/* Order of peers only: workloads (by index position) before CIDRs. */
+/*
+ * The tuples of subject wl's flows of one direction, appended to tv;
+ * what is left out or cannot be written goes to r's notes, r->nflows
+ * counts the flows. Same rules as the NetworkPolicy (policygen.h's
+ * header) within caps. 0 or -ENOMEM.
+ */
+int policygen_collect(const struct index *idx,
+    const struct index_workload *wl, int direction,
+    const struct policygen_opts *o, const struct policygen_caps *caps,
+    struct policygen_tupv *tv, struct policygen_result *r);
+
+/*
+ * Order of peers only: kind, then who (workloads by index position,
+ * namespaces and CIDRs by name and address, names as
+ * policygen_name_cmp), then class.
+ */
 int policygen_tup_peer_cmp(const struct policygen_tup *x,
     const struct policygen_tup *y);
 /* qsort: peer, then ported after not, protocol, port, seen, last_seen. */
 int policygen_tup_cmp(const void *a, const void *b);
+/* Same protocol and port (a rule names it once)? */
+bool policygen_tup_same_port(const struct policygen_tup *x,
+    const struct policygen_tup *y);
+
+/*
+ * Add the KnownServer entries tv's address and name tuples name to
+ * r->known, and (refs) one policyRef per address to r->refs. Sorts tv.
+ * 0 or -ENOMEM.
+ */
+int policygen_known_servers(struct policygen_tupv *tv, bool refs,
+    struct policygen_result *r);
+
+/* ---- rules: peers with the same ports ------------------------------------- */
+
+/*
+ * A rule of sorted tuples (policygen_tup_cmp): its peers are runs of
+ * tuples with the same peer, and every peer of it has the same set of
+ * (protocol, port) and the same class.
+ */
+struct policygen_rule {
+	const size_t *peers;	/* tuple index of each peer's first tuple */
+	size_t npeers;
+	size_t first, n;	/* the tuples of its first peer: its ports,
+				 * sorted, a port possibly repeated
+				 * (policygen_tup_same_port) */
+};
+
+struct policygen_rules {
+	struct policygen_rule *v;	/* in the order of their first peer */
+	size_t n;
+	size_t *peerv_;			/* storage of v[].peers */
+};
+
+/* Group tv (sorted) into rules. 0 or -ENOMEM; free with
+ * policygen_rules_free. */
+int policygen_rules_group(const struct policygen_tupv *tv,
+    struct policygen_rules *out);
+void policygen_rules_free(struct policygen_rules *rs);
+
+/* ---- names and pieces ------------------------------------------------------ */
+
+/*
+ * Can name be written in toFQDNs matchName and domainNames: two or more
+ * labels of letters, digits, '-' and '_' (neither first nor last in a
+ * label), a final dot allowed, 253 characters at most?
+ */
+bool policygen_name_ok(const char *name);
+/* Compare names as DNS does: case-insensitive, a final dot ignored. */
+int policygen_name_cmp(const char *a, const char *b);
+/* name in lower case without its final dot (a new json string). */
+json_object *policygen_name_json(const char *name);
+
+/*
+ * The DNS names the name-writing formats write for subject wl's egress
+ * (toFQDNs of -o cilium, domainNames of -o clusternetworkpolicy): every
+ * name its pods resolved to an address outside the cluster they reached
+ * (not a node) that policygen_name_ok takes, as written (lower case, no
+ * final dot), each with the addresses it was resolved to:
+ * [{"name": "api.example.test", "addresses": ["203.0.113.10"]}], sorted
+ * by name. A new array; NULL on ENOMEM.
+ */
+json_object *policygen_egress_names(const struct index *idx,
+    const struct index_workload *wl);
 
 /* {"matchLabels":{"kubernetes.io/metadata.name": ns}} (new reference). */
 json_object *policygen_ns_selector(const char *ns);
-
-/* The metadata of Kubescape's objects of wl (new reference): name,
- * namespace and the kubescape.io/workload-* labels. */
-json_object *policygen_kubescape_meta(const struct index_workload *wl);
 
 #endif

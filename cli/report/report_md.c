@@ -1,15 +1,11 @@
 /*
- * report_md: the report model as GitHub-flavoured markdown, for tickets.
+ * report_md: the report as GitHub-flavoured markdown, for tickets.
  */
 #include "cli/report/report.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-#define ARR_FOREACH(arr, i, el) \
-	for ((i) = 0; (arr) != NULL && (i) < json_object_array_length(arr) && \
-	    ((el) = json_object_array_get_idx((arr), (i))) != NULL; (i)++)
 
 /* A table cell: pipes, backslashes, newlines and markup characters made
  * harmless. */
@@ -30,77 +26,74 @@ cell(FILE *f, const char *s)
 	}
 }
 
-static bool
-present(json_object *o)
+/* The strings of l as cells joined by sep. */
+static void
+cells(FILE *f, const struct report_strs *l, const char *sep)
 {
-	return o != NULL && !json_object_is_type(o, json_type_null);
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		fprintf(f, "%s", i ? sep : "");
+		cell(f, l->v[i]);
+	}
 }
 
 static void
-header(FILE *f, json_object *m)
+header(FILE *f, const struct report_view *v)
 {
-	json_object *win = report_get(m, "window");
-	json_object *sum = report_get(m, "summary");
-	json_object *pol = report_get(m, "policies"), *a, *el;
-	const char *ns = report_str(report_get(m, "scope"), "namespace");
 	char dur[64];
 	size_t i;
 
 	fprintf(f, "# Network traffic report: ");
-	if (ns[0] != '\0') {
+	if (v->scope[0] != '\0') {
 		fprintf(f, "namespace ");
-		cell(f, ns);
+		cell(f, v->scope);
 	} else
 		fprintf(f, "all namespaces");
 	fprintf(f, "\n\n| | |\n|---|---|\n| Window | ");
-	cell(f, report_str(win, "since"));
+	cell(f, v->window.since);
 	fprintf(f, " .. ");
-	cell(f, report_str(win, "until"));
+	cell(f, v->window.until);
 	fprintf(f, " (%s) |\n| Recording started | ", report_duration(
-	    report_int(win, "seconds"), dur, sizeof(dur)));
-	cell(f, report_str(win, "recordingStarted"));
-	fprintf(f, " |\n| Events lost | %lld |\n",
-	    (long long)report_int(report_get(m, "completeness"),
-	    "eventsLost"));
+	    v->window.seconds, dur, sizeof(dur)));
+	cell(f, v->window.recording_started);
+	fprintf(f, " |\n| Events lost | %lld |\n", (long long)v->events_lost);
 	fprintf(f, "| Workloads | %lld in %lld namespaces |\n",
-	    (long long)report_int(sum, "workloads"),
-	    (long long)report_int(sum, "namespaces"));
+	    (long long)v->summary.workloads,
+	    (long long)v->summary.namespaces);
 	fprintf(f, "| Flows | %lld |\n| Addresses | %lld (%lld resolve to "
-	    "nothing) |\n", (long long)report_int(sum, "flows"),
-	    (long long)report_int(sum, "addresses"),
-	    (long long)report_int(sum, "unnamedAddresses"));
-	if (present(pol))
+	    "nothing) |\n", (long long)v->summary.flows,
+	    (long long)v->summary.addresses, (long long)v->summary.unnamed);
+	if (v->has_policies)
 		fprintf(f, "| Policies | %lld: %lld flows denied, %lld "
 		    "unresolved, %lld workloads not selected |\n",
-		    (long long)report_int(pol, "count"),
-		    (long long)report_int(sum, "denied"),
-		    (long long)report_int(sum, "unresolved"),
-		    (long long)report_int(sum, "unselected"));
-	a = report_get(m, "warnings");
-	if (json_object_array_length(a) > 0)
+		    (long long)v->npolicies, (long long)v->summary.denied,
+		    (long long)v->summary.unresolved,
+		    (long long)v->summary.unselected);
+	if (v->warnings.n > 0)
 		fprintf(f, "\n");
-	ARR_FOREACH(a, i, el) {
+	for (i = 0; i < v->warnings.n; i++) {
 		fprintf(f, "> **Warning:** ");
-		cell(f, json_object_get_string(el));
+		cell(f, v->warnings.v[i]);
 		fprintf(f, "\n>\n");
 	}
 }
 
 static void
-port_cell(FILE *f, json_object *o)
+port_cell(FILE *f, const char *protocol, int64_t port)
 {
-	if (report_int(o, "port") != 0)
-		fprintf(f, "%s/%lld", report_str(o, "protocol"),
-		    (long long)report_int(o, "port"));
+	if (port != 0)
+		fprintf(f, "%s/%lld", protocol, (long long)port);
 	else
-		fprintf(f, "%s", report_str(o, "protocol"));
+		fprintf(f, "%s", protocol);
 }
 
 static void
-flows_table(FILE *f, json_object *w, bool policies)
+flows_table(FILE *f, const struct report_workload *w, bool policies)
 {
-	static const char *const dirs[] = { "ingress", "egress" };
-	json_object *a, *el, *svc;
+	static const enum report_dir dirs[] = { REPORT_INGRESS,
+	    REPORT_EGRESS };
+	const struct report_flow *fl;
 	char peer[1024];
 	size_t d, i;
 
@@ -108,67 +101,69 @@ flows_table(FILE *f, json_object *w, bool policies)
 	    "|---|---|---|---|---:|---|%s\n", policies ? " Verdict |" : "",
 	    policies ? "---|" : "");
 	for (d = 0; d < 2; d++) {
-		a = report_get(w, dirs[d]);
-		ARR_FOREACH(a, i, el) {
-			fprintf(f, "| %s | ", dirs[d]);
-			cell(f, report_peer_str(report_get(el, "peer"), peer,
+		for (i = 0; i < w->nflows[dirs[d]]; i++) {
+			fl = &w->flows[dirs[d]][i];
+			fprintf(f, "| %s | ", report_dir_name(dirs[d]));
+			cell(f, report_peer_str(&fl->peer, peer,
 			    sizeof(peer)));
 			fprintf(f, " | ");
-			port_cell(f, el);
+			port_cell(f, fl->protocol, fl->port);
 			fprintf(f, " | ");
-			svc = report_get(el, "service");
-			if (present(svc)) {
-				cell(f, report_str(svc, "address"));
-				fprintf(f, ":%lld", (long long)report_int(svc,
-				    "port"));
+			if (fl->has_service) {
+				cell(f, fl->service_address);
+				fprintf(f, ":%lld",
+				    (long long)fl->service_port);
 			} else
 				fprintf(f, "-");
-			fprintf(f, " | %lld | ", (long long)report_int(el,
-			    "count"));
-			cell(f, report_str(el, "lastSeen"));
-			if (policies) {
-				const char *v = report_str(el, "verdict");
-
-				fprintf(f, strcmp(v, "allowed") == 0 ?
-				    " | %s" : " | **%s**", v);
-			}
+			fprintf(f, " | %lld | ", (long long)fl->count);
+			cell(f, fl->last_seen);
+			if (policies)
+				fprintf(f, fl->verdict ==
+				    REPORT_VERDICT_ALLOWED ? " | %s" :
+				    " | **%s**", report_verdict_name(
+				    fl->verdict));
 			fprintf(f, " |\n");
 		}
 	}
 }
 
 static void
-workloads(FILE *f, json_object *m, bool policies)
+workloads(FILE *f, const struct report_view *v, bool policies)
 {
-	json_object *nss = report_get(m, "namespaces"), *ns, *wls, *w, *obs;
+	const struct report_namespace *ns;
+	const struct report_workload *w;
 	char dur[64];
 	size_t i, j;
 
-	ARR_FOREACH(nss, i, ns) {
+	for (i = 0; i < v->nnamespaces; i++) {
+		ns = &v->namespaces[i];
 		fprintf(f, "\n## Namespace ");
-		cell(f, report_str(ns, "name"));
+		cell(f, ns->name);
 		fprintf(f, "\n");
-		wls = report_get(ns, "workloads");
-		ARR_FOREACH(wls, j, w) {
-			obs = report_get(w, "observation");
+		for (j = 0; j < ns->nworkloads; j++) {
+			w = &ns->workloads[j];
 			fprintf(f, "\n### ");
-			cell(f, report_str(w, "kind"));
+			cell(f, w->kind);
 			fprintf(f, "/");
-			cell(f, report_str(w, "name"));
+			cell(f, w->name);
 			fprintf(f, "\n\nObserved ");
-			cell(f, report_str(obs, "observedFrom"));
+			cell(f, w->obs.observed_from);
 			fprintf(f, " .. ");
-			cell(f, report_str(obs, "observedTo"));
+			cell(f, w->obs.observed_to);
 			fprintf(f, " (%s)%s%s.\n\n", report_duration(
-			    report_int(obs, "observedSeconds"), dur,
-			    sizeof(dur)), json_object_get_boolean(report_get(
-			    obs, "predatesRecording")) ? "; already running "
+			    w->obs.observed_seconds, dur, sizeof(dur)),
+			    w->obs.predates_recording ? "; already running "
 			    "when recording started" : "",
-			    json_object_get_boolean(report_get(w,
-			    "hostNetwork")) ? "; hostNetwork" : "");
-			if (json_object_array_length(report_get(w,
-			    "ingress")) + json_object_array_length(
-			    report_get(w, "egress")) == 0)
+			    w->host_network ? "; hostNetwork" : "");
+			if (w->nnames > 0) {
+				fprintf(f, "Names allowed by `-o cilium` "
+				    "(toFQDNs) and `-o clusternetworkpolicy` "
+				    "(domainNames): ");
+				report_names_write(f, w, cell);
+				fprintf(f, ".\n\n");
+			}
+			if (w->nflows[REPORT_INGRESS] +
+			    w->nflows[REPORT_EGRESS] == 0)
 				fprintf(f, "No traffic recorded.\n");
 			else
 				flows_table(f, w, policies);
@@ -177,125 +172,102 @@ workloads(FILE *f, json_object *m, bool policies)
 }
 
 static void
-addresses(FILE *f, json_object *m)
+addresses(FILE *f, const struct report_view *v)
 {
-	json_object *a = report_get(m, "addresses"), *el, *x, *ks;
+	const struct report_address *a;
 	size_t i, j;
 
 	fprintf(f, "\n## Addresses that are not recorded workloads\n\n");
-	if (json_object_array_length(a) == 0) {
+	if (v->naddresses == 0) {
 		fprintf(f, "None.\n");
 		return;
 	}
 	fprintf(f, "| Address | Class | DNS names | KnownServer | Ports | "
 	    "Workloads | Count | Last seen |\n"
 	    "|---|---|---|---|---|---|---:|---|\n");
-	ARR_FOREACH(a, i, el) {
+	for (i = 0; i < v->naddresses; i++) {
+		a = &v->addresses[i];
 		fprintf(f, "| ");
-		cell(f, report_str(el, "address"));
-		fprintf(f, " | %s | ", report_str(el, "class"));
-		x = report_get(el, "dnsNames");
-		if (json_object_get_boolean(report_get(el, "unnamed")))
+		cell(f, a->address);
+		fprintf(f, " | %s | ", report_class_name(a->class_));
+		if (a->unnamed)
 			fprintf(f, "*resolves to nothing*");
-		ARR_FOREACH(x, j, ks) {
-			fprintf(f, "%s", j ? ", " : "");
-			cell(f, json_object_get_string(ks));
-		}
+		cells(f, &a->dns_names, ", ");
 		fprintf(f, " | ");
-		ks = report_get(el, "knownServer");
-		if (present(ks)) {
-			cell(f, report_str(ks, "server"));
+		if (a->has_ks) {
+			cell(f, a->ks.server);
 			fprintf(f, " (");
-			cell(f, report_str(ks, "name"));
+			cell(f, a->ks.name);
 			fprintf(f, ", ");
-			cell(f, report_str(ks, "cidr"));
+			cell(f, a->ks.cidr);
 			fprintf(f, ")");
 		} else
 			fprintf(f, "-");
 		fprintf(f, " | ");
-		x = report_get(el, "ports");
-		ARR_FOREACH(x, j, ks)
-			fprintf(f, "%s%s", j ? ", " : "",
-			    json_object_get_string(ks));
+		for (j = 0; j < a->ports.n; j++)
+			fprintf(f, "%s%s", j ? ", " : "", a->ports.v[j]);
 		fprintf(f, " | ");
-		x = report_get(el, "workloads");
-		ARR_FOREACH(x, j, ks) {
-			fprintf(f, "%s", j ? ", " : "");
-			cell(f, json_object_get_string(ks));
-		}
-		fprintf(f, " | %lld | ", (long long)report_int(el, "count"));
-		cell(f, report_str(el, "lastSeen"));
+		cells(f, &a->workloads, ", ");
+		fprintf(f, " | %lld | ", (long long)a->count);
+		cell(f, a->last_seen);
 		fprintf(f, " |\n");
 	}
 }
 
 static void
-findings(FILE *f, json_object *m)
+findings(FILE *f, const struct report_view *v)
 {
-	json_object *a, *el, *x, *p;
+	const struct report_unselected *u;
+	const struct report_denial *d;
 	char peer[1024];
-	size_t i, j;
+	size_t i;
 
 	fprintf(f, "\n## Workloads no policy selects\n\n");
-	a = report_get(m, "unselected");
-	if (json_object_array_length(a) == 0)
+	if (v->nunselected == 0)
 		fprintf(f, "None.\n");
-	ARR_FOREACH(a, i, el) {
+	for (i = 0; i < v->nunselected; i++) {
+		u = &v->unselected[i];
 		fprintf(f, "- ");
-		cell(f, report_str(el, "workload"));
-		fprintf(f, ": open in %s%s%s\n",
-		    json_object_get_boolean(report_get(el, "ingress")) ?
-		    "ingress" : "",
-		    json_object_get_boolean(report_get(el, "ingress")) &&
-		    json_object_get_boolean(report_get(el, "egress")) ?
-		    " and " : "",
-		    json_object_get_boolean(report_get(el, "egress")) ?
-		    "egress" : "");
+		cell(f, u->workload);
+		fprintf(f, ": open in %s%s%s\n", u->ingress ? "ingress" : "",
+		    u->ingress && u->egress ? " and " : "",
+		    u->egress ? "egress" : "");
 	}
 	fprintf(f, "\n## Recorded flows the policies would deny\n\n");
-	a = report_get(m, "denied");
-	if (json_object_array_length(a) == 0) {
+	if (v->ndenied == 0) {
 		fprintf(f, "None.\n");
 		return;
 	}
 	fprintf(f, "| Verdict | Workload | Direction | Peer | Port | Count | "
 	    "Last seen | Selected by | Notes |\n"
 	    "|---|---|---|---|---|---:|---|---|---|\n");
-	ARR_FOREACH(a, i, el) {
-		fprintf(f, "| **%s** | ", report_str(el, "verdict"));
-		cell(f, report_str(el, "workload"));
-		fprintf(f, " | %s | ", report_str(el, "direction"));
-		cell(f, report_peer_str(report_get(el, "peer"), peer,
-		    sizeof(peer)));
+	for (i = 0; i < v->ndenied; i++) {
+		d = &v->denied[i];
+		fprintf(f, "| **%s** | ", report_verdict_name(d->verdict));
+		cell(f, d->workload);
+		fprintf(f, " | %s | ", report_dir_name(d->direction));
+		cell(f, report_peer_str(&d->peer, peer, sizeof(peer)));
 		fprintf(f, " | ");
-		port_cell(f, el);
-		fprintf(f, " | %lld | ", (long long)report_int(el, "count"));
-		cell(f, report_str(el, "lastSeen"));
+		port_cell(f, d->protocol, d->port);
+		fprintf(f, " | %lld | ", (long long)d->count);
+		cell(f, d->last_seen);
 		fprintf(f, " | ");
-		p = report_get(el, "policies");
-		ARR_FOREACH(p, j, x) {
-			fprintf(f, "%s", j ? ", " : "");
-			cell(f, json_object_get_string(x));
-		}
+		cells(f, &d->policies, ", ");
 		fprintf(f, " | ");
-		p = report_get(el, "notes");
-		ARR_FOREACH(p, j, x) {
-			fprintf(f, "%s", j ? "; " : "");
-			cell(f, json_object_get_string(x));
-		}
+		cells(f, &d->notes, "; ");
 		fprintf(f, " |\n");
 	}
 }
 
 int
-report_render_markdown(FILE *f, json_object *m)
+report_render_markdown(FILE *f, const struct report_view *v,
+    const struct report_render_opts *o)
 {
-	bool policies = present(report_get(m, "policies"));
-
-	header(f, m);
-	workloads(f, m, policies);
-	addresses(f, m);
-	if (policies)
-		findings(f, m);
+	(void)o;
+	header(f, v);
+	workloads(f, v, v->has_policies);
+	addresses(f, v);
+	if (v->has_policies)
+		findings(f, v);
 	return ferror(f) ? -EIO : 0;
 }

@@ -13,14 +13,15 @@
 #include "cli/base/timefmt.h"
 #include "cli/eval/check_fmt.h"
 #include "cli/eval/check_lint.h"
+#include "cli/gen/policygen.h"
 #include "lib/store.h"
 
 #define IDLEN (STORE_NAME_LEN * 3 + 4)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-json_object *
-report_get(json_object *o, const char *key)
+static json_object *
+member(json_object *o, const char *key)
 {
 	json_object *v;
 
@@ -30,51 +31,10 @@ report_get(json_object *o, const char *key)
 	return v;
 }
 
-const char *
-report_str(json_object *o, const char *key)
-{
-	json_object *v = report_get(o, key);
-
-	return v != NULL && !json_object_is_type(v, json_type_null) ?
-	    json_object_get_string(v) : "";
-}
-
-int64_t
-report_int(json_object *o, const char *key)
-{
-	json_object *v = report_get(o, key);
-
-	return v != NULL ? json_object_get_int64(v) : 0;
-}
-
 char *
 report_duration(int64_t secs, char *buf, size_t len)
 {
 	return timefmt_format_duration(secs < 0 ? 0 : secs, buf, len);
-}
-
-char *
-report_peer_str(json_object *peer, char *buf, size_t len)
-{
-	const char *type = report_str(peer, "type");
-	const char *dns = report_str(peer, "dnsName");
-	const char *addr = report_str(peer, "address");
-	json_object *ks = report_get(peer, "knownServer");
-
-	if (strcmp(type, "workload") == 0)
-		snprintf(buf, len, "%s", report_str(peer, "id"));
-	else if (strcmp(type, "node") == 0)
-		snprintf(buf, len, "node %s", addr);
-	else if (strcmp(type, "address") == 0 && dns[0] != '\0')
-		snprintf(buf, len, "%s (%s)", addr, dns);
-	else if (strcmp(type, "address") == 0 && ks != NULL &&
-	    !json_object_is_type(ks, json_type_null))
-		snprintf(buf, len, "%s (%s)", addr, report_str(ks, "server"));
-	else if (addr[0] != '\0')
-		snprintf(buf, len, "%s", addr);
-	else
-		snprintf(buf, len, "unknown");
-	return buf;
 }
 
 static void
@@ -311,6 +271,9 @@ workload_json(const struct report_input *in, const struct index_workload *w,
 			json_object_array_add(unselected, u);
 		}
 	}
+	/* The names -o cilium and -o clusternetworkpolicy write. */
+	json_object_object_add(o, "egressNames", policygen_egress_names(in->idx,
+	    w));
 	json_object_object_add(o, "ingress", json_object_new_array());
 	json_object_object_add(o, "egress", json_object_new_array());
 	return o;
@@ -344,6 +307,19 @@ add_unique(json_object *a, const char *s)
 	json_object_array_add(a, json_object_new_string(s));
 }
 
+/* Every other name the subject of f resolved to its address. */
+static void
+add_names(const struct index *idx, const struct flow *f, json_object *dns)
+{
+	size_t first, n, i;
+
+	if (f->key.peer.family == 0)
+		return;
+	n = index_dns_names(idx, index_subject(idx, f), &f->key.peer, &first);
+	for (i = first; i < first + n; i++)
+		add_unique(dns, index_dns_name(idx, i));
+}
+
 static json_object *
 address_json(const struct report_input *in, const struct flow **run,
     size_t n)
@@ -366,6 +342,7 @@ address_json(const struct report_input *in, const struct flow **run,
 	dirs = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		add_unique(dns, run[i]->dns_name);
+		add_names(in->idx, run[i], dns);
 		add_unique(ports, check_fmt_port(run[i]->key.protocol,
 		    run[i]->key.port, buf, sizeof(buf)));
 		add_unique(wls, check_fmt_workload(index_subject(in->idx,
@@ -409,7 +386,7 @@ addresses_json(const struct report_input *in, size_t *nunnamed)
 		for (j = i + 1; j < n && addr_flow_cmp(&v[i], &v[j]) == 0; j++)
 			;
 		e = address_json(in, &v[i], j - i);
-		if (json_object_get_boolean(report_get(e, "unnamed")))
+		if (json_object_get_boolean(member(e, "unnamed")))
 			(*nunnamed)++;
 		json_object_array_add(a, e);
 	}
@@ -530,7 +507,7 @@ namespaces_json(const struct report_input *in, json_object **wjs,
 
 		if (wjs[f->key.subject] == NULL)
 			continue;
-		json_object_array_add(report_get(wjs[f->key.subject],
+		json_object_array_add(member(wjs[f->key.subject],
 		    flow_direction_name(f->key.direction)),
 		    flow_json(in, f, i));
 	}
@@ -542,8 +519,8 @@ warnings_json(const struct report_input *in, json_object *root,
     size_t npredate, size_t nicmp)
 {
 	json_object *a = json_object_new_array();
-	int64_t lost = report_int(report_get(root, "completeness"),
-	    "eventsLost");
+	int64_t lost = json_object_get_int64(member(member(root,
+	    "completeness"), "eventsLost"));
 	char buf[256];
 
 	if (lost > 0) {
@@ -562,7 +539,8 @@ warnings_json(const struct report_input *in, json_object *root,
 	if (nicmp > 0) {
 		snprintf(buf, sizeof(buf), "%zu ICMP flow%s cannot be "
 		    "expressed in a NetworkPolicy (rules without ports allow "
-		    "them)", nicmp, nicmp == 1 ? "" : "s");
+		    "them) nor a ClusterNetworkPolicy; export -o cilium "
+		    "writes them (icmps)", nicmp, nicmp == 1 ? "" : "s");
 		json_object_array_add(a, json_object_new_string(buf));
 	}
 	if (in->policies != NULL) {
@@ -587,6 +565,7 @@ report_build(const struct report_input *in)
 {
 	json_object *root = json_object_new_object(), *unselected, *denied;
 	json_object **wjs = NULL, *sum, *d, *pj;
+	struct report_allow allow = { .wl = NULL };
 	size_t i, nwl, nunnamed, npredate = 0, nicmp = 0, nns;
 
 	if (root == NULL || (wjs = calloc(index_nworkloads(in->idx) + 1,
@@ -598,7 +577,7 @@ report_build(const struct report_input *in)
 	unselected = json_object_new_array();
 	json_object_object_add(root, "namespaces", namespaces_json(in, wjs,
 	    unselected, &nwl));
-	nns = json_object_array_length(report_get(root, "namespaces"));
+	nns = json_object_array_length(member(root, "namespaces"));
 	json_object_object_add(root, "addresses",
 	    addresses_json(in, &nunnamed));
 	denied = json_object_new_array();
@@ -606,12 +585,15 @@ report_build(const struct report_input *in)
 		const struct check_denial *cd = &in->check->denials[i];
 
 		d = check_fmt_denial_json(in->policies, cd);
-		pj = report_get(d, "peer");
+		pj = member(d, "peer");
 		if (cd->peer.kind != FLOW_PEER_WORKLOAD)
 			jstr(pj, "class", report_classify(in, cd->peer.kind,
 			    &cd->peer.addr));
+		json_object_object_add(d, "allowRule",
+		    report_allow_rule(in, cd, &allow));
 		json_object_array_add(denied, d);
 	}
+	report_allow_clear(&allow);
 	json_object_object_add(root, "denied", denied);
 	json_object_object_add(root, "unselected", unselected);
 	for (i = 0; i < index_nworkloads(in->idx); i++)
@@ -627,7 +609,7 @@ report_build(const struct report_input *in)
 	jint(sum, "workloads", (int64_t)nwl);
 	jint(sum, "flows", (int64_t)index_nflows(in->idx));
 	jint(sum, "addresses", (int64_t)json_object_array_length(
-	    report_get(root, "addresses")));
+	    member(root, "addresses")));
 	jint(sum, "unnamedAddresses", (int64_t)nunnamed);
 	jint(sum, "denied", in->check ? (int64_t)in->check->ndenied : 0);
 	jint(sum, "unresolved", in->check ?

@@ -73,6 +73,13 @@ struct counter {
 	int64_t value;
 };
 
+/* A DNS name the pods of a subject were answered with for an address. */
+struct dnsname {
+	size_t wl;		/* builder handle, its position once sorted */
+	struct addr addr;
+	const char *name;	/* in the arena */
+};
+
 /* A workload while building: its builder handle is its position. */
 struct bwl {
 	struct index_workload w;
@@ -95,6 +102,8 @@ struct index {
 	const char **namespaces;
 	size_t nnamespaces;
 	struct ks_set *ks;
+	struct dnsname *dns;		/* sorted by (wl, addr, name) */
+	size_t ndns, capdns;
 	int64_t recording_started, data_begin, data_end, since, until;
 
 	/* The builder's state, freed by index_free too. */
@@ -134,6 +143,7 @@ index_free(struct index *idx)
 	free(idx->counters);
 	free(idx->nodes);
 	free(idx->namespaces);
+	free(idx->dns);
 	ks_set_free(idx->ks);
 	arena_free(&idx->strings);
 	free(idx);
@@ -369,6 +379,81 @@ index_add_flow(struct index_builder *b, const struct flow *in)
 		idx->bwls[f.key.peer_wl].needed = true;
 	idx->flows[idx->nflows] = f;
 	idx->flowmap[j] = (uint32_t)++idx->nflows;
+	return 0;
+}
+
+/* ---- DNS names ------------------------------------------------------------ */
+
+static int
+dns_push(struct index *idx, size_t wl, const struct addr *a,
+    const char *name)
+{
+	struct dnsname *d;
+
+	if (grow((void **)&idx->dns, &idx->capdns, idx->ndns,
+	    sizeof(*idx->dns), 64) < 0)
+		return -ENOMEM;
+	d = &idx->dns[idx->ndns];
+	d->wl = wl;
+	d->addr = *a;
+	if ((d->name = arena_strdup(&idx->strings, name)) == NULL)
+		return -ENOMEM;
+	idx->ndns++;
+	return 0;
+}
+
+int
+index_add_dns_name(struct index_builder *b, int64_t handle,
+    const struct addr *a, const char *name)
+{
+	struct index *idx = b->idx;
+
+	if (handle < 0 || (size_t)handle >= idx->nbwls ||
+	    !idx->bwls[handle].w.subject || name[0] == '\0' ||
+	    a->family == 0)
+		return 0;
+	return dns_push(idx, (size_t)handle, a, name);
+}
+
+static int
+dns_cmp(const void *a, const void *b)
+{
+	const struct dnsname *x = a, *y = b;
+	int c;
+
+	if (x->wl != y->wl)
+		return x->wl < y->wl ? -1 : 1;
+	if ((c = addr_cmp(&x->addr, &y->addr)) != 0)
+		return c;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * The names fed get positions for handles; the flows' own names are
+ * added (a source without answers still has those); then sorted, each
+ * once. After order_workloads.
+ */
+static int
+finish_dns(struct index *idx)
+{
+	const struct flow *f;
+	size_t i, out = 0;
+
+	for (i = 0; i < idx->ndns; i++)
+		idx->dns[i].wl = idx->bwls[idx->dns[i].wl].pos;
+	for (i = 0; i < idx->nflows; i++) {
+		f = &idx->flows[i];
+		if (f->dns_name[0] != '\0' && f->key.peer.family != 0 &&
+		    f->key.peer_kind != FLOW_PEER_WORKLOAD &&
+		    dns_push(idx, (size_t)f->key.subject, &f->key.peer,
+		    f->dns_name) < 0)
+			return -ENOMEM;
+	}
+	sort_n(idx->dns, idx->ndns, sizeof(*idx->dns), dns_cmp);
+	for (i = 0; i < idx->ndns; i++)
+		if (out == 0 || dns_cmp(&idx->dns[out - 1], &idx->dns[i]) != 0)
+			idx->dns[out++] = idx->dns[i];
+	idx->ndns = out;
 	return 0;
 }
 
@@ -625,6 +710,8 @@ finish(struct index *idx, const struct source_query *q)
 	if ((rc = order_workloads(idx)) < 0)
 		return rc;
 	sort_n(idx->flows, idx->nflows, sizeof(*idx->flows), flow_cmp);
+	if ((rc = finish_dns(idx)) < 0)
+		return rc;
 	for (i = 0; i < idx->nflows; i++)
 		if (idx->data_begin == 0 ||
 		    idx->flows[i].first_seen < idx->data_begin)
@@ -852,6 +939,38 @@ index_peer(const struct index *idx, const struct flow *f)
 {
 	return f->key.peer_kind == FLOW_PEER_WORKLOAD ?
 	    idx->wls[f->key.peer_wl] : NULL;
+}
+
+size_t
+index_dns_names(const struct index *idx, const struct index_workload *wl,
+    const struct addr *a, size_t *first)
+{
+	struct dnsname key = { .addr = *a, .name = "" };
+	size_t lo = 0, hi = idx->ndns, mid, n;
+
+	*first = 0;
+	if (wl == NULL)
+		return 0;
+	key.wl = wl->index;
+	/* The first entry not below (wl, a, ""): "" sorts before any name. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (dns_cmp(&idx->dns[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (n = 0; lo + n < idx->ndns && idx->dns[lo + n].wl == key.wl &&
+	    addr_equal(&idx->dns[lo + n].addr, a); n++)
+		;
+	*first = lo;
+	return n;
+}
+
+const char *
+index_dns_name(const struct index *idx, size_t i)
+{
+	return i < idx->ndns ? idx->dns[i].name : NULL;
 }
 
 int64_t

@@ -99,6 +99,17 @@ const struct index_workload *index_subject(const struct index *idx,
 const struct index_workload *index_peer(const struct index *idx,
     const struct flow *f);
 
+/*
+ * The DNS names the pods of subject wl were answered with for address a:
+ * those the sources fed (index_add_dns_name) and those its flows to a
+ * carry, each once, sorted (strcmp), as recorded (with the final dot).
+ * *first is the position of the first, the return value how many (0 when
+ * none); index_dns_name(idx, i) is the i-th (borrowed).
+ */
+size_t index_dns_names(const struct index *idx,
+    const struct index_workload *wl, const struct addr *a, size_t *first);
+const char *index_dns_name(const struct index *idx, size_t i);
+
 /* A counter summed over the sources (events_lost, ...); 0 when absent. */
 int64_t index_counter(const struct index *idx, const char *name);
 /* Every counter, sorted by name: n and the i-th name and value. */
@@ -164,6 +175,15 @@ void index_add_first_attached(struct index_builder *b, int64_t handle,
  * with flow_merge(). 0 or -ENOMEM.
  */
 int index_add_flow(struct index_builder *b, const struct flow *f);
+/*
+ * The pods of workload handle were answered with address a for DNS name
+ * name (copied): what toFQDNs and domainNames are written from. Feed
+ * every name of the query's window, also when several resolve to one
+ * address; a flow's own DNS name need not be fed again. Names of
+ * workloads outside the query's scope are dropped. 0 or -ENOMEM.
+ */
+int index_add_dns_name(struct index_builder *b, int64_t handle,
+    const struct addr *a, const char *name);
 /* Add value to counter name. updated_at (0 unknown) counts as the end of
  * the source's data. 0 or -ENOMEM. */
 int index_add_counter(struct index_builder *b, const char *name,

@@ -7,7 +7,12 @@
  * (cli/source/index.h: index_add_*): workloads, flows (lib/flow.h, with
  * the workload handles the builder gave out), counters, nodes,
  * namespaces, the start of the recording, the end of its data and its
- * KnownServers. The index merges what several sources fed, orders it and
+ * KnownServers; and, optionally, every DNS name the pods of a workload
+ * were answered with per address (index_add_dns_name), in the query's
+ * window. A flow carries only its newest name; the names fed are how
+ * -o cilium and -o clusternetworkpolicy write every name of an address.
+ * A source that has no answers feeds none: the flows' names are used.
+ * Never feed a name no pod was answered with. The index merges what several sources fed, orders it and
  * answers export, check, report and status, so a new source is one file
  * that fills these calls: neither the index nor its consumers change.
  *

@@ -4,8 +4,9 @@
  * What belongs to the store as a whole (counters, nodes, namespaces, the
  * recording's start, the end of its data, KnownServers) is fed first; then
  * the workloads of the query's scope, their flows with the peer workloads
- * they name (read one by one by id, as met), and last the first attachment
- * of each workload whose start time is unknown.
+ * they name (read one by one by id, as met), the DNS names their pods were
+ * answered with (only names of egress matter), and last the first
+ * attachment of each workload whose start time is unknown.
  */
 #include "cli/source/store_source.h"
 
@@ -198,6 +199,15 @@ flow_cb(const struct flow *in, void *arg)
 }
 
 static int
+dns_name_cb(int64_t id, const struct addr *a, const char *name, void *arg)
+{
+	struct load *l = arg;
+	int64_t h = id_get(l, id);
+
+	return h >= 0 ? index_add_dns_name(l->b, h, a, name) : 0;
+}
+
+static int
 first_attached_cb(int64_t id, int64_t t, void *arg)
 {
 	struct load *l = arg;
@@ -330,6 +340,10 @@ load(struct source *src, const struct source_query *q,
 	sc.kind = q->kind;
 	sc.name = q->name;
 	if ((rc = store_read_flows(l.st, &sc, flow_cb, &l)) < 0)
+		goto out;
+	what = "reading its DNS answers";
+	if (q->direction != FLOW_INGRESS &&
+	    (rc = store_read_dns_names(l.st, &sc, dns_name_cb, &l)) < 0)
 		goto out;
 	/* Attachments have no index on the workload: one grouped scan,
 	 * only when a workload's start is unknown. */

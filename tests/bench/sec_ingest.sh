@@ -46,6 +46,18 @@
 #   kernel's NEW count minus events_seen, resyncs) and the time from the
 #   release until the store's count stops moving (every connection made,
 #   when all are counted).
+#   BENCH_INGEST_RESTART ("KILL TERM") netpol-recorderd restarted in the
+#   middle of a UDP step, by SIGKILL and by SIGTERM, one step each, at
+#   BENCH_INGEST_RESTART_RATE (20000) new flows/s for
+#   BENCH_INGEST_RESTART_SECS (6; quick 4) s; the node's UDP timeout is
+#   10 s during these steps, so that every flow is still open when the
+#   restarted daemon dumps the table.
+# Every step prints the connections counted in the store minus the
+# kernel's NEW count (target 0).
+#   BENCH_INGEST_TS_ROUNDS (3; quick 1) rounds of BENCH_INGEST_TS_SECS (3;
+#   quick 2) s of UDP at max with the node's nf_conntrack_timestamp off,
+#   then on (netpol-recorderd turns it on and listens meanwhile): what the
+#   timestamp extension costs the kernel's NEW rate.
 . "$(dirname "$0")/lib.sh"
 bench_init ingest
 
@@ -59,6 +71,11 @@ do_ulogd=${BENCH_INGEST_ULOGD:-1}
 uprocs=${BENCH_INGEST_PROCS:-2}
 lockholds=${BENCH_INGEST_LOCK:-$(bench_quick "5" "5 20")}
 lockrate=${BENCH_INGEST_LOCK_RATE:-30000}
+restarts=${BENCH_INGEST_RESTART-KILL TERM}
+tsrounds=${BENCH_INGEST_TS_ROUNDS:-$(bench_quick 1 3)}
+tssecs=${BENCH_INGEST_TS_SECS:-$(bench_quick 2 3)}
+rsrate=${BENCH_INGEST_RESTART_RATE:-20000}
+rssecs=${BENCH_INGEST_RESTART_SECS:-$(bench_quick 4 6)}
 hz=$(getconf CLK_TCK)
 rd=$NP_BUILD/netpol-recorderd
 
@@ -132,19 +149,7 @@ counter() {
 
 # wait_drain WHO PROTO: until the recorded count stops moving (bounded).
 wait_drain() {
-	local prev=-1 cur same=0 i
-	for ((i = 0; i < 60; i++)); do
-		cur=$(recorded "$1" "$2")
-		if [ "$cur" = "$prev" ]; then
-			same=$((same + 1))
-			[ "$same" -lt 4 ] || return 0
-		else
-			same=0
-		fi
-		prev=$cur
-		sleep 0.5
-	done
-	return 1
+	np_settle 60 4 0.5 recorded "$1" "$2"
 }
 
 # step WHO PID KIND RATE SECS DPORTS [DPORT_BASE]: one load step; appends
@@ -242,6 +247,61 @@ lock_step() {
 	echo "$hold $((k1u - k0u)) $(( $(counter events_seen) - e0 )) $(( $(counter events_lost) - l0 )) $(( $(counter resyncs) - r0 )) $t $((c1 - c0))" >>"$NP_TMP/locks"
 }
 
+# restart_step HOW: $rsrate new UDP flows/s for $rssecs s; in the middle
+# netpol-recorderd is stopped (HOW: KILL or TERM) and started again at
+# once. Appends
+#   how new counted down_secs dump_entries
+# to $NP_TMP/restarts.
+restart_step() {
+	local how=$1 k0u k0t k1u k1t r0 r1 d0 g gpid i t0 t1 n0
+	np_node sysctl -qw net.netfilter.nf_conntrack_udp_timeout=10
+	sleep 1.5
+	read -r k0u k0t <<<"$(kernel_counts)"
+	r0=$(recorded ours 17); d0=$(counter dump_entries)
+	np_in cli "$net" udp-flows -c "$srvip" -r "$rsrate" -t "$rssecs" \
+		-D "$dports" -o "$offset" -P "$uprocs" >"$NP_TMP/rsgen" 2>&1 &
+	gpid=$!
+	sleep "$(awk -v s="$rssecs" 'BEGIN { print s / 2 }')"
+	n0=$(grep -c "recording:" "$NP_TMP/recorderd.log")
+	t0=$(date +%s.%N)
+	kill -"$how" "$dpid"
+	for ((i = 0; i < 200; i++)); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.05; done
+	dpid=$(np_bg node "$rd" -f -c "$NP_TMP/recorderd.yaml" --db "$NP_DB")
+	for ((i = 0; i < 200; i++)); do
+		[ "$(grep -c "recording:" "$NP_TMP/recorderd.log")" -gt "$n0" ] && break
+		sleep 0.02
+	done
+	t1=$(date +%s.%N)
+	wait "$gpid"
+	g=$(cat "$NP_TMP/rsgen")
+	offset=$(bench_kv next_offset "$g")
+	wait_drain ours 17
+	read -r k1u k1t <<<"$(kernel_counts)"
+	r1=$(recorded ours 17)
+	np_log "ours SIG$how restart at $rsrate/s: generator [$g]; kernel NEW $((k1u - k0u)); counted $((r1 - r0)); down $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s; dump entries +$(($(counter dump_entries) - d0))"
+	echo "$how $((k1u - k0u)) $((r1 - r0)) $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') $(($(counter dump_entries) - d0))" >>"$NP_TMP/restarts"
+	np_node sysctl -qw net.netfilter.nf_conntrack_udp_timeout=1
+}
+
+# tsab: the kernel's NEW rate at max with the timestamp extension off and
+# on, alternately; appends "TS NEW_PER_S" lines to $NP_TMP/tsab.
+tsab() {
+	local r ts u0 u1 t0 t1
+	for ((r = 0; r < tsrounds; r++)); do
+		for ts in 0 1; do
+			np_node sysctl -qw net.netfilter.nf_conntrack_timestamp=$ts
+			sleep 1.5
+			read -r u0 _ <<<"$(kernel_counts)"
+			t0=$(bench_now)
+			gen udp 0 "$tssecs" "$dports" >/dev/null
+			t1=$(bench_now)
+			read -r u1 _ <<<"$(kernel_counts)"
+			echo "$ts $(bench_div "$((u1 - u0))" "$(bench_elapsed "$t0" "$t1")" %.0f)" >>"$NP_TMP/tsab"
+		done
+	done
+	np_node sysctl -qw net.netfilter.nf_conntrack_timestamp=1
+}
+
 distinct() {
 	sqlite3 -cmd ".timeout 5000" "$NP_DB" "SELECT count(*) FROM flows" 2>/dev/null
 }
@@ -255,7 +315,7 @@ if [ "$have_ours" -eq 0 ]; then
 	flush_interval: 1s
 	log:
 	  file: $NP_TMP/recorderd.log
-	  level: warn
+	  level: info
 	EOF
 	dpid=$(np_bg node "$rd" -f -c "$NP_TMP/recorderd.yaml" --db "$NP_DB")
 	sleep 1
@@ -277,6 +337,7 @@ if [ "$have_ours" -eq 0 ]; then
 fi
 if [ "$have_ours" -eq 0 ]; then
 	rss_idle=$(bench_proc_kb "$dpid" VmRSS)
+	tsab
 	run_all ours "$dpid"
 	# Memory per distinct flow: many distinct ports in one flush window.
 	hwm_before_mem=$(bench_proc_kb "$dpid" VmHWM)
@@ -287,6 +348,9 @@ if [ "$have_ours" -eq 0 ]; then
 	np_log "memory: VmRSS idle $rss_idle kB, VmHWM $hwm_before_mem -> $hwm_after_mem kB for $mem_flows more distinct flows"
 	for h in $lockholds; do
 		lock_step "$h"
+	done
+	for h in $restarts; do
+		restart_step "$h"
 	done
 	kill "$dpid"
 	for ((i = 0; i < 50; i++)); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
@@ -361,6 +425,19 @@ loststr() {
 		if (l < 0) printf "0 of %d lost, %d more recorded than made\n", n, -l
 		else printf "%d of %d lost (%.2f %%)\n", l, n, n ? 100 * l / n : 0 }'
 }
+diffstr() {	# NEW COUNTED
+	awk -v n="$1" -v c="$2" 'BEGIN { printf "%+d (%d counted, %d made)\n", c - n, c, n }'
+}
+# countrow LABEL NEW COUNTED [ULOGD_NEW ULOGD_ROWS]: connections counted in
+# the store minus the kernel's NEW count.
+countrow() {
+	local ref="-"
+	[ -n "$2" ] || return 0
+	[ -z "${4:-}" ] || ref="ulogd2: $(diffstr "$4" "$5")"
+	bench_row "$1: connections counted in the store - kernel NEW" \
+		"$(diffstr "$2" "$3")" "$ref" "-" "0" \
+		"$([ "$2" = "$3" ] && echo ok || echo MISSED)"
+}
 rowsfor() {	# KIND RATE
 	local kind=$1 rate=$2 s label n on or un ur oc uc tgt v kps
 	n=$(get ours "$kind" "$rate" 5)
@@ -396,6 +473,7 @@ rowsfor() {	# KIND RATE
 	[ -z "$un" ] || ulogd_s="ulogd2: $(loststr "$un" "$ur")"
 	[ "$have_ulogd" -eq 0 ] || ulogd_s="ulogd2: $uwhy"
 	bench_row "$label: events lost" "$ours_s" "$ulogd_s" "-" "$tgt" "$v"
+	countrow "$label" "$on" "$(get ours "$kind" "$rate" 6)" "$un" "$ur"
 	tgt="-" v="-"
 	if [ "$kind" = udp ] && [ "$rate" = 150000 ] && [ -n "$oc" ]; then
 		tgt="< 100 % of a core"
@@ -412,6 +490,15 @@ for r in $rates; do
 done
 rowsfor tcp 0
 
+# The timestamp extension's cost to the kernel (netpol-recorderd listening).
+if [ -s "$NP_TMP/tsab" ]; then
+	ton=$(awk '$1 == 1 { print $2 }' "$NP_TMP/tsab" | bench_median)
+	toff=$(awk '$1 == 0 { print $2 }' "$NP_TMP/tsab" | bench_median)
+	bench_row "kernel NEW/s at max, UDP, nf_conntrack_timestamp on (netpol-recorderd turns it on) vs off (median of $tsrounds, alternating)" \
+		"$(bench_fmt "$ton" %.0f)/s" "$(bench_fmt "$toff" %.0f)/s (off)" \
+		"$(bench_div "$ton" "$toff")" "-" "-"
+fi
+
 # store locked: one row per hold
 while read -r h n seen lc rs t st; do
 	[ -n "$h" ] || continue
@@ -422,7 +509,13 @@ while read -r h n seen lc rs t st; do
 	bench_row "store locked $h s: time from the release until the store holds what was counted" \
 		"$t s ($st of $n connections counted)" "-" "-" "every flow stored" \
 		"$([ "$t" != - ] && [ "$st" = "$n" ] && echo ok || echo "MISSED: $((n - st)) not counted")"
+	countrow "store locked $h s by another process, $lockrate new UDP flows/s" "$n" "$st"
 done <"$NP_TMP/locks" 2>/dev/null
+# restarted in the middle of a step: one row per way
+while read -r how n c down de; do
+	[ -n "$how" ] || continue
+	countrow "UDP new flows at $rsrate/s for $rssecs s, netpol-recorderd restarted by SIG$how in the middle (down $down s, $de dump entries)" "$n" "$c"
+done <"$NP_TMP/restarts" 2>/dev/null
 if [ "$have_ours" -ne 0 ]; then
 	bench_na "store locked by another process" "$why"
 fi
@@ -435,6 +528,8 @@ if [ "$have_ours" -eq 0 ] && [ -n "$mem_flows" ]; then
 		"$(bench_div "$oh" "$uh")" "-" "-"
 	bpf=$(awk -v a="$hwm_before_mem" -v b="$oh" -v n="$mem_flows" 'BEGIN {
 		if (n <= 0) print "-"; else printf "%.0f\n", (b - a) * 1024 / n }')
+	countrow "UDP new flows at $memrate/s over $memdports ports (the memory step)" \
+		"$(get ours udp "$memrate" 5)" "$(get ours udp "$memrate" 6)"
 	bench_row "memory per distinct flow ($mem_flows distinct flows added, $memdports ports)" \
 		"$bpf bytes/flow" "idle RSS $(bench_div "$rss_idle" 1024 %.1f) MiB" "-" \
 		"bounded by distinct flows" "-"

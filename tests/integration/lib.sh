@@ -34,6 +34,8 @@
 #                          # and last publish take up to 10 s each)
 #   np_rd_wait_log PATTERN N # wait (15 s) until $NP_RD_LOG has N lines
 #                          # matching PATTERN; fail, printing the log, if not
+#   np_settle TRIES SAME SECS CMD... # until CMD prints the same SAME times
+#                          # in a row (a count that stopped moving)
 # for load and marks:
 #   np_udp_sink NAME       # NAME drops UDP to ports 20000-65535 at input
 #   np_count_new SRC DST   # the node counts new UDP and TCP connections
@@ -515,6 +517,26 @@ np_rd_wait_log() {
 	done
 	cat "$NP_RD_LOG" >&2
 	np_fail "the daemon did not log '$1' (x$2) within 15 s"
+}
+
+# np_settle TRIES SAME SECS CMD...: run CMD every SECS seconds until it
+# has printed the same SAME times in a row (a count in the store that
+# stopped moving): 0, or 1 after TRIES runs.
+np_settle() {
+	local tries=$1 want=$2 secs=$3 prev="" cur same=0 i
+	shift 3
+	for ((i = 0; i < tries; i++)); do
+		cur=$("$@")
+		if [ "$i" -gt 0 ] && [ "$cur" = "$prev" ]; then
+			same=$((same + 1))
+			[ "$same" -lt "$want" ] || return 0
+		else
+			same=0
+		fi
+		prev=$cur
+		sleep "$secs"
+	done
+	return 1
 }
 
 # np_store_lock DB SECS: hold the store's write lock from another process

@@ -4,7 +4,8 @@
 # status the --help texts promise. No store, a directory or another file
 # given as the store, a store of a newer schema, a misspelt namespace or
 # workload, policies that select nothing checked, and the name kubectl
-# invokes the plugin by.
+# invokes the plugin by; the bad stores for netpol-recorderd --status too;
+# inputs that never end or are too large.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${NP_BUILD:-$top/build}
@@ -61,6 +62,36 @@ sqlite3 "$tmp/newer.db" "PRAGMA user_version = 99;"
 run 1 "$npr" export --db "$tmp/newer.db" -n demo
 says "written by a newer netpol-record (store schema version 99;" \
 	"use a netpol-record at least as new"
+
+echo "the same two for netpol-recorderd --status"
+rd="$build/netpol-recorderd"
+run 1 "$rd" --status --db "$tmp/notes.txt"
+says "$tmp/notes.txt: is not a netpol-record store (not an SQLite database" \
+	"move this file away"
+run 1 "$rd" --status --db "$tmp/newer.db"
+says "written by a newer netpol-record (store schema version 99;" \
+	"run a netpol-recorderd at least as new"
+run 1 "$rd" --status --db "$tmp/none.db"
+says "$tmp/none.db: there is none yet" "creates it when it starts"
+
+echo "inputs without end or too large: refused at the limit, which is named with how to raise it"
+# /dev/zero never ends; under a 1 GB address space a reader that grows
+# without bound dies instead of answering.
+(ulimit -v 1048576; run 2 "$npr" check --db "$tmp/demo.db" -n demo --policies /dev/zero)
+says "/dev/zero: larger than 64 MiB, the limit of an input" \
+	"set NETPOL_RECORD_MAX_INPUT (such as NETPOL_RECORD_MAX_INPUT=1G)"
+NETPOL_RECORD_MAX_INPUT=1M run 2 "$npr" check --db "$tmp/demo.db" -n demo --policies - </dev/zero
+says "<stdin>: larger than 1 MiB, the limit of an input"
+# A 200 MB file is refused before it is read.
+truncate -s 200M "$tmp/huge.yaml"
+(ulimit -v 1048576; run 2 "$npr" check --db "$tmp/demo.db" -n demo --policies "$tmp/huge.yaml")
+says "$tmp/huge.yaml: larger than 64 MiB"
+NETPOL_RECORD_MAX_INPUT=lots run 2 "$npr" check --db "$tmp/demo.db" -n demo --policies "$gold/policies/demo.yaml"
+says "NETPOL_RECORD_MAX_INPUT=lots: expected a size from 1 to 64G"
+# Raised, the same policies read as before.
+NETPOL_RECORD_MAX_INPUT=300M run 0 "$npr" check --db "$tmp/demo.db" -n demo --policies "$gold/policies/demo.yaml"
+NETPOL_RECORD_MAX_INPUT=2K run 1 "$npr" known-servers import --db "$tmp/demo.db" "$tmp/huge.yaml"
+says "larger than 2 KiB"
 
 echo "a misspelt namespace or workload: the closest recorded"
 run 1 "$npr" export --db "$tmp/demo.db" -n dmeo

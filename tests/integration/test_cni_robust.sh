@@ -2,7 +2,8 @@
 # netpol-record-cni under pressure and abuse: 50 concurrent ADDs then 50
 # concurrent DELs leave the sets and the store exactly right; bad input gets
 # the spec's error code, only JSON on stdout, and changes nothing (with
-# failurePolicy ignore, ADD still passes prevResult through where it can);
+# failurePolicy ignore, ADD still passes prevResult through where it can;
+# an interface name with a newline cannot forge a line of the log);
 # STATUS says not-ready without the table or the store; GC removes exactly
 # what is not in cni.dev/valid-attachments.
 set -euo pipefail
@@ -101,6 +102,18 @@ for bad in "CNI_NETNS=/run/netns/$NP_ID-nope" "CNI_CONTAINERID="; do
 	[ "$(jq -c .ips <<<"$out")" = "$(jq -c .ips <<<"$prev")" ] || np_fail "ignore policy: prevResult not passed through: $out"
 	[ "$(jq -r .cniVersion <<<"$out")" = 1.0.0 ] || np_fail "ignore policy: wrong cniVersion: $out"
 done
+# An interface name and a container id with a newline, the id with a
+# forged log line after it: one line each in the plugin's log, escaped.
+forged="2026-01-01T00:00:00.000Z netpol-record-cni[1] info: FORGED-$NP_ID"
+out=$(run ADD "CNI_CONTAINERID=new-ctr
+$forged" "CNI_IFNAME=eth0
+X" "CNI_NETNS=/run/netns/$NP_ID-nope" <<<"$good_ignore") ||
+	np_fail "ignore policy, names with a newline: ADD failed: $out"
+grep -qF "new-ctr\\n$forged/eth0\\nX: " "$NP_TMP/cni.log" ||
+	np_fail "the plugin's log lacks the escaped names: $(tail -n 3 "$NP_TMP/cni.log")"
+if grep -q "^$forged" "$NP_TMP/cni.log" || grep -q "^X" "$NP_TMP/cni.log"; then
+	np_fail "a name forged a line of the plugin's log: $(tail -n 3 "$NP_TMP/cni.log")"
+fi
 after=$(snap)
 [ "$before" = "$after" ] || np_fail "bad input changed the ruleset or the store: $(diff <(echo "$before") <(echo "$after"))"
 

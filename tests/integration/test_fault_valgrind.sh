@@ -24,7 +24,8 @@ vgdir="$NP_TMP/vg"
 mkdir -p "$vgdir" "$NP_TMP/bin"
 VG=(valgrind -q --error-exitcode=99 --leak-check=full
 	--errors-for-leak-kinds=definite --show-leak-kinds=definite
-	--trace-children=no)
+	--trace-children=no
+	--suppressions="$NP_TOP/tests/integration/graphviz.supp")
 # The plugin forks a child that only holds its netlink socket and _exits
 # (cni/main.c): valgrind follows that fork (not exec: --trace-children=no),
 # so the child writes its own log (%p) and is checked like the parent.

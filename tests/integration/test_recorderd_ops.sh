@@ -16,6 +16,15 @@ if out=$("$rd" -n -c "$NP_TMP/bad.yaml" 2>&1); then np_fail "-n accepted a bad f
 case "$out" in *"$NP_TMP/bad.yaml:3:10: nflog.group"*) ;; *) np_fail "-n said: $out" ;; esac
 "$rd" -n -c "$NP_TOP/conf/recorderd.yaml" | grep -q "configuration OK" || np_fail "default conf refused"
 if "$rd" -c /nonexistent.yaml -n 2>/dev/null; then np_fail "missing -c file accepted"; fi
+# A store that is no store: the daemon says what the file is and what to do.
+echo "hello" >"$NP_TMP/notes.txt"
+np_rd_conf "$NP_TMP/badstore.yaml" "store: $NP_TMP/notes.txt"
+: >"$NP_RD_LOG"
+if np_node timeout 10 "$rd" -f -c "$NP_TMP/badstore.yaml" 2>/dev/null; then
+	np_fail "the daemon ran on a file that is not a store"
+fi
+grep -q "store $NP_TMP/notes.txt: is not a netpol-record store (not an SQLite database at all).*move this file away" "$NP_RD_LOG" ||
+	{ cat "$NP_RD_LOG" >&2; np_fail "the daemon does not say what is wrong with its store"; }
 
 host_acct=$(cat /proc/sys/net/netfilter/nf_conntrack_acct)
 plugin='{"type":"netpol-record-cni","db":"'"$NP_DB"'"}'

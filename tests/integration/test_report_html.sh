@@ -1,9 +1,11 @@
 #!/bin/bash
 # netpol-record report -o html, loaded by headless Chromium: one
 # self-contained file (no fetches: the resolver is broken on purpose and
-# the page's CSP forbids them), no console errors, the topology drawn with
-# the denied flows in red, sortable and filterable tables that work, and a
-# screenshot kept in $NP_BUILD/test-logs/report_html.png for a human.
+# the page's CSP forbids them), no console errors, the topology drawn by
+# Graphviz with the denied flows in red, sortable and filterable tables
+# that work, and a screenshot kept in $NP_BUILD/test-logs/report_html.png
+# for a human. (test_report_browser.sh checks the drawing's geometry and
+# the page's interaction on larger reports.)
 # Also: -o json has the documented fields, text and markdown say the same.
 set -euo pipefail
 here=$(dirname "$0")
@@ -58,22 +60,33 @@ fi
 np_log "the drawing: every workload and address, denied pairs in red"
 dom="$NP_TMP/dom.html"
 grep -q '<svg[^>]*id="topology"' "$dom" || np_fail "no topology svg"
-for id in shop/Deployment/api shop/Deployment/frontend shop/StatefulSet/db \
-	kube-system/Deployment/coredns addr:address:203.0.113.10 \
-	addr:address:198.51.100.7 addr:address:10.96.7.7 \
-	addr:address:203.0.113.200 addr:node:198.18.0.1; do
-	grep -q "<g class=\"node\" data-id=\"$id\"" "$dom" ||
-		np_fail "no box for $id"
+# Graphviz's nodes, titled for people (no internal ids): the workloads,
+# the KnownServer's address under its server, the others by class.
+for t in 'shop/Deployment/api (Deployment)' \
+	'shop/Deployment/frontend (Deployment)' \
+	'shop/StatefulSet/db (StatefulSet)' \
+	'kube-system/Deployment/coredns (Deployment)' \
+	'pay.example.com: 203.0.113.10 (external)' \
+	'198.51.100.7 (external)' '10.96.7.7 (internal)' \
+	'203.0.113.200 (external)' 'nodes: 198.18.0.1 (node)'; do
+	grep -qF "<title>$t</title>" "$dom" || np_fail "no box titled $t"
 done
-# api -> coredns, db, 198.51.100.7, 203.0.113.10; frontend -> 203.0.113.10
-# (ICMP); db -> 10.96.7.7. The node's probe and the rest are allowed.
-n=$(grep -o '<path class="edge denied"[^>]*stroke="#d32f2f"' "$dom" | wc -l)
+if grep -q '<title>[^<]*addr:' "$dom"; then
+	np_fail "an internal id in a title"
+fi
+# api -> coredns, db, 198.51.100.7, pay.example.com; frontend ->
+# pay.example.com (ICMP); db -> 10.96.7.7. The node's probe and the rest
+# are allowed.
+n=$(grep -c '<g id="e[0-9]*" class="edge denied">' "$dom")
 [ "$n" -eq 6 ] || np_fail "$n red arrows, want 6"
-grep -q '<path class="edge denied"[^>]*data-src="shop/Deployment/api" data-dst="shop/StatefulSet/db"' \
-	"$dom" || np_fail "api -> db is not red"
-n=$(grep -o '<path class="edge"' "$dom" | wc -l)
+grep -A2 '<g id="e[0-9]*" class="edge denied">' "$dom" |
+	grep -qF '<title>shop/Deployment/api → shop/StatefulSet/db: TCP/5432' ||
+	np_fail "api -> db is not red"
+grep -A3 '<g id="e[0-9]*" class="edge denied">' "$dom" |
+	grep -q 'stroke="#d32f2f"' || np_fail "denied arrows are not drawn red"
+n=$(grep -c '<g id="e[0-9]*" class="edge allowed">' "$dom")
 [ "$n" -eq 4 ] || np_fail "$n allowed arrows, want 4"
-n=$(grep -c '<tr class="denied">' "$dom")
+n=$(grep -c '<tr class="denied"' "$dom")
 [ "$n" -eq 14 ] || np_fail "$n denied rows, want 7 in each of two tables"
 
 np_log "tables sort and filter"
@@ -119,7 +132,14 @@ jq -e '.schemaVersion == 1 and .kind == "NetpolRecordReport" and
 	  .knownServer.cidr == "203.0.113.0/25" and
 	  .dnsNames == ["pay.example.com."] and .unnamed == false) and
 	(.addresses[] | select(.address == "198.51.100.7") | .unnamed) and
-	(.denied | length) == 7' "$NP_TMP/report.json" >/dev/null ||
+	(.denied | length) == 7 and
+	(.denied[] | select(.workload == "shop/Deployment/api" and
+	  .peer.id == "shop/StatefulSet/db") | .allowRule ==
+	  {"policy": "shop/deployment-api", "spec": {"egress": [{"to":
+	   [{"podSelector": {"matchLabels": {"app": "db"}}}],
+	   "ports": [{"port": 5432, "protocol": "TCP"}]}]}}) and
+	([.denied[] | select(.protocol == "ICMP") | .allowRule] == [null])' \
+	"$NP_TMP/report.json" >/dev/null ||
 	np_fail "json report lacks documented fields"
 
 np_log "text and markdown"

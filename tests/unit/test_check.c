@@ -375,6 +375,59 @@ test_lint(void **state)
 	npeval_set_free(set);
 }
 
+/* Policies of other formats: not evaluated, and said so once per kind;
+ * a Kubescape GeneratedNetworkPolicy is its NetworkPolicy. */
+static void
+test_other_formats(void **state)
+{
+	static const char docs[] =
+	    "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+	    "metadata: {name: a, namespace: shop}\n"
+	    "spec: {endpointSelector: {}, egress: [{}]}\n---\n"
+	    "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+	    "metadata: {name: b, namespace: shop}\n"
+	    "spec: {endpointSelector: {}, egress: [{}]}\n---\n"
+	    "apiVersion: policy.networking.k8s.io/v1alpha2\n"
+	    "kind: ClusterNetworkPolicy\nmetadata: {name: namespace-shop}\n"
+	    "spec: {tier: Baseline, priority: 100, subject: {namespaces: {}}}\n"
+	    "---\napiVersion: apps/v1\nkind: Deployment\n"
+	    "metadata: {name: d, namespace: shop}\n---\n"
+	    "apiVersion: spdx.softwarecomposition.kubescape.io/v1beta1\n"
+	    "kind: GeneratedNetworkPolicy\n"
+	    "metadata: {name: deployment-api, namespace: shop}\n"
+	    "policyRef: []\n"
+	    "spec:\n  apiVersion: networking.k8s.io/v1\n"
+	    "  kind: NetworkPolicy\n"
+	    "  metadata: {name: deployment-api, namespace: shop}\n"
+	    "  spec: {podSelector: {}, policyTypes: [Ingress]}\n";
+	struct npeval_set *set;
+	json_object *a;
+	size_t nskipped = 0;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(npeval_set_new(&set), 0);
+	assert_int_equal(check_load_policies_buf(set, docs, strlen(docs), "p",
+	    "default", &nskipped, err, sizeof(err)), 0);
+	assert_int_equal(npeval_set_count(set), 1);
+	assert_string_equal(npeval_policy_name(set, 0), "deployment-api");
+	assert_int_equal(nskipped, 4);
+	a = check_lint(set, NULL, 0, NULL, 0);
+	/* The Deployment is no policy: nothing to say about it. */
+	assert_int_equal(json_object_array_length(a), 2);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(
+	    a, 0)), "2 CiliumNetworkPolicy objects (cilium.io/v2) not "
+	    "evaluated: only the rules of networking.k8s.io/v1 "
+	    "NetworkPolicies are applied here, not Cilium's (toFQDNs, "
+	    "entities, icmps); to check the recording, give the "
+	    "NetworkPolicies exported from it (netpol-record export -o yaml)");
+	assert_non_null(strstr(json_object_get_string(
+	    json_object_array_get_idx(a, 1)), "1 ClusterNetworkPolicy object "
+	    "(policy.networking.k8s.io/v1alpha2) not evaluated"));
+	json_object_put(a);
+	npeval_set_free(set);
+}
+
 /* Namespace labels from `kubectl get namespaces -o yaml` decide a
  * namespaceSelector on other labels than kubernetes.io/metadata.name. */
 static void
@@ -455,6 +508,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_lint),
+		cmocka_unit_test(test_other_formats),
 		cmocka_unit_test_setup_teardown(test_namespace_labels, setup,
 		    teardown),
 		cmocka_unit_test(test_strings),

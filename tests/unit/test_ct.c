@@ -4,6 +4,7 @@
  * and malformed ones.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -249,7 +250,8 @@ test_truncated(void **state)
 {
 	static const char *const files[] = { "tcp4.bin", "tcp6.bin",
 	    "udp6.bin", "dnat4.bin", "icmp4.bin", "icmp6.bin", "sctp4.bin",
-	    "sctp6.bin", "dump_marked.bin" };
+	    "sctp6.bin", "dump_marked.bin", "tcp4_ts.bin", "ts_open.bin",
+	    "ts_dump.bin", "tcp4_reuse_ts.bin" };
 	struct fixture *f = malloc(sizeof(*f));
 	unsigned char *copy = malloc(4096);
 	struct ct_event ev;
@@ -350,8 +352,20 @@ test_generated_sctp(void **state)
 	nfct_set_attr_u32(ct, ATTR_MARK, MARK | 0x1);
 	assert_int_equal(nfct_nlmsg_build(nlh, ct), 0);
 	nfct_destroy(ct);
+	/* The timestamps a kernel with the extension on adds. */
+	{
+		struct nlattr *ts = mnl_attr_nest_start(nlh, CTA_TIMESTAMP);
+
+		mnl_attr_put_u64(nlh, CTA_TIMESTAMP_START,
+		    htobe64(1800000000000000000ULL));
+		mnl_attr_nest_end(nlh, ts);
+		mnl_attr_put_u64(nlh, 27, htobe64(1799999999999990000ULL));
+	}
 
 	assert_int_equal(ct_event_parse(buf, nlh->nlmsg_len, &ev), 0);
+	assert_true(ev.has_start && ev.has_event_ts);
+	assert_int_equal(ev.start_ns, 1800000000000000000LL);
+	assert_int_equal(ev.event_ns, 1799999999999990000LL);
 	assert_int_equal(ev.type, CT_EV_NEW);
 	assert_int_equal(ev.proto, IPPROTO_SCTP);
 	assert_int_equal(ev.family, AF_INET6);
@@ -456,6 +470,115 @@ test_malformed(void **state)
 	free(buf);
 }
 
+/*
+ * The timestamp extension on (recorded from Linux 6.18): a NEW event
+ * carries CTA_TIMESTAMP_EVENT, microseconds from the start the dump of
+ * the same connection gives (CTA_TIMESTAMP START); updates carry their
+ * own event time, the DESTROY the start and the stop. Without the
+ * extension neither is there.
+ */
+static void
+test_timestamps(void **state)
+{
+	struct fixture *f = malloc(sizeof(*f));
+	struct ct_event ev, d;
+	int64_t gap;
+
+	(void)state;
+	load("ts_open.bin", f);
+	assert_int_equal(parse(f, 0, &ev), 0);
+	assert_int_equal(ev.type, CT_EV_NEW);
+	assert_true(ev.has_event_ts);
+	assert_false(ev.has_start);
+	load("ts_dump.bin", f);
+	assert_int_equal(parse(f, 0, &d), 0);
+	assert_int_equal(d.type, CT_EV_UPDATE);
+	assert_true(d.has_start);
+	assert_false(d.has_event_ts);
+	assert_int_equal(d.id, ev.id);
+	gap = d.start_ns - ev.event_ns;
+	assert_true(gap > -1000000 && gap < 1000000);
+	/* A year of nanoseconds after 2020: a wall-clock time. */
+	assert_true(d.start_ns > 1577836800LL * 1000000000);
+
+	load("tcp4_ts.bin", f);
+	assert_int_equal(find(f, CT_EV_DESTROY, &d), f->n - 1);
+	assert_true(d.has_start && d.has_event_ts);
+	assert_int_equal(parse(f, 0, &ev), 0);
+	assert_true(d.start_ns - ev.event_ns < 1000000 &&
+	    ev.event_ns - d.start_ns < 1000000);
+	assert_true(d.event_ns > ev.event_ns);
+
+	load("tcp4.bin", f);
+	for (int i = 0; i < f->n; i++) {
+		assert_int_equal(parse(f, i, &ev), 0);
+		assert_false(ev.has_start || ev.has_event_ts);
+	}
+	free(f);
+}
+
+/*
+ * Timestamps of the wrong width are refused like any other attribute (the
+ * library would read past a short one); a zero says nothing.
+ */
+static void
+test_timestamp_widths(void **state)
+{
+	struct fixture *f = malloc(sizeof(*f));
+	unsigned char *buf = calloc(1, 4096);
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct nlattr *nest;
+	struct ct_event ev;
+	size_t base;
+
+	(void)state;
+	load("ts_open.bin", f);
+	/* The NEW event without its CTA_TIMESTAMP_EVENT (the last
+	 * attribute), to append variants to. */
+	memcpy(buf, f->buf, ((struct nlmsghdr *)f->buf)->nlmsg_len);
+	base = nlh->nlmsg_len - MNL_ALIGN(sizeof(struct nlattr) + 8);
+	nlh->nlmsg_len = (uint32_t)base;
+	assert_int_equal(ct_event_parse(buf, 4096, &ev), 0);
+	assert_false(ev.has_event_ts);
+	mnl_attr_put_u32(nlh, 27, 7);
+	assert_int_equal(ct_event_parse(buf, 4096, &ev), -EINVAL);
+	nlh->nlmsg_len = (uint32_t)base;
+	mnl_attr_put_u64(nlh, 27, 0);
+	assert_int_equal(ct_event_parse(buf, 4096, &ev), 0);
+	assert_false(ev.has_event_ts);
+	nlh->nlmsg_len = (uint32_t)base;
+	mnl_attr_put_u64(nlh, 27, htobe64(1234567890123456789ULL));
+	assert_int_equal(ct_event_parse(buf, 4096, &ev), 0);
+	assert_true(ev.has_event_ts);
+	assert_int_equal(ev.event_ns, 1234567890123456789LL);
+	/* Past 2262 is no time. */
+	nlh->nlmsg_len = (uint32_t)base;
+	mnl_attr_put_u64(nlh, 27, htobe64(1ULL << 63));
+	assert_int_equal(ct_event_parse(buf, 4096, &ev), 0);
+	assert_false(ev.has_event_ts);
+
+	/* CTA_TIMESTAMP: a short start, a start and a stop, nothing. */
+	nlh->nlmsg_len = (uint32_t)base;
+	nest = mnl_attr_nest_start(nlh, CTA_TIMESTAMP);
+	mnl_attr_put_u32(nlh, CTA_TIMESTAMP_START, 1);
+	mnl_attr_nest_end(nlh, nest);
+	assert_int_equal(ct_event_parse(buf, 4096, &ev), -EINVAL);
+	nlh->nlmsg_len = (uint32_t)base;
+	nest = mnl_attr_nest_start(nlh, CTA_TIMESTAMP);
+	mnl_attr_put_u64(nlh, CTA_TIMESTAMP_START, htobe64(5000000000ULL));
+	mnl_attr_put_u64(nlh, CTA_TIMESTAMP_STOP, htobe64(6000000000ULL));
+	mnl_attr_nest_end(nlh, nest);
+	assert_int_equal(ct_event_parse(buf, 4096, &ev), 0);
+	assert_true(ev.has_start);
+	assert_int_equal(ev.start_ns, 5000000000LL);
+	nlh->nlmsg_len = (uint32_t)base;
+	mnl_attr_nest_end(nlh, mnl_attr_nest_start(nlh, CTA_TIMESTAMP));
+	assert_int_equal(ct_event_parse(buf, 4096, &ev), 0);
+	assert_false(ev.has_start);
+	free(buf);
+	free(f);
+}
+
 /* The mark-filtered dump request, built and parsed back. */
 static void
 test_build_dump(void **state)
@@ -512,6 +635,8 @@ main(void)
 		cmocka_unit_test(test_generated_sctp),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_build_dump),
+		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_timestamp_widths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);

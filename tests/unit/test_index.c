@@ -56,6 +56,17 @@ flow(struct store *st, int64_t s, int dir, int pk, int64_t peer,
 	assert_int_equal(store_flows_write(st, &f, 1), 0);
 }
 
+static void
+dns(struct store_dns *d, int64_t attachment, const char *name,
+    const char *addr, int64_t seen)
+{
+	d->attachment_id = attachment;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	assert_int_equal(addr_parse(addr, &d->addr), 0);
+	d->ttl = 60;
+	d->seen = seen;
+}
+
 static int
 setup(void **state)
 {
@@ -98,6 +109,34 @@ setup(void **state)
 	    NULL, 2100, 2200, 1);
 	flow(st, pod, FLOW_INGRESS, FLOW_PEER_NODE, 0, "198.18.0.1", 80,
 	    NULL, 3100, 3200, 1);
+	/* The answers web's pod and api's pod were given. */
+	{
+		struct store_attachment at;
+		struct store_dns d[5];
+
+		memset(&at, 0, sizeof(at));
+		snprintf(at.container_id, sizeof(at.container_id), "cweb");
+		snprintf(at.ifname, sizeof(at.ifname), "eth0");
+		assert_int_equal(store_attachment_put(st, &at, 600), 0);
+		assert_int_equal(store_attachment_set_workload(st, at.id, web),
+		    0);
+		memset(d, 0, sizeof(d));
+		dns(&d[0], at.id, "alias.example.", "203.0.113.7", 1400);
+		dns(&d[1], at.id, "old.example.", "203.0.113.7", 1450);
+		/* Resolved, never reached: kept, asked for by address. */
+		dns(&d[2], at.id, "unused.example.", "203.0.113.99", 1450);
+		/* Answered after the window of test_dns_names. */
+		dns(&d[3], at.id, "late.example.", "203.0.113.7", 9000);
+		memset(&at, 0, sizeof(at));
+		snprintf(at.container_id, sizeof(at.container_id), "capi");
+		snprintf(at.ifname, sizeof(at.ifname), "eth0");
+		assert_int_equal(store_attachment_put(st, &at, 600), 0);
+		assert_int_equal(store_attachment_set_workload(st, at.id, api),
+		    0);
+		/* api's answer is not web's. */
+		dns(&d[4], at.id, "api-only.example.", "203.0.113.7", 1400);
+		assert_int_equal(store_dns_write(st, d, 5), 0);
+	}
 	/* A namespace only an attachment names (not attributed yet). */
 	{
 		struct store_attachment at;
@@ -312,6 +351,90 @@ test_errors(void **state)
 	assert_non_null(strstr(err, "NETPOL_RECORD_DB"));
 }
 
+/* The names per (subject, address): every answer in the window, and the
+ * flows' own names, each once, sorted; another workload's not. */
+static void
+test_dns_names(void **state)
+{
+	struct fx *fx = *state;
+	struct index *idx = load(fx, 2, "shop", NULL, 0, 0, -1, 0);
+	const struct index_workload *web, *api;
+	struct addr a;
+	size_t first, n;
+
+	web = index_find_workload(idx, "shop", "Deployment", "web");
+	api = index_find_workload(idx, "shop", "Deployment", "api");
+	assert_int_equal(addr_parse("203.0.113.7", &a), 0);
+	n = index_dns_names(idx, web, &a, &first);
+	/* From store a's answers and flow, and store b's flow. */
+	assert_int_equal(n, 4);
+	assert_string_equal(index_dns_name(idx, first), "alias.example.");
+	assert_string_equal(index_dns_name(idx, first + 1), "late.example.");
+	assert_string_equal(index_dns_name(idx, first + 2), "new.example.");
+	assert_string_equal(index_dns_name(idx, first + 3), "old.example.");
+	n = index_dns_names(idx, api, &a, &first);
+	assert_int_equal(n, 1);
+	assert_string_equal(index_dns_name(idx, first), "api-only.example.");
+	assert_int_equal(addr_parse("203.0.113.99", &a), 0);
+	n = index_dns_names(idx, web, &a, &first);
+	assert_int_equal(n, 1);
+	assert_string_equal(index_dns_name(idx, first), "unused.example.");
+	assert_int_equal(addr_parse("203.0.113.8", &a), 0);
+	assert_int_equal(index_dns_names(idx, web, &a, &first), 0);
+	assert_null(index_dns_name(idx, (size_t)-1));
+	index_free(idx);
+
+	/* The window: answers first seen after --until are not fed. */
+	idx = load(fx, 1, "shop", "Deployment/web", 0, 2000, -1, 0);
+	web = index_find_workload(idx, "shop", "Deployment", "web");
+	assert_int_equal(addr_parse("203.0.113.7", &a), 0);
+	n = index_dns_names(idx, web, &a, &first);
+	assert_int_equal(n, 2);
+	assert_string_equal(index_dns_name(idx, first), "alias.example.");
+	assert_string_equal(index_dns_name(idx, first + 1), "old.example.");
+	/* Outside the scope: api is only web's peer here, with no names. */
+	api = index_find_workload(idx, "shop", "Deployment", "api");
+	assert_int_equal(index_dns_names(idx, api, &a, &first), 0);
+	index_free(idx);
+
+	/* Ingress only: no names are read. */
+	idx = load(fx, 1, "shop", NULL, 0, 0, FLOW_INGRESS, 0);
+	web = index_find_workload(idx, "shop", "Deployment", "web");
+	assert_int_equal(index_dns_names(idx, web, &a, &first), 0);
+	index_free(idx);
+}
+
+/* The same from a source of another kind (not a store). */
+static void
+test_dns_names_world(void **state)
+{
+	struct ut_world *w = ut_world_new();
+	struct index *idx;
+	struct addr a;
+	size_t first;
+	int c, s;
+
+	(void)state;
+	assert_non_null(w);
+	c = ut_world_workload(w, "ns", "Deployment", "c", "{}", NULL);
+	s = ut_world_workload(w, "other", "Deployment", "s", "{}", NULL);
+	ut_world_flow(w, c, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1,
+	    "2001:db8::1", IPPROTO_TCP, 443, 1, 10, 20)->dns_name = "b.test.";
+	ut_world_dns(w, c, "2001:db8::1", "a.test.");
+	ut_world_dns(w, c, "2001:db8::1", "b.test.");
+	ut_world_dns(w, s, "2001:db8::1", "s.test.");
+	idx = ut_world_index(w, &(struct source_query){ .namespace_ = "ns",
+	    .direction = -1 });
+	assert_non_null(idx);
+	assert_int_equal(addr_parse("2001:db8::1", &a), 0);
+	assert_int_equal(index_dns_names(idx, index_find_workload(idx, "ns",
+	    "Deployment", "c"), &a, &first), 2);
+	assert_string_equal(index_dns_name(idx, first), "a.test.");
+	assert_string_equal(index_dns_name(idx, first + 1), "b.test.");
+	index_free(idx);
+	ut_world_free(w);
+}
+
 /* An unknown namespace or workload names the closest recorded one. */
 static void
 test_did_you_mean(void **state)
@@ -350,6 +473,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_window_and_direction,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dns_names, setup,
+		    teardown),
+		cmocka_unit_test(test_dns_names_world),
 		cmocka_unit_test_setup_teardown(test_did_you_mean, setup,
 		    teardown),
 	};

@@ -1,7 +1,8 @@
 /*
  * policygen rules not already pinned by the export goldens: the cluster
  * DNS found by name and seen over TCP only, two workloads with the same
- * selector written once, an empty selector warned about, min-observation.
+ * selector written once, an empty selector warned about, min-observation;
+ * and which DNS names the name-writing formats can use.
  */
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -167,10 +168,54 @@ test_rules(void **state)
 	index_free(idx);
 }
 
+/* Names for toFQDNs and domainNames: what the CRD's pattern takes,
+ * compared and written as DNS does (case, the final dot). */
+static void
+test_names(void **state)
+{
+	static const struct {
+		const char *name;
+		bool ok;
+	} cases[] = {
+		{ "api.example.test.", true }, { "api.example.test", true },
+		{ "a-b_c.d9", true }, { "xn--bcher-kva.example", true },
+		{ "intranet.", false }, { "intranet", false }, { "", false },
+		{ ".", false }, { "a..b", false }, { "-a.b", false },
+		{ "a-.b", false }, { "a.b..", false }, { "*.example.test", false },
+		{ "a b.c", false }, { "_srv.example", false },
+	};
+	char long_label[80], long_name[300];
+	json_object *j;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (policygen_name_ok(cases[i].name) != cases[i].ok)
+			fail_msg("policygen_name_ok(\"%s\") != %d", cases[i].name,
+			    cases[i].ok);
+	memset(long_label, 'a', 64);
+	strcpy(long_label + 64, ".test");
+	assert_false(policygen_name_ok(long_label));	/* a label of 64 */
+	for (i = 0; i < 254; i += 2)
+		memcpy(long_name + i, "a.", 2);
+	strcpy(long_name + 254, "bc");
+	assert_false(policygen_name_ok(long_name));	/* 256 characters */
+	long_name[252] = '\0';
+	assert_true(policygen_name_ok(long_name));
+	assert_int_equal(policygen_name_cmp("API.Example.Test.",
+	    "api.example.test"), 0);
+	assert_true(policygen_name_cmp("a.test", "b.test") < 0);
+	assert_true(policygen_name_cmp("a.test.", "a.tests") < 0);
+	j = policygen_name_json("API.Example.Test.");
+	assert_string_equal(json_object_get_string(j), "api.example.test");
+	json_object_put(j);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
 		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
 	};
 

@@ -5,7 +5,10 @@
  * counted once however many messages it has, DESTROY brings bytes, a dump
  * entry already seen as NEW is not counted again, unmarked connections
  * are ignored, events that arrive before their pod's attachment wait for
- * it, and DNS answers name the flows that follow. Flushes go through the
+ * it, and DNS answers name the flows that follow. With the timestamp
+ * extension on (the *_ts fixtures): a tuple and id the kernel reuses are
+ * two connections, a dump counts only what no NEW event counted, and a
+ * restart reads back what the last flush counted. Flushes go through the
  * writer (recorderd/writer.h) run inline, on a connection of its own: a
  * store locked by another connection keeps everything in memory (two
  * tables) and drops nothing until both are full.
@@ -22,6 +25,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <endian.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
@@ -32,6 +36,8 @@
 
 #include "lib/store.h"
 #include "recorderd/attrib.h"
+#include "recorderd/batch.h"
+#include "recorderd/connid.h"
 #include "recorderd/ct.h"
 #include "recorderd/rec.h"
 #include "recorderd/writer.h"
@@ -213,6 +219,72 @@ set_ct_id(unsigned char *buf, uint32_t id)
 	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg))
 		if (mnl_attr_get_type(attr) == CTA_ID)
 			*(uint32_t *)mnl_attr_get_payload(attr) = htonl(id);
+}
+
+/* Set the CTA_TIMESTAMP_EVENT of a NEW event (ts_open.bin) or the start
+ * in the CTA_TIMESTAMP of a dump entry (ts_dump.bin). */
+static void
+set_ts(unsigned char *buf, int64_t ns)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct nlattr *attr, *in;
+	uint64_t v = htobe64((uint64_t)ns);
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(attr) == 27)
+			memcpy(mnl_attr_get_payload(attr), &v, 8);
+		if (mnl_attr_get_type(attr) != CTA_TIMESTAMP)
+			continue;
+		mnl_attr_for_each_nested(in, attr)
+			if (mnl_attr_get_type(in) == CTA_TIMESTAMP_START)
+				memcpy(mnl_attr_get_payload(in), &v, 8);
+	}
+}
+
+/* The one message of fixture name, into msg (2048 bytes). */
+static uint32_t
+load_msg(const char *name, unsigned char *msg)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "tests/fixtures/ct/%s", name);
+	load(path, msg, 2048);
+	return ((struct nlmsghdr *)msg)->nlmsg_len;
+}
+
+/* Connection id, its NEW event stamped ns (ts_open.bin) or a dump entry
+ * of it started at ns (ts_dump.bin), read at now_ns. */
+static void
+conn_msg(struct t *t, bool dump, uint32_t id, int64_t ns, int64_t now_ns)
+{
+	unsigned char m[2048];
+	uint32_t len = load_msg(dump ? "ts_dump.bin" : "ts_open.bin", m);
+	bool done = false;
+
+	set_ct_id(m, id);
+	set_ts(m, ns);
+	rec_ct_read_at(t->rec, now_ns);
+	assert_int_equal(rec_ct_buf(t->rec, m, len, dump, now_ns /
+	    1000000000, &done), 1);
+}
+
+static void
+conn_new(struct t *t, uint32_t id, int64_t ev_ns, int64_t now_ns)
+{
+	conn_msg(t, false, id, ev_ns, now_ns);
+}
+
+static void
+conn_dumped(struct t *t, uint32_t id, int64_t start_ns, int64_t now_ns)
+{
+	conn_msg(t, true, id, start_ns, now_ns);
+}
+
+static int64_t
+counted(struct t *t)
+{
+	return q1(t, "SELECT coalesce(sum(count), 0) FROM flows WHERE "
+	    "direction=0 AND protocol=6 AND port=8080");
 }
 
 static void
@@ -417,6 +489,208 @@ test_same_id_two_connections(void **state)
 	    "direction=0 AND protocol=6"), 1);
 	assert_int_equal(q1(t, "SELECT sum(count) FROM flows WHERE "
 	    "direction=0 AND protocol=17"), 1);
+}
+
+/*
+ * Recorded from the kernel: the same short connection made twice from one
+ * source port, 8.5 ms apart; the kernel gave the second the tuple AND the
+ * conntrack id of the first. Two NEW events: two connections, both
+ * sides. (An id-and-tuple table took the second for the first.)
+ */
+static void
+test_reused_tuple_counted_twice(void **state)
+{
+	struct t *t = *state;
+
+	put_pod(t->st, "cid-b", "server", "198.18.2.3/32", NULL);
+	reload(t);
+	assert_int_equal(replay_ct(t, "tcp4_reuse_ts.bin", false), 16);
+	/* And the same events once more, as a later pair (other ids). */
+	assert_int_equal(rec_flush(t->rec, 2000), 0);
+	assert_int_equal(counted(t), 2);
+	assert_int_equal(q1(t, "SELECT sum(count) FROM flows WHERE "
+	    "direction=1 AND protocol=6 AND port=8080"), 2);
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='events_seen'"), 16);
+}
+
+/*
+ * A NEW event and a dump entry of one connection (recorded: the event's
+ * timestamp and the dump's start are 11 us apart), in either order, count
+ * once; a connection with the same id and tuple that started later counts
+ * again, listed first by a dump or not.
+ */
+static void
+test_dump_and_event_with_timestamps(void **state)
+{
+	struct t *t = *state;
+	unsigned char m[2048], d[2048];
+	uint32_t mlen, dlen;
+	bool done = false;
+	int64_t s;
+
+	put_pod(t->st, "cid-b", "server", "198.18.2.3/32", NULL);
+	reload(t);
+	mlen = load_msg("ts_open.bin", m);
+	dlen = load_msg("ts_dump.bin", d);
+	assert_int_equal(rec_ct_buf(t->rec, m, mlen, false, 2000, &done), 1);
+	assert_int_equal(rec_ct_buf(t->rec, d, dlen, true, 2000, &done), 1);
+	assert_int_equal(rec_flush(t->rec, 2000), 0);
+	assert_int_equal(counted(t), 1);
+	/* The recorded start, for the same connection made again. */
+	{
+		struct ct_event ev;
+
+		assert_int_equal(ct_event_parse(d, dlen, &ev), 0);
+		s = ev.start_ns;
+	}
+	/* Again 20 ms later: the dump is read before its NEW event. */
+	conn_dumped(t, 42, s + 20000000, s + 30000000);
+	conn_new(t, 42, s + 19990000, s + 31000000);
+	/* And 40 ms later: the NEW event first. */
+	conn_new(t, 42, s + 40000000, s + 41000000);
+	conn_dumped(t, 42, s + 40010000, s + 42000000);
+	assert_int_equal(rec_flush(t->rec, 2001), 0);
+	assert_int_equal(counted(t), 3);
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='events_seen'"), 3);
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='dump_entries'"), 3);
+}
+
+/* The snapshot the last flush wrote, handed to a new recorder (a
+ * restart: the old one is gone with what it had not flushed). */
+static void
+restart(struct t *t)
+{
+	void *buf;
+	size_t len;
+
+	rec_free(t->rec);
+	assert_int_equal(new_rec(t, MARK, 64), 0);
+	assert_int_equal(store_meta_get_blob(t->st, BATCH_COUNTED_META, &buf,
+	    &len), 0);
+	assert_int_equal(rec_restore_counted(t->rec, buf, len), 0);
+	free(buf);
+}
+
+/*
+ * A restart, killed (nothing of the last interval flushed) or clean: the
+ * start-up dump lists every open connection; those counted by a flush of
+ * the previous run are not counted again (below its floor, or among its
+ * records above it), those it counted without flushing and those opened
+ * while it was down are. Refresh dumps later count none of them.
+ */
+static void
+test_restart_counts_once(void **state)
+{
+	struct t *t = *state;
+	int64_t T = 1800000000LL * 1000000000;	/* 2027 */
+	const int64_t S = 1000000000;
+	const int64_t start[5] = { 0, T + 10000, T + 2 * S + 10000,
+	    T + 3 * S + 10000, T + 4 * S };
+
+	put_pod(t->st, "cid-b", "server", "198.18.2.3/32", NULL);
+	reload(t);
+	/* The first run: subscribed, its start-up dump lists nothing. */
+	rec_ct_drained(t->rec, T - S);
+	rec_dump_begin(t->rec);
+	rec_dump_end(t->rec, true);
+	/* Connection 1; the socket found empty since. */
+	conn_new(t, 1, T, T + 1000);
+	rec_ct_drained(t->rec, T + S);
+	/* Connection 2 after that: read, flushed, above the floor. */
+	conn_new(t, 2, T + 2 * S, T + 2 * S + 1000);
+	assert_int_equal(rec_flush(t->rec, 2000), 0);
+	assert_int_equal(counted(t), 2);
+	/* Connection 3 read, never flushed: the process is killed. */
+	conn_new(t, 3, T + 3 * S, T + 3 * S + 1000);
+	rec_ct_drained(t->rec, T + 3 * S + 5000);
+
+	restart(t);
+	/* Subscribed; then the start-up dump: 1, 2 and 3 are open, and 4
+	 * opened while the daemon was down. */
+	rec_ct_drained(t->rec, T + 5 * S);
+	rec_dump_begin(t->rec);
+	for (uint32_t id = 1; id <= 4; id++)
+		conn_dumped(t, id, start[id], T + 5 * S);
+	rec_dump_end(t->rec, true);
+	assert_int_equal(rec_flush(t->rec, 2001), 0);
+	assert_int_equal(counted(t), 4);
+
+	/* A clean restart: everything was flushed. */
+	rec_ct_drained(t->rec, T + 6 * S);
+	assert_int_equal(rec_flush(t->rec, 2002), 0);
+	restart(t);
+	rec_ct_drained(t->rec, T + 7 * S);
+	rec_dump_begin(t->rec);
+	for (uint32_t id = 1; id <= 4; id++)
+		conn_dumped(t, id, start[id], T + 7 * S);
+	rec_dump_end(t->rec, true);
+	/* Refresh dumps: still open, counted already. */
+	rec_ct_drained(t->rec, T + 600 * S);
+	for (int pass = 0; pass < 2; pass++) {
+		rec_dump_begin(t->rec);
+		for (uint32_t id = 1; id <= 4; id++)
+			conn_dumped(t, id, start[id], T + 601 * S);
+		rec_dump_end(t->rec, true);
+	}
+	assert_int_equal(rec_flush(t->rec, 2003), 0);
+	assert_int_equal(counted(t), 4);
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='dump_entries'"), 4 + 4 + 8);
+	/* The killed run's last interval is gone, connection 3's event with
+	 * it: what was counted in its place is a dump entry. */
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='events_seen'"), 2);
+}
+
+/*
+ * The kernel dropped events (ENOBUFS): the resync dump counts the
+ * connections whose NEW events were lost (started after the socket was
+ * last found empty, and not among those read), and nothing else. A loss
+ * reported while a dump runs leaves it unsettled until the next one.
+ */
+static void
+test_loss_resync(void **state)
+{
+	struct t *t = *state;
+	int64_t T = 1800000000LL * 1000000000;
+	const int64_t S = 1000000000;
+
+	put_pod(t->st, "cid-b", "server", "198.18.2.3/32", NULL);
+	reload(t);
+	conn_new(t, 1, T, T + 1000);
+	rec_ct_drained(t->rec, T + S);
+	/* Lost: 2. Read after the loss: 3. */
+	rec_ct_lost(t->rec);
+	conn_new(t, 3, T + 2 * S, T + 2 * S + 1000);
+	rec_dump_begin(t->rec);
+	conn_dumped(t, 1, T + 10000, T + 3 * S);
+	/* A second loss while this dump runs. */
+	rec_ct_lost(t->rec);
+	conn_dumped(t, 2, T + S + S / 2, T + 3 * S);
+	conn_dumped(t, 3, T + 2 * S + 10000, T + 3 * S);
+	rec_dump_end(t->rec, true);
+	/* Lost during it: 5. The next dump settles everything. */
+	rec_ct_drained(t->rec, T + 4 * S);
+	rec_dump_begin(t->rec);
+	for (uint32_t id = 1; id <= 3; id++)
+		conn_dumped(t, id, id == 2 ? T + S + S / 2 :
+		    T + (id - 1) * S + 10000, T + 5 * S);
+	conn_dumped(t, 5, T + 3 * S, T + 5 * S);
+	rec_dump_end(t->rec, true);
+	assert_int_equal(rec_flush(t->rec, 2000), 0);
+	assert_int_equal(counted(t), 4);
+	/* Settled: a refresh counts nothing, what it lists is below the
+	 * floor now. */
+	rec_ct_drained(t->rec, T + 10 * S);
+	rec_dump_begin(t->rec);
+	conn_dumped(t, 2, T + S + S / 2, T + 11 * S);
+	conn_dumped(t, 5, T + 3 * S, T + 11 * S);
+	rec_dump_end(t->rec, true);
+	assert_int_equal(rec_flush(t->rec, 2001), 0);
+	assert_int_equal(counted(t), 4);
 }
 
 static void
@@ -669,6 +943,14 @@ main(void)
 		    test_repeated_dumps_counted_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_same_id_two_connections, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_reused_tuple_counted_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dump_and_event_with_timestamps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_counts_once,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loss_resync, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_pending_until_attachment,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dns_names_flows, setup,

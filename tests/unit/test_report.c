@@ -23,6 +23,8 @@
 
 struct world {
 	struct ut_world *uw;
+	struct npeval_set *set;		/* policies given, or NULL */
+	struct check_result *res;	/* set checked */
 	struct index *idx;
 	struct ks_set *ks;
 	struct addr_cidr pod, svc;
@@ -69,6 +71,10 @@ setup(void **state)
 	    IPPROTO_TCP, 8080, 1000, 2000, 3000);
 	ut_world_flow(uw, fe, FLOW_EGRESS, FLOW_PEER_ADDRESS, -1,
 	    "198.51.100.7", IPPROTO_ICMP, 0, 2, 2000, 3000);
+	/* Two more names of api's address; one never reached. */
+	ut_world_dns(uw, api, "203.0.113.10", "Pay.Example.com.");
+	ut_world_dns(uw, api, "203.0.113.10", "alias.example.com.");
+	ut_world_dns(uw, api, "203.0.113.99", "never.example.com.");
 	assert_non_null(w->idx = ut_world_index(uw, &q));
 	assert_non_null(w->ks = ks_set_new());
 	assert_int_equal(addr_cidr_parse("203.0.113.0/25", &c), 0);
@@ -138,10 +144,17 @@ at(json_object *o, const char *path)
 	    tok = strtok_r(NULL, ".", &save)) {
 		if (tok[0] >= '0' && tok[0] <= '9')
 			o = json_object_array_get_idx(o, (size_t)atoi(tok));
-		else
-			o = report_get(o, tok);
+		else if (!json_object_object_get_ex(o, tok, &o))
+			o = NULL;
 	}
 	return o;
+}
+
+static int64_t
+at_int(json_object *o, const char *path)
+{
+	o = at(o, path);
+	return o ? json_object_get_int64(o) : -1;
 }
 
 static const char *
@@ -160,12 +173,12 @@ test_model_without_policies(void **state)
 	w->in.svc_cidrs = &w->svc;
 	w->in.nsvc_cidrs = 1;
 	assert_non_null(m = report_build(&w->in));
-	assert_int_equal(report_int(m, "schemaVersion"), 1);
+	assert_int_equal(at_int(m, "schemaVersion"), 1);
 	assert_string_equal(at_str(m, "window.since"), "1970-01-01T00:16:40Z");
-	assert_int_equal(report_int(at(m, "window"), "seconds"), 90000);
-	assert_int_equal(report_int(at(m, "completeness"), "eventsLost"), 12);
-	assert_int_equal(report_int(at(m, "summary"), "workloads"), 2);
-	assert_int_equal(report_int(at(m, "summary"), "flows"), 6);
+	assert_int_equal(at_int(m, "window.seconds"), 90000);
+	assert_int_equal(at_int(m, "completeness.eventsLost"), 12);
+	assert_int_equal(at_int(m, "summary.workloads"), 2);
+	assert_int_equal(at_int(m, "summary.flows"), 6);
 	assert_true(json_object_is_type(at(m, "policies"), json_type_null));
 	assert_string_equal(at_str(m, "namespaces.0.name"), "shop");
 	assert_string_equal(at_str(m, "namespaces.0.workloads.0.id"),
@@ -199,7 +212,27 @@ test_model_without_policies(void **state)
 	    "card-gateway");
 	assert_string_equal(at_str(m, "addresses.3.dnsNames.0"),
 	    "<script>x|y</script>.");
-	assert_int_equal(report_int(at(m, "summary"), "unnamedAddresses"), 2);
+	/* Every name the pods resolved to it, after the flow's own. */
+	assert_int_equal(json_object_array_length(at(m,
+	    "addresses.3.dnsNames")), 3);
+	assert_string_equal(at_str(m, "addresses.3.dnsNames.1"),
+	    "Pay.Example.com.");
+	assert_string_equal(at_str(m, "addresses.3.dnsNames.2"),
+	    "alias.example.com.");
+	/* The names -o cilium and -o clusternetworkpolicy write for api:
+	 * those the APIs take, as written, with their address; not the
+	 * one never reached, not the markup. */
+	assert_int_equal(json_object_array_length(at(m,
+	    "namespaces.0.workloads.0.egressNames")), 2);
+	assert_string_equal(at_str(m, "namespaces.0.workloads.0.egressNames.0."
+	    "name"), "alias.example.com");
+	assert_string_equal(at_str(m, "namespaces.0.workloads.0.egressNames.1."
+	    "name"), "pay.example.com");
+	assert_string_equal(at_str(m, "namespaces.0.workloads.0.egressNames.1."
+	    "addresses.0"), "203.0.113.10");
+	assert_int_equal(json_object_array_length(at(m,
+	    "namespaces.0.workloads.1.egressNames")), 0);
+	assert_int_equal(at_int(m, "summary.unnamedAddresses"), 2);
 	/* Warnings: lost events, a workload predating the recording,
 	 * ICMP. */
 	assert_int_equal(json_object_array_length(at(m, "warnings")), 3);
@@ -207,26 +240,44 @@ test_model_without_policies(void **state)
 	json_object_put(m);
 }
 
+/* The world's report input with policies: shop's default deny, checked. */
+static void
+default_deny(struct world *w)
+{
+	static const char *paths[] = { FIX "shop/00-default-deny.yaml" };
+	char err[256];
+
+	assert_int_equal(npeval_set_new(&w->set), 0);
+	assert_int_equal(check_load_policies(w->set, paths[0], "shop", NULL,
+	    err, sizeof(err)), 0);
+	assert_int_equal(check_eval(w->set, w->idx, &w->res), 0);
+	w->in.policies = w->set;
+	w->in.check = w->res;
+	w->in.policy_paths = paths;
+	w->in.npolicy_paths = 1;
+}
+
+/* Back to no policies. */
+static void
+no_policies(struct world *w)
+{
+	check_result_free(w->res);
+	npeval_set_free(w->set);
+	w->res = NULL;
+	w->set = NULL;
+	w->in.policies = NULL;
+	w->in.check = NULL;
+}
+
 static void
 test_model_with_policies(void **state)
 {
 	struct world *w = *state;
-	struct npeval_set *set;
-	struct check_result *res;
-	const char *paths[] = { FIX "shop/00-default-deny.yaml" };
 	json_object *m;
-	char err[256];
 
-	assert_int_equal(npeval_set_new(&set), 0);
-	assert_int_equal(check_load_policies(set, paths[0], "shop", NULL, err,
-	    sizeof(err)), 0);
-	assert_int_equal(check_eval(set, w->idx, &res), 0);
-	w->in.policies = set;
-	w->in.check = res;
-	w->in.policy_paths = paths;
-	w->in.npolicy_paths = 1;
+	default_deny(w);
 	assert_non_null(m = report_build(&w->in));
-	assert_int_equal(report_int(at(m, "policies"), "count"), 1);
+	assert_int_equal(at_int(m, "policies.count"), 1);
 	assert_string_equal(at_str(m, "policies.items.0.name"),
 	    "default-deny");
 	/* Default deny: everything but the node's probe is denied. The
@@ -235,7 +286,7 @@ test_model_with_policies(void **state)
 	    "namespaces.0.workloads.0.ingress.1.verdict"), "allowed");
 	assert_string_equal(at_str(m,
 	    "namespaces.0.workloads.0.ingress.0.verdict"), "denied");
-	assert_int_equal(report_int(at(m, "summary"), "denied"), 5);
+	assert_int_equal(at_int(m, "summary.denied"), 5);
 	assert_int_equal(json_object_array_length(at(m, "denied")), 5);
 	assert_string_equal(at_str(m, "denied.0.workload"),
 	    "shop/Deployment/api");
@@ -244,42 +295,162 @@ test_model_with_policies(void **state)
 	assert_string_equal(at_str(m,
 	    "namespaces.0.workloads.0.policies.egress.0"), "shop/default-deny");
 	assert_int_equal(json_object_array_length(at(m, "unselected")), 0);
+	/* Each denial carries the rule export writes to allow it: the
+	 * KnownServer's CIDR for its address, the peer's selector for a
+	 * workload; none for ICMP. */
+	assert_string_equal(at_str(m, "denied.1.allowRule.policy"),
+	    "shop/deployment-api");
+	assert_string_equal(at_str(m,
+	    "denied.1.allowRule.spec.egress.0.to.0.ipBlock.cidr"),
+	    "203.0.113.0/25");
+	assert_int_equal(at_int(m,
+	    "denied.1.allowRule.spec.egress.0.ports.0.port"), 443);
+	assert_string_equal(at_str(m,
+	    "denied.1.allowRule.spec.egress.0.ports.0.protocol"), "TCP");
+	assert_int_equal(json_object_array_length(at(m,
+	    "denied.1.allowRule.spec.egress.0.to")), 1);
+	assert_non_null(at(m,
+	    "denied.2.allowRule.spec.ingress.0.from.0.podSelector"));
+	assert_int_equal(at_int(m,
+	    "denied.2.allowRule.spec.ingress.0.ports.0.port"), 8080);
+	assert_string_equal(at_str(m, "denied.4.protocol"), "ICMP");
+	assert_true(json_object_is_type(at(m, "denied.4.allowRule"),
+	    json_type_null));
 	json_object_put(m);
-	check_result_free(res);
-	npeval_set_free(set);
+	no_policies(w);
 
 	/* No policy at all: both workloads are open both ways. */
-	assert_int_equal(npeval_set_new(&set), 0);
-	assert_int_equal(check_eval(set, w->idx, &res), 0);
-	w->in.policies = set;
-	w->in.check = res;
+	assert_int_equal(npeval_set_new(&w->set), 0);
+	assert_int_equal(check_eval(w->set, w->idx, &w->res), 0);
+	w->in.policies = w->set;
+	w->in.check = w->res;
 	assert_non_null(m = report_build(&w->in));
 	assert_int_equal(json_object_array_length(at(m, "unselected")), 2);
 	assert_true(json_object_get_boolean(at(m, "unselected.0.ingress")));
 	assert_true(json_object_get_boolean(at(m, "unselected.0.egress")));
-	assert_int_equal(report_int(at(m, "summary"), "denied"), 0);
+	assert_int_equal(at_int(m, "summary.denied"), 0);
 	json_object_put(m);
-	check_result_free(res);
-	npeval_set_free(set);
-	w->in.policies = NULL;
-	w->in.check = NULL;
+	no_policies(w);
 }
 
-typedef int (*render_fn)(FILE *, json_object *);
+/* The typed view reads every part of the model the renderers use. */
+static void
+test_view(void **state)
+{
+	struct world *w = *state;
+	const struct report_workload *api, *fe;
+	const struct report_flow *fl;
+	struct report_view *v;
+	json_object *m;
+	char buf[128];
+
+	default_deny(w);
+	assert_non_null(m = report_build(&w->in));
+	assert_int_equal(report_view_new(m, &v), 0);
+	json_object_put(m);	/* the view keeps its own reference */
+
+	assert_string_equal(v->scope, "shop");
+	assert_string_equal(v->generated_at, "1970-01-01T02:46:40Z");
+	assert_string_equal(v->window.since, "1970-01-01T00:16:40Z");
+	assert_int_equal(v->window.seconds, 90000);
+	assert_int_equal(v->events_lost, 12);
+	assert_int_equal(v->ncounters, 2);
+	assert_string_equal(v->counters[0].name, "events_lost");
+	assert_int_equal(v->counters[1].value, 5000);
+	assert_true(v->has_policies);
+	assert_int_equal(v->npolicies, 1);
+	assert_int_equal(v->policy_paths.n, 1);
+	assert_string_equal(v->policies[0].name, "default-deny");
+	assert_int_equal(v->summary.workloads, 2);
+	assert_int_equal(v->summary.denied, 5);
+
+	assert_int_equal(v->nnamespaces, 1);
+	assert_int_equal(v->namespaces[0].nworkloads, 2);
+	api = &v->namespaces[0].workloads[0];
+	fe = &v->namespaces[0].workloads[1];
+	assert_string_equal(api->id, "shop/Deployment/api");
+	assert_true(api->has_policies);
+	assert_string_equal(api->policies[REPORT_EGRESS].v[0],
+	    "shop/default-deny");
+	assert_int_equal(api->nflows[REPORT_INGRESS], 2);
+	assert_int_equal(api->nflows[REPORT_EGRESS], 2);
+	fl = &api->flows[REPORT_INGRESS][1];
+	assert_ptr_equal(fl->subject, api);
+	assert_int_equal(fl->direction, REPORT_INGRESS);
+	assert_int_equal(fl->peer.type, REPORT_PEER_NODE);
+	assert_int_equal(fl->peer.class_, REPORT_CLASS_NODE);
+	assert_int_equal(fl->verdict, REPORT_VERDICT_ALLOWED);
+	assert_string_equal(report_peer_str(&fl->peer, buf, sizeof(buf)),
+	    "node 198.18.0.1");
+	fl = &fe->flows[REPORT_EGRESS][0];
+	assert_int_equal(fl->peer.type, REPORT_PEER_WORKLOAD);
+	assert_string_equal(fl->peer.id, "shop/Deployment/api");
+	assert_true(fl->has_service);
+	assert_string_equal(fl->service_address, "10.96.0.20");
+	assert_int_equal(fl->service_port, 80);
+	assert_string_equal(fl->protocol, "TCP");
+	assert_int_equal(fl->port, 8080);
+	assert_int_equal(fl->count, 120);
+	assert_int_equal(fl->verdict, REPORT_VERDICT_DENIED);
+	assert_true(fe->obs.predates_recording);
+
+	assert_int_equal(v->naddresses, 4);
+	assert_true(v->addresses[3].has_ks);
+	assert_string_equal(v->addresses[3].ks.server, "pay.example.com");
+	assert_string_equal(v->addresses[3].dns_names.v[0],
+	    "<script>x|y</script>.");
+	assert_true(v->addresses[2].unnamed);
+	assert_int_equal(v->ndenied, 5);
+	assert_string_equal(v->denied[0].workload, "shop/Deployment/api");
+	assert_int_equal(v->denied[0].verdict, REPORT_VERDICT_DENIED);
+	assert_string_equal(v->denied[0].policies.v[0], "shop/default-deny");
+	assert_string_equal(v->denied[1].allow_policy, "shop/deployment-api");
+	assert_non_null(v->denied[1].allow_spec);
+	assert_null(v->denied[4].allow_spec);
+	assert_int_equal(v->warnings.n, 3);
+	report_view_free(v);
+	no_policies(w);
+
+	/* A partial model reads with empty values. */
+	assert_non_null(m = json_tokener_parse("{\"namespaces\": [{\"name\": "
+	    "\"x\", \"workloads\": [{\"id\": \"x/Pod/p\", \"egress\": "
+	    "[{\"peer\": {\"type\": \"address\"}, \"protocol\": 132}]}]}], "
+	    "\"policies\": null}"));
+	assert_int_equal(report_view_new(m, &v), 0);
+	json_object_put(m);
+	assert_false(v->has_policies);
+	assert_string_equal(v->scope, "");
+	fl = &v->namespaces[0].workloads[0].flows[REPORT_EGRESS][0];
+	assert_string_equal(fl->protocol, "132");
+	assert_int_equal(fl->verdict, REPORT_VERDICT_NONE);
+	assert_string_equal(report_peer_str(&fl->peer, buf, sizeof(buf)),
+	    "unknown");
+	assert_int_equal(v->namespaces[0].workloads[0].nflows[REPORT_INGRESS],
+	    0);
+	report_view_free(v);
+	report_view_free(NULL);
+}
+
+typedef int (*render_fn)(FILE *, const struct report_view *,
+    const struct report_render_opts *);
 
 static char *
 render(struct world *w, render_fn fn)
 {
+	struct report_render_opts opts = { .graph = REPORT_GRAPH_AUTO };
+	struct report_view *v;
 	json_object *m;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 
 	assert_non_null(m = report_build(&w->in));
-	assert_non_null(f = open_memstream(&buf, &len));
-	assert_int_equal(fn(f, m), 0);
-	fclose(f);
+	assert_int_equal(report_view_new(m, &v), 0);
 	json_object_put(m);
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(fn(f, v, &opts), 0);
+	fclose(f);
+	report_view_free(v);
 	return buf;
 }
 
@@ -287,20 +458,10 @@ static void
 test_renderers(void **state)
 {
 	struct world *w = *state;
-	struct npeval_set *set;
-	struct check_result *res;
-	const char *paths[] = { FIX "shop/00-default-deny.yaml" };
-	char err[256], *out, *p;
+	char *out, *p;
 	json_object *back;
 
-	assert_int_equal(npeval_set_new(&set), 0);
-	assert_int_equal(check_load_policies(set, paths[0], "shop", NULL, err,
-	    sizeof(err)), 0);
-	assert_int_equal(check_eval(set, w->idx, &res), 0);
-	w->in.policies = set;
-	w->in.check = res;
-	w->in.policy_paths = paths;
-	w->in.npolicy_paths = 1;
+	default_deny(w);
 
 	out = render(w, report_render_text);
 	assert_non_null(strstr(out, "netpol-record report: namespace shop\n"));
@@ -308,6 +469,9 @@ test_renderers(void **state)
 	assert_non_null(strstr(out, "DENIED     shop/Deployment/api ingress "
 	    "from shop/Deployment/frontend TCP/8080"));
 	assert_non_null(strstr(out, "already running when recording started"));
+	assert_non_null(strstr(out, "  names (toFQDNs of -o cilium, "
+	    "domainNames of -o clusternetworkpolicy): alias.example.com "
+	    "(203.0.113.10), pay.example.com (203.0.113.10)\n"));
 	free(out);
 
 	out = render(w, report_render_markdown);
@@ -318,34 +482,51 @@ test_renderers(void **state)
 	assert_null(strstr(out, "<script>"));
 	assert_non_null(strstr(out, "## Recorded flows the policies would "
 	    "deny"));
+	assert_non_null(strstr(out, "Names allowed by `-o cilium` (toFQDNs) "
+	    "and `-o clusternetworkpolicy` (domainNames): alias.example.com "
+	    "(203.0.113.10), pay.example.com (203.0.113.10).\n"));
 	free(out);
 
 	out = render(w, report_render_html);
 	assert_true(strncmp(out, "<!DOCTYPE html>", 15) == 0);
-	assert_non_null(strstr(out, "&lt;script&gt;x|y&lt;/script&gt;."));
+	/* Escaped (table cells may break after its '/' and '.'). */
+	assert_non_null(strstr(out, "&lt;script&gt;x|y&lt;/<wbr>script&gt;."));
+	assert_null(strstr(out, "<script>x"));
 	/* One script element: ours, at the end. */
 	assert_non_null(p = strstr(out, "<script>"));
 	assert_null(strstr(p + 1, "<script>"));
-	assert_non_null(strstr(out, "<path class=\"edge denied\""));
+	/* The drawing: Graphviz's, with our ids and titles. */
+	assert_non_null(strstr(out, "<svg id=\"topology\""));
+	assert_non_null(strstr(out, "class=\"edge denied\">"));
+	assert_non_null(strstr(out, "<title>pay.example.com: 203.0.113.10 "
+	    "(external)</title>"));
+	/* The rule to allow a denied flow, as YAML to copy. */
+	assert_non_null(strstr(out, "<pre>spec:\n  egress:\n  - to:\n    - "
+	    "ipBlock:\n        cidr: 203.0.113.0/25\n    ports:\n    - "
+	    "port: 443\n      protocol: TCP\n</pre>"));
+	assert_non_null(strstr(out, "export writes no rule for it"));
+	/* Rows know their edge, and the filters' facets. */
+	assert_non_null(strstr(out, "<tr class=\"denied\" data-ns=\"shop\" "
+	    "data-verdict=\"denied\" data-proto=\"TCP\" "
+	    "data-peer=\"workload\" data-edge=\"e"));
 	assert_non_null(strstr(out, "</html>\n"));
 	free(out);
 
 	out = render(w, report_render_json);
 	assert_non_null(back = json_tokener_parse(out));
-	assert_int_equal(report_int(at(back, "summary"), "denied"), 5);
+	assert_int_equal(at_int(back, "summary.denied"), 5);
 	json_object_put(back);
 	free(out);
 
-	check_result_free(res);
-	npeval_set_free(set);
-	w->in.policies = NULL;
-	w->in.check = NULL;
+	no_policies(w);
 }
 
 static void
 test_empty(void **state)
 {
+	struct report_render_opts opts = { .graph = REPORT_GRAPH_AUTO };
 	struct report_input in;
+	struct report_view *v;
 	struct ut_world *uw;
 	struct index *idx;
 	json_object *m;
@@ -361,95 +542,19 @@ test_empty(void **state)
 	assert_int_equal(json_object_array_length(at(m, "namespaces")), 0);
 	assert_true(json_object_is_type(at(m, "scope.namespace"),
 	    json_type_null));
+	assert_int_equal(report_view_new(m, &v), 0);
 	assert_non_null(f = open_memstream(&buf, &len));
-	assert_int_equal(report_render_html(f, m), 0);
-	assert_int_equal(report_render_text(f, m), 0);
-	assert_int_equal(report_render_markdown(f, m), 0);
+	assert_int_equal(report_render_html(f, v, &opts), 0);
+	assert_int_equal(report_render_text(f, v, &opts), 0);
+	assert_int_equal(report_render_markdown(f, v, &opts), 0);
 	fclose(f);
+	report_view_free(v);
 	assert_non_null(strstr(buf, "No traffic recorded: nothing to draw."));
 	assert_non_null(strstr(buf, "all namespaces"));
 	free(buf);
 	json_object_put(m);
 	index_free(idx);
 	ut_world_free(uw);
-}
-
-/* Big drawings stay readable: addresses one box per class, and too many
- * workloads are not drawn at all. Built from a model, as the renderer
- * reads it. */
-static void
-test_svg_limits(void **state)
-{
-	json_object *m, *egress, *fl, *peer, *w, *ws, *ns, *nss, *addrs, *a;
-	char ip[32], *buf = NULL;
-	size_t len = 0, i, n = 0;
-	FILE *f;
-
-	(void)state;
-	m = json_object_new_object();
-	nss = json_object_new_array();
-	ns = json_object_new_object();
-	ws = json_object_new_array();
-	w = json_object_new_object();
-	egress = json_object_new_array();
-	addrs = json_object_new_array();
-	json_object_object_add(w, "id", json_object_new_string("shop/Pod/x"));
-	json_object_object_add(w, "name", json_object_new_string("x"));
-	json_object_object_add(w, "kind", json_object_new_string("Pod"));
-	for (i = 0; i < 50; i++) {
-		snprintf(ip, sizeof(ip), "203.0.113.%zu", i + 1);
-		peer = json_object_new_object();
-		json_object_object_add(peer, "type",
-		    json_object_new_string("address"));
-		json_object_object_add(peer, "address",
-		    json_object_new_string(ip));
-		json_object_object_add(peer, "class",
-		    json_object_new_string("external"));
-		fl = json_object_new_object();
-		json_object_object_add(fl, "peer", peer);
-		json_object_object_add(fl, "protocol",
-		    json_object_new_string("TCP"));
-		json_object_object_add(fl, "port", json_object_new_int(443));
-		json_object_object_add(fl, "count", json_object_new_int(1));
-		json_object_array_add(egress, fl);
-		a = json_object_new_object();
-		json_object_object_add(a, "address", json_object_new_string(ip));
-		json_object_object_add(a, "class",
-		    json_object_new_string("external"));
-		json_object_array_add(addrs, a);
-	}
-	json_object_object_add(w, "egress", egress);
-	json_object_object_add(w, "ingress", json_object_new_array());
-	json_object_array_add(ws, w);
-	json_object_object_add(ns, "name", json_object_new_string("shop"));
-	json_object_object_add(ns, "workloads", ws);
-	json_object_array_add(nss, ns);
-	json_object_object_add(m, "namespaces", nss);
-	json_object_object_add(m, "addresses", addrs);
-	json_object_object_add(m, "summary", json_object_new_object());
-	json_object_object_add(report_get(m, "summary"), "workloads",
-	    json_object_new_int(1));
-
-	assert_non_null(f = open_memstream(&buf, &len));
-	assert_int_equal(report_svg(f, m), 0);
-	fclose(f);
-	/* Two boxes: the workload and "50 external addresses". */
-	for (char *p = buf; (p = strstr(p, "<g class=\"node\"")) != NULL; p++)
-		n++;
-	assert_int_equal(n, 2);
-	assert_non_null(strstr(buf, "50 external addresses"));
-	free(buf);
-
-	json_object_object_add(report_get(m, "summary"), "workloads",
-	    json_object_new_int(251));
-	buf = NULL;
-	assert_non_null(f = open_memstream(&buf, &len));
-	assert_int_equal(report_svg(f, m), 0);
-	fclose(f);
-	assert_null(strstr(buf, "<svg"));
-	assert_non_null(strstr(buf, "251 workloads are too many to draw"));
-	free(buf);
-	json_object_put(m);
 }
 
 int
@@ -461,10 +566,10 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_with_policies, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renderers, setup,
 		    teardown),
 		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_svg_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -103,6 +104,118 @@ test_alias_bomb(void **state)
 	    sizeof(err)), -E2BIG);
 	assert_null(o);
 	assert_non_null(strstr(err, "alias"));
+}
+
+static void expect_err(const char *yaml, int rc, const char *msg);
+
+/*
+ * A document of about n million nodes once its aliases are expanded, few
+ * bytes and little memory: 1,000 scalars anchored, referred to n * 1,000
+ * times.
+ */
+static void
+append_big_doc(char **buf, size_t *len, int millions)
+{
+	size_t cap = *len + 8192 + (size_t)millions * 1000 * 4;
+	char *b = realloc(*buf, cap);
+	size_t o = *len;
+
+	if (b == NULL)
+		fail();
+	o += (size_t)sprintf(b + o, "---\na: &x [");
+	for (int i = 0; i < 999; i++)
+		o += (size_t)sprintf(b + o, "1,");
+	o += (size_t)sprintf(b + o, "1]\nb: [");
+	for (int i = 0; i < millions * 1000; i++)
+		o += (size_t)sprintf(b + o, "%s*x", i ? "," : "");
+	o += (size_t)sprintf(b + o, "]\n");
+	*buf = b;
+	*len = o;
+}
+
+/*
+ * The node budget is per document: two documents of 9 million nodes each
+ * parse (they were refused as if one document of 18 million), one of 17
+ * million is refused, and the error says which document and the limit.
+ */
+static void
+test_budget_per_document(void **state)
+{
+	struct json_object *o = NULL;
+	char err[256] = "", *buf = NULL;
+	size_t len = 0;
+
+	(void)state;
+	append_big_doc(&buf, &len, 9);
+	append_big_doc(&buf, &len, 9);
+	if (yamljson_parse(buf, len, &o, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(json_object_array_length(o), 2);
+	json_object_put(o);
+	o = NULL;
+	append_big_doc(&buf, &len, 17);
+	assert_int_equal(yamljson_parse(buf, len, &o, err, sizeof(err)),
+	    -E2BIG);
+	assert_null(o);
+	if (strstr(err, "document 3 has more than 16777216 nodes once its "
+	    "aliases are expanded (the limit of one document)") == NULL)
+		fail_msg("error \"%s\"", err);
+	free(buf);
+}
+
+/* n levels of nesting: "a: " then [[[...1...]]] (YAML), or the same in a
+ * JSON object. */
+static char *
+nested(int n, bool json)
+{
+	char *b = malloc((size_t)n * 2 + 16), *p = b;
+
+	if (b == NULL)
+		fail();
+	p += sprintf(p, json ? "{\"a\": " : "a: ");
+	memset(p, '[', (size_t)n);
+	p += n;
+	*p++ = '1';
+	memset(p, ']', (size_t)n);
+	p += n;
+	strcpy(p, json ? "}" : "\n");
+	return b;
+}
+
+/*
+ * One depth limit for YAML and JSON: 256 levels (a mapping and 255
+ * sequences in it) are read the same from both (JSON stopped at 32), one
+ * more is refused by both with the same message; 100,000 levels are
+ * refused as quickly (the parse stops at the limit).
+ */
+static void
+test_depth_one_limit(void **state)
+{
+	struct json_object *y = NULL, *j = NULL;
+	char err[256] = "", *ys, *js;
+
+	(void)state;
+	ys = nested(YAMLJSON_MAX_DEPTH - 1, false);
+	js = nested(YAMLJSON_MAX_DEPTH - 1, true);
+	if (yamljson_parse_any(ys, strlen(ys), &y, err, sizeof(err)) != 0 ||
+	    yamljson_parse_any(js, strlen(js), &j, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_true(json_object_equal(y, j));
+	json_object_put(y);
+	json_object_put(j);
+	free(ys);
+	free(js);
+	for (int n = YAMLJSON_MAX_DEPTH; n <= 100000; n += 100000 -
+	    YAMLJSON_MAX_DEPTH) {
+		ys = nested(n, false);
+		js = nested(n, true);
+		expect_err(ys, -EINVAL, "line 1, column 259: nested more than "
+		    "256 levels deep (the limit of every YAML and JSON input)");
+		expect_err(js, -EINVAL, "line 1, column 263: nested more than "
+		    "256 levels deep (the limit of every YAML and JSON input)");
+		free(ys);
+		free(js);
+	}
 }
 
 static void
@@ -440,6 +553,8 @@ main(void)
 		cmocka_unit_test(test_multidoc),
 		cmocka_unit_test(test_alias),
 		cmocka_unit_test(test_alias_bomb),
+		cmocka_unit_test(test_budget_per_document),
+		cmocka_unit_test(test_depth_one_limit),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_json_any),
 		cmocka_unit_test(test_stream),

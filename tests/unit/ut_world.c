@@ -14,10 +14,10 @@
 #include "cli/source/store_source.h"
 #include "lib/store.h"
 
-#define UT_MAX 64
+#define UT_MAX 256
 
 struct ut_wl {
-	const char *ns, *kind, *name, *labels, *ports;
+	const char *ns, *kind, *name, *labels, *ports, *selector;
 	bool host_network;
 	int64_t started_at;
 };
@@ -28,6 +28,12 @@ struct ut_world {
 	int nwl;
 	struct flow fl[UT_MAX];
 	int nfl;
+	struct {
+		int wl;
+		struct addr a;
+		const char *name;
+	} dns[UT_MAX];
+	int ndns;
 	int64_t recording_started;
 	const char *cname[8];
 	int64_t cval[8];
@@ -57,7 +63,9 @@ world_load(struct source *src, const struct source_query *q,
 		    json_tokener_parse(w->wl[i].labels) : NULL;
 		sw.ports = w->wl[i].ports ?
 		    json_tokener_parse(w->wl[i].ports) : NULL;
-		sw.selector = json_object_new_object();
+		sw.selector = w->wl[i].selector ?
+		    json_tokener_parse(w->wl[i].selector) :
+		    json_object_new_object();
 		sw.host_network = w->wl[i].host_network;
 		sw.started_at = w->wl[i].started_at;
 		if ((rc = index_add_namespace(b, sw.namespace_)) == 0)
@@ -73,6 +81,9 @@ world_load(struct source *src, const struct source_query *q,
 			f.key.peer_wl = h[f.key.peer_wl];
 		rc = index_add_flow(b, &f);
 	}
+	for (i = 0; i < w->ndns && rc == 0; i++)
+		rc = index_add_dns_name(b, h[w->dns[i].wl], &w->dns[i].a,
+		    w->dns[i].name);
 	if (rc != 0)
 		snprintf(err, errlen, "world: %s", strerror(-rc));
 	return rc;
@@ -123,6 +134,12 @@ ut_world_workload(struct ut_world *w, const char *ns, const char *kind,
 }
 
 void
+ut_world_selector(struct ut_world *w, int wl, const char *selector)
+{
+	w->wl[wl].selector = selector;
+}
+
+void
 ut_world_workload_set(struct ut_world *w, int wl, bool host_network,
     int64_t started_at)
 {
@@ -153,6 +170,15 @@ ut_world_flow(struct ut_world *w, int subj, int direction, int peer_kind,
 	f->last_seen = last;
 	w->nfl++;
 	return f;
+}
+
+void
+ut_world_dns(struct ut_world *w, int wl, const char *addr, const char *name)
+{
+	if (w->ndns == UT_MAX || addr_parse(addr, &w->dns[w->ndns].a) < 0)
+		abort();
+	w->dns[w->ndns].wl = wl;
+	w->dns[w->ndns++].name = name;
 }
 
 void

@@ -28,6 +28,8 @@ void ut_world_free(struct ut_world *w);
  */
 int ut_world_workload(struct ut_world *w, const char *ns, const char *kind,
     const char *name, const char *labels, const char *ports);
+/* Its selector (JSON text, a literal); {} unless set. */
+void ut_world_selector(struct ut_world *w, int wl, const char *selector);
 /* Its host_network and started_at (0 unknown). */
 void ut_world_workload_set(struct ut_world *w, int wl, bool host_network,
     int64_t started_at);
@@ -41,6 +43,10 @@ void ut_world_workload_set(struct ut_world *w, int wl, bool host_network,
 struct flow *ut_world_flow(struct ut_world *w, int subj, int direction,
     int peer_kind, int peer, const char *peer_addr, int protocol,
     unsigned port, uint64_t count, int64_t first, int64_t last);
+
+/* The pods of workload wl were answered addr for name (a literal). */
+void ut_world_dns(struct ut_world *w, int wl, const char *addr,
+    const char *name);
 
 /* What the world says of itself. */
 void ut_world_recording_started(struct ut_world *w, int64_t t);

@@ -19,7 +19,7 @@
 //   UDP, SCTP), named ports on the destination pod; icmps: type (number
 //   or name) and family; a rule with toPorts or icmps allows only what
 //   they list, a rule with neither any protocol; L7 rules do not change
-//   the L4 verdict;
+//   the L4 verdict; an empty rule ({}) allows nothing (default deny);
 // - from the pod's own node: allowed (Cilium's allow-localhost default).
 import { namespaceLabels, namesOf } from "./flows.mjs";
 import { parseCIDR, parseIP, cidrContains } from "./net.mjs";
@@ -170,6 +170,11 @@ function ruleMatches(rule, dir, ns, flow, model, dnsVisible) {
 		l3.push(nodes ? yes("entities host and remote-node") : anyOf(ents.map((e) => entityMatches(e, peer)), "no entity matches"));
 	}
 	if (dir === "egress" && rule.toFQDNs !== undefined) l3.push(fqdnRule(list(rule.toFQDNs), peer, flow, model, dnsVisible));
+	// A rule without peers, ports or ICMP types ({}) selects nothing: it is
+	// Cilium's idiom for default deny (examples/policies/l3/
+	// egress-default-deny). Ports alone (L4 only) mean any peer.
+	if (l3.length === 0 && list(rule.toPorts).length === 0 && list(rule.icmps).length === 0)
+		return no("an empty rule selects no peer (Cilium's default-deny idiom)");
 	const who = l3.length === 0 ? yes("any peer") : allOf(l3);
 	const dstWorkload = flow.dst.type === "workload" ? flow.dst.workload : null;
 	let l4 = yes("any protocol");

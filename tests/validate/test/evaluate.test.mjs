@@ -86,6 +86,8 @@ test("Cilium: namespace of endpoint selectors, CIDR vs pods, entities, FQDN patt
 	assert.equal(verdict(ciliumSide, cnp([{ toEntities: ["world"], toPorts: [{ ports: [{ port: "0", protocol: "ANY" }] }] }]), m, 4), "denied", "toPorts never allows ICMP");
 	assert.equal(verdict(ciliumSide, cnp([{ toEntities: ["world"] }]), m, 4), "allowed", "no L4 part: every protocol");
 	assert.equal(verdict(ciliumSide, cnp([{ toEntities: [] }]), m, 4), "denied", "an empty list selects nothing");
+	assert.equal(verdict(ciliumSide, cnp([{}]), m, 4), "denied", "an empty rule: Cilium's default deny");
+	assert.equal(verdict(ciliumSide, cnp([{ toPorts: [{ ports: [{ port: "0", protocol: "ANY" }] }] }]), m, 0), "allowed", "ports alone: any peer");
 });
 
 test("Cilium matchPattern and ClusterNetworkPolicy domainNames wildcards", () => {
