@@ -397,6 +397,16 @@ typedef int (*store_gained_cb)(int64_t workload_id, int64_t max_row,
 int store_read_gained(struct store *st, int64_t after, store_gained_cb cb,
     void *arg, int64_t *max_row);
 
+/*
+ * The DNS answers the pods of workload id received (table dns_answers),
+ * one call per (address, name) with the first and last time any of its
+ * pods saw it, in no particular order.
+ */
+typedef int (*store_dns_of_cb)(const struct addr *a, const char *name,
+    int64_t first_seen, int64_t last_seen, void *arg);
+int store_read_dns_of(struct store *st, int64_t id, store_dns_of_cb cb,
+    void *arg);
+
 /* Attachments still attached whose pod was attached before t. */
 int store_count_attached_before(struct store *st, int64_t t, int64_t *out);
 

@@ -280,6 +280,36 @@ store_read_flows_of(struct store *st, int64_t id, store_flow_cb cb,
 }
 
 int
+store_read_dns_of(struct store *st, int64_t id, store_dns_of_cb cb,
+    void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	struct addr a;
+	int rc;
+
+	/* The workload's attachments (a scan of attachments, as
+	 * store_read_dns_names), then each one's answers by the
+	 * (attachment_id, ...) unique index. */
+	if ((rc = prepare(st, "SELECT d.addr, d.name, MIN(d.first_seen),"
+	    " MAX(d.last_seen) FROM attachments a CROSS JOIN dns_answers d"
+	    " ON d.attachment_id = a.id WHERE a.workload_id = ?1"
+	    " GROUP BY d.addr, d.name", &s)) < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (addr_parse(col_str(s, 0), &a) < 0)
+			continue;	/* not ours to repair: skip it */
+		if ((rc = cb(&a, col_str(s, 1), sqlite3_column_int64(s, 2),
+		    sqlite3_column_int64(s, 3), arg)) != 0)
+			goto out;
+	}
+	rc = sqlite_errno(rc);
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
 store_read_gained(struct store *st, int64_t after, store_gained_cb cb,
     void *arg, int64_t *max_row)
 {
@@ -309,7 +339,7 @@ out:
 	return rc;
 }
 
-/* ---- DNS answers ---------------------------------------------------------- */
+/* ---- DNS answers ------------------------------------------------------- */
 
 static int
 dns_name_row(sqlite3_stmt *s, const struct walk *wk)

@@ -87,7 +87,7 @@ profile_time(int64_t t, char *buf, size_t len)
 	return buf;
 }
 
-/* ---- hashing ---------------------------------------------------------------- */
+/* ---- hashing ------------------------------------------------------------- */
 
 static uint64_t
 fnv(uint64_t h, const char *s)
@@ -147,7 +147,7 @@ profile_hash_object(const void *json_obj, uint64_t *hash, uint64_t *meta_hash)
 	hash_obj((json_object *)(uintptr_t)json_obj, hash, meta_hash);
 }
 
-/* ---- JSON helpers --------------------------------------------------------- */
+/* ---- JSON helpers -------------------------------------------------------- */
 
 static int
 cmp_str(const void *a, const void *b)
@@ -253,7 +253,8 @@ expr_ok(json_object *e)
 	size_t n = 0;
 
 	if (!json_object_is_type(e, json_type_object) ||
-	    !json_object_object_get_ex(e, "key", &key) || !str_ok(key, 1, 317) ||
+	    !json_object_object_get_ex(e, "key", &key) ||
+	    !str_ok(key, 1, 317) ||
 	    !json_object_object_get_ex(e, "operator", &op) ||
 	    !json_object_is_type(op, json_type_string))
 		return false;
@@ -371,7 +372,7 @@ workload_json(const struct profile_workload *w, bool with_ns)
 	return o;
 }
 
-/* ---- entries ----------------------------------------------------------------- */
+/* ---- entries ------------------------------------------------------------- */
 
 static int
 wl_cmp(const struct profile_workload *a, const struct profile_workload *b)
@@ -559,8 +560,9 @@ entry_merge(struct entry *into, struct entry *from)
 
 /* The flows as merged entries, sorted by key. */
 static int
-make_entries(const struct flow *flows, size_t n, const struct profile_lookup *lk,
-    int64_t cutoff, struct entry **out, size_t *nout, size_t *unknown)
+make_entries(const struct flow *flows, size_t n,
+    const struct profile_lookup *lk, int64_t cutoff, struct entry **out,
+    size_t *nout, size_t *unknown)
 {
 	struct entry *e;
 	size_t m = 0, k;
@@ -686,7 +688,8 @@ peer_json(struct entry *e)
 		for (size_t i = 0; i < n; i++)
 			json_object_array_add(arr, dnsaddr_json(&d[i]));
 		json_object_object_add(o, "addresses", arr);
-		json_object_object_add(o, "name", json_object_new_string(e->dns));
+		json_object_object_add(o, "name",
+		    json_object_new_string(e->dns));
 		if (e->addrs.n > n)
 			json_object_object_add(o, "omittedAddresses",
 			    json_object_new_int64((int64_t)(e->addrs.n - n)));
@@ -764,7 +767,146 @@ peer_workloads(struct entry *e, size_t k)
 	return arr;
 }
 
-/* ---- the object ---------------------------------------------------------------- */
+/* ---- DNS names of the entries' addresses --------------------------------- */
+
+static int
+dns_cmp(const void *pa, const void *pb)
+{
+	const struct profile_dns *a = pa, *b = pb;
+	int c = addr_cmp(&a->addr, &b->addr);
+
+	return c != 0 ? c : strcmp(a->name, b->name);
+}
+
+static int
+dns_recent_cmp(const void *pa, const void *pb)
+{
+	const struct profile_dns *a = *(const struct profile_dns *const *)pa;
+	const struct profile_dns *b = *(const struct profile_dns *const *)pb;
+
+	if (a->last_seen != b->last_seen)
+		return a->last_seen > b->last_seen ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+static int
+dns_name_cmp(const void *pa, const void *pb)
+{
+	return strcmp((*(const struct profile_dns *const *)pa)->name,
+	    (*(const struct profile_dns *const *)pb)->name);
+}
+
+static int
+addr_ptr_cmp(const void *a, const void *b)
+{
+	return addr_cmp(*(const struct addr *const *)a,
+	    *(const struct addr *const *)b);
+}
+
+/* {address, names: [{firstSeen, lastSeen, name}]} for the answers of
+ * one address (n of them at d, sorted by name). */
+static json_object *
+dns_item(const struct addr *a, const struct profile_dns *d, size_t n)
+{
+	const struct profile_dns *p[PROFILE_DNS_NAMES], *all[256];
+	json_object *o = json_object_new_object(), *names, *x;
+	size_t m = 0, k;
+
+	/* The most recently seen, then listed by name. */
+	for (size_t i = 0; i < n && m < sizeof(all) / sizeof(all[0]); i++)
+		if (d[i].name != NULL && d[i].name[0] != '\0' &&
+		    strlen(d[i].name) <= 253)
+			all[m++] = &d[i];
+	qsort(all, m, sizeof(*all), dns_recent_cmp);
+	k = m < PROFILE_DNS_NAMES ? m : PROFILE_DNS_NAMES;
+	memcpy(p, all, k * sizeof(*p));
+	qsort(p, k, sizeof(*p), dns_name_cmp);
+	json_object_object_add(o, "address", addr_json(a));
+	names = json_object_new_array();
+	for (size_t i = 0; i < k; i++) {
+		x = json_object_new_object();
+		json_object_object_add(x, "firstSeen",
+		    json_object_new_int64(p[i]->first_seen));
+		json_object_object_add(x, "lastSeen", json_object_new_int64(
+		    p[i]->last_seen > p[i]->first_seen ? p[i]->last_seen :
+		    p[i]->first_seen));
+		json_object_object_add(x, "name",
+		    json_object_new_string(p[i]->name));
+		json_object_array_add(names, x);
+	}
+	json_object_object_add(o, "names", names);
+	if (k == 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/*
+ * The answers (sorted by address and name) of every address the first k
+ * entries name (an address peer, a DNS name's listed addresses), one
+ * item per address, sorted; NULL when none.
+ */
+static json_object *
+dns_names(struct entry *e, size_t k, const struct profile_dns *dns,
+    size_t ndns)
+{
+	const struct addr **as = NULL;
+	json_object *arr = NULL, *item;
+	const struct profile_dns *lo;
+	size_t na = 0, cap = 0, i, j, n;
+
+	if (ndns == 0)
+		return NULL;
+	for (i = 0; i < k; i++) {
+		const struct dnsaddr *d = e[i].addrs.v;
+
+		n = e[i].pk == P_ADDRESS ? 1 : e[i].pk == P_DNS ?
+		    (e[i].addrs.n < PROFILE_DNS_ADDRS ? e[i].addrs.n :
+		    PROFILE_DNS_ADDRS) : 0;
+		if (na + n > cap) {
+			const struct addr **nas;
+
+			cap = (na + n) * 2 + 16;
+			if ((nas = realloc(as, cap * sizeof(*as))) == NULL)
+				goto out;
+			as = nas;
+		}
+		for (j = 0; j < n; j++)
+			as[na++] = e[i].pk == P_ADDRESS ? &e[i].addr :
+			    &d[j].a;
+	}
+	qsort(as, na, sizeof(*as), addr_ptr_cmp);
+	for (i = 0; i < na; i++) {
+		if (i > 0 && addr_equal(as[i - 1], as[i]))
+			continue;
+		/* The first answer of the address, then its run. */
+		for (lo = dns, n = ndns; n > 0;) {
+			size_t half = n / 2;
+
+			if (addr_cmp(&lo[half].addr, as[i]) < 0) {
+				lo += half + 1;
+				n -= half + 1;
+			} else
+				n = half;
+		}
+		for (n = 0; lo + n < dns + ndns &&
+		    addr_equal(&lo[n].addr, as[i]); n++)
+			;
+		if (n == 0 || (item = dns_item(as[i], lo, n)) == NULL)
+			continue;
+		if (arr == NULL && (arr = json_object_new_array()) == NULL) {
+			json_object_put(item);
+			break;
+		}
+		json_object_array_add(arr, item);
+	}
+out:
+	free(as);
+	return arr;
+}
+
+/* ---- the object ---------------------------------------------------------- */
 
 static json_object *
 metadata_json(const struct profile_workload *wl, const char *node,
@@ -801,7 +943,8 @@ metadata_json(const struct profile_workload *wl, const char *node,
 		    json_object_new_string(wl->kind));
 		json_object_object_add(r, "name",
 		    json_object_new_string(wl->name));
-		json_object_object_add(r, "uid", json_object_new_string(wl->uid));
+		json_object_object_add(r, "uid",
+		    json_object_new_string(wl->uid));
 		json_object_array_add(refs, r);
 		json_object_object_add(m, "ownerReferences", refs);
 	}
@@ -814,9 +957,10 @@ metadata_json(const struct profile_workload *wl, const char *node,
  */
 static int
 build_body(const struct profile_workload *wl, struct entry *e, size_t k,
-    size_t total, const struct profile_facts *f, struct profile *out)
+    size_t total, const struct profile_dns *dns, size_t ndns,
+    const struct profile_facts *f, struct profile *out)
 {
-	json_object *o, *spec, *arr, *pw;
+	json_object *o, *spec, *arr, *pw, *dn;
 	char t[32];
 	const char *s;
 	int64_t last = 0;
@@ -838,6 +982,10 @@ build_body(const struct profile_workload *wl, struct entry *e, size_t k,
 	arr = json_object_new_array_ext((int)k);
 	for (size_t i = 0; i < k; i++)
 		json_object_array_add(arr, entry_json(&e[i]));
+	/* After the entries' JSON: it put each DNS name's addresses in the
+	 * order they are listed (the most recent). */
+	if ((dn = dns_names(e, k, dns, ndns)) != NULL)
+		json_object_object_add(spec, "dnsNames", dn);
 	json_object_object_add(spec, "entries", arr);
 	json_object_object_add(spec, "entryCount",
 	    json_object_new_int((int)k));
@@ -872,9 +1020,11 @@ build_body(const struct profile_workload *wl, struct entry *e, size_t k,
 
 int
 profile_build(const struct profile_workload *wl, const struct flow *flows,
-    size_t n, const struct profile_lookup *lk, const struct profile_facts *f,
+    size_t n, const struct profile_dns *dns, size_t ndns,
+    const struct profile_lookup *lk, const struct profile_facts *f,
     struct profile *out)
 {
+	struct profile_dns *sorted = NULL;
 	struct entry *e = NULL;
 	size_t m = 0, k, max_bytes;
 	int ret;
@@ -893,6 +1043,15 @@ profile_build(const struct profile_workload *wl, const struct flow *flows,
 	if ((ret = make_entries(flows, n, lk, f->retention_cutoff, &e, &m,
 	    &out->unknown_peers)) < 0)
 		return ret;
+	/* The answers, sorted by address and name for the lookups. */
+	if (ndns > 0) {
+		if ((sorted = malloc(ndns * sizeof(*sorted))) == NULL) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		memcpy(sorted, dns, ndns * sizeof(*sorted));
+		qsort(sorted, ndns, sizeof(*sorted), dns_cmp);
+	}
 	if (m == 0) {
 		ret = -ENOENT;
 		goto out;
@@ -903,7 +1062,8 @@ profile_build(const struct profile_workload *wl, const struct flow *flows,
 	qsort(e, m, sizeof(*e), recent_cmp);
 	k = m < f->max_entries ? m : f->max_entries;
 	for (;;) {
-		if ((ret = build_body(wl, e, k, m, f, out)) < 0)
+		if ((ret = build_body(wl, e, k, m, sorted, ndns, f,
+		    out)) < 0)
 			goto out;
 		if (out->len <= max_bytes || k == 1)
 			break;
@@ -920,6 +1080,7 @@ profile_build(const struct profile_workload *wl, const struct flow *flows,
 	if (out->len > max_bytes)
 		ret = -EFBIG;
 out:
+	free(sorted);
 	entries_free(e, m);
 	if (ret < 0)
 		profile_clear(out);

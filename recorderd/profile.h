@@ -58,6 +58,16 @@ struct profile_lookup {
 	void *arg;
 };
 
+/* A DNS answer the workload's pods received (the store's dns_answers,
+ * per address and name): published for the addresses of its entries. */
+struct profile_dns {
+	struct addr addr;
+	const char *name;
+	int64_t first_seen, last_seen;
+};
+
+#define PROFILE_DNS_NAMES 64		/* names per address (CRD) */
+
 struct profile_facts {
 	const char *node;		/* this node's name */
 	int64_t recording_started;	/* the store's recording_started */
@@ -92,14 +102,18 @@ bool profile_kind_ok(const char *kind);
 const char *profile_owner_api_version(const char *kind);
 
 /*
- * Build the object of wl from its n flows (any order). Returns 0 with
+ * Build the object of wl from its n flows (any order) and the ndns DNS
+ * answers its pods received (any order; spec.dnsNames lists those of the
+ * addresses its kept entries name, at most PROFILE_DNS_NAMES per address,
+ * the most recently seen). Returns 0 with
  * *out filled (free with profile_clear), -ENOENT when no flow is left
  * after retention (the object must not exist), -ENOTSUP when wl's kind
  * is not one the CRD lists (it cannot be published), -EINVAL (bad
  * facts), -ENOMEM.
  */
 int profile_build(const struct profile_workload *wl, const struct flow *flows,
-    size_t n, const struct profile_lookup *lk, const struct profile_facts *f,
+    size_t n, const struct profile_dns *dns, size_t ndns,
+    const struct profile_lookup *lk, const struct profile_facts *f,
     struct profile *out);
 void profile_clear(struct profile *p);
 

@@ -142,7 +142,7 @@ rnd(struct publish *p)
 	return p->rnd;
 }
 
-/* ---- the objects ------------------------------------------------------------ */
+/* ---- the objects --------------------------------------------------------- */
 
 static struct pobj *
 obj_find(struct publish *p, const char *ns, const char *name)
@@ -187,7 +187,7 @@ obj_remove(struct publish *p, struct pobj *o)
 		}
 }
 
-/* ---- counters ----------------------------------------------------------------- */
+/* ---- counters ------------------------------------------------------------ */
 
 static void
 count(struct publish *p, bool ok, const char *err)
@@ -223,7 +223,7 @@ count_objects(struct publish *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* ---- requests ------------------------------------------------------------------- */
+/* ---- requests ------------------------------------------------------------ */
 
 /* What an answer says, in a line for the log and lastError. */
 static void
@@ -237,8 +237,8 @@ describe(enum pubsched_class c, const struct kapi_http_resp *r,
 		    r->error);
 		break;
 	case PUBSCHED_RETRY:
-		snprintf(out, len, "the API server answers HTTP %ld%s%s", r->status,
-		    msg[0] ? ": " : "", msg);
+		snprintf(out, len, "the API server answers HTTP %ld%s%s",
+		    r->status, msg[0] ? ": " : "", msg);
 		break;
 	case PUBSCHED_THROTTLED:
 		snprintf(out, len, "throttled by the API server (HTTP 429): "
@@ -246,9 +246,10 @@ describe(enum pubsched_class c, const struct kapi_http_resp *r,
 		    r->retry_after_s : 1);
 		break;
 	case PUBSCHED_UNAUTHORIZED:
-		snprintf(out, len, "the API server refused the credentials (HTTP "
-		    "401): the token is read again before every attempt; check "
-		    "the service account token or the kubeconfig's user");
+		snprintf(out, len, "the API server refused the credentials "
+		    "(HTTP 401): the token is read again before every "
+		    "attempt; check the service account token or the "
+		    "kubeconfig's user");
 		break;
 	case PUBSCHED_NO_CRD:
 		snprintf(out, len, "the API server does not serve %s."
@@ -263,9 +264,9 @@ describe(enum pubsched_class c, const struct kapi_http_resp *r,
 		    msg, verb, resource);
 		break;
 	case PUBSCHED_TOO_LARGE:
-		snprintf(out, len, "%s is too large for the API server (HTTP "
-		    "%ld: %s): written again with fewer entries (spec.truncated "
-		    "says how many)", what, r->status, msg);
+		snprintf(out, len, "%s is too large for the API server "
+		    "(HTTP %ld: %s): written again with fewer entries "
+		    "(spec.truncated says how many)", what, r->status, msg);
 		break;
 	case PUBSCHED_INVALID:
 		snprintf(out, len, "%s refused (HTTP %ld): %s: a bug of "
@@ -332,7 +333,7 @@ request(struct publish *p, const char *method, const char *path,
 	return c;
 }
 
-/* ---- listing what a previous run wrote -------------------------------------------- */
+/* ---- listing what a previous run wrote ----------------------------------- */
 
 static int64_t
 parse_time(const char *s)
@@ -403,7 +404,8 @@ list_own(struct publish *p)
 			if (json_object_object_get_ex(doc, "metadata", &meta) &&
 			    json_object_object_get_ex(meta, "continue", &v) &&
 			    json_object_get_string_len(v) > 0 &&
-			    (size_t)json_object_get_string_len(v) < sizeof(cont))
+			    (size_t)json_object_get_string_len(v) <
+			    sizeof(cont))
 				snprintf(cont, sizeof(cont), "%s",
 				    json_object_get_string(v));
 		}
@@ -416,7 +418,7 @@ list_own(struct publish *p)
 	return PUBSCHED_OK;
 }
 
-/* ---- a pass --------------------------------------------------------------------- */
+/* ---- a pass -------------------------------------------------------------- */
 
 /* Should workload w be looked at in this pass? */
 static bool
@@ -455,10 +457,11 @@ look_at(struct publish *p, const struct pubstore_wl *w,
 	char name[TPNAME_OBJECT_MAX + 1];
 	struct pubsched_now n = { 0 };
 	struct profile prof = { 0 };
+	const struct profile_dns *dns;
 	const struct flow *flows;
 	struct action *a;
 	struct pobj *o;
-	size_t nf;
+	size_t nf, nd;
 	int ret = 0;
 
 	tpname_profile(w->w.kind, w->w.name, p->c.node, name, sizeof(name));
@@ -474,11 +477,12 @@ look_at(struct publish *p, const struct pubstore_wl *w,
 	}
 	if (n.exists) {
 		if ((ret = pubstore_flows(p->ps, w->id, &flows, &nf,
-		    &n.max_row)) < 0)
+		    &n.max_row)) < 0 ||
+		    (ret = pubstore_dns(p->ps, w->id, &dns, &nd)) < 0)
 			return ret;
 		pf.max_bytes = o != NULL ? o->max_bytes : PROFILE_MAX_BYTES;
-		ret = profile_build(&w->w, flows, nf, pubstore_lookup(p->ps),
-		    &pf, &prof);
+		ret = profile_build(&w->w, flows, nf, dns, nd,
+		    pubstore_lookup(p->ps), &pf, &prof);
 		if (ret == -ENOENT || ret == -ENOTSUP)
 			n.exists = false;
 		else if (ret < 0)
@@ -557,8 +561,9 @@ act(struct publish *p, struct action *acts, size_t n, int64_t now)
 			return;
 		snprintf(what, sizeof(what), "TrafficProfile %s/%s", o->ns,
 		    o->name);
-		snprintf(path, sizeof(path), API "/namespaces/%s/trafficprofiles"
-		    "/%s%s", o->ns, o->name, acts[i].del ? "" : APPLY_QUERY);
+		snprintf(path, sizeof(path), API "/namespaces/%s/"
+		    "trafficprofiles/%s%s", o->ns, o->name, acts[i].del ? "" :
+		    APPLY_QUERY);
 		c = request(p, acts[i].del ? "DELETE" : "PATCH", path,
 		    acts[i].body, acts[i].len, acts[i].del ? "delete" :
 		    "patch (and create)", "trafficprofiles", what, &r, line,
@@ -740,7 +745,7 @@ pass(struct publish *p, bool full)
 	return ret;
 }
 
-/* ---- the thread ------------------------------------------------------------------ */
+/* ---- the thread ---------------------------------------------------------- */
 
 static void
 wait_until(struct publish *p, int64_t when_ms)

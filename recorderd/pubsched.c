@@ -227,9 +227,9 @@ pubsched_ns_valid(const char *patterns, const char **why)
 		for (; *s != '\0'; s++)
 			if (!((*s >= 'a' && *s <= 'z') ||
 			    (*s >= '0' && *s <= '9') || strchr("-*?[]!", *s))) {
-				*why = "a pattern may hold a-z, 0-9, '-' and the "
-				    "wildcards * ? [ ] (and a leading ! to "
-				    "exclude)";
+				*why = "a pattern may hold a-z, 0-9, '-' and "
+				    "the wildcards * ? [ ] (and a leading ! "
+				    "to exclude)";
 				return false;
 			}
 	}

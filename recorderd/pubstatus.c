@@ -42,7 +42,8 @@ metadata(const struct pubstatus *s)
 		r = json_object_new_object();
 		json_object_object_add(r, "apiVersion",
 		    json_object_new_string("v1"));
-		json_object_object_add(r, "kind", json_object_new_string("Node"));
+		json_object_object_add(r, "kind",
+		    json_object_new_string("Node"));
 		json_object_object_add(r, "name",
 		    json_object_new_string(s->node));
 		json_object_object_add(r, "uid",

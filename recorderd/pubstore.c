@@ -26,6 +26,8 @@ struct pubstore {
 	struct vec gained;		/* int64_t workload ids, id order */
 	struct vec flows;		/* struct flow of pubstore_flows */
 	struct vec names;		/* char *: their DNS names */
+	struct vec dns;			/* struct profile_dns of pubstore_dns */
+	struct vec dnames;		/* char *: their names */
 	struct profile_lookup lookup;
 };
 
@@ -65,6 +67,17 @@ clear_flows(struct pubstore *ps)
 }
 
 static void
+clear_dns(struct pubstore *ps)
+{
+	char **n = ps->dnames.v;
+
+	for (size_t i = 0; i < ps->dnames.n; i++)
+		free(n[i]);
+	ps->dnames.n = 0;
+	ps->dns.n = 0;
+}
+
+static void
 clear(struct pubstore *ps)
 {
 	struct pubstore_wl *w = ps->wls.v;
@@ -76,6 +89,7 @@ clear(struct pubstore *ps)
 		free(nn[i].name);
 	ps->wls.n = ps->nodes.n = ps->gained.n = 0;
 	clear_flows(ps);
+	clear_dns(ps);
 }
 
 /* ---- lookups ------------------------------------------------------------- */
@@ -137,6 +151,8 @@ pubstore_close(struct pubstore *ps)
 	vec_free(&ps->gained);
 	vec_free(&ps->flows);
 	vec_free(&ps->names);
+	vec_free(&ps->dns);
+	vec_free(&ps->dnames);
 	store_close(ps->st);
 	free(ps);
 }
@@ -375,6 +391,42 @@ pubstore_flows(struct pubstore *ps, int64_t id, const struct flow **flows,
 	ret = store_read_flows_of(ps->st, id, flow_cb, ps, max_row);
 	*flows = ps->flows.v;
 	*n = ps->flows.n;
+	return ret;
+}
+
+static int
+dns_cb(const struct addr *a, const char *name, int64_t first, int64_t last,
+    void *arg)
+{
+	struct pubstore *ps = arg;
+	struct profile_dns *d;
+	char **nm;
+
+	if ((nm = vec_push(&ps->dnames, sizeof(*nm))) == NULL)
+		return -ENOMEM;
+	if ((*nm = strdup(name)) == NULL) {
+		ps->dnames.n--;
+		return -ENOMEM;
+	}
+	if ((d = vec_push(&ps->dns, sizeof(*d))) == NULL)
+		return -ENOMEM;
+	d->addr = *a;
+	d->name = *nm;
+	d->first_seen = first;
+	d->last_seen = last;
+	return 0;
+}
+
+int
+pubstore_dns(struct pubstore *ps, int64_t id, const struct profile_dns **dns,
+    size_t *n)
+{
+	int ret;
+
+	clear_dns(ps);
+	ret = store_read_dns_of(ps->st, id, dns_cb, ps);
+	*dns = ps->dns.v;
+	*n = ps->dns.n;
 	return ret;
 }
 

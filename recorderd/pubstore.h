@@ -74,6 +74,13 @@ bool pubstore_gained(const struct pubstore *ps, int64_t id);
 int pubstore_flows(struct pubstore *ps, int64_t id, const struct flow **flows,
     size_t *n, int64_t *max_row);
 
+/*
+ * The DNS answers the pods of workload id received (borrowed until the
+ * next call or the end of the snapshot). 0 or -errno.
+ */
+int pubstore_dns(struct pubstore *ps, int64_t id,
+    const struct profile_dns **dns, size_t *n);
+
 /* The lookups of recorderd/profile.h, answering from the snapshot. */
 const struct profile_lookup *pubstore_lookup(struct pubstore *ps);
 

@@ -475,7 +475,8 @@ store_facts(struct rd *d, int64_t now)
 #undef META_INT
 	(void)rec_set_meta(d->rec, STORE_META_PUBLISH_STATE,
 	    pubsched_state_name(st.state));
-	(void)rec_set_meta(d->rec, STORE_META_PUBLISH_LAST_ERROR, st.last_error);
+	(void)rec_set_meta(d->rec, STORE_META_PUBLISH_LAST_ERROR,
+	    st.last_error);
 	d->pub_seen = st;
 }
 
@@ -523,7 +524,7 @@ nft_conf_of(const struct rconf *c, struct nftrules_conf *nc)
 	    c->nflog_snaplen);
 }
 
-/* ---- publishing ------------------------------------------------------------ */
+/* ---- publishing -------------------------------------------------------- */
 
 static void
 publish_conf_of(const struct rconf *c, struct publish_conf *pc)
@@ -1103,8 +1104,8 @@ last_publish(struct rd *d)
 	d->pub = NULL;
 	if (ret == -ETIMEDOUT)
 		log_warnx("publish: the last publish did not finish within %d "
-		    "s: %lld objects wait for the next start", RD_EXIT_PUBLISH_MS
-		    / 1000, (long long)st.pending);
+		    "s: %lld objects wait for the next start",
+		    RD_EXIT_PUBLISH_MS / 1000, (long long)st.pending);
 	if (d->st == NULL)
 		return;
 	snprintf(v, sizeof(v), "%lld", (long long)st.objects_written);

@@ -37,12 +37,13 @@
 #   node-2: web-2 (Deployment web), api-1 (Deployment api)
 #   node-3: db-0 (StatefulSet db), tool (Deployment tool, namespace other)
 #   Service 198.18.100.10:80 -> api-1:8080 (DNAT on every node)
-#   dns 203.0.113.53 (dnsmasq: pay.example.com -> 203.0.113.80)
+#   dns 203.0.113.53 (dnsmasq: pay.example.com and cdn.example.com ->
+#   203.0.113.80)
 #   ext 203.0.113.80 (an external server, TCP 443)
 # Connections (c3_traffic): client -> web-1:8080 (same node), client ->
 # web-2:8080 (across nodes), client -> the Service (DNAT to api-1 on
-# node-2), client resolves pay.example.com and connects to it (a DNS
-# name), api-1 -> db-0:5432, tool -> 203.0.113.80:443 (an address),
+# node-2), client resolves cdn.example.com, then pay.example.com and
+# connects to it (a DNS name, and two names answered for its address), api-1 -> db-0:5432, tool -> 203.0.113.80:443 (an address),
 # tool -> web-1 (ICMP), node-2 -> web-1:8080 (a node peer), and node-1 ->
 # web-1:8080 (the node's own address).
 #
@@ -164,6 +165,7 @@ c3_up() {
 	np_cluster_ext ext 203.0.113.80
 	np_bg dns dnsmasq --no-daemon --no-resolv --no-hosts --port=53 \
 		--address=/pay.example.com/203.0.113.80 \
+		--address=/cdn.example.com/203.0.113.80 \
 		--listen-address=203.0.113.53 --bind-interfaces >/dev/null 2>&1
 	np_bg ext socat TCP4-LISTEN:443,fork,reuseaddr SYSTEM:'echo ext' >/dev/null
 	for name in web-1 web-2 api-1; do
@@ -227,6 +229,7 @@ c3_traffic() {
 	np_in client socat -T3 - TCP4:"${C3_IP[web-1]}":8080 </dev/null >/dev/null
 	np_in client socat -T3 - TCP4:"${C3_IP[web-2]}":8080 </dev/null >/dev/null
 	np_in client socat -T3 - TCP4:198.18.100.10:80 </dev/null >/dev/null
+	np_in client busybox nslookup cdn.example.com 203.0.113.53 >/dev/null 2>&1 || true
 	ip=$( (np_in client busybox nslookup pay.example.com 203.0.113.53 || true) |
 		awk '/^Address: /{a=$2} END{print a}')
 	[ "$ip" = 203.0.113.80 ] || np_fail "dnsmasq answered '$ip'"

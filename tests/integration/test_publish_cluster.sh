@@ -47,6 +47,10 @@ e=$(jq -c '.items[] | select(.metadata.name == "deployment-client-node-1") | .sp
 e=$(jq -c '.items[] | select(.metadata.name == "deployment-client-node-1") | .spec.entries[]
 	| select(.peer.dns) | [.peer.dns.name, [.peer.dns.addresses[].address], .count]' <<<"$p")
 [ "$e" = '["pay.example.com",["203.0.113.80"],2]' ] || np_fail "client -> pay.example.com: $e"
+# Both names the client was answered with for that address.
+e=$(jq -c '.items[] | select(.metadata.name == "deployment-client-node-1") | .spec.dnsNames[]
+	| select(.address == "203.0.113.80") | [.names[].name]' <<<"$p")
+[ "$e" = '["cdn.example.com","pay.example.com"]' ] || np_fail "client's names of 203.0.113.80: $e"
 # node-2's address reaching web-1 is a node peer, named.
 e=$(jq -c '.items[] | select(.metadata.name == "deployment-web-node-1") | .spec.entries[]
 	| select(.peer.node.name == "node-2") | [.direction, .port]' <<<"$p")

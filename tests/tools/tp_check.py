@@ -13,11 +13,13 @@ not deleted): exactly one object of that name in its namespace, whose
 entries equal the store's flows (direction, peer, protocol, port,
 Service, times, counts; DNS names grouped), whose workload and
 peerWorkloads are the store's rows, with the ownerReference to its uid,
-recordingStarted and eventsLost the store's; no object of this node for
+recordingStarted and eventsLost the store's, dnsNames the answers the
+store has for the entries' addresses; no object of this node for
 anything else; the status's dataEnd the store's data end. Prints every
 difference and exits 1 when there is one.
 """
 import argparse
+import ipaddress
 import json
 import sqlite3
 import sys
@@ -131,6 +133,38 @@ def expected(db, wl, rows, nodes):
     return out, peers
 
 
+def addr_key(a):
+    """IPv4 before IPv6, then by bytes (lib/addr.c's addr_cmp)."""
+    ip = ipaddress.ip_address(a)
+    return (ip.version, ip.packed)
+
+
+def expected_dns(db, wl, entries):
+    """spec.dnsNames: the answers of the addresses the entries name."""
+    addrs = set()
+    for e in entries:
+        if "address" in e["peer"]:
+            addrs.add(e["peer"]["address"])
+        elif "dns" in e["peer"]:
+            addrs.update(a["address"] for a in e["peer"]["dns"]["addresses"])
+    names = {}
+    for r in db.execute("SELECT d.addr, d.name, MIN(d.first_seen), "
+                        "MAX(d.last_seen) FROM attachments a JOIN "
+                        "dns_answers d ON d.attachment_id = a.id WHERE "
+                        "a.workload_id = ? GROUP BY d.addr, d.name",
+                        (wl["id"],)):
+        if r[0] in addrs:
+            names.setdefault(r[0], []).append(
+                {"name": r[1], "firstSeen": r[2],
+                 "lastSeen": max(r[2], r[3])})
+    out = []
+    for a in sorted(names, key=addr_key):
+        ns = sorted(names[a], key=lambda n: (-n["lastSeen"], n["name"]))
+        out.append({"address": a,
+                    "names": sorted(ns[:64], key=lambda n: n["name"])})
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", required=True)
@@ -192,6 +226,11 @@ def main():
             problems.append("%s: workload %s, the store's %s" %
                             (what, canon(spec["workload"]),
                              canon(workload_info(wl, False))))
+        dn = expected_dns(db, wl, entries)
+        if canon(spec.get("dnsNames", [])) != canon(dn):
+            problems.append("%s: dnsNames %s, the store's %s" %
+                            (what, canon(spec.get("dnsNames", [])),
+                             canon(dn)))
         pw = sorted(canon(p) for p in spec.get("peerWorkloads", []))
         if pw != sorted(canon(p) for p in peers.values()):
             problems.append("%s: peerWorkloads %s, the store's %s" %

@@ -163,6 +163,16 @@ assert_same_set(json_object *a, json_object *b, const char *what)
 static void
 test_example(void **state)
 {
+	struct profile_dns dns[4] = {
+		{ .name = "pay.example.com", .first_seen = 1714557090,
+		  .last_seen = 1714560990 },
+		{ .name = "pay.example.com", .first_seen = 1714557990,
+		  .last_seen = 1714559990 },
+		{ .name = "legacy.example.com", .first_seen = 1714550000,
+		  .last_seen = 1714550000 },
+		{ .name = "other.example.com", .first_seen = 1,
+		  .last_seen = 2 },
+	};
 	struct flow f[9];
 	struct profile_facts fa;
 	struct profile p;
@@ -192,7 +202,13 @@ test_example(void **state)
 	f[8] = mk(FLOW_INGRESS, FLOW_PEER_UNKNOWN, 0, NULL, IPPROTO_UDP, 9999,
 	    NULL, 0, NULL, 1714559000, 1714559000, 1);
 	facts(&fa);
-	assert_int_equal(profile_build(&wls[1], f, 9, &lookup, &fa, &p), 0);
+	assert_int_equal(addr_parse("198.51.100.23", &dns[0].addr), 0);
+	assert_int_equal(addr_parse("2001:db8:40::23", &dns[1].addr), 0);
+	assert_int_equal(addr_parse("203.0.113.7", &dns[2].addr), 0);
+	/* Not an address of the entries: not published. */
+	assert_int_equal(addr_parse("203.0.113.99", &dns[3].addr), 0);
+	assert_int_equal(profile_build(&wls[1], f, 9, dns, 4, &lookup, &fa,
+	    &p), 0);
 	assert_string_equal(p.name, "deployment-checkout-node-a");
 	assert_string_equal(p.namespace_, "shop");
 	assert_int_equal(p.entries, 8);
@@ -246,10 +262,12 @@ test_hashes(void **state)
 	f[1] = mk(FLOW_EGRESS, FLOW_PEER_ADDRESS, 0, "203.0.113.7",
 	    IPPROTO_TCP, 443, NULL, 0, NULL, 100, 150, 3);
 	facts(&fa);
-	assert_int_equal(profile_build(&w, f, 2, &lookup, &fa, &a), 0);
+	assert_int_equal(profile_build(&w, f, 2, NULL, 0, &lookup,
+	    &fa, &a), 0);
 	/* Another publishedAt: the same hashes. */
 	fa.published_at += 600;
-	assert_int_equal(profile_build(&w, f, 2, &lookup, &fa, &b), 0);
+	assert_int_equal(profile_build(&w, f, 2, NULL, 0, &lookup,
+	    &fa, &b), 0);
 	assert_true(a.hash == b.hash && a.meta_hash == b.meta_hash);
 	assert_string_not_equal(a.body, b.body);
 	/* Read back (as a list item would be): the same hashes. */
@@ -260,17 +278,20 @@ test_hashes(void **state)
 	profile_clear(&b);
 	/* A count moves: the content, not the workload. */
 	f[0].count = 2;
-	assert_int_equal(profile_build(&w, f, 2, &lookup, &fa, &b), 0);
+	assert_int_equal(profile_build(&w, f, 2, NULL, 0, &lookup,
+	    &fa, &b), 0);
 	assert_true(a.hash != b.hash && a.meta_hash == b.meta_hash);
 	profile_clear(&b);
 	/* Another uid: both. */
 	w.uid = "another";
-	assert_int_equal(profile_build(&w, f, 2, &lookup, &fa, &b), 0);
+	assert_int_equal(profile_build(&w, f, 2, NULL, 0, &lookup,
+	    &fa, &b), 0);
 	assert_true(a.hash != b.hash && a.meta_hash != b.meta_hash);
 	profile_clear(&b);
 	/* No uid: no ownerReference at all. */
 	w.uid = "";
-	assert_int_equal(profile_build(&w, f, 2, &lookup, &fa, &b), 0);
+	assert_int_equal(profile_build(&w, f, 2, NULL, 0, &lookup,
+	    &fa, &b), 0);
 	assert_null(strstr(b.body, "ownerReferences"));
 	profile_clear(&b);
 	profile_clear(&a);
@@ -298,7 +319,8 @@ test_bounds(void **state)
 		    443, NULL, 0, NULL, 1000, 2000 + (int64_t)i, 1);
 	}
 	facts(&fa);
-	assert_int_equal(profile_build(&wls[1], f, n, &lookup, &fa, &p), 0);
+	assert_int_equal(profile_build(&wls[1], f, n, NULL, 0, &lookup,
+	    &fa, &p), 0);
 	assert_int_equal(p.entries, 1000);
 	assert_int_equal(p.truncated, 500);
 	assert_int_equal(p.last_seen, 2000 + 1499);
@@ -312,7 +334,8 @@ test_bounds(void **state)
 	profile_clear(&p);
 	/* A byte bound: fewer entries, said in truncated. */
 	fa.max_bytes = 20000;
-	assert_int_equal(profile_build(&wls[1], f, n, &lookup, &fa, &p), 0);
+	assert_int_equal(profile_build(&wls[1], f, n, NULL, 0, &lookup,
+	    &fa, &p), 0);
 	assert_true(p.len <= 20000);
 	assert_true(p.entries > 50 && p.entries < 1000);
 	assert_int_equal(p.entries + p.truncated, n);
@@ -320,7 +343,8 @@ test_bounds(void **state)
 	/* max_entries as configured. */
 	fa.max_bytes = 0;
 	fa.max_entries = 10;
-	assert_int_equal(profile_build(&wls[1], f, n, &lookup, &fa, &p), 0);
+	assert_int_equal(profile_build(&wls[1], f, n, NULL, 0, &lookup,
+	    &fa, &p), 0);
 	assert_int_equal(p.entries, 10);
 	assert_int_equal(p.truncated, n - 10);
 	profile_clear(&p);
@@ -330,7 +354,8 @@ test_bounds(void **state)
 	for (size_t i = 0; i < 70; i++)
 		f[i].dns_name = "cdn.example.com";
 	fa.max_entries = 1000;
-	assert_int_equal(profile_build(&wls[1], f, 70, &lookup, &fa, &p), 0);
+	assert_int_equal(profile_build(&wls[1], f, 70, NULL, 0, &lookup,
+	    &fa, &p), 0);
 	assert_int_equal(p.entries, 1);
 	o = parse(p.body);
 	e = json_object_array_get_idx(json_object_object_get(
@@ -350,6 +375,32 @@ test_bounds(void **state)
 	    json_object_array_get_idx(arr, 0), "lastSeen")), 2069);
 	json_object_put(o);
 	profile_clear(&p);
+
+	/* One address answered by 70 names: the 64 most recent listed. */
+	{
+		struct profile_dns ans[70];
+		char names[70][32];
+
+		for (int i = 0; i < 70; i++) {
+			snprintf(names[i], sizeof(names[i]), "n%02d.example.com",
+			    i);
+			ans[i].addr = f[0].key.peer;
+			ans[i].name = names[i];
+			ans[i].first_seen = 100;
+			ans[i].last_seen = 100 + i;
+		}
+		assert_int_equal(profile_build(&wls[1], f, 1, ans, 70, &lookup,
+		    &fa, &p), 0);
+		o = parse(p.body);
+		arr = json_object_object_get(json_object_array_get_idx(
+		    json_object_object_get(json_object_object_get(o, "spec"),
+		    "dnsNames"), 0), "names");
+		assert_int_equal(json_object_array_length(arr), 64);
+		assert_null(strstr(p.body, "\"n05.example.com\""));
+		assert_non_null(strstr(p.body, "\"n06.example.com\""));
+		json_object_put(o);
+		profile_clear(&p);
+	}
 	free(f);
 }
 
@@ -374,7 +425,8 @@ test_peers_and_refusals(void **state)
 	f[3] = mk(FLOW_INGRESS, FLOW_PEER_WORKLOAD, 2, NULL, IPPROTO_TCP,
 	    8443, NULL, 0, NULL, 90, 100, 4);
 	facts(&fa);
-	assert_int_equal(profile_build(&w, f, 4, &lookup, &fa, &p), 0);
+	assert_int_equal(profile_build(&w, f, 4, NULL, 0, &lookup,
+	    &fa, &p), 0);
 	assert_int_equal(p.entries, 2);
 	assert_int_equal(p.unknown_peers, 3);
 	assert_non_null(strstr(p.body, "{\"count\":7,\"direction\":\"Ingress\","
@@ -386,19 +438,20 @@ test_peers_and_refusals(void **state)
 	profile_clear(&p);
 	/* Retention: nothing left, the object must go. */
 	fa.retention_cutoff = 300;
-	assert_int_equal(profile_build(&w, f, 4, &lookup, &fa, &p), -ENOENT);
+	assert_int_equal(profile_build(&w, f, 4, NULL, 0, &lookup, &fa, &p), -ENOENT);
 	fa.retention_cutoff = 0;
 	/* A kind the CRD does not list cannot be published. */
-	assert_int_equal(profile_build(&wls[5], f, 4, &lookup, &fa, &p),
-	    -ENOTSUP);
+	assert_int_equal(profile_build(&wls[5], f, 4, NULL, 0, &lookup,
+	    &fa, &p), -ENOTSUP);
 	fa.max_entries = 0;
-	assert_int_equal(profile_build(&w, f, 4, &lookup, &fa, &p), -EINVAL);
+	assert_int_equal(profile_build(&w, f, 4, NULL, 0, &lookup, &fa, &p), -EINVAL);
 	fa.max_entries = 1000;
 	/* A long name: shortened as the names rule says. */
 	memset(name, 'x', 250);
 	name[250] = '\0';
 	w.name = name;
-	assert_int_equal(profile_build(&w, f, 4, &lookup, &fa, &p), 0);
+	assert_int_equal(profile_build(&w, f, 4, NULL, 0, &lookup,
+	    &fa, &p), 0);
 	assert_int_equal(strlen(p.name), 253);
 	assert_non_null(strstr(p.body, "\"netpol-record.io/workload-name\":\""
 	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-"));
