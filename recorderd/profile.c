@@ -37,7 +37,7 @@ struct entry {
 	struct addr svc;
 	uint16_t svc_port;
 	int pk;				/* enum pk */
-	const struct profile_workload *wl;	/* P_WORKLOAD */
+	const struct store_workload_row *wl;	/* P_WORKLOAD */
 	struct addr addr;		/* P_NODE, P_ADDRESS */
 	const char *node_name;		/* P_NODE: when known */
 	const char *dns;		/* P_DNS: the name (the flow's) */
@@ -347,7 +347,7 @@ ports(const char *t)
  * selector, startedAt.
  */
 static json_object *
-workload_json(const struct profile_workload *w, bool with_ns)
+workload_json(const struct store_workload_row *w, bool with_ns)
 {
 	json_object *o = json_object_new_object(), *l = NULL, *p;
 
@@ -375,7 +375,7 @@ workload_json(const struct profile_workload *w, bool with_ns)
 /* ---- entries ------------------------------------------------------------- */
 
 static int
-wl_cmp(const struct profile_workload *a, const struct profile_workload *b)
+wl_cmp(const struct store_workload_row *a, const struct store_workload_row *b)
 {
 	int c;
 
@@ -737,8 +737,8 @@ entry_json(struct entry *e)
 static int
 peer_cmp(const void *pa, const void *pb)
 {
-	return wl_cmp(*(const struct profile_workload *const *)pa,
-	    *(const struct profile_workload *const *)pb);
+	return wl_cmp(*(const struct store_workload_row *const *)pa,
+	    *(const struct store_workload_row *const *)pb);
 }
 
 /* Every workload named by the first k entries, once, sorted; NULL when
@@ -746,7 +746,7 @@ peer_cmp(const void *pa, const void *pb)
 static json_object *
 peer_workloads(struct entry *e, size_t k)
 {
-	const struct profile_workload **w;
+	const struct store_workload_row **w;
 	json_object *arr = NULL;
 	size_t n = 0;
 
@@ -909,7 +909,7 @@ out:
 /* ---- the object ---------------------------------------------------------- */
 
 static json_object *
-metadata_json(const struct profile_workload *wl, const char *node,
+metadata_json(const struct store_workload_row *wl, const char *node,
     const char *name)
 {
 	json_object *m = json_object_new_object(), *l, *refs, *r;
@@ -956,7 +956,7 @@ metadata_json(const struct profile_workload *wl, const char *node,
  * recency): they are put back in key order, the body built, hashed.
  */
 static int
-build_body(const struct profile_workload *wl, struct entry *e, size_t k,
+build_body(const struct store_workload_row *wl, struct entry *e, size_t k,
     size_t total, const struct profile_dns *dns, size_t ndns,
     const struct profile_facts *f, struct profile *out)
 {
@@ -1019,7 +1019,7 @@ build_body(const struct profile_workload *wl, struct entry *e, size_t k,
 }
 
 int
-profile_build(const struct profile_workload *wl, const struct flow *flows,
+profile_build(const struct store_workload_row *wl, const struct flow *flows,
     size_t n, const struct profile_dns *dns, size_t ndns,
     const struct profile_lookup *lk, const struct profile_facts *f,
     struct profile *out)

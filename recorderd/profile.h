@@ -2,7 +2,9 @@
  * profile: one workload's flows on this node as the TrafficProfile object
  * the publisher applies (install/kubernetes/README.md, "TrafficProfile").
  *
- * Pure: the caller reads the store and hands in the workload, its flows
+ * Pure: the caller reads the store and hands in the workload (a
+ * store_workload_row: its uid, "" when unknown, makes the ownerReference;
+ * its id and deleted_at are not used), its flows
  * (lib/flow.h, workload handles are store ids) and lookups for peer
  * workloads and node names; out comes the whole server-side apply body,
  * compact JSON with the keys of every object sorted (as the API server
@@ -27,6 +29,7 @@
 
 #include "lib/addr.h"
 #include "lib/flow.h"
+#include "lib/store.h"
 
 #define PROFILE_API_VERSION "netpol-record.io/v1alpha1"
 #define PROFILE_MAX_ENTRIES 1000	/* the CRD's bound */
@@ -34,25 +37,11 @@
 #define PROFILE_MAX_BYTES (1u << 20)	/* no object over 1 MiB */
 #define PROFILE_FIELD_MANAGER "netpol-recorderd"
 
-/* A workload as the store has it (strings borrowed; JSON NULL when
- * unknown). */
-struct profile_workload {
-	const char *namespace_;
-	const char *kind;
-	const char *name;
-	const char *selector_json;
-	const char *labels_json;
-	const char *ports_json;
-	bool host_network;
-	int64_t started_at;
-	const char *uid;		/* "" or NULL: no ownerReference */
-};
-
 /* What the caller knows beyond the flows. */
 struct profile_lookup {
 	/* The workload with store id id, NULL when the store has none (a
 	 * dangling peer: the entry's peer is then "unknown"). */
-	const struct profile_workload *(*peer)(void *arg, int64_t id);
+	const struct store_workload_row *(*peer)(void *arg, int64_t id);
 	/* A node's name for address a, NULL when not known. */
 	const char *(*node_name)(void *arg, const struct addr *a);
 	void *arg;
@@ -111,7 +100,7 @@ const char *profile_owner_api_version(const char *kind);
  * is not one the CRD lists (it cannot be published), -EINVAL (bad
  * facts), -ENOMEM.
  */
-int profile_build(const struct profile_workload *wl, const struct flow *flows,
+int profile_build(const struct store_workload_row *wl, const struct flow *flows,
     size_t n, const struct profile_dns *dns, size_t ndns,
     const struct profile_lookup *lk, const struct profile_facts *f,
     struct profile *out);

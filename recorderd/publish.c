@@ -23,6 +23,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/clock.h"
 #include "lib/kapi_http.h"
 #include "lib/log.h"
 #include "lib/tpname.h"
@@ -115,15 +116,6 @@ static bool
 stopping(struct publish *p)
 {
 	return __atomic_load_n(&p->stop, __ATOMIC_RELAXED) != 0;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int64_t
@@ -310,7 +302,7 @@ request(struct publish *p, const char *method, const char *path,
 	int64_t left;
 
 	if (p->in_final) {
-		left = p->deadline_ms - mono_ms();
+		left = p->deadline_ms - clock_mono_ms();
 		if (left < 100)
 			left = 100;
 		if (left < rq.timeout_ms)
@@ -321,7 +313,7 @@ request(struct publish *p, const char *method, const char *path,
 	c = pubsched_classify(err, r->status, msg, strcmp(method, "DELETE") ==
 	    0);
 	describe(c, r, msg, verb, resource, what, line, linelen);
-	if (pubsched_health_update(&p->health, c, r->retry_after_s, mono_ms(),
+	if (pubsched_health_update(&p->health, c, r->retry_after_s, clock_mono_ms(),
 	    rnd(p))) {
 		if (p->health.state == PUBSCHED_STATE_OK)
 			log_info("publish: the API server takes our objects "
@@ -428,7 +420,7 @@ wanted(struct publish *p, const struct pubstore_wl *w, bool full,
 	char name[TPNAME_OBJECT_MAX + 1];
 	struct pobj *o;
 
-	if (full || pubstore_gained(p->ps, w->id))
+	if (full || pubstore_gained(p->ps, w->w.id))
 		return true;
 	tpname_profile(w->w.kind, w->w.name, p->c.node, name, sizeof(name));
 	if ((o = obj_find(p, w->w.namespace_, name)) == NULL)
@@ -466,7 +458,7 @@ look_at(struct publish *p, const struct pubstore_wl *w,
 
 	tpname_profile(w->w.kind, w->w.name, p->c.node, name, sizeof(name));
 	o = obj_find(p, w->w.namespace_, name);
-	n.exists = w->deleted_at == 0 &&
+	n.exists = w->w.deleted_at == 0 &&
 	    pubsched_ns_selected(p->c.namespaces, w->w.namespace_);
 	if (n.exists && !profile_kind_ok(w->w.kind)) {
 		if (p->last_kind_logged++ == 0)
@@ -476,9 +468,9 @@ look_at(struct publish *p, const struct pubstore_wl *w,
 		n.exists = false;
 	}
 	if (n.exists) {
-		if ((ret = pubstore_flows(p->ps, w->id, &flows, &nf,
+		if ((ret = pubstore_flows(p->ps, w->w.id, &flows, &nf,
 		    &n.max_row)) < 0 ||
-		    (ret = pubstore_dns(p->ps, w->id, &dns, &nd)) < 0)
+		    (ret = pubstore_dns(p->ps, w->w.id, &dns, &nd)) < 0)
 			return ret;
 		pf.max_bytes = o != NULL ? o->max_bytes : PROFILE_MAX_BYTES;
 		ret = profile_build(&w->w, flows, nf, dns, nd,
@@ -497,7 +489,7 @@ look_at(struct publish *p, const struct pubstore_wl *w,
 		profile_clear(&prof);
 		return -ENOMEM;
 	}
-	o->wl = w->id;
+	o->wl = w->w.id;
 	o->fp = w->fp;
 	o->checked_at = now;
 	o->seen = o->seen || full;
@@ -556,8 +548,8 @@ act(struct publish *p, struct action *acts, size_t n, int64_t now)
 			return;
 		if (stopping(p) && !p->in_final)
 			return;
-		if (!pubsched_health_ready(&p->health, mono_ms()) ||
-		    (p->in_final && mono_ms() >= p->deadline_ms))
+		if (!pubsched_health_ready(&p->health, clock_mono_ms()) ||
+		    (p->in_final && clock_mono_ms() >= p->deadline_ms))
 			return;
 		snprintf(what, sizeof(what), "TrafficProfile %s/%s", o->ns,
 		    o->name);
@@ -740,7 +732,7 @@ pass(struct publish *p, bool full)
 		free(a[i].body);
 	vec_free(&acts);
 	count_objects(p);
-	if (pubsched_health_ready(&p->health, mono_ms()))
+	if (pubsched_health_ready(&p->health, clock_mono_ms()))
 		status(p, &fa, now, p->in_final);
 	return ret;
 }
@@ -751,17 +743,11 @@ static void
 wait_until(struct publish *p, int64_t when_ms)
 {
 	struct timespec ts;
-	int64_t d = when_ms - mono_ms();
+	int64_t d = when_ms - clock_mono_ms();
 
 	if (d <= 0)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += d / 1000;
-	ts.tv_nsec += (d % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	clock_after_ms(&ts, d);
 	(void)pthread_cond_timedwait(&p->cv, &p->mu, &ts);
 }
 
@@ -769,12 +755,12 @@ static void *
 thread_main(void *arg)
 {
 	struct publish *p = arg;
-	int64_t next = mono_ms();
+	int64_t next = clock_mono_ms();
 	bool full, listed;
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (!p->stop && mono_ms() < next)
+		while (!p->stop && clock_mono_ms() < next)
 			wait_until(p, next);
 		if (p->stop && !p->final)
 			break;
@@ -788,7 +774,7 @@ thread_main(void *arg)
 		}
 		pthread_mutex_unlock(&p->mu);
 		full = p->in_final || now_s() >= p->next_full;
-		if (!pubsched_health_ready(&p->health, mono_ms()) &&
+		if (!pubsched_health_ready(&p->health, clock_mono_ms()) &&
 		    !p->in_final) {
 			next = p->health.next_ms;
 			pthread_mutex_lock(&p->mu);
@@ -796,10 +782,10 @@ thread_main(void *arg)
 		}
 		listed = p->listed || p->in_final ||
 		    list_own(p) == PUBSCHED_OK;
-		if (listed || pubsched_health_ready(&p->health, mono_ms())) {
+		if (listed || pubsched_health_ready(&p->health, clock_mono_ms())) {
 			if (pass(p, full || !p->listed) == 0 && full)
 				p->next_full = now_s() + p->c.refresh;
-			next = mono_ms() + p->c.interval * 1000;
+			next = clock_mono_ms() + p->c.interval * 1000;
 		} else
 			next = p->health.next_ms;
 		pthread_mutex_lock(&p->mu);
@@ -816,6 +802,20 @@ conf_ok(const struct publish_conf *c)
 	return c->store[0] != '\0' && c->node[0] != '\0' && c->interval >= 1 &&
 	    c->refresh >= c->interval && c->max_entries >= 1 &&
 	    c->max_entries <= PROFILE_MAX_ENTRIES;
+}
+
+/* Free p and all it holds (the thread is not running). */
+static void
+destroy(struct publish *p)
+{
+	for (size_t i = 0; i < p->nobjs; i++)
+		free(p->objs[i]);
+	free(p->objs);
+	pubstore_close(p->ps);
+	kapi_conf_clear(&p->kc);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
 }
 
 int
@@ -842,11 +842,7 @@ publish_start(const struct publish_conf *c, const struct kapi_conf *kc,
 	    &p->stats.failed)) < 0 ||
 	    (ret = kapi_conf_copy(&p->kc, kc)) < 0 ||
 	    (ret = -pthread_create(&p->th, NULL, thread_main, p)) < 0) {
-		pubstore_close(p->ps);
-		kapi_conf_clear(&p->kc);
-		pthread_mutex_destroy(&p->mu);
-		pthread_cond_destroy(&p->cv);
-		free(p);
+		destroy(p);
 		return ret;
 	}
 	p->started = true;
@@ -884,14 +880,13 @@ publish_stop(struct publish *p, bool final, int timeout_ms,
 	if (p == NULL)
 		return 0;
 	pthread_mutex_lock(&p->mu);
-	p->deadline_ms = mono_ms() + timeout_ms;
+	p->deadline_ms = clock_mono_ms() + timeout_ms;
 	__atomic_store_n(&p->final, final, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	if (p->started) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += timeout_ms / 1000 + 1;
+		clock_after_ms(&ts, timeout_ms + 1000);
 		if (pthread_timedjoin_np(p->th, NULL, &ts) != 0) {
 			/* A request in flight: abandon it (within ~100 ms). */
 			__atomic_store_n(&p->cancel, 1, __ATOMIC_RELAXED);
@@ -901,13 +896,6 @@ publish_stop(struct publish *p, bool final, int timeout_ms,
 	}
 	if (stats != NULL)
 		*stats = p->stats;
-	for (size_t i = 0; i < p->nobjs; i++)
-		free(p->objs[i]);
-	free(p->objs);
-	pubstore_close(p->ps);
-	kapi_conf_clear(&p->kc);
-	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->cv);
-	free(p);
+	destroy(p);
 	return ret;
 }

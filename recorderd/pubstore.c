@@ -94,7 +94,7 @@ clear(struct pubstore *ps)
 
 /* ---- lookups ------------------------------------------------------------- */
 
-static const struct profile_workload *
+static const struct store_workload_row *
 lk_peer(void *arg, int64_t id)
 {
 	const struct pubstore_wl *w = pubstore_find(arg, id);
@@ -186,8 +186,7 @@ wl_cb(const struct store_workload_row *r, void *arg)
 	if ((w = vec_push(&ps->wls, sizeof(*w))) == NULL)
 		return -ENOMEM;
 	memset(w, 0, sizeof(*w));
-	w->id = r->id;
-	w->deleted_at = r->deleted_at;
+	w->w = *r;
 	w->w.namespace_ = dup(r->namespace_, &fail);
 	w->w.kind = dup(r->kind, &fail);
 	w->w.name = dup(r->name, &fail);
@@ -195,8 +194,6 @@ wl_cb(const struct store_workload_row *r, void *arg)
 	w->w.labels_json = dup(r->labels_json, &fail);
 	w->w.ports_json = dup(r->ports_json, &fail);
 	w->w.uid = dup(r->uid, &fail);
-	w->w.host_network = r->host_network;
-	w->w.started_at = r->started_at;
 	snprintf(num, sizeof(num), "%d %lld %lld", r->host_network,
 	    (long long)r->started_at, (long long)r->deleted_at);
 	w->fp = fnv(fnv(fnv(fnv(fnv(fnv(fnv(0xcbf29ce484222325ULL,
@@ -329,9 +326,9 @@ pubstore_find(const struct pubstore *ps, int64_t id)
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (w[mid].id == id)
+		if (w[mid].w.id == id)
 			return &w[mid];
-		if (w[mid].id < id)
+		if (w[mid].w.id < id)
 			lo = mid + 1;
 		else
 			hi = mid;

@@ -33,9 +33,7 @@ struct pubstore_facts {
 };
 
 struct pubstore_wl {
-	int64_t id;
-	struct profile_workload w;	/* strings owned by the snapshot */
-	int64_t deleted_at;
+	struct store_workload_row w;	/* strings owned by the snapshot */
 	uint64_t fp;			/* of the whole row */
 };
 

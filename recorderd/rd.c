@@ -17,6 +17,7 @@
 
 #include <libmnl/libmnl.h>
 
+#include "lib/clock.h"
 #include "lib/kapi_conf.h"
 #include "lib/log.h"
 #include "lib/store.h"
@@ -105,15 +106,6 @@ real_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void
@@ -491,7 +483,7 @@ tick(struct rd *d)
 	/* The attachments are read again when the store changed (a CNI
 	 * ADD or DEL), and always while events wait for their pod. */
 	writer_request_pods(d->w, rec_npending(d->rec) > 0);
-	d->pods_asked = mono_ms();
+	d->pods_asked = clock_mono_ms();
 	d->want_pods = false;
 	(void)rec_take_want_pods(d->rec);
 	rec_retry_pending(d->rec, now);
@@ -1180,7 +1172,7 @@ ask_pods(struct rd *d)
 	int64_t now;
 
 	d->want_pods = rec_take_want_pods(d->rec) || d->want_pods;
-	if (!d->want_pods || (now = mono_ms()) - d->pods_asked < RD_PODS_MS)
+	if (!d->want_pods || (now = clock_mono_ms()) - d->pods_asked < RD_PODS_MS)
 		return;
 	d->pods_asked = now;
 	d->want_pods = false;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/store.h"
 
 struct writer {
@@ -43,15 +44,6 @@ struct writer {
 	int64_t version;		/* store_data_version at the last read */
 	bool have_version;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Under mu: tell the loop a result waits. */
 static void
@@ -113,7 +105,7 @@ write_one(struct writer *w, struct batch *b)
 			batch_counts(b)->store_busy++;
 			w->counted_busy = true;
 		}
-		w->retry_at = now_ms() + (ret == -EBUSY ? 0 : WRITER_RETRY_MS);
+		w->retry_at = clock_mono_ms() + (ret == -EBUSY ? 0 : WRITER_RETRY_MS);
 		w->have_err = true;
 		w->err = ret;
 		snprintf(w->errmsg, sizeof(w->errmsg), "%s", msg);
@@ -145,7 +137,7 @@ work_once(struct writer *w)
 		}
 		did = true;
 	}
-	if (w->todo != NULL && now_ms() >= w->retry_at)
+	if (w->todo != NULL && clock_mono_ms() >= w->retry_at)
 		b = w->todo;
 	pthread_mutex_unlock(&w->mu);
 	if (b != NULL) {
@@ -165,7 +157,7 @@ thread_main(void *arg)
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
 		if (w->want_pods || (w->todo != NULL &&
-		    now_ms() >= w->retry_at)) {
+		    clock_mono_ms() >= w->retry_at)) {
 			pthread_mutex_unlock(&w->mu);
 			(void)work_once(w);
 			pthread_mutex_lock(&w->mu);
@@ -175,14 +167,8 @@ thread_main(void *arg)
 			pthread_cond_wait(&w->cv, &w->mu);
 			continue;
 		}
-		wait = w->retry_at - now_ms();
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += wait / 1000;
-		ts.tv_nsec += (wait % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		wait = w->retry_at - clock_mono_ms();
+		clock_after_ms(&ts, wait);
 		(void)pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -225,26 +211,21 @@ fail:
 int
 writer_drain(struct writer *w, int timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = clock_mono_ms() + timeout_ms;
 	struct timespec ts;
 	int ret = 0;
 
 	if (!w->threaded) {
-		while (w->todo != NULL && now_ms() < end) {
+		while (w->todo != NULL && clock_mono_ms() < end) {
 			w->retry_at = 0;
 			(void)work_once(w);
 		}
 		return w->todo == NULL ? 0 : -ETIMEDOUT;
 	}
 	pthread_mutex_lock(&w->mu);
-	while (w->todo != NULL && now_ms() < end) {
+	while (w->todo != NULL && clock_mono_ms() < end) {
 		/* A short wait at a time: the retry time may pass. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		clock_after_ms(&ts, 50);
 		(void)pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 	}
 	if (w->todo != NULL)

@@ -13,7 +13,7 @@
 # inside the test's own namespaces).
 #
 # Functions (see each one's comment): np_setup, np_conflist, np_pod,
-# np_pod_del, np_cni, np_pod_ip, np_ext, np_ns, np_in, np_node, np_bg,
+# np_pod_del, np_cni, np_pod_ip, np_ext (np_ext_via), np_ns, np_in, np_node, np_bg,
 # np_wait_port, np_retry, np_log, np_fail, np_meta_deployment; for
 # netpol-recorderd on the node:
 #   np_rd_conf FILE [YAML ...]  # write a recorderd config: store $NP_DB,
@@ -353,28 +353,33 @@ np_pod_ip() {
 # as the host's gateway; the node routes ADDR4/ADDR6 to the link. The node
 # itself has no default route.
 np_ext() {
-	local name=$1 a4=$2 a6=${3:-} ns link
+	np_ext_via "$NP_NODE" "$@"
+	np_log "external $1: $2 ${3:-}"
+}
+
+# np_ext_via ROUTER NAME ADDR4 [ADDR6]: np_ext routed by netns ROUTER.
+np_ext_via() {
+	local router=$1 name=$2 a4=$3 a6=${4:-} ns link
 	ns=$(np_ns "$name")
 	link="x${name:0:12}"
 	np_netns_add "$ns"
 	ip -n "$ns" link set lo up
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
-	ip -n "$NP_NODE" link add "$link" type veth peer name eth0 netns "$ns"
-	ip -n "$NP_NODE" link set "$link" up
+	ip -n "$router" link add "$link" type veth peer name eth0 netns "$ns"
+	ip -n "$router" link set "$link" up
 	ip -n "$ns" link set eth0 up
-	ip -n "$NP_NODE" addr add 203.0.113.254/32 dev "$link"
-	ip -n "$NP_NODE" route add "$a4/32" dev "$link"
+	ip -n "$router" addr add 203.0.113.254/32 dev "$link"
+	ip -n "$router" route add "$a4/32" dev "$link"
 	ip -n "$ns" addr add "$a4/24" dev eth0
 	ip -n "$ns" route add default via 203.0.113.254 dev eth0
 	if [ -n "$a6" ]; then
-		ip -n "$NP_NODE" addr add 2001:db8:ff::fffe/128 dev "$link" nodad
-		ip -n "$NP_NODE" -6 route add "$a6/128" dev "$link"
+		ip -n "$router" addr add 2001:db8:ff::fffe/128 dev "$link" nodad
+		ip -n "$router" -6 route add "$a6/128" dev "$link"
 		ip -n "$ns" addr add "$a6/64" dev eth0 nodad
 		ip -n "$ns" -6 route add 2001:db8:ff::fffe/128 dev eth0
 		ip -n "$ns" -6 route add default via 2001:db8:ff::fffe dev eth0
 	fi
-	np_log "external $name: $a4 $a6"
 }
 
 # np_bg NAME cmd...: run cmd in the background in NAME's netns ("node" for
@@ -700,19 +705,8 @@ np_use_node() {
 
 # np_cluster_ext NAME ADDR4: see the header.
 np_cluster_ext() {
-	local name=$1 a4=$2 ns link
-	ns=$(np_ns "$name")
-	link="x${name:0:12}"
-	np_netns_add "$ns"
-	ip -n "$ns" link set lo up
-	ip -n "$NP_FABRIC" link add "$link" type veth peer name eth0 netns "$ns"
-	ip -n "$NP_FABRIC" link set "$link" up
-	ip -n "$ns" link set eth0 up
-	ip -n "$NP_FABRIC" addr add 203.0.113.254/32 dev "$link"
-	ip -n "$NP_FABRIC" route add "$a4/32" dev "$link"
-	ip -n "$ns" addr add "$a4/24" dev eth0
-	ip -n "$ns" route add default via 203.0.113.254 dev eth0
-	np_log "external $name: $a4 (behind the fabric)"
+	np_ext_via "$NP_FABRIC" "$@"
+	np_log "external $1: $2 (behind the fabric)"
 }
 
 # np_api_start [ARG ...]: see the header.

@@ -21,28 +21,18 @@ difference and exits 1 when there is one.
 import argparse
 import ipaddress
 import json
+import os
 import sqlite3
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fakeapi_schema import profile_name  # noqa: E402 (the names rule)
 
 KINDS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1",
          "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1",
          "Job": "batch/v1", "CronJob": "batch/v1",
          "ReplicationController": "v1", "Pod": "v1"}
 PROTO = {1: "ICMP", 6: "TCP", 17: "UDP", 132: "SCTP", 58: "ICMPv6"}
-
-
-def fnv1a64(text):
-    h = 0xcbf29ce484222325
-    for b in text.encode():
-        h ^= b
-        h = (h * 0x100000001b3) & 0xffffffffffffffff
-    return "%016x" % h
-
-
-def shorten(text, limit):
-    if len(text) <= limit:
-        return text
-    return text[:limit - 17].rstrip("-._") + "-" + fnv1a64(text)
 
 
 def canon(o):
@@ -197,8 +187,7 @@ def main():
         wl = rows.get(wid)
         if wl is None or wl["kind"] not in KINDS or wl["deleted_at"]:
             continue
-        name = shorten("%s-%s-%s" % (wl["kind"].lower(), wl["name"],
-                                     a.node), 253)
+        name = profile_name(wl["kind"], wl["name"], a.node)
         key = (wl["namespace"], name)
         want_names.add(key)
         what = "%s/%s" % key

@@ -26,31 +26,39 @@
 #include "tests/unit/ut_run.h"
 
 /* The workloads of the example, by store id. */
-static const struct profile_workload wls[] = {
-	[1] = { "shop", "Deployment", "checkout",
-	    "{\"matchLabels\":{\"app\":\"checkout\"}}",
-	    "{\"tier\":\"back\",\"app\":\"checkout\"}",
+static const struct store_workload_row wls[] = {
+	[1] = { .namespace_ = "shop", .kind = "Deployment", .name = "checkout",
+	    .selector_json = "{\"matchLabels\":{\"app\":\"checkout\"}}",
+	    .labels_json = "{\"tier\":\"back\",\"app\":\"checkout\"}",
+	    .ports_json =
 	    "[{\"name\":\"https\",\"port\":8443,\"protocol\":\"TCP\"}]",
-	    false, 1714557000, "6b1f0c3e-2a4d-4c1b-9a57-0d2f5e8c7a10" },
-	[2] = { "shop", "Deployment", "cart",
-	    "{\"matchLabels\":{\"app\":\"cart\"}}", "{\"app\":\"cart\"}",
+	    .started_at = 1714557000,
+	    .uid = "6b1f0c3e-2a4d-4c1b-9a57-0d2f5e8c7a10" },
+	[2] = { .namespace_ = "shop", .kind = "Deployment", .name = "cart",
+	    .selector_json = "{\"matchLabels\":{\"app\":\"cart\"}}",
+	    .labels_json = "{\"app\":\"cart\"}",
+	    .ports_json =
 	    "[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}]",
-	    false, 1714556000, "u-cart" },
-	[3] = { "shop", "Deployment", "frontend",
-	    "{\"matchLabels\":{\"app\":\"frontend\"},\"matchExpressions\":"
-	    "[{\"key\":\"tier\",\"operator\":\"In\",\"values\":[\"front\","
-	    "\"edge\"]}]}", "{\"app\":\"frontend\",\"tier\":\"front\"}",
-	    NULL, false, 0, "" },
-	[4] = { "kube-system", "Deployment", "coredns",
-	    "{\"matchLabels\":{\"k8s-app\":\"kube-dns\"}}",
-	    "{\"k8s-app\":\"kube-dns\"}",
-	    "[{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\"},"
-	    "{\"name\":\"dns-tcp\",\"port\":53,\"protocol\":\"TCP\"}]",
-	    false, 1714500000, "u-dns" },
-	[5] = { "shop", "Rollout", "canary", NULL, NULL, NULL, false, 0, "" },
+	    .started_at = 1714556000, .uid = "u-cart" },
+	[3] = { .namespace_ = "shop", .kind = "Deployment", .name = "frontend",
+	    .selector_json = "{\"matchLabels\":{\"app\":\"frontend\"},"
+	    "\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\","
+	    "\"values\":[\"front\",\"edge\"]}]}",
+	    .labels_json = "{\"app\":\"frontend\",\"tier\":\"front\"}",
+	    .uid = "" },
+	[4] = { .namespace_ = "kube-system", .kind = "Deployment",
+	    .name = "coredns",
+	    .selector_json = "{\"matchLabels\":{\"k8s-app\":\"kube-dns\"}}",
+	    .labels_json = "{\"k8s-app\":\"kube-dns\"}",
+	    .ports_json = "[{\"name\":\"dns\",\"port\":53,\"protocol\":"
+	    "\"UDP\"},{\"name\":\"dns-tcp\",\"port\":53,\"protocol\":"
+	    "\"TCP\"}]",
+	    .started_at = 1714500000, .uid = "u-dns" },
+	[5] = { .namespace_ = "shop", .kind = "Rollout", .name = "canary",
+	    .uid = "" },
 };
 
-static const struct profile_workload *
+static const struct store_workload_row *
 peer(void *arg, int64_t id)
 {
 	(void)arg;
@@ -252,7 +260,7 @@ test_hashes(void **state)
 	struct flow f[2];
 	struct profile_facts fa;
 	struct profile a, b;
-	struct profile_workload w = wls[1];
+	struct store_workload_row w = wls[1];
 	json_object *o;
 	uint64_t h, m;
 
@@ -410,7 +418,7 @@ test_peers_and_refusals(void **state)
 	struct flow f[4];
 	struct profile_facts fa;
 	struct profile p;
-	struct profile_workload w = wls[1];
+	struct store_workload_row w = wls[1];
 	char name[300];
 
 	(void)state;
