@@ -138,14 +138,17 @@ model=$(awk -v n="$nwl" -v r="$refresh" 'BEGIN { printf "%.2f", (n + 1) / (r / 6
 model10=$(awk -v n="$nwl" 'BEGIN { printf "%.2f", (n + 1) / 10 }')
 n2=$(awk -v r=10 'BEGIN { printf "%d", 2 * r - 1 }')
 np_log "window: $reqs requests, $bytes bytes in $mins min; requests: $(jq -c '.requests' <<<"$stats")"
+# The verdict is the long run's (the model at these settings): a window
+# shorter than a refresh has not seen every object's counts rewritten.
 bench_row "API requests per minute per node, settled ($nwl objects, interval ${interval}s, refresh ${refresh}s, window ${secs}s)" \
-	"$per_min/min" "model: $model/min here, $model10/min at refresh 10m" "-" "<= 2/min" \
-	"$(bench_cmp "$per_min" "<=" 2) (at refresh 10m: $(bench_cmp "$model10" "<=" 2); <= 2/min holds up to $n2 changing objects per node)"
+	"$per_min/min measured; $model/min in the long run" "at refresh 10m: $model10/min" "-" "<= 2/min" \
+	"$(bench_cmp "$model" "<=" 2) (<= 2/min holds up to $n2 changing objects per node at refresh 10m)"
 kb_obj=$(awk -v b="$bytes" -v r="$reqs" 'BEGIN { if (r > 0) printf "%.1f", b / 1024 / r; else print "-" }')
 kb10=$(awk -v k="$kb_obj" -v m="$model10" 'BEGIN { if (k ~ /^[0-9.]+$/) printf "%.1f", k * m; else print "-" }')
+kbrun=$(awk -v k="$kb_obj" -v m="$model" 'BEGIN { if (k ~ /^[0-9.]+$/) printf "%.1f", k * m; else print "-" }')
 bench_row "API bytes per minute per node, settled (request + answer)" \
-	"$kb_min KB/min" "$kb_obj KB per request; at refresh 10m: $kb10 KB/min" "-" "<= 50 KB/min" \
-	"$(bench_cmp "$kb_min" "<=" 50) (at refresh 10m: $(bench_cmp "$kb10" "<=" 50))"
+	"$kb_min KB/min measured; $kbrun KB/min in the long run" "$kb_obj KB per request; at refresh 10m: $kb10 KB/min" "-" "<= 50 KB/min" \
+	"$(bench_cmp "$kbrun" "<=" 50)"
 
 # Stored bytes per profile; the reference: the same objects with spec
 # granular (the CRD before), on a second API server.
