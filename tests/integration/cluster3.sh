@@ -49,6 +49,13 @@
 #
 # Variables after c3_up: C3_DB[I] (node I's store), C3_LOG[I] (its log),
 # C3_IP[pod] (pod addresses); $NP_API, $NP_TMP/api/kubeconfig (lib.sh).
+# The API server listens on 198.18.0.1 in the fabric netns: run a client
+# there, e.g. ip netns exec "$NP_FABRIC" netpol-record ... with
+# KUBECONFIG=$NP_TMP/api/kubeconfig (its CA and token file are beside
+# it), or use np_api. A byte-identical check of the cluster reader runs
+# c3_up, c3_traffic, c3_stop, then compares
+#   netpol-record export --db "${C3_DB[1]}" --db "${C3_DB[2]}" --db "${C3_DB[3]}" -n shop
+# with the same export read from the API server.
 
 declare -A C3_IP=()
 C3_DB=()

@@ -9,6 +9,8 @@
 #    node, publishes after;
 #  - an object over the bound: max_entries leaves the least recently seen
 #    out, a 413 has it written smaller, spec.truncated says how many;
+#  - SIGHUP with a namespace no longer published: its profiles go, and
+#    come back when it is published again;
 #  - a workload deleted: with garbage collection off, the publisher
 #    deletes its profile; with it on, the collector does, and the
 #    publisher does not write it again.
@@ -118,10 +120,25 @@ jq -e '.entries[] | select(.peer.address == "198.51.100.250" and .port == 20009)
 	np_fail "no single line about the 413: $(grep publish: "$NP_RD_LOG" | tail -n 5)"
 np_api_ctl mode '{"body_limit": null}'
 
+np_log "SIGHUP: namespace other no longer published, then again"
+gone() { ! c3_profiles | jq -e --arg n "$1" '.items[] | select(.metadata.name == $n)' >/dev/null; }
+there() { ! gone "$1"; }
+np_use_node 3
+conf="$NP_NODE_DIR/recorderd.yaml"
+cp "$conf" "$conf.orig"
+sed -i 's/^publish: {interval: 1s, refresh: 3s}$/publish: {interval: 1s, refresh: 3s, namespaces: ["!other"]}/' "$conf"
+grep -q 'namespaces: \["!other"\]' "$conf" || np_fail "the configuration was not changed: $(cat "$conf")"
+kill -HUP "$NP_RD_PID"
+np_retry 100 gone deployment-tool-node-3 || np_fail "the profile of other/tool is still there after the reload"
+there statefulset-db-node-3 || np_fail "the reload deleted a profile of another namespace"
+np_rd_wait_log 'configuration reloaded: 1 keys changed, 1 applied' 1
+cp "$conf.orig" "$conf"
+kill -HUP "$NP_RD_PID"
+np_retry 100 there deployment-tool-node-3 || np_fail "the profile of other/tool did not come back"
+
 np_log "a workload deleted, garbage collection off: the publisher deletes"
 np_api_ctl mode '{"gc": false}'
 np_api_ctl event "{\"type\": \"DELETED\", \"object\": $(c3_workload_json other Deployment tool)}"
-gone() { ! c3_profiles | jq -e --arg n "$1" '.items[] | select(.metadata.name == $n)' >/dev/null; }
 np_retry 150 gone deployment-tool-node-3 || np_fail "the profile of the deleted tool is still there"
 grep -q 'publish: deleted TrafficProfile other/deployment-tool-node-3' "${C3_LOG[3]}" ||
 	np_fail "node 3 did not say it deleted the profile"
