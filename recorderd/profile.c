@@ -142,9 +142,9 @@ hash_obj(json_object *obj, uint64_t *hash, uint64_t *meta_hash)
 }
 
 void
-profile_hash_object(const void *json_obj, uint64_t *hash, uint64_t *meta_hash)
+profile_hash_object(json_object *obj, uint64_t *hash, uint64_t *meta_hash)
 {
-	hash_obj((json_object *)(uintptr_t)json_obj, hash, meta_hash);
+	hash_obj(obj, hash, meta_hash);
 }
 
 /* ---- JSON helpers -------------------------------------------------------- */
@@ -912,7 +912,7 @@ static json_object *
 metadata_json(const struct store_workload_row *wl, const char *node,
     const char *name)
 {
-	json_object *m = json_object_new_object(), *l, *refs, *r;
+	json_object *m = json_object_new_object(), *l;
 	char lv[TPNAME_LABEL_MAX + 1];
 
 	if (m == NULL)
@@ -934,21 +934,30 @@ metadata_json(const struct store_workload_row *wl, const char *node,
 	    json_object_new_string(wl->namespace_));
 	/* Without the owner's uid no reference: a made-up one would have
 	 * the garbage collector delete the object at once. */
-	if (wl->uid != NULL && wl->uid[0] != '\0') {
-		refs = json_object_new_array();
-		r = json_object_new_object();
-		json_object_object_add(r, "apiVersion", json_object_new_string(
-		    profile_owner_api_version(wl->kind)));
-		json_object_object_add(r, "kind",
-		    json_object_new_string(wl->kind));
-		json_object_object_add(r, "name",
-		    json_object_new_string(wl->name));
-		json_object_object_add(r, "uid",
-		    json_object_new_string(wl->uid));
-		json_object_array_add(refs, r);
-		json_object_object_add(m, "ownerReferences", refs);
-	}
+	if (wl->uid != NULL && wl->uid[0] != '\0')
+		json_object_object_add(m, "ownerReferences", profile_owner_refs(
+		    profile_owner_api_version(wl->kind), wl->kind, wl->name,
+		    wl->uid));
 	return m;
+}
+
+json_object *
+profile_owner_refs(const char *api_version, const char *kind,
+    const char *name, const char *uid)
+{
+	json_object *refs = json_object_new_array(), *r;
+
+	if (refs == NULL || (r = json_object_new_object()) == NULL) {
+		json_object_put(refs);
+		return NULL;
+	}
+	json_object_object_add(r, "apiVersion",
+	    json_object_new_string(api_version));
+	json_object_object_add(r, "kind", json_object_new_string(kind));
+	json_object_object_add(r, "name", json_object_new_string(name));
+	json_object_object_add(r, "uid", json_object_new_string(uid));
+	json_object_array_add(refs, r);
+	return refs;
 }
 
 /*

@@ -31,6 +31,8 @@
 #include "lib/flow.h"
 #include "lib/store.h"
 
+struct json_object;
+
 #define PROFILE_API_VERSION "netpol-record.io/v1alpha1"
 #define PROFILE_MAX_ENTRIES 1000	/* the CRD's bound */
 #define PROFILE_DNS_ADDRS 64		/* addresses per DNS name (CRD) */
@@ -108,12 +110,18 @@ void profile_clear(struct profile *p);
 
 /*
  * The same two hashes as profile_build gives, of an object as the API
- * server returned it (a json-c object: a list item): the body without
- * server metadata, managedFields and spec.publishedAt. 0 when obj is no
- * TrafficProfile.
+ * server returned it (a list item): spec without publishedAt, and the
+ * ownerReferences (server metadata and managedFields do not count). 0
+ * when obj is no TrafficProfile. obj is changed while it is read and put
+ * back as it was.
  */
-void profile_hash_object(const void *json_obj, uint64_t *hash,
+void profile_hash_object(struct json_object *obj, uint64_t *hash,
     uint64_t *meta_hash);
+
+/* metadata.ownerReferences naming one owner (a new json-c array, the
+ * caller's; NULL without memory), keys sorted. */
+struct json_object *profile_owner_refs(const char *api_version,
+    const char *kind, const char *name, const char *uid);
 
 /* t as RFC 3339 UTC ("2024-05-01T11:00:30Z") into buf (at least 21
  * bytes). */

@@ -22,7 +22,7 @@ i64(int64_t v)
 static json_object *
 metadata(const struct pubstatus *s)
 {
-	json_object *m = json_object_new_object(), *l, *refs, *r;
+	json_object *m = json_object_new_object(), *l;
 	char lv[TPNAME_LABEL_MAX + 1];
 
 	l = json_object_new_object();
@@ -37,20 +37,9 @@ metadata(const struct pubstatus *s)
 	    json_object_new_string(PUBSTATUS_NAMESPACE));
 	/* The Node owns it, so that it goes with the node; only with the
 	 * uid the API gave (a made-up one is collected at once). */
-	if (s->node_uid != NULL && s->node_uid[0] != '\0') {
-		refs = json_object_new_array();
-		r = json_object_new_object();
-		json_object_object_add(r, "apiVersion",
-		    json_object_new_string("v1"));
-		json_object_object_add(r, "kind",
-		    json_object_new_string("Node"));
-		json_object_object_add(r, "name",
-		    json_object_new_string(s->node));
-		json_object_object_add(r, "uid",
-		    json_object_new_string(s->node_uid));
-		json_object_array_add(refs, r);
-		json_object_object_add(m, "ownerReferences", refs);
-	}
+	if (s->node_uid != NULL && s->node_uid[0] != '\0')
+		json_object_object_add(m, "ownerReferences",
+		    profile_owner_refs("v1", "Node", s->node, s->node_uid));
 	return m;
 }
 

@@ -55,25 +55,28 @@ wl_free(struct pubstore_wl *w)
 	free((char *)(uintptr_t)w->w.uid);
 }
 
+/* Free the strings of a vec of char * and empty it. */
+static void
+free_strings(struct vec *v)
+{
+	char **n = v->v;
+
+	for (size_t i = 0; i < v->n; i++)
+		free(n[i]);
+	v->n = 0;
+}
+
 static void
 clear_flows(struct pubstore *ps)
 {
-	char **n = ps->names.v;
-
-	for (size_t i = 0; i < ps->names.n; i++)
-		free(n[i]);
-	ps->names.n = 0;
+	free_strings(&ps->names);
 	ps->flows.n = 0;
 }
 
 static void
 clear_dns(struct pubstore *ps)
 {
-	char **n = ps->dnames.v;
-
-	for (size_t i = 0; i < ps->dnames.n; i++)
-		free(n[i]);
-	ps->dnames.n = 0;
+	free_strings(&ps->dnames);
 	ps->dns.n = 0;
 }
 
