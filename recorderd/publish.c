@@ -313,8 +313,8 @@ request(struct publish *p, const char *method, const char *path,
 	c = pubsched_classify(err, r->status, msg, strcmp(method, "DELETE") ==
 	    0);
 	describe(c, r, msg, verb, resource, what, line, linelen);
-	if (pubsched_health_update(&p->health, c, r->retry_after_s, clock_mono_ms(),
-	    rnd(p))) {
+	if (pubsched_health_update(&p->health, c, r->retry_after_s,
+	    clock_mono_ms(), rnd(p))) {
 		if (p->health.state == PUBSCHED_STATE_OK)
 			log_info("publish: the API server takes our objects "
 			    "again (it was %s)", pubsched_state_name(old));
@@ -751,6 +751,28 @@ wait_until(struct publish *p, int64_t when_ms)
 	(void)pthread_cond_timedwait(&p->cv, &p->mu, &ts);
 }
 
+/* The store, and the counters that go on from what it keeps. */
+static bool
+open_store(struct publish *p)
+{
+	int64_t written = 0, failed = 0;
+	int ret;
+
+	if ((ret = pubstore_open(p->c.store, &p->ps)) < 0 ||
+	    (ret = pubstore_counters(p->ps, &written, &failed)) < 0) {
+		log_warnx("publish: store %s: %s (trying again)", p->c.store,
+		    strerror(-ret));
+		pubstore_close(p->ps);
+		p->ps = NULL;
+		return false;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->stats.objects_written += written;
+	p->stats.failed += failed;
+	pthread_mutex_unlock(&p->mu);
+	return true;
+}
+
 static void *
 thread_main(void *arg)
 {
@@ -780,9 +802,19 @@ thread_main(void *arg)
 			pthread_mutex_lock(&p->mu);
 			continue;
 		}
+		/* The store, on this thread (a reload starts the publisher
+		 * on the event loop's, which never waits on SQLite). */
+		if (p->ps == NULL && !open_store(p)) {
+			next = clock_mono_ms() + p->c.interval * 1000;
+			pthread_mutex_lock(&p->mu);
+			if (p->in_final)
+				break;
+			continue;
+		}
 		listed = p->listed || p->in_final ||
 		    list_own(p) == PUBSCHED_OK;
-		if (listed || pubsched_health_ready(&p->health, clock_mono_ms())) {
+		if (listed || pubsched_health_ready(&p->health,
+		    clock_mono_ms())) {
 			if (pass(p, full || !p->listed) == 0 && full)
 				p->next_full = now_s() + p->c.refresh;
 			next = clock_mono_ms() + p->c.interval * 1000;
@@ -835,12 +867,7 @@ publish_start(const struct publish_conf *c, const struct kapi_conf *kc,
 	p->conf = p->c = *c;
 	p->rnd = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16) ^
 	    0x9e3779b9u;
-	/* The counters go on from what the store keeps (the daemon made the
-	 * store before it starts publishing). */
-	if ((ret = pubstore_open(c->store, &p->ps)) < 0 ||
-	    (ret = pubstore_counters(p->ps, &p->stats.objects_written,
-	    &p->stats.failed)) < 0 ||
-	    (ret = kapi_conf_copy(&p->kc, kc)) < 0 ||
+	if ((ret = kapi_conf_copy(&p->kc, kc)) < 0 ||
 	    (ret = -pthread_create(&p->th, NULL, thread_main, p)) < 0) {
 		destroy(p);
 		return ret;
@@ -883,6 +910,10 @@ publish_stop(struct publish *p, bool final, int timeout_ms,
 	p->deadline_ms = clock_mono_ms() + timeout_ms;
 	__atomic_store_n(&p->final, final, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
+	/* Not a last publish (a reload turned publishing off, on the event
+	 * loop's thread): a request in flight is abandoned at once. */
+	if (!final)
+		__atomic_store_n(&p->cancel, 1, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	if (p->started) {

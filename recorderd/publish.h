@@ -90,9 +90,10 @@ void publish_get_stats(struct publish *p, struct publish_stats *out);
  * Stop the thread and free p. With final, it first publishes once more
  * whatever changed (refresh not waited for) and the RecorderStatus, as
  * far as it can within timeout_ms (the store's last flush must be
- * written before). *stats (may be NULL) gets the last counters. Returns
- * 0, or -ETIMEDOUT when the last publish did not finish in time (a
- * request in flight is abandoned). NULL is fine.
+ * written before); without, a request in flight is abandoned at once (a
+ * stop takes about 100 ms). *stats (may be NULL) gets the last counters.
+ * Returns 0, or -ETIMEDOUT when the last publish did not finish in time
+ * (a request in flight is abandoned). NULL is fine.
  */
 int publish_stop(struct publish *p, bool final, int timeout_ms,
     struct publish_stats *stats);

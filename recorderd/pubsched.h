@@ -30,12 +30,12 @@
 
 struct pubsched_conf {
 	int64_t interval;		/* s: new entries are written within */
-	int64_t refresh;		/* s: other changes at most this often */
+	int64_t refresh;		/* s: other changes at most so often */
 };
 
 /* What the publisher remembers of one object. */
 struct pubsched_obj {
-	bool known;			/* the API has it (written, or listed) */
+	bool known;			/* the API has it (written, listed) */
 	uint64_t hash, meta_hash;	/* of what the API has */
 	int64_t written_at;		/* s, when it was written (or listed
 					 * with); 0 never */
@@ -77,12 +77,12 @@ bool pubsched_pending(const struct pubsched_obj *o,
 
 /* What an answer means. */
 enum pubsched_class {
-	PUBSCHED_OK,			/* written; or deleted, or already gone */
+	PUBSCHED_OK,			/* written, deleted, already gone */
 	PUBSCHED_DOWN,			/* no answer (connect, TLS, timeout) */
 	PUBSCHED_RETRY,			/* 5xx, 409: back off and retry */
 	PUBSCHED_UNAUTHORIZED,		/* 401: the token is re-read, retried */
 	PUBSCHED_THROTTLED,		/* 429: wait Retry-After */
-	PUBSCHED_NO_CRD,		/* 404 for the resource: not installed */
+	PUBSCHED_NO_CRD,		/* 404 of the resource: no CRD */
 	PUBSCHED_FORBIDDEN,		/* 403: an RBAC rule is missing */
 	PUBSCHED_TOO_LARGE,		/* 413 / etcd's limit: this object */
 	PUBSCHED_INVALID,		/* 400, 415, 422: this object, a bug */

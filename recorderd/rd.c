@@ -1112,7 +1112,8 @@ last_publish(struct rd *d)
 	(void)store_meta_set(d->st, STORE_META_PUBLISH_LAST_SUCCESS, v);
 	(void)store_meta_set(d->st, STORE_META_PUBLISH_STATE,
 	    pubsched_state_name(st.state));
-	(void)store_meta_set(d->st, STORE_META_PUBLISH_LAST_ERROR, st.last_error);
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_LAST_ERROR,
+	    st.last_error);
 }
 
 static void
@@ -1172,7 +1173,8 @@ ask_pods(struct rd *d)
 	int64_t now;
 
 	d->want_pods = rec_take_want_pods(d->rec) || d->want_pods;
-	if (!d->want_pods || (now = clock_mono_ms()) - d->pods_asked < RD_PODS_MS)
+	if (!d->want_pods ||
+	    (now = clock_mono_ms()) - d->pods_asked < RD_PODS_MS)
 		return;
 	d->pods_asked = now;
 	d->want_pods = false;
