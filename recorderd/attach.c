@@ -9,9 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "recorderd/adopt.h"
-#include "recorderd/clock.h"
 #include "recorderd/ctmark.h"
 #include "recorderd/hostroute.h"
 #include "recorderd/meta/kmeta.h"
@@ -225,7 +225,7 @@ mark_open(struct attach *k, const struct store_attachment *a, size_t n)
 {
 	struct ctmark_count cnt;
 	struct addr *addrs;
-	int64_t t0 = clock_ms();
+	int64_t t0 = clock_mono_ms();
 	size_t na = 0;
 	int ret;
 
@@ -244,7 +244,7 @@ mark_open(struct attach *k, const struct store_attachment *a, size_t n)
 		    "marked (%zu marked already, %zu closed meanwhile, %zu "
 		    "over the limit) of %zu listed, in %lld ms", cnt.marked,
 		    cnt.already, cnt.gone, cnt.skipped, cnt.seen,
-		    (long long)(clock_ms() - t0));
+		    (long long)(clock_mono_ms() - t0));
 	free(addrs);
 }
 
@@ -257,7 +257,7 @@ adopt_pods(struct attach *k, const struct adopt_plan *plan,
 	struct store_attachment *a = NULL;
 	struct nftrules_elems *e = NULL;
 	struct hostroute *h = NULL;
-	int64_t t0 = clock_ms(), tb, now = (int64_t)time(NULL);
+	int64_t t0 = clock_mono_ms(), tb, now = (int64_t)time(NULL);
 	size_t n = 0;
 	int ret = -ENOMEM;
 
@@ -276,7 +276,7 @@ adopt_pods(struct attach *k, const struct adopt_plan *plan,
 		    pods[plan->adopt[i]].naddrs) == 0)
 			n++;
 	}
-	tb = clock_ms();
+	tb = clock_mono_ms();
 	if ((ret = nftrules_add_many(k->nr, &k->conf.nft, e, n)) < 0) {
 		log_warnx("adoption: adding the elements of %zu pods to table "
 		    "inet %s: %s; trying again later", n, NFTRULES_TABLE,
@@ -284,7 +284,7 @@ adopt_pods(struct attach *k, const struct adopt_plan *plan,
 		k->dirty = true;
 		goto out;
 	}
-	tb = clock_ms() - tb;
+	tb = clock_mono_ms() - tb;
 	if (attrib_announce_many(k->at, a, n) < 0)
 		log_warnx("adoption: %s: the pods are attributed once the "
 		    "store has them", strerror(ENOMEM));
@@ -301,7 +301,7 @@ adopt_pods(struct attach *k, const struct adopt_plan *plan,
 	}
 	log_info("adoption: %zu pods adopted in one nftables batch (batch "
 	    "%lld ms, round %lld ms)", n, (long long)tb,
-	    (long long)(clock_ms() - t0));
+	    (long long)(clock_mono_ms() - t0));
 	mark_open(k, a, n);
 	ret = (int)n;
 out:
@@ -323,7 +323,7 @@ attach_adopt(struct attach *k)
 	int na, ret = 0, nadopted = 0;
 
 	k->dirty = false;
-	k->last_ms = clock_ms();
+	k->last_ms = clock_mono_ms();
 	/* A source that has not listed everything once would let adopted
 	 * pods go that it simply has not seen yet. Without nftables
 	 * (attach_new said why) nothing can be adopted. */
@@ -384,7 +384,7 @@ attach_adopt_due(const struct attach *k)
 
 	if (!k->dirty)
 		return -1;
-	left = k->last_ms + ATTACH_ADOPT_MS - clock_ms();
+	left = k->last_ms + ATTACH_ADOPT_MS - clock_mono_ms();
 	return left <= 0 ? 0 : (int)left;
 }
 
@@ -561,7 +561,7 @@ attach_new(const struct attach_conf *c, struct attrib *at, struct writer *w,
 		k->nr = NULL;
 	}
 	k->dirty = true;
-	k->last_ms = clock_ms() - ATTACH_ADOPT_MS;
+	k->last_ms = clock_mono_ms() - ATTACH_ADOPT_MS;
 	*out = k;
 	return 0;
 }

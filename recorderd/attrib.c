@@ -955,6 +955,8 @@ collect_wl(void *arg, int64_t handle, const struct wltab_entry *e)
 	w.ports_json = (char *)(uintptr_t)e->ports_json;
 	w.host_network = e->host_network;
 	w.started_at = e->started_at;
+	snprintf(w.uid, sizeof(w.uid), "%s", e->uid);
+	w.deleted_at = e->deleted_at;
 	return batch_add_workload(arg, handle, &w);
 }
 
@@ -1123,16 +1125,41 @@ attrib_meta_pending(const struct attrib *a)
 	return !metasrc_synced(a->ms);
 }
 
+/* A workload the metadata saw go: the one the table holds under that
+ * name, unless the table knows it as another object (another uid). */
+static void
+on_gone(void *arg, const struct kmeta_gone *g)
+{
+	struct attrib *a = arg;
+	const struct wltab_entry *e;
+	int64_t h;
+
+	if ((h = wltab_find(a->wl, g->ns, g->kind, g->name)) == 0 ||
+	    (e = wltab_get(a->wl, h)) == NULL || e->deleted_at != 0)
+		return;
+	if (g->uid[0] != '\0' && e->uid[0] != '\0' &&
+	    strcmp(g->uid, e->uid) != 0)
+		return;
+	log_info("%s %s/%s was deleted in the API: its records are kept, its "
+	    "published profiles go", g->kind, g->ns, g->name);
+	wltab_set_deleted(a->wl, h, now_s());
+}
+
 int
 attrib_meta_process(struct attrib *a)
 {
 	uint64_t g;
+	size_t dropped;
 	int ret;
 
 	if (a->ms == NULL)
 		return 0;
 	if ((ret = metasrc_process(a->ms)) < 0)
 		return ret;
+	if ((dropped = metasrc_take_gone(a->ms, on_gone, a)) > 0)
+		log_warnx("metadata: %zu deleted workloads came faster than "
+		    "they were taken; their profiles go by the API's garbage "
+		    "collector or retention", dropped);
 	g = meta_gen(a);
 	if (g == a->meta_gen)
 		return 0;
@@ -1169,6 +1196,55 @@ attrib_reattribute(struct attrib *a)
 			ret = r;
 	}
 	return ret;
+}
+
+int
+attrib_refresh_workloads(struct attrib *a)
+{
+	const struct wltab_entry *e;
+	const struct kmeta_pod *kp;
+	struct store_workload w;
+	size_t before;
+	int64_t h;
+	int changed = 0, ret;
+
+	for (int i = 0; i < a->npods; i++) {
+		struct pod *p = &a->pods[i];
+
+		if (p->self || p->wl == 0 ||
+		    (kp = meta_pod(a, p->src)) == NULL)
+			continue;
+		if ((ret = kmeta_pod_workload(meta_cache(a), kp, &w)) < 0)
+			return ret;
+		/* Only the same workload's attributes: a pod that moved to
+		 * another owner is reattribution's business. */
+		e = wltab_get(a->wl, p->wl);
+		if (e != NULL && strcmp(e->namespace_, w.namespace_) == 0 &&
+		    strcmp(e->kind, w.kind) == 0 &&
+		    strcmp(e->name, w.name) == 0) {
+			before = wltab_ndirty(a->wl);
+			ret = wltab_put(a->wl, &w, &h);
+			if (ret == 0 && wltab_ndirty(a->wl) > before)
+				changed++;
+		} else
+			ret = 0;
+		store_workload_clear(&w);
+		if (ret < 0)
+			return ret;
+	}
+	return changed;
+}
+
+const char *
+attrib_node_uid(const struct attrib *a, const char *name)
+{
+	const struct kmeta *km = meta_cache(a);
+	const char *uid;
+
+	if (km == NULL || name == NULL || *name == '\0')
+		return NULL;
+	uid = kmeta_node_uid(km, name);
+	return uid != NULL && *uid != '\0' ? uid : NULL;
 }
 
 /* ---- life ------------------------------------------------------------------ */

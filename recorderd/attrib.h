@@ -142,11 +142,26 @@ int attrib_collect(struct attrib *a, struct batch *b);
 int attrib_meta_fd(const struct attrib *a);
 
 /*
- * Apply metadata changes. Returns 1 when the owners may have changed
- * (call attrib_reattribute() when attrib_reattribute_needed()), 0 when
- * nothing changed, or -errno.
+ * Apply metadata changes. A workload the metadata saw deleted (its
+ * object, or a bare pod) is marked deleted in the workload table (the
+ * next flush writes it: its TrafficProfiles go). Returns 1 when the
+ * owners may have changed (call attrib_reattribute() when
+ * attrib_reattribute_needed()), 0 when nothing changed, or -errno.
  */
 int attrib_meta_process(struct attrib *a);
+
+/*
+ * Ask the metadata again what the attached pods' workloads are, and take
+ * what changed of them (labels, selector, ports, uid) into the workload
+ * table; a pod whose workload is another one now is left to
+ * attrib_reattribute. Costs a metadata walk per pod: call it now and
+ * then, not per change. Returns how many workloads changed, or -ENOMEM.
+ */
+int attrib_refresh_workloads(struct attrib *a);
+
+/* The uid of node name as the metadata knows it (borrowed until the
+ * next metadata change), NULL when unknown. */
+const char *attrib_node_uid(const struct attrib *a, const char *name);
 
 /* Is there a pod recorded as itself whose owner the metadata now knows? */
 bool attrib_reattribute_needed(const struct attrib *a);

@@ -68,10 +68,10 @@ void batch_free(struct batch *b);
 void batch_reset(struct batch *b);
 
 /*
- * Move the flows and the prune request of from (which holds nothing
- * else: rows are only added when it is handed over) into into, and
- * empty from. Returns 0, or -ENOSPC (nothing moved) when they do not
- * fit.
+ * Move the flows, the meta settings and the prune request of from
+ * (which holds nothing else: other rows are only added when it is
+ * handed over) into into, and empty from. Returns 0, or -ENOSPC
+ * (nothing moved) when the flows do not fit.
  */
 int batch_fold(struct batch *into, struct batch *from);
 
@@ -88,7 +88,9 @@ bool batch_empty(const struct batch *b);
  *  merge: everything recorded against bare pod from moves to to
  *         (store_workload_merge), from then on from means to;
  *  assign: attachment att_id's pod belongs to handle;
- *  dns: an answer a pod received; node: a node's address.
+ *  dns: an answer a pod received; node: a node's address;
+ *  meta: a setting of the store's meta table (key at most 47 bytes;
+ *        a later one of the same key in the batch wins).
  */
 int batch_add_workload(struct batch *b, int64_t handle,
     const struct store_workload *w);
@@ -96,6 +98,7 @@ int batch_add_merge(struct batch *b, int64_t from, int64_t to);
 int batch_add_assign(struct batch *b, int64_t att_id, int64_t handle);
 int batch_add_dns(struct batch *b, const struct store_dns *d);
 int batch_add_node(struct batch *b, const char *name, const struct addr *a);
+int batch_add_meta(struct batch *b, const char *key, const char *value);
 
 /* The counters it carries (borrowed: add to them). */
 struct batch_counts *batch_counts(struct batch *b);

@@ -17,15 +17,19 @@
 
 #include <libmnl/libmnl.h>
 
+#include "lib/clock.h"
+#include "lib/kapi_conf.h"
 #include "lib/log.h"
 #include "lib/store.h"
 #include "nft/nftrules.h"
 #include "recorderd/attach.h"
 #include "recorderd/attrib.h"
-#include "recorderd/clock.h"
 #include "recorderd/ct.h"
 #include "recorderd/ctsock.h"
 #include "recorderd/pods.h"
+#include "recorderd/publish.h"
+#include "recorderd/pubsched.h"
+#include "recorderd/pubstore.h"
 #include "recorderd/rec.h"
 #include "recorderd/release.h"
 #include "recorderd/table.h"
@@ -36,6 +40,8 @@
 #define RD_DUMP_SEQ_BASE 0x4e500000u
 #define RD_EXIT_WRITE_MS 5000		/* each step of the last flush waits */
 #define RD_PODS_MS 20			/* between two reads of the pods */
+#define RD_EXIT_PUBLISH_MS 10000	/* the last publish, at most */
+#define RD_WL_REFRESH 10		/* s between workload refreshes */
 
 struct rd {
 	struct rconf conf;
@@ -72,6 +78,12 @@ struct rd {
 					 * without an attachment */
 
 	struct table *table;		/* the plugin's nftables table */
+
+	struct publish *pub;		/* NULL when not publishing */
+	struct publish_stats pub_seen;	/* as last handed to the store */
+	char node_uid[STORE_ID_LEN];	/* as last handed to the store */
+	bool meta_changed;		/* since the last workload refresh */
+	int64_t last_wl_refresh;
 
 	struct batch_counts *c;		/* the recorder's, not yet written */
 	int64_t last_prune;
@@ -317,6 +329,7 @@ meta_update(struct rd *d)
 		return;
 	/* Pods may have started, ended or moved: adopt again. */
 	attach_changed(d->att);
+	d->meta_changed = true;
 	if (!attrib_reattribute_needed(d->at))
 		return;
 	if (attrib_reattribute(d->at) < 0)
@@ -486,17 +499,64 @@ refresh(struct rd *d, int64_t now)
 	start_dump(d, "refresh", false);
 }
 
+/*
+ * What the store should learn beside the flows: the publisher's counters
+ * (for --status and `netpol-record status`), the node's uid (for the
+ * RecorderStatus's owner), and the attached pods' workloads as the
+ * metadata describes them now (their uid, labels), at most every
+ * RD_WL_REFRESH seconds.
+ */
+static void
+store_facts(struct rd *d, int64_t now)
+{
+	struct publish_stats st;
+	const char *uid;
+	char v[32];
+
+	if (d->meta_changed && now - d->last_wl_refresh >= RD_WL_REFRESH) {
+		d->meta_changed = false;
+		d->last_wl_refresh = now;
+		if (attrib_refresh_workloads(d->at) < 0)
+			log_warnx("refreshing workloads: %s", strerror(ENOMEM));
+	}
+	if ((uid = attrib_node_uid(d->at, d->conf.node_name)) != NULL &&
+	    strcmp(uid, d->node_uid) != 0 &&
+	    rec_set_meta(d->rec, STORE_META_NODE_UID, uid) == 0)
+		snprintf(d->node_uid, sizeof(d->node_uid), "%s", uid);
+	if (d->pub == NULL)
+		return;
+	publish_get_stats(d->pub, &st);
+	if (memcmp(&st, &d->pub_seen, sizeof(st)) == 0)
+		return;
+#define META_INT(key, val) do { \
+	snprintf(v, sizeof(v), "%lld", (long long)(val)); \
+	(void)rec_set_meta(d->rec, key, v); \
+} while (0)
+	META_INT(STORE_META_PUBLISH_WRITTEN, st.objects_written);
+	META_INT(STORE_META_PUBLISH_FAILED, st.failed);
+	META_INT(STORE_META_PUBLISH_PENDING, st.pending);
+	META_INT(STORE_META_PUBLISH_OBJECTS, st.objects);
+	META_INT(STORE_META_PUBLISH_LAST_SUCCESS, st.last_success);
+#undef META_INT
+	(void)rec_set_meta(d->rec, STORE_META_PUBLISH_STATE,
+	    pubsched_state_name(st.state));
+	(void)rec_set_meta(d->rec, STORE_META_PUBLISH_LAST_ERROR,
+	    st.last_error);
+	d->pub_seen = st;
+}
+
 static void
 tick(struct rd *d)
 {
 	int64_t now = now_s();
 
 	meta_update(d);
+	store_facts(d, now);
 	refresh(d, now);
 	/* The attachments are read again when the store changed (a CNI
 	 * ADD or DEL), and always while events wait for their pod. */
 	writer_request_pods(d->w, rec_npending(d->rec) > 0);
-	d->pods_asked = clock_ms();
+	d->pods_asked = clock_mono_ms();
 	d->want_pods = false;
 	(void)rec_take_want_pods(d->rec);
 	rec_retry_pending(d->rec, now);
@@ -548,6 +608,84 @@ attach_conf_of(struct rd *d, const struct rconf *c, struct attach_conf *ac)
 	nft_conf_of(c, &ac->nft);
 	ac->opened = adopted_open;
 	ac->opened_arg = d;
+}
+
+/* ---- publishing -------------------------------------------------------- */
+
+static void
+publish_conf_of(const struct rconf *c, struct publish_conf *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	snprintf(pc->store, sizeof(pc->store), "%s", c->store);
+	snprintf(pc->node, sizeof(pc->node), "%s", c->node_name);
+	pc->interval = (c->publish_interval_ms + 999) / 1000;
+	pc->refresh = (c->publish_refresh_ms + 999) / 1000;
+	pc->max_entries = c->publish_max_entries;
+	snprintf(pc->namespaces, sizeof(pc->namespaces), "%s",
+	    c->publish_namespaces);
+	pc->retention_days = c->retention_days;
+}
+
+/* The API server and credentials of the metadata source. */
+static int
+publish_kapi_conf(const struct rconf *c, struct kapi_conf *kc)
+{
+	char err[512];
+	int ret;
+
+	if (c->meta_source == RCONF_META_KUBECONFIG)
+		ret = kapi_conf_kubeconfig(c->meta_kubeconfig, kc, err,
+		    sizeof(err));
+	else if (c->meta_source == RCONF_META_IN_CLUSTER)
+		ret = kapi_conf_in_cluster(NULL, kc, err, sizeof(err));
+	else {
+		snprintf(err, sizeof(err), "metadata.source is not the "
+		    "Kubernetes API");
+		ret = -EINVAL;
+	}
+	if (ret < 0)
+		log_warnx("publish: %s; not publishing", err);
+	return ret;
+}
+
+/* Start or stop the publisher as c says; a running one takes c. */
+static int
+publish_apply(struct rd *d, const struct rconf *c)
+{
+	struct publish_conf pc;
+	struct kapi_conf kc;
+	int ret;
+
+	publish_conf_of(c, &pc);
+	if (!rconf_publishing(c) || pc.node[0] == '\0') {
+		if (d->pub != NULL) {
+			(void)publish_stop(d->pub, false, 0, NULL);
+			d->pub = NULL;
+			log_info("publish: stopped (publish.enabled)");
+		}
+		if (rconf_publishing(c))
+			log_warnx("publish: this node's name is not known "
+			    "(node_name, --node-name, NODE_NAME): not "
+			    "publishing");
+		return 0;
+	}
+	if (d->pub != NULL) {
+		publish_set_conf(d->pub, &pc);
+		return 0;
+	}
+	if ((ret = publish_kapi_conf(c, &kc)) < 0)
+		return ret;
+	ret = publish_start(&pc, &kc, &d->pub);
+	kapi_conf_clear(&kc);
+	if (ret < 0) {
+		log_warnx("publish: cannot start: %s", strerror(-ret));
+		return ret;
+	}
+	log_info("publish: TrafficProfiles of node %s every %llds (counts at "
+	    "most every %llds, %u entries each at most%s%s)", pc.node,
+	    (long long)pc.interval, (long long)pc.refresh, pc.max_entries,
+	    pc.namespaces[0] ? ", namespaces " : "", pc.namespaces);
+	return 0;
 }
 
 /* ---- reload ------------------------------------------------------------- */
@@ -653,6 +791,12 @@ apply_log_level(struct rd *d, struct rconf *nc)
 	return 0;
 }
 
+static int
+apply_publish(struct rd *d, struct rconf *nc)
+{
+	return publish_apply(d, nc);
+}
+
 static const struct live_key live_keys[] = {
 	{ "flush_interval", apply_flush },
 	{ "refresh_interval", NULL },		/* tick() */
@@ -663,6 +807,11 @@ static const struct live_key live_keys[] = {
 	{ "log.file", apply_log_file },
 	{ "log.level", apply_log_level },
 	{ "adopt_running_pods", apply_adopt },
+	{ "publish.enabled", apply_publish },
+	{ "publish.interval", apply_publish },
+	{ "publish.refresh", apply_publish },
+	{ "publish.max_entries", apply_publish },
+	{ "publish.namespaces", apply_publish },
 };
 
 static const struct live_key *
@@ -753,6 +902,9 @@ reload_conf(struct rd *d)
 	 * the appliers see it before it replaces d->conf. */
 	n = rconf_reload(&d->conf, &loaded, &nc, reload_key, &r);
 	d->conf = nc;
+	/* retention_days is the publisher's too. */
+	if (d->pub != NULL && n > 0)
+		(void)publish_apply(d, &d->conf);
 	if (n == 0)
 		log_info("configuration reloaded: nothing changed");
 	else
@@ -1050,6 +1202,45 @@ last_flush(struct rd *d)
 		    lost + held, 2 * RD_EXIT_WRITE_MS / 1000);
 }
 
+/*
+ * After the last flush: publish what changed once more (the profiles and
+ * the RecorderStatus then say what the store says, its data's end
+ * included), within RD_EXIT_PUBLISH_MS, and keep the publisher's
+ * counters in the store.
+ */
+static void
+last_publish(struct rd *d)
+{
+	struct publish_stats st;
+	char v[32];
+	int ret;
+
+	if (d->pub == NULL)
+		return;
+	ret = publish_stop(d->pub, true, RD_EXIT_PUBLISH_MS, &st);
+	d->pub = NULL;
+	if (ret == -ETIMEDOUT)
+		log_warnx("publish: the last publish did not finish within %d "
+		    "s: %lld objects wait for the next start",
+		    RD_EXIT_PUBLISH_MS / 1000, (long long)st.pending);
+	if (d->st == NULL)
+		return;
+	snprintf(v, sizeof(v), "%lld", (long long)st.objects_written);
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_WRITTEN, v);
+	snprintf(v, sizeof(v), "%lld", (long long)st.failed);
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_FAILED, v);
+	snprintf(v, sizeof(v), "%lld", (long long)st.pending);
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_PENDING, v);
+	snprintf(v, sizeof(v), "%lld", (long long)st.objects);
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_OBJECTS, v);
+	snprintf(v, sizeof(v), "%lld", (long long)st.last_success);
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_LAST_SUCCESS, v);
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_STATE,
+	    pubsched_state_name(st.state));
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_LAST_ERROR,
+	    st.last_error);
+}
+
 static void
 teardown(struct rd *d)
 {
@@ -1062,6 +1253,7 @@ teardown(struct rd *d)
 		    (unsigned long long)release_received(d->rel));
 	release_stop(d->rel);
 	last_flush(d);
+	last_publish(d);
 	if (d->marked_running &&
 	    store_meta_set(d->st, "recorder_running", "0") < 0)
 		log_warnx("store: %s", store_errmsg(d->st));
@@ -1111,7 +1303,8 @@ ask_pods(struct rd *d)
 	int64_t now;
 
 	d->want_pods = rec_take_want_pods(d->rec) || d->want_pods;
-	if (!d->want_pods || (now = clock_ms()) - d->pods_asked < RD_PODS_MS)
+	if (!d->want_pods ||
+	    (now = clock_mono_ms()) - d->pods_asked < RD_PODS_MS)
 		return;
 	d->pods_asked = now;
 	d->want_pods = false;
@@ -1247,6 +1440,8 @@ rd_run(const struct rd_opts *o, const struct rconf *conf)
 		(void)store_meta_set(d->st, "node_name", d->conf.node_name);
 	note_previous_run(d);
 	prune_at_start(d);
+	/* Not publishing is no reason not to record. */
+	(void)publish_apply(d, &d->conf);
 	log_info("recording: node %s, store %s, mark 0x%08x, nflog group "
 	    "%u, %d pods attached", d->conf.node_name[0] ? d->conf.node_name :
 	    "(unknown)", d->conf.store, d->conf.mark_bit,

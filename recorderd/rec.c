@@ -8,9 +8,9 @@
 
 #include <libmnl/libmnl.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "recorderd/agg.h"
-#include "recorderd/clock.h"
 #include "recorderd/connid.h"
 #include "recorderd/ct.h"
 #include "recorderd/dns.h"
@@ -83,6 +83,12 @@ void
 rec_set_mark(struct rec *r, uint32_t mark)
 {
 	r->mark = mark;
+}
+
+int
+rec_set_meta(struct rec *r, const char *key, const char *value)
+{
+	return batch_add_meta(r->cur, key, value);
 }
 
 struct batch_counts *
@@ -219,13 +225,13 @@ pend_push(struct rec *d, const struct ct_event *ev, int64_t now, int why)
 	p = &d->pend[d->npend++];
 	p->ev = *ev;
 	p->since = now;
-	p->held_ms = why == -EINPROGRESS ? clock_ms() + REC_HOLD_MS : 0;
+	p->held_ms = why == -EINPROGRESS ? clock_mono_ms() + REC_HOLD_MS : 0;
 }
 
 void
 rec_retry_pending(struct rec *d, int64_t now)
 {
-	int64_t ms = clock_ms();
+	int64_t ms = clock_mono_ms();
 	int keep = 0, ret;
 	bool want = d->want_pods;
 
@@ -258,7 +264,7 @@ rec_hold_ms(const struct rec *d)
 			first = d->pend[i].held_ms;
 	if (first == INT64_MAX)
 		return -1;
-	ms = first - clock_ms();
+	ms = first - clock_mono_ms();
 	return ms < 0 ? 0 : (int)ms;
 }
 

@@ -145,6 +145,10 @@ size_t rec_nflows(const struct rec *r);
 /* Prune flows last seen before cutoff with the next flush. */
 void rec_prune(struct rec *r, int64_t cutoff);
 
+/* Set key of the store's meta table to value with the next flush (the
+ * publisher's counters, the node's uid). 0, -EINVAL, -ENOMEM. */
+int rec_set_meta(struct rec *r, const char *key, const char *value);
+
 /* The counters not yet handed over, for the event loop to add to. */
 struct batch_counts *rec_counts(struct rec *r);
 

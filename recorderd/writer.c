@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/store.h"
-#include "recorderd/clock.h"
 #include "recorderd/vec.h"
 
 struct writer {
@@ -109,7 +109,7 @@ write_one(struct writer *w, struct batch *b)
 			batch_counts(b)->store_busy++;
 			w->counted_busy = true;
 		}
-		w->retry_at = clock_ms() + (ret == -EBUSY ? 0 : WRITER_RETRY_MS);
+		w->retry_at = clock_mono_ms() + (ret == -EBUSY ? 0 : WRITER_RETRY_MS);
 		w->have_err = true;
 		w->err = ret;
 		snprintf(w->errmsg, sizeof(w->errmsg), "%s", msg);
@@ -188,7 +188,7 @@ write_ops(struct writer *w)
 		}
 		vec_free(&w->ops);
 		w->ops = doing;
-		w->ops_retry_at = clock_ms() +
+		w->ops_retry_at = clock_mono_ms() +
 		    (ret == -EBUSY ? 0 : WRITER_RETRY_MS);
 		w->have_err = true;
 		w->err = ret;
@@ -209,7 +209,7 @@ work_once(struct writer *w)
 	bool force, did = false;
 
 	pthread_mutex_lock(&w->mu);
-	if (w->ops.n > 0 && clock_ms() >= w->ops_retry_at) {
+	if (w->ops.n > 0 && clock_mono_ms() >= w->ops_retry_at) {
 		pthread_mutex_unlock(&w->mu);
 		write_ops(w);
 		pthread_mutex_lock(&w->mu);
@@ -228,7 +228,7 @@ work_once(struct writer *w)
 		}
 		did = true;
 	}
-	if (w->todo != NULL && clock_ms() >= w->retry_at)
+	if (w->todo != NULL && clock_mono_ms() >= w->retry_at)
 		b = w->todo;
 	pthread_mutex_unlock(&w->mu);
 	if (b != NULL) {
@@ -253,7 +253,7 @@ thread_main(void *arg)
 			next = w->retry_at;
 		if (w->ops.n > 0 && w->ops_retry_at < next)
 			next = w->ops_retry_at;
-		if (w->want_pods || next <= clock_ms()) {
+		if (w->want_pods || next <= clock_mono_ms()) {
 			pthread_mutex_unlock(&w->mu);
 			(void)work_once(w);
 			pthread_mutex_lock(&w->mu);
@@ -263,14 +263,8 @@ thread_main(void *arg)
 			pthread_cond_wait(&w->cv, &w->mu);
 			continue;
 		}
-		wait = next - clock_ms();
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += wait / 1000;
-		ts.tv_nsec += (wait % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		wait = next - clock_mono_ms();
+		clock_after_ms(&ts, wait);
 		(void)pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -313,12 +307,12 @@ fail:
 int
 writer_drain(struct writer *w, int timeout_ms)
 {
-	int64_t end = clock_ms() + timeout_ms;
+	int64_t end = clock_mono_ms() + timeout_ms;
 	struct timespec ts;
 	int ret = 0;
 
 	if (!w->threaded) {
-		while ((w->todo != NULL || w->ops.n > 0) && clock_ms() < end) {
+		while ((w->todo != NULL || w->ops.n > 0) && clock_mono_ms() < end) {
 			w->retry_at = w->ops_retry_at = 0;
 			(void)work_once(w);
 		}
@@ -326,14 +320,9 @@ writer_drain(struct writer *w, int timeout_ms)
 	}
 	pthread_mutex_lock(&w->mu);
 	while ((w->todo != NULL || w->ops.n > 0 || w->nwriting > 0) &&
-	    clock_ms() < end) {
+	    clock_mono_ms() < end) {
 		/* A short wait at a time: the retry time may pass. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		clock_after_ms(&ts, 50);
 		(void)pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 	}
 	if (w->todo != NULL || w->ops.n > 0 || w->nwriting > 0)

@@ -4,8 +4,8 @@
 #
 # Environment:
 #   BENCH_QUICK=1         a short run (about 3 minutes) with small counts
-#   BENCH_SECTIONS="..."  which sections, in order (default: all six):
-#                         cni datapath ingest export kmeta adopt
+#   BENCH_SECTIONS="..."  which sections, in order (default: all seven):
+#                         cni datapath ingest export kmeta adopt publish
 #   BENCH_TIME_LIMIT=S    stop each section after S seconds (default: a
 #                         limit per section, 120-600 s)
 #   BENCH_OUT=FILE        also write the table (markdown, with the date,
@@ -23,7 +23,7 @@ esac
 export NP_BUILD
 : "${BENCH_QUICK:=0}"
 export BENCH_QUICK
-sections=${BENCH_SECTIONS:-"cni datapath ingest export kmeta adopt"}
+sections=${BENCH_SECTIONS:-"cni datapath ingest export kmeta adopt publish"}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "make bench: needs root (network namespaces)" >&2
@@ -49,6 +49,7 @@ limit() {
 	export) echo 240 ;;
 	kmeta) echo 120 ;;
 	adopt) echo 300 ;;
+	publish) echo $((${BENCH_PUBLISH_SECS:-180} + 600)) ;;
 	*) echo 300 ;;
 	esac
 }
