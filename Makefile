@@ -1,4 +1,6 @@
-# netpol-record: one non-recursive GNU Makefile.
+# netpol-record: one non-recursive GNU Makefile. (The goals that build call
+# this same file once more, after install/deps.sh: see "Dependencies first"
+# below.)
 #
 # Sources are found by directory: lib/ nft/ cni/ recorderd/ cli/ (each with
 # its subfolders) become a static archive each; cni/main.c, recorderd/main.c
@@ -83,15 +85,51 @@ FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRCS
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all archives deps check unit integration asan fuzz fuzz-replay bench demo \
-        install uninstall clean help
+.PHONY: all archives deps check unit integration asan fuzz bench demo \
+        install fresh-check clean help
+.DEFAULT_GOAL := all
 
-all: $(PROGS) $(TOOL_BINS)
+# Dependencies first, then a second make that builds.
+#
+# The pkg-config flags above (PKG_CFLAGS, PKG_LIBS, TEST_LIBS) are read when
+# make parses this file, before any recipe runs. On a machine where
+# install/deps.sh is about to install the -dev packages they come out empty,
+# and every link made with them fails. So each target that builds is two
+# makes: the first runs install/deps.sh with the package sets the target
+# needs, then starts a second make (DEPS_DONE=1) for the same target. The
+# second make parses this file again, after the packages are in place, and
+# does all the building; nothing the first make evaluated reaches it.
+# `make DEPS_DONE=1 TARGET` skips install/deps.sh.
+ifndef DEPS_DONE
+
+# The first make runs its goals one after the other (`make check demo`
+# must not build the same tree twice at once); each second make still
+# builds with -j.
+.NOTPARALLEL:
+
+all install:
+	$(Q)sh install/deps.sh build
+	$(Q)$(MAKE) --no-print-directory DEPS_DONE=1 $@
+
+check unit integration asan bench demo:
+	$(Q)sh install/deps.sh build test
+	$(Q)$(MAKE) --no-print-directory DEPS_DONE=1 $@
+
+fuzz:
+	$(Q)sh install/deps.sh build fuzz
+	$(Q)$(MAKE) --no-print-directory DEPS_DONE=1 $@
+
+endif
 
 archives: $(ARCHIVES)
 
 deps:
-	$(Q)sh install/deps.sh
+	$(Q)sh install/deps.sh build test
+
+# make builds files only when something needs them; a program's objects are
+# not intermediates to delete afterwards (GNU make would remove
+# build/obj/tests/tools/*.o after each link and rebuild them next time).
+.SECONDARY:
 
 $(BUILD)/obj/%.o: %.c
 	$(call say,CC,$<)
@@ -136,22 +174,28 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(ARCHIVES)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
 
-# make check: install dependencies, build, run unit then integration tests.
-# tests/run prints one "N passed, N failed" line and fails on any failure.
-check: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
+# The goals as the second make (DEPS_DONE=1) builds and runs them; the
+# first make, above, only runs install/deps.sh and starts this one.
+ifdef DEPS_DONE
+
+all: $(PROGS)
+
+# make check: build, run unit then integration tests. tests/run prints one
+# "N passed, N failed" line and fails on any failure. The integration tests
+# and the benchmarks use the tests/tools programs; nothing else builds them.
+check: $(PROGS) $(TOOL_BINS) $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 	$(Q)BUILD=$(BUILD) sh tests/run $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 
-unit: all $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
+unit: $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 	$(Q)BUILD=$(BUILD) TESTS=unit sh tests/run $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 
-integration: all
+integration: $(PROGS) $(TOOL_BINS)
 	$(Q)BUILD=$(BUILD) TESTS=integration sh tests/run
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer, in a
 # build tree of its own. Graphviz loses memory in its own layout, which
 # LeakSanitizer is told to leave out (tests/lsan.supp).
-asan: deps
+asan:
 	$(Q)LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 		$(MAKE) --no-print-directory BUILD=build-asan \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
@@ -159,24 +203,27 @@ asan: deps
 
 # libFuzzer with ASan + UBSan, built by clang in build-fuzz/.
 FUZZ_SECONDS ?= 60
-fuzz: deps
+fuzz:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
 		SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer" \
 		OPT="-O1 -g" archives
 	$(Q)sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-bench: deps all
+bench: $(PROGS) $(TOOL_BINS)
 	$(Q)sh tests/bench/run.sh
 
-demo: deps all
+demo: $(PROGS)
 	$(Q)bash tests/demo/demo.sh
 
-install: all
+# The plugin lives in CNI_BINDIR, where container runtimes look for it; the
+# link in $(PREFIX)/sbin puts `netpol-record-cni install` on root's PATH.
+install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(CNI_BINDIR)
 	install -m 0755 $(BUILD)/netpol-record $(DESTDIR)$(PREFIX)/bin/netpol-record
 	ln -sf netpol-record $(DESTDIR)$(PREFIX)/bin/kubectl-netpol_record
 	install -m 0755 $(BUILD)/netpol-recorderd $(DESTDIR)$(PREFIX)/sbin/netpol-recorderd
 	install -m 0755 $(BUILD)/netpol-record-cni $(DESTDIR)$(CNI_BINDIR)/netpol-record-cni
+	ln -sf $(CNI_BINDIR)/netpol-record-cni $(DESTDIR)$(PREFIX)/sbin/netpol-record-cni
 	install -d $(DESTDIR)/etc/netpol-record
 	install -m 0644 conf/recorderd.yaml $(DESTDIR)/etc/netpol-record/recorderd.yaml
 	if [ -d doc ] && ls doc/*.8 >/dev/null 2>&1; then \
@@ -188,21 +235,35 @@ install: all
 			>$(DESTDIR)/lib/systemd/system/netpol-recorderd.service; \
 		chmod 0644 $(DESTDIR)/lib/systemd/system/netpol-recorderd.service; fi
 
+endif
+
+# The README's two commands, `make demo` then `make check`, in a Debian 12
+# root made by debootstrap with nothing but a compiler, make, git and
+# python3 (root; needs the network to reach Debian's archive). See
+# tests/fresh/fresh-check.sh.
+fresh-check:
+	$(Q)sh install/deps.sh fresh
+	$(Q)bash tests/fresh/fresh-check.sh
+
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
 help:
-	@echo "netpol-record make targets:"
+	@echo "netpol-record make targets (each one that builds first installs the Debian"
+	@echo "packages it needs with install/deps.sh: root, unless they are all there):"
 	@echo "  all          build build/netpol-record-cni, build/netpol-recorderd, build/netpol-record"
-	@echo "  check        install dependencies (install/deps.sh), build, run unit + integration tests"
-	@echo "  unit         build and run the cmocka unit tests only"
-	@echo "  integration  run the network-namespace integration tests only (root)"
+	@echo "  check        build, run the unit, fuzz-corpus replay and integration tests (root)"
+	@echo "  unit         build and run the cmocka unit tests and the fuzz-corpus replay only"
+	@echo "  integration  build, run the network-namespace integration tests only (root)"
 	@echo "  asan         the check suite under AddressSanitizer + UBSan (build-asan/)"
-	@echo "  fuzz         libFuzzer targets for every parser (FUZZ_SECONDS=N each)"
-	@echo "  bench        measured speed, side by side with references"
-	@echo "  demo         a whole node in namespaces, recorded and exported"
-	@echo "  install      install binaries, config, man pages (PREFIX, DESTDIR, CNI_BINDIR)"
+	@echo "  fuzz         libFuzzer targets for every parser, built by clang (FUZZ_SECONDS=N each)"
+	@echo "  bench        measured speed, side by side with references (root)"
+	@echo "  demo         a whole node in namespaces, recorded and exported to demo-out/ (root)"
+	@echo "  install      install binaries, config, man pages, systemd unit (PREFIX, DESTDIR, CNI_BINDIR)"
+	@echo "  fresh-check  make demo, then make check, in a fresh Debian 12 root (root, network)"
+	@echo "  deps         only install the Debian packages (install/deps.sh)"
 	@echo "  clean        remove build trees"
-	@echo "Variables: V=1 (verbose), WERROR=1, PREFIX, DESTDIR, CNI_BINDIR"
+	@echo "Variables: V=1 (verbose), WERROR=1, PREFIX, DESTDIR, CNI_BINDIR,"
+	@echo "  DEPS_DONE=1 (skip install/deps.sh)"
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -15,10 +15,24 @@
 
 #include "cni/cniconf.h"
 #include "cni/hostif.h"
+#include "lib/attmsg.h"
 #include "lib/log.h"
 #include "lib/store.h"
 #include "nft/nftstore.h"
 #include "nft/nftrules.h"
+
+/*
+ * How long ADD and DEL wait on the store. Reading does not wait for a
+ * writer (WAL): only a checkpoint can hold it up. Writing happens only
+ * without netpol-recorderd (it takes the attachment and writes it
+ * itself), and gives up after PLUGIN_WRITE_MS: the kernel part is done
+ * by then, and the daemon records the attachment from the elements'
+ * owner comments when it starts.
+ */
+#define PLUGIN_READ_MS 200
+#define PLUGIN_WRITE_MS 1000
+/* How long the hand-over waits when the daemon's queue is full. */
+#define PLUGIN_HANDOVER_MS 100
 
 struct ctx {
 	const struct plugin_env *env;
@@ -27,6 +41,7 @@ struct ctx {
 	FILE *out;
 	struct store *st;
 	struct nftrules *nr;
+	bool handed_over;	/* netpol-recorderd has the nftables socket */
 };
 
 enum cmd_flags {
@@ -78,6 +93,7 @@ open_store(struct ctx *c)
 	if (ret != 0)
 		return cni_err_set(&c->err, store_code(ret), strerror(-ret),
 		    "cannot open the store %s", c->conf.db);
+	(void)store_set_busy_timeout(c->st, PLUGIN_READ_MS);
 	return 0;
 }
 
@@ -189,15 +205,111 @@ restore_all(struct ctx *c, const struct store_attachment *self,
 	return 0;
 }
 
+/*
+ * The attachment to the store, when netpol-recorderd did not take it:
+ * written here, waiting at most PLUGIN_WRITE_MS for another writer.
+ * Failing costs nothing of the pod's network nor of its marks (the
+ * elements are in place): it is logged, not an error, and the daemon
+ * makes the record from the elements when it starts.
+ */
+static void
+store_write(struct ctx *c, const struct attmsg *m, const char *why)
+{
+	struct store_attachment a = m->att;
+	int ret;
+
+	if (open_store(c) != 0) {
+		log_warnx("%s %s/%s: %s; %s", m->op == ATTMSG_ADD ? "ADD" :
+		    "DEL", a.container_id, a.ifname, c->err.msg, why);
+		memset(&c->err, 0, sizeof(c->err));
+		return;
+	}
+	(void)store_set_busy_timeout(c->st, PLUGIN_WRITE_MS);
+	if (m->op == ATTMSG_ADD)
+		ret = store_attachment_put(c->st, &a, m->time);
+	else {
+		ret = store_attachment_detach(c->st, a.container_id, a.ifname,
+		    m->time);
+		if (ret == -ENOENT || ret == -EALREADY)
+			ret = 0;
+	}
+	if (ret == 0)
+		return;
+	log_warnx("%s %s/%s: cannot write the store %s: %s%s; %s",
+	    m->op == ATTMSG_ADD ? "ADD" : "DEL", a.container_id, a.ifname,
+	    c->conf.db, store_errmsg(c->st), ret == -EBUSY ?
+	    " (another process held its write lock for 1 s)" : "", why);
+}
+
+/*
+ * Tell netpol-recorderd what happened to the attachment, with the
+ * nftables socket (it closes that later, lib/fdpass.h): it knows the pod
+ * at once, before its first packet, and writes the record in its own
+ * transaction, so the store's lock never holds up a pod. Without the
+ * daemon (no release socket, nobody receiving, its queue full for
+ * PLUGIN_HANDOVER_MS), the plugin writes the store itself.
+ */
+static void
+record(struct ctx *c, const struct attmsg *m)
+{
+	char buf[ATTMSG_MAX];
+	int len, ret = -ENOTCONN;
+
+	if (c->conf.release_socket[0] != '\0' &&
+	    (len = attmsg_build(m, buf, sizeof(buf))) > 0 &&
+	    (ret = fdpass_send_msg(c->conf.release_socket,
+	    c->nr != NULL ? nftrules_fd(c->nr) : -1, buf, (size_t)len,
+	    PLUGIN_HANDOVER_MS)) == 0) {
+		c->handed_over = c->nr != NULL;
+		return;
+	}
+	store_write(c, m, m->op == ATTMSG_ADD ? "the pod's elements are in "
+	    "place: netpol-recorderd records the attachment from them when "
+	    "it starts" : "the pod's elements are removed");
+	if (ret != -ENOTCONN && ret != -ENOENT && ret != -ECONNREFUSED)
+		log_warnx("%s %s/%s: netpol-recorderd at %s did not take the "
+		    "attachment (%s): written by the plugin",
+		    m->op == ATTMSG_ADD ? "ADD" : "DEL", m->att.container_id,
+		    m->att.ifname, c->conf.release_socket, strerror(-ret));
+}
+
+/*
+ * A repeated ADD replaces what the previous one added: its record, read
+ * from the store (a writer holding the lock does not block a reader). No
+ * store, or none readable in time: nothing to replace is known, and the
+ * new elements are added all the same.
+ */
+static bool
+old_elements(struct ctx *c, const struct store_attachment *a,
+    struct nftrules_elems *oldel)
+{
+	struct store_attachment old;
+	int ret;
+
+	if (open_store(c) != 0) {
+		log_debug("ADD %s/%s: %s", a->container_id, a->ifname,
+		    c->err.msg);
+		memset(&c->err, 0, sizeof(c->err));
+		return false;
+	}
+	ret = store_attachment_get(c->st, a->container_id, a->ifname, &old);
+	if (ret != 0 && ret != -ENOENT)
+		log_debug("ADD %s/%s: reading the store: %s", a->container_id,
+		    a->ifname, store_errmsg(c->st));
+	return ret == 0 && old.detached_at == 0 &&
+	    nftstore_elems(&old, oldel) == 0;
+}
+
 static int
 add_ours(struct ctx *c, const struct cni_prev *prev)
 {
 	const struct plugin_env *env = c->env;
-	struct store_attachment a, old;
+	struct attmsg m;
+	struct store_attachment *a = &m.att;
 	struct nftrules_elems oldel, newel;
 	struct cni_args args;
 	struct hostif hi;
-	bool have_old = false;
+	bool have_old;
 	int i, ret;
 
 	if (empty(env->netns))
@@ -216,38 +328,27 @@ add_ours(struct ctx *c, const struct cni_prev *prev)
 		    env->netns);
 	crosscheck(prev, &hi, env->container_id);
 
-	memset(&a, 0, sizeof(a));
-	snprintf(a.container_id, sizeof(a.container_id), "%s",
+	memset(&m, 0, sizeof(m));
+	m.op = ATTMSG_ADD;
+	m.time = time(NULL);
+	snprintf(a->container_id, sizeof(a->container_id), "%s",
 	    env->container_id);
-	snprintf(a.ifname, sizeof(a.ifname), "%s", env->ifname);
-	snprintf(a.netns, sizeof(a.netns), "%s", env->netns);
-	snprintf(a.host_veth, sizeof(a.host_veth), "%s", hi.name);
-	a.host_ifindex = hi.ifindex;
-	fill_identity(c, &args, &a);
+	snprintf(a->ifname, sizeof(a->ifname), "%s", env->ifname);
+	snprintf(a->netns, sizeof(a->netns), "%s", env->netns);
+	snprintf(a->host_veth, sizeof(a->host_veth), "%s", hi.name);
+	a->host_ifindex = hi.ifindex;
+	fill_identity(c, &args, a);
 	for (i = 0; i < prev->naddrs; i++) {
-		a.addrs[i].addr = prev->addrs[i];
-		a.addrs[i].prefix = prev->prefixes[i];
+		a->addrs[i].addr = prev->addrs[i];
+		a->addrs[i].prefix = prev->prefixes[i];
 	}
-	a.naddrs = prev->naddrs;
-	if ((ret = nftstore_elems(&a, &newel)) != 0)
+	a->naddrs = prev->naddrs;
+	if ((ret = nftstore_elems(a, &newel)) != 0)
 		return cni_err_set(&c->err, CNI_ERR_INVALID_CONFIG,
 		    strerror(-ret), "too many addresses");
 
-	/* The store first: the daemon must know the pod before its first
-	 * marked connection shows up. */
-	if ((ret = open_store(c)) != 0)
-		return ret;
-	ret = store_attachment_get(c->st, a.container_id, a.ifname, &old);
-	if (ret == 0 && old.detached_at == 0 &&
-	    nftstore_elems(&old, &oldel) == 0)
-		have_old = true;	/* a repeated ADD: replace */
-	else if (ret != 0 && ret != -ENOENT)
-		return cni_err_set(&c->err, store_code(ret),
-		    store_errmsg(c->st), "cannot read the store");
-	if ((ret = store_attachment_put(c->st, &a, time(NULL))) != 0)
-		return cni_err_set(&c->err, store_code(ret),
-		    store_errmsg(c->st), "cannot record the attachment");
-
+	/* The kernel first: the pod is marked whatever the store does. */
+	have_old = old_elements(c, a, &oldel);
 	if ((ret = open_nft(c)) != 0)
 		return ret;
 	if ((ret = nftrules_attach(c->nr, &c->conf.nft,
@@ -255,12 +356,14 @@ add_ours(struct ctx *c, const struct cni_prev *prev)
 		return cni_err_set(&c->err, ret == -EBUSY || ret == -EAGAIN ?
 		    CNI_ERR_TRY_LATER : CNI_ERR_NFTABLES, strerror(-ret),
 		    "cannot add the pod to table inet %s", NFTRULES_TABLE);
-	if (nftrules_created(c->nr) &&
-	    (ret = restore_all(c, &a, &newel)) != 0)
+	if (nftrules_created(c->nr) && c->st != NULL &&
+	    (ret = restore_all(c, a, &newel)) != 0)
 		return cni_err_set(&c->err, CNI_ERR_NFTABLES, strerror(-ret),
 		    "cannot add the pod to table inet %s", NFTRULES_TABLE);
-	log_debug("ADD %s/%s: host %s, %d addresses", a.container_id,
-	    a.ifname, a.host_veth[0] ? a.host_veth : "-", a.naddrs);
+	record(c, &m);
+	log_debug("ADD %s/%s: host %s, %d addresses%s", a->container_id,
+	    a->ifname, a->host_veth[0] ? a->host_veth : "-", a->naddrs,
+	    c->handed_over ? ", handed to netpol-recorderd" : "");
 	return 0;
 }
 
@@ -298,51 +401,86 @@ owner_scan_cb(const struct nftrules_elem *el, void *arg)
 	return 0;
 }
 
+/*
+ * The elements DEL's prevResult names (the runtime's cached ADD result):
+ * its addresses and host-side interfaces. Only those still owned by this
+ * attachment are removed (nftrules_detach), so a bridge named among the
+ * host interfaces costs a lookup, nothing more. -ENOENT without one.
+ */
+static int
+prev_elements(struct ctx *c, struct nftrules_elems *el)
+{
+	const struct plugin_env *env = c->env;
+	struct cni_prev prev;
+	struct cni_err err;
+
+	if (c->conf.prev == NULL || cni_prev_parse(c->conf.prev, &prev,
+	    &err) != 0 || nftrules_elems_init(el, env->container_id,
+	    env->ifname, NULL, prev.addrs, prev.naddrs) != 0)
+		return -ENOENT;
+	for (int i = 0; i < prev.nhost && el->nkeys < NFTRULES_MAX_KEYS;
+	    i++) {
+		struct nftrules_key *k = &el->keys[el->nkeys++];
+
+		memset(k, 0, sizeof(*k));
+		k->kind = NFTRULES_KEY_IFNAME;
+		snprintf(k->ifname, sizeof(k->ifname), "%s", prev.host_ifs[i]);
+	}
+	return el->nkeys > 0 ? 0 : -ENOENT;
+}
+
+/* The elements of (container id, ifname): from its record, else (never
+ * recorded: an ADD whose record is still on its way to the store, a lost
+ * store) from DEL's prevResult, else from the kernel's owner comments
+ * (a dump of every element: the slow way). */
+static int
+del_elements(struct ctx *c, struct nftrules_elems *el)
+{
+	const struct plugin_env *env = c->env;
+	struct store_attachment a;
+	struct owner_scan os;
+	int ret = -ENOENT;
+
+	if (open_store(c) == 0)
+		ret = store_attachment_get(c->st, env->container_id,
+		    env->ifname, &a);
+	else
+		memset(&c->err, 0, sizeof(c->err));
+	if (ret == 0 && nftstore_elems(&a, el) == 0)
+		return 0;
+	if (prev_elements(c, el) == 0)
+		return 0;
+	memset(&os, 0, sizeof(os));
+	nftrules_owner_format(os.found.owner, env->container_id, env->ifname);
+	os.owner = os.found.owner;
+	ret = nftrules_list(c->nr, owner_scan_cb, &os);
+	if (ret == -ENOENT)
+		ret = 0;
+	*el = os.found;
+	return ret;
+}
+
 static int
 cmd_del(struct ctx *c)
 {
 	const struct plugin_env *env = c->env;
-	struct store_attachment a;
 	struct nftrules_elems el;
-	struct owner_scan os;
+	struct attmsg m;
 	int ret;
 
-	if ((ret = open_store(c)) != 0)
-		return ret;
 	if ((ret = open_nft(c)) != 0)
 		return ret;
-	ret = store_attachment_get(c->st, env->container_id, env->ifname, &a);
-	if (ret == 0) {
-		if ((ret = nftstore_elems(&a, &el)) == 0)
-			ret = nftrules_detach(c->nr, &el);
-	} else if (ret == -ENOENT) {
-		/* Never recorded (an ADD that failed early, a lost store):
-		 * the kernel's owner comments still say what is ours. */
-		memset(&os, 0, sizeof(os));
-		nftrules_owner_format(os.found.owner, env->container_id,
-		    env->ifname);
-		os.owner = os.found.owner;
-		ret = nftrules_list(c->nr, owner_scan_cb, &os);
-		if (ret == -ENOENT)
-			ret = 0;
-		if (ret == 0 && os.found.nkeys > 0)
-			ret = nftrules_detach(c->nr, &os.found);
-		if (ret != 0)
-			return cni_err_set(&c->err, CNI_ERR_NFTABLES,
-			    strerror(-ret), "cannot remove the pod's elements");
-		return 0;
-	} else {
-		return cni_err_set(&c->err, store_code(ret),
-		    store_errmsg(c->st), "cannot read the store");
-	}
-	if (ret != 0)
+	if ((ret = del_elements(c, &el)) != 0 ||
+	    (el.nkeys > 0 && (ret = nftrules_detach(c->nr, &el)) != 0))
 		return cni_err_set(&c->err, CNI_ERR_NFTABLES, strerror(-ret),
 		    "cannot remove the pod's elements");
-	ret = store_attachment_detach(c->st, env->container_id, env->ifname,
-	    time(NULL));
-	if (ret != 0 && ret != -EALREADY && ret != -ENOENT)
-		return cni_err_set(&c->err, store_code(ret),
-		    store_errmsg(c->st), "cannot mark the attachment detached");
+	memset(&m, 0, sizeof(m));
+	m.op = ATTMSG_DEL;
+	m.time = time(NULL);
+	snprintf(m.att.container_id, sizeof(m.att.container_id), "%s",
+	    env->container_id);
+	snprintf(m.att.ifname, sizeof(m.att.ifname), "%s", env->ifname);
+	record(c, &m);
 	log_debug("DEL %s/%s", env->container_id, env->ifname);
 	return 0;
 }
@@ -509,7 +647,9 @@ gc_store_cb(const struct store_attachment *a, void *arg)
 	struct nftrules_elems e;
 	int ret;
 
-	if ((ret = nftstore_elems(a, &e)) != 0)
+	/* Adopted pods are netpol-recorderd's: the runtime never lists them
+	 * as valid attachments, and the daemon keeps them true. */
+	if (a->adopted || (ret = nftstore_elems(a, &e)) != 0)
 		return 0;
 	if (gc_valid(g, e.owner))
 		return 0;
@@ -524,8 +664,10 @@ gc_kernel_cb(const struct nftrules_elem *el, void *arg)
 	size_t i;
 	int j;
 
-	/* Elements without an owner were not made by us. */
-	if (el->owner[0] == '\0' || gc_valid(g, el->owner))
+	/* Elements without an owner were not made by us; adopted ones
+	 * belong to netpol-recorderd. */
+	if (el->owner[0] == '\0' || gc_valid(g, el->owner) ||
+	    store_adopted_id(el->owner))
 		return 0;
 	for (i = 0; i < g->nstale; i++) {
 		if (strcmp(g->stale[i].owner, el->owner) != 0)
@@ -759,7 +901,9 @@ fail:
 	rc = print_error(out, c.conf.version, &c.err);
 out:
 	if (env->linger != NULL) {
-		env->linger->fd = c.nr != NULL ? dup(nftrules_fd(c.nr)) : -1;
+		/* Handed over with the attachment: the daemon holds it. */
+		env->linger->fd = c.nr != NULL && !c.handed_over ?
+		    dup(nftrules_fd(c.nr)) : -1;
 		snprintf(env->linger->release_socket,
 		    sizeof(env->linger->release_socket), "%s",
 		    c.conf.release_socket);

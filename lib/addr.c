@@ -72,6 +72,12 @@ addr_cmp(const struct addr *a, const struct addr *b)
 	return memcmp(a->bytes, b->bytes, addr_len(a));
 }
 
+int
+addr_cmp_qsort(const void *a, const void *b)
+{
+	return addr_cmp(a, b);
+}
+
 bool
 addr_is_loopback(const struct addr *a)
 {

@@ -42,6 +42,8 @@ bool addr_equal(const struct addr *a, const struct addr *b);
 /* Total order: IPv4 before IPv6 before an unset address (family 0),
  * then by bytes. */
 int addr_cmp(const struct addr *a, const struct addr *b);
+/* addr_cmp for qsort and bsearch over arrays of struct addr. */
+int addr_cmp_qsort(const void *a, const void *b);
 /* 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
 bool addr_is_loopback(const struct addr *a);
 /* IPv6 link-local fe80::/10 or IPv4 169.254.0.0/16. */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -135,12 +136,27 @@ on_data(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* libcurl calls this about every 100 ms of a transfer, waiting or
+ * not: a non-zero return abandons it. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return __atomic_load_n((const int *)arg, __ATOMIC_RELAXED) != 0;
+}
+
 static int
 curl_errno(CURLcode rc, bool too_big)
 {
 	if (too_big)
 		return -EFBIG;
 	switch (rc) {
+	case CURLE_ABORTED_BY_CALLBACK:
+		return -ECANCELED;
 	case CURLE_OPERATION_TIMEDOUT:
 		return -ETIMEDOUT;
 	case CURLE_COULDNT_CONNECT:
@@ -219,6 +235,12 @@ request_once(const struct kapi_conf *c, const struct kapi_http_req *rq,
 	    rq->timeout_ms : 60000L);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &s);
+	if (rq->cancel != NULL) {
+		curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(easy, CURLOPT_XFERINFODATA,
+		    (void *)(uintptr_t)rq->cancel);
+		curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+	}
 	rc = curl_easy_perform(easy);
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &out->status);
 	if (rc != CURLE_OK) {

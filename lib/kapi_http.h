@@ -41,6 +41,10 @@ struct kapi_http_req {
 	long timeout_ms;		/* the whole request; 0: 60 s */
 	size_t max_response;		/* 0: the configuration's limit */
 	const char *user_agent;		/* NULL: "netpol-record" */
+	/* Another thread sets *cancel (read atomically; may be NULL) to
+	 * abandon the request: it then ends within about 100 ms with
+	 * -ECANCELED. */
+	const int *cancel;
 };
 
 struct kapi_http_resp {
@@ -59,7 +63,8 @@ struct kapi_http_resp {
  * its status (out->status says); -EACCES when the exec plugin gave no
  * credential (out->error says why); -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH,
  * -EPROTO (TLS, a malformed answer), -EFBIG (the answer is larger than
- * the limit) or -ENOMEM with out->error saying what. Free out with
+ * the limit), -ECANCELED (rq->cancel) or -ENOMEM with out->error saying
+ * what. Free out with
  * kapi_http_resp_clear().
  */
 int kapi_http_request(const struct kapi_conf *c,

@@ -6,11 +6,19 @@
  *   store PATH
  *     recording started  2026-11-18T11:06:40Z
  *     node               node-a
- *     attachments        4 attached, 0 detached
+ *     attachments        4 attached (1 adopted), 0 detached
+ *                        ("(N adopted)" only when there are any)
  *     workloads          5
  *     namespaces         3
  *     flows              16
  *     known servers      1
+ *   publishing                  (when the recorder publishes)
+ *     state              ok
+ *     objects in the API 12
+ *     objects written    40
+ *     failed attempts    0
+ *     pending            0
+ *     last success       2026-11-19T14:53:20Z
  *   counters
  *     events_lost                        12  (updated 2026-11-19T14:53:20Z)
  */

@@ -67,7 +67,8 @@ static const char *const stmt_sql[S_NSTMTS] = {
 	    " ORDER BY valid_from DESC, id DESC LIMIT 1",
 	[S_WL_UPSERT] =
 	    "INSERT INTO workloads (namespace, kind, name, selector, labels,"
-	    " ports, host_network, started_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"
+	    " ports, host_network, started_at, uid, deleted_at)"
+	    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
 	    " ON CONFLICT (namespace, kind, name) DO UPDATE SET"
 	    " selector=coalesce(excluded.selector, workloads.selector),"
 	    " labels=coalesce(excluded.labels, workloads.labels),"
@@ -76,14 +77,18 @@ static const char *const stmt_sql[S_NSTMTS] = {
 	    " started_at=CASE WHEN workloads.started_at = 0"
 	    "  OR (excluded.started_at != 0"
 	    "      AND excluded.started_at < workloads.started_at)"
-	    "  THEN excluded.started_at ELSE workloads.started_at END"
+	    "  THEN excluded.started_at ELSE workloads.started_at END,"
+	    " uid=CASE WHEN excluded.uid != '' THEN excluded.uid"
+	    "  ELSE workloads.uid END,"
+	    " deleted_at=excluded.deleted_at"
 	    " RETURNING id",
 	[S_WL_GET] =
 	    "SELECT id, namespace, kind, name, selector, labels, ports,"
-	    " host_network, started_at FROM workloads WHERE id=?1",
+	    " host_network, started_at, uid, deleted_at FROM workloads"
+	    " WHERE id=?1",
 	[S_WL_FIND] =
 	    "SELECT id, namespace, kind, name, selector, labels, ports,"
-	    " host_network, started_at FROM workloads"
+	    " host_network, started_at, uid, deleted_at FROM workloads"
 	    " WHERE namespace=?1 AND kind=?2 AND name=?3",
 	/* [S_FLOW_UPSERT]: built from flow_merge_sql() (store_flow.c). */
 	[S_DNS_UPSERT] =

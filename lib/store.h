@@ -27,7 +27,7 @@
 
 #define STORE_DEFAULT_PATH "/var/lib/netpol-record/records.db"
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 #define STORE_ID_LEN 160	/* container ids, pod uids */
 #define STORE_NAME_LEN 256	/* Kubernetes names, DNS names (253 + NUL) */
@@ -100,13 +100,32 @@ struct store_attachment {
 	int64_t workload_id;		/* 0 until attributed */
 	int64_t attached_at;
 	int64_t detached_at;		/* 0 while attached */
+	/* Adopted by netpol-recorderd (a pod already running, found in the
+	 * metadata) rather than attached by the CNI plugin. Not a column:
+	 * an adopted attachment's container id is STORE_ADOPTED_PREFIX and
+	 * the pod's uid, which is what says it (read: set from the id;
+	 * written: the caller names it so). */
+	bool adopted;
 };
+
+/* The container id of an adopted pod's attachment: this prefix and the
+ * pod's uid ("adopted:<uid>"; its interface name is STORE_ADOPTED_IF).
+ * CNI never makes such an id (runtimes use hex ids). */
+#define STORE_ADOPTED_PREFIX "adopted:"
+#define STORE_ADOPTED_IF "pod"
+/* The same test in SQL, on a column holding a container id. */
+#define STORE_ADOPTED_SQL(col) "(substr(" col ", 1, 8) = 'adopted:')"
+
+/* Is container_id an adopted pod's? */
+bool store_adopted_id(const char *container_id);
 
 /*
  * Insert or replace the attachment for (a->container_id, a->ifname), as a
  * repeated ADD does: detached_at is cleared, the address history is brought
  * in line with a->addrs (addresses no longer held are closed at now, new
- * ones opened at now). Sets a->id.
+ * ones opened at now). Sets a->id. Inside a transaction the caller opened
+ * (store_begin) it joins it; otherwise it is one of its own (the same for
+ * store_attachment_detach).
  */
 int store_attachment_put(struct store *st, struct store_attachment *a,
     int64_t now);
@@ -164,11 +183,18 @@ struct store_workload {
 				 * [{"name":"http","port":8080,"protocol":"TCP"}] */
 	bool host_network;
 	int64_t started_at;	/* earliest pod start known, 0 unknown */
+	/* The workload object's uid in the Kubernetes API (what an
+	 * ownerReference to it names), "" when not known. */
+	char uid[STORE_ID_LEN];
+	/* When the metadata source saw the workload deleted (Unix s), 0
+	 * while it exists. */
+	int64_t deleted_at;
 };
 
 /*
  * Insert or update the workload (namespace_, kind, name); JSON fields that
- * are NULL leave what is stored. Strings are copied. Sets w->id.
+ * are NULL and a uid that is "" leave what is stored; deleted_at is
+ * replaced. Strings are copied. Sets w->id.
  */
 int store_workload_put(struct store *st, struct store_workload *w);
 
@@ -258,6 +284,21 @@ typedef int (*store_counter_cb)(const char *name, int64_t value,
     int64_t updated_at, void *arg);
 int store_counter_foreach(struct store *st, store_counter_cb cb, void *arg);
 
+/*
+ * Keys of the meta table beyond "recording_started" and "node_name": what
+ * netpol-recorderd's publisher did (its event loop writes them with its
+ * flushes; `--status` and `netpol-record status` print them), and the
+ * node's uid in the Kubernetes API.
+ */
+#define STORE_META_PUBLISH_WRITTEN "publish_objects_written"
+#define STORE_META_PUBLISH_FAILED "publish_failed"
+#define STORE_META_PUBLISH_PENDING "publish_pending"
+#define STORE_META_PUBLISH_OBJECTS "publish_objects"
+#define STORE_META_PUBLISH_LAST_SUCCESS "publish_last_success"
+#define STORE_META_PUBLISH_STATE "publish_state"
+#define STORE_META_PUBLISH_LAST_ERROR "publish_last_error"
+#define STORE_META_NODE_UID "node_uid"
+
 /* A small key/value table: "recording_started", "node_name", ... */
 int store_meta_set(struct store *st, const char *key, const char *value);
 /* Copies into buf; -ENOENT when unset, -ENOSPC when buf is too short. */
@@ -303,6 +344,8 @@ struct store_workload_row {
 	const char *ports_json;		/* NULL when the store has none */
 	bool host_network;
 	int64_t started_at;		/* 0 unknown */
+	const char *uid;		/* "" unknown */
+	int64_t deleted_at;		/* 0 while it exists */
 };
 typedef int (*store_workload_row_cb)(const struct store_workload_row *w,
     void *arg);
@@ -325,6 +368,9 @@ typedef int (*store_flow_cb)(const struct flow *f, void *arg);
 int store_read_flows(struct store *st, const struct store_scope *sc,
     store_flow_cb cb, void *arg);
 
+/* Adopted attachments (lib/store.h, STORE_ADOPTED_PREFIX): how many are
+ * attached now, and how many there ever were. */
+int store_read_adopted(struct store *st, int64_t *attached, int64_t *ever);
 /*
  * The DNS names the pods of the workloads of scope sc were answered with
  * (table dns_answers), per workload and address: one call per distinct
@@ -341,6 +387,59 @@ int store_read_dns_names(struct store *st, const struct store_scope *sc,
 /* The latest last_seen of any flow of the store; 0 when it has none. */
 int store_read_last_seen(struct store *st, int64_t *out);
 
+/*
+ * The end of the store's data as readers take it: the later of the
+ * newest flow's last_seen and the last update of any counter; 0 when
+ * the store has neither.
+ */
+int store_read_data_end(struct store *st, int64_t *out);
+
+/* Every workload, in id order (the publisher's view of what exists). */
+int store_read_all_workloads(struct store *st, store_workload_row_cb cb,
+    void *arg);
+
+/*
+ * The flows whose subject is workload id, in no particular order; the
+ * keys' workload handles are store ids. *max_row (may be NULL) gets the
+ * highest row id among them: rows are added for new flow keys only (an
+ * update keeps its row), so a higher id than seen before means the
+ * workload gained a flow.
+ */
+int store_read_flows_of(struct store *st, int64_t id, store_flow_cb cb,
+    void *arg, int64_t *max_row);
+
+/*
+ * The workloads that have flows with a row id above after, each once
+ * with the highest such id (in workload id order): who gained flows
+ * since a walk that saw rows up to after. *max_row gets the highest row
+ * id of the table (after when none is higher).
+ */
+typedef int (*store_gained_cb)(int64_t workload_id, int64_t max_row,
+    void *arg);
+int store_read_gained(struct store *st, int64_t after, store_gained_cb cb,
+    void *arg, int64_t *max_row);
+
+/*
+ * The DNS answers the pods of workload id received (table dns_answers),
+ * one call per (address, name) with the first and last time any of its
+ * pods saw it, in no particular order.
+ */
+typedef int (*store_dns_of_cb)(const struct addr *a, const char *name,
+    int64_t first_seen, int64_t last_seen, void *arg);
+int store_read_dns_of(struct store *st, int64_t id, store_dns_of_cb cb,
+    void *arg);
+
+/* Attachments still attached whose pod was attached before t. */
+int store_count_attached_before(struct store *st, int64_t t, int64_t *out);
+
+/*
+ * A read transaction: every read until store_read_end sees the store as
+ * it was at the first of them (WAL: writers are not held up). For a
+ * reader that builds one view out of several queries.
+ */
+int store_read_begin(struct store *st);
+int store_read_end(struct store *st);
+
 /* Every node address (name, address), in no particular order. */
 typedef int (*store_node_cb)(const char *name, const struct addr *a,
     void *arg);
@@ -354,15 +453,18 @@ int store_read_namespaces(struct store *st, store_name_cb cb, void *arg);
 int store_namespace_attached(struct store *st, const char *ns, bool *out);
 
 /* For each workload with attachments, the time its first pod was
- * attached (one grouped scan of the attachments). */
+ * attached, and whether that attachment was an adoption (the pod was
+ * running before: it is observed from then on); one grouped scan of the
+ * attachments. */
 typedef int (*store_first_attached_cb)(int64_t workload_id,
-    int64_t attached_at, void *arg);
+    int64_t attached_at, bool adopted, void *arg);
 int store_read_first_attachments(struct store *st,
     store_first_attached_cb cb, void *arg);
 
 /* How many of each the store holds. */
 struct store_totals {
 	int64_t attached;	/* attachments still attached */
+	int64_t adopted;	/* ... of which adopted by the daemon */
 	int64_t detached;
 	int64_t workloads;
 	int64_t namespaces;	/* distinct namespaces of the workloads */

@@ -43,6 +43,13 @@ load_addresses(struct store *st, struct store_attachment *a)
 	return rc;
 }
 
+bool
+store_adopted_id(const char *container_id)
+{
+	return strncmp(container_id, STORE_ADOPTED_PREFIX,
+	    strlen(STORE_ADOPTED_PREFIX)) == 0;
+}
+
 /* The attachment columns 0-11 of the current row (addresses not read). */
 static void
 read_columns(sqlite3_stmt *s, struct store_attachment *a)
@@ -60,6 +67,7 @@ read_columns(sqlite3_stmt *s, struct store_attachment *a)
 	a->workload_id = sqlite3_column_int64(s, 9);
 	a->attached_at = sqlite3_column_int64(s, 10);
 	a->detached_at = sqlite3_column_int64(s, 11);
+	a->adopted = store_adopted_id(a->container_id);
 }
 
 static int
@@ -134,10 +142,12 @@ store_attachment_put(struct store *st, struct store_attachment *a,
 	sqlite3_stmt *s;
 	int rc;
 
+	bool outer = !sqlite3_get_autocommit(st->db);
+
 	if (a->container_id[0] == '\0' || a->ifname[0] == '\0' ||
 	    a->naddrs < 0 || a->naddrs > STORE_MAX_ADDRS)
 		return -EINVAL;
-	if ((rc = store_begin(st)) < 0)
+	if (!outer && (rc = store_begin(st)) < 0)
 		return rc;
 	if ((s = store_stmt(st, S_ATT_UPSERT)) == NULL) {
 		rc = -EIO;
@@ -164,9 +174,9 @@ store_attachment_put(struct store *st, struct store_attachment *a,
 	a->detached_at = 0;
 	if ((rc = sync_addresses(st, a, now)) < 0)
 		goto out;
-	rc = store_commit(st);
+	rc = outer ? 0 : store_commit(st);
 out:
-	if (rc < 0)
+	if (rc < 0 && !outer)
 		store_rollback(st);
 	return rc;
 }
@@ -195,11 +205,12 @@ int
 store_attachment_detach(struct store *st, const char *container_id,
     const char *ifname, int64_t now)
 {
+	bool outer = !sqlite3_get_autocommit(st->db);
 	struct store_attachment a;
 	sqlite3_stmt *s;
 	int rc;
 
-	if ((rc = store_begin(st)) < 0)
+	if (!outer && (rc = store_begin(st)) < 0)
 		return rc;
 	if ((rc = store_attachment_get(st, container_id, ifname, &a)) < 0)
 		goto out;
@@ -224,9 +235,12 @@ store_attachment_detach(struct store *st, const char *container_id,
 	sqlite3_bind_int64(s, 2, now);
 	if ((rc = step_done(s)) < 0)
 		goto out;
-	rc = store_commit(st);
+	rc = outer ? 0 : store_commit(st);
 out:
-	if (rc < 0)
+	/* Inside the caller's transaction a refusal (-ENOENT, -EALREADY)
+	 * changed nothing and the caller goes on; its other errors are the
+	 * caller's to roll back. */
+	if (rc < 0 && !outer)
 		store_rollback(st);
 	return rc;
 }

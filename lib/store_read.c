@@ -63,7 +63,7 @@ walk(sqlite3_stmt *s, int (*row)(sqlite3_stmt *, const struct walk *),
 /* ---- workloads ---------------------------------------------------------- */
 
 #define WL_COLS "w.id, w.namespace, w.kind, w.name, w.selector, w.labels," \
-	" w.ports, w.host_network, w.started_at"
+	" w.ports, w.host_network, w.started_at, w.uid, w.deleted_at"
 
 static int
 workload_row(sqlite3_stmt *s, const struct walk *wk)
@@ -78,6 +78,8 @@ workload_row(sqlite3_stmt *s, const struct walk *wk)
 		.ports_json = col_text(s, 6),
 		.host_network = sqlite3_column_int(s, 7) != 0,
 		.started_at = sqlite3_column_int64(s, 8),
+		.uid = col_str(s, 9),
+		.deleted_at = sqlite3_column_int64(s, 10),
 	};
 
 	return wk->wl(&w, wk->arg);
@@ -165,7 +167,27 @@ store_read_workload(struct store *st, int64_t id, store_workload_row_cb cb,
 	return rc;
 }
 
+int
+store_read_all_workloads(struct store *st, store_workload_row_cb cb,
+    void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((rc = prepare(st, "SELECT " WL_COLS " FROM workloads w"
+	    " ORDER BY w.id", &s)) < 0)
+		return rc;
+	rc = walk(s, workload_row, &(struct walk){ .wl = cb, .arg = arg });
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* ---- flows -------------------------------------------------------------- */
+
+#define FLOW_COLS "f.workload_id, f.direction, f.peer_kind," \
+	" f.peer_workload_id, f.peer_addr, f.protocol, f.port, f.orig_addr," \
+	" f.orig_port, f.dns_name, f.first_seen, f.last_seen, f.count," \
+	" f.bytes, f.packets"
 
 static int
 flow_row(sqlite3_stmt *s, const struct walk *wk)
@@ -206,10 +228,7 @@ store_read_flows(struct store *st, const struct store_scope *sc,
 	 * (workload_id, ...) unique index: no full scan. */
 	scope_sql(sc, cond, sizeof(cond));
 	window_sql(sc, "f", win, sizeof(win));
-	snprintf(sql, sizeof(sql), "SELECT f.workload_id, f.direction,"
-	    " f.peer_kind, f.peer_workload_id, f.peer_addr, f.protocol, f.port,"
-	    " f.orig_addr, f.orig_port, f.dns_name, f.first_seen,"
-	    " f.last_seen, f.count, f.bytes, f.packets"
+	snprintf(sql, sizeof(sql), "SELECT " FLOW_COLS
 	    " FROM workloads w JOIN flows f ON f.workload_id = w.id"
 	    " WHERE 1%s%s%s", cond, win,
 	    sc->direction >= 0 ? " AND f.direction = ?6" : "");
@@ -223,7 +242,104 @@ store_read_flows(struct store *st, const struct store_scope *sc,
 	return rc;
 }
 
-/* ---- DNS answers ---------------------------------------------------------- */
+/* flow_row, and the row's id (column 15) kept as the highest seen. */
+struct flows_of {
+	struct walk wk;
+	int64_t max_row;
+};
+
+static int
+flow_of_row(sqlite3_stmt *s, const struct walk *wk)
+{
+	struct flows_of *fo = (struct flows_of *)(void *)wk;
+	int64_t id = sqlite3_column_int64(s, 15);
+
+	if (id > fo->max_row)
+		fo->max_row = id;
+	return flow_row(s, wk);
+}
+
+int
+store_read_flows_of(struct store *st, int64_t id, store_flow_cb cb,
+    void *arg, int64_t *max_row)
+{
+	struct flows_of fo = { .wk = { .flow = cb, .arg = arg } };
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	/* The flows' unique index starts with workload_id: no scan. */
+	if ((rc = prepare(st, "SELECT " FLOW_COLS ", f.id FROM flows f"
+	    " WHERE f.workload_id = ?1", &s)) < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = walk(s, flow_of_row, &fo.wk);
+	sqlite3_finalize(s);
+	if (max_row != NULL)
+		*max_row = fo.max_row;
+	return rc;
+}
+
+int
+store_read_dns_of(struct store *st, int64_t id, store_dns_of_cb cb,
+    void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	struct addr a;
+	int rc;
+
+	/* The workload's attachments (a scan of attachments, as
+	 * store_read_dns_names), then each one's answers by the
+	 * (attachment_id, ...) unique index. */
+	if ((rc = prepare(st, "SELECT d.addr, d.name, MIN(d.first_seen),"
+	    " MAX(d.last_seen) FROM attachments a CROSS JOIN dns_answers d"
+	    " ON d.attachment_id = a.id WHERE a.workload_id = ?1"
+	    " GROUP BY d.addr, d.name", &s)) < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (addr_parse(col_str(s, 0), &a) < 0)
+			continue;	/* not ours to repair: skip it */
+		if ((rc = cb(&a, col_str(s, 1), sqlite3_column_int64(s, 2),
+		    sqlite3_column_int64(s, 3), arg)) != 0)
+			goto out;
+	}
+	rc = sqlite_errno(rc);
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_read_gained(struct store *st, int64_t after, store_gained_cb cb,
+    void *arg, int64_t *max_row)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t top = after;
+	int rc;
+
+	/* A range of the rowid: only the rows added since. */
+	if ((rc = prepare(st, "SELECT workload_id, MAX(id) FROM flows"
+	    " WHERE id > ?1 GROUP BY workload_id ORDER BY workload_id",
+	    &s)) < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, after);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t m = sqlite3_column_int64(s, 1);
+
+		if (m > top)
+			top = m;
+		if ((rc = cb(sqlite3_column_int64(s, 0), m, arg)) != 0)
+			goto out;
+	}
+	rc = sqlite_errno(rc);
+out:
+	sqlite3_finalize(s);
+	if (rc == 0 && max_row != NULL)
+		*max_row = top;
+	return rc;
+}
+
+/* ---- DNS answers ------------------------------------------------------- */
 
 static int
 dns_name_row(sqlite3_stmt *s, const struct walk *wk)
@@ -283,10 +399,68 @@ read_int(struct store *st, const char *sql, int64_t *out)
 }
 
 int
+store_read_adopted(struct store *st, int64_t *attached, int64_t *ever)
+{
+	int rc;
+
+	/* The attachments: a node's pods and their history, never large. */
+	if ((rc = read_int(st, "SELECT COUNT(*) FROM attachments WHERE "
+	    "detached_at = 0 AND " STORE_ADOPTED_SQL("container_id"),
+	    attached)) < 0)
+		return rc;
+	return read_int(st, "SELECT COUNT(*) FROM attachments WHERE "
+	    STORE_ADOPTED_SQL("container_id"), ever);
+}
+
+int
 store_read_last_seen(struct store *st, int64_t *out)
 {
 	/* MAX on the indexed last_seen: no scan. */
 	return read_int(st, "SELECT MAX(last_seen) FROM flows", out);
+}
+
+int
+store_read_data_end(struct store *st, int64_t *out)
+{
+	/* As the CLI's store source takes it: the newest flow, or the
+	 * last counter update when that is later. */
+	return read_int(st, "SELECT max(coalesce((SELECT MAX(last_seen)"
+	    " FROM flows), 0), coalesce((SELECT MAX(updated_at) FROM"
+	    " counters), 0))", out);
+}
+
+int
+store_count_attached_before(struct store *st, int64_t t, int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*out = 0;
+	if ((rc = prepare(st, "SELECT COUNT(*) FROM attachments"
+	    " WHERE detached_at = 0 AND attached_at < ?1", &s)) < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, t);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(s, 0);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	return sqlite_errno(rc);
+}
+
+int
+store_read_begin(struct store *st)
+{
+	return sqlite_errno(sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL));
+}
+
+int
+store_read_end(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	return sqlite_errno(sqlite3_exec(st->db, "COMMIT", NULL, NULL,
+	    NULL));
 }
 
 /* ---- nodes, namespaces, attachments -------------------------------------- */
@@ -361,7 +535,8 @@ static int
 first_attached_row(sqlite3_stmt *s, const struct walk *wk)
 {
 	return wk->first(sqlite3_column_int64(s, 0),
-	    sqlite3_column_int64(s, 1), wk->arg);
+	    sqlite3_column_int64(s, 1), sqlite3_column_int(s, 2) != 0,
+	    wk->arg);
 }
 
 int
@@ -371,8 +546,11 @@ store_read_first_attachments(struct store *st, store_first_attached_cb cb,
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if ((rc = prepare(st, "SELECT workload_id, MIN(attached_at)"
-	    " FROM attachments WHERE workload_id != 0 GROUP BY workload_id",
+	/* With MIN(), SQLite takes the bare column (adopted or not) from
+	 * the row that has the minimum. */
+	if ((rc = prepare(st, "SELECT workload_id, MIN(attached_at), "
+	    STORE_ADOPTED_SQL("container_id") " FROM attachments"
+	    " WHERE workload_id != 0 GROUP BY workload_id",
 	    &s)) < 0)
 		return rc;
 	rc = walk(s, first_attached_row,
@@ -390,6 +568,9 @@ store_read_totals(struct store *st, struct store_totals *out)
 	} q[] = {
 		{ "SELECT COUNT(*) FROM attachments WHERE detached_at = 0",
 		  offsetof(struct store_totals, attached) },
+		{ "SELECT COUNT(*) FROM attachments WHERE detached_at = 0"
+		  " AND " STORE_ADOPTED_SQL("container_id"),
+		  offsetof(struct store_totals, adopted) },
 		{ "SELECT COUNT(*) FROM attachments WHERE detached_at != 0",
 		  offsetof(struct store_totals, detached) },
 		{ "SELECT COUNT(*) FROM workloads",

@@ -96,6 +96,12 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE meta ("
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL);",
+	/* 2: what the TrafficProfile publisher needs of a workload: the
+	 * uid its ownerReference names, and when the metadata source saw
+	 * it deleted (its object is then deleted too). */
+	"ALTER TABLE workloads ADD COLUMN uid TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE workloads ADD COLUMN deleted_at INTEGER NOT NULL"
+	"  DEFAULT 0;",
 };
 
 #define STORE_NMIGRATIONS \

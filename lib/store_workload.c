@@ -44,6 +44,8 @@ store_workload_put(struct store *st, struct store_workload *w)
 	bind_opt_text(s, 6, w->ports_json);
 	sqlite3_bind_int(s, 7, w->host_network);
 	sqlite3_bind_int64(s, 8, w->started_at);
+	bind_text(s, 9, w->uid);
+	sqlite3_bind_int64(s, 10, w->deleted_at);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		w->id = sqlite3_column_int64(s, 0);
@@ -68,6 +70,8 @@ read_workload(sqlite3_stmt *s, struct store_workload *w)
 	w->ports_json = dup_col(s, 6);
 	w->host_network = sqlite3_column_int(s, 7) != 0;
 	w->started_at = sqlite3_column_int64(s, 8);
+	copy_col(w->uid, sizeof(w->uid), s, 9);
+	w->deleted_at = sqlite3_column_int64(s, 10);
 	if ((sqlite3_column_type(s, 4) != SQLITE_NULL && !w->selector_json) ||
 	    (sqlite3_column_type(s, 5) != SQLITE_NULL && !w->labels_json) ||
 	    (sqlite3_column_type(s, 6) != SQLITE_NULL && !w->ports_json)) {

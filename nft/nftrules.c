@@ -143,9 +143,15 @@ nftrules_elems_init(struct nftrules_elems *e, const char *container_id,
 struct mnl_nlmsg_batch *
 nftrules_batch_start(void *buf, uint32_t *seq)
 {
+	return nftrules_batch_start_size(buf, NFTRULES_BATCH_LIMIT, seq);
+}
+
+struct mnl_nlmsg_batch *
+nftrules_batch_start_size(void *buf, size_t limit, uint32_t *seq)
+{
 	struct mnl_nlmsg_batch *b;
 
-	b = mnl_nlmsg_batch_start(buf, NFTRULES_BATCH_LIMIT);
+	b = mnl_nlmsg_batch_start(buf, limit);
 	if (b == NULL)
 		return NULL;
 	nftnl_batch_begin(mnl_nlmsg_batch_current(b), (*seq)++);

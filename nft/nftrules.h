@@ -125,6 +125,12 @@ int nftrules_elems_init(struct nftrules_elems *e, const char *container_id,
  * when out of memory.
  */
 struct mnl_nlmsg_batch *nftrules_batch_start(void *buf, uint32_t *seq);
+/* The same in a buffer of 2 * limit bytes. */
+struct mnl_nlmsg_batch *nftrules_batch_start_size(void *buf, size_t limit,
+    uint32_t *seq);
+/* Bytes of batch one attachment's elements take at most (with the
+ * messages' headers), for sizing nftrules_add_many()'s. */
+#define NFTRULES_ELEMS_MAX_BYTES 2048
 /* Write BATCH_END. -ENOSPC if the batch overflowed. */
 int nftrules_batch_finish(struct mnl_nlmsg_batch *b, uint32_t *seq);
 
@@ -208,6 +214,16 @@ int nftrules_destroy_table(struct nftrules *nr);
  */
 int nftrules_attach(struct nftrules *nr, const struct nftrules_conf *c,
     const struct nftrules_elems *old, const struct nftrules_elems *add);
+
+/*
+ * Add the elements of n attachments in one batch, creating the table
+ * first when it is missing. A key that is already there is kept as it is,
+ * with its owner: nothing is taken from another attachment (the daemon
+ * adopting running pods never takes an address the CNI plugin added).
+ * 0, -ENOMEM, or the kernel's -errno.
+ */
+int nftrules_add_many(struct nftrules *nr, const struct nftrules_conf *c,
+    const struct nftrules_elems *e, size_t n);
 
 /*
  * Whether the last nftrules_attach() or nftrules_ensure_table() on nr

@@ -182,64 +182,90 @@ nftrules_table_exists(struct nftrules *nr)
 	return ret == 0 ? 1 : ret;
 }
 
-/* Build and send one batch: create (when asked), remove old, replace add. */
+/*
+ * Build and send one batch: create the table (when asked), remove old's
+ * elements, then for each of add[0..nadd): remove its keys first when
+ * take (so that the new owner's comment replaces the one of a stale
+ * element with the same key: an address handed out again after a DEL
+ * that never came), and add them. Without take an existing key keeps its
+ * owner. More than one attachment gets a buffer sized for them.
+ */
 static int
-attach_batch(struct nftrules *nr, const struct nftrules_conf *c, bool create,
-    const struct nftrules_elems *old, const struct nftrules_elems *add)
+elems_batch(struct nftrules *nr, const struct nftrules_conf *c, bool create,
+    const struct nftrules_elems *old, const struct nftrules_elems *add,
+    size_t nadd, bool take)
 {
-	struct mnl_nlmsg_batch *b;
-	int ret;
+	size_t limit = NFTRULES_BATCH_LIMIT;
+	struct mnl_nlmsg_batch *b = NULL;
+	char *buf = nr->batch, *own = NULL;
+	int ret, sz, fd = mnl_socket_get_fd(nr->nl);
 
-	if ((b = nftrules_batch_start(nr->batch, &nr->seq)) == NULL)
-		return -ENOMEM;
+	if (nadd > 1) {
+		limit += (nadd + 4) * NFTRULES_ELEMS_MAX_BYTES;
+		if ((own = buf = malloc(2 * limit)) == NULL)
+			return -ENOMEM;
+	}
+	if ((b = nftrules_batch_start_size(buf, limit, &nr->seq)) == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	if (create && (ret = nftrules_build_create(b, &nr->seq, c)) != 0)
 		goto out;
 	/* In a table made by this very batch there is nothing to remove. */
 	if (!create && old != NULL && (ret = nftrules_build_elems(b,
 	    &nr->seq, NFT_MSG_DESTROYSETELEM, old)) != 0)
 		goto out;
-	if (add != NULL) {
-		/* Remove first so that the new owner's comment replaces
-		 * the one of a stale element with the same key (an address
-		 * handed out again after a DEL that never came). */
-		if (!create && (ret = nftrules_build_elems(b, &nr->seq,
-		    NFT_MSG_DESTROYSETELEM, add)) != 0)
+	for (size_t i = 0; i < nadd; i++) {
+		if (!create && take && (ret = nftrules_build_elems(b,
+		    &nr->seq, NFT_MSG_DESTROYSETELEM, &add[i])) != 0)
 			goto out;
 		if ((ret = nftrules_build_elems(b, &nr->seq,
-		    NFT_MSG_NEWSETELEM, add)) != 0)
+		    NFT_MSG_NEWSETELEM, &add[i])) != 0)
 			goto out;
 	}
 	if ((ret = nftrules_batch_finish(b, &nr->seq)) != 0)
 		goto out;
+	/* A batch is one sendmsg, refused beyond the socket's send
+	 * buffer, and the kernel queues an ack per message before sendmsg
+	 * returns (about 1 KiB of receive buffer each): make room for a
+	 * large one (as nft does). */
+	if (nadd > 1) {
+		sz = (int)mnl_nlmsg_batch_size(b) + 4096;
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz,
+		    sizeof(sz)) < 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz,
+			    sizeof(sz));
+		sz = (int)(nadd * 3 + 8) * 1024 + 65536;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+		    sizeof(sz)) < 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz,
+			    sizeof(sz));
+	}
 	ret = send_batch(nr, b);
 out:
-	mnl_nlmsg_batch_stop(b);
+	if (b != NULL)
+		mnl_nlmsg_batch_stop(b);
+	free(own);
 	return ret;
 }
 
-int
-nftrules_attach(struct nftrules *nr, const struct nftrules_conf *c,
-    const struct nftrules_elems *old, const struct nftrules_elems *add)
+/*
+ * Try the common case first (table there: elements only, one round
+ * trip). ENOENT means the table or a set is missing: create it all in the
+ * same batch. EEXIST then means a concurrent ADD created the table
+ * between our two batches: go back to elements only.
+ */
+static int
+with_table(struct nftrules *nr, const struct nftrules_conf *c,
+    const struct nftrules_elems *old, const struct nftrules_elems *add,
+    size_t nadd, bool take)
 {
 	bool create = false;
-	int i, ret = -EAGAIN;
+	int ret = -EAGAIN;
 
-	if ((ret = nftrules_conf_check(c)) != 0)
-		return ret;
-	/* Nothing to add or remove (a pod without addresses or veth): an
-	 * empty batch would not notice a missing table. */
-	if ((old == NULL || old->nkeys == 0) && (add == NULL ||
-	    add->nkeys == 0))
-		return nftrules_ensure_table(nr, c);
-	/*
-	 * Try the common case first (table there: elements only, one round
-	 * trip). ENOENT means the table or a set is missing: create it all
-	 * in the same batch. EEXIST then means a concurrent ADD created the
-	 * table between our two batches: go back to elements only.
-	 */
 	nr->created = false;
-	for (i = 0; i < ATTACH_ATTEMPTS; i++) {
-		ret = attach_batch(nr, c, create, old, add);
+	for (int i = 0; i < ATTACH_ATTEMPTS; i++) {
+		ret = elems_batch(nr, c, create, old, add, nadd, take);
 		if (ret == -ENOENT && !create)
 			create = true;
 		else if (ret == -EEXIST && create)
@@ -249,6 +275,35 @@ nftrules_attach(struct nftrules *nr, const struct nftrules_conf *c,
 	}
 	nr->created = ret == 0 && create;
 	return ret;
+}
+
+int
+nftrules_attach(struct nftrules *nr, const struct nftrules_conf *c,
+    const struct nftrules_elems *old, const struct nftrules_elems *add)
+{
+	int ret;
+
+	if ((ret = nftrules_conf_check(c)) != 0)
+		return ret;
+	/* Nothing to add or remove (a pod without addresses or veth): an
+	 * empty batch would not notice a missing table. */
+	if ((old == NULL || old->nkeys == 0) && (add == NULL ||
+	    add->nkeys == 0))
+		return nftrules_ensure_table(nr, c);
+	return with_table(nr, c, old, add, add != NULL ? 1 : 0, true);
+}
+
+int
+nftrules_add_many(struct nftrules *nr, const struct nftrules_conf *c,
+    const struct nftrules_elems *e, size_t n)
+{
+	int ret;
+
+	if ((ret = nftrules_conf_check(c)) != 0)
+		return ret;
+	if (n == 0)
+		return 0;
+	return with_table(nr, c, NULL, e, n, false);
 }
 
 bool
@@ -268,7 +323,7 @@ nftrules_ensure_table(struct nftrules *nr, const struct nftrules_conf *c)
 	ret = nftrules_table_exists(nr);
 	if (ret != 0)
 		return ret < 0 ? ret : 0;
-	ret = attach_batch(nr, c, true, NULL, NULL);
+	ret = elems_batch(nr, c, true, NULL, NULL, 0, true);
 	nr->created = ret == 0;
 	return ret == -EEXIST ? 0 : ret;
 }

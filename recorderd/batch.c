@@ -29,6 +29,11 @@ struct batch_node {
 	struct addr addr;
 };
 
+struct batch_meta {
+	char key[48];
+	char *value;			/* owned */
+};
+
 struct batch {
 	struct agg *agg;
 	struct vec wls;			/* struct batch_wl */
@@ -36,6 +41,7 @@ struct batch {
 	struct vec assigns;		/* struct batch_assign */
 	struct vec dns;			/* struct store_dns */
 	struct vec nodes;		/* struct batch_node */
+	struct vec metas;		/* struct batch_meta */
 	struct batch_counts c;
 	int64_t prune_before;		/* 0: no pruning */
 	void *counted;			/* a connid snapshot, or NULL */
@@ -50,10 +56,11 @@ static const struct {
 	const char *name;
 	size_t off;
 } counts[BATCH_NCOUNTS] = {
-	F(events_seen), F(dump_entries), F(flows_written), F(events_lost), F(resyncs),
-	F(enobufs), F(dns_answers), F(dns_lost), F(dns_unstored),
+	F(events_seen), F(dump_entries), F(flows_written), F(events_lost),
+	F(resyncs), F(enobufs), F(dns_answers), F(dns_lost), F(dns_unstored),
 	F(events_unattributed), F(parse_errors), F(flows_dropped),
-	F(flushes_deferred), F(store_busy),
+	F(flushes_deferred), F(store_busy), F(adoptions),
+	F(adoption_releases), F(attachments_recovered),
 };
 #undef F
 _Static_assert(sizeof(struct batch_counts) == BATCH_NCOUNTS *
@@ -101,10 +108,14 @@ static void
 clear_wls(struct batch *b)
 {
 	struct batch_wl *w = b->wls.v;
+	struct batch_meta *m = b->metas.v;
 
 	for (size_t i = 0; i < b->wls.n; i++)
 		store_workload_clear(&w[i].w);
 	b->wls.n = 0;
+	for (size_t i = 0; i < b->metas.n; i++)
+		free(m[i].value);
+	b->metas.n = 0;
 }
 
 void
@@ -119,6 +130,7 @@ batch_free(struct batch *b)
 	vec_free(&b->assigns);
 	vec_free(&b->dns);
 	vec_free(&b->nodes);
+	vec_free(&b->metas);
 	free(b->counted);
 	free(b);
 }
@@ -153,6 +165,15 @@ batch_fold(struct batch *into, struct batch *from)
 			return -ENOSPC;	/* not reached: it fits */
 	if (from->prune_before != 0)
 		into->prune_before = from->prune_before;
+	/* Settings are the latest values: from's are newer. Out of memory,
+	 * one is lost until it is set again (the publisher's counters are
+	 * set at every tick). */
+	for (size_t i = 0; i < from->metas.n; i++) {
+		const struct batch_meta *m = &((const struct batch_meta *)
+		    from->metas.v)[i];
+
+		(void)batch_add_meta(into, m->key, m->value);
+	}
 	batch_reset(from);
 	return 0;
 }
@@ -170,7 +191,8 @@ batch_empty(const struct batch *b)
 
 	return agg_count(b->agg) == 0 && b->wls.n == 0 && b->merges.n == 0 &&
 	    b->assigns.n == 0 && b->dns.n == 0 && b->nodes.n == 0 &&
-	    b->prune_before == 0 && memcmp(&b->c, &zero, sizeof(zero)) == 0;
+	    b->metas.n == 0 && b->prune_before == 0 &&
+	    memcmp(&b->c, &zero, sizeof(zero)) == 0;
 }
 
 static char *
@@ -252,6 +274,34 @@ batch_add_node(struct batch *b, const char *name, const struct addr *a)
 		return -ENOMEM;
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	n->addr = *a;
+	return 0;
+}
+
+int
+batch_add_meta(struct batch *b, const char *key, const char *value)
+{
+	struct batch_meta *m = b->metas.v;
+	char *v;
+	size_t i;
+
+	if (strlen(key) >= sizeof(m->key))
+		return -EINVAL;
+	if ((v = strdup(value)) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < b->metas.n; i++)
+		if (strcmp(m[i].key, key) == 0)
+			break;
+	if (i == b->metas.n) {
+		if ((m = vec_push(&b->metas, sizeof(*m))) == NULL) {
+			free(v);
+			return -ENOMEM;
+		}
+		snprintf(m->key, sizeof(m->key), "%s", key);
+	} else {
+		m = &m[i];
+		free(m->value);
+	}
+	m->value = v;
 	return 0;
 }
 
@@ -424,6 +474,13 @@ write_rows(struct batch *b, struct store *st, const struct batch_ids *ids)
 	for (size_t i = 0; i < b->nodes.n; i++)
 		if ((ret = store_node_put(st, nd[i].name, &nd[i].addr)) < 0)
 			return ret;
+	for (size_t i = 0; i < b->metas.n; i++) {
+		const struct batch_meta *m = &((const struct batch_meta *)
+		    b->metas.v)[i];
+
+		if ((ret = store_meta_set(st, m->key, m->value)) < 0)
+			return ret;
+	}
 	return 0;
 }
 

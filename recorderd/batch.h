@@ -43,10 +43,13 @@ struct batch_counts {
 	int64_t flows_dropped;		/* both tables full */
 	int64_t flushes_deferred;	/* the writer still had the last one */
 	int64_t store_busy;		/* batches that waited for the lock */
+	int64_t adoptions;		/* running pods adopted (attach.c) */
+	int64_t adoption_releases;	/* adopted pods let go */
+	int64_t attachments_recovered;	/* made from the kernel's elements */
 };
 
 /* Name of counter i (0 .. BATCH_NCOUNTS - 1) and a pointer to it in c. */
-#define BATCH_NCOUNTS 14
+#define BATCH_NCOUNTS 17
 const char *batch_count_name(int i);
 int64_t *batch_count(struct batch_counts *c, int i);
 
@@ -65,10 +68,10 @@ void batch_free(struct batch *b);
 void batch_reset(struct batch *b);
 
 /*
- * Move the flows and the prune request of from (which holds nothing
- * else: rows are only added when it is handed over) into into, and
- * empty from. Returns 0, or -ENOSPC (nothing moved) when they do not
- * fit.
+ * Move the flows, the meta settings and the prune request of from
+ * (which holds nothing else: other rows are only added when it is
+ * handed over) into into, and empty from. Returns 0, or -ENOSPC
+ * (nothing moved) when the flows do not fit.
  */
 int batch_fold(struct batch *into, struct batch *from);
 
@@ -85,7 +88,9 @@ bool batch_empty(const struct batch *b);
  *  merge: everything recorded against bare pod from moves to to
  *         (store_workload_merge), from then on from means to;
  *  assign: attachment att_id's pod belongs to handle;
- *  dns: an answer a pod received; node: a node's address.
+ *  dns: an answer a pod received; node: a node's address;
+ *  meta: a setting of the store's meta table (key at most 47 bytes;
+ *        a later one of the same key in the batch wins).
  */
 int batch_add_workload(struct batch *b, int64_t handle,
     const struct store_workload *w);
@@ -93,6 +98,7 @@ int batch_add_merge(struct batch *b, int64_t from, int64_t to);
 int batch_add_assign(struct batch *b, int64_t att_id, int64_t handle);
 int batch_add_dns(struct batch *b, const struct store_dns *d);
 int batch_add_node(struct batch *b, const char *name, const struct addr *a);
+int batch_add_meta(struct batch *b, const char *key, const char *value);
 
 /* The counters it carries (borrowed: add to them). */
 struct batch_counts *batch_counts(struct batch *b);

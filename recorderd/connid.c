@@ -222,18 +222,24 @@ insert(struct connid *c, uint64_t key, int64_t tk)
 	b[w].tk = tk;
 }
 
-bool
-connid_event(struct connid *c, const struct ct_event *ev, int64_t read_ns)
+/* Counted unless a record of the kinds says so already; remembered. */
+static bool
+count_once(struct connid *c, uint64_t key, int64_t tk, unsigned kinds)
 {
-	uint64_t key = conn_key(ev);
-	int64_t tk = ev->has_event_ts && valid_time(ev->event_ns) ?
-	    tk_make(ev->event_ns, K_EVENT) : tk_make(read_ns, K_READ);
-
-	/* A dump listed it before this event was read. */
-	if (lookup(c, key, tk, DUMP_KINDS))
+	if (lookup(c, key, tk, kinds))
 		return false;
 	insert(c, key, tk);
 	return true;
+}
+
+bool
+connid_event(struct connid *c, const struct ct_event *ev, int64_t read_ns)
+{
+	int64_t tk = ev->has_event_ts && valid_time(ev->event_ns) ?
+	    tk_make(ev->event_ns, K_EVENT) : tk_make(read_ns, K_READ);
+
+	/* Unless a dump listed it before this event was read. */
+	return count_once(c, conn_key(ev), tk, DUMP_KINDS);
 }
 
 bool
@@ -263,6 +269,16 @@ connid_dump_entry(struct connid *c, const struct ct_event *ev,
 	}
 	insert(c, key, tk);
 	return true;
+}
+
+bool
+connid_adopted(struct connid *c, const struct ct_event *ev, int64_t read_ns)
+{
+	int64_t tk = ev->has_start && valid_time(ev->start_ns) ?
+	    tk_make(ev->start_ns, K_START) : tk_make(read_ns, K_UNKNOWN);
+
+	/* Whatever the floor: no NEW event of it was ever read. */
+	return count_once(c, conn_key(ev), tk, ALL_KINDS);
 }
 
 void

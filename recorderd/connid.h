@@ -93,6 +93,16 @@ bool connid_dump_entry(struct connid *c, const struct ct_event *ev,
     int64_t read_ns);
 
 /*
+ * A connection that was open before its pod was recorded (an adopted
+ * pod's: no rule marked it at its start, so no NEW event of it was read,
+ * whatever the floor says), found by a listing of the table at read_ns.
+ * true: it counts (it is remembered, by its start when the entry has
+ * one, so that a dump counts it no more); false: counted already.
+ */
+bool connid_adopted(struct connid *c, const struct ct_event *ev,
+    int64_t read_ns);
+
+/*
  * The event socket was found empty by a read that began at since_ns: the
  * NEW event of every connection that started before since_ns -
  * CONNID_SLACK_NS was handed over (or lost: connid_lost).

@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "lib/clock.h"
 #include "recorderd/kapi_req.h"
 
 /* Events waiting beyond this block the worker (and so, through TCP, the
@@ -51,7 +52,7 @@ worker(void *arg)
 	size_t i;
 
 	while (!kapi_queue_stopped(ka->q)) {
-		now = kapi_req_now_ms();
+		now = clock_mono_ms();
 		wait = 1000;
 		for (i = 0; i < ka->nres; i++) {
 			kr = &ka->res[i];
@@ -79,7 +80,7 @@ worker(void *arg)
 		}
 		for (i = 0; i < ka->nres; i++)
 			if (ka->res[i].state == KS_WAIT &&
-			    ka->res[i].wake_ms <= kapi_req_now_ms())
+			    ka->res[i].wake_ms <= clock_mono_ms())
 				wait = 0;
 		if (wait > 0)
 			curl_multi_poll(ka->multi, NULL, 0, (int)wait, NULL);

@@ -14,19 +14,11 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "lib/clock.h"
 #include "lib/kapi_http.h"
 
 /* A body of an HTTP error is read this far, for its Status message. */
 #define KAPI_ERRBODY_MAX (64u << 10)
-
-int64_t
-kapi_req_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 kapi_req_init(struct kres *kr, const struct kapi_resource *res,
@@ -212,7 +204,7 @@ kapi_req_start(struct kres *kr)
 	kr->len = 0;
 	kr->abort_limit = kr->gone = kr->bad_line = false;
 	kr->err[0] = '\0';
-	kr->started_ms = kapi_req_now_ms();
+	kr->started_ms = clock_mono_ms();
 	curl_slist_free_all(kr->hdrs);
 	kr->hdrs = NULL;
 	curl_easy_reset(kr->easy);
@@ -245,14 +237,14 @@ kapi_req_backoff(struct kres *kr)
 	    kr->backoff_ms * 2;
 	if (kr->backoff_ms > c->backoff_max_ms)
 		kr->backoff_ms = c->backoff_max_ms;
-	kr->wake_ms = kapi_req_now_ms() + kr->backoff_ms;
+	kr->wake_ms = clock_mono_ms() + kr->backoff_ms;
 	kr->state = KS_WAIT;
 }
 
 static void
 kres_retry_now(struct kres *kr)
 {
-	kr->wake_ms = kapi_req_now_ms();
+	kr->wake_ms = clock_mono_ms();
 	kr->state = KS_WAIT;
 }
 
@@ -346,7 +338,7 @@ kapi_req_done(struct kres *kr, CURLcode rc)
 		kr->relist = true;
 		/* A server that answers every fresh watch with 410 must not
 		 * be relisted in a tight loop. */
-		if (kapi_req_now_ms() - kr->started_ms < 1000)
+		if (clock_mono_ms() - kr->started_ms < 1000)
 			kapi_req_backoff(kr);
 		else
 			kres_retry_now(kr);
@@ -366,7 +358,7 @@ kapi_req_done(struct kres *kr, CURLcode rc)
 		/* The server ended the watch (timeoutSeconds): go on from the
 		 * last resourceVersion; a watch that ends at once backs off
 		 * so that a broken server is not hammered. */
-		if (kapi_req_now_ms() - kr->started_ms < 1000)
+		if (clock_mono_ms() - kr->started_ms < 1000)
 			kapi_req_backoff(kr);
 		else {
 			kr->backoff_ms = 0;

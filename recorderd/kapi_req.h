@@ -41,9 +41,6 @@ struct kres {
 	int64_t started_ms;
 };
 
-/* Milliseconds of the monotonic clock the backoff is counted in. */
-int64_t kapi_req_now_ms(void);
-
 /* Set kr up for res (WAIT, due now, a LIST first). 0 or -ENOMEM. */
 int kapi_req_init(struct kres *kr, const struct kapi_resource *res,
     const struct kapi_conf *conf, struct kapi_queue *q, CURLM *multi);

@@ -246,6 +246,13 @@ metasrc_cache(const struct metasrc *ms)
 	return ms->km;
 }
 
+size_t
+metasrc_take_gone(struct metasrc *ms,
+    void (*cb)(void *arg, const struct kmeta_gone *g), void *arg)
+{
+	return kmeta_take_gone(ms->km, cb, arg);
+}
+
 bool
 metasrc_synced(const struct metasrc *ms)
 {

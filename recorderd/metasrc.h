@@ -57,6 +57,11 @@ int metasrc_process(struct metasrc *ms);
  * calls metasrc_process(). */
 const struct kmeta *metasrc_cache(const struct metasrc *ms);
 
+/* The workloads the cache saw go since the last call
+ * (kmeta_take_gone). */
+size_t metasrc_take_gone(struct metasrc *ms,
+    void (*cb)(void *arg, const struct kmeta_gone *g), void *arg);
+
 /* True once the cache holds a full first view (the file loaded, or every
  * kind listed once; a kind the API refuses with 403 or 404 counts as
  * listed, empty): until then, unknown pods may just be not seen yet. */

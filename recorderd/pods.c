@@ -11,8 +11,42 @@
 struct load {
 	struct store *st;
 	struct pods *p;
-	int cap;
 };
+
+static int
+grow(struct pods *t)
+{
+	int ncap;
+	struct pods_pod *np;
+
+	if (t->n < t->cap)
+		return 0;
+	ncap = t->cap ? t->cap * 2 : 64;
+	if ((np = realloc(t->pod, (size_t)ncap * sizeof(*np))) == NULL)
+		return -ENOMEM;
+	t->pod = np;
+	t->cap = ncap;
+	return 0;
+}
+
+void
+pods_from_attachment(struct pods_pod *p, const struct store_attachment *sa)
+{
+	memset(p, 0, sizeof(*p));
+	p->att_id = sa->id;
+	snprintf(p->container_id, sizeof(p->container_id), "%s",
+	    sa->container_id);
+	snprintf(p->ifname, sizeof(p->ifname), "%s", sa->ifname);
+	snprintf(p->ns, sizeof(p->ns), "%s", sa->pod_namespace);
+	snprintf(p->name, sizeof(p->name), "%s", sa->pod_name);
+	snprintf(p->uid, sizeof(p->uid), "%s", sa->pod_uid);
+	snprintf(p->host_veth, sizeof(p->host_veth), "%s", sa->host_veth);
+	p->adopted = sa->adopted;
+	for (int i = 0; i < sa->naddrs && i < STORE_MAX_ADDRS; i++) {
+		p->addrs[p->naddrs] = sa->addrs[i].addr;
+		p->prefix[p->naddrs++] = sa->addrs[i].prefix;
+	}
+}
 
 static int
 load_cb(const struct store_attachment *sa, void *arg)
@@ -20,28 +54,34 @@ load_cb(const struct store_attachment *sa, void *arg)
 	struct load *l = arg;
 	struct pods_pod *p;
 
-	if (l->p->n == l->cap) {
-		int ncap = l->cap ? l->cap * 2 : 64;
-		struct pods_pod *np = realloc(l->p->pod,
-		    (size_t)ncap * sizeof(*np));
-
-		if (np == NULL)
-			return -ENOMEM;
-		l->p->pod = np;
-		l->cap = ncap;
-	}
+	if (grow(l->p) < 0)
+		return -ENOMEM;
 	p = &l->p->pod[l->p->n++];
-	memset(p, 0, sizeof(*p));
-	p->att_id = sa->id;
-	snprintf(p->container_id, sizeof(p->container_id), "%s",
-	    sa->container_id);
-	snprintf(p->ns, sizeof(p->ns), "%s", sa->pod_namespace);
-	snprintf(p->name, sizeof(p->name), "%s", sa->pod_name);
-	snprintf(p->uid, sizeof(p->uid), "%s", sa->pod_uid);
-	for (int i = 0; i < sa->naddrs && i < STORE_MAX_ADDRS; i++)
-		p->addrs[p->naddrs++] = sa->addrs[i].addr;
+	pods_from_attachment(p, sa);
 	p->wl.id = sa->workload_id;
 	return 0;
+}
+
+int
+pods_append(struct pods *t, const struct pods_pod *p)
+{
+	if (grow(t) < 0)
+		return -ENOMEM;
+	t->pod[t->n] = *p;
+	memset(&t->pod[t->n].wl, 0, sizeof(t->pod[t->n].wl));
+	t->n++;
+	return 0;
+}
+
+void
+pods_remove(struct pods *t, int i)
+{
+	if (i < 0 || i >= t->n)
+		return;
+	store_workload_clear(&t->pod[i].wl);
+	memmove(&t->pod[i], &t->pod[i + 1],
+	    (size_t)(t->n - i - 1) * sizeof(t->pod[0]));
+	t->n--;
 }
 
 /* The workloads, once the walk is over (one statement at a time). A

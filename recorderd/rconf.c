@@ -16,11 +16,12 @@
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/yamljson.h"
+#include "recorderd/pubsched.h"
 
 #define RCONF_MAX_FILE (1 << 20)
 
 enum kind { K_PATH, K_NAME, K_DURATION, K_U32, K_U16, K_SIZE, K_BOOL,
-    K_LEVEL, K_SOURCE };
+    K_LEVEL, K_SOURCE, K_PUBLISH, K_PATTERNS };
 
 /*
  * Every key: its dotted name, how its value is read, where it goes, and
@@ -55,6 +56,12 @@ static const struct key keys[] = {
 	{ "log.level", K_LEVEL, F(log_level), true },
 	{ "release_socket", K_PATH, F(release_socket), false },
 	{ "node_name", K_NAME, F(node_name), false },
+	{ "adopt_running_pods", K_BOOL, F(adopt_running_pods), true },
+	{ "publish.enabled", K_PUBLISH, F(publish_enabled), true },
+	{ "publish.interval", K_DURATION, F(publish_interval_ms), true },
+	{ "publish.refresh", K_DURATION, F(publish_refresh_ms), true },
+	{ "publish.max_entries", K_U32, F(publish_max_entries), true },
+	{ "publish.namespaces", K_PATTERNS, F(publish_namespaces), true },
 };
 #undef F
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -68,6 +75,8 @@ kind_size(enum kind k)
 		return STORE_PATH_LEN;
 	case K_NAME:
 		return STORE_NAME_LEN;
+	case K_PATTERNS:
+		return RCONF_PATTERNS_LEN;
 	case K_DURATION:
 	case K_U32:
 		return sizeof(uint32_t);
@@ -79,6 +88,7 @@ kind_size(enum kind k)
 		return sizeof(bool);
 	case K_LEVEL:
 	case K_SOURCE:
+	case K_PUBLISH:
 		return sizeof(int);
 	}
 	return 0;
@@ -89,7 +99,7 @@ key_differs(const struct key *k, const struct rconf *a, const struct rconf *b)
 {
 	const char *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
 
-	if (k->kind == K_PATH || k->kind == K_NAME)
+	if (k->kind == K_PATH || k->kind == K_NAME || k->kind == K_PATTERNS)
 		return strcmp(pa, pb) != 0;
 	return memcmp(pa, pb, kind_size(k->kind)) != 0;
 }
@@ -170,6 +180,20 @@ rconf_defaults(struct rconf *c)
 	    FDPASS_RELEASE_PATH);
 	c->dns_cache = 16384;
 	c->log_level = LOG_LVL_INFO;
+	c->adopt_running_pods = true;
+	c->publish_enabled = RCONF_PUBLISH_AUTO;
+	c->publish_interval_ms = 30 * 1000;
+	c->publish_refresh_ms = 10 * 60 * 1000;
+	c->publish_max_entries = 1000;
+}
+
+bool
+rconf_publishing(const struct rconf *c)
+{
+	if (c->publish_enabled == RCONF_PUBLISH_AUTO)
+		return c->meta_source == RCONF_META_KUBECONFIG ||
+		    c->meta_source == RCONF_META_IN_CLUSTER;
+	return c->publish_enabled == RCONF_PUBLISH_ON;
 }
 
 int
@@ -281,6 +305,7 @@ set_value(struct rconf *c, const struct key *k, const char *v)
 {
 	char *p = (char *)c + k->off;
 	uint64_t u;
+	bool b;
 	int lvl;
 
 	switch (k->kind) {
@@ -327,6 +352,20 @@ set_value(struct rconf *c, const struct key *k, const char *v)
 				return NULL;
 			}
 		return "expected none, file, kubeconfig or in-cluster";
+	case K_PUBLISH:
+		if (strcmp(v, "auto") == 0) {
+			*(int *)(void *)p = RCONF_PUBLISH_AUTO;
+			return NULL;
+		}
+		if (parse_bool(v, &b) < 0)
+			return "expected auto, true or false";
+		*(int *)(void *)p = b ? RCONF_PUBLISH_ON : RCONF_PUBLISH_OFF;
+		return NULL;
+	case K_PATTERNS:
+		if (strlen(v) >= RCONF_PATTERNS_LEN)
+			return "the list is too long";
+		snprintf(p, RCONF_PATTERNS_LEN, "%s", v);
+		return NULL;
 	}
 	return "internal error";
 }
@@ -391,6 +430,43 @@ pos_of(const struct walk *w, const struct json_object *map, const char *k,
 	return p;
 }
 
+/* A list of patterns (publish.namespaces: [shop, "team-*"]), kept as
+ * one comma-separated string. */
+static int
+patterns(struct walk *w, const struct key *k, const char *path,
+    struct json_object *arr, const struct yamljson_pos *p)
+{
+	char buf[RCONF_PATTERNS_LEN] = "";
+	const char *why, *s;
+	size_t n = 0, l;
+
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+
+		if (v == NULL || json_object_is_type(v, json_type_object) ||
+		    json_object_is_type(v, json_type_array)) {
+			errf(w, p, "%s: expected a list of patterns", path);
+			return -EINVAL;
+		}
+		s = json_object_get_string(v);
+		l = strlen(s);
+		if (n + l + 2 > sizeof(buf)) {
+			errf(w, p, "%s: the list is too long (at most %d "
+			    "bytes)", path, RCONF_PATTERNS_LEN - 1);
+			return -EINVAL;
+		}
+		if (n > 0)
+			buf[n++] = ',';
+		memcpy(buf + n, s, l + 1);
+		n += l;
+	}
+	if ((why = set_value(w->c, k, buf)) != NULL) {
+		errf(w, p, "%s: %s", path, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* One key's value: a YAML null keeps the default; a scalar's text goes
  * through the key's reader. */
 static int
@@ -406,6 +482,8 @@ leaf(struct walk *w, const struct key *k, const char *path,
 		errf(w, &p, "%s: expected a value, not a mapping", path);
 		return -EINVAL;
 	}
+	if (json_object_is_type(v, json_type_array) && k->kind == K_PATTERNS)
+		return patterns(w, k, path, v, &p);
 	if (json_object_is_type(v, json_type_array)) {
 		errf(w, &p, "%s: a list is not expected here", path);
 		return -EINVAL;
@@ -539,10 +617,39 @@ rconf_absolute_paths(struct rconf *c, const char *base)
 	}
 }
 
+/* The publish.* keys; buf holds a message that is built. */
+static const char *
+validate_publish(const struct rconf *c, char *buf, size_t len)
+{
+	const char *why = NULL;
+
+	if (c->publish_interval_ms < 1000 || c->publish_interval_ms > 3600000)
+		return "publish.interval: must be between 1s and 1h";
+	if (c->publish_refresh_ms < c->publish_interval_ms ||
+	    c->publish_refresh_ms > 86400000)
+		return "publish.refresh: must be at least publish.interval and "
+		    "at most 24h";
+	if (c->publish_max_entries < 1 || c->publish_max_entries > 1000)
+		return "publish.max_entries: must be from 1 to 1000 (the "
+		    "TrafficProfile CRD's bound)";
+	if (!pubsched_ns_valid(c->publish_namespaces, &why)) {
+		snprintf(buf, len, "publish.namespaces: %s", why);
+		return buf;
+	}
+	if (c->publish_enabled == RCONF_PUBLISH_ON &&
+	    c->meta_source != RCONF_META_KUBECONFIG &&
+	    c->meta_source != RCONF_META_IN_CLUSTER)
+		return "publish.enabled: true needs metadata.source kubeconfig "
+		    "or in-cluster (the objects are written with the metadata "
+		    "source's API server and credentials)";
+	return NULL;
+}
+
 int
 rconf_validate(const struct rconf *c, char *err, size_t errlen)
 {
 	const char *why = NULL;
+	char buf[320];
 
 	if (c->store[0] == '\0')
 		why = "store: a path is required";
@@ -580,6 +687,8 @@ rconf_validate(const struct rconf *c, char *err, size_t errlen)
 	    !rconf_valid_node_name(c->node_name))
 		why = "node_name: expected a node name (a DNS-1123 subdomain: "
 		    "a-z, 0-9, '-' and '.', at most 253 characters)";
+	else
+		why = validate_publish(c, buf, sizeof(buf));
 	if (why == NULL)
 		return 0;
 	snprintf(err, errlen, "%s", why);

@@ -18,6 +18,15 @@
 
 #define RCONF_DEFAULT_PATH "/etc/netpol-record/recorderd.yaml"
 
+/* publish.enabled */
+enum rconf_publish {
+	RCONF_PUBLISH_AUTO = 0,		/* when the metadata is the API's */
+	RCONF_PUBLISH_OFF,
+	RCONF_PUBLISH_ON,
+};
+
+#define RCONF_PATTERNS_LEN 512		/* publish.namespaces, joined */
+
 enum rconf_meta_source {
 	RCONF_META_NONE = 0,
 	RCONF_META_FILE,
@@ -49,7 +58,21 @@ struct rconf {
 	/* This node's name as the Kubernetes API knows it (spec.nodeName of
 	 * its pods); "" until rconf_resolve_node_name() fills it. */
 	char node_name[STORE_NAME_LEN];
+	/* Record the pods that were running before netpol-record was (the
+	 * metadata places them on node_name): recorderd/attach.h. */
+	bool adopt_running_pods;
+	/* Publishing TrafficProfiles to the API (recorderd/publish.h). */
+	int publish_enabled;		/* enum rconf_publish */
+	uint32_t publish_interval_ms;
+	uint32_t publish_refresh_ms;
+	uint32_t publish_max_entries;
+	/* Namespace patterns, comma-separated ("" every namespace). */
+	char publish_namespaces[RCONF_PATTERNS_LEN];
 };
+
+/* Does c publish (publish.enabled, auto: when metadata.source is the
+ * Kubernetes API)? */
+bool rconf_publishing(const struct rconf *c);
 
 /* Fill *c with the built-in defaults (what conf/recorderd.yaml says). */
 void rconf_defaults(struct rconf *c);

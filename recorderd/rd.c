@@ -17,13 +17,19 @@
 
 #include <libmnl/libmnl.h>
 
+#include "lib/clock.h"
+#include "lib/kapi_conf.h"
 #include "lib/log.h"
 #include "lib/store.h"
 #include "nft/nftrules.h"
+#include "recorderd/attach.h"
 #include "recorderd/attrib.h"
 #include "recorderd/ct.h"
 #include "recorderd/ctsock.h"
 #include "recorderd/pods.h"
+#include "recorderd/publish.h"
+#include "recorderd/pubsched.h"
+#include "recorderd/pubstore.h"
 #include "recorderd/rec.h"
 #include "recorderd/release.h"
 #include "recorderd/table.h"
@@ -34,6 +40,8 @@
 #define RD_DUMP_SEQ_BASE 0x4e500000u
 #define RD_EXIT_WRITE_MS 5000		/* each step of the last flush waits */
 #define RD_PODS_MS 20			/* between two reads of the pods */
+#define RD_EXIT_PUBLISH_MS 10000	/* the last publish, at most */
+#define RD_WL_REFRESH 10		/* s between workload refreshes */
 
 struct rd {
 	struct rconf conf;
@@ -64,8 +72,18 @@ struct rd {
 	bool marked_running;		/* recorder_running is ours */
 
 	struct release *rel;		/* the plugin's sockets, closed here */
+	struct attach *att;		/* attachments handed over, adopted,
+					 * recovered */
+	int64_t last_recover;		/* s, the last look for elements
+					 * without an attachment */
 
 	struct table *table;		/* the plugin's nftables table */
+
+	struct publish *pub;		/* NULL when not publishing */
+	struct publish_stats pub_seen;	/* as last handed to the store */
+	char node_uid[STORE_ID_LEN];	/* as last handed to the store */
+	bool meta_changed;		/* since the last workload refresh */
+	int64_t last_wl_refresh;
 
 	struct batch_counts *c;		/* the recorder's, not yet written */
 	int64_t last_prune;
@@ -93,15 +111,6 @@ real_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void
@@ -316,8 +325,12 @@ prune_at_start(struct rd *d)
 static void
 meta_update(struct rd *d)
 {
-	if (attrib_meta_process(d->at) <= 0 ||
-	    !attrib_reattribute_needed(d->at))
+	if (attrib_meta_process(d->at) <= 0)
+		return;
+	/* Pods may have started, ended or moved: adopt again. */
+	attach_changed(d->att);
+	d->meta_changed = true;
+	if (!attrib_reattribute_needed(d->at))
 		return;
 	if (attrib_reattribute(d->at) < 0)
 		log_warnx("re-attributing pods: %s", strerror(ENOMEM));
@@ -401,7 +414,73 @@ writer_results(struct rd *d)
 	if ((p = writer_take_pods(d->w)) != NULL) {
 		attrib_set_pods(d->at, p);
 		rec_retry_pending(d->rec, now_s());
+		/* A CNI attachment may hold an adopted pod's address now. */
+		attach_changed(d->att);
 	}
+}
+
+/*
+ * What the CNI plugin handed over with its socket: the pods are
+ * attributed at once (events waiting for them go now) and their records
+ * queued for the writer.
+ */
+static void
+handed(struct rd *d)
+{
+	struct attmsg *m;
+	uint64_t dropped;
+	size_t n;
+
+	n = release_take(d->rel, &m, &dropped);
+	if (dropped > 0)
+		log_warnx("release_socket: %llu attachments of the CNI plugin "
+		    "not taken (queue full or malformed): the periodic check "
+		    "of the table's elements records them",
+		    (unsigned long long)dropped);
+	if (n == 0)
+		return;
+	attach_handed(d->att, m, n);
+	free(m);
+	rec_retry_pending(d->rec, now_s());
+}
+
+/*
+ * Adopt (or let go) when the metadata or the attachments changed, at
+ * most every ATTACH_ADOPT_MS. The adopted pods' open connections were
+ * just marked and recorded (adopted_open).
+ */
+static void
+adopt(struct rd *d)
+{
+	int n;
+
+	if (attach_adopt_due(d->att) != 0)
+		return;
+	if ((n = attach_adopt(d->att)) < 0)
+		log_warnx("adoption: %s", strerror(-n));
+	else if (n > 0)
+		rec_retry_pending(d->rec, now_s());
+}
+
+/*
+ * Elements in the table that no attachment names: at start, every
+ * ATTACH_RECOVER_S, and sooner (every 5 s at most) while events wait
+ * for a pod nobody announced.
+ */
+static void
+recover(struct rd *d, int64_t now)
+{
+	int n;
+
+	if (now - d->last_recover < ATTACH_RECOVER_S &&
+	    (rec_npending(d->rec) == 0 || now - d->last_recover < 5))
+		return;
+	d->last_recover = now;
+	if ((n = attach_recover(d->att)) < 0)
+		log_warnx("nftables table inet %s: looking for elements "
+		    "without an attachment: %s", NFTRULES_TABLE, strerror(-n));
+	else if (n > 0)
+		rec_retry_pending(d->rec, now_s());
 }
 
 /*
@@ -420,20 +499,68 @@ refresh(struct rd *d, int64_t now)
 	start_dump(d, "refresh", false);
 }
 
+/*
+ * What the store should learn beside the flows: the publisher's counters
+ * (for --status and `netpol-record status`), the node's uid (for the
+ * RecorderStatus's owner), and the attached pods' workloads as the
+ * metadata describes them now (their uid, labels), at most every
+ * RD_WL_REFRESH seconds.
+ */
+static void
+store_facts(struct rd *d, int64_t now)
+{
+	struct publish_stats st;
+	const char *uid;
+	char v[32];
+
+	if (d->meta_changed && now - d->last_wl_refresh >= RD_WL_REFRESH) {
+		d->meta_changed = false;
+		d->last_wl_refresh = now;
+		if (attrib_refresh_workloads(d->at) < 0)
+			log_warnx("refreshing workloads: %s", strerror(ENOMEM));
+	}
+	if ((uid = attrib_node_uid(d->at, d->conf.node_name)) != NULL &&
+	    strcmp(uid, d->node_uid) != 0 &&
+	    rec_set_meta(d->rec, STORE_META_NODE_UID, uid) == 0)
+		snprintf(d->node_uid, sizeof(d->node_uid), "%s", uid);
+	if (d->pub == NULL)
+		return;
+	publish_get_stats(d->pub, &st);
+	if (memcmp(&st, &d->pub_seen, sizeof(st)) == 0)
+		return;
+#define META_INT(key, val) do { \
+	snprintf(v, sizeof(v), "%lld", (long long)(val)); \
+	(void)rec_set_meta(d->rec, key, v); \
+} while (0)
+	META_INT(STORE_META_PUBLISH_WRITTEN, st.objects_written);
+	META_INT(STORE_META_PUBLISH_FAILED, st.failed);
+	META_INT(STORE_META_PUBLISH_PENDING, st.pending);
+	META_INT(STORE_META_PUBLISH_OBJECTS, st.objects);
+	META_INT(STORE_META_PUBLISH_LAST_SUCCESS, st.last_success);
+#undef META_INT
+	(void)rec_set_meta(d->rec, STORE_META_PUBLISH_STATE,
+	    pubsched_state_name(st.state));
+	(void)rec_set_meta(d->rec, STORE_META_PUBLISH_LAST_ERROR,
+	    st.last_error);
+	d->pub_seen = st;
+}
+
 static void
 tick(struct rd *d)
 {
 	int64_t now = now_s();
 
 	meta_update(d);
+	store_facts(d, now);
 	refresh(d, now);
 	/* The attachments are read again when the store changed (a CNI
 	 * ADD or DEL), and always while events wait for their pod. */
 	writer_request_pods(d->w, rec_npending(d->rec) > 0);
-	d->pods_asked = mono_ms();
+	d->pods_asked = clock_mono_ms();
 	d->want_pods = false;
 	(void)rec_take_want_pods(d->rec);
 	rec_retry_pending(d->rec, now);
+	recover(d, now);
 	prune(d, now);
 	(void)flush(d);
 	table_watch(d->table, now, attrib_pods(d->at));
@@ -461,6 +588,104 @@ nft_conf_of(const struct rconf *c, struct nftrules_conf *nc)
 	nc->nflog_group = c->nflog_group;
 	nc->snaplen = (uint16_t)(c->nflog_snaplen > 65535 ? 65535 :
 	    c->nflog_snaplen);
+}
+
+/* A connection an adopted pod had open: recorded now, counted once. */
+static void
+adopted_open(void *arg, const struct ct_event *ev)
+{
+	struct rd *d = arg;
+
+	rec_ct_open(d->rec, ev, now_s());
+}
+
+static void
+attach_conf_of(struct rd *d, const struct rconf *c, struct attach_conf *ac)
+{
+	memset(ac, 0, sizeof(*ac));
+	ac->node_name = c->node_name;
+	ac->adopt = c->adopt_running_pods;
+	nft_conf_of(c, &ac->nft);
+	ac->opened = adopted_open;
+	ac->opened_arg = d;
+}
+
+/* ---- publishing -------------------------------------------------------- */
+
+static void
+publish_conf_of(const struct rconf *c, struct publish_conf *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	snprintf(pc->store, sizeof(pc->store), "%s", c->store);
+	snprintf(pc->node, sizeof(pc->node), "%s", c->node_name);
+	pc->interval = (c->publish_interval_ms + 999) / 1000;
+	pc->refresh = (c->publish_refresh_ms + 999) / 1000;
+	pc->max_entries = c->publish_max_entries;
+	snprintf(pc->namespaces, sizeof(pc->namespaces), "%s",
+	    c->publish_namespaces);
+	pc->retention_days = c->retention_days;
+}
+
+/* The API server and credentials of the metadata source. */
+static int
+publish_kapi_conf(const struct rconf *c, struct kapi_conf *kc)
+{
+	char err[512];
+	int ret;
+
+	if (c->meta_source == RCONF_META_KUBECONFIG)
+		ret = kapi_conf_kubeconfig(c->meta_kubeconfig, kc, err,
+		    sizeof(err));
+	else if (c->meta_source == RCONF_META_IN_CLUSTER)
+		ret = kapi_conf_in_cluster(NULL, kc, err, sizeof(err));
+	else {
+		snprintf(err, sizeof(err), "metadata.source is not the "
+		    "Kubernetes API");
+		ret = -EINVAL;
+	}
+	if (ret < 0)
+		log_warnx("publish: %s; not publishing", err);
+	return ret;
+}
+
+/* Start or stop the publisher as c says; a running one takes c. */
+static int
+publish_apply(struct rd *d, const struct rconf *c)
+{
+	struct publish_conf pc;
+	struct kapi_conf kc;
+	int ret;
+
+	publish_conf_of(c, &pc);
+	if (!rconf_publishing(c) || pc.node[0] == '\0') {
+		if (d->pub != NULL) {
+			(void)publish_stop(d->pub, false, 0, NULL);
+			d->pub = NULL;
+			log_info("publish: stopped (publish.enabled)");
+		}
+		if (rconf_publishing(c))
+			log_warnx("publish: this node's name is not known "
+			    "(node_name, --node-name, NODE_NAME): not "
+			    "publishing");
+		return 0;
+	}
+	if (d->pub != NULL) {
+		publish_set_conf(d->pub, &pc);
+		return 0;
+	}
+	if ((ret = publish_kapi_conf(c, &kc)) < 0)
+		return ret;
+	ret = publish_start(&pc, &kc, &d->pub);
+	kapi_conf_clear(&kc);
+	if (ret < 0) {
+		log_warnx("publish: cannot start: %s", strerror(-ret));
+		return ret;
+	}
+	log_info("publish: TrafficProfiles of node %s every %llds (counts at "
+	    "most every %llds, %u entries each at most%s%s)", pc.node,
+	    (long long)pc.interval, (long long)pc.refresh, pc.max_entries,
+	    pc.namespaces[0] ? ", namespaces " : "", pc.namespaces);
+	return 0;
 }
 
 /* ---- reload ------------------------------------------------------------- */
@@ -493,6 +718,7 @@ static int
 apply_mark(struct rd *d, struct rconf *nc)
 {
 	struct nftrules_conf old, new;
+	struct attach_conf ac;
 	int ret;
 
 	nft_conf_of(&d->conf, &old);
@@ -507,9 +733,27 @@ apply_mark(struct rd *d, struct rconf *nc)
 		return ret;
 	}
 	rec_set_mark(d->rec, nc->mark_bit);
+	attach_conf_of(d, nc, &ac);
+	ac.adopt = d->conf.adopt_running_pods;	/* its own key */
+	attach_set_conf(d->att, &ac);
 	log_info("reload: pod connections are now marked and recorded with "
 	    "0x%08x (was 0x%08x); connections opened before keep the old "
 	    "bit and are not refreshed", nc->mark_bit, d->conf.mark_bit);
+	return 0;
+}
+
+/* Adoption on: the next round adopts; off: it lets every adopted pod
+ * go. */
+static int
+apply_adopt(struct rd *d, struct rconf *nc)
+{
+	struct attach_conf ac;
+
+	attach_conf_of(d, nc, &ac);
+	attach_set_conf(d->att, &ac);
+	log_info("reload: adopt_running_pods %s", nc->adopt_running_pods ?
+	    "on: running pods of this node are adopted" : "off: adopted pods "
+	    "are let go");
 	return 0;
 }
 
@@ -547,6 +791,12 @@ apply_log_level(struct rd *d, struct rconf *nc)
 	return 0;
 }
 
+static int
+apply_publish(struct rd *d, struct rconf *nc)
+{
+	return publish_apply(d, nc);
+}
+
 static const struct live_key live_keys[] = {
 	{ "flush_interval", apply_flush },
 	{ "refresh_interval", NULL },		/* tick() */
@@ -556,6 +806,12 @@ static const struct live_key live_keys[] = {
 	{ "retention_days", NULL },		/* prune() */
 	{ "log.file", apply_log_file },
 	{ "log.level", apply_log_level },
+	{ "adopt_running_pods", apply_adopt },
+	{ "publish.enabled", apply_publish },
+	{ "publish.interval", apply_publish },
+	{ "publish.refresh", apply_publish },
+	{ "publish.max_entries", apply_publish },
+	{ "publish.namespaces", apply_publish },
 };
 
 static const struct live_key *
@@ -646,6 +902,9 @@ reload_conf(struct rd *d)
 	 * the appliers see it before it replaces d->conf. */
 	n = rconf_reload(&d->conf, &loaded, &nc, reload_key, &r);
 	d->conf = nc;
+	/* retention_days is the publisher's too. */
+	if (d->pub != NULL && n > 0)
+		(void)publish_apply(d, &d->conf);
 	if (n == 0)
 		log_info("configuration reloaded: nothing changed");
 	else
@@ -774,6 +1033,7 @@ static int
 setup(struct rd *d)
 {
 	struct attrib_conf ac;
+	struct attach_conf tc;
 	struct rec_sink sink = { sink_submit, d };
 	sigset_t ss;
 	int ret;
@@ -804,6 +1064,7 @@ setup(struct rd *d)
 
 	memset(&ac, 0, sizeof(ac));
 	ac.dns_cache = d->conf.dns_cache;
+	ac.node_name = d->conf.node_name;
 	if (d->conf.meta_source == RCONF_META_FILE)
 		ac.meta_file = d->conf.meta_file;
 	else if (d->conf.meta_source == RCONF_META_KUBECONFIG)
@@ -820,6 +1081,9 @@ setup(struct rd *d)
 		return ret;
 	d->c = rec_counts(d->rec);
 	restore_counted(d);
+	attach_conf_of(d, &d->conf, &tc);
+	if ((ret = attach_new(&tc, d->at, d->w, d->c, &d->att)) < 0)
+		return ret;
 
 	if ((d->bufs = malloc((size_t)RD_NMSG * RD_MSGBUF)) == NULL)
 		return -ENOMEM;
@@ -847,6 +1111,12 @@ setup(struct rd *d)
 	rec_ct_drained(d->rec, real_ns());
 	read_drops(d);
 	d->dump_seq = RD_DUMP_SEQ_BASE;
+	/* Before the start-up dump: attachments whose record was lost, and
+	 * the running pods adopted, their open connections marked, so that
+	 * the dump records them. */
+	recover(d, now_s());
+	if ((ret = attach_adopt(d->att)) < 0)
+		log_warnx("adoption: %s", strerror(-ret));
 	start_dump(d, "start", false);
 	d->last_refresh = now_s();
 
@@ -932,14 +1202,58 @@ last_flush(struct rd *d)
 		    lost + held, 2 * RD_EXIT_WRITE_MS / 1000);
 }
 
+/*
+ * After the last flush: publish what changed once more (the profiles and
+ * the RecorderStatus then say what the store says, its data's end
+ * included), within RD_EXIT_PUBLISH_MS, and keep the publisher's
+ * counters in the store.
+ */
+static void
+last_publish(struct rd *d)
+{
+	struct publish_stats st;
+	char v[32];
+	int ret;
+
+	if (d->pub == NULL)
+		return;
+	ret = publish_stop(d->pub, true, RD_EXIT_PUBLISH_MS, &st);
+	d->pub = NULL;
+	if (ret == -ETIMEDOUT)
+		log_warnx("publish: the last publish did not finish within %d "
+		    "s: %lld objects wait for the next start",
+		    RD_EXIT_PUBLISH_MS / 1000, (long long)st.pending);
+	if (d->st == NULL)
+		return;
+	snprintf(v, sizeof(v), "%lld", (long long)st.objects_written);
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_WRITTEN, v);
+	snprintf(v, sizeof(v), "%lld", (long long)st.failed);
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_FAILED, v);
+	snprintf(v, sizeof(v), "%lld", (long long)st.pending);
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_PENDING, v);
+	snprintf(v, sizeof(v), "%lld", (long long)st.objects);
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_OBJECTS, v);
+	snprintf(v, sizeof(v), "%lld", (long long)st.last_success);
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_LAST_SUCCESS, v);
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_STATE,
+	    pubsched_state_name(st.state));
+	(void)store_meta_set(d->st, STORE_META_PUBLISH_LAST_ERROR,
+	    st.last_error);
+}
+
 static void
 teardown(struct rd *d)
 {
+	/* What the plugin handed over and the loop did not take yet goes
+	 * to the store with the last flush. */
+	if (d->rel != NULL && d->att != NULL)
+		handed(d);
 	if (d->rel != NULL)
 		log_debug("released %llu nftables sockets of the CNI plugin",
 		    (unsigned long long)release_received(d->rel));
 	release_stop(d->rel);
 	last_flush(d);
+	last_publish(d);
 	if (d->marked_running &&
 	    store_meta_set(d->st, "recorder_running", "0") < 0)
 		log_warnx("store: %s", store_errmsg(d->st));
@@ -953,6 +1267,7 @@ teardown(struct rd *d)
 	if (d->sfd >= 0)
 		close(d->sfd);
 	table_close(d->table);
+	attach_free(d->att);
 	rec_free(d->rec);
 	attrib_free(d->at);
 	store_close(d->st);
@@ -988,14 +1303,27 @@ ask_pods(struct rd *d)
 	int64_t now;
 
 	d->want_pods = rec_take_want_pods(d->rec) || d->want_pods;
-	if (!d->want_pods || (now = mono_ms()) - d->pods_asked < RD_PODS_MS)
+	if (!d->want_pods ||
+	    (now = clock_mono_ms()) - d->pods_asked < RD_PODS_MS)
 		return;
 	d->pods_asked = now;
 	d->want_pods = false;
 	writer_request_pods(d->w, false);
 }
 
-enum { P_EV, P_DUMP, P_LOG, P_TIMER, P_SIG, P_META, P_WRITER, P_N };
+enum { P_REL, P_EV, P_DUMP, P_LOG, P_TIMER, P_SIG, P_META, P_WRITER, P_N };
+
+/* How long poll may sleep: until a held event's time is up or an
+ * adoption round is due, else until something comes. */
+static int
+poll_timeout(const struct rd *d)
+{
+	int a = rec_hold_ms(d->rec), b = attach_adopt_due(d->att);
+
+	if (a < 0)
+		return b;
+	return b < 0 || a < b ? a : b;
+}
 
 static int
 loop(struct rd *d)
@@ -1005,6 +1333,7 @@ loop(struct rd *d)
 	int ret;
 
 	while (!d->stop) {
+		pfd[P_REL].fd = release_fd(d->rel);
 		pfd[P_EV].fd = mnl_socket_get_fd(d->ev_nl);
 		pfd[P_DUMP].fd = d->dump_nl ? mnl_socket_get_fd(d->dump_nl) : -1;
 		pfd[P_LOG].fd = d->log_nl ? mnl_socket_get_fd(d->log_nl) : -1;
@@ -1014,11 +1343,15 @@ loop(struct rd *d)
 		pfd[P_WRITER].fd = writer_fd(d->w);
 		for (int i = 0; i < P_N; i++)
 			pfd[i].events = POLLIN;
-		if (poll(pfd, P_N, -1) < 0) {
+		if (poll(pfd, P_N, poll_timeout(d)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		/* New pods before anything else: their first events may be
+		 * read in this round. */
+		if (pfd[P_REL].fd >= 0 && (pfd[P_REL].revents & POLLIN))
+			handed(d);
 		/* DNS answers first: a pod connects only after its answer
 		 * arrived, so the answer must be known when the NEW event
 		 * that follows it is read in the same round. */
@@ -1054,6 +1387,10 @@ loop(struct rd *d)
 			writer_results(d);
 		if (pfd[P_META].fd >= 0 && (pfd[P_META].revents & POLLIN))
 			meta_update(d);
+		/* Held events whose time is up, adoption when due. */
+		if (rec_hold_ms(d->rec) == 0)
+			rec_retry_pending(d->rec, now_s());
+		adopt(d);
 		if (pfd[P_TIMER].revents & POLLIN) {
 			while (read(d->tfd, &exp, sizeof(exp)) > 0)
 				;
@@ -1103,6 +1440,8 @@ rd_run(const struct rd_opts *o, const struct rconf *conf)
 		(void)store_meta_set(d->st, "node_name", d->conf.node_name);
 	note_previous_run(d);
 	prune_at_start(d);
+	/* Not publishing is no reason not to record. */
+	(void)publish_apply(d, &d->conf);
 	log_info("recording: node %s, store %s, mark 0x%08x, nflog group "
 	    "%u, %d pods attached", d->conf.node_name[0] ? d->conf.node_name :
 	    "(unknown)", d->conf.store, d->conf.mark_bit,

@@ -8,6 +8,7 @@
 
 #include <libmnl/libmnl.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "recorderd/agg.h"
 #include "recorderd/connid.h"
@@ -15,12 +16,13 @@
 #include "recorderd/dns.h"
 #include "recorderd/nflog.h"
 
-#define REC_PENDING 1024		/* events waiting for a pod */
+#define REC_PENDING 8192		/* events waiting for a pod */
 #define REC_PENDING_MAX_AGE 5		/* seconds */
 
 struct pending {
 	struct ct_event ev;
 	int64_t since;
+	int64_t held_ms;		/* one end known: held until (mono) */
 };
 
 struct rec {
@@ -81,6 +83,12 @@ void
 rec_set_mark(struct rec *r, uint32_t mark)
 {
 	r->mark = mark;
+}
+
+int
+rec_set_meta(struct rec *r, const char *key, const char *value)
+{
+	return batch_add_meta(r->cur, key, value);
 }
 
 struct batch_counts *
@@ -171,17 +179,23 @@ agg_put(struct rec *d, const struct attrib_side *s, const struct ct_event *ev,
 	d->drop_logged = true;
 }
 
-/* 0 recorded (or nothing to record), -EAGAIN no pod known yet. */
+/*
+ * 0 recorded (or nothing to record), -EAGAIN no pod known yet,
+ * -EINPROGRESS (only with hold) one end known and the other perhaps a
+ * pod attached a moment ago.
+ */
 static int
-record(struct rec *d, const struct ct_event *ev, int64_t now)
+record(struct rec *d, const struct ct_event *ev, int64_t now, bool hold)
 {
 	struct attrib_side sides[2];
 	int n, ret;
 
-	if ((ret = attrib_event(d->at, ev, sides, &n)) < 0) {
+	ret = hold ? attrib_event_hold(d->at, ev, sides, &n) :
+	    attrib_event(d->at, ev, sides, &n);
+	if (ret < 0) {
 		/* The plugin may have written the attachment a moment
 		 * ago: the event loop has the attachments read again. */
-		if (ret == -EAGAIN)
+		if (ret == -EAGAIN || ret == -EINPROGRESS)
 			d->want_pods = true;
 		return ret;
 	}
@@ -190,35 +204,68 @@ record(struct rec *d, const struct ct_event *ev, int64_t now)
 	return 0;
 }
 
+/*
+ * Wait for the pod. An event with one end known waits at most
+ * REC_HOLD_MS: it is then recorded with what is known. With the queue
+ * full it is recorded at once; an event with no end known is counted
+ * in events_unattributed: nothing goes without a trace.
+ */
 static void
-pend_push(struct rec *d, const struct ct_event *ev, int64_t now)
+pend_push(struct rec *d, const struct ct_event *ev, int64_t now, int why)
 {
+	struct pending *p;
+
 	if (d->npend == REC_PENDING) {
-		d->c.events_unattributed++;
+		if (why == -EINPROGRESS)
+			(void)record(d, ev, now, false);
+		else
+			d->c.events_unattributed++;
 		return;
 	}
-	d->pend[d->npend].ev = *ev;
-	d->pend[d->npend].since = now;
-	d->npend++;
+	p = &d->pend[d->npend++];
+	p->ev = *ev;
+	p->since = now;
+	p->held_ms = why == -EINPROGRESS ? clock_mono_ms() + REC_HOLD_MS : 0;
 }
 
 void
 rec_retry_pending(struct rec *d, int64_t now)
 {
-	int keep = 0;
+	int64_t ms = clock_mono_ms();
+	int keep = 0, ret;
 	bool want = d->want_pods;
 
 	for (int i = 0; i < d->npend; i++) {
-		if (record(d, &d->pend[i].ev, now) != -EAGAIN)
-			continue;
-		if (now - d->pend[i].since < REC_PENDING_MAX_AGE)
-			d->pend[keep++] = d->pend[i];
-		else
+		struct pending *p = &d->pend[i];
+
+		ret = record(d, &p->ev, now, p->held_ms > ms);
+		/* No end known any more (its pod went): it waits as such,
+		 * no longer on the hold's clock. */
+		if (ret == -EAGAIN)
+			p->held_ms = 0;
+		if (ret == -EINPROGRESS ||
+		    (ret == -EAGAIN && now - p->since < REC_PENDING_MAX_AGE))
+			d->pend[keep++] = *p;
+		else if (ret == -EAGAIN)
 			d->c.events_unattributed++;
 	}
 	d->npend = keep;
 	/* Still waiting: the next tick asks for the attachments again. */
 	d->want_pods = want || keep > 0;
+}
+
+int
+rec_hold_ms(const struct rec *d)
+{
+	int64_t first = INT64_MAX, ms;
+
+	for (int i = 0; i < d->npend; i++)
+		if (d->pend[i].held_ms != 0 && d->pend[i].held_ms < first)
+			first = d->pend[i].held_ms;
+	if (first == INT64_MAX)
+		return -1;
+	ms = first - clock_mono_ms();
+	return ms < 0 ? 0 : (int)ms;
 }
 
 /*
@@ -231,6 +278,7 @@ handle_ct(struct rec *d, const struct ct_event *ev, bool from_dump,
 {
 	int64_t read_ns = d->read_ns != 0 ? d->read_ns : now * 1000000000;
 	struct ct_event open;
+	int ret;
 
 	/* The kernel filters already; a dump on an old kernel may not. */
 	if (!ct_event_has_mark(ev, d->mark))
@@ -246,7 +294,7 @@ handle_ct(struct rec *d, const struct ct_event *ev, bool from_dump,
 			 * waited for. */
 			open = *ev;
 			open.type = CT_EV_UPDATE;
-			(void)record(d, &open, now);
+			(void)record(d, &open, now, false);
 			return;
 		}
 	} else {
@@ -257,8 +305,24 @@ handle_ct(struct rec *d, const struct ct_event *ev, bool from_dump,
 		    !connid_event(d->ids, ev, read_ns))
 			return;
 	}
-	if (record(d, ev, now) == -EAGAIN)
-		pend_push(d, ev, now);
+	if ((ret = record(d, ev, now, true)) < 0)
+		pend_push(d, ev, now, ret);
+}
+
+void
+rec_ct_open(struct rec *d, const struct ct_event *ev, int64_t now)
+{
+	int64_t read_ns = d->read_ns != 0 ? d->read_ns : now * 1000000000;
+	struct ct_event e = *ev;
+	int ret;
+
+	/* An entry of a listing of the table, not an event. */
+	d->c.dump_entries++;
+	if (!connid_adopted(d->ids, ev, read_ns))
+		return;
+	e.type = CT_EV_NEW;	/* a connection, counted now */
+	if ((ret = record(d, &e, now, true)) < 0)
+		pend_push(d, &e, now, ret);
 }
 
 int

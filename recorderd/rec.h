@@ -83,17 +83,36 @@ void rec_dump_end(struct rec *r, bool clean);
  */
 int rec_restore_counted(struct rec *r, const void *buf, size_t len);
 
+/*
+ * A connection that was open before its pod was recorded (an adopted
+ * pod's, found and marked by recorderd/ctmark.h): counted once, as a
+ * connection that opened now (recorderd/connid.h, connid_adopted),
+ * attributed and aggregated like a NEW event (waiting for its pod like
+ * one).
+ */
+void rec_ct_open(struct rec *r, const struct ct_event *ev, int64_t now);
+
 /* Handle a buffer of nfnetlink_log messages of NFLOG group: DNS answers
  * to local pods are remembered. */
 void rec_nflog_buf(struct rec *r, const void *buf, size_t len,
     uint16_t group, int64_t now);
 
+/* How long an event with one end a known pod and the other perhaps a
+ * pod just attached waits for that pod (attrib_event_hold). */
+#define REC_HOLD_MS 100
+
 /*
  * Retry the events that arrived before their pod's attachment was known
- * (after a newer pod table came); drop those older than 5 s, counted in
- * events_unattributed.
+ * (after a newer pod table came, an attachment was announced, or a held
+ * event's time is up): one with no known end waits up to 5 s, then it
+ * is counted in events_unattributed; one with an end known waits up to
+ * REC_HOLD_MS, then it is recorded with the other end as it is.
  */
 void rec_retry_pending(struct rec *r, int64_t now);
+
+/* Milliseconds until the first held event's time is up (0: now), or -1
+ * when none is held: the event loop's poll timeout. */
+int rec_hold_ms(const struct rec *r);
 
 /* Events waiting for their pod. */
 int rec_npending(const struct rec *r);
@@ -125,6 +144,10 @@ size_t rec_nflows(const struct rec *r);
 
 /* Prune flows last seen before cutoff with the next flush. */
 void rec_prune(struct rec *r, int64_t cutoff);
+
+/* Set key of the store's meta table to value with the next flush (the
+ * publisher's counters, the node's uid). 0, -EINVAL, -ENOMEM. */
+int rec_set_meta(struct rec *r, const char *key, const char *value);
 
 /* The counters not yet handed over, for the event loop to add to. */
 struct batch_counts *rec_counts(struct rec *r);

@@ -22,6 +22,7 @@ struct release {
 	char *path;
 	int sock;
 	int stopfd;			/* eventfd: wakes the thread to end */
+	int readyfd;			/* eventfd: attachments wait */
 	int quiet_ms;
 	pthread_t thread;
 	int cap;			/* RELEASE_MAX_HELD, or less under a
@@ -29,6 +30,12 @@ struct release {
 	int nheld;
 	int *held;
 	_Atomic uint64_t received;
+
+	pthread_mutex_t mu;
+	/* Under mu. */
+	struct attmsg *q;		/* attachments for the loop */
+	size_t nq, capq;
+	uint64_t dropped;
 };
 
 /* Only nftables sockets are held; anything else is closed at once. */
@@ -74,11 +81,62 @@ keep(struct release *r, int fd)
 	atomic_fetch_add(&r->received, 1);
 }
 
+/* An attachment for the loop: queued, and the loop woken. */
+static void
+queue(struct release *r, const struct attmsg *m)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&r->mu);
+	if (r->nq == r->capq && r->capq < RELEASE_MAX_QUEUED) {
+		size_t ncap = r->capq ? r->capq * 2 : 16;
+		struct attmsg *nq = realloc(r->q, ncap * sizeof(*nq));
+
+		if (nq != NULL) {
+			r->q = nq;
+			r->capq = ncap;
+		}
+	}
+	if (r->nq < r->capq)
+		r->q[r->nq++] = *m;
+	else
+		r->dropped++;
+	pthread_mutex_unlock(&r->mu);
+	if (write(r->readyfd, &one, sizeof(one)) < 0) {
+		/* Only a counter overflow fails: it is readable anyway. */
+	}
+}
+
+/* What a datagram's bytes say: an attachment, nothing (an older plugin's
+ * single byte), or something malformed (counted). */
+static void
+payload(struct release *r, const void *buf, size_t len, size_t cap)
+{
+	struct attmsg m;
+	int ret;
+
+	if (len > cap)
+		ret = -EMSGSIZE;
+	else if ((ret = attmsg_parse(buf, len, &m)) == 0) {
+		queue(r, &m);
+		return;
+	}
+	if (ret == -ENOMSG)
+		return;
+	log_debug("%s: a message that is no attachment: %s", r->path,
+	    strerror(-ret));
+	pthread_mutex_lock(&r->mu);
+	r->dropped++;
+	pthread_mutex_unlock(&r->mu);
+}
+
 static void *
 worker(void *arg)
 {
 	struct release *r = arg;
 	struct pollfd pfd[2];
+	char buf[ATTMSG_MAX];
+	size_t len;
 	int fds[4], i, n;
 
 	for (;;) {
@@ -98,9 +156,12 @@ worker(void *arg)
 			close_held(r);
 			continue;
 		}
-		while ((n = fdpass_recv(r->sock, fds, 4)) >= 0)
+		while ((n = fdpass_recv_msg(r->sock, fds, 4, buf, sizeof(buf),
+		    &len)) >= 0) {
+			payload(r, buf, len, sizeof(buf));
 			for (i = 0; i < n; i++)
 				keep(r, fds[i]);
+		}
 		if (n != -EAGAIN && n != -EINTR)
 			log_warnx("%s: %s", r->path, strerror(-n));
 	}
@@ -131,6 +192,10 @@ release_free(struct release *r)
 	}
 	if (r->stopfd >= 0)
 		close(r->stopfd);
+	if (r->readyfd >= 0)
+		close(r->readyfd);
+	pthread_mutex_destroy(&r->mu);
+	free(r->q);
 	free(r->held);
 	free(r->path);
 	free(r);
@@ -146,8 +211,9 @@ release_start(const char *path, int quiet_ms, struct release **out)
 	*out = NULL;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return -ENOMEM;
-	r->sock = r->stopfd = -1;
+	r->sock = r->stopfd = r->readyfd = -1;
 	r->quiet_ms = quiet_ms;
+	pthread_mutex_init(&r->mu, NULL);
 	/* Leave three quarters of the descriptors to the rest. */
 	r->cap = RELEASE_MAX_HELD;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
@@ -158,7 +224,8 @@ release_start(const char *path, int quiet_ms, struct release **out)
 		ret = -ENOMEM;
 		goto fail;
 	}
-	if ((r->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+	if ((r->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+	    (r->readyfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
 		ret = -errno;
 		goto fail;
 	}
@@ -196,4 +263,36 @@ uint64_t
 release_received(struct release *r)
 {
 	return atomic_load(&r->received);
+}
+
+int
+release_fd(const struct release *r)
+{
+	return r != NULL ? r->readyfd : -1;
+}
+
+size_t
+release_take(struct release *r, struct attmsg **out, uint64_t *dropped)
+{
+	uint64_t v;
+	size_t n;
+
+	*out = NULL;
+	if (dropped != NULL)
+		*dropped = 0;
+	if (r == NULL)
+		return 0;
+	if (read(r->readyfd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing new since the last read. */
+	}
+	pthread_mutex_lock(&r->mu);
+	*out = r->q;
+	n = r->nq;
+	r->q = NULL;
+	r->nq = r->capq = 0;
+	if (dropped != NULL)
+		*dropped = r->dropped;
+	r->dropped = 0;
+	pthread_mutex_unlock(&r->mu);
+	return n;
 }

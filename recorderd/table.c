@@ -47,12 +47,6 @@ kaddr_cb(const struct nftrules_elem *el, void *arg)
 	return 0;
 }
 
-static int
-kaddr_cmp(const void *x, const void *y)
-{
-	return addr_cmp(x, y);
-}
-
 /*
  * Compare the table's address sets with the attached pods: a pod whose
  * addresses are missing from the kernel (a node reboot, a flushed
@@ -72,11 +66,11 @@ check_elements(struct table *t, const struct pods *pods)
 		goto out;
 	}
 	if (k.n > 1)	/* k.a is NULL on a node without pods */
-		qsort(k.a, k.n, sizeof(*k.a), kaddr_cmp);
+		qsort(k.a, k.n, sizeof(*k.a), addr_cmp_qsort);
 	for (int i = 0; i < pods->n; i++)
 		for (int j = 0; j < pods->pod[i].naddrs; j++)
 			if (k.n == 0 || bsearch(&pods->pod[i].addrs[j], k.a,
-			    k.n, sizeof(struct addr), kaddr_cmp) == NULL) {
+			    k.n, sizeof(struct addr), addr_cmp_qsort) == NULL) {
 				missing++;
 				break;
 			}

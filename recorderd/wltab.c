@@ -10,8 +10,8 @@
 
 struct wl {
 	struct wltab_entry e;		/* strings owned (char * below) */
-	char *strs[6];			/* ns, kind, name, selector, labels,
-					 * ports: what e points at */
+	char *strs[7];			/* ns, kind, name, selector, labels,
+					 * ports, uid: what e points at */
 	uint64_t hash;
 	bool dirty;
 	bool retired;			/* merged away: dirty on next put */
@@ -66,7 +66,7 @@ wltab_free(struct wltab *t)
 	if (t == NULL)
 		return;
 	for (size_t i = 0; i < t->n; i++)
-		for (int j = 0; j < 6; j++)
+		for (int j = 0; j < 7; j++)
 			free(t->wls[i].strs[j]);
 	free(t->wls);
 	free(t->index);
@@ -149,6 +149,20 @@ wltab_touch(struct wltab *t, int64_t handle)
 }
 
 void
+wltab_set_deleted(struct wltab *t, int64_t handle, int64_t when)
+{
+	struct wl *w;
+
+	if (handle <= 0 || (size_t)handle > t->n || when <= 0)
+		return;
+	w = &t->wls[handle - 1];
+	if (w->e.deleted_at != 0)
+		return;
+	w->e.deleted_at = when;
+	wltab_touch(t, handle);
+}
+
+void
 wltab_retire(struct wltab *t, int64_t handle)
 {
 	if (handle > 0 && (size_t)handle <= t->n)
@@ -213,6 +227,7 @@ add(struct wltab *t, const struct store_workload *w, uint64_t h, size_t slot,
 	    (ret = set_str(e, 1, w->kind, &e->e.kind)) < 0 ||
 	    (ret = set_str(e, 2, w->name, &e->e.name)) < 0)
 		goto fail;
+	e->e.uid = "";
 	e->hash = h;
 	t->n++;
 	t->index[slot] = (uint32_t)t->n;
@@ -224,7 +239,7 @@ add(struct wltab *t, const struct store_workload *w, uint64_t h, size_t slot,
 	}
 	return 0;
 fail:
-	for (int j = 0; j < 6; j++)
+	for (int j = 0; j < 7; j++)
 		free(e->strs[j]);
 	return ret;
 }
@@ -256,6 +271,13 @@ wltab_put(struct wltab *t, const struct store_workload *w, int64_t *handle)
 	    &e->e.ports_json)) < 0)
 		return ret;
 	changed |= ret;
+	if (w->uid[0] != '\0' && strcmp(e->e.uid, w->uid) != 0) {
+		if ((ret = set_str(e, 6, w->uid, &e->e.uid)) < 0)
+			return ret;
+		/* Another object under the same name: it exists. */
+		e->e.deleted_at = 0;
+		changed = 1;
+	}
 	if (e->e.host_network != w->host_network) {
 		e->e.host_network = w->host_network;
 		changed = 1;
@@ -290,7 +312,10 @@ wltab_take_dirty(struct wltab *t,
 			break;
 		w->dirty = false;
 	}
-	memmove(t->dirty, t->dirty + i, (t->ndirty - i) * sizeof(*t->dirty));
+	/* (No list yet before the first workload: NULL, nothing to move.) */
+	if (t->ndirty > i)
+		memmove(t->dirty, t->dirty + i, (t->ndirty - i) *
+		    sizeof(*t->dirty));
 	t->ndirty -= i;
 	return ret;
 }

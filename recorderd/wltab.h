@@ -36,6 +36,9 @@ struct wltab_entry {
 	const char *ports_json;
 	bool host_network;
 	int64_t started_at;
+	const char *uid;		/* "" unknown */
+	int64_t deleted_at;		/* when seen deleted, 0 while it
+					 * exists */
 };
 
 /* An empty table; *out is freed with wltab_free(). 0 or -ENOMEM. */
@@ -46,7 +49,10 @@ void wltab_free(struct wltab *t);
  * Find or add workload w by (namespace_, kind, name); w->id is ignored.
  * Attributes are merged as the store merges them: JSON fields that are
  * NULL keep what is held, host_network is replaced, started_at keeps the
- * earliest known. The entry becomes dirty when it is new or anything
+ * earliest known; a uid other than "" replaces the held one, and when it
+ * differs the workload is another object of the same name (deleted and
+ * created again): it is no longer deleted. w->deleted_at is ignored (see
+ * wltab_set_deleted). The entry becomes dirty when it is new or anything
  * changed. *handle gets its handle. Returns 0, -EINVAL (an empty
  * namespace, kind or name) or -ENOMEM.
  */
@@ -62,6 +68,13 @@ const struct wltab_entry *wltab_get(const struct wltab *t, int64_t handle);
 
 /* Is handle a bare pod (kind Pod)? */
 bool wltab_is_pod(const struct wltab *t, int64_t handle);
+
+/*
+ * The metadata source saw workload handle deleted at when: it stays
+ * deleted (and a put with its uid or none does not change that) until a
+ * put names another uid. Dirty when it changed.
+ */
+void wltab_set_deleted(struct wltab *t, int64_t handle, int64_t when);
 
 /* Make handle dirty again, so that the next flush writes it (again). */
 void wltab_touch(struct wltab *t, int64_t handle);

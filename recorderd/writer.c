@@ -15,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/store.h"
+#include "recorderd/vec.h"
 
 struct writer {
 	struct store *st;
@@ -38,20 +40,14 @@ struct writer {
 	int err;
 	char errmsg[256];
 	bool stop;
+	struct vec ops;			/* struct writer_att, to write */
+	int64_t ops_retry_at;		/* ms, monotonic */
+	size_t nwriting;		/* ops being written by the thread */
 
 	/* The thread's own. */
 	int64_t version;		/* store_data_version at the last read */
 	bool have_version;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Under mu: tell the loop a result waits. */
 static void
@@ -113,7 +109,7 @@ write_one(struct writer *w, struct batch *b)
 			batch_counts(b)->store_busy++;
 			w->counted_busy = true;
 		}
-		w->retry_at = now_ms() + (ret == -EBUSY ? 0 : WRITER_RETRY_MS);
+		w->retry_at = clock_mono_ms() + (ret == -EBUSY ? 0 : WRITER_RETRY_MS);
 		w->have_err = true;
 		w->err = ret;
 		snprintf(w->errmsg, sizeof(w->errmsg), "%s", msg);
@@ -122,8 +118,89 @@ write_one(struct writer *w, struct batch *b)
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* One job if there is one: the pod read first (it is quick and events
- * wait for it), then the batch when its retry time came. */
+static int
+write_att(struct store *st, struct writer_att *o)
+{
+	struct store_attachment cur;
+	int ret;
+
+	switch (o->op) {
+	case WRITER_ATT_PUT_NEW:
+		ret = store_attachment_get(st, o->att.container_id,
+		    o->att.ifname, &cur);
+		if (ret == 0 && cur.detached_at == 0)
+			return 0;
+		if (ret < 0 && ret != -ENOENT)
+			return ret;
+		/* FALLTHROUGH */
+	case WRITER_ATT_PUT:
+		return store_attachment_put(st, &o->att, o->time);
+	default:
+		ret = store_attachment_detach(st, o->att.container_id,
+		    o->att.ifname, o->time);
+		return ret == -ENOENT || ret == -EALREADY ? 0 : ret;
+	}
+}
+
+/*
+ * The attachment changes queued, in one transaction; on failure they go
+ * back in front of what was queued meanwhile, for the next attempt.
+ */
+static void
+write_ops(struct writer *w)
+{
+	struct vec doing;
+	const char *msg = "";
+	int ret;
+
+	pthread_mutex_lock(&w->mu);
+	doing = w->ops;
+	memset(&w->ops, 0, sizeof(w->ops));
+	w->nwriting = doing.n;
+	pthread_mutex_unlock(&w->mu);
+	if ((ret = store_begin(w->st)) == 0) {
+		struct writer_att *o = doing.v;
+
+		for (size_t i = 0; i < doing.n && ret == 0; i++)
+			ret = write_att(w->st, &o[i]);
+		if (ret == 0)
+			ret = store_commit(w->st);
+		if (ret < 0) {
+			msg = store_errmsg(w->st);
+			store_rollback(w->st);
+		}
+	} else
+		msg = store_errmsg(w->st);
+	pthread_mutex_lock(&w->mu);
+	w->nwriting = 0;
+	if (ret == 0) {
+		/* The loop attributes them already; the next read of the
+		 * pods (the store changed: the loop's next tick asks) brings
+		 * their store ids. Not at once: in a burst of pod starts a
+		 * read per write would be most of the writer's work. */
+		vec_free(&doing);
+	} else {
+		for (size_t i = 0; i < w->ops.n; i++) {
+			struct writer_att *o = vec_push(&doing, sizeof(*o));
+
+			if (o != NULL)
+				*o = ((struct writer_att *)w->ops.v)[i];
+		}
+		vec_free(&w->ops);
+		w->ops = doing;
+		w->ops_retry_at = clock_mono_ms() +
+		    (ret == -EBUSY ? 0 : WRITER_RETRY_MS);
+		w->have_err = true;
+		w->err = ret;
+		snprintf(w->errmsg, sizeof(w->errmsg), "attachments: %s", msg);
+		notify(w);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* One job if there is one: the attachments (the pods read after them
+ * must see them), the pod read (it is quick and events wait for it),
+ * then the batch when its retry time came. */
 static bool
 work_once(struct writer *w)
 {
@@ -132,6 +209,12 @@ work_once(struct writer *w)
 	bool force, did = false;
 
 	pthread_mutex_lock(&w->mu);
+	if (w->ops.n > 0 && clock_mono_ms() >= w->ops_retry_at) {
+		pthread_mutex_unlock(&w->mu);
+		write_ops(w);
+		pthread_mutex_lock(&w->mu);
+		did = true;
+	}
 	if (w->want_pods) {
 		force = w->force_pods;
 		w->want_pods = w->force_pods = false;
@@ -145,7 +228,7 @@ work_once(struct writer *w)
 		}
 		did = true;
 	}
-	if (w->todo != NULL && now_ms() >= w->retry_at)
+	if (w->todo != NULL && clock_mono_ms() >= w->retry_at)
 		b = w->todo;
 	pthread_mutex_unlock(&w->mu);
 	if (b != NULL) {
@@ -164,25 +247,24 @@ thread_main(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
-		if (w->want_pods || (w->todo != NULL &&
-		    now_ms() >= w->retry_at)) {
+		int64_t next = INT64_MAX;
+
+		if (w->todo != NULL)
+			next = w->retry_at;
+		if (w->ops.n > 0 && w->ops_retry_at < next)
+			next = w->ops_retry_at;
+		if (w->want_pods || next <= clock_mono_ms()) {
 			pthread_mutex_unlock(&w->mu);
 			(void)work_once(w);
 			pthread_mutex_lock(&w->mu);
 			continue;
 		}
-		if (w->todo == NULL) {
+		if (next == INT64_MAX) {
 			pthread_cond_wait(&w->cv, &w->mu);
 			continue;
 		}
-		wait = w->retry_at - now_ms();
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += wait / 1000;
-		ts.tv_nsec += (wait % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		wait = next - clock_mono_ms();
+		clock_after_ms(&ts, wait);
 		(void)pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -225,29 +307,25 @@ fail:
 int
 writer_drain(struct writer *w, int timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = clock_mono_ms() + timeout_ms;
 	struct timespec ts;
 	int ret = 0;
 
 	if (!w->threaded) {
-		while (w->todo != NULL && now_ms() < end) {
-			w->retry_at = 0;
+		while ((w->todo != NULL || w->ops.n > 0) && clock_mono_ms() < end) {
+			w->retry_at = w->ops_retry_at = 0;
 			(void)work_once(w);
 		}
-		return w->todo == NULL ? 0 : -ETIMEDOUT;
+		return w->todo == NULL && w->ops.n == 0 ? 0 : -ETIMEDOUT;
 	}
 	pthread_mutex_lock(&w->mu);
-	while (w->todo != NULL && now_ms() < end) {
+	while ((w->todo != NULL || w->ops.n > 0 || w->nwriting > 0) &&
+	    clock_mono_ms() < end) {
 		/* A short wait at a time: the retry time may pass. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		clock_after_ms(&ts, 50);
 		(void)pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 	}
-	if (w->todo != NULL)
+	if (w->todo != NULL || w->ops.n > 0 || w->nwriting > 0)
 		ret = -ETIMEDOUT;
 	pthread_mutex_unlock(&w->mu);
 	return ret;
@@ -279,6 +357,9 @@ writer_stop(struct writer *w, int timeout_ms, size_t *lost)
 	}
 	if (lost != NULL)
 		*lost = n;
+	if (w->ops.n > 0)
+		ret = ret == 0 ? -EIO : ret;
+	vec_free(&w->ops);
 	batch_free(w->todo);
 	batch_free(w->done);
 	pods_free(w->pods);
@@ -342,7 +423,7 @@ writer_busy(struct writer *w)
 	bool b;
 
 	pthread_mutex_lock(&w->mu);
-	b = w->todo != NULL;
+	b = w->todo != NULL || w->ops.n > 0 || w->nwriting > 0;
 	pthread_mutex_unlock(&w->mu);
 	return b;
 }
@@ -396,4 +477,40 @@ writer_retry(struct writer *w)
 	pthread_mutex_unlock(&w->mu);
 	if (!w->threaded)
 		(void)work_once(w);
+}
+
+int
+writer_attach(struct writer *w, const struct writer_att *ops, size_t n)
+{
+	size_t n0;
+
+	pthread_mutex_lock(&w->mu);
+	n0 = w->ops.n;
+	for (size_t i = 0; i < n; i++) {
+		struct writer_att *o = vec_push(&w->ops, sizeof(*o));
+
+		if (o == NULL) {
+			w->ops.n = n0;
+			pthread_mutex_unlock(&w->mu);
+			return -ENOMEM;
+		}
+		*o = ops[i];
+	}
+	w->ops_retry_at = 0;
+	kick(w);
+	pthread_mutex_unlock(&w->mu);
+	if (!w->threaded)
+		(void)work_once(w);
+	return 0;
+}
+
+size_t
+writer_attach_pending(struct writer *w)
+{
+	size_t n;
+
+	pthread_mutex_lock(&w->mu);
+	n = w->ops.n + w->nwriting;
+	pthread_mutex_unlock(&w->mu);
+	return n;
 }

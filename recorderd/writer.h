@@ -2,7 +2,13 @@
  * writer: the thread that owns the daemon's store connection for the
  * event loop, so that the loop never waits on SQLite.
  *
- * It does two jobs, one at a time, on its own connection:
+ * It does three jobs, one at a time, on its own connection:
+ *  - write the attachments the daemon learnt itself (the CNI plugin's
+ *    ADD and DEL handed over, pods adopted or released, attachments
+ *    recovered from the kernel), in their order, in one transaction,
+ *    before anything else, retrying while the store is locked (the loop
+ *    attributes them meanwhile; the next read of the pods brings their
+ *    store ids);
  *  - write a batch (recorderd/batch.h) in one transaction, and keep
  *    retrying it while the store is locked by another process or refuses
  *    writes, without ever blocking the loop: the loop goes on in its
@@ -25,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/store.h"
 #include "recorderd/batch.h"
 #include "recorderd/pods.h"
 
@@ -35,6 +42,21 @@
 #define WRITER_RETRY_MS 1000
 
 struct writer;
+
+/* One change of the store's attachments. */
+enum writer_att_op {
+	WRITER_ATT_PUT,		/* store_attachment_put */
+	WRITER_ATT_PUT_NEW,	/* the same, unless it is attached already
+				 * (a record recovered from the kernel must
+				 * not replace the plugin's richer one) */
+	WRITER_ATT_DETACH,	/* store_attachment_detach; none is fine */
+};
+
+struct writer_att {
+	int op;				/* enum writer_att_op */
+	int64_t time;			/* when it happened, Unix s */
+	struct store_attachment att;
+};
 
 /*
  * Open a connection of its own to the store at path and, when threaded,
@@ -64,12 +86,13 @@ int writer_submit(struct writer *w, struct batch *b);
 /* The batch written, or NULL. batch_result() tells what it did. */
 struct batch *writer_done(struct writer *w);
 
-/* Is a batch being written (or waiting for the store)? */
+/* Is a batch or are attachments being written (or waiting for the
+ * store)? */
 bool writer_busy(struct writer *w);
 
 /*
- * Wait (blocking, up to timeout_ms) until the batch it has is written.
- * For shutdown only. 0, or -ETIMEDOUT.
+ * Wait (blocking, up to timeout_ms) until the batch and the attachments
+ * it has are written. For shutdown only. 0, or -ETIMEDOUT.
  */
 int writer_drain(struct writer *w, int timeout_ms);
 
@@ -91,5 +114,16 @@ int writer_take_error(struct writer *w, int *err, char *msg, size_t len);
 
 /* Inline writer: try the batch it holds again now. */
 void writer_retry(struct writer *w);
+
+/*
+ * Queue n attachment changes (copied) to be written in this order, in
+ * one transaction, as soon as the store lets the writer (before the
+ * next batch). The store's data version moves: the next request for the
+ * pods reads them. 0 or -ENOMEM (nothing queued).
+ */
+int writer_attach(struct writer *w, const struct writer_att *ops, size_t n);
+
+/* Attachment changes queued and not written yet. */
+size_t writer_attach_pending(struct writer *w);
 
 #endif

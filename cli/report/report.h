@@ -236,6 +236,12 @@ struct report_view {
 		int64_t seconds;
 	} window;
 	int64_t events_lost;
+	/* Running pods netpol-recorderd adopted (completeness.adoption):
+	 * has_adoption is false when no store adopted any. */
+	bool has_adoption;
+	struct {
+		int64_t now, adoptions, releases;
+	} adoption;
 	struct report_counter *counters;
 	size_t ncounters;
 	struct report_strs pod_cidrs, svc_cidrs;

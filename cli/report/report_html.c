@@ -176,6 +176,8 @@ head(FILE *f, const struct report_view *v)
 	card(f, v->summary.addresses, "addresses", false);
 	card(f, v->summary.unnamed, "resolve to nothing", false);
 	card(f, v->events_lost, "events lost", v->events_lost > 0);
+	if (v->has_adoption)
+		card(f, v->adoption.now, "pods adopted", false);
 	if (v->has_policies) {
 		card(f, v->npolicies, "policies", false);
 		card(f, v->summary.denied, "flows denied",

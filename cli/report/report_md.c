@@ -62,6 +62,12 @@ header(FILE *f, const struct report_view *v)
 		cell(f, v->cluster);
 	}
 	fprintf(f, " |\n| Events lost | %lld |\n", (long long)v->events_lost);
+	if (v->has_adoption)
+		fprintf(f, "| Running pods adopted | %lld now (%lld adoptions, "
+		    "%lld released), recorded from their adoption on |\n",
+		    (long long)v->adoption.now,
+		    (long long)v->adoption.adoptions,
+		    (long long)v->adoption.releases);
 	fprintf(f, "| Workloads | %lld in %lld namespaces |\n",
 	    (long long)v->summary.workloads,
 	    (long long)v->summary.namespaces);

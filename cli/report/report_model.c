@@ -394,6 +394,33 @@ addresses_json(const struct report_input *in, size_t *nunnamed)
 	return a;
 }
 
+/*
+ * Pods that were running before they were recorded, adopted by
+ * netpol-recorderd: how many are now, how many adoptions and releases so
+ * far (from the counters); NULL when the stores never adopted any.
+ */
+static json_object *
+adoption_json(json_object *counters)
+{
+	static const struct {
+		const char *counter, *key;
+	} k[] = {
+		{ "pods_adopted", "podsAdoptedNow" },
+		{ "adoptions", "adoptions" },
+		{ "adoption_releases", "releases" },
+	};
+	json_object *o, *v;
+
+	if (!json_object_object_get_ex(counters, "pods_adopted", NULL) &&
+	    !json_object_object_get_ex(counters, "adoptions", NULL))
+		return NULL;
+	o = json_object_new_object();
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		jint(o, k[i].key, json_object_object_get_ex(counters,
+		    k[i].counter, &v) ? json_object_get_int64(v) : 0);
+	return o;
+}
+
 /* ---- the whole ---------------------------------------------------------- */
 
 static json_object *
@@ -465,6 +492,10 @@ header_json(const struct report_input *in, json_object *root)
 	}
 	jint(o, "eventsLost", lost);
 	json_object_object_add(o, "counters", c);
+	/* Only for stores that adopted pods: the others' reports stay as
+	 * they were. */
+	if ((a = adoption_json(c)) != NULL)
+		json_object_object_add(o, "adoption", a);
 	json_object_object_add(root, "completeness", o);
 	o = json_object_new_object();
 	json_object_object_add(o, "podCIDRs", cidr_array(in->pod_cidrs,

@@ -37,6 +37,12 @@ header(FILE *f, const struct report_view *v)
 	fprintf(f, "recording:   started %s; %lld events lost\n",
 	    or_dash(v->window.recording_started),
 	    (long long)v->events_lost);
+	if (v->has_adoption)
+		fprintf(f, "adopted:     %lld running pods now (%lld adoptions, "
+		    "%lld released); recorded from their adoption on\n",
+		    (long long)v->adoption.now,
+		    (long long)v->adoption.adoptions,
+		    (long long)v->adoption.releases);
 	if (v->cluster != NULL) {
 		fprintf(f, "cluster:     %s\n", v->cluster);
 	} else {

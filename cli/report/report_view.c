@@ -427,6 +427,14 @@ read_header(struct rd *r, json_object *m)
 	v->window.recording_started = str(win, "recordingStarted");
 	v->window.seconds = num(win, "seconds");
 	v->events_lost = num(comp, "eventsLost");
+	if (np_get(comp, "adoption") != NULL) {
+		json_object *ad = np_get(comp, "adoption");
+
+		v->has_adoption = true;
+		v->adoption.now = num(ad, "podsAdoptedNow");
+		v->adoption.adoptions = num(ad, "adoptions");
+		v->adoption.releases = num(ad, "releases");
+	}
 	if (c != NULL && json_object_is_type(c, json_type_object)) {
 		v->ncounters = (size_t)json_object_object_length(c);
 		if ((v->counters = array(r, v->ncounters,

@@ -85,6 +85,7 @@ struct dnsname {
 struct bwl {
 	struct index_workload w;
 	int64_t first_attached;	/* 0 unknown */
+	bool first_adopted;	/* that first attachment was an adoption */
 	bool needed;		/* a subject, or the peer of a flow kept */
 	size_t pos;		/* its position once sorted */
 };
@@ -293,15 +294,18 @@ index_add_workload(struct index_builder *b,
 }
 
 void
-index_add_first_attached(struct index_builder *b, int64_t handle, int64_t t)
+index_add_first_attached(struct index_builder *b, int64_t handle, int64_t t,
+    bool adopted)
 {
 	struct bwl *w;
 
 	if (handle < 0 || (size_t)handle >= b->idx->nbwls || t <= 0)
 		return;
 	w = &b->idx->bwls[handle];
-	if (w->first_attached == 0 || t < w->first_attached)
+	if (w->first_attached == 0 || t < w->first_attached) {
 		w->first_attached = t;
+		w->first_adopted = adopted;
+	}
 }
 
 /* ---- flows ----------------------------------------------------------------- */
@@ -746,7 +750,7 @@ index_workloads(struct index *idx)
 {
 	struct index_workload *w;
 	const struct flow *f;
-	int64_t first_attached;
+	const struct bwl *bw;
 	size_t i;
 
 	idx->wl_first = calloc(idx->nwls + 1, sizeof(size_t));
@@ -765,16 +769,21 @@ index_workloads(struct index *idx)
 	}
 	for (i = 0; i < idx->nwls; i++) {
 		w = idx->wls[i];
-		first_attached = ((struct bwl *)(void *)w)->first_attached;
-		if (idx->recording_started > 0 &&
+		bw = (const struct bwl *)(const void *)w;
+		if ((idx->recording_started > 0 &&
 		    ((w->started_at > 0 &&
 		    w->started_at < idx->recording_started) ||
-		    (w->started_at == 0 && first_attached > 0 &&
-		    first_attached < idx->recording_started)))
+		    (w->started_at == 0 && bw->first_attached > 0 &&
+		    bw->first_attached < idx->recording_started))) ||
+		    bw->first_adopted)
 			w->predates_recording = true;
 		w->observed_from = idx->since;
 		if (w->started_at > w->observed_from)
 			w->observed_from = w->started_at;
+		/* An adopted pod is watched from its adoption on, whenever
+		 * it started. */
+		if (bw->first_adopted && bw->first_attached > w->observed_from)
+			w->observed_from = bw->first_attached;
 		w->observed_to = idx->until;
 		if (w->observed_to < w->observed_from)
 			w->observed_to = w->observed_from;

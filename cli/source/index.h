@@ -50,11 +50,14 @@ struct index_workload {
 	int64_t last_seen;
 	/* Pods were running before the recording started: started_at (or,
 	 * when unknown, the first attachment of its pods) is before the
-	 * earliest recording start of the sources. Their earliest
-	 * connections may be missing. False when neither time is known. */
+	 * earliest recording start of the sources, or its first pod was
+	 * adopted (running already when netpol-recorderd found it). Their
+	 * earliest connections may be missing. False when neither time is
+	 * known. */
 	bool predates_recording;
 	/* How long its pods were watched within the window: from the later
-	 * of index_since() and started_at, to index_until(). */
+	 * of index_since(), started_at and (when its first pod was adopted)
+	 * that adoption, to index_until(). */
 	int64_t observed_from;
 	int64_t observed_to;
 	size_t index;		/* its position: the handle flows name it by */
@@ -185,9 +188,10 @@ struct index_source_workload {
 int index_add_workload(struct index_builder *b,
     const struct index_source_workload *w, int64_t *handle);
 /* The first pod of workload handle was attached at t (the earliest of
- * what the sources say is kept). */
+ * what the sources say is kept); adopted: that attachment was an
+ * adoption by netpol-recorderd (the pod ran before it was recorded). */
 void index_add_first_attached(struct index_builder *b, int64_t handle,
-    int64_t t);
+    int64_t t, bool adopted);
 /*
  * Add a flow whose workload handles come from index_add_workload (a
  * workload peer the source could not name is FLOW_PEER_UNKNOWN). The DNS

@@ -35,7 +35,8 @@ struct load {
 	json_tokener *tok;	/* reused: one allocation, not one per value */
 	int64_t *ids, *handles;	/* open addressing, id 0 = empty */
 	size_t cap, n;
-	bool need_attached;	/* a workload's start time is unknown */
+	bool need_attached;	/* a workload's start time is unknown, or
+				 * pods were adopted */
 	int64_t peer;		/* the handle a peer read by id got */
 	struct compl_node node;	/* the store's node, for its notes */
 };
@@ -214,13 +215,13 @@ dns_name_cb(int64_t id, const struct addr *a, const char *name, void *arg)
 }
 
 static int
-first_attached_cb(int64_t id, int64_t t, void *arg)
+first_attached_cb(int64_t id, int64_t t, bool adopted, void *arg)
 {
 	struct load *l = arg;
 	int64_t h = id_get(l, id);
 
 	if (h >= 0)
-		index_add_first_attached(l->b, h, t);
+		index_add_first_attached(l->b, h, t, adopted);
 	return 0;
 }
 
@@ -285,7 +286,7 @@ static int
 load_store_facts(struct load *l, const struct source_query *q)
 {
 	char buf[64];
-	int64_t t;
+	int64_t t, now, ever;
 	bool attached;
 	int rc;
 
@@ -311,6 +312,18 @@ load_store_facts(struct load *l, const struct source_query *q)
 	if ((rc = store_read_last_seen(l->st, &t)) < 0)
 		return rc;
 	index_add_data_end(l->b, t);
+	/* Pods netpol-recorderd adopted (running before they were
+	 * recorded): how many are now, beside the counters; a workload's
+	 * first attachment says whether its observation starts at an
+	 * adoption, so the attachments are read. */
+	if ((rc = store_read_adopted(l->st, &now, &ever)) < 0)
+		return rc;
+	if (ever > 0) {
+		l->need_attached = true;
+		if ((rc = index_add_counter(l->b, "pods_adopted", now,
+		    0)) < 0)
+			return rc;
+	}
 	return store_known_servers_foreach(l->st, known_server_cb, l);
 }
 

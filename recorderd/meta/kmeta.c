@@ -77,12 +77,27 @@ kmeta_clear(struct kmeta *km)
 	kmeta_tab_free(&km->mem, &km->node_ips);
 }
 
+static void
+gone_free(struct kmeta *km)
+{
+	for (size_t i = 0; i < km->ngone; i++) {
+		free(km->gone[i].kind);
+		free(km->gone[i].ns);
+		free(km->gone[i].name);
+		free(km->gone[i].uid);
+	}
+	free(km->gone);
+	km->gone = NULL;
+	km->ngone = km->gone_cap = 0;
+}
+
 void
 kmeta_free(struct kmeta *km)
 {
 	if (km == NULL)
 		return;
 	kmeta_clear(km);
+	gone_free(km);
 	free(km);
 }
 
@@ -95,6 +110,15 @@ kmeta_replace(struct kmeta *km, struct kmeta *with)
 	swap = *km;
 	*km = *with;
 	*with = swap;
+	/* What went is the caller's news, whichever content it belongs
+	 * to: keep km's list (a whole content replaced tells nothing of
+	 * deletions). */
+	km->gone = with->gone;
+	km->ngone = with->ngone;
+	km->gone_cap = with->gone_cap;
+	km->gone_dropped = with->gone_dropped;
+	with->gone = NULL;
+	with->ngone = with->gone_cap = with->gone_dropped = 0;
 }
 
 int
@@ -192,6 +216,7 @@ sweep_fn(struct kmeta *km, int kind, struct klink *l, bool *removed)
 	*removed = true;
 	switch (kind) {
 	case KMETA_POD:
+		kmeta_note_pod_gone(km, container_of(l, struct kpod, by_name));
 		kmeta_pod_destroy(km, container_of(l, struct kpod, by_name));
 		break;
 	case KMETA_NAMESPACE:
@@ -201,6 +226,7 @@ sweep_fn(struct kmeta *km, int kind, struct klink *l, bool *removed)
 		kmeta_node_destroy(km, container_of(l, struct knode, link));
 		break;
 	default:
+		kmeta_note_owner_gone(km, container_of(l, struct kowner, link));
 		kmeta_owner_destroy(km, container_of(l, struct kowner, link));
 		break;
 	}
@@ -365,6 +391,7 @@ kmeta_pod_workload(const struct kmeta *km, const struct kmeta_pod *p,
 	const struct kmeta_kind_rule *rule;
 	const struct kowner *o;
 	const char *kind = p->owner_kind, *sel = NULL, *pkind;
+	const char *uid = p->owner_uid;
 	char name[STORE_NAME_LEN], pname[STORE_NAME_LEN];
 	struct kmeta_err e = { NULL, 0 };
 	int depth, k, r = 0;
@@ -378,6 +405,7 @@ kmeta_pod_workload(const struct kmeta *km, const struct kmeta_pod *p,
 	if (*kind == '\0' || strcmp(kind, "Node") == 0) {
 		kind = "Pod";
 		snprintf(name, sizeof(name), "%s", p->name);
+		uid = p->uid;
 	}
 	for (depth = 0; depth < KM_MAX_CHAIN; depth++) {
 		if ((k = kmeta_kind_parse(kind)) < 0 || !kmeta_kind_rules[k].owner)
@@ -387,10 +415,13 @@ kmeta_pod_workload(const struct kmeta *km, const struct kmeta_pod *p,
 		    name)) != NULL) {
 			if (*o->selector != '\0')
 				sel = o->selector;
+			if (*o->uid != '\0')
+				uid = o->uid;
 			if (*o->parent_kind == '\0' ||
 			    strcmp(o->parent_kind, "Node") == 0)
 				break;
 			kind = o->parent_kind;
+			uid = o->parent_uid;
 			snprintf(name, sizeof(name), "%s", o->parent_name);
 			continue;
 		}
@@ -398,10 +429,12 @@ kmeta_pod_workload(const struct kmeta *km, const struct kmeta_pod *p,
 		    &pkind, pname, sizeof(pname)))
 			break;
 		kind = pkind;
+		uid = "";	/* named by inference: its uid is not known */
 		memcpy(name, pname, sizeof(name));
 	}
 	snprintf(out->kind, sizeof(out->kind), "%s", kind);
 	snprintf(out->name, sizeof(out->name), "%s", name);
+	snprintf(out->uid, sizeof(out->uid), "%s", uid);
 	if (kmeta_json_labels(plabels, true, &clean, &e, "Pod") != 0)
 		clean = json_object_new_object();
 	if (clean == NULL) {
@@ -470,6 +503,31 @@ kmeta_node_by_ip(const struct kmeta *km, const struct addr *a, char *name,
 		}
 	}
 	return false;
+}
+
+const char *
+kmeta_node_uid(const struct kmeta *km, const char *name)
+{
+	const struct knode *n = kmeta_node_find(km, name);
+
+	return n != NULL ? n->uid : NULL;
+}
+
+size_t
+kmeta_take_gone(struct kmeta *km,
+    void (*cb)(void *arg, const struct kmeta_gone *g), void *arg)
+{
+	size_t dropped = km->gone_dropped;
+
+	for (size_t i = 0; i < km->ngone; i++) {
+		const struct kgone *g = &km->gone[i];
+		struct kmeta_gone out = { g->kind, g->ns, g->name, g->uid };
+
+		cb(arg, &out);
+	}
+	gone_free(km);
+	km->gone_dropped = 0;
+	return dropped;
 }
 
 uint64_t

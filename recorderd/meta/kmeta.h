@@ -49,6 +49,7 @@ struct kmeta_pod {
 	const char *labels_json;	/* metadata.labels as a JSON object */
 	const char *owner_kind;		/* controller ownerReference, "" none */
 	const char *owner_name;
+	const char *owner_uid;		/* its uid, "" when not given */
 	const char *ports_json;		/* named container ports, "" none:
 					 * [{"name":"http","port":8080,
 					 *   "protocol":"TCP"}] */
@@ -106,10 +107,14 @@ int kmeta_pod_foreach(const struct kmeta *km, kmeta_pod_cb cb, void *arg);
  * ReplicationController, bare Pod): fills namespace_, kind, name,
  * selector_json (a LabelSelector, per-pod labels removed), labels_json
  * (the pod's labels without per-pod ones), ports_json, host_network,
- * started_at; id is 0. The chain follows ownerReferences, so an owner
- * whose object is not cached is still named (a Deployment named by its
- * ReplicaSet); selectors come from the deepest object known. Caller frees
- * with store_workload_clear(). Returns 0 or -ENOMEM (out is then clear).
+ * started_at, and uid: the workload object's uid as the API gave it (the
+ * cached object's, else the uid in the ownerReference that named it, the
+ * pod's own for a bare pod; "" when it was named by inference, e.g. a
+ * Deployment from its pods' pod-template-hash); id is 0. The chain
+ * follows ownerReferences, so an owner whose object is not cached is
+ * still named (a Deployment named by its ReplicaSet); selectors come from
+ * the deepest object known. Caller frees with store_workload_clear().
+ * Returns 0 or -ENOMEM (out is then clear).
  */
 int kmeta_pod_workload(const struct kmeta *km, const struct kmeta_pod *p,
     struct store_workload *out);
@@ -121,6 +126,35 @@ const char *kmeta_namespace_labels(const struct kmeta *km, const char *ns);
 /* Is a an address of a node (status.addresses)? Copies the node name. */
 bool kmeta_node_by_ip(const struct kmeta *km, const struct addr *a,
     char *name, size_t len);
+
+/* The uid of node name (borrowed); NULL when the node is not cached. */
+const char *kmeta_node_uid(const struct kmeta *km, const char *name);
+
+/*
+ * Workloads the cache saw go away: an owner object (ReplicaSet,
+ * Deployment, ...) deleted or found gone at a relist (kmeta_sync_end),
+ * and a pod without an owner, which is its own workload (kind "Pod").
+ * Strings are borrowed for the call.
+ */
+struct kmeta_gone {
+	const char *kind;		/* "Deployment", ..., "Pod" */
+	const char *ns;
+	const char *name;
+	const char *uid;		/* "" when the object had none */
+};
+
+/* At most this many are kept between two kmeta_take_gone() calls; more
+ * are counted and dropped (the caller then learns of them only by the
+ * garbage collector's work or retention). */
+#define KMETA_GONE_MAX 4096
+
+/*
+ * Hand every workload gone since the last call to cb, oldest first, and
+ * forget them. Returns how many were dropped since the last call because
+ * more than KMETA_GONE_MAX came.
+ */
+size_t kmeta_take_gone(struct kmeta *km,
+    void (*cb)(void *arg, const struct kmeta_gone *g), void *arg);
 
 /* Bumped on every change, so consumers know to re-attribute. */
 uint64_t kmeta_generation(const struct kmeta *km);

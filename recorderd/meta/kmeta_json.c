@@ -354,7 +354,10 @@ kmeta_json_meta(struct json_object *obj, struct kmeta_meta *m, bool namespaced,
 	if (first != NULL) {
 		kmeta_json_str(first, "kind", &m->owner_kind, e, what);
 		kmeta_json_str(first, "name", &m->owner_name, e, what);
+		kmeta_json_str(first, "uid", &m->owner_uid, e, what);
 	}
+	if (m->owner_uid == NULL)
+		m->owner_uid = "";
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct kmeta_err {
 struct kmeta_meta {
 	const char *ns, *name, *uid;
 	const char *owner_kind, *owner_name;
+	const char *owner_uid;		/* of the owner reference, "" none */
 	struct json_object *labels;
 };
 

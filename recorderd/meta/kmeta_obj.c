@@ -90,8 +90,62 @@ kmeta_pod_destroy(struct kmeta *km, struct kpod *kp)
 	kmeta_str_put(&km->mem, kp->p.labels_json);
 	kmeta_str_put(&km->mem, kp->p.owner_kind);
 	kmeta_str_put(&km->mem, kp->p.owner_name);
+	kmeta_str_put(&km->mem, kp->p.owner_uid);
 	kmeta_str_put(&km->mem, kp->p.ports_json);
 	kmeta_mem_free(&km->mem, kp);
+}
+
+/* Append a copy of (kind, ns, name, uid) to the list kmeta_take_gone
+ * hands out; beyond KMETA_GONE_MAX (or out of memory) count it only. */
+static void
+note_gone(struct kmeta *km, const char *kind, const char *ns,
+    const char *name, const char *uid)
+{
+	struct kgone *g, *ng;
+	size_t cap;
+
+	if (km->ngone == KMETA_GONE_MAX)
+		goto drop;
+	if (km->ngone == km->gone_cap) {
+		cap = km->gone_cap ? km->gone_cap * 2 : 16;
+		if ((ng = realloc(km->gone, cap * sizeof(*ng))) == NULL)
+			goto drop;
+		km->gone = ng;
+		km->gone_cap = cap;
+	}
+	g = &km->gone[km->ngone];
+	g->kind = strdup(kind);
+	g->ns = strdup(ns);
+	g->name = strdup(name);
+	g->uid = strdup(uid);
+	if (g->kind == NULL || g->ns == NULL || g->name == NULL ||
+	    g->uid == NULL) {
+		free(g->kind);
+		free(g->ns);
+		free(g->name);
+		free(g->uid);
+		goto drop;
+	}
+	km->ngone++;
+	return;
+drop:
+	km->gone_dropped++;
+}
+
+void
+kmeta_note_pod_gone(struct kmeta *km, const struct kpod *kp)
+{
+	/* A pod with an owner is not a workload: its owner stays. Static
+	 * pods name their Node and are their own workload. */
+	if (*kp->p.owner_kind != '\0' && strcmp(kp->p.owner_kind, "Node") != 0)
+		return;
+	note_gone(km, "Pod", kp->p.namespace_, kp->p.name, kp->p.uid);
+}
+
+void
+kmeta_note_owner_gone(struct kmeta *km, const struct kowner *o)
+{
+	note_gone(km, kmeta_kind_name(o->kind), o->ns, o->name, o->uid);
 }
 
 static int
@@ -136,8 +190,10 @@ kmeta_pod_apply(struct kmeta *km, struct json_object *obj, bool deleted,
 		/* A late delete of a pod since recreated under the same name
 		 * (StatefulSet) must not remove the new one. */
 		if (old != NULL && (*m.uid == '\0' ||
-		    strcmp(old->p.uid, m.uid) == 0))
+		    strcmp(old->p.uid, m.uid) == 0)) {
+			kmeta_note_pod_gone(km, old);
 			kmeta_pod_destroy(km, old);
+		}
 		return 0;
 	}
 	if ((r = kmeta_json_str(obj, "spec.nodeName", &node, e, "Pod")) != 0 ||
@@ -174,13 +230,15 @@ kmeta_pod_apply(struct kmeta *km, struct json_object *obj, bool deleted,
 	    m.owner_kind : "");
 	kp->p.owner_name = kmeta_str_dup(&km->mem, m.owner_name != NULL ?
 	    m.owner_name : "");
+	kp->p.owner_uid = kmeta_str_dup(&km->mem, m.owner_uid);
 	kp->p.ports_json = kmeta_str_dup(&km->mem,
 	    json_object_array_length(ports) > 0 ?
 	    kmeta_json_text(ports) : "");
 	if (kp->p.namespace_ == NULL || kp->p.name == NULL ||
 	    kp->p.uid == NULL || kp->p.node == NULL ||
 	    kp->p.labels_json == NULL || kp->p.owner_kind == NULL ||
-	    kp->p.owner_name == NULL || kp->p.ports_json == NULL) {
+	    kp->p.owner_name == NULL || kp->p.owner_uid == NULL ||
+	    kp->p.ports_json == NULL) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -234,6 +292,7 @@ kmeta_owner_destroy(struct kmeta *km, struct kowner *o)
 	kmeta_str_put(&km->mem, o->uid);
 	kmeta_str_put(&km->mem, o->parent_kind);
 	kmeta_str_put(&km->mem, o->parent_name);
+	kmeta_str_put(&km->mem, o->parent_uid);
 	kmeta_str_put(&km->mem, o->selector);
 	kmeta_mem_free(&km->mem, o);
 }
@@ -254,8 +313,11 @@ kmeta_owner_apply(struct kmeta *km, int kind, struct json_object *obj,
 		return r;
 	old = kmeta_owner_find(km, kind, m.ns, m.name);
 	if (deleted) {
-		if (old != NULL)
+		if (old != NULL && (*m.uid == '\0' ||
+		    strcmp(old->uid, m.uid) == 0)) {
+			kmeta_note_owner_gone(km, old);
 			kmeta_owner_destroy(km, old);
+		}
 		return 0;
 	}
 	if ((r = kmeta_json_selector(&km->mem, obj, rule->sel, &sel, &found, e,
@@ -278,8 +340,10 @@ kmeta_owner_apply(struct kmeta *km, int kind, struct json_object *obj,
 	    "");
 	o->parent_name = kmeta_str_dup(&km->mem, m.owner_name != NULL ? m.owner_name :
 	    "");
+	o->parent_uid = kmeta_str_dup(&km->mem, m.owner_uid);
 	if (o->ns == NULL || o->name == NULL || o->uid == NULL ||
 	    o->parent_kind == NULL || o->parent_name == NULL ||
+	    o->parent_uid == NULL ||
 	    kmeta_tab_insert(&km->mem, &km->owners, &o->link,
 	    hash_owner(kind, o->ns, o->name)) != 0) {
 		o->link.hash = 0;
@@ -378,6 +442,7 @@ kmeta_node_destroy(struct kmeta *km, struct knode *n)
 	for (i = 0; i < n->nips; i++)
 		kmeta_ip_remove(km, &km->node_ips, &n->ips[i], n);
 	kmeta_str_put(&km->mem, n->name);
+	kmeta_str_put(&km->mem, n->uid);
 	kmeta_mem_free(&km->mem, n);
 }
 
@@ -405,7 +470,8 @@ kmeta_node_apply(struct kmeta *km, struct json_object *obj, bool deleted,
 		kmeta_mem_free(&km->mem, n);
 		return r;
 	}
-	if ((n->name = kmeta_str_dup(&km->mem, m.name)) == NULL)
+	if ((n->name = kmeta_str_dup(&km->mem, m.name)) == NULL ||
+	    (n->uid = kmeta_str_dup(&km->mem, m.uid)) == NULL)
 		goto nomem;
 	if (kmeta_tab_insert(&km->mem, &km->nodes, &n->link, kmeta_hash_str(n->name,
 	    5))

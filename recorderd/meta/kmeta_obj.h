@@ -36,6 +36,7 @@ struct kowner {
 	bool stale;
 	const char *ns, *name, *uid;
 	const char *parent_kind, *parent_name;	/* controller reference */
+	const char *parent_uid;			/* its uid, "" none */
 	const char *selector;	/* cleaned LabelSelector JSON, "" none */
 };
 
@@ -50,8 +51,14 @@ struct knode {
 	struct klink link;
 	bool stale;
 	const char *name;
+	const char *uid;
 	int nips;
 	struct addr ips[STORE_MAX_ADDRS];
+};
+
+/* A workload seen to go (kmeta_take_gone), strings owned. */
+struct kgone {
+	char *kind, *ns, *name, *uid;
 };
 
 struct kmeta {
@@ -59,6 +66,8 @@ struct kmeta {
 	struct ktab pods_name, pods_uid, pod_ips;
 	struct ktab owners, namespaces, nodes, node_ips;
 	uint64_t generation;
+	struct kgone *gone;		/* since the last kmeta_take_gone */
+	size_t ngone, gone_cap, gone_dropped;
 };
 
 uint32_t kmeta_hash_nsname(const char *ns, const char *name);
@@ -69,6 +78,10 @@ void kmeta_ip_remove(struct kmeta *km, struct ktab *t, const struct addr *a,
 int kmeta_ip_add(struct kmeta *km, struct ktab *t, const struct addr *a,
     void *obj);
 void kmeta_pod_destroy(struct kmeta *km, struct kpod *kp);
+/* Note that a workload went (kmeta_take_gone): a pod without an owner
+ * (kind "Pod"), or an owner of kind (enum kmeta_kind). */
+void kmeta_note_pod_gone(struct kmeta *km, const struct kpod *kp);
+void kmeta_note_owner_gone(struct kmeta *km, const struct kowner *o);
 int kmeta_pod_apply(struct kmeta *km, struct json_object *obj, bool deleted,
     struct kmeta_err *e);
 struct kowner *kmeta_owner_find(const struct kmeta *km, int kind,

@@ -106,7 +106,7 @@ bench_kv() {
 # bench_tool NAME: path of a bench tool, or fail the section.
 bench_tool() {
 	if [ ! -x "$BENCH_TOOLS/$1" ]; then
-		np_log "missing $BENCH_TOOLS/$1 (make all builds it)"
+		np_log "missing $BENCH_TOOLS/$1 (make bench builds it)"
 		return 1
 	fi
 	echo "$BENCH_TOOLS/$1"

@@ -4,14 +4,15 @@
 #
 # Environment:
 #   BENCH_QUICK=1         a short run (about 3 minutes) with small counts
-#   BENCH_SECTIONS="..."  which sections, in order (default: all six):
-#                         cni datapath ingest export kmeta cluster
+#   BENCH_SECTIONS="..."  which sections, in order (default: all eight):
+#                         cni datapath ingest export kmeta adopt publish
+#                         cluster
 #   BENCH_TIME_LIMIT=S    stop each section after S seconds (default: a
 #                         limit per section, 120-600 s)
 #   BENCH_OUT=FILE        also write the table (markdown, with the date,
 #                         machine and command) to FILE
 #   plus the per-section knobs listed in tests/bench/README.md.
-# Needs root (network namespaces) and `make all` (build/tools/bench_*).
+# Needs root (network namespaces); `make bench` builds build/tools/bench_*.
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,7 +24,7 @@ esac
 export NP_BUILD
 : "${BENCH_QUICK:=0}"
 export BENCH_QUICK
-sections=${BENCH_SECTIONS:-"cni datapath ingest export kmeta cluster"}
+sections=${BENCH_SECTIONS:-"cni datapath ingest export kmeta adopt publish cluster"}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "make bench: needs root (network namespaces)" >&2
@@ -48,6 +49,8 @@ limit() {
 	ingest) echo 600 ;;
 	export) echo 240 ;;
 	kmeta) echo 120 ;;
+	adopt) echo 300 ;;
+	publish) echo $((${BENCH_PUBLISH_SECS:-180} + 600)) ;;
 	cluster) echo 1500 ;;
 	*) echo 300 ;;
 	esac

@@ -10,8 +10,13 @@
 # netpol-recorderd records; then the CLI exports policies, reports and
 # checks. Everything is removed at the end.
 #
-# DEMO_OUT (default ./demo-out) receives the exported policies and the HTML
-# report. DEMO_ROUNDS (default 5) bounds the traffic.
+# DEMO_OUT (default demo-out/ at the top of the tree) receives the store the
+# node recorded into (records.db), the KnownServers (imported into that
+# store), the exported policies and the HTML report. The CLI commands are
+# printed exactly as they run ("$ ..."), with paths relative to the
+# directory the demo was started in when they are below it: run again from
+# there, each gives the same output from what stays in DEMO_OUT.
+# DEMO_ROUNDS (default 5) bounds the traffic.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -23,7 +28,38 @@ B=$NP_BUILD
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
+STORE=$OUT/records.db
+rm -f "$STORE" "$STORE-wal" "$STORE-shm" "$STORE-journal"
+
 step() { printf '==> %s\n' "$*"; }
+# A path as the printed commands give it: relative to where the demo was
+# started when it is below it.
+shown() {
+	local rel
+	case "$1" in
+	"$PWD"/*/*) printf '%s\n' "${1#"$PWD"/}" ;;
+	"$PWD"/*) rel=${1#"$PWD"/}; printf './%s\n' "$rel" ;;
+	*) printf '%s\n' "$1" ;;
+	esac
+}
+# run [> FILE] COMMAND ARG...: print the command as a shell would take it
+# (arguments quoted where needed), then run it, stdout to FILE if given.
+run() {
+	local to=""
+	if [ "$1" = ">" ]; then
+		to=$2
+		shift 2
+	fi
+	printf '$'
+	printf ' %q' "$@"
+	[ -z "$to" ] || printf ' > %q' "$to"
+	printf '\n'
+	if [ -n "$to" ]; then
+		"$@" >"$to"
+	else
+		"$@"
+	fi
+}
 
 step "building a node in network namespaces"
 np_setup demo
@@ -35,15 +71,15 @@ sed -e "s|^\\(\\s*\\)flush_interval:.*|\\1flush_interval: 500ms|" \
 	"$top/conf/recorderd.yaml" >"$CONF"
 echo '{"apiVersion":"v1","kind":"List","items":[]}' >"$META"
 
-step "starting netpol-recorderd in the node (store $NP_DB)"
-RECORDERD=$(np_bg node "$B/netpol-recorderd" -f -c "$CONF" --db "$NP_DB" \
+step "starting netpol-recorderd in the node (store $(shown "$STORE"))"
+RECORDERD=$(np_bg node "$B/netpol-recorderd" -f -c "$CONF" --db "$STORE" \
 	--metadata "$META")
 for _ in $(seq 50); do
 	np_node nft list table inet netpol_record >/dev/null 2>&1 && break
 	sleep 0.1
 done
 
-PLUGIN='{"type":"netpol-record-cni","db":"'"$NP_DB"'","logFile":"'"$NP_TMP/cni.log"'"}'
+PLUGIN='{"type":"netpol-record-cni","db":"'"$STORE"'","logFile":"'"$NP_TMP/cni.log"'"}'
 CONFLIST=$(np_conflist bridge "$PLUGIN")
 
 # name namespace kind-of-owner
@@ -187,21 +223,26 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 
-CLI="$B/netpol-record"
-cp "$top/conf/known-servers.yaml" "$OUT/known-servers.yaml"
+# From here on every command is printed as it runs, against what stays in
+# the output directory: the store, the KnownServers imported into it, the
+# policies exported from it.
+CLI=$(shown "$B/netpol-record")
+DB=$(shown "$STORE")
+KS=$(shown "$OUT/known-servers.yaml")
+POL=$(shown "$OUT/policies.yaml")
+HTML=$(shown "$OUT/report.html")
+step "the store stays in $DB; conf/known-servers.yaml names the external API's range"
+run cp "$(shown "$top/conf/known-servers.yaml")" "$KS"
+run "$CLI" known-servers import "$KS" --db "$DB"
 step "netpol-record status"
-"$CLI" status --db "$NP_DB"
-step "netpol-record export --namespace demo --known-servers conf/known-servers.yaml"
-"$CLI" export --namespace demo --db "$NP_DB" --known-servers "$OUT/known-servers.yaml" \
-	--min-observation 1s >"$OUT/policies.yaml"
-cat "$OUT/policies.yaml"
-step "netpol-record report --namespace demo (text)"
-"$CLI" report --namespace demo --db "$NP_DB" --policies "$OUT/policies.yaml" \
-	--known-servers "$OUT/known-servers.yaml"
-"$CLI" report --namespace demo --db "$NP_DB" --policies "$OUT/policies.yaml" \
-	--known-servers "$OUT/known-servers.yaml" -o html --out "$OUT/report.html"
-step "wrote $OUT/policies.yaml and $OUT/report.html"
-step "netpol-record check --policies policies.yaml (every recorded flow must be allowed)"
-"$CLI" check --namespace demo --db "$NP_DB" --policies "$OUT/policies.yaml"
-cp "$NP_DB" "$OUT/records.db" 2>/dev/null || true
+run "$CLI" status --db "$DB"
+step "netpol-record export (--min-observation 1s: the demo records for seconds, not the default 24h)"
+run ">" "$POL" "$CLI" export --namespace demo --db "$DB" --min-observation 1s
+run cat "$POL"
+step "netpol-record report, as text and as HTML"
+run "$CLI" report --namespace demo --db "$DB" --policies "$POL"
+run "$CLI" report --namespace demo --db "$DB" --policies "$POL" -o html --out "$HTML"
+step "netpol-record check (every recorded flow must be allowed)"
+run "$CLI" check --namespace demo --db "$DB" --policies "$POL"
+step "wrote $DB, $KS, $POL and $HTML"
 step "removing the node, the pods and everything else the demo made"

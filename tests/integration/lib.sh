@@ -13,7 +13,7 @@
 # inside the test's own namespaces).
 #
 # Functions (see each one's comment): np_setup, np_conflist, np_pod,
-# np_pod_del, np_cni, np_pod_ip, np_ext, np_ns, np_in, np_node, np_bg,
+# np_pod_del, np_cni, np_pod_ip, np_ext (np_ext_via), np_ns, np_in, np_node, np_bg,
 # np_wait_port, np_retry, np_log, np_fail, np_meta_deployment; for
 # netpol-recorderd on the node:
 #   np_rd_conf FILE [YAML ...]  # write a recorderd config: store $NP_DB,
@@ -28,8 +28,10 @@
 #   np_rd_wait [-t SECONDS] [PID] # wait (10 s unless -t) until $NP_RD_LOG
 #                          # says "recording:"; fail (printing the log) on
 #                          # timeout or as soon as PID has exited
-#   np_rd_stop [PID]       # SIGTERM to PID (default $NP_RD_PID), wait up to
-#                          # 10 s until it is gone, fail if it is not
+#   np_rd_stop [-t SECS] [PID] # SIGTERM to PID (default $NP_RD_PID), wait
+#                          # (10 s unless -t) until it is gone, fail if
+#                          # it is not (a publishing daemon's last flush
+#                          # and last publish take up to 10 s each)
 #   np_rd_wait_log PATTERN N # wait (15 s) until $NP_RD_LOG has N lines
 #                          # matching PATTERN; fail, printing the log, if not
 #   np_settle TRIES SAME SECS CMD... # until CMD prints the same SAME times
@@ -39,6 +41,11 @@
 #   np_count_new SRC DST   # the node counts new UDP and TCP connections
 #   np_new_counts          # ... prints "UDP TCP" counted so far
 #   np_udp_mark NAME ADDR PORT SPORT  # a new UDP flow; prints its ct mark
+#   np_pods_neigh NAME...  # each pod knows every other's MAC (permanent
+#                          # neighbour entries): many pods on one bridge
+#                          # all resolving at once overflow the host's
+#                          # backlog with ARP broadcasts, and datagrams
+#                          # waiting for an answer are dropped
 # and for the store:
 #   np_store_lock DB SECS  # another process holds DB's write lock (BEGIN
 #                          # IMMEDIATE) for SECS s in the background; returns
@@ -47,6 +54,31 @@
 # Special starts (SIGKILL, a second daemon, valgrind or nsenter wrappers)
 # stay in their tests; they can still use np_rd_conf, np_rd_wait and
 # np_rd_stop.
+#
+# Several nodes (a cluster), after np_setup:
+#   np_cluster N           # N node netns ($NP_ID-n1 .. -nN) joined by a
+#                          # fabric netns ($NP_ID-lan): node I is
+#                          # 198.18.0.(10+I) on the fabric's bridge, its
+#                          # pods in 198.18.(10+I).0/24 (bridge conflists;
+#                          # 2001:db8:(10+I)::/64 too, not routed between
+#                          # nodes), every node routes the others' pod
+#                          # networks; the fabric (198.18.0.1) routes to
+#                          # externals; makes node 1 current
+#   np_use_node I          # make node I current: np_node, np_ns node,
+#                          # np_pod, np_conflist, np_cni, np_rd_conf,
+#                          # np_rd_start/_stop/_wait(_log) act on it, with
+#                          # its own $NP_DB, $NP_RELEASE, $NP_RD_LOG,
+#                          # $NP_RD_PID (each node's kept while another is
+#                          # current); $NP_NODE_IDX is I
+#   np_cluster_ext NAME ADDR4  # an external host routed by the fabric,
+#                          # reachable from every node's pods
+# and the test API server (tests/tools/fake_apiserver.py) for them:
+#   np_api_start [ARG ...] # in the fabric on 198.18.0.1 over TLS with a
+#                          # fresh CA; sets $NP_API (its URL), writes
+#                          # $NP_TMP/api/kubeconfig (token file, CA) for
+#                          # the daemons; ARGs go to the server
+#   np_api METHOD PATH [JSON]  # a request (token sent); prints the body
+#   np_api_ctl NAME [JSON] # POST /_test/NAME (faults, load, stats, ...)
 
 set -euo pipefail
 
@@ -193,6 +225,10 @@ np_conflist() {
 	case "$kind" in
 	bridge)
 		v4=198.18.1.0/24 v6=2001:db8:1::/64
+		if [ -n "${NP_NODE_IDX:-}" ]; then
+			v4=198.18.$((10 + NP_NODE_IDX)).0/24
+			v6=2001:db8:$((10 + NP_NODE_IDX))::/64
+		fi
 		main='{"type":"bridge","bridge":"npbr0","isGateway":true,"ipMasq":false,"hairpinMode":true}'
 		;;
 	ptp)
@@ -202,13 +238,14 @@ np_conflist() {
 	*) np_fail "np_conflist: unknown kind $kind" ;;
 	esac
 	f="$NP_TMP/net.d/$kind.conflist"
+	[ -z "${NP_NODE_IDX:-}" ] || f="$NP_NODE_DIR/net.d/$kind.conflist"
 	# Our plugin gets the run's release socket unless the test set one.
 	plugins=$(printf '%s\n' "$@" | jq -s -c --arg rel "$NP_RELEASE" 'map(
 		if .type == "netpol-record-cni" and (has("releaseSocket") | not)
 		then . + {releaseSocket: $rel} else . end)')
 	[ $# -gt 0 ] || plugins='[]'
 	jq -n --arg name "np-$kind" --arg v4 "$v4" --arg v6 "$v6" \
-		--arg dir "$NP_TMP/ipam" --argjson main "$main" \
+		--arg dir "${NP_NODE_DIR:-$NP_TMP}/ipam" --argjson main "$main" \
 		--argjson rest "$plugins" '{
 		cniVersion: "1.0.0", name: $name,
 		plugins: ([$main + {ipam: {type: "host-local", dataDir: $dir,
@@ -316,28 +353,33 @@ np_pod_ip() {
 # as the host's gateway; the node routes ADDR4/ADDR6 to the link. The node
 # itself has no default route.
 np_ext() {
-	local name=$1 a4=$2 a6=${3:-} ns link
+	np_ext_via "$NP_NODE" "$@"
+	np_log "external $1: $2 ${3:-}"
+}
+
+# np_ext_via ROUTER NAME ADDR4 [ADDR6]: np_ext routed by netns ROUTER.
+np_ext_via() {
+	local router=$1 name=$2 a4=$3 a6=${4:-} ns link
 	ns=$(np_ns "$name")
 	link="x${name:0:12}"
 	np_netns_add "$ns"
 	ip -n "$ns" link set lo up
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
-	ip -n "$NP_NODE" link add "$link" type veth peer name eth0 netns "$ns"
-	ip -n "$NP_NODE" link set "$link" up
+	ip -n "$router" link add "$link" type veth peer name eth0 netns "$ns"
+	ip -n "$router" link set "$link" up
 	ip -n "$ns" link set eth0 up
-	ip -n "$NP_NODE" addr add 203.0.113.254/32 dev "$link"
-	ip -n "$NP_NODE" route add "$a4/32" dev "$link"
+	ip -n "$router" addr add 203.0.113.254/32 dev "$link"
+	ip -n "$router" route add "$a4/32" dev "$link"
 	ip -n "$ns" addr add "$a4/24" dev eth0
 	ip -n "$ns" route add default via 203.0.113.254 dev eth0
 	if [ -n "$a6" ]; then
-		ip -n "$NP_NODE" addr add 2001:db8:ff::fffe/128 dev "$link" nodad
-		ip -n "$NP_NODE" -6 route add "$a6/128" dev "$link"
+		ip -n "$router" addr add 2001:db8:ff::fffe/128 dev "$link" nodad
+		ip -n "$router" -6 route add "$a6/128" dev "$link"
 		ip -n "$ns" addr add "$a6/64" dev eth0 nodad
 		ip -n "$ns" -6 route add 2001:db8:ff::fffe/128 dev eth0
 		ip -n "$ns" -6 route add default via 2001:db8:ff::fffe dev eth0
 	fi
-	np_log "external $name: $a4 $a6"
 }
 
 # np_bg NAME cmd...: run cmd in the background in NAME's netns ("node" for
@@ -448,19 +490,25 @@ np_rd_wait() {
 	np_fail "netpol-recorderd did not start within $secs s (no \"recording:\" in $NP_RD_LOG)"
 }
 
-# np_rd_stop [PID]: SIGTERM to PID (default $NP_RD_PID), then wait up to
-# 10 s until it has exited; fails if it is already gone or does not stop.
+# np_rd_stop [-t SECS] [PID]: SIGTERM to PID (default $NP_RD_PID), then
+# wait up to SECS (10) until it has exited; fails if it is already gone or
+# does not stop.
 # PID must not be a child of the calling shell (np_bg in $(...) is not):
 # an unreaped child would look alive.
 np_rd_stop() {
-	local pid=${1:-$NP_RD_PID} i
+	local secs=10 pid i
+	if [ "${1:-}" = -t ]; then
+		secs=$2
+		shift 2
+	fi
+	pid=${1:-$NP_RD_PID}
 	[ -n "$pid" ] || np_fail "np_rd_stop: no pid (np_rd_start sets NP_RD_PID)"
 	kill -TERM "$pid" || np_fail "netpol-recorderd (pid $pid) was not running"
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < secs * 10; i++)); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.1
 	done
-	np_fail "netpol-recorderd (pid $pid) did not stop within 10 s of SIGTERM"
+	np_fail "netpol-recorderd (pid $pid) did not stop within $secs s of SIGTERM"
 }
 
 # np_rd_wait_log PATTERN N: wait up to 15 s until netpol-recorderd's log
@@ -538,6 +586,22 @@ np_udp_sink() {
 	EOF
 }
 
+# np_pods_neigh NAME...: see the header (IPv4, same bridge).
+np_pods_neigh() {
+	local p q
+	local -A mac=() ip4=()
+	for p in "$@"; do
+		mac[$p]=$(np_in "$p" cat /sys/class/net/eth0/address)
+		ip4[$p]=$(np_pod_ip "$p" 4)
+	done
+	for p in "$@"; do
+		for q in "$@"; do
+			[ "$p" = "$q" ] ||
+				echo "neigh replace ${ip4[$q]} lladdr ${mac[$q]} dev eth0 nud permanent"
+		done | ip -n "$(np_ns "$p")" -batch -
+	done
+}
+
 # np_count_new SRC DST: the node counts the new UDP and TCP connections
 # from address SRC to DST with a `ct state new counter` rule per protocol
 # (priority 0: after the plugin's mark at -90), independently of any
@@ -569,4 +633,142 @@ np_udp_mark() {
 	m=$(np_node conntrack -L -p udp --orig-port-src "$4" 2>/dev/null |
 		grep -o 'mark=[0-9]*' | head -n 1 | cut -d= -f2 || true)
 	echo "${m:-0}"
+}
+
+# ---- several nodes ------------------------------------------------------------
+
+NP_NODE_IDX=""
+NP_NODE_DIR=""
+NP_FABRIC=""
+NP_NODES=()
+NP_RD_PIDS=()
+NP_API=""
+
+# np_cluster N: see the header. The run's default node netns stays (and
+# is removed at cleanup) but is not one of the cluster's nodes.
+np_cluster() {
+	local n=$1 i j lan
+	NP_FABRIC="$NP_ID-lan"
+	np_netns_add "$NP_FABRIC"
+	ip -n "$NP_FABRIC" link set lo up
+	ip -n "$NP_FABRIC" link add lan0 type bridge
+	ip -n "$NP_FABRIC" link set lan0 up
+	ip -n "$NP_FABRIC" addr add 198.18.0.1/24 dev lan0
+	ip netns exec "$NP_FABRIC" sysctl -qw net.ipv4.ip_forward=1
+	for ((i = 1; i <= n; i++)); do
+		NP_NODES[$i]="$NP_ID-n$i"
+		np_netns_add "${NP_NODES[$i]}"
+		mkdir -p "$NP_TMP/n$i/net.d" "$NP_TMP/n$i/ipam"
+		ip -n "${NP_NODES[$i]}" link set lo up
+		for s in net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+			net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0; do
+			ip netns exec "${NP_NODES[$i]}" sysctl -qw "$s"
+		done
+		lan="l$i-${NP_ID:2:8}"
+		ip -n "$NP_FABRIC" link add "$lan" type veth peer name lan0 \
+			netns "${NP_NODES[$i]}"
+		ip -n "$NP_FABRIC" link set "$lan" master lan0 up
+		ip -n "${NP_NODES[$i]}" link set lan0 up
+		ip -n "${NP_NODES[$i]}" addr add "198.18.0.$((10 + i))/24" dev lan0
+		ip -n "${NP_NODES[$i]}" route add default via 198.18.0.1
+		ip -n "$NP_FABRIC" route add "198.18.$((10 + i)).0/24" \
+			via "198.18.0.$((10 + i))"
+	done
+	for ((i = 1; i <= n; i++)); do
+		for ((j = 1; j <= n; j++)); do
+			[ "$i" -ne "$j" ] || continue
+			ip -n "${NP_NODES[$i]}" route add "198.18.$((10 + j)).0/24" \
+				via "198.18.0.$((10 + j))"
+		done
+	done
+	np_log "cluster of $n nodes, fabric $NP_FABRIC"
+	np_use_node 1
+}
+
+# np_use_node I: see the header.
+np_use_node() {
+	local i=$1
+	[ -n "${NP_NODES[$i]:-}" ] || np_fail "np_use_node: no node $i (np_cluster)"
+	if [ -n "$NP_NODE_IDX" ]; then
+		NP_RD_PIDS[$NP_NODE_IDX]=$NP_RD_PID
+	fi
+	NP_NODE_IDX=$i
+	NP_NODE=${NP_NODES[$i]}
+	NP_NODE_DIR="$NP_TMP/n$i"
+	NP_DB="$NP_NODE_DIR/records.db"
+	NP_RELEASE="$NP_NODE_DIR/release.sock"
+	NP_RD_LOG="$NP_NODE_DIR/rd.log"
+	NP_RD_PID=${NP_RD_PIDS[$i]:-}
+	export NP_NODE NP_DB NP_RELEASE NP_RD_LOG NP_NODE_IDX NP_NODE_DIR
+}
+
+# np_cluster_ext NAME ADDR4: see the header.
+np_cluster_ext() {
+	np_ext_via "$NP_FABRIC" "$@"
+	np_log "external $1: $2 (behind the fabric)"
+}
+
+# np_api_start [ARG ...]: see the header.
+np_api_start() {
+	local d="$NP_TMP/api" i
+	mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 1 \
+		-subj "/CN=netpol-record test CA $NP_ID" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$d/srv.key" -out "$d/srv.csr" -subj "/CN=198.18.0.1" \
+		2>/dev/null
+	printf 'subjectAltName=IP:198.18.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$d/srv.ext"
+	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+		-CAcreateserial -out "$d/srv.pem" -days 1 -extfile "$d/srv.ext" \
+		2>/dev/null
+	echo "token-$NP_ID" >"$d/token"
+	ip netns exec "$NP_FABRIC" /usr/bin/python3 \
+		"$NP_TOP/tests/tools/fake_apiserver.py" --cert "$d/srv.pem" \
+		--key "$d/srv.key" --token-file "$d/token" --listen 198.18.0.1 \
+		--port-file "$d/port" "$@" >>"$d/server.log" 2>&1 &
+	echo "$!" >>"$NP_TMP/pids"
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$d/port" ] && break
+		sleep 0.1
+	done
+	[ -s "$d/port" ] || np_fail "the test API server did not start: $(cat "$d/server.log")"
+	NP_API="https://198.18.0.1:$(cat "$d/port")"
+	cat >"$d/kubeconfig" <<-EOF
+	apiVersion: v1
+	kind: Config
+	current-context: test
+	contexts:
+	- name: test
+	  context: {cluster: fake, user: recorder}
+	clusters:
+	- name: fake
+	  cluster: {server: "$NP_API", certificate-authority: ca.pem}
+	users:
+	- name: recorder
+	  user: {tokenFile: token}
+	EOF
+	export NP_API
+	np_log "test API server $NP_API"
+}
+
+# np_api METHOD PATH [JSON]: see the header. Fails on a transport error
+# only (any HTTP status is printed as the body says).
+np_api() {
+	local d="$NP_TMP/api" body=()
+	[ $# -lt 3 ] || body=(-H 'Content-Type: application/json' -d "$3")
+	ip netns exec "$NP_FABRIC" curl -sS --max-time 20 --cacert "$d/ca.pem" \
+		-H "Authorization: Bearer $(cat "$d/token")" -X "$1" \
+		"${body[@]}" "$NP_API$2"
+}
+
+# np_api_ctl NAME [JSON]: see the header.
+np_api_ctl() {
+	local out
+	out=$(ip netns exec "$NP_FABRIC" curl -sS --max-time 20 --fail-with-body \
+		--cacert "$NP_TMP/api/ca.pem" -X POST \
+		-H 'Content-Type: application/json' -d "${2:-{\}}" \
+		"$NP_API/_test/$1") ||
+		np_fail "test API server control $1 failed: $out"
 }

@@ -4,6 +4,9 @@
 # expects from the demo's traffic (post-DNAT ports, the DNS rule for UDP and
 # TCP, the KnownServer CIDR, no per-pod labels in selectors). The demo
 # itself fails when `netpol-record check` of its export does not exit 0.
+# The demo is reproducible from what it prints: its export command, run
+# again against the directory it leaves, gives the policies it printed,
+# with no warning; the report names a store that is still there.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B=${NP_BUILD:-$top/build}
@@ -19,8 +22,32 @@ grep -q "0 denied, 0 unresolved" "$out/demo.log" ||
 [ -s "$out/report.html" ] || fail "no HTML report"
 grep -q "^kind: NetworkPolicy" "$out/policies.yaml" || fail "no policies"
 
-J=$("$B/netpol-record" export -n demo --db "$out/records.db" \
-	--known-servers "$out/known-servers.yaml" -o json 2>/dev/null)
+# The export command as the demo printed it ("$ ... > FILE"), run again
+# without the redirection: the same policies as the demo printed after
+# "$ cat FILE", and no warning (the KnownServers are in the saved store,
+# the observation flag is printed).
+line=$(grep -E '^\$ .* export .* > ' "$out/demo.log" | head -n 1)
+[ -n "$line" ] || fail "the demo printed no export command"
+cmd=${line#\$ }
+file=${cmd##* > }
+cmd=${cmd% > *}
+[ "$file" = "$out/policies.yaml" ] || fail "the printed export writes $file, not $out/policies.yaml"
+printed=$(awk -v c="\$ cat $file" '$0 == c {on = 1; next} on && /^(==>|\$ )/ {exit} on' "$out/demo.log")
+[ -n "$printed" ] || fail "the demo did not print the policies after its export"
+bash -c "$cmd" >"$out/rerun.yaml" 2>"$out/rerun.err" ||
+	fail "the printed export failed: $cmd: $(cat "$out/rerun.err")"
+[ "$(cat "$out/rerun.yaml")" = "$printed" ] ||
+	{ diff <(echo "$printed") "$out/rerun.yaml" >&2 || true; fail "the printed export gives other policies than the demo printed: $cmd"; }
+! grep -qi warn "$out/rerun.err" || fail "the printed export warns: $(cat "$out/rerun.err")"
+grep -q "203.0.113.0/24" "$out/rerun.yaml" || fail "the printed export has no KnownServer CIDR"
+
+# The reports name the store the demo leaves, and it is there.
+store=$(sed -n 's/^stores: *//p' "$out/demo.log" | head -n 1)
+[ "$store" = "$out/records.db" ] || fail "the text report names the store '$store', not $out/records.db"
+grep -qF "<code>$store</code>" "$out/report.html" || fail "report.html does not name the store $store"
+[ -f "$store" ] || fail "the store the reports name, $store, is gone"
+
+J=$("$B/netpol-record" export -n demo --db "$out/records.db" --min-observation 1s -o json 2>/dev/null)
 pol() { jq -c --arg n "$1" '[.items[]? // .] | map(select(.metadata.name == $n))[0]' <<<"$J"; }
 has() { # policy jq-filter description
 	local p

@@ -1,6 +1,7 @@
 #!/bin/bash
 # `make install DESTDIR=...` lays out what the README and the man pages
-# promise: the three programs, the kubectl plugin name, the default
+# promise: the three programs, the kubectl plugin name, the plugin's link
+# on PATH, the default
 # configuration (which the daemon accepts), the man pages (which format),
 # and the systemd unit, whose ExecStart names the installed daemon.
 # Everything goes to a temporary DESTDIR; nothing on the host changes.
@@ -23,6 +24,10 @@ done
 	fail "kubectl-netpol_record does not point to netpol-record"
 cmp -s "$build/netpol-record-cni" "$dest/opt/cni/bin/netpol-record-cni" ||
 	fail "the installed plugin is not the built one"
+# `netpol-record-cni install` (the README's next command) finds the plugin
+# on root's PATH through this link.
+[ "$(readlink "$dest/usr/local/sbin/netpol-record-cni")" = /opt/cni/bin/netpol-record-cni ] ||
+	fail "sbin/netpol-record-cni does not point to /opt/cni/bin/netpol-record-cni"
 
 conf=$dest/etc/netpol-record/recorderd.yaml
 [ -f "$conf" ] || fail "no default configuration"
@@ -44,4 +49,4 @@ cfg=$(sed -n 's/^ExecStart=.* -c \([^ ]*\).*/\1/p' "$unit")
 [ -f "$dest$cfg" ] || fail "the unit's configuration $cfg is not installed"
 grep -q '^CapabilityBoundingSet=CAP_NET_ADMIN$' "$unit" ||
 	fail "the unit does not limit the daemon to CAP_NET_ADMIN"
-echo "make install: programs, kubectl plugin, configuration, man pages, unit"
+echo "make install: programs, kubectl plugin, plugin link, configuration, man pages, unit"

@@ -1,8 +1,10 @@
 #!/bin/bash
 # The man pages in doc/ match the programs: every option that a binary's
 # --help (and each subcommand's --help) prints appears in its man page,
-# every netpol-record command has a section, and groff formats each page
-# without a warning. (No network: no namespaces needed.)
+# every netpol-record command has a section, and every page in doc/ formats
+# without a warning, by groff and by `man --warnings -l` at 80 columns (man's
+# width when it writes to no terminal) and at 50. (No network: no namespaces
+# needed.)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${NP_BUILD:-$top/build}
@@ -14,9 +16,9 @@ options_of() {
 		sort -u
 }
 
-# A man page as plain words: \- is -, font escapes go.
+# A man page as plain words: \- is -, font escapes and break points (\:) go.
 plain() {
-	sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\(dq/"/g' "$1"
+	sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\(dq/"/g' -e 's/\\://g' "$1"
 }
 
 # A program's help text; a program that fails to run gives none.
@@ -41,11 +43,24 @@ check() {
 	done < <(options_of <<<"$help")
 }
 
+command -v man >/dev/null || { echo "FAIL: man is not installed (install/deps.sh)"; exit 1; }
 for page in netpol-record.8 netpol-recorderd.8 netpol-record-cni.8; do
-	[ -f "$top/doc/$page" ] || { echo "FAIL: doc/$page missing"; fail=1; continue; }
-	warn=$(groff -man -ww -z "$top/doc/$page" 2>&1 || true)
-	[ -z "$warn" ] || { echo "FAIL: groff on doc/$page: $warn"; fail=1; }
+	[ -f "$top/doc/$page" ] || { echo "FAIL: doc/$page missing"; fail=1; }
 done
+pages=0
+for path in "$top"/doc/*.8; do
+	page=${path##*/}
+	pages=$((pages + 1))
+	warn=$(groff -man -ww -z "$path" 2>&1) || warn="$warn (groff exit $?)"
+	[ -z "$warn" ] || { echo "FAIL: groff on doc/$page: $warn"; fail=1; }
+	for width in 80 50; do
+		# man prints troff's warnings on stderr; the page goes nowhere.
+		warn=$(MANWIDTH=$width man --warnings -l "$path" 2>&1 >/dev/null) ||
+			warn="$warn (man exit $?)"
+		[ -z "$warn" ] || { echo "FAIL: man --warnings -l doc/$page at $width columns: $warn"; fail=1; }
+	done
+done
+[ "$pages" -ge 3 ] || { echo "FAIL: only $pages man pages in doc/"; fail=1; }
 
 check netpol-recorderd.8 netpol-recorderd "$(help_of "$build/netpol-recorderd" --help)"
 check netpol-record-cni.8 netpol-record-cni \

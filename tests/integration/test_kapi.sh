@@ -17,7 +17,7 @@ B=${NP_BUILD:-$TOP/build}
 T=$NP_TMP
 ST=$T/state
 ERR=$T/dump.err
-[ -x "$B/tools/metasrc_dump" ] || np_fail "build/tools/metasrc_dump missing (run make)"
+[ -x "$B/tools/metasrc_dump" ] || np_fail "build/tools/metasrc_dump missing (make check or make integration builds it)"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
 # ---- a throwaway CA and server certificate, and a CA that did not sign it

@@ -13,7 +13,7 @@ T=$NP_TMP
 ST=$T/state
 ERR=$T/dump.err
 F=$T/metadata.json
-[ -x "$B/tools/metasrc_dump" ] || np_fail "build/tools/metasrc_dump missing (run make)"
+[ -x "$B/tools/metasrc_dump" ] || np_fail "build/tools/metasrc_dump missing (make check or make integration builds it)"
 
 wait_for() { # wait_for FILE REGEX: until a line matches (bounded)
 	local i

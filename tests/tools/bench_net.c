@@ -22,6 +22,12 @@
  *       OFFSET + p, OFFSET + p + PROCS, ...). next_offset in the output is
  *       where a following run starts with fresh flows.
  *
+ *   bench_net udp-peers -c ADDR[,ADDR...] [-p DPORT] [-i PERIOD] [-t SECS]
+ *       steady traffic to peers: every PERIOD seconds (default 30) one
+ *       UDP datagram to each ADDR:DPORT (default 20000) from a socket of
+ *       its own (a fresh source port: a new connection each time), the
+ *       datagrams of a round spread evenly over it, for SECS seconds.
+ *
  * Clients print one line: "sent=<n> errors=<n> secs=<s> rate=<n/s>".
  * Only for addresses inside the test's own namespaces.
  */
@@ -81,7 +87,9 @@ usage(void)
 	    "       bench_net tcp-rate -c ADDR -p PORT [-t SECS] [-n MAX] "
 	    "[-P PROCS] [-r RATE]\n"
 	    "       bench_net udp-flows -c ADDR [-t SECS] [-n MAX] [-r RATE] "
-	    "[-o OFFSET] [-p DPORT_BASE] [-D DPORTS] [-P PROCS]\n");
+	    "[-o OFFSET] [-p DPORT_BASE] [-D DPORTS] [-P PROCS]\n"
+	    "       bench_net udp-peers -c ADDR[,ADDR...] [-p DPORT] "
+	    "[-i PERIOD] [-t SECS]\n");
 	exit(1);
 }
 
@@ -347,11 +355,59 @@ udp_flows(const char *addr, double secs, long max, double rate, long offset,
 	return 0;
 }
 
+static int
+udp_peers(char *addrs, int port, double period, double secs)
+{
+	struct sockaddr_in peers[1024];
+	int n = 0, s;
+	long sent = 0, errs = 0;
+	double t0 = now_s(), next = t0;
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(addrs, ",", &save); tok != NULL && n < 1024;
+	    tok = strtok_r(NULL, ",", &save)) {
+		memset(&peers[n], 0, sizeof(peers[n]));
+		peers[n].sin_family = AF_INET;
+		peers[n].sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, tok, &peers[n].sin_addr) != 1) {
+			fprintf(stderr, "bench_net: %s: not an IPv4 address\n",
+			    tok);
+			return 1;
+		}
+		n++;
+	}
+	while (now_s() - t0 < secs) {
+		for (int i = 0; i < n; i++) {
+			/* Spread over the period: a burst of ARP broadcasts
+			 * from every pod at once overflows the bridge's
+			 * backlog, and the datagrams wait and go. */
+			pace(next, i, (double)n / period);
+			if ((s = socket(AF_INET, SOCK_DGRAM, 0)) < 0 ||
+			    sendto(s, "x", 1, 0, (struct sockaddr *)&peers[i],
+			    sizeof(peers[i])) < 0)
+				errs++;
+			else
+				sent++;
+			if (s >= 0)
+				close(s);
+		}
+		next += period;
+		while (now_s() < next && now_s() - t0 < secs) {
+			struct timespec ts = { 0, 100 * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	printf("sent=%ld errors=%ld secs=%.3f rate=%.0f\n", sent, errs,
+	    now_s() - t0, (double)sent / (now_s() - t0));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *cmd, *addr = NULL;
-	double secs = 10, rate = 0;
+	double secs = 10, rate = 0, period = 30;
 	long max = 1000000000L, offset = 0, dports = 100;
 	int port = 0, procs = 1, ch;
 
@@ -359,8 +415,9 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((ch = getopt(argc, argv, "c:p:t:n:P:r:o:D:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:p:t:n:P:r:o:D:i:")) != -1) {
 		switch (ch) {
+		case 'i': period = atof(optarg); break;
 		case 'c': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
 		case 't': secs = atof(optarg); break;
@@ -393,6 +450,12 @@ main(int argc, char **argv)
 			usage();
 		return udp_flows(addr, secs, max, rate, offset, port, dports,
 		    procs);
+	}
+	if (strcmp(cmd, "udp-peers") == 0) {
+		if (addr == NULL || period <= 0)
+			usage();
+		return udp_peers((char *)(uintptr_t)addr, port > 0 ? port :
+		    20000, period, secs);
 	}
 	usage();
 	return 1;

@@ -503,9 +503,13 @@ class Handler(BaseHTTPRequestHandler):
             rule["count"] -= 1
         return True
 
-    def faults(self, verb, res, ns, name, user):
+    def faults(self, verb, res, ns, name, user, size=0):
         with STATE.cond:
             m = STATE.mode
+            limit = m.get("body_limit")
+            too_big = isinstance(limit, dict) and \
+                size > int(limit.get("bytes", BODY_LIMIT)) and \
+                self.take(limit, verb, res, ns, name)
             writes = ("create", "update", "patch", "delete",
                       "deletecollection")
             hang = self.take(m.get("hang"), verb, res, ns, name)
@@ -518,6 +522,10 @@ class Handler(BaseHTTPRequestHandler):
             error = m.get("error")
             failed = self.take(error, verb, res, ns, name)
             hang_gen = STATE.drop_gen
+        if too_big:
+            raise ApiError(413, "RequestEntityTooLarge",
+                           "Request entity too large: limit is %d" %
+                           int(limit.get("bytes")))
         if hang:
             # Accept, read, never answer: until the mode is cleared, the
             # server goes down, or the client gives up.
@@ -618,7 +626,7 @@ class Handler(BaseHTTPRequestHandler):
         with STATE.cond:
             STATE.stats["%s %s" % (verb, res.qualified)] += 1
             STATE.bytes_in[res.qualified] += len(body)
-        if self.faults(verb, res, ns, name, user):
+        if self.faults(verb, res, ns, name, user, len(body)):
             return
         if verb not in res.verbs or (method == "POST" and name):
             raise ApiError(405, "MethodNotAllowed", "the server does not "
@@ -1029,7 +1037,9 @@ class Handler(BaseHTTPRequestHandler):
             mf.append({"manager": m, "operation": op,
                        "apiVersion": res.api_version, "time": now_rfc3339(),
                        "fieldsType": "FieldsV1",
-                       "fieldsV1": fo.render_fields(paths)})
+                       "fieldsV1": fo.render_fields(
+                           paths, new, res.schema.openapi
+                           if res.schema is not None else None)})
         meta["managedFields"] = mf
         self.validate(res, new)
         if dry:
@@ -1419,7 +1429,7 @@ def make_server(port):
     if ARGS.client_ca:
         ctx.load_verify_locations(ARGS.client_ca)
         ctx.verify_mode = ssl.CERT_OPTIONAL
-    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    srv = ThreadingHTTPServer((ARGS.listen, port), Handler)
     srv.daemon_threads = True
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     return srv
@@ -1485,6 +1495,8 @@ def main():
     p.add_argument("--client-ca", help="accept client certificates it "
                    "signed (user = CN)")
     p.add_argument("--port-file", required=True)
+    p.add_argument("--listen", default="127.0.0.1",
+                   help="the address to listen on (default 127.0.0.1)")
     p.add_argument("--fixture", help="a List of built-in objects (JSON)")
     p.add_argument("--seed", action="append", default=[],
                    help="objects to preload (JSON or YAML; List, items or "

@@ -16,6 +16,7 @@
     owns them. managedFields are rendered in the FieldsV1 format.
 """
 import copy
+import json
 import re
 
 SERVER_META = ("uid", "resourceVersion", "creationTimestamp", "generation",
@@ -204,12 +205,41 @@ def _merge_into(dst, src, schema):
             dst[k] = copy.deepcopy(v)
 
 
-def render_fields(paths):
+def render_fields(paths, obj=None, schema=None):
+    """managedFields' FieldsV1 of paths. With obj and its schema, a
+    leaf that is a map list (x-kubernetes-list-type: map) is rendered as
+    the API server's structured merge does: one "k:{...}" entry per item
+    (its keys, sorted, as compact JSON) with "." and each of the item's
+    fields (maps field by field unless atomic); ownership stays at the
+    list (see the module's note), only the rendering, and so the stored
+    size, is the real server's."""
     out = {}
     for p in sorted(paths):
         d = out
         for part in p:
             d = d.setdefault("f:" + part, {})
+        if obj is None:
+            continue
+        sub, val = schema, obj
+        for part in p:
+            sub = _sub(sub, part)
+            val = val.get(part) if isinstance(val, dict) else None
+        if isinstance(sub, dict) and isinstance(val, list) and \
+                sub.get("x-kubernetes-list-type") == "map":
+            keys = sub.get("x-kubernetes-list-map-keys", [])
+            for item in val:
+                if not isinstance(item, dict):
+                    continue
+                k = "k:" + json.dumps({kk: item.get(kk) for kk in
+                                       sorted(keys)},
+                                      separators=(",", ":"))
+                e = d.setdefault(k, {".": {}})
+                leaves = set()
+                _walk(item, sub.get("items"), (), leaves)
+                for lp in sorted(leaves):
+                    dd = e
+                    for part in lp:
+                        dd = dd.setdefault("f:" + part, {})
     return out
 
 

@@ -501,6 +501,228 @@ test_owner_merge_running(void **state)
 	    "kind='Pod' AND name='client-7d9f-x2'", 0), 0);
 }
 
+
+/* An attachment as the plugin hands it over: host address + prefix. */
+static void
+announced(struct store_attachment *a, const char *cid, const char *name,
+    const char *ip, int prefix)
+{
+	memset(a, 0, sizeof(*a));
+	snprintf(a->container_id, sizeof(a->container_id), "%s", cid);
+	snprintf(a->ifname, sizeof(a->ifname), "eth0");
+	snprintf(a->pod_namespace, sizeof(a->pod_namespace), "shop");
+	snprintf(a->pod_name, sizeof(a->pod_name), "%s", name);
+	assert_int_equal(addr_parse(ip, &a->addrs[0].addr), 0);
+	a->addrs[0].prefix = (uint8_t)prefix;
+	a->naddrs = 1;
+}
+
+/* A TCP connection from src to b's 198.18.2.3:6379. */
+static void
+to_b(struct ct_event *ev, const char *src)
+{
+	first_new("tcp4.bin", ev);
+	assert_int_equal(addr_parse(src, &ev->orig.src), 0);
+	ev->reply.dst = ev->orig.src;
+}
+
+/*
+ * A pod the plugin handed over is attributed at once, on both sides,
+ * before the store has it; what it learns meanwhile (a DNS answer) waits
+ * for its store id; once the store's table has it, the record takes
+ * over, with its workload assigned. A pod forgotten (its DEL) is not
+ * attributed any more, although the table still has it until the detach
+ * is written.
+ */
+static void
+test_announced(void **state)
+{
+	struct t *t = *state;
+	struct store_attachment a;
+	struct attrib_side s[2];
+	struct ct_event ev;
+	struct dns_answers ans;
+	struct addr ip;
+	int n;
+	int64_t b = handle(t, "shop", "Pod", "backend-0"), c, id;
+
+	to_b(&ev, "198.18.1.9");
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(n, 1);			/* b's ingress only */
+	announced(&a, "cid-c", "client-c", "198.18.1.9", 24);
+	assert_int_equal(attrib_announce(t->at, &a), 0);
+	assert_int_equal(attrib_npods(t->at), 3);
+	c = handle(t, "shop", "Pod", "client-c");
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(s[0].key.subject, c);
+	assert_int_equal(s[0].key.direction, FLOW_EGRESS);
+	assert_int_equal(s[0].key.peer_wl, b);
+	assert_int_equal(s[1].key.subject, b);
+	assert_int_equal(s[1].key.peer_kind, FLOW_PEER_WORKLOAD);
+	assert_int_equal(s[1].key.peer_wl, c);
+
+	/* Its DNS answer: remembered now, stored once it has an id. */
+	memset(&ans, 0, sizeof(ans));
+	snprintf(ans.qname, sizeof(ans.qname), "db.example.test");
+	ans.n = 1;
+	assert_int_equal(addr_parse("203.0.113.7", &ans.a[0].addr), 0);
+	ans.a[0].ttl = 60;
+	assert_int_equal(addr_parse("198.18.1.9", &ip), 0);
+	assert_int_equal(attrib_dns(t->at, &ip, &ans, time(NULL)), 1);
+	flush(t);
+	assert_int_equal(q1(t, "SELECT count(*) FROM dns_answers", 0), 0);
+
+	/* The writer writes it; the next table has it. */
+	assert_int_equal(store_attachment_put(t->st, &a, 1000), 0);
+	id = a.id;
+	assert_int_equal(reload(t, true), 1);
+	assert_int_equal(attrib_npods(t->at), 3);
+	assert_int_equal(handle(t, "shop", "Pod", "client-c"), c);
+	flush(t);
+	assert_int_equal(q1(t, "SELECT count(*) FROM dns_answers WHERE "
+	    "attachment_id=?1 AND name='db.example.test'", id), 1);
+	assert_int_equal(q1(t, "SELECT workload_id FROM attachments WHERE "
+	    "id=?1", id), workload(t->st, "shop", "Pod", "client-c"));
+	ev.orig.dst = ev.reply.src = ans.a[0].addr;
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_string_equal(s[0].dns_name, "db.example.test");
+
+	/* Its DEL: gone at once, though the table still has it. */
+	attrib_forget(t->at, "cid-c", "eth0");
+	assert_int_equal(attrib_npods(t->at), 2);
+	to_b(&ev, "198.18.1.9");
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(reload(t, true), 1);
+	assert_int_equal(attrib_npods(t->at), 2);
+	assert_int_equal(store_attachment_detach(t->st, "cid-c", "eth0",
+	    1001), 0);
+	assert_int_equal(reload(t, true), 1);
+	assert_int_equal(attrib_npods(t->at), 2);
+	/* Attached again under the same key: attributed again. */
+	assert_int_equal(attrib_announce(t->at, &a), 0);
+	assert_int_equal(attrib_npods(t->at), 3);
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(n, 2);
+}
+
+/* The newest attachment wins an address: one announced over the
+ * store's; gone again when forgotten before the store had it. */
+static void
+test_announced_wins(void **state)
+{
+	struct t *t = *state;
+	struct store_attachment a;
+	struct attrib_side s[2];
+	struct ct_event ev;
+	int n;
+
+	to_b(&ev, "198.18.1.2");		/* a's address */
+	announced(&a, "cid-d", "reuser", "198.18.1.2", 24);
+	assert_int_equal(attrib_announce(t->at, &a), 0);
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(s[0].key.subject, handle(t, "shop", "Pod", "reuser"));
+	attrib_forget(t->at, "cid-d", "eth0");
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(s[0].key.subject,
+	    handle(t, "shop", "Pod", "client-7d9f-x2"));
+	assert_int_equal(attrib_npods(t->at), 2);
+}
+
+/*
+ * One end known and the other an unknown address in a known pod's
+ * network (as its CNI gave it): held (-EINPROGRESS), it may be a pod
+ * attached a moment ago. An address outside, or a node's, is not.
+ */
+static void
+test_hold_maybe_local(void **state)
+{
+	struct t *t = *state;
+	struct store_attachment a;
+	struct attrib_side s[2];
+	struct ct_event ev;
+	struct addr node;
+	int n;
+
+	to_b(&ev, "198.18.3.77");
+	assert_int_equal(attrib_event_hold(t->at, &ev, s, &n), 0);
+	announced(&a, "cid-e", "e", "198.18.3.5", 24);
+	assert_int_equal(attrib_announce(t->at, &a), 0);
+	assert_int_equal(attrib_event_hold(t->at, &ev, s, &n), -EINPROGRESS);
+	assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].key.peer_kind, FLOW_PEER_ADDRESS);
+	to_b(&ev, "203.0.113.77");
+	assert_int_equal(attrib_event_hold(t->at, &ev, s, &n), 0);
+	assert_int_equal(addr_parse("198.18.3.1", &node), 0);
+	attrib_add_node_addr(t->at, &node);
+	to_b(&ev, "198.18.3.1");
+	assert_int_equal(attrib_event_hold(t->at, &ev, s, &n), 0);
+	assert_int_equal(s[0].key.peer_kind, FLOW_PEER_NODE);
+}
+
+/*
+ * A burst of pod starts and stops: 300 attachments announced one by one
+ * (the provisional table grows and moves), every third forgotten, the
+ * store's table then holding half of them: each pod is attributed to its
+ * own workload all along, and the workloads of the pods still held are
+ * the ones they had.
+ */
+static void
+test_burst(void **state)
+{
+	struct t *t = *state;
+	struct store_attachment a;
+	struct attrib_side s[2];
+	struct ct_event ev;
+	char cid[32], name[32], ip[32];
+	int n;
+
+	for (int i = 0; i < 300; i++) {
+		snprintf(cid, sizeof(cid), "burst-%d", i);
+		snprintf(name, sizeof(name), "p-%d", i);
+		snprintf(ip, sizeof(ip), "198.19.%d.%d", i / 250, i % 250 + 1);
+		announced(&a, cid, name, ip, 16);
+		assert_int_equal(attrib_announce(t->at, &a), 0);
+		if (i % 3 == 2) {
+			snprintf(cid, sizeof(cid), "burst-%d", i - 1);
+			attrib_forget(t->at, cid, "eth0");
+		}
+		if (i % 50 == 49) {
+			/* The store has the even ones still attached by
+			 * now. */
+			for (int j = i - 49; j <= i; j++) {
+				if (j % 2 != 0 || j % 3 == 1)
+					continue;
+				snprintf(cid, sizeof(cid), "burst-%d", j);
+				snprintf(name, sizeof(name), "p-%d", j);
+				snprintf(ip, sizeof(ip), "198.19.%d.%d",
+				    j / 250, j % 250 + 1);
+				announced(&a, cid, name, ip, 16);
+				assert_int_equal(store_attachment_put(t->st,
+				    &a, 1000), 0);
+			}
+			assert_int_equal(reload(t, true), 1);
+		}
+	}
+	for (int i = 0; i < 300; i++) {
+		bool gone = i % 3 == 1;
+
+		snprintf(ip, sizeof(ip), "198.19.%d.%d", i / 250, i % 250 + 1);
+		to_b(&ev, ip);
+		assert_int_equal(attrib_event(t->at, &ev, s, &n), 0);
+		if (gone) {
+			assert_int_equal(n, 1);
+			continue;
+		}
+		snprintf(name, sizeof(name), "p-%d", i);
+		assert_int_equal(n, 2);
+		assert_int_equal(s[0].key.subject,
+		    handle(t, "shop", "Pod", name));
+	}
+}
+
 int
 main(void)
 {
@@ -515,6 +737,13 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_merge, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_announced, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_announced_wins, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_hold_maybe_local, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_merge_running, setup,
 		    teardown),
 	};

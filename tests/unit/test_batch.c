@@ -258,6 +258,26 @@ test_fold(void **state)
 	assert_int_equal(batch_fold(other, t->b), -ENOSPC);
 	assert_int_equal(agg_count(batch_agg(t->b)), 2);
 	batch_free(other);
+	/* Meta settings: the latest value of a key wins, they move with a
+	 * fold (from's are the newer), and are written with the batch. */
+	batch_reset(t->b);
+	assert_int_equal(batch_new(16, &other), 0);
+	assert_int_equal(batch_add_meta(other, "publish_pending", "3"), 0);
+	assert_int_equal(batch_add_meta(t->b, "publish_pending", "1"), 0);
+	assert_int_equal(batch_add_meta(t->b, "publish_pending", "2"), 0);
+	assert_int_equal(batch_add_meta(t->b, "node_uid", "n-1"), 0);
+	assert_false(batch_empty(t->b));
+	assert_int_equal(batch_fold(other, t->b), 0);
+	assert_true(batch_empty(t->b));
+	assert_int_equal(batch_add_meta(other,
+	    "a-key-that-is-longer-than-forty-seven-bytes-allowed", "x"),
+	    -EINVAL);
+	assert_int_equal(batch_write(other, t->st, t->ids), 0);
+	assert_int_equal(q1(t, "SELECT value FROM meta"
+	    " WHERE key = 'publish_pending'"), 2);
+	assert_int_equal(q1(t, "SELECT count(*) FROM meta"
+	    " WHERE key = 'node_uid' AND value = 'n-1'"), 1);
+	batch_free(other);
 	/* Every counter has its name. */
 	for (int i = 0; i < BATCH_NCOUNTS; i++)
 		assert_non_null(batch_count_name(i));

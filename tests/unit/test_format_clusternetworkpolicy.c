@@ -25,8 +25,8 @@
 #define NMANY 30
 
 /* The namespaces and names of the world (the index borrows them). */
-static char nsname[NMANY][8];
-static char dnsname[NMANY][24];
+static char nsname[NMANY][16];
+static char dnsname[NMANY][32];
 
 static int
 setup(void **state)

@@ -463,6 +463,62 @@ test_did_you_mean(void **state)
 	    "Deployment/web, Pod/debug"));
 }
 
+
+/*
+ * A workload whose first pod netpol-recorderd adopted (its attachment's
+ * container id says so): it predates the recording although it started
+ * after, it is observed from the adoption on, and the store's adopted
+ * pods are counted (pods_adopted) beside the counters.
+ */
+static void
+test_adopted(void **state)
+{
+	struct fx *fx = *state;
+	struct store_attachment at;
+	const struct index_workload *w;
+	struct source_query q = { .namespace_ = "shop", .direction = -1 };
+	struct store *st;
+	struct index *idx;
+	char db[128], err[256];
+	const char *dbs[1] = { db };
+	int64_t cache;
+	bool counted = false;
+
+	snprintf(db, sizeof(db), "%s/c.db", fx->dir);
+	assert_int_equal(store_open(db, 0, &st), 0);
+	assert_int_equal(store_meta_set(st, "recording_started", "1000"), 0);
+	cache = wl(st, "shop", "Deployment", "cache",
+	    "{\"matchLabels\":{\"app\":\"cache\"}}", "{\"app\":\"cache\"}",
+	    2000);
+	flow(st, cache, FLOW_INGRESS, FLOW_PEER_ADDRESS, 0, "198.18.9.9", 6379,
+	    NULL, 4100, 5000, 3);
+	memset(&at, 0, sizeof(at));
+	snprintf(at.container_id, sizeof(at.container_id), "%suid-c",
+	    STORE_ADOPTED_PREFIX);
+	snprintf(at.ifname, sizeof(at.ifname), "%s", STORE_ADOPTED_IF);
+	snprintf(at.pod_namespace, sizeof(at.pod_namespace), "shop");
+	at.adopted = true;
+	assert_int_equal(store_attachment_put(st, &at, 4000), 0);
+	assert_int_equal(store_attachment_set_workload(st, at.id, cache), 0);
+	store_close(st);
+
+	idx = ut_index_stores(dbs, 1, &q, err, sizeof(err));
+	if (idx == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(index_nworkloads(idx), 1);
+	w = index_workload(idx, 0);
+	assert_string_equal(w->name, "cache");
+	assert_true(w->predates_recording);
+	assert_int_equal(w->observed_from, 4000);
+	for (size_t i = 0; i < index_ncounters(idx); i++)
+		if (strcmp(index_counter_name(idx, i), "pods_adopted") == 0) {
+			assert_int_equal(index_counter_value(idx, i), 1);
+			counted = true;
+		}
+	assert_true(counted);
+	index_free(idx);
+}
+
 int
 main(void)
 {
@@ -470,6 +526,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_scope_and_peers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_adopted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_and_direction,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),

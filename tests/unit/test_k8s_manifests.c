@@ -1,7 +1,8 @@
 /*
  * The YAML files in install/kubernetes: every document parses and is a well-formed
  * object; the ClusterRole grants exactly the resources and verbs of the
- * metadata client's table (metasrc_resources[], recorderd/metasrc.c), nothing
+ * metadata client's table (metasrc_resources[], recorderd/metasrc.c) and
+ * the publisher's (publish_resources[], recorderd/publish.c), nothing
  * more and nothing less; the binding, service account, DaemonSet and
  * ConfigMap refer to each other correctly; the recorder's configuration
  * in the ConfigMap passes the daemon's own parser and agrees with the
@@ -31,6 +32,7 @@
 #include "nft/nftrules.h"
 #include "recorderd/kapi.h"
 #include "recorderd/metasrc.h"
+#include "recorderd/publish.h"
 #include "recorderd/rconf.h"
 
 /* Every document of every file, in one array (owned). */
@@ -244,13 +246,23 @@ test_clusterrole_matches_the_clients_table(void **state)
 	bool ok = true;
 
 	(void)state;
-	/* What the code reads. */
+	/* What the code reads (the metadata client) and writes (the
+	 * publisher). */
 	for (i = 0; i < metasrc_nresources; i++)
 		for (a = 0; metasrc_resources[i].verbs[a] != NULL; a++) {
 			snprintf(buf, sizeof(buf), "%s/%s/%s",
 			    metasrc_resources[i].group,
 			    metasrc_resources[i].resource,
 			    metasrc_resources[i].verbs[a]);
+			assert_true(nn < 256);
+			needed[nn++] = strdup(buf);
+		}
+	for (i = 0; i < publish_nresources; i++)
+		for (a = 0; publish_resources[i].verbs[a] != NULL; a++) {
+			snprintf(buf, sizeof(buf), "%s/%s/%s",
+			    publish_resources[i].group,
+			    publish_resources[i].resource,
+			    publish_resources[i].verbs[a]);
 			assert_true(nn < 256);
 			needed[nn++] = strdup(buf);
 		}
@@ -298,11 +310,13 @@ test_clusterrole_matches_the_clients_table(void **state)
 		    strcmp(granted[gi], needed[ni]);
 
 		if (d < 0) {
-			fprintf(stderr, "ClusterRole grants %s, which "
-			    "metasrc_resources[] does not use\n", granted[gi++]);
+			fprintf(stderr, "ClusterRole grants %s, which neither "
+			    "metasrc_resources[] nor publish_resources[] "
+			    "uses\n", granted[gi++]);
 			ok = false;
 		} else if (d > 0) {
-			fprintf(stderr, "metasrc_resources[] uses %s, which the "
+			fprintf(stderr, "the code (metasrc_resources[], "
+			    "publish_resources[]) uses %s, which the "
 			    "ClusterRole does not grant\n", needed[ni++]);
 			ok = false;
 		} else {

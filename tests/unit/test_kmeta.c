@@ -513,6 +513,110 @@ test_relist(void **state)
 	assert_int_equal(st.owners, 10);
 }
 
+/* The uid of each pod's workload: the cached object's, else the one the
+ * reference that named it gives, the pod's own for a bare pod, none when
+ * the workload was inferred. */
+static void
+test_workload_uids(void **state)
+{
+	static const struct {
+		const char *pod, *kind, *name, *uid;
+	} want[] = {
+		{ "web-7d4b9c8f5-abcde", "Deployment", "web", "uid-dep-web" },
+		/* The Deployment is not cached: its ReplicaSet names it. */
+		{ "cart-66b8-q2", "Deployment", "cart", "uid-dep-cart" },
+		/* Inferred from pod-template-hash: no uid. */
+		{ "search-5c9d7-zz", "Deployment", "search", "" },
+		{ "solo-k8s7p", "ReplicaSet", "solo", "uid-rs-solo" },
+		{ "db-0", "StatefulSet", "db", "uid-sts-db" },
+		/* Job not cached, CronJob inferred then found: its uid. */
+		{ "backup-28577820-aaaaa", "CronJob", "backup",
+		  "uid-cj-backup" },
+		{ "debug", "Pod", "debug", "uid-pod-debug" },
+	};
+	struct kmeta *km = *state;
+	const struct kmeta_pod *p;
+	struct store_workload w;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		p = kmeta_pod_by_name(km, "shop", want[i].pod);
+		assert_non_null(p);
+		assert_int_equal(kmeta_pod_workload(km, p, &w), 0);
+		assert_string_equal(w.kind, want[i].kind);
+		assert_string_equal(w.name, want[i].name);
+		if (strcmp(w.uid, want[i].uid) != 0)
+			fail_msg("%s: uid %s, want %s", want[i].pod, w.uid,
+			    want[i].uid);
+		wl_clear(&w);
+	}
+	p = kmeta_pod_by_name(km, "kube-system", "kube-proxy-abcde");
+	assert_int_equal(kmeta_pod_workload(km, p, &w), 0);
+	assert_string_equal(w.uid, "uid-ds-kp");
+	wl_clear(&w);
+	assert_string_equal(kmeta_node_uid(km, "node-a"), "node-a-uid");
+	assert_null(kmeta_node_uid(km, "node-z"));
+}
+
+struct gone_seen {
+	char what[8][160];
+	int n;
+};
+
+static void
+gone_cb(void *arg, const struct kmeta_gone *g)
+{
+	struct gone_seen *s = arg;
+
+	assert_true(s->n < 8);
+	snprintf(s->what[s->n++], sizeof(s->what[0]), "%s %s/%s %s", g->kind,
+	    g->ns, g->name, g->uid);
+}
+
+/* What went: an owner deleted, a bare pod deleted, an owner missing from
+ * a relist; not a pod that has an owner, not a stale delete. */
+static void
+test_gone(void **state)
+{
+	struct kmeta *km = *state;
+	struct gone_seen seen = { .n = 0 };
+	struct json_object *o;
+	char err[256];
+
+	assert_int_equal(kmeta_take_gone(km, gone_cb, &seen), 0);
+	assert_int_equal(seen.n, 0);
+	o = json_tokener_parse("{\"metadata\":{\"name\":\"web\","
+	    "\"namespace\":\"shop\",\"uid\":\"uid-dep-web\"}}");
+	assert_int_equal(kmeta_apply(km, KMETA_DEPLOYMENT, true, o, err,
+	    sizeof(err)), 0);
+	json_object_put(o);
+	/* A delete of an older object of the same name: ignored. */
+	o = json_tokener_parse("{\"metadata\":{\"name\":\"api\","
+	    "\"namespace\":\"shop\",\"uid\":\"uid-dep-api-old\"}}");
+	assert_int_equal(kmeta_apply(km, KMETA_DEPLOYMENT, true, o, err,
+	    sizeof(err)), 0);
+	json_object_put(o);
+	o = pod_obj("web-7d4b9c8f5-abcde", "uid-pod-web-1", "198.18.1.11",
+	    "web-7d4b9c8f5");
+	assert_int_equal(kmeta_apply(km, KMETA_POD, true, o, err,
+	    sizeof(err)), 0);
+	json_object_put(o);
+	o = json_tokener_parse("{\"metadata\":{\"name\":\"debug\","
+	    "\"namespace\":\"shop\",\"uid\":\"uid-pod-debug\"}}");
+	assert_int_equal(kmeta_apply(km, KMETA_POD, true, o, err,
+	    sizeof(err)), 0);
+	json_object_put(o);
+	kmeta_sync_begin(km, KMETA_STATEFULSET);
+	kmeta_sync_end(km, KMETA_STATEFULSET);
+	assert_int_equal(kmeta_take_gone(km, gone_cb, &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.what[0], "Deployment shop/web uid-dep-web");
+	assert_string_equal(seen.what[1], "Pod shop/debug uid-pod-debug");
+	assert_string_equal(seen.what[2], "StatefulSet shop/db uid-sts-db");
+	seen.n = 0;
+	assert_int_equal(kmeta_take_gone(km, gone_cb, &seen), 0);
+	assert_int_equal(seen.n, 0);
+}
+
 /* Memory: many pods share their strings (a rough check of the per-pod
  * cost; make bench reports the 100,000-pod figure). */
 static void
@@ -930,6 +1034,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_workload_uids, setup_json,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_gone, setup_json,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_owner_kinds, setup_json,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_owner_kinds, setup_yaml,

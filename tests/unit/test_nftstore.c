@@ -1,6 +1,7 @@
 /*
  * nftstore: stored attachments as elements, and every attached pod's
- * elements put back into a table that went missing. The restore tests talk
+ * elements put back into a table that went missing; many attachments'
+ * elements in one batch (nftrules_add_many). The restore tests talk
  * to the kernel's nf_tables in a network namespace of this test's own
  * (unshare(CLONE_NEWNET): root or CAP_SYS_ADMIN), so the host's ruleset is
  * never touched; without that privilege they are skipped and say so.
@@ -260,6 +261,68 @@ test_restore_failures(void **state)
 	assert_int_equal(nftrules_table_exists(fx->nr), 0);
 }
 
+
+/* The owner of address ip in the kernel ("" none), via a lookup. */
+static void
+owner_of(struct nftrules *nr, const char *ip, char *out)
+{
+	struct nftrules_elem found[NFTRULES_MAX_KEYS];
+	struct nftrules_elems e;
+	struct addr a;
+
+	assert_int_equal(addr_parse(ip, &a), 0);
+	assert_int_equal(nftrules_elems_init(&e, "x", "y", NULL, &a, 1), 0);
+	assert_int_equal(nftrules_lookup(nr, &e, found), 0);
+	snprintf(out, NFTRULES_OWNER_LEN, "%s", found[0].present ?
+	    found[0].owner : "");
+}
+
+/*
+ * Many attachments in one batch (the daemon adopting a node's pods):
+ * the table is made when missing, and a key that is there keeps its
+ * owner (an adopted pod never takes a CNI attachment's address).
+ */
+static void
+test_add_many(void **state)
+{
+	struct fixture *fx = *state;
+	struct nftrules_elems e[300], cni;
+	struct addr a[2];
+	char owner[NFTRULES_OWNER_LEN];
+
+	if (!own_netns)
+		skip();
+	assert_int_equal(nftrules_destroy_table(fx->nr), 0);
+	for (int i = 0; i < 300; i++) {
+		char ip[32], ip6[48], uid[32];
+
+		snprintf(ip, sizeof(ip), "198.19.%d.%d", i / 250, i % 250 + 1);
+		snprintf(ip6, sizeof(ip6), "2001:db8:19::%x", i + 1);
+		snprintf(uid, sizeof(uid), "adopted:uid-%d", i);
+		assert_int_equal(addr_parse(ip, &a[0]), 0);
+		assert_int_equal(addr_parse(ip6, &a[1]), 0);
+		assert_int_equal(nftrules_elems_init(&e[i], uid, "pod", NULL,
+		    a, 2), 0);
+	}
+	/* A CNI pod holds the address of adoption 7 already. */
+	assert_int_equal(addr_parse("198.19.0.8", &a[0]), 0);
+	assert_int_equal(nftrules_elems_init(&cni, "cid-1", "eth0", NULL, a,
+	    1), 0);
+	assert_int_equal(nftrules_attach(fx->nr, &fx->nc, NULL, &cni), 0);
+	assert_int_equal(nftrules_add_many(fx->nr, &fx->nc, e, 300), 0);
+	owner_of(fx->nr, "198.19.0.8", owner);
+	assert_string_equal(owner, "cid-1/eth0");
+	owner_of(fx->nr, "198.19.1.50", owner);
+	assert_string_equal(owner, "adopted:uid-299/pod");
+	/* The table missing: made in the same batch. */
+	assert_int_equal(nftrules_destroy_table(fx->nr), 0);
+	assert_int_equal(nftrules_add_many(fx->nr, &fx->nc, e, 2), 0);
+	assert_true(nftrules_created(fx->nr));
+	owner_of(fx->nr, "198.19.0.2", owner);
+	assert_string_equal(owner, "adopted:uid-1/pod");
+	assert_int_equal(nftrules_add_many(fx->nr, &fx->nc, e, 0), 0);
+}
+
 int
 main(void)
 {
@@ -270,6 +333,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restore_skip, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_restore_failures, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_add_many, setup,
 		    teardown),
 	};
 

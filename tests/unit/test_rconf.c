@@ -141,6 +141,15 @@ test_validate(void **state)
 		{ "metadata: {source: file}\n", "metadata.file" },
 		{ "metadata: {source: kubeconfig}\n", "metadata.kubeconfig" },
 		{ "max_flows: 1\n", "max_flows" },
+		{ "publish: {interval: 500ms}\n", "publish.interval" },
+		{ "publish: {interval: 1m, refresh: 30s}\n",
+		  "publish.refresh" },
+		{ "publish: {max_entries: 1001}\n", "publish.max_entries" },
+		{ "publish: {max_entries: 0}\n", "publish.max_entries" },
+		{ "publish: {namespaces: [Shop]}\n", "publish.namespaces" },
+		{ "publish: {enabled: true}\n", "publish.enabled: true needs" },
+		{ "metadata: {source: file, file: /x}\n"
+		  "publish: {enabled: true}\n", "publish.enabled" },
 		{ "store: \"\"\n", "store" },
 		/* sun_path holds 107 bytes and a NUL. */
 		{ "release_socket: /run/netpol-record/0123456789012345678901"
@@ -229,6 +238,12 @@ static const struct {
 	{ "log.level", "log: {level: debug}", true },
 	{ "release_socket", "release_socket: /tmp/rel.sock", false },
 	{ "node_name", "node_name: node-b", false },
+	{ "adopt_running_pods", "adopt_running_pods: false", true },
+	{ "publish.enabled", "publish: {enabled: false}", true },
+	{ "publish.interval", "publish: {interval: 10s}", true },
+	{ "publish.refresh", "publish: {refresh: 30m}", true },
+	{ "publish.max_entries", "publish: {max_entries: 50}", true },
+	{ "publish.namespaces", "publish: {namespaces: [shop]}", true },
 };
 
 struct seen {
@@ -308,6 +323,51 @@ test_reload_each_key(void **state)
 }
 
 /*
+ * publish: on by default only with the API as metadata source; durations;
+ * namespaces as a YAML list or a string; errors name the position.
+ */
+static void
+test_publish(void **state)
+{
+	struct rconf c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("", &c, err, sizeof(err)), 0);
+	assert_false(rconf_publishing(&c));
+	assert_int_equal(parse("metadata: {source: in-cluster}\n", &c, err,
+	    sizeof(err)), 0);
+	assert_true(rconf_publishing(&c));
+	assert_int_equal(parse("metadata: {source: kubeconfig, kubeconfig: "
+	    "/k}\npublish: {enabled: no}\n", &c, err, sizeof(err)), 0);
+	assert_false(rconf_publishing(&c));
+	assert_int_equal(parse("metadata: {source: kubeconfig, kubeconfig: "
+	    "/k}\npublish:\n  enabled: true\n  interval: 5s\n"
+	    "  refresh: 2m\n  max_entries: 20\n"
+	    "  namespaces: [shop, \"team-*\", \"!kube-system\"]\n", &c,
+	    err, sizeof(err)), 0);
+	assert_true(rconf_publishing(&c));
+	assert_int_equal(c.publish_interval_ms, 5000);
+	assert_int_equal(c.publish_refresh_ms, 120000);
+	assert_int_equal(c.publish_max_entries, 20);
+	assert_string_equal(c.publish_namespaces, "shop,team-*,!kube-system");
+	assert_int_equal(rconf_validate(&c, err, sizeof(err)), 0);
+	assert_int_equal(parse("publish: {namespaces: \"a, b\"}\n", &c, err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.publish_namespaces, "a, b");
+	assert_int_equal(parse("publish: {namespaces: []}\n", &c, err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.publish_namespaces, "");
+	assert_int_equal(parse("publish:\n  namespaces: [[a]]\n", &c, err,
+	    sizeof(err)), -EINVAL);
+	assert_string_equal(err, "2:15: publish.namespaces: expected a list "
+	    "of patterns");
+	assert_int_equal(parse("publish: {enabled: maybe}\n", &c, err,
+	    sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "expected auto, true or false"));
+}
+
+/*
  * The node's name: the file's, or $NODE_NAME, or the host name lowered;
  * a name the API would refuse is an error naming the key.
  */
@@ -373,6 +433,7 @@ main(void)
 		cmocka_unit_test(test_absolute_paths),
 		cmocka_unit_test(test_reload_each_key),
 		cmocka_unit_test(test_node_name),
+		cmocka_unit_test(test_publish),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -558,6 +558,52 @@ test_dump_and_event_with_timestamps(void **state)
 	    "name='dump_entries'"), 3);
 }
 
+/*
+ * A connection an adopted pod had open: no rule marked it when it
+ * opened, so no NEW event of it was read although it started before the
+ * floor. A dump entry of it is not counted (the floor says its NEW was
+ * read); handed over by the adoption (rec_ct_open) it is counted, once:
+ * the dumps after it do not count it again.
+ */
+static void
+test_adopted_open_counted_once(void **state)
+{
+	struct t *t = *state;
+	unsigned char m[2048];
+	struct ct_event ev;
+	uint32_t len;
+	int64_t s;
+
+	put_pod(t->st, "cid-b", "server", "198.18.2.3/32", NULL);
+	reload(t);
+	len = load_msg("ts_dump.bin", m);
+	set_ct_id(m, 77);
+	assert_int_equal(ct_event_parse(m, len, &ev), 0);
+	s = ev.start_ns;
+	/* A start-up dump (nothing in it) ended, and the event socket was
+	 * found empty a second after the connection started. */
+	rec_dump_begin(t->rec);
+	rec_dump_end(t->rec, true);
+	rec_ct_drained(t->rec, s + 1000000000);
+	rec_dump_begin(t->rec);
+	conn_dumped(t, 77, s, s + 2000000000);
+	rec_dump_end(t->rec, true);
+	assert_int_equal(rec_flush(t->rec, 2000), 0);
+	assert_int_equal(counted(t), 0);
+	rec_ct_read_at(t->rec, s + 3000000000);
+	rec_ct_open(t->rec, &ev, 2001);
+	assert_int_equal(rec_flush(t->rec, 2001), 0);
+	assert_int_equal(counted(t), 1);
+	rec_dump_begin(t->rec);
+	conn_dumped(t, 77, s, s + 4000000000);
+	rec_dump_end(t->rec, true);
+	rec_ct_open(t->rec, &ev, 2002);
+	assert_int_equal(rec_flush(t->rec, 2002), 0);
+	assert_int_equal(counted(t), 1);
+	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
+	    "name='dump_entries'"), 4);
+}
+
 /* The snapshot the last flush wrote, handed to a new recorder (a
  * restart: the old one is gone with what it had not flushed). */
 static void
@@ -747,6 +793,126 @@ test_pending_until_attachment(void **state)
 	assert_int_equal(rec_flush(t->rec, 2004), 0);
 	assert_int_equal(q1(t, "SELECT value FROM counters WHERE "
 	    "name='events_unattributed'"), 1);
+}
+
+
+/* An attachment as the plugin hands it over (host address + prefix). */
+static struct writer_att
+att_op(int op, const char *cid, const char *name, const char *ip, int prefix)
+{
+	struct writer_att o;
+
+	memset(&o, 0, sizeof(o));
+	o.op = op;
+	o.time = 1000;
+	snprintf(o.att.container_id, sizeof(o.att.container_id), "%s", cid);
+	snprintf(o.att.ifname, sizeof(o.att.ifname), "eth0");
+	snprintf(o.att.pod_namespace, sizeof(o.att.pod_namespace), "shop");
+	snprintf(o.att.pod_name, sizeof(o.att.pod_name), "%s", name);
+	if (ip != NULL) {
+		assert_int_equal(addr_parse(ip, &o.att.addrs[0].addr), 0);
+		o.att.addrs[0].prefix = (uint8_t)prefix;
+		o.att.naddrs = 1;
+	}
+	return o;
+}
+
+/* tcp4's NEW event from client address src (198.18.1.x) instead. */
+static size_t
+from(unsigned char *buf, size_t cap, uint8_t last, uint32_t id)
+{
+	load("tests/fixtures/ct/tcp4.bin", buf, cap);
+	for (size_t i = 0; i + 4 <= ((struct nlmsghdr *)buf)->nlmsg_len; i++)
+		if (memcmp(buf + i, "\xc6\x12\x01\x02", 4) == 0)
+			buf[i + 3] = last;
+	set_ct_id(buf, id);
+	return ((struct nlmsghdr *)buf)->nlmsg_len;
+}
+
+/*
+ * A new pod's first connection to a known pod: its address is in the
+ * network of the node's pods, so the event waits (held) instead of
+ * being recorded as the server's ingress from a bare address; once the
+ * pod is announced, both sides are recorded against it. An address that
+ * never turns up is recorded as it is after REC_HOLD_MS, not dropped.
+ * The attachments reach the store through the writer's queue, in order,
+ * in one transaction; a recovered record never replaces one there.
+ */
+static void
+test_new_pod_held(void **state)
+{
+	struct t *t = *state;
+	struct writer_att ops[3];
+	struct store_attachment late;
+	unsigned char buf[8192];
+	struct pods *p;
+	bool done = false;
+	size_t len;
+
+	ops[0] = att_op(WRITER_ATT_PUT, "cid-b", "server", "198.18.2.3", 24);
+	ops[1] = att_op(WRITER_ATT_PUT, "cid-n", "neighbour", "198.18.1.5",
+	    24);
+	ops[2] = att_op(WRITER_ATT_DETACH, "cid-none", "", NULL, 0);
+	assert_int_equal(writer_attach(t->w, ops, 3), 0);
+	assert_int_equal(writer_attach_pending(t->w), 0);
+	/* Written: the store changed, so the next request reads it. */
+	assert_null(writer_take_pods(t->w));
+	writer_request_pods(t->w, false);
+	assert_non_null(p = writer_take_pods(t->w));
+	attrib_set_pods(t->at, p);
+	assert_int_equal(attrib_npods(t->at), 3);
+	assert_int_equal(q1(t, "SELECT count(*) FROM attachments"), 3);
+
+	len = from(buf, sizeof(buf), 77, 501);
+	assert_int_equal(rec_ct_buf(t->rec, buf, len, false, 2000, &done), 1);
+	assert_int_equal(rec_npending(t->rec), 1);
+	assert_true(rec_hold_ms(t->rec) >= 0);
+	assert_true(rec_hold_ms(t->rec) <= REC_HOLD_MS);
+	late = att_op(WRITER_ATT_PUT, "cid-late", "late", "198.18.1.77",
+	    24).att;
+	assert_int_equal(attrib_announce(t->at, &late), 0);
+	rec_retry_pending(t->rec, 2000);
+	assert_int_equal(rec_npending(t->rec), 0);
+	assert_int_equal(rec_hold_ms(t->rec), -1);
+
+	/* One that nobody announces: recorded as it is once held long
+	 * enough. */
+	len = from(buf, sizeof(buf), 78, 502);
+	assert_int_equal(rec_ct_buf(t->rec, buf, len, false, 2000, &done), 1);
+	assert_int_equal(rec_npending(t->rec), 1);
+	usleep((REC_HOLD_MS + 20) * 1000);
+	assert_int_equal(rec_hold_ms(t->rec), 0);
+	rec_retry_pending(t->rec, 2000);
+	assert_int_equal(rec_npending(t->rec), 0);
+	assert_int_equal(rec_flush(t->rec, 2003), 0);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows f JOIN workloads w "
+	    "ON w.id=f.workload_id WHERE w.name='late' AND f.direction=0 AND "
+	    "f.port=8080 AND f.peer_kind=0"), 1);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows f JOIN workloads w "
+	    "ON w.id=f.workload_id JOIN workloads p ON p.id=f.peer_workload_id "
+	    "WHERE w.name='server' AND f.direction=1 AND p.name='late'"), 1);
+	assert_int_equal(q1(t, "SELECT count(*) FROM flows f JOIN workloads w "
+	    "ON w.id=f.workload_id WHERE w.name='server' AND f.direction=1 "
+	    "AND f.peer_addr='198.18.1.78'"), 1);
+	assert_int_equal(q1(t, "SELECT count(*) FROM counters WHERE "
+	    "name='events_unattributed' AND value > 0"), 0);
+
+	/* Held, then its known end goes (the server's DEL): it waits as
+	 * an event with no known end, not on the hold's clock. */
+	len = from(buf, sizeof(buf), 79, 503);
+	assert_int_equal(rec_ct_buf(t->rec, buf, len, false, 2000, &done), 1);
+	assert_true(rec_hold_ms(t->rec) >= 0);
+	attrib_forget(t->at, "cid-b", "eth0");
+	usleep((REC_HOLD_MS + 20) * 1000);
+	rec_retry_pending(t->rec, 2000);
+	assert_int_equal(rec_npending(t->rec), 1);
+	assert_int_equal(rec_hold_ms(t->rec), -1);
+
+	/* A recovered record does not replace the plugin's. */
+	ops[0] = att_op(WRITER_ATT_PUT_NEW, "cid-b", "", "198.18.2.3", 32);
+	assert_int_equal(writer_attach(t->w, ops, 1), 0);
+	assert_int_equal(q1(t, "SELECT count(*) FROM attachments WHERE "
+	    "container_id='cid-b' AND pod_name='server'"), 1);
 }
 
 static void
@@ -951,6 +1117,10 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loss_resync, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_new_pod_held, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_adopted_open_counted_once,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_until_attachment,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dns_names_flows, setup,

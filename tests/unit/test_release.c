@@ -17,10 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/netlink.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <cmocka.h>
 
 #include "tests/unit/ut_store.h"
+#include "lib/attmsg.h"
 #include "lib/fdpass.h"
 #include "lib/log.h"
 #include "recorderd/release.h"
@@ -131,7 +133,7 @@ test_held_then_closed(void **state)
 	assert_int_equal(nfds(), base + 2);
 	/* Stopping closes them and removes the socket file. */
 	release_stop(r);
-	assert_int_equal(nfds(), base - 2);	/* its socket and eventfd */
+	assert_int_equal(nfds(), base - 3);	/* its socket and eventfds */
 	assert_int_equal(access(path, F_OK), -1);
 
 	/* Hand-overs pause: they are closed, nothing else is. */
@@ -183,8 +185,69 @@ test_cap_and_stop(void **state)
 	/* Never more than the cap held: at the cap, all were closed. */
 	assert_int_equal(nfds() - base, n - RELEASE_MAX_HELD);
 	release_stop(r);
-	assert_int_equal(nfds(), base - 2);
+	assert_int_equal(nfds(), base - 3);
 	release_stop(NULL);
+}
+
+static bool
+queued(struct release *r, int n)
+{
+	struct pollfd p = { .fd = release_fd(r), .events = POLLIN };
+
+	(void)n;
+	return poll(&p, 1, 0) == 1;
+}
+
+/*
+ * The plugin's attachment comes with its socket: queued for the loop in
+ * the order sent (its eventfd turns readable), the socket held as ever;
+ * an older plugin's single byte is no attachment; a malformed one is
+ * counted, never queued.
+ */
+static void
+test_attachments_queued(void **state)
+{
+	struct attmsg m, *got = NULL;
+	struct release *r;
+	char buf[ATTMSG_MAX];
+	uint64_t dropped;
+	int fd, len;
+
+	(void)state;
+	assert_int_equal(release_start(path, 60000, &r), 0);
+	assert_int_equal(release_take(r, &got, &dropped), 0);
+	assert_null(got);
+	memset(&m, 0, sizeof(m));
+	m.op = ATTMSG_ADD;
+	m.time = 1700000000;
+	snprintf(m.att.container_id, sizeof(m.att.container_id), "c1");
+	snprintf(m.att.ifname, sizeof(m.att.ifname), "eth0");
+	addr_parse("198.18.1.5", &m.att.addrs[0].addr);
+	m.att.addrs[0].prefix = 24;
+	m.att.naddrs = 1;
+	len = attmsg_build(&m, buf, sizeof(buf));
+	assert_true(len > 0);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	assert_true(fd >= 0);
+	assert_int_equal(fdpass_send_msg(path, fd, buf, (size_t)len, 100), 0);
+	m.op = ATTMSG_DEL;
+	len = attmsg_build(&m, buf, sizeof(buf));
+	assert_int_equal(fdpass_send_msg(path, -1, buf, (size_t)len, 100), 0);
+	hand_over();					/* one zero byte */
+	assert_int_equal(fdpass_send_msg(path, -1, "NPRA\1\1", 6, 100), 0);
+	close(fd);
+	assert_true(wait_for(received_is, r, 2));
+	assert_true(wait_for(queued, r, 0));
+	sleep_ms(50);		/* the malformed one, after the others */
+	assert_int_equal(release_take(r, &got, &dropped), 2);
+	assert_int_equal(got[0].op, ATTMSG_ADD);
+	assert_string_equal(got[0].att.container_id, "c1");
+	assert_int_equal(got[0].att.naddrs, 1);
+	assert_int_equal(got[1].op, ATTMSG_DEL);
+	assert_int_equal(dropped, 1);
+	free(got);
+	assert_false(queued(r, 0));
+	release_stop(r);
 }
 
 static void
@@ -208,6 +271,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_other_descriptors_closed_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap_and_stop, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_attachments_queued, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_live_path, setup,
 		    teardown),

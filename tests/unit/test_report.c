@@ -55,6 +55,10 @@ setup(void **state)
 	ut_world_recording_started(uw, 1500);
 	ut_world_counter(uw, "events_lost", 12);
 	ut_world_counter(uw, "events_seen", 5000);
+	/* Two running pods adopted now, three adoptions, one released. */
+	ut_world_counter(uw, "pods_adopted", 2);
+	ut_world_counter(uw, "adoptions", 3);
+	ut_world_counter(uw, "adoption_releases", 1);
 	f = ut_world_flow(uw, fe, FLOW_EGRESS, FLOW_PEER_WORKLOAD, api, NULL,
 	    IPPROTO_TCP, 8080, 120, 2000, 3000);
 	assert_int_equal(addr_parse("10.96.0.20", &f->key.orig), 0);
@@ -354,9 +358,15 @@ test_view(void **state)
 	assert_string_equal(v->window.since, "1970-01-01T00:16:40Z");
 	assert_int_equal(v->window.seconds, 90000);
 	assert_int_equal(v->events_lost, 12);
-	assert_int_equal(v->ncounters, 2);
-	assert_string_equal(v->counters[0].name, "events_lost");
-	assert_int_equal(v->counters[1].value, 5000);
+	/* Counters sorted by name: adoption_releases, adoptions,
+	 * events_lost, events_seen, pods_adopted. */
+	assert_int_equal(v->ncounters, 5);
+	assert_string_equal(v->counters[2].name, "events_lost");
+	assert_int_equal(v->counters[3].value, 5000);
+	assert_true(v->has_adoption);
+	assert_int_equal(v->adoption.now, 2);
+	assert_int_equal(v->adoption.adoptions, 3);
+	assert_int_equal(v->adoption.releases, 1);
 	assert_true(v->has_policies);
 	assert_int_equal(v->npolicies, 1);
 	assert_int_equal(v->policy_paths.n, 1);
@@ -469,6 +479,8 @@ test_renderers(void **state)
 	assert_non_null(strstr(out, "DENIED     shop/Deployment/api ingress "
 	    "from shop/Deployment/frontend TCP/8080"));
 	assert_non_null(strstr(out, "already running when recording started"));
+	assert_non_null(strstr(out, "adopted:     2 running pods now (3 "
+	    "adoptions, 1 released); recorded from their adoption on\n"));
 	assert_non_null(strstr(out, "  names (toFQDNs of -o cilium, "
 	    "domainNames of -o clusternetworkpolicy): alias.example.com "
 	    "(203.0.113.10), pay.example.com (203.0.113.10)\n"));
@@ -482,6 +494,8 @@ test_renderers(void **state)
 	assert_null(strstr(out, "<script>"));
 	assert_non_null(strstr(out, "## Recorded flows the policies would "
 	    "deny"));
+	assert_non_null(strstr(out, "| Running pods adopted | 2 now (3 "
+	    "adoptions, 1 released), recorded from their adoption on |\n"));
 	assert_non_null(strstr(out, "Names allowed by `-o cilium` (toFQDNs) "
 	    "and `-o clusternetworkpolicy` (domainNames): alias.example.com "
 	    "(203.0.113.10), pay.example.com (203.0.113.10).\n"));

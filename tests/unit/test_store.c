@@ -379,6 +379,142 @@ test_workloads_and_flows(void **state)
 	assert_int_equal(query_int(fx->st, "SELECT count(*) FROM flows"), 1);
 }
 
+struct seen_rows {
+	char uid[STORE_ID_LEN];
+	int64_t deleted_at;
+	int workloads, flows;
+	int64_t gained[4][2];
+	int ngained;
+};
+
+static int
+all_wl_cb(const struct store_workload_row *r, void *arg)
+{
+	struct seen_rows *s = arg;
+
+	if (strcmp(r->name, "checkout") == 0) {
+		snprintf(s->uid, sizeof(s->uid), "%s", r->uid);
+		s->deleted_at = r->deleted_at;
+	}
+	s->workloads++;
+	return 0;
+}
+
+static int
+flow_count_cb(const struct flow *f, void *arg)
+{
+	(void)f;
+	((struct seen_rows *)arg)->flows++;
+	return 0;
+}
+
+static int
+gained_cb(int64_t wl, int64_t max_row, void *arg)
+{
+	struct seen_rows *s = arg;
+
+	assert_true(s->ngained < 4);
+	s->gained[s->ngained][0] = wl;
+	s->gained[s->ngained++][1] = max_row;
+	return 0;
+}
+
+/*
+ * Schema 2: a store of schema 1 is migrated on open; a workload's uid
+ * ("" keeps the stored one) and deleted_at (replaced) are kept; the
+ * publisher's reads: all workloads, one workload's flows with the highest
+ * row id, who gained rows, the end of the data.
+ */
+static void
+test_publisher_reads(void **state)
+{
+	struct fixture *fx = *state;
+	struct seen_rows s;
+	struct store_workload w, other;
+	struct store *st2 = NULL;
+	struct flow f[3];
+	char old[128];
+	int64_t top, end, n;
+
+	/* A schema 1 store (the columns removed) is brought to 2. */
+	snprintf(old, sizeof(old), "%s/old.db", fx->dir);
+	/* An empty file is an empty SQLite database. */
+	fclose(fopen(old, "w"));
+	assert_int_equal(ut_sql_exec(old, "CREATE TABLE workloads (id INTEGER"
+	    " PRIMARY KEY, namespace TEXT NOT NULL, kind TEXT NOT NULL,"
+	    " name TEXT NOT NULL, selector TEXT, labels TEXT, ports TEXT,"
+	    " host_network INTEGER NOT NULL DEFAULT 0, started_at INTEGER NOT"
+	    " NULL DEFAULT 0, UNIQUE (namespace, kind, name));"
+	    " INSERT INTO workloads (namespace, kind, name) VALUES"
+	    " ('shop', 'Deployment', 'web'); PRAGMA user_version=1;"), 0);
+	assert_int_equal(ut_sql_exec(old, "CREATE TABLE flows (id INTEGER)"),
+	    0);
+	assert_int_equal(store_open(old, STORE_OPEN_READONLY, &st2), -EPROTO);
+	assert_int_equal(store_open(old, 0, &st2), 0);
+	store_close(st2);
+	assert_int_equal(ut_sql_int(old, "PRAGMA user_version"), 2);
+	assert_int_equal(ut_sql_int(old, "SELECT count(*) FROM workloads"
+	    " WHERE uid = '' AND deleted_at = 0"), 1);
+
+	memset(&w, 0, sizeof(w));
+	snprintf(w.namespace_, sizeof(w.namespace_), "shop");
+	snprintf(w.kind, sizeof(w.kind), "Deployment");
+	snprintf(w.name, sizeof(w.name), "checkout");
+	snprintf(w.uid, sizeof(w.uid), "uid-1");
+	assert_int_equal(store_workload_put(fx->st, &w), 0);
+	w.uid[0] = '\0';
+	w.deleted_at = 77;
+	assert_int_equal(store_workload_put(fx->st, &w), 0);
+	memset(&other, 0, sizeof(other));
+	snprintf(other.namespace_, sizeof(other.namespace_), "shop");
+	snprintf(other.kind, sizeof(other.kind), "Deployment");
+	snprintf(other.name, sizeof(other.name), "cart");
+	assert_int_equal(store_workload_put(fx->st, &other), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_read_all_workloads(fx->st, all_wl_cb, &s), 0);
+	assert_int_equal(s.workloads, 2);
+	assert_string_equal(s.uid, "uid-1");
+	assert_int_equal(s.deleted_at, 77);
+
+	assert_int_equal(store_read_gained(fx->st, 0, gained_cb, &s, &top),
+	    0);
+	assert_int_equal(s.ngained, 0);
+	assert_int_equal(top, 0);
+	f[0] = flow(w.id, FLOW_EGRESS, 0, "203.0.113.10", 443, 1, 100, 110);
+	f[1] = flow(w.id, FLOW_EGRESS, other.id, "", 8080, 1, 100, 140);
+	f[2] = flow(other.id, FLOW_INGRESS, w.id, "", 8080, 1, 100, 140);
+	assert_int_equal(store_flows_write(fx->st, f, 3), 0);
+	assert_int_equal(store_read_gained(fx->st, 0, gained_cb, &s, &top),
+	    0);
+	assert_int_equal(s.ngained, 2);
+	assert_int_equal(s.gained[0][0], w.id);
+	assert_int_equal(s.gained[1][0], other.id);
+	assert_int_equal(top, 3);
+	/* An update keeps its row: nobody gained. */
+	f[0].last_seen = 150;
+	assert_int_equal(store_flows_write(fx->st, f, 1), 0);
+	s.ngained = 0;
+	assert_int_equal(store_read_gained(fx->st, top, gained_cb, &s, &top),
+	    0);
+	assert_int_equal(s.ngained, 0);
+	assert_int_equal(top, 3);
+	assert_int_equal(store_read_flows_of(fx->st, w.id, flow_count_cb, &s,
+	    &top), 0);
+	assert_int_equal(s.flows, 2);
+	assert_int_equal(top, 2);
+
+	/* The data ends with the newest flow, or a later counter update. */
+	assert_int_equal(store_read_data_end(fx->st, &end), 0);
+	assert_int_equal(end, 150);
+	assert_int_equal(store_counter_add(fx->st, "events_seen", 1), 0);
+	assert_int_equal(store_read_data_end(fx->st, &end), 0);
+	assert_true(end > 150);
+	assert_int_equal(store_count_attached_before(fx->st, 1000, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_read_begin(fx->st), 0);
+	assert_int_equal(store_read_end(fx->st), 0);
+}
+
 static int
 ks_collect(const struct store_known_server *ks, void *arg)
 {
@@ -547,6 +683,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_attachment_walk, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_address_history, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_publisher_reads, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_workloads_and_flows,
 		    setup, teardown),

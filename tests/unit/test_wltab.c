@@ -95,6 +95,25 @@ test_intern_and_attributes(void **state)
 	w.started_at = 300;
 	assert_int_equal(wltab_put(t, &w, &b), 0);
 	assert_int_equal(wltab_get(t, a)->started_at, 100);
+	/* A uid: "" keeps it; deleted stays until another uid comes. */
+	wl(&w, "shop", "Deployment", "web");
+	snprintf(w.uid, sizeof(w.uid), "u-1");
+	assert_int_equal(wltab_put(t, &w, &b), 0);
+	assert_string_equal(wltab_get(t, a)->uid, "u-1");
+	assert_string_equal(wltab_get(t, c)->uid, "");
+	wltab_set_deleted(t, a, 500);
+	wltab_set_deleted(t, a, 600);
+	assert_int_equal(wltab_get(t, a)->deleted_at, 500);
+	w.uid[0] = '\0';
+	assert_int_equal(wltab_put(t, &w, &b), 0);
+	assert_int_equal(wltab_get(t, a)->deleted_at, 500);
+	snprintf(w.uid, sizeof(w.uid), "u-1");
+	assert_int_equal(wltab_put(t, &w, &b), 0);
+	assert_int_equal(wltab_get(t, a)->deleted_at, 500);
+	snprintf(w.uid, sizeof(w.uid), "u-2");
+	assert_int_equal(wltab_put(t, &w, &b), 0);
+	assert_int_equal(wltab_get(t, a)->deleted_at, 0);
+	assert_string_equal(wltab_get(t, a)->uid, "u-2");
 	/* Empty names are refused. */
 	wl(&w, "", "Pod", "x");
 	assert_int_equal(wltab_put(t, &w, &b), -EINVAL);
