@@ -679,6 +679,8 @@ status(struct publish *p, const struct pubstore_facts *fa, int64_t now,
 	s.publish_failed = st.failed;
 	s.publish_pending = st.pending;
 	s.last_error = st.last_error;
+	s.store_counters = fa->counters;
+	s.nstore_counters = fa->ncounters;
 	if (pubstatus_build(&s, &body) < 0)
 		return;
 	snprintf(path, sizeof(path), API "/namespaces/" PUBSTATUS_NAMESPACE

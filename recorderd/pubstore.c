@@ -250,8 +250,25 @@ meta_int(struct store *st, const char *key)
 }
 
 static int
+counter_cb(const char *name, int64_t value, int64_t updated_at, void *arg)
+{
+	struct pubstore_facts *f = arg;
+	struct pubstatus_counter *c;
+
+	(void)updated_at;	/* the data's end is f->data_end */
+	if (f->ncounters >= PUBSTATUS_COUNTERS_MAX ||
+	    strlen(name) >= sizeof(c->name))
+		return 0;
+	c = &f->counters[f->ncounters++];
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->value = value;
+	return 0;
+}
+
+static int
 facts(struct pubstore *ps, struct pubstore_facts *f)
 {
+	int64_t now = 0, ever = 0;
 	int ret;
 
 	memset(f, 0, sizeof(*f));
@@ -261,6 +278,11 @@ facts(struct pubstore *ps, struct pubstore_facts *f)
 		f->node_uid[0] = '\0';
 	(void)store_counter_get(ps->st, "events_seen", &f->events_seen);
 	(void)store_counter_get(ps->st, "events_lost", &f->events_lost);
+	if ((ret = store_counter_foreach(ps->st, counter_cb, f)) < 0 ||
+	    (ret = store_read_adopted(ps->st, &now, &ever)) < 0)
+		return ret;
+	if (ever > 0)
+		(void)counter_cb("pods_adopted", now, 0, f);
 	if ((ret = store_read_data_end(ps->st, &f->data_end)) < 0)
 		return ret;
 	if ((ret = store_count_attached_before(ps->st, INT64_MAX,
