@@ -22,6 +22,8 @@
 #                      publishes what changed once more) and wait for them:
 #                      afterwards the three stores and the API server hold
 #                      the same data; they stay up for the caller
+#   c3_fail MESSAGE    np_fail, after each node's publish lines and the
+#                      profiles' names (what to look at first)
 #   c3_profiles        every TrafficProfile the API server holds, as a
 #                      JSON list (items)
 #   c3_check [--running]  tests/tools/tp_check.py on each node: the API
@@ -271,6 +273,19 @@ c3_stop() {
 		grep -q "netpol-recorderd\|signal" "$NP_RD_LOG" || true
 	done
 	np_use_node 1
+}
+
+# c3_fail MESSAGE: fail, with what each node's daemon said about
+# publishing and the names of the profiles the API server holds.
+c3_fail() {
+	local i
+	for ((i = 1; i <= 3; i++)); do
+		[ -n "${C3_LOG[$i]:-}" ] || continue
+		echo "--- node-$i: ${C3_LOG[$i]} (publish, warnings, last 15)" >&2
+		grep -E 'publish|warn|error' "${C3_LOG[$i]}" | tail -n 15 >&2 || true
+	done
+	echo "--- profiles: $(c3_profiles 2>/dev/null | jq -c '[.items[].metadata.name]' 2>/dev/null)" >&2
+	np_fail "$@"
 }
 
 c3_profiles() {
