@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "lib/base64.h"
-#include "lib/mono.h"
+#include "lib/clock.h"
 #include "lib/rfc3339.h"
 
 extern char **environ;
@@ -464,7 +464,7 @@ plugin_env(const struct kapi_exec *x, char *info)
 }
 
 /* Read fd to its end into *out (at most KAPI_EXEC_MAX_OUTPUT bytes) until
- * deadline (ms of mono_ms, 0: none). */
+ * deadline (ms of clock_mono_ms, 0: none). */
 static int
 read_all(int fd, int64_t deadline, char **out, size_t *len)
 {
@@ -480,7 +480,7 @@ read_all(int fd, int64_t deadline, char **out, size_t *len)
 	for (;;) {
 		wait = -1;
 		if (deadline > 0) {
-			wait = (int)(deadline - mono_ms());
+			wait = (int)(deadline - clock_mono_ms());
 			if (wait <= 0) {
 				free(buf);
 				return -ETIMEDOUT;
@@ -626,7 +626,7 @@ run_plugin(struct kapi_exec *x, struct kapi_exec_cred *cred, char *err,
 		return r;
 	}
 	x->runs++;
-	r = read_all(pfd[0], tty ? 0 : mono_ms() + KAPI_EXEC_TIMEOUT_MS, &out,
+	r = read_all(pfd[0], tty ? 0 : clock_mono_ms() + KAPI_EXEC_TIMEOUT_MS, &out,
 	    &len);
 	close(pfd[0]);
 	if (r < 0)

@@ -13,7 +13,7 @@
 #include <curl/curl.h>
 
 #include "cli/source/jsplit.h"
-#include "lib/mono.h"
+#include "lib/clock.h"
 
 struct kube {
 	struct kapi_conf conf;
@@ -184,11 +184,11 @@ static int
 request(struct kube *k, struct kapi_http_req *rq, struct kapi_http_resp *out,
     bool stale_ok, char *err, size_t errlen)
 {
-	int64_t deadline = mono_ms() + k->o.timeout_ms, left, wait;
+	int64_t deadline = clock_mono_ms() + k->o.timeout_ms, left, wait;
 	int r;
 
 	for (;;) {
-		rq->timeout_ms = (long)(deadline - mono_ms());
+		rq->timeout_ms = (long)(deadline - clock_mono_ms());
 		if (rq->timeout_ms < 1)
 			rq->timeout_ms = 1;
 		if ((r = kapi_http_request(&k->conf, rq, out)) < 0)
@@ -200,7 +200,7 @@ request(struct kube *k, struct kapi_http_req *rq, struct kapi_http_resp *out,
 		if (out->status != 429 && out->status != 503)
 			break;
 		wait = (out->retry_after_s > 0 ? out->retry_after_s : 1) * 1000;
-		left = deadline - mono_ms();
+		left = deadline - clock_mono_ms();
 		if (wait >= left)
 			break;
 		kapi_http_resp_clear(out);
