@@ -30,20 +30,10 @@
 
 np_lapi_start() {
 	local d=$NP_TMP/lapi i
-	mkdir -p "$d"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-		-nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 1 \
-		-subj "/CN=netpol-record test CA" 2>/dev/null
+	np_api_pki "$d" 127.0.0.1
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
 		-nodes -keyout "$d/client-ca.key" -out "$d/client-ca.pem" \
 		-days 1 -subj "/CN=netpol-record test client CA" 2>/dev/null
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-keyout "$d/srv.key" -out "$d/srv.csr" -subj "/CN=127.0.0.1" \
-		2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$d/srv.ext"
-	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-		-CAcreateserial -out "$d/srv.pem" -days 1 -extfile "$d/srv.ext" \
-		2>/dev/null
 	echo "tok-admin admin" >"$d/tokens"
 	NP_LAPI_CA=$d/ca.pem
 	NP_LAPI_TOKENS=$d/tokens
