@@ -212,8 +212,8 @@ c3_up() {
 			read -r name node _ <<<"$p"
 			[ "$node" != "$i" ] || want=$((want + 1))
 		done
-		np_retry 100 c3_owners_known "$i" "$want" ||
-			np_fail "node $i: the pods' owners are not in the store: $(sqlite3 "${C3_DB[$i]}" 'SELECT kind, name FROM workloads' 2>&1)"
+		np_retry 300 c3_owners_known "$i" "$want" ||
+			c3_fail "node $i: the pods' owners are not in the store: $(sqlite3 "${C3_DB[$i]}" 'SELECT kind, name FROM workloads' 2>&1)"
 	done
 	np_use_node 1
 	np_log "cluster3: up"
