@@ -3,6 +3,7 @@
  */
 #include "recorderd/adopt.h"
 
+#include "lib/sort.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -187,8 +188,8 @@ setup(struct ctx *c)
 			c->cni_uids[c->ncni_uids++] = a->uid;
 	}
 	/* (calloc'd with one more element: never NULL for qsort.) */
-	qsort(c->cni, c->ncni, sizeof(*c->cni), addr_cmp_qsort);
-	qsort(c->cni_uids, c->ncni_uids, sizeof(*c->cni_uids), str_cmp_v);
+	sort_n(c->cni, c->ncni, sizeof(*c->cni), addr_cmp_qsort);
+	sort_n(c->cni_uids, c->ncni_uids, sizeof(*c->cni_uids), str_cmp_v);
 	for (size_t i = 0; i < c->npods; i++)
 		c->by_uid[i] = i;
 	qsort_r(c->by_uid, c->npods, sizeof(*c->by_uid), uid_cmp_v,
@@ -291,7 +292,7 @@ adopt_decide(const char *node, bool enabled, const struct adopt_pod *pods,
 					goto out;
 		}
 		if (c.nclaims > 1)
-			qsort(c.claims, c.nclaims, sizeof(*c.claims),
+			sort_n(c.claims, c.nclaims, sizeof(*c.claims),
 			    claim_cmp);
 		for (size_t i = 0; i < npods; i++) {
 			bool cni = false;

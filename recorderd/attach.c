@@ -11,6 +11,7 @@
 
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/sort.h"
 #include "recorderd/adopt.h"
 #include "recorderd/ctmark.h"
 #include "recorderd/hostroute.h"
@@ -488,7 +489,7 @@ attach_recover(struct attach *k)
 		nftrules_owner_format(o.live[o.nlive++], p->container_id,
 		    p->ifname);
 	}
-	qsort(o.live, o.nlive, sizeof(*o.live), owner_cmp);
+	sort_n(o.live, o.nlive, sizeof(*o.live), owner_cmp);
 	ret = nftrules_list(k->nr, orphan_cb, &o);
 	if (ret == -ENOENT)
 		ret = 0;	/* no table: nothing to recover */
@@ -496,7 +497,7 @@ attach_recover(struct attach *k)
 		goto out;
 	e = o.elems.v;
 	if (o.elems.n > 1)
-		qsort(e, o.elems.n, sizeof(*e), elem_cmp);
+		sort_n(e, o.elems.n, sizeof(*e), elem_cmp);
 	for (i = 0; i < o.elems.n; i = j) {
 		struct store_attachment a;
 

@@ -26,6 +26,7 @@
 #include "lib/clock.h"
 #include "lib/kapi_http.h"
 #include "lib/log.h"
+#include "lib/sort.h"
 #include "lib/tpname.h"
 #include "recorderd/profile.h"
 #include "recorderd/pubsched.h"
@@ -539,7 +540,7 @@ act(struct publish *p, struct action *acts, size_t n, int64_t now)
 	struct pobj *o;
 	size_t refreshed = 0;
 
-	qsort(acts, n, sizeof(*acts), action_cmp);
+	sort_n(acts, n, sizeof(*acts), action_cmp);
 	for (size_t i = 0; i < n; i++) {
 		o = acts[i].o;
 		/* The rest stays due (pending): the next passes take it. */

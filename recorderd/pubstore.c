@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/sort.h"
 #include "recorderd/vec.h"
 
 struct node_name {
@@ -317,7 +318,7 @@ pubstore_begin(struct pubstore *ps, int64_t *after, struct pubstore_facts *f)
 		pubstore_end(ps);
 		return ret;
 	}
-	qsort(ps->nodes.v, ps->nodes.n, sizeof(struct node_name), node_cmp);
+	sort_n(ps->nodes.v, ps->nodes.n, sizeof(struct node_name), node_cmp);
 	return 0;
 }
 

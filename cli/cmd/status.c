@@ -16,6 +16,7 @@
 #include "cli/source/kube.h"
 #include "cli/source/recstatus.h"
 #include "cli/source/store_source.h"
+#include "lib/sort.h"
 #include "lib/status.h"
 #include "lib/store.h"
 
@@ -105,7 +106,7 @@ cluster_status(struct cliopt *o)
 	}
 	printf("cluster %s\n", kube_describe(k));
 	if (s.n > 1)
-		qsort(s.v, s.n, sizeof(*s.v), by_node);
+		sort_n(s.v, s.n, sizeof(*s.v), by_node);
 	if (s.n > 0)
 		print_nodes(&s, o->now, &nstale);
 	if (s.bad > 0)

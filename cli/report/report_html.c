@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cli/gen/yamlout.h"
+#include "lib/sort.h"
 
 #define E(s) report_html_esc(f, (s))
 
@@ -274,7 +275,7 @@ select_set(FILE *f, const char *facet, const char *label, json_object *set)
 		(void)unused;
 		keys[n++] = k;
 	}
-	qsort(keys, n, sizeof(*keys), keycmp);
+	sort_n(keys, n, sizeof(*keys), keycmp);
 	fprintf(f, "<label>%s<select class=\"facet\" data-facet=\"%s\">"
 	    "<option value=\"\">all</option>", label, facet);
 	for (i = 0; i < n; i++) {

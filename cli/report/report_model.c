@@ -14,6 +14,7 @@
 #include "cli/eval/check_fmt.h"
 #include "cli/eval/check_lint.h"
 #include "cli/gen/policygen.h"
+#include "lib/sort.h"
 #include "lib/store.h"
 
 #define IDLEN (STORE_NAME_LEN * 3 + 4)
@@ -381,7 +382,7 @@ addresses_json(const struct report_input *in, size_t *nunnamed)
 	for (i = 0; i < nflows; i++)
 		if (index_flow(in->idx, i)->key.peer_kind != FLOW_PEER_WORKLOAD)
 			v[n++] = index_flow(in->idx, i);
-	qsort(v, n, sizeof(*v), addr_flow_cmp);
+	sort_n(v, n, sizeof(*v), addr_flow_cmp);
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && addr_flow_cmp(&v[i], &v[j]) == 0; j++)
 			;

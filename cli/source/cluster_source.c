@@ -25,6 +25,7 @@
 #include "cli/source/recstatus.h"
 #include "cli/source/tpread.h"
 #include "lib/kname.h"
+#include "lib/sort.h"
 
 #define API "/apis/netpol-record.io/v1alpha1"
 #define KS_KUBESCAPE "/apis/spdx.softwarecomposition.kubescape.io/v1beta1"
@@ -248,7 +249,7 @@ explain_empty(struct load *l)
 	    l->q->namespace_);
 	if (rc >= 0) {
 		if (s.n > 1)
-			qsort(s.v, s.n, sizeof(*s.v), str_cmp);
+			sort_n(s.v, s.n, sizeof(*s.v), str_cmp);
 		suggest_append(l->err, l->errlen, l->q->namespace_, s.v, s.n,
 		    "namespace");
 	}

@@ -19,6 +19,7 @@
 
 #include "cli/base/suggest.h"
 #include "cli/source/knownservers.h"
+#include "lib/sort.h"
 
 /* ---- strings ------------------------------------------------------------- */
 
@@ -152,15 +153,6 @@ index_free(struct index *idx)
 	ks_set_free(idx->ks);
 	arena_free(&idx->strings);
 	free(idx);
-}
-
-/* qsort that accepts an empty (possibly NULL) array. */
-static void
-sort_n(void *base, size_t n, size_t size,
-    int (*cmp)(const void *, const void *))
-{
-	if (n > 1)
-		qsort(base, n, size, cmp);
 }
 
 static int

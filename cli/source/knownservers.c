@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "cli/base/docs.h"
+#include "lib/sort.h"
 
 /* The entries of one (family, prefix length), for lookups. */
 struct ks_len {
@@ -205,7 +206,7 @@ build_index(struct ks_set *ks)
 		ks->idx[i] = i;
 	sort_ks = ks;
 	if (ks->n > 1)
-		qsort(ks->idx, ks->n, sizeof(*ks->idx), idx_cmp);
+		sort_n(ks->idx, ks->n, sizeof(*ks->idx), idx_cmp);
 	sort_ks = NULL;
 	for (i = 0; i < ks->n; i++) {
 		e = &ks->e[ks->idx[i]];

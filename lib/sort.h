@@ -1,0 +1,21 @@
+/*
+ * sort: qsort() for arrays that may be empty. qsort()'s base is declared
+ * nonnull, and an empty vector's is often NULL: passing it is undefined
+ * behaviour (UBSan stops the program on it), so sort_n skips arrays of
+ * fewer than two elements.
+ */
+#ifndef NPR_SORT_H
+#define NPR_SORT_H
+
+#include <stddef.h>
+#include <stdlib.h>
+
+static inline void
+sort_n(void *base, size_t n, size_t size,
+    int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
+#endif
