@@ -608,7 +608,7 @@ owner_cmp(const void *a, const void *b)
 static bool
 gc_valid(const struct gc *g, const char *owner)
 {
-	return bsearch(owner, g->valid, g->nvalid, sizeof(g->valid[0]),
+	return search_n(owner, g->valid, g->nvalid, sizeof(g->valid[0]),
 	    owner_cmp) != NULL;
 }
 

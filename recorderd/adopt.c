@@ -80,14 +80,14 @@ uid_cmp_v(const void *x, const void *y, void *arg)
 static bool
 held_by_cni(const struct ctx *c, const struct addr *a)
 {
-	return c->ncni > 0 && bsearch(a, c->cni, c->ncni, sizeof(*c->cni),
+	return c->ncni > 0 && search_n(a, c->cni, c->ncni, sizeof(*c->cni),
 	    addr_cmp_qsort) != NULL;
 }
 
 static bool
 uid_attached(const struct ctx *c, const char *uid)
 {
-	return uid[0] != '\0' && c->ncni_uids > 0 && bsearch(&uid,
+	return uid[0] != '\0' && c->ncni_uids > 0 && search_n(&uid,
 	    c->cni_uids, c->ncni_uids, sizeof(*c->cni_uids),
 	    str_cmp_v) != NULL;
 }

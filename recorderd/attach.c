@@ -416,7 +416,7 @@ orphan_cb(const struct nftrules_elem *el, void *arg)
 	struct orphans *o = arg;
 	struct nftrules_elem *e;
 
-	if (el->owner[0] == '\0' || (o->nlive > 0 && bsearch(el->owner,
+	if (el->owner[0] == '\0' || (o->nlive > 0 && search_n(el->owner,
 	    o->live, o->nlive, sizeof(*o->live), owner_cmp) != NULL))
 		return 0;
 	if ((e = vec_push(&o->elems, sizeof(*e))) == NULL)

@@ -499,7 +499,7 @@ rekeyed(const struct rekey *r, size_t n, int64_t id)
 
 	if (id >= 0 || n == 0)
 		return id;
-	f = bsearch(&k, r, n, sizeof(*r), rekey_cmp);
+	f = search_n(&k, r, n, sizeof(*r), rekey_cmp);
 	return f != NULL ? f->to : id;
 }
 

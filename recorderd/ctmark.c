@@ -47,7 +47,7 @@ struct ctx {
 static bool
 ours(const struct ctx *c, const struct addr *a)
 {
-	return a->family != 0 && bsearch(a, c->addrs, c->n, sizeof(*a),
+	return a->family != 0 && search_n(a, c->addrs, c->n, sizeof(*a),
 	    addr_cmp_qsort) != NULL;
 }
 

@@ -119,7 +119,7 @@ lk_node(void *arg, const struct addr *a)
 	struct pubstore *ps = arg;
 	struct node_name key = { .a = *a }, *n;
 
-	n = bsearch(&key, ps->nodes.v, ps->nodes.n, sizeof(key), node_cmp);
+	n = search_n(&key, ps->nodes.v, ps->nodes.n, sizeof(key), node_cmp);
 	return n != NULL ? n->name : NULL;
 }
 

@@ -70,7 +70,7 @@ check_elements(struct table *t, const struct pods *pods)
 		sort_n(k.a, k.n, sizeof(*k.a), addr_cmp_qsort);
 	for (int i = 0; i < pods->n; i++)
 		for (int j = 0; j < pods->pod[i].naddrs; j++)
-			if (k.n == 0 || bsearch(&pods->pod[i].addrs[j], k.a,
+			if (k.n == 0 || search_n(&pods->pod[i].addrs[j], k.a,
 			    k.n, sizeof(struct addr), addr_cmp_qsort) == NULL) {
 				missing++;
 				break;
