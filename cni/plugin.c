@@ -17,6 +17,7 @@
 #include "cni/hostif.h"
 #include "lib/attmsg.h"
 #include "lib/log.h"
+#include "lib/sort.h"
 #include "lib/store.h"
 #include "nft/nftstore.h"
 #include "nft/nftrules.h"
@@ -607,7 +608,7 @@ owner_cmp(const void *a, const void *b)
 static bool
 gc_valid(const struct gc *g, const char *owner)
 {
-	return bsearch(owner, g->valid, g->nvalid, sizeof(g->valid[0]),
+	return search_n(owner, g->valid, g->nvalid, sizeof(g->valid[0]),
 	    owner_cmp) != NULL;
 }
 
@@ -710,7 +711,7 @@ cmd_gc(struct ctx *c)
 		    c->conf.valid[i].ifname);
 	g.nvalid = c->conf.nvalid;
 	if (g.nvalid > 1)	/* an empty list may have no array */
-		qsort(g.valid, g.nvalid, sizeof(g.valid[0]), owner_cmp);
+		sort_n(g.valid, g.nvalid, sizeof(g.valid[0]), owner_cmp);
 
 	if ((ret = store_attachment_foreach(c->st, true, gc_store_cb,
 	    &g)) != 0) {

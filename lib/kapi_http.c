@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -12,20 +13,38 @@
 
 #include <json-c/json.h>
 
+/* A PEM blob for libcurl (copied by it). */
+static void
+set_blob(CURL *easy, CURLoption opt, const char *pem)
+{
+	struct curl_blob blob = {
+		.data = (void *)(uintptr_t)pem,
+		.len = strlen(pem),
+		.flags = CURL_BLOB_COPY,
+	};
+
+	curl_easy_setopt(easy, opt, &blob);
+}
+
 int
 kapi_http_setup(CURL *easy, const struct kapi_conf *c, const char *url,
-    const char *user_agent, const char *extra, struct curl_slist **hdrs)
+    const char *user_agent, const char *extra, struct curl_slist **hdrs,
+    char *err, size_t errlen)
 {
-	struct curl_slist *h, *n;
-	struct curl_blob blob;
-	char *tok = NULL, *auth = NULL;
-	int r = -ENOMEM;
+	struct kapi_exec_cred cr;
+	struct curl_slist *h = NULL, *n;
+	char *auth = NULL;
+	int r;
 
 	*hdrs = NULL;
+	if ((r = kapi_conf_credentials(c, &cr, err, errlen)) < 0)
+		return r;
+	r = -ENOMEM;
+	snprintf(err, errlen, "out of memory");
 	if ((h = curl_slist_append(NULL, "Accept: application/json")) == NULL)
 		goto out;
-	if ((tok = kapi_conf_token(c)) != NULL) {
-		if (asprintf(&auth, "Authorization: Bearer %s", tok) < 0) {
+	if (cr.token != NULL) {
+		if (asprintf(&auth, "Authorization: Bearer %s", cr.token) < 0) {
 			auth = NULL;
 			goto out;
 		}
@@ -51,37 +70,36 @@ kapi_http_setup(CURL *easy, const struct kapi_conf *c, const char *url,
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
 	if (c->ca_data != NULL) {
-		blob.data = c->ca_data;
-		blob.len = strlen(c->ca_data);
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
+		set_blob(easy, CURLOPT_CAINFO_BLOB, c->ca_data);
 		curl_easy_setopt(easy, CURLOPT_CAINFO, NULL);
 	} else if (c->ca_file != NULL)
 		curl_easy_setopt(easy, CURLOPT_CAINFO, c->ca_file);
-	if (c->cert_data != NULL) {
-		blob.data = c->cert_data;
-		blob.len = strlen(c->cert_data);
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &blob);
-	} else if (c->cert_file != NULL)
-		curl_easy_setopt(easy, CURLOPT_SSLCERT, c->cert_file);
-	if (c->key_data != NULL) {
-		blob.data = c->key_data;
-		blob.len = strlen(c->key_data);
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &blob);
-	} else if (c->key_file != NULL)
-		curl_easy_setopt(easy, CURLOPT_SSLKEY, c->key_file);
+	/* An exec plugin's client certificate comes before the
+	 * kubeconfig's. */
+	if (cr.cert != NULL && cr.key != NULL) {
+		set_blob(easy, CURLOPT_SSLCERT_BLOB, cr.cert);
+		set_blob(easy, CURLOPT_SSLKEY_BLOB, cr.key);
+	} else {
+		if (c->cert_data != NULL)
+			set_blob(easy, CURLOPT_SSLCERT_BLOB, c->cert_data);
+		else if (c->cert_file != NULL)
+			curl_easy_setopt(easy, CURLOPT_SSLCERT, c->cert_file);
+		if (c->key_data != NULL)
+			set_blob(easy, CURLOPT_SSLKEY_BLOB, c->key_data);
+		else if (c->key_file != NULL)
+			curl_easy_setopt(easy, CURLOPT_SSLKEY, c->key_file);
+	}
 	*hdrs = h;
 	h = NULL;
 	r = 0;
+	err[0] = '\0';
 out:
 	curl_slist_free_all(h);
-	free(auth);
-	if (tok != NULL) {
-		explicit_bzero(tok, strlen(tok));
-		free(tok);
+	if (auth != NULL) {
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
 	}
+	kapi_exec_cred_clear(&cr);
 	return r;
 }
 
@@ -174,8 +192,8 @@ retry_after(CURL *easy)
 	return end != h->value && v >= 0 ? v : -1;
 }
 
-int
-kapi_http_request(const struct kapi_conf *c, const struct kapi_http_req *rq,
+static int
+request_once(const struct kapi_conf *c, const struct kapi_http_req *rq,
     struct kapi_http_resp *out)
 {
 	struct sink s = { .r = out };
@@ -200,8 +218,10 @@ kapi_http_request(const struct kapi_conf *c, const struct kapi_http_req *rq,
 	}
 	if ((r = kapi_http_setup(easy, c, url, rq->user_agent ?
 	    rq->user_agent : "netpol-record", ctype[0] ? ctype : NULL,
-	    &hdrs)) < 0) {
-		snprintf(out->error, sizeof(out->error), "out of memory");
+	    &hdrs, out->error, sizeof(out->error))) < 0) {
+		/* No credential (the exec plugin's message is in error). */
+		if (r != -ENOMEM)
+			r = -EACCES;
 		goto out;
 	}
 	curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, rq->method);
@@ -244,6 +264,22 @@ out:
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(easy);
 	free(url);
+	return r;
+}
+
+int
+kapi_http_request(const struct kapi_conf *c, const struct kapi_http_req *rq,
+    struct kapi_http_resp *out)
+{
+	int r = request_once(c, rq, out);
+
+	/* An exec plugin's credential refused: as client-go does, run the
+	 * plugin again and retry once. */
+	if (r == 0 && out->status == 401 && c->exec != NULL) {
+		kapi_http_resp_clear(out);
+		kapi_conf_invalidate(c);
+		r = request_once(c, rq, out);
+	}
 	return r;
 }
 

@@ -22,13 +22,15 @@
  * Set on easy (reset by the caller first) the URL, TLS (peer and host
  * verified against the configuration's CA, never the system store),
  * client certificate, timeouts and the headers: Accept, the bearer
- * token (read now), and extra (may be NULL; not copied, a
- * "Content-Type: ..." line for instance). *hdrs gets the header list,
- * which the caller frees with curl_slist_free_all() after the transfer.
- * Returns 0 or -ENOMEM.
+ * token (read now, or the exec plugin's: kapi_conf_credentials), and
+ * extra (may be NULL; not copied, a "Content-Type: ..." line for
+ * instance). *hdrs gets the header list, which the caller frees with
+ * curl_slist_free_all() after the transfer. Returns 0, -ENOMEM, or the
+ * exec plugin's -errno with err saying why it gave no credential.
  */
 int kapi_http_setup(CURL *easy, const struct kapi_conf *c, const char *url,
-    const char *user_agent, const char *extra, struct curl_slist **hdrs);
+    const char *user_agent, const char *extra, struct curl_slist **hdrs,
+    char *err, size_t errlen);
 
 struct kapi_http_req {
 	const char *method;		/* "GET", "PATCH", "DELETE", "POST" */
@@ -56,8 +58,10 @@ struct kapi_http_resp {
 
 /*
  * Send rq to the server of c and wait for the answer (at most
- * rq->timeout_ms). Returns 0 when the server answered, whatever its
- * status (out->status says); -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH,
+ * rq->timeout_ms). A 401 to an exec plugin's credential runs the plugin
+ * again and retries once. Returns 0 when the server answered, whatever
+ * its status (out->status says); -EACCES when the exec plugin gave no
+ * credential (out->error says why); -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH,
  * -EPROTO (TLS, a malformed answer), -EFBIG (the answer is larger than
  * the limit), -ECANCELED (rq->cancel) or -ENOMEM with out->error saying
  * what. Free out with

@@ -3,6 +3,7 @@
  */
 #include "recorderd/adopt.h"
 
+#include "lib/sort.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -79,14 +80,14 @@ uid_cmp_v(const void *x, const void *y, void *arg)
 static bool
 held_by_cni(const struct ctx *c, const struct addr *a)
 {
-	return c->ncni > 0 && bsearch(a, c->cni, c->ncni, sizeof(*c->cni),
+	return c->ncni > 0 && search_n(a, c->cni, c->ncni, sizeof(*c->cni),
 	    addr_cmp_qsort) != NULL;
 }
 
 static bool
 uid_attached(const struct ctx *c, const char *uid)
 {
-	return uid[0] != '\0' && c->ncni_uids > 0 && bsearch(&uid,
+	return uid[0] != '\0' && c->ncni_uids > 0 && search_n(&uid,
 	    c->cni_uids, c->ncni_uids, sizeof(*c->cni_uids),
 	    str_cmp_v) != NULL;
 }
@@ -187,8 +188,8 @@ setup(struct ctx *c)
 			c->cni_uids[c->ncni_uids++] = a->uid;
 	}
 	/* (calloc'd with one more element: never NULL for qsort.) */
-	qsort(c->cni, c->ncni, sizeof(*c->cni), addr_cmp_qsort);
-	qsort(c->cni_uids, c->ncni_uids, sizeof(*c->cni_uids), str_cmp_v);
+	sort_n(c->cni, c->ncni, sizeof(*c->cni), addr_cmp_qsort);
+	sort_n(c->cni_uids, c->ncni_uids, sizeof(*c->cni_uids), str_cmp_v);
 	for (size_t i = 0; i < c->npods; i++)
 		c->by_uid[i] = i;
 	qsort_r(c->by_uid, c->npods, sizeof(*c->by_uid), uid_cmp_v,
@@ -291,7 +292,7 @@ adopt_decide(const char *node, bool enabled, const struct adopt_pod *pods,
 					goto out;
 		}
 		if (c.nclaims > 1)
-			qsort(c.claims, c.nclaims, sizeof(*c.claims),
+			sort_n(c.claims, c.nclaims, sizeof(*c.claims),
 			    claim_cmp);
 		for (size_t i = 0; i < npods; i++) {
 			bool cni = false;

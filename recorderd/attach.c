@@ -11,6 +11,7 @@
 
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/sort.h"
 #include "recorderd/adopt.h"
 #include "recorderd/ctmark.h"
 #include "recorderd/hostroute.h"
@@ -415,7 +416,7 @@ orphan_cb(const struct nftrules_elem *el, void *arg)
 	struct orphans *o = arg;
 	struct nftrules_elem *e;
 
-	if (el->owner[0] == '\0' || (o->nlive > 0 && bsearch(el->owner,
+	if (el->owner[0] == '\0' || (o->nlive > 0 && search_n(el->owner,
 	    o->live, o->nlive, sizeof(*o->live), owner_cmp) != NULL))
 		return 0;
 	if ((e = vec_push(&o->elems, sizeof(*e))) == NULL)
@@ -488,7 +489,7 @@ attach_recover(struct attach *k)
 		nftrules_owner_format(o.live[o.nlive++], p->container_id,
 		    p->ifname);
 	}
-	qsort(o.live, o.nlive, sizeof(*o.live), owner_cmp);
+	sort_n(o.live, o.nlive, sizeof(*o.live), owner_cmp);
 	ret = nftrules_list(k->nr, orphan_cb, &o);
 	if (ret == -ENOENT)
 		ret = 0;	/* no table: nothing to recover */
@@ -496,7 +497,7 @@ attach_recover(struct attach *k)
 		goto out;
 	e = o.elems.v;
 	if (o.elems.n > 1)
-		qsort(e, o.elems.n, sizeof(*e), elem_cmp);
+		sort_n(e, o.elems.n, sizeof(*e), elem_cmp);
 	for (i = 0; i < o.elems.n; i = j) {
 		struct store_attachment a;
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <netinet/in.h>
 
+#include "lib/sort.h"
 #include "recorderd/meta/kmeta.h"
 #include "lib/log.h"
 #include "recorderd/metasrc.h"
@@ -498,7 +499,7 @@ rekeyed(const struct rekey *r, size_t n, int64_t id)
 
 	if (id >= 0 || n == 0)
 		return id;
-	f = bsearch(&k, r, n, sizeof(*r), rekey_cmp);
+	f = search_n(&k, r, n, sizeof(*r), rekey_cmp);
 	return f != NULL ? f->to : id;
 }
 
@@ -509,7 +510,7 @@ rekey_dns(struct attrib *a, struct rekey *r, size_t n)
 {
 	if (n == 0)
 		return;
-	qsort(r, n, sizeof(*r), rekey_cmp);
+	sort_n(r, n, sizeof(*r), rekey_cmp);
 	/* A slot's place depends on its id: taken out, put back. */
 	for (size_t i = 0; i <= a->dns_mask; i++) {
 		struct dns_slot moved = a->dns[i];

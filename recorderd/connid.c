@@ -4,6 +4,7 @@
  */
 #include "recorderd/connid.h"
 
+#include "lib/sort.h"
 #include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -403,7 +404,7 @@ connid_snapshot(const struct connid *c, void **out, size_t *len)
 			live[n++] = *s;
 		}
 	if (n > CONNID_SNAPSHOT_MAX) {
-		qsort(live, n, sizeof(*live), newest_first);
+		sort_n(live, n, sizeof(*live), newest_first);
 		n = CONNID_SNAPSHOT_MAX;
 	}
 	if ((buf = malloc(SNAP_HEAD + n * SNAP_REC)) == NULL) {

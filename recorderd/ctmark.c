@@ -17,6 +17,7 @@
 
 #include <libmnl/libmnl.h>
 
+#include "lib/sort.h"
 #include "recorderd/ct.h"
 
 #define RECV_BUF (64 * 1024)
@@ -46,7 +47,7 @@ struct ctx {
 static bool
 ours(const struct ctx *c, const struct addr *a)
 {
-	return a->family != 0 && bsearch(a, c->addrs, c->n, sizeof(*a),
+	return a->family != 0 && search_n(a, c->addrs, c->n, sizeof(*a),
 	    addr_cmp_qsort) != NULL;
 }
 
@@ -278,7 +279,7 @@ ctmark_existing(const struct addr *addrs, size_t n, uint32_t bit,
 		goto out;
 	}
 	memcpy(sorted, addrs, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), addr_cmp_qsort);
+	sort_n(sorted, n, sizeof(*sorted), addr_cmp_qsort);
 	c.addrs = sorted;
 	c.seq = (uint32_t)time(NULL);
 	if ((nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||

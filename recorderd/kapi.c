@@ -62,8 +62,9 @@ worker(void *arg)
 				if (kapi_req_start(kr) != 0) {
 					kapi_queue_push(ka->q, KAPI_EV_ERROR,
 					    kr->res->kind, NULL, "%s: cannot "
-					    "start a request",
-					    kr->res->resource);
+					    "start a request%s%s",
+					    kr->res->resource, kr->err[0] ?
+					    ": " : "", kr->err);
 					kapi_req_backoff(kr);
 				}
 			} else if (kr->wake_ms - now < wait)

@@ -210,9 +210,11 @@ kapi_req_start(struct kres *kr)
 	curl_easy_reset(kr->easy);
 	if ((url = kres_url(kr)) == NULL)
 		goto out;
-	if (kapi_http_setup(kr->easy, c, url, "netpol-recorderd", NULL,
-	    &kr->hdrs) < 0)
+	/* An exec credential plugin runs here, on the client's thread. */
+	if ((r = kapi_http_setup(kr->easy, c, url, "netpol-recorderd", NULL,
+	    &kr->hdrs, kr->err, sizeof(kr->err))) < 0)
 		goto out;
+	r = -ENOMEM;
 	curl_easy_setopt(kr->easy, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(kr->easy, CURLOPT_WRITEDATA, kr);
 	curl_easy_setopt(kr->easy, CURLOPT_PRIVATE, kr);
@@ -371,6 +373,9 @@ kapi_req_done(struct kres *kr, CURLcode rc)
 		kapi_queue_push(kr->q, KAPI_EV_ERROR, kr->res->kind, NULL, "%s %s: %s", what,
 		    kr->res->resource, curl_easy_strerror(rc));
 	else {
+		/* A refused exec credential: the plugin runs again. */
+		if (code == 401)
+			kapi_conf_invalidate(kr->conf);
 		kapi_http_status_message(kr->buf, kr->len, smsg + 2,
 		    sizeof(smsg) - 2);
 		if (smsg[2] != '\0')

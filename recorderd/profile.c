@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/sort.h"
 #include "lib/tpname.h"
 #include "recorderd/vec.h"
 
@@ -186,7 +187,7 @@ sorted_copy(json_object *o)
 		(void)v;
 		keys[n++] = k;
 	}
-	qsort(keys, n, sizeof(*keys), cmp_str);
+	sort_n(keys, n, sizeof(*keys), cmp_str);
 	if ((out = json_object_new_object()) == NULL)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -580,7 +581,7 @@ make_entries(const struct flow *flows, size_t n,
 		else
 			vec_free(&e[m].addrs);
 	}
-	qsort(e, m, sizeof(*e), entry_cmp);
+	sort_n(e, m, sizeof(*e), entry_cmp);
 	for (size_t i = 0, j; i < m; i = j) {
 		for (j = i + 1; j < m && entry_cmp(&e[i], &e[j]) == 0; j++)
 			if ((ret = entry_merge(&e[i], &e[j])) < 0)
@@ -682,7 +683,7 @@ peer_json(struct entry *e)
 		o = json_object_new_object();
 		arr = json_object_new_array();
 		d = e->addrs.v;
-		qsort(d, e->addrs.n, sizeof(*d), dnsaddr_recent_cmp);
+		sort_n(d, e->addrs.n, sizeof(*d), dnsaddr_recent_cmp);
 		n = e->addrs.n < PROFILE_DNS_ADDRS ? e->addrs.n :
 		    PROFILE_DNS_ADDRS;
 		for (size_t i = 0; i < n; i++)
@@ -755,7 +756,7 @@ peer_workloads(struct entry *e, size_t k)
 	for (size_t i = 0; i < k; i++)
 		if (e[i].pk == P_WORKLOAD)
 			w[n++] = e[i].wl;
-	qsort(w, n, sizeof(*w), peer_cmp);
+	sort_n(w, n, sizeof(*w), peer_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && wl_cmp(w[i - 1], w[i]) == 0)
 			continue;
@@ -817,10 +818,10 @@ dns_item(const struct addr *a, const struct profile_dns *d, size_t n)
 		if (d[i].name != NULL && d[i].name[0] != '\0' &&
 		    strlen(d[i].name) <= 253)
 			all[m++] = &d[i];
-	qsort(all, m, sizeof(*all), dns_recent_cmp);
+	sort_n(all, m, sizeof(*all), dns_recent_cmp);
 	k = m < PROFILE_DNS_NAMES ? m : PROFILE_DNS_NAMES;
 	memcpy(p, all, k * sizeof(*p));
-	qsort(p, k, sizeof(*p), dns_name_cmp);
+	sort_n(p, k, sizeof(*p), dns_name_cmp);
 	json_object_object_add(o, "address", addr_json(a));
 	names = json_object_new_array();
 	for (size_t i = 0; i < k; i++) {
@@ -876,7 +877,7 @@ dns_names(struct entry *e, size_t k, const struct profile_dns *dns,
 			as[na++] = e[i].pk == P_ADDRESS ? &e[i].addr :
 			    &d[j].a;
 	}
-	qsort(as, na, sizeof(*as), addr_ptr_cmp);
+	sort_n(as, na, sizeof(*as), addr_ptr_cmp);
 	for (i = 0; i < na; i++) {
 		if (i > 0 && addr_equal(as[i - 1], as[i]))
 			continue;
@@ -975,7 +976,7 @@ build_body(const struct store_workload_row *wl, struct entry *e, size_t k,
 	int64_t last = 0;
 	int ret = 0;
 
-	qsort(e, k, sizeof(*e), entry_cmp);
+	sort_n(e, k, sizeof(*e), entry_cmp);
 	for (size_t i = 0; i < k; i++)
 		if (e[i].last > last)
 			last = e[i].last;
@@ -1059,7 +1060,7 @@ profile_build(const struct store_workload_row *wl, const struct flow *flows,
 			goto out;
 		}
 		memcpy(sorted, dns, ndns * sizeof(*sorted));
-		qsort(sorted, ndns, sizeof(*sorted), dns_cmp);
+		sort_n(sorted, ndns, sizeof(*sorted), dns_cmp);
 	}
 	if (m == 0) {
 		ret = -ENOENT;
@@ -1068,7 +1069,7 @@ profile_build(const struct store_workload_row *wl, const struct flow *flows,
 	for (size_t i = 0; i < m; i++)
 		if (e[i].pk == P_NODE && lk->node_name != NULL)
 			e[i].node_name = lk->node_name(lk->arg, &e[i].addr);
-	qsort(e, m, sizeof(*e), recent_cmp);
+	sort_n(e, m, sizeof(*e), recent_cmp);
 	k = m < f->max_entries ? m : f->max_entries;
 	for (;;) {
 		if ((ret = build_body(wl, e, k, m, sorted, ndns, f,
@@ -1084,7 +1085,7 @@ profile_build(const struct store_workload_row *wl, const struct flow *flows,
 			k = out->entries - 1;
 		if (k == 0)
 			k = 1;
-		qsort(e, m, sizeof(*e), recent_cmp);
+		sort_n(e, m, sizeof(*e), recent_cmp);
 	}
 	if (out->len > max_bytes)
 		ret = -EFBIG;

@@ -26,6 +26,7 @@
 #include "lib/clock.h"
 #include "lib/kapi_http.h"
 #include "lib/log.h"
+#include "lib/sort.h"
 #include "lib/tpname.h"
 #include "recorderd/profile.h"
 #include "recorderd/pubsched.h"
@@ -539,7 +540,7 @@ act(struct publish *p, struct action *acts, size_t n, int64_t now)
 	struct pobj *o;
 	size_t refreshed = 0;
 
-	qsort(acts, n, sizeof(*acts), action_cmp);
+	sort_n(acts, n, sizeof(*acts), action_cmp);
 	for (size_t i = 0; i < n; i++) {
 		o = acts[i].o;
 		/* The rest stays due (pending): the next passes take it. */
@@ -679,6 +680,8 @@ status(struct publish *p, const struct pubstore_facts *fa, int64_t now,
 	s.publish_failed = st.failed;
 	s.publish_pending = st.pending;
 	s.last_error = st.last_error;
+	s.store_counters = fa->counters;
+	s.nstore_counters = fa->ncounters;
 	if (pubstatus_build(&s, &body) < 0)
 		return;
 	snprintf(path, sizeof(path), API "/namespaces/" PUBSTATUS_NAMESPACE

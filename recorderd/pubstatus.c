@@ -58,6 +58,18 @@ counters(const struct pubstatus *s)
 	return c;
 }
 
+static json_object *
+store_counters(const struct pubstatus *s)
+{
+	json_object *c = json_object_new_object();
+	size_t i;
+
+	for (i = 0; i < s->nstore_counters && i < PUBSTATUS_COUNTERS_MAX; i++)
+		json_object_object_add(c, s->store_counters[i].name,
+		    i64(s->store_counters[i].value));
+	return c;
+}
+
 int
 pubstatus_build(const struct pubstatus *s, char **body)
 {
@@ -100,6 +112,9 @@ pubstatus_build(const struct pubstatus *s, char **body)
 	    profile_time(s->published_at, t, sizeof(t))));
 	json_object_object_add(spec, "recordingStarted",
 	    i64(s->recording_started));
+	if (s->nstore_counters > 0)
+		json_object_object_add(spec, "storeCounters",
+		    store_counters(s));
 	json_object_object_add(spec, "version", json_object_new_string(
 	    s->version != NULL && s->version[0] != '\0' ? s->version : "0"));
 	json_object_object_add(o, "spec", spec);

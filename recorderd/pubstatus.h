@@ -11,6 +11,14 @@
 
 #define PUBSTATUS_NAMESPACE "netpol-record"
 #define PUBSTATUS_LAST_ERROR_MAX 1024
+/* spec.storeCounters: at most this many (the CRD's maxProperties). */
+#define PUBSTATUS_COUNTERS_MAX 64
+
+/* One of the store's counters, by the store's name. */
+struct pubstatus_counter {
+	char name[48];
+	int64_t value;
+};
 
 struct pubstatus {
 	const char *node;
@@ -26,6 +34,10 @@ struct pubstatus {
 	int64_t pods_attached, pods_adopted;
 	int64_t objects_written, publish_failed, publish_pending;
 	const char *last_error;		/* NULL or "": absent */
+	/* The store's counters (spec.storeCounters, as `netpol-record
+	 * status --db` lists them); none: absent. */
+	const struct pubstatus_counter *store_counters;
+	size_t nstore_counters;
 };
 
 /* The apply body of s into *body (owned, NUL-terminated). 0, -EINVAL

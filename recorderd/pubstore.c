@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/sort.h"
 #include "recorderd/vec.h"
 
 struct node_name {
@@ -118,7 +119,7 @@ lk_node(void *arg, const struct addr *a)
 	struct pubstore *ps = arg;
 	struct node_name key = { .a = *a }, *n;
 
-	n = bsearch(&key, ps->nodes.v, ps->nodes.n, sizeof(key), node_cmp);
+	n = search_n(&key, ps->nodes.v, ps->nodes.n, sizeof(key), node_cmp);
 	return n != NULL ? n->name : NULL;
 }
 
@@ -250,8 +251,25 @@ meta_int(struct store *st, const char *key)
 }
 
 static int
+counter_cb(const char *name, int64_t value, int64_t updated_at, void *arg)
+{
+	struct pubstore_facts *f = arg;
+	struct pubstatus_counter *c;
+
+	(void)updated_at;	/* the data's end is f->data_end */
+	if (f->ncounters >= PUBSTATUS_COUNTERS_MAX ||
+	    strlen(name) >= sizeof(c->name))
+		return 0;
+	c = &f->counters[f->ncounters++];
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->value = value;
+	return 0;
+}
+
+static int
 facts(struct pubstore *ps, struct pubstore_facts *f)
 {
+	int64_t now = 0, ever = 0;
 	int ret;
 
 	memset(f, 0, sizeof(*f));
@@ -261,6 +279,11 @@ facts(struct pubstore *ps, struct pubstore_facts *f)
 		f->node_uid[0] = '\0';
 	(void)store_counter_get(ps->st, "events_seen", &f->events_seen);
 	(void)store_counter_get(ps->st, "events_lost", &f->events_lost);
+	if ((ret = store_counter_foreach(ps->st, counter_cb, f)) < 0 ||
+	    (ret = store_read_adopted(ps->st, &now, &ever)) < 0)
+		return ret;
+	if (ever > 0)
+		(void)counter_cb("pods_adopted", now, 0, f);
 	if ((ret = store_read_data_end(ps->st, &f->data_end)) < 0)
 		return ret;
 	if ((ret = store_count_attached_before(ps->st, INT64_MAX,
@@ -295,7 +318,7 @@ pubstore_begin(struct pubstore *ps, int64_t *after, struct pubstore_facts *f)
 		pubstore_end(ps);
 		return ret;
 	}
-	qsort(ps->nodes.v, ps->nodes.n, sizeof(struct node_name), node_cmp);
+	sort_n(ps->nodes.v, ps->nodes.n, sizeof(struct node_name), node_cmp);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "lib/flow.h"
 #include "lib/store.h"
 #include "recorderd/profile.h"
+#include "recorderd/pubstatus.h"
 
 struct pubstore;
 
@@ -30,6 +31,11 @@ struct pubstore_facts {
 	int64_t attached;		/* pods attached now */
 	int64_t adopted;		/* ... attached before the recording */
 	char node_uid[STORE_ID_LEN];	/* "" unknown */
+	/* Every counter of the store, as `netpol-record status --db` and a
+	 * report over the store see them: the store's own, then
+	 * pods_adopted (attached now) once a pod was ever adopted. */
+	struct pubstatus_counter counters[PUBSTATUS_COUNTERS_MAX];
+	size_t ncounters;
 };
 
 struct pubstore_wl {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/sort.h"
 
 /* What the last look at the table found. */
 enum { T_OK, T_GONE, T_RULES, T_STALE, T_UNKNOWN };
@@ -66,10 +67,10 @@ check_elements(struct table *t, const struct pods *pods)
 		goto out;
 	}
 	if (k.n > 1)	/* k.a is NULL on a node without pods */
-		qsort(k.a, k.n, sizeof(*k.a), addr_cmp_qsort);
+		sort_n(k.a, k.n, sizeof(*k.a), addr_cmp_qsort);
 	for (int i = 0; i < pods->n; i++)
 		for (int j = 0; j < pods->pod[i].naddrs; j++)
-			if (k.n == 0 || bsearch(&pods->pod[i].addrs[j], k.a,
+			if (k.n == 0 || search_n(&pods->pod[i].addrs[j], k.a,
 			    k.n, sizeof(struct addr), addr_cmp_qsort) == NULL) {
 				missing++;
 				break;

@@ -27,3 +27,9 @@ prog_name(void)
 {
 	return name;
 }
+
+bool
+prog_is_kubectl_plugin(void)
+{
+	return strcmp(name, "kubectl netpol-record") == 0;
+}

@@ -330,7 +330,8 @@ run(struct check_opts *o)
 	if ((lint = check_lint(set, o->pod, o->npod, o->svc, o->nsvc)) == NULL)
 		goto oom;
 	cliopt_query(&o->c, &q);
-	rc = cliopt_load(&o->c, &q, &idx, err, sizeof(err));
+	rc = cliopt_load(&o->c, "netpol-record check", &q, &idx, err,
+	    sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "netpol-record check: %s\n", err);
 		goto out;

@@ -12,8 +12,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cli/base/prog.h"
 #include "cli/base/timefmt.h"
+#include "cli/source/cluster_source.h"
 #include "cli/source/index.h"
+#include "cli/source/kube.h"
 #include "cli/source/store_source.h"
 
 void
@@ -21,6 +24,7 @@ cliopt_init(struct cliopt *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->now = (int64_t)time(NULL);
+	o->chunk = KAPI_PAGE_LIMIT;
 }
 
 void
@@ -34,6 +38,8 @@ cliopt_free(struct cliopt *o)
 	free((char *)(uintptr_t)o->kind);
 	o->kind = NULL;
 	o->name = NULL;
+	kube_close(o->kube);
+	o->kube = NULL;
 }
 
 /* kubectl's short names and plurals for the kinds a workload can be. */
@@ -92,6 +98,45 @@ add_db(struct cliopt *o, const char *path)
 	return 0;
 }
 
+/* kubectl's forms: "30s", "1m", "1h", a bare number of seconds; "0": no
+ * limit (a day, here). */
+static int
+parse_timeout(struct cliopt *o, const char *arg, char *err, size_t errlen)
+{
+	int64_t secs;
+	char *end;
+
+	if (arg != NULL && *arg != '\0') {
+		secs = strtoll(arg, &end, 10);
+		if (*end != '\0' && timefmt_parse_duration(arg, &secs) < 0)
+			secs = -1;
+		if (secs >= 0) {
+			o->timeout_ms = (secs == 0 ? 86400 : secs) * 1000;
+			return 1;
+		}
+	}
+	snprintf(err, errlen, "--request-timeout: '%s' is not a duration "
+	    "(30s, 2m, 0 for none)", arg ? arg : "");
+	return -EINVAL;
+}
+
+static int
+parse_chunk(struct cliopt *o, const char *arg, char *err, size_t errlen)
+{
+	long v;
+	char *end;
+
+	v = arg != NULL ? strtol(arg, &end, 10) : -1;
+	if (arg == NULL || *arg == '\0' || *end != '\0' || v < 0 ||
+	    v > 100000) {
+		snprintf(err, errlen, "--chunk-size: '%s' is not a number of "
+		    "objects (0..100000; 0: all at once)", arg ? arg : "");
+		return -EINVAL;
+	}
+	o->chunk = (int)v;
+	return 1;
+}
+
 int
 cliopt_handle(struct cliopt *o, int c, const char *arg, char *err,
     size_t errlen)
@@ -126,6 +171,23 @@ cliopt_handle(struct cliopt *o, int c, const char *arg, char *err,
 		}
 		rc = set_workload(o, arg);
 		return rc < 0 ? rc : 1;
+	case CLIOPT_CLUSTER:
+		o->cluster = true;
+		return 1;
+	case CLIOPT_KUBECONFIG:
+	case CLIOPT_CONTEXT:
+		if (arg == NULL || *arg == '\0') {
+			snprintf(err, errlen, "--%s needs a value",
+			    c == CLIOPT_CONTEXT ? "context" : "kubeconfig");
+			return -EINVAL;
+		}
+		*(c == CLIOPT_CONTEXT ? &o->context : &o->kubeconfig) = arg;
+		o->cluster = true;
+		return 1;
+	case CLIOPT_REQUEST_TIMEOUT:
+		return parse_timeout(o, arg, err, errlen);
+	case CLIOPT_CHUNK_SIZE:
+		return parse_chunk(o, arg, err, errlen);
 	case CLIOPT_SINCE:
 	case CLIOPT_UNTIL:
 		if (arg == NULL || timefmt_parse_time(arg, o->now,
@@ -145,11 +207,21 @@ cliopt_handle(struct cliopt *o, int c, const char *arg, char *err,
 int
 cliopt_finish(struct cliopt *o, bool need_scope, char *err, size_t errlen)
 {
-	const char *env;
+	const char *env = getenv("NETPOL_RECORD_DB");
 	int rc;
 
-	if (o->ndbs == 0) {
-		env = getenv("NETPOL_RECORD_DB");
+	if (o->cluster && o->ndbs > 0) {
+		snprintf(err, errlen, "read either stores (--db) or the cluster "
+		    "(--cluster, --kubeconfig, --context), not both");
+		return -EINVAL;
+	}
+	/* kubectl netpol-record reads the cluster unless told otherwise; on
+	 * a node, netpol-record reads the node's store. */
+	if (o->ndbs == 0 && prog_is_kubectl_plugin() &&
+	    (env == NULL || *env == '\0'))
+		o->cluster = true;
+	if (o->ndbs == 0 && !o->cluster) {
+		o->default_store = env == NULL || *env == '\0';
 		rc = add_db(o, env != NULL && *env != '\0' ? env :
 		    STORE_DEFAULT_PATH);
 		if (rc < 0) {
@@ -187,7 +259,48 @@ cliopt_query(const struct cliopt *o, struct source_query *q)
 }
 
 int
-cliopt_load(const struct cliopt *o, const struct source_query *q,
+cliopt_kube(struct cliopt *o, struct kube **out, char *err, size_t errlen)
+{
+	struct kube_opts ko = {
+		.kubeconfig = o->kubeconfig,
+		.context = o->context,
+		.timeout_ms = o->timeout_ms,
+		.chunk = o->chunk,
+	};
+	int rc;
+
+	if (o->kube == NULL && (rc = kube_open(&ko, &o->kube, err,
+	    errlen)) < 0)
+		return rc;
+	*out = o->kube;
+	return 0;
+}
+
+static int
+load_cluster(struct cliopt *o, const char *who, const struct source_query *q,
+    struct index **out, char *err, size_t errlen)
+{
+	struct source *src = NULL;
+	struct kube *k;
+	int rc;
+
+	if ((rc = cliopt_kube(o, &k, err, errlen)) < 0)
+		return rc;
+	snprintf(o->source, sizeof(o->source), "%s", kube_describe(k));
+	if ((rc = cluster_source_new(k, o->now, &src)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	rc = index_load(&src, 1, q, out, err, errlen);
+	if (rc == 0)
+		fprintf(stderr, "%s: read the cluster %s: %s\n", who,
+		    o->source, cluster_source_summary(src));
+	source_free(src);
+	return rc;
+}
+
+int
+cliopt_load(struct cliopt *o, const char *who, const struct source_query *q,
     struct index **out, char *err, size_t errlen)
 {
 	struct source **srcs;
@@ -195,6 +308,8 @@ cliopt_load(const struct cliopt *o, const struct source_query *q,
 	int rc = 0;
 
 	*out = NULL;
+	if (o->cluster)
+		return load_cluster(o, who, q, out, err, errlen);
 	if ((srcs = calloc(o->ndbs + 1, sizeof(*srcs))) == NULL)
 		rc = -ENOMEM;
 	for (; rc == 0 && n < o->ndbs; n++)
@@ -203,6 +318,10 @@ cliopt_load(const struct cliopt *o, const struct source_query *q,
 		rc = index_load(srcs, n, q, out, err, errlen);
 	else
 		snprintf(err, errlen, "out of memory");
+	/* Said only when no store was named: which one was read. */
+	if (rc == 0 && o->default_store)
+		fprintf(stderr, "%s: read the store %s (the node's; --cluster "
+		    "reads the cluster)\n", who, o->dbs[0]);
 	for (i = 0; srcs != NULL && i < n; i++)
 		source_free(srcs[i]);
 	free(srcs);

@@ -3,6 +3,11 @@
  *
  *   --db PATH            a store (repeatable, merged); default
  *                        $NETPOL_RECORD_DB or STORE_DEFAULT_PATH
+ *   --cluster            the cluster's API instead (cli/source/
+ *                        cluster_source.h); the default when run as the
+ *                        kubectl plugin without --db or NETPOL_RECORD_DB
+ *   --kubeconfig FILE, --context NAME (imply --cluster)
+ *   --request-timeout DUR, --chunk-size N
  *   -n, --namespace NS
  *   -A, --all-namespaces
  *   -w, --workload KIND/NAME
@@ -37,23 +42,48 @@ enum cliopt_code {
 	CLIOPT_DB = 0x100,
 	CLIOPT_SINCE,
 	CLIOPT_UNTIL,
+	CLIOPT_CLUSTER,
+	CLIOPT_KUBECONFIG,
+	CLIOPT_CONTEXT,
+	CLIOPT_REQUEST_TIMEOUT,
+	CLIOPT_CHUNK_SIZE,
 	CLIOPT_USER = 0x200,
 };
 
 #define CLIOPT_SHORTOPTS "n:Aw:"
-#define CLIOPT_LONGOPTS \
+/* Where the recording is read from: the stores or the cluster. */
+#define CLIOPT_SOURCE_LONGOPTS \
 	{ "db", required_argument, NULL, CLIOPT_DB }, \
+	{ "cluster", no_argument, NULL, CLIOPT_CLUSTER }, \
+	{ "kubeconfig", required_argument, NULL, CLIOPT_KUBECONFIG }, \
+	{ "context", required_argument, NULL, CLIOPT_CONTEXT }, \
+	{ "request-timeout", required_argument, NULL, \
+	  CLIOPT_REQUEST_TIMEOUT }, \
+	{ "chunk-size", required_argument, NULL, CLIOPT_CHUNK_SIZE }
+#define CLIOPT_LONGOPTS \
+	CLIOPT_SOURCE_LONGOPTS, \
 	{ "namespace", required_argument, NULL, CLIOPT_NAMESPACE }, \
 	{ "all-namespaces", no_argument, NULL, CLIOPT_ALL_NAMESPACES }, \
 	{ "workload", required_argument, NULL, CLIOPT_WORKLOAD }, \
 	{ "since", required_argument, NULL, CLIOPT_SINCE }, \
 	{ "until", required_argument, NULL, CLIOPT_UNTIL }
 
-/* Help lines for the options above, to paste into a usage text. */
-#define CLIOPT_HELP \
+/* Help lines for the source options, to paste into a usage text. */
+#define CLIOPT_SOURCE_HELP \
 "  --db PATH              a store file (repeatable: stores from several\n" \
 "                         nodes are merged); default $NETPOL_RECORD_DB or\n" \
 "                         " STORE_DEFAULT_PATH "\n" \
+"  --cluster              read the cluster: the TrafficProfiles every\n" \
+"                         node's recorder publishes (the default when run\n" \
+"                         as kubectl netpol-record without --db)\n" \
+"  --kubeconfig FILE      the cluster of this kubeconfig (default as\n" \
+"                         kubectl: $KUBECONFIG, ~/.kube/config, in-cluster)\n" \
+"  --context NAME         the kubeconfig context (default: its current)\n" \
+"  --request-timeout DUR  wait that long for each request (default 60s)\n" \
+"  --chunk-size N         list N objects a request (default 500; 0: all)\n"
+/* Help lines for the options above, to paste into a usage text. */
+#define CLIOPT_HELP \
+CLIOPT_SOURCE_HELP \
 "  -n, --namespace NS     only workloads of namespace NS\n" \
 "  -A, --all-namespaces   every namespace\n" \
 "  -w, --workload KIND/NAME  only this workload (deployment/web, or\n" \
@@ -63,9 +93,19 @@ enum cliopt_code {
 "                         time (2026-11-22T10:00:00Z)\n" \
 "  --until WHEN           flows seen at or before WHEN (same forms)\n"
 
+struct kube;
+
 struct cliopt {
 	const char **dbs;	/* owned array of borrowed argv strings */
 	size_t ndbs;
+	bool cluster;		/* read the cluster, not stores */
+	bool default_store;	/* no --db nor NETPOL_RECORD_DB: the default */
+	const char *kubeconfig;	/* borrowed, NULL: as kubectl */
+	const char *context;	/* borrowed, NULL: the current */
+	int64_t timeout_ms;	/* 0: the default */
+	int chunk;		/* list page size */
+	struct kube *kube;	/* the cluster's connection, once loaded */
+	char source[1200];	/* what was read, once loaded */
 	const char *namespace_;	/* NULL unless -n */
 	bool all_namespaces;
 	const char *kind;	/* NULL unless -w: the kind, spelt out when
@@ -91,9 +131,12 @@ int cliopt_handle(struct cliopt *o, int c, const char *arg, char *err,
     size_t errlen);
 
 /*
- * After the last option: defaults the store list, checks consistency
- * (since <= until; --namespace and --all-namespaces are exclusive; when
- * need_scope, one of them is required). 0 or -EINVAL with err.
+ * After the last option: chooses the source (the cluster when asked for,
+ * or by default when run as the kubectl plugin without --db or
+ * NETPOL_RECORD_DB; else the stores), defaults the store list, checks
+ * consistency (not --db with --cluster; since <= until; --namespace and
+ * --all-namespaces are exclusive; when need_scope, one of them is
+ * required). 0 or -EINVAL with err.
  */
 int cliopt_finish(struct cliopt *o, bool need_scope, char *err,
     size_t errlen);
@@ -102,12 +145,21 @@ int cliopt_finish(struct cliopt *o, bool need_scope, char *err,
 void cliopt_query(const struct cliopt *o, struct source_query *q);
 
 /*
- * The index of what the stores of the options (o->dbs) recorded for q.
- * 0, or -errno with err saying what failed and what to do (see
- * index_load()).
+ * The index of what the stores of the options (o->dbs), or the cluster,
+ * recorded for q. Says on stderr, after "who: ", which cluster was read
+ * (and what it held), or which store when it was the default one; sets
+ * o->source. 0, or -errno with err saying what failed and what to do
+ * (see index_load()).
  */
-int cliopt_load(const struct cliopt *o, const struct source_query *q,
-    struct index **out, char *err, size_t errlen);
+int cliopt_load(struct cliopt *o, const char *who,
+    const struct source_query *q, struct index **out, char *err,
+    size_t errlen);
+
+/* The cluster's connection of the options (kube_open), opened once:
+ * for the commands that talk to the API themselves (status, known-servers
+ * import --cluster). 0 or -errno with err. */
+int cliopt_kube(struct cliopt *o, struct kube **out, char *err,
+    size_t errlen);
 
 /*
  * Append the CIDR s (given to option opt: "--pod-cidr") to *v (n of them).

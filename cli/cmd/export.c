@@ -378,7 +378,8 @@ cmd_export(int argc, char **argv)
 	cliopt_query(&a.c, &q);
 	if (a.pg.ingress != a.pg.egress)
 		q.direction = a.pg.egress ? FLOW_EGRESS : FLOW_INGRESS;
-	rc = cliopt_load(&a.c, &q, &idx, err, sizeof(err));
+	rc = cliopt_load(&a.c, "netpol-record export", &q, &idx, err,
+	    sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "netpol-record export: %s\n", err);
 		goto out;

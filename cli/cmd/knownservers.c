@@ -15,6 +15,7 @@
 #include "cli/cmd/cmds.h"
 #include "cli/gen/yamlout.h"
 #include "cli/source/knownservers.h"
+#include "cli/source/kube.h"
 #include "cli/source/store_source.h"
 #include "lib/store.h"
 
@@ -22,7 +23,8 @@ static void
 ks_usage(FILE *f)
 {
 	fprintf(f,
-"usage: %s known-servers import FILE... [--db PATH]\n"
+"usage: %s known-servers import FILE... [--db PATH | --cluster\n"
+"           [--kubeconfig FILE] [--context NAME]]\n"
 "       %s known-servers list [--db PATH] [-o text|yaml]\n"
 "       %s known-servers delete NAME... [--db PATH]\n"
 "\n"
@@ -35,12 +37,15 @@ ks_usage(FILE *f)
 "          with any error (the file and where in it are printed) is not\n"
 "          imported, and then nothing is: the exit code is 1. Each file\n"
 "          is read up to 64 MiB ($NETPOL_RECORD_MAX_INPUT: 256M, 1G\n"
-"          for more).\n"
+"          for more). With --cluster, create or update each as a\n"
+"          KnownServer of the cluster (netpol-record.io/v1alpha1,\n"
+"          server-side apply), which every --cluster export then uses\n"
 "  list    print the stored entries (text: SOURCE CIDR SERVER NAME, or\n"
 "          yaml: KnownServer documents that import reads back)\n"
 "  delete  remove every entry of the KnownServer named NAME\n"
 "\n"
 "  --db PATH   the store (default $NETPOL_RECORD_DB or %s)\n"
+"  --cluster, --kubeconfig FILE, --context NAME  import into the cluster\n"
 "  -o FORMAT   list's output format\n", prog_name(), prog_name(),
 	    prog_name(), STORE_DEFAULT_PATH);
 }
@@ -104,46 +109,98 @@ do_import(struct store *st, struct ks_set *ks)
 	return rc;
 }
 
+/* The KnownServer document of source src in ks (apiVersion api): what
+ * `list -o yaml` prints and `import --cluster` applies. */
+static json_object *
+ks_document(const struct ks_set *ks, const char *src, const char *api)
+{
+	json_object *doc, *meta, *spec, *item;
+	const struct ks_entry *e;
+	char cidr[ADDR_CIDR_STRLEN];
+	size_t i;
+
+	doc = json_object_new_object();
+	json_object_object_add(doc, "apiVersion", json_object_new_string(api));
+	json_object_object_add(doc, "kind",
+	    json_object_new_string("KnownServer"));
+	meta = json_object_new_object();
+	json_object_object_add(meta, "name", json_object_new_string(src));
+	json_object_object_add(doc, "metadata", meta);
+	spec = json_object_new_array();
+	for (i = 0; i < ks_count(ks); i++) {
+		e = ks_get(ks, i);
+		if (strcmp(e->source, src) != 0)
+			continue;
+		item = json_object_new_object();
+		json_object_object_add(item, "ipBlock",
+		    json_object_new_string(addr_cidr_format(&e->cidr, cidr,
+		    sizeof(cidr))));
+		json_object_object_add(item, "name",
+		    json_object_new_string(e->name));
+		json_object_object_add(item, "server",
+		    json_object_new_string(e->server));
+		json_object_array_add(spec, item);
+	}
+	json_object_object_add(doc, "spec", spec);
+	return doc;
+}
+
+/* Apply every KnownServer of ks to the cluster as ours. */
+static int
+import_cluster(struct cliopt *o, const struct ks_set *ks)
+{
+	struct kube *k;
+	json_object *doc;
+	char err[1024], path[512];
+	const char *src;
+	bool created;
+	size_t s;
+	int rc;
+
+	if ((rc = cliopt_kube(o, &k, err, sizeof(err))) < 0) {
+		fprintf(stderr, "netpol-record known-servers: %s\n", err);
+		return rc;
+	}
+	for (s = 0; s < ks_nsources(ks); s++) {
+		src = ks_source(ks, s);
+		if ((doc = ks_document(ks, src, "netpol-record.io/v1alpha1")) ==
+		    NULL)
+			return -ENOMEM;
+		snprintf(path, sizeof(path),
+		    "/apis/netpol-record.io/v1alpha1/knownservers/%s", src);
+		rc = kube_apply(k, path, json_object_to_json_string_ext(doc,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+		    "netpol-record", &created, err, sizeof(err));
+		json_object_put(doc);
+		if (rc == -ENOENT)
+			snprintf(err, sizeof(err), "the cluster %s serves no "
+			    "KnownServers of netpol-record.io: their CRD is not "
+			    "installed (kubectl apply -f install/kubernetes/)",
+			    kube_describe(k));
+		if (rc < 0) {
+			fprintf(stderr, "netpol-record known-servers: "
+			    "KnownServer %s: %s\n", src, err);
+			return rc;
+		}
+		printf("KnownServer %s %s in %s\n", src, created ? "created" :
+		    "updated", kube_describe(k));
+	}
+	return 0;
+}
+
 /* KnownServer documents, one per source, for `list -o yaml`. */
 static int
 print_yaml(const struct ks_set *ks)
 {
-	json_object **docs = NULL, *doc, *meta, *spec, *item;
-	const struct ks_entry *e;
-	char cidr[ADDR_CIDR_STRLEN];
-	size_t s, i, n = ks_nsources(ks);
+	json_object **docs = NULL;
+	size_t s, n = ks_nsources(ks);
 	int rc;
 
 	if (n > 0 && (docs = calloc(n, sizeof(*docs))) == NULL)
 		return -ENOMEM;
-	for (s = 0; s < n; s++) {
-		doc = docs[s] = json_object_new_object();
-		json_object_object_add(doc, "apiVersion",
-		    json_object_new_string(
-		    "spdx.softwarecomposition.kubescape.io/v1beta1"));
-		json_object_object_add(doc, "kind",
-		    json_object_new_string("KnownServer"));
-		meta = json_object_new_object();
-		json_object_object_add(meta, "name",
-		    json_object_new_string(ks_source(ks, s)));
-		json_object_object_add(doc, "metadata", meta);
-		spec = json_object_new_array();
-		for (i = 0; i < ks_count(ks); i++) {
-			e = ks_get(ks, i);
-			if (strcmp(e->source, ks_source(ks, s)) != 0)
-				continue;
-			item = json_object_new_object();
-			json_object_object_add(item, "ipBlock",
-			    json_object_new_string(addr_cidr_format(&e->cidr,
-			    cidr, sizeof(cidr))));
-			json_object_object_add(item, "name",
-			    json_object_new_string(e->name));
-			json_object_object_add(item, "server",
-			    json_object_new_string(e->server));
-			json_object_array_add(spec, item);
-		}
-		json_object_object_add(doc, "spec", spec);
-	}
+	for (s = 0; s < n; s++)
+		docs[s] = ks_document(ks, ks_source(ks, s),
+		    "spdx.softwarecomposition.kubescape.io/v1beta1");
 	rc = yamlout_write(stdout, docs, n);
 	for (s = 0; s < n; s++)
 		json_object_put(docs[s]);
@@ -173,7 +230,7 @@ int
 cmd_known_servers(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, CLIOPT_DB },
+		CLIOPT_SOURCE_LONGOPTS,
 		{ "output", required_argument, NULL, KS_OPT_OUTPUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -213,12 +270,19 @@ cmd_known_servers(int argc, char **argv)
 		ret = 2;
 		goto out;
 	}
-	if (o.ndbs != 1) {
+	verb = argv[optind++];
+	if (o.cluster && strcmp(verb, "import") != 0) {
+		fprintf(stderr, "netpol-record known-servers: %s reads the "
+		    "stores; in the cluster, kubectl get/delete "
+		    "knownservers.netpol-record.io\n", verb);
+		ret = 2;
+		goto out;
+	}
+	if (!o.cluster && o.ndbs != 1) {
 		fprintf(stderr, "netpol-record known-servers: one --db only\n");
 		ret = 2;
 		goto out;
 	}
-	verb = argv[optind++];
 	if ((ks = ks_set_new()) == NULL)
 		goto out;
 	if (strcmp(verb, "import") == 0) {
@@ -238,6 +302,10 @@ cmd_known_servers(int argc, char **argv)
 			fprintf(stderr, "netpol-record known-servers: nothing "
 			    "imported (%d file%s with errors)\n", nbad,
 			    nbad == 1 ? "" : "s");
+			goto out;
+		}
+		if (o.cluster) {
+			ret = import_cluster(&o, ks) < 0;
 			goto out;
 		}
 		if ((st = open_store(&o, 0)) == NULL)

@@ -299,7 +299,8 @@ run(struct report_opts *o)
 		goto out;
 	}
 	cliopt_query(&o->c, &q);
-	if (cliopt_load(&o->c, &q, &idx, err, sizeof(err)) != 0) {
+	if (cliopt_load(&o->c, "netpol-record report", &q, &idx, err,
+	    sizeof(err)) != 0) {
 		fprintf(stderr, "netpol-record report: %s\n", err);
 		goto out;
 	}
@@ -315,6 +316,7 @@ run(struct report_opts *o)
 	in.namespace_ = q.namespace_;
 	in.stores = o->c.dbs;
 	in.nstores = o->c.ndbs;
+	in.cluster = o->c.cluster ? o->c.source : NULL;
 	in.generated_at = o->c.now;
 	in.ks = ks;
 	in.pod_cidrs = o->pod;

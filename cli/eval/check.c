@@ -4,6 +4,7 @@
  */
 #include "cli/eval/check.h"
 
+#include "lib/sort.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,7 +213,7 @@ merge(const struct npeval_set *set, struct rawvec *rv,
 
 	if (rv->n == 0)
 		return 0;
-	qsort(rv->v, rv->n, sizeof(*rv->v), raw_qcmp);
+	sort_n(rv->v, rv->n, sizeof(*rv->v), raw_qcmp);
 	if ((res->denials = calloc(rv->n, sizeof(*res->denials))) == NULL)
 		return -ENOMEM;
 	for (i = 0; i < rv->n; i = j) {

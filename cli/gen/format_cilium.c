@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "cli/gen/policygen.h"
+#include "lib/sort.h"
 
 static const struct policygen_caps cilium_caps = {
 	.icmp = true,
@@ -295,7 +296,7 @@ direction_rules(const struct index *idx, const struct index_workload *wl,
 		tv.v[i].cls = tup_class(&tv.v[i], direction);
 	if (direction == FLOW_EGRESS && (rc = names_need_dns(&tv, o, r)) < 0)
 		goto out;
-	policygen_sort(tv.v, tv.n, sizeof(*tv.v), policygen_tup_cmp);
+	sort_n(tv.v, tv.n, sizeof(*tv.v), policygen_tup_cmp);
 	if ((rc = policygen_rules_group(&tv, &rs)) < 0)
 		goto out;
 	if (rs.n > 0) {

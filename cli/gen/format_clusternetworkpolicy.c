@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "cli/gen/policygen.h"
+#include "lib/sort.h"
 #include "lib/store.h"
 
 #define CNP_MAX 25			/* rules, peers, protocols, names */
@@ -358,7 +359,7 @@ direction_rules(const struct index *idx, const char *ns, int direction,
 
 	if ((rc = collect(idx, ns, direction, o, &tv, r)) < 0)
 		goto out;
-	policygen_sort(tv.v, tv.n, sizeof(*tv.v), policygen_tup_cmp);
+	sort_n(tv.v, tv.n, sizeof(*tv.v), policygen_tup_cmp);
 	if ((rc = policygen_rules_group(&tv, &rs)) < 0)
 		goto out;
 	for (i = 0; i < rs.n && rc == 0; i++)

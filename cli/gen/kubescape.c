@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/gen/policygen.h"
+#include "lib/sort.h"
 #include "lib/store.h"
 
 /* ---- metadata ------------------------------------------------------------ */
@@ -244,7 +245,7 @@ kubescape_entries(const struct index *idx, const struct index_workload *wl,
 		if (policygen_tupv_add(&tv, &t) < 0)
 			goto out;
 	}
-	policygen_sort(tv.v, tv.n, sizeof(*tv.v), policygen_tup_cmp);
+	sort_n(tv.v, tv.n, sizeof(*tv.v), policygen_tup_cmp);
 	for (i = 0; i < tv.n; i = j) {
 		for (j = i + 1; j < tv.n &&
 		    policygen_tup_peer_cmp(&tv.v[i], &tv.v[j]) == 0; j++)

@@ -23,17 +23,10 @@
 #include <string.h>
 
 #include "cli/base/timefmt.h"
+#include "lib/sort.h"
 #include "lib/store.h"
 
 /* ---- json members, protocols, note lists ------------------------------- */
-
-void
-policygen_sort(void *base, size_t n, size_t size,
-    int (*cmp)(const void *, const void *))
-{
-	if (n > 1)
-		qsort(base, n, size, cmp);
-}
 
 /*
  * Every key policygen adds is a string literal, added once per object:
@@ -132,7 +125,7 @@ policygen_list_finish(struct policygen_list *l)
 
 	if (l->n == 0)
 		return;
-	policygen_sort(l->v, l->n, sizeof(*l->v), strp_cmp);
+	sort_n(l->v, l->n, sizeof(*l->v), strp_cmp);
 	for (i = 0; i < l->n; i++) {
 		if (out > 0 && strcmp(l->v[out - 1], l->v[i]) == 0) {
 			free(l->v[i]);
@@ -594,7 +587,7 @@ policygen_egress_names(const struct index *idx,
 		}
 	}
 	if (out != NULL)
-		policygen_sort(v, nv_n, sizeof(*v), name_addr_cmp);
+		sort_n(v, nv_n, sizeof(*v), name_addr_cmp);
 	/* One entry per name, each address once (a flow per port). */
 	for (k = 0; out != NULL && k < nv_n; k++) {
 		if (k == 0 || policygen_name_cmp(v[k].name, v[k - 1].name)) {
@@ -807,7 +800,7 @@ policygen_rules_group(const struct policygen_tupv *tv,
 	memset(out, 0, sizeof(*out));
 	if ((rc = make_peers(tv, &peers, &np)) < 0 || np == 0)
 		goto out;
-	policygen_sort(peers, np, sizeof(*peers), peer_sig_cmp);
+	sort_n(peers, np, sizeof(*peers), peer_sig_cmp);
 	out->v = calloc(np, sizeof(*out->v));
 	out->peerv_ = calloc(np, sizeof(*out->peerv_));
 	if (out->v == NULL || out->peerv_ == NULL) {
@@ -827,7 +820,7 @@ policygen_rules_group(const struct policygen_tupv *tv,
 		out->v[nr++].n = peers[i].n;
 	}
 	out->n = nr;
-	policygen_sort(out->v, nr, sizeof(*out->v), rule_cmp);
+	sort_n(out->v, nr, sizeof(*out->v), rule_cmp);
 out:
 	for (i = 0; i < np; i++)
 		free(peers[i].sig);
@@ -960,7 +953,7 @@ policygen_known_servers(struct policygen_tupv *tv, bool want_refs,
 	size_t i, j;
 	int rc = 0;
 
-	policygen_sort(tv->v, tv->n, sizeof(*tv->v), policygen_tup_ref_cmp);
+	sort_n(tv->v, tv->n, sizeof(*tv->v), policygen_tup_ref_cmp);
 	for (i = 0; i < tv->n; i = j) {
 		t = &tv->v[i];
 		best = t;
@@ -1017,7 +1010,7 @@ direction_rules(const struct index *idx, const struct index_workload *wl,
 	if ((rc = policygen_collect(idx, wl, direction, o, &np_caps, &tv,
 	    r)) < 0)
 		goto out;
-	policygen_sort(tv.v, tv.n, sizeof(*tv.v), policygen_tup_cmp);
+	sort_n(tv.v, tv.n, sizeof(*tv.v), policygen_tup_cmp);
 	if ((rc = policygen_rules_build(wl, direction, &tv, pc, &rules)) < 0)
 		goto out;
 	if (rules != NULL)
@@ -1037,6 +1030,7 @@ policygen_warnings(const struct index *idx, const struct index_workload *wl,
 {
 	char t[32], d1[32], d2[32];
 	int64_t observed = wl->observed_to - wl->observed_from;
+	size_t i;
 	int rc = 0;
 
 	if (wl->observed_from == 0 || wl->observed_to == 0)
@@ -1060,6 +1054,12 @@ policygen_warnings(const struct index *idx, const struct index_workload *wl,
 		rc = policygen_list_add(&r->warnings, "its selector is empty: "
 		    "the policy selects every pod of namespace %s",
 		    wl->namespace_);
+	/* What the sources know is missing: a node that lost events or
+	 * stopped publishing, entries left out. */
+	for (i = 0; rc == 0 && i < index_nnotes(idx); i++)
+		if (index_note_applies(index_note(idx, i), wl))
+			rc = policygen_list_add(&r->warnings, "%s",
+			    index_note(idx, i)->text);
 	return rc;
 }
 

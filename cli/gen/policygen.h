@@ -82,10 +82,6 @@ bool policygen_is_cluster_dns(const struct index_workload *w);
 
 /* ---- for the formats (cli/gen/format_*.c) ------------------------------ */
 
-/* qsort that accepts an empty (possibly NULL) array. */
-void policygen_sort(void *base, size_t n, size_t size,
-    int (*cmp)(const void *, const void *));
-
 /*
  * Add val under key to object o, taking the reference. key must be a
  * string literal added once per object (see policygen.c for why).

@@ -34,6 +34,9 @@ struct report_input {
 	const char *namespace_;		/* the scope; NULL = all namespaces */
 	const char *const *stores;	/* store paths, for the record */
 	size_t nstores;
+	const char *cluster;		/* when the source is the cluster: what
+					 * was read ("https://...: context X of
+					 * FILE"); NULL for stores */
 	int64_t generated_at;
 	const struct ks_set *ks;	/* KnownServers, may be NULL */
 	const struct addr_cidr *pod_cidrs;
@@ -227,6 +230,7 @@ struct report_view {
 	const char *generated_at;
 	const char *scope;		/* the namespace; "" for all */
 	struct report_strs stores;
+	const char *cluster;		/* the cluster read; NULL: the stores */
 	struct {
 		const char *since, *until, *recording_started;
 		int64_t seconds;

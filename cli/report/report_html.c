@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cli/gen/yamlout.h"
+#include "lib/sort.h"
 
 #define E(s) report_html_esc(f, (s))
 
@@ -157,11 +158,17 @@ head(FILE *f, const struct report_view *v)
 	    "unknown");
 	fputs(" &middot; generated ", f);
 	E(v->generated_at);
-	fputs(" &middot; stores", f);
-	for (i = 0; i < v->stores.n; i++) {
-		fputs(" <code>", f);
-		E(v->stores.v[i]);
+	if (v->cluster != NULL) {
+		fputs(" &middot; cluster <code>", f);
+		E(v->cluster);
 		fputs("</code>", f);
+	} else {
+		fputs(" &middot; stores", f);
+		for (i = 0; i < v->stores.n; i++) {
+			fputs(" <code>", f);
+			E(v->stores.v[i]);
+			fputs("</code>", f);
+		}
 	}
 	fputs("</div></header>\n<main>\n<div class=\"cards\">", f);
 	card(f, v->summary.workloads, "workloads", false);
@@ -268,7 +275,7 @@ select_set(FILE *f, const char *facet, const char *label, json_object *set)
 		(void)unused;
 		keys[n++] = k;
 	}
-	qsort(keys, n, sizeof(*keys), keycmp);
+	sort_n(keys, n, sizeof(*keys), keycmp);
 	fprintf(f, "<label>%s<select class=\"facet\" data-facet=\"%s\">"
 	    "<option value=\"\">all</option>", label, facet);
 	for (i = 0; i < n; i++) {

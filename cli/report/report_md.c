@@ -57,6 +57,10 @@ header(FILE *f, const struct report_view *v)
 	fprintf(f, " (%s) |\n| Recording started | ", report_duration(
 	    v->window.seconds, dur, sizeof(dur)));
 	cell(f, v->window.recording_started);
+	if (v->cluster != NULL) {
+		fprintf(f, " |\n| Cluster | ");
+		cell(f, v->cluster);
+	}
 	fprintf(f, " |\n| Events lost | %lld |\n", (long long)v->events_lost);
 	if (v->has_adoption)
 		fprintf(f, "| Running pods adopted | %lld now (%lld adoptions, "

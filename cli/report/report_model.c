@@ -14,6 +14,7 @@
 #include "cli/eval/check_fmt.h"
 #include "cli/eval/check_lint.h"
 #include "cli/gen/policygen.h"
+#include "lib/sort.h"
 #include "lib/store.h"
 
 #define IDLEN (STORE_NAME_LEN * 3 + 4)
@@ -381,7 +382,7 @@ addresses_json(const struct report_input *in, size_t *nunnamed)
 	for (i = 0; i < nflows; i++)
 		if (index_flow(in->idx, i)->key.peer_kind != FLOW_PEER_WORKLOAD)
 			v[n++] = index_flow(in->idx, i);
-	qsort(v, n, sizeof(*v), addr_flow_cmp);
+	sort_n(v, n, sizeof(*v), addr_flow_cmp);
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && addr_flow_cmp(&v[i], &v[j]) == 0; j++)
 			;
@@ -473,6 +474,9 @@ header_json(const struct report_input *in, json_object *root)
 	for (i = 0; i < in->nstores; i++)
 		json_object_array_add(a, json_object_new_string(in->stores[i]));
 	json_object_object_add(root, "stores", a);
+	/* The cluster read, when it was one (stores: absent). */
+	if (in->cluster != NULL)
+		jstr(root, "cluster", in->cluster);
 	o = json_object_new_object();
 	jtime(o, "since", since);
 	jtime(o, "until", until);
@@ -545,6 +549,32 @@ namespaces_json(const struct report_input *in, json_object **wjs,
 	return nss;
 }
 
+/* What the sources know is missing (index_note), each prefixed with
+ * what it is about: "shop: ...", "shop/Deployment/web: ...". */
+static void
+notes_json(const struct report_input *in, json_object *a)
+{
+	const struct index_note *n;
+	char *s;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < index_nnotes(in->idx); i++) {
+		n = index_note(in->idx, i);
+		if (n->kind != NULL)
+			rc = asprintf(&s, "%s/%s/%s: %s", n->namespace_ ?
+			    n->namespace_ : "", n->kind, n->name, n->text);
+		else if (n->namespace_ != NULL)
+			rc = asprintf(&s, "%s: %s", n->namespace_, n->text);
+		else
+			rc = asprintf(&s, "%s", n->text);
+		if (rc < 0)
+			continue;
+		json_object_array_add(a, json_object_new_string(s));
+		free(s);
+	}
+}
+
 static void
 warnings_json(const struct report_input *in, json_object *root,
     size_t npredate, size_t nicmp)
@@ -588,6 +618,7 @@ warnings_json(const struct report_input *in, json_object *root,
 	if (index_since(in->idx) == 0 && index_until(in->idx) == 0)
 		json_object_array_add(a, json_object_new_string("nothing was "
 		    "recorded in this window"));
+	notes_json(in, a);
 	json_object_object_add(root, "warnings", a);
 }
 

@@ -43,9 +43,13 @@ header(FILE *f, const struct report_view *v)
 		    (long long)v->adoption.now,
 		    (long long)v->adoption.adoptions,
 		    (long long)v->adoption.releases);
-	fprintf(f, "stores:     ");
-	words(f, &v->stores);
-	fprintf(f, "\n");
+	if (v->cluster != NULL) {
+		fprintf(f, "cluster:     %s\n", v->cluster);
+	} else {
+		fprintf(f, "stores:     ");
+		words(f, &v->stores);
+		fprintf(f, "\n");
+	}
 	if (v->has_policies) {
 		fprintf(f, "policies:    %lld from", (long long)v->npolicies);
 		words(f, &v->policy_paths);

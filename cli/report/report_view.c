@@ -421,6 +421,7 @@ read_header(struct rd *r, json_object *m)
 	v->generated_at = str(m, "generatedAt");
 	v->scope = str(np_get(m, "scope"), "namespace");
 	v->stores = strs(r, np_get(m, "stores"));
+	v->cluster = np_get(m, "cluster") != NULL ? str(m, "cluster") : NULL;
 	v->window.since = str(win, "since");
 	v->window.until = str(win, "until");
 	v->window.recording_started = str(win, "recordingStarted");

@@ -17,7 +17,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli/base/suggest.h"
 #include "cli/source/knownservers.h"
+#include "lib/sort.h"
 
 /* ---- strings ------------------------------------------------------------- */
 
@@ -102,6 +104,8 @@ struct index {
 	size_t nnodes;
 	const char **namespaces;
 	size_t nnamespaces;
+	struct index_note *notes;	/* strings in the arena */
+	size_t nnotes;
 	struct ks_set *ks;
 	struct dnsname *dns;		/* sorted by (wl, addr, name) */
 	size_t ndns, capdns;
@@ -144,19 +148,11 @@ index_free(struct index *idx)
 	free(idx->counters);
 	free(idx->nodes);
 	free(idx->namespaces);
+	free(idx->notes);
 	free(idx->dns);
 	ks_set_free(idx->ks);
 	arena_free(&idx->strings);
 	free(idx);
-}
-
-/* qsort that accepts an empty (possibly NULL) array. */
-static void
-sort_n(void *base, size_t n, size_t size,
-    int (*cmp)(const void *, const void *))
-{
-	if (n > 1)
-		qsort(base, n, size, cmp);
 }
 
 static int
@@ -340,6 +336,17 @@ in_window(const struct source_query *q, const struct flow *f)
 	if (q->until != 0 && f->first_seen > q->until)
 		return false;
 	return q->direction < 0 || f->key.direction == q->direction;
+}
+
+const char *
+index_kept_namespace(const struct index_builder *b, const struct flow *f)
+{
+	const struct index *idx = b->idx;
+
+	if (f->key.subject < 0 || (size_t)f->key.subject >= idx->nbwls ||
+	    !idx->bwls[f->key.subject].w.subject || !in_window(b->q, f))
+		return NULL;
+	return idx->bwls[f->key.subject].w.namespace_;
 }
 
 int
@@ -553,6 +560,40 @@ index_add_known_server(struct index_builder *b, const char *source,
 	return ks_add(b->idx->ks, source, cidr, server, name);
 }
 
+static bool
+note_in_scope(const struct source_query *q, const char *ns)
+{
+	return ns == NULL || q->namespace_ == NULL ||
+	    strcmp(q->namespace_, ns) == 0;
+}
+
+int
+index_add_note(struct index_builder *b, const char *ns, const char *kind,
+    const char *name, const char *text)
+{
+	struct index *idx = b->idx;
+	struct index_note *n;
+
+	if (!note_in_scope(b->q, ns))
+		return 0;
+	if (kind == NULL || name == NULL)
+		kind = name = NULL;
+	n = realloc(idx->notes, (idx->nnotes + 1) * sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	idx->notes = n;
+	n = &idx->notes[idx->nnotes];
+	n->namespace_ = ns ? arena_strdup(&idx->strings, ns) : NULL;
+	n->kind = kind ? arena_strdup(&idx->strings, kind) : NULL;
+	n->name = name ? arena_strdup(&idx->strings, name) : NULL;
+	n->text = arena_strdup(&idx->strings, text);
+	if ((ns && !n->namespace_) || (kind && !n->kind) ||
+	    (name && !n->name) || !n->text)
+		return -ENOMEM;
+	idx->nnotes++;
+	return 0;
+}
+
 /* ---- finishing ------------------------------------------------------------- */
 
 /* Labels a bare pod carries that name the pod itself, not its kind. */
@@ -612,6 +653,41 @@ static int
 str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* NULL before any string. */
+static int
+nstrcmp(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+static int
+note_cmp(const void *a, const void *b)
+{
+	const struct index_note *x = a, *y = b;
+	int c;
+
+	if ((c = nstrcmp(x->namespace_, y->namespace_)) != 0 ||
+	    (c = nstrcmp(x->kind, y->kind)) != 0 ||
+	    (c = nstrcmp(x->name, y->name)) != 0)
+		return c;
+	return strcmp(x->text, y->text);
+}
+
+/* Sort the notes and drop repeats. */
+static void
+order_notes(struct index *idx)
+{
+	size_t i, n = 0;
+
+	sort_n(idx->notes, idx->nnotes, sizeof(*idx->notes), note_cmp);
+	for (i = 0; i < idx->nnotes; i++)
+		if (n == 0 || note_cmp(&idx->notes[n - 1], &idx->notes[i]) != 0)
+			idx->notes[n++] = idx->notes[i];
+	idx->nnotes = n;
 }
 
 static int
@@ -729,6 +805,7 @@ finish(struct index *idx, const struct source_query *q)
 	    str_cmp);
 	sort_n(idx->counters, idx->ncounters, sizeof(*idx->counters),
 	    counter_cmp);
+	order_notes(idx);
 	idx->since = q->since ? q->since : idx->recording_started ?
 	    idx->recording_started : idx->data_begin;
 	idx->until = q->until ? q->until : idx->data_end;
@@ -736,68 +813,6 @@ finish(struct index *idx, const struct source_query *q)
 }
 
 /* ---- "did you mean" -------------------------------------------------------- */
-
-/* Levenshtein distance of a and b, case-insensitive, capped at 64. */
-static size_t
-distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, prev, cur, tmp;
-	size_t row[65];
-
-	if (la > 64 || lb > 64)
-		return 64;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			cur = prev + (strncasecmp(a + i - 1, b + j - 1, 1) != 0);
-			if (row[j] + 1 < cur)
-				cur = row[j] + 1;
-			if (row[j - 1] + 1 < cur)
-				cur = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = cur;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
-/*
- * Append to err ("; did you mean X?" and the candidates) the one of the
- * n candidates closest to want, when it is close enough to be a typo.
- */
-static void
-suggest(char *err, size_t errlen, const char *want,
-    const char *const *cand, size_t n, const char *what)
-{
-	size_t i, d, best = (size_t)-1, bi = 0, off = strlen(err);
-
-	for (i = 0; i < n; i++)
-		if ((d = distance(want, cand[i])) < best) {
-			best = d;
-			bi = i;
-		}
-	if (n == 0) {
-		snprintf(err + off, errlen - off, "; no %s was recorded at all",
-		    what);
-		return;
-	}
-	if (best <= 2 + strlen(want) / 4)
-		off += (size_t)snprintf(err + off, errlen - off,
-		    "; did you mean '%s'?", cand[bi]);
-	if (off >= errlen)
-		return;
-	off += (size_t)snprintf(err + off, errlen - off, " Recorded %ss:",
-	    what);
-	for (i = 0; i < n && i < 8 && off < errlen; i++)
-		off += (size_t)snprintf(err + off, errlen - off, "%s %s",
-		    i ? "," : "", cand[i]);
-	if (i < n && off < errlen)
-		snprintf(err + off, errlen - off, " (and %zu more)", n - i);
-}
 
 /* The workloads of q's namespace as "kind/name", for suggestions. */
 static void
@@ -828,7 +843,7 @@ suggest_workload(const struct index *idx, const struct source_query *q,
 	}
 	sort_n(cand, n, sizeof(*cand), str_cmp);
 	snprintf(want, sizeof(want), "%s/%s", q->kind, q->name);
-	suggest(err, errlen, want, cand, n, "workload");
+	suggest_append(err, errlen, want, cand, n, "workload");
 out:
 	free(cand);
 	free(buf);
@@ -867,7 +882,7 @@ index_load(struct source *const *srcs, size_t nsrcs,
 		    sizeof(*idx->namespaces), str_cmp);
 		snprintf(err, errlen, "namespace '%s': nothing was ever "
 		    "recorded in it (no workload, no pod)", q->namespace_);
-		suggest(err, errlen, q->namespace_, idx->namespaces,
+		suggest_append(err, errlen, q->namespace_, idx->namespaces,
 		    idx->nnamespaces, "namespace");
 		rc = -ENOENT;
 	} else if (rc == 0 && q->kind != NULL && q->name != NULL && !found) {
@@ -1056,4 +1071,25 @@ const char *
 index_namespace(const struct index *idx, size_t i)
 {
 	return i < idx->nnamespaces ? idx->namespaces[i] : NULL;
+}
+
+size_t
+index_nnotes(const struct index *idx)
+{
+	return idx->nnotes;
+}
+
+const struct index_note *
+index_note(const struct index *idx, size_t i)
+{
+	return i < idx->nnotes ? &idx->notes[i] : NULL;
+}
+
+bool
+index_note_applies(const struct index_note *n, const struct index_workload *w)
+{
+	if (n->namespace_ != NULL && strcmp(n->namespace_, w->namespace_) != 0)
+		return false;
+	return n->kind == NULL || (strcmp(n->kind, w->kind) == 0 &&
+	    strcmp(n->name, w->name) == 0);
 }

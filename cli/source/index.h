@@ -143,6 +143,26 @@ struct ks_set *index_known_servers(struct index *idx);
 size_t index_nnamespaces(const struct index *idx);
 const char *index_namespace(const struct index *idx, size_t i);
 
+/*
+ * Completeness: what a source knows is missing from what it fed. A node
+ * that lost events or stopped publishing, entries a node left out, an
+ * object that could not be read. Export writes the notes of a workload
+ * (its own and its namespace's) into its policy's warnings, report lists
+ * them all among its warnings. Sorted by (namespace, kind, name, text),
+ * unique; only those of the query's scope are kept.
+ */
+struct index_note {
+	const char *namespace_;	/* NULL: every namespace of the scope */
+	const char *kind;	/* with name: one workload; NULL: the whole */
+	const char *name;	/*   namespace */
+	const char *text;	/* one sentence: what is missing and why */
+};
+size_t index_nnotes(const struct index *idx);
+const struct index_note *index_note(const struct index *idx, size_t i);
+/* Whether note n is about workload w (its own or its namespace's). */
+bool index_note_applies(const struct index_note *n,
+    const struct index_workload *w);
+
 /* ---- building: what a source calls (see cli/source/source.h) ----------- */
 
 struct index_builder;
@@ -179,6 +199,11 @@ void index_add_first_attached(struct index_builder *b, int64_t handle,
  * with flow_merge(). 0 or -ENOMEM.
  */
 int index_add_flow(struct index_builder *b, const struct flow *f);
+/* Would index_add_flow keep f (its subject in the query's scope, f in its
+ * window and direction)? Then the subject's namespace (borrowed), else
+ * NULL. For a source's completeness notes (cli/source/completeness.h). */
+const char *index_kept_namespace(const struct index_builder *b,
+    const struct flow *f);
 /*
  * The pods of workload handle were answered with address a for DNS name
  * name (copied): what toFQDNs and domainNames are written from. Feed
@@ -204,5 +229,12 @@ int index_add_known_server(struct index_builder *b, const char *source,
     const struct addr_cidr *cidr, const char *server, const char *name);
 /* Is ns already known (from this source or an earlier one)? */
 bool index_has_namespace(const struct index_builder *b, const char *ns);
+/*
+ * A completeness note (see struct index_note): about workload (ns, kind,
+ * name), or namespace ns when kind and name are NULL, or every namespace
+ * when ns is NULL too. Strings copied. 0 or -ENOMEM.
+ */
+int index_add_note(struct index_builder *b, const char *ns,
+    const char *kind, const char *name, const char *text);
 
 #endif

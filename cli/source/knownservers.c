@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "cli/base/docs.h"
+#include "lib/sort.h"
 
 /* The entries of one (family, prefix length), for lookups. */
 struct ks_len {
@@ -205,7 +206,7 @@ build_index(struct ks_set *ks)
 		ks->idx[i] = i;
 	sort_ks = ks;
 	if (ks->n > 1)
-		qsort(ks->idx, ks->n, sizeof(*ks->idx), idx_cmp);
+		sort_n(ks->idx, ks->n, sizeof(*ks->idx), idx_cmp);
 	sort_ks = NULL;
 	for (i = 0; i < ks->n; i++) {
 		e = &ks->e[ks->idx[i]];
@@ -317,6 +318,8 @@ ks_source(const struct ks_set *ks, size_t i)
 
 #define KS_API_GROUP "spdx.softwarecomposition.kubescape.io/"
 #define KS_API_VERSION KS_API_GROUP "v1beta1"
+#define KS_OUR_GROUP "netpol-record.io/"
+#define KS_OUR_VERSION KS_OUR_GROUP "v1alpha1"
 
 struct ksparse {
 	const char *fname;
@@ -412,9 +415,10 @@ parse_doc(struct ksparse *p, struct ks_set *into, json_object *doc)
 		return rc;
 	if (strcmp(kind, "KnownServer") != 0)
 		return fail(p, "kind is '%s', expected KnownServer", kind);
-	if (strncmp(api, KS_API_GROUP, strlen(KS_API_GROUP)) != 0)
-		return fail(p, "apiVersion is '%s', expected %s", api,
-		    KS_API_VERSION);
+	if (strncmp(api, KS_API_GROUP, strlen(KS_API_GROUP)) != 0 &&
+	    strncmp(api, KS_OUR_GROUP, strlen(KS_OUR_GROUP)) != 0)
+		return fail(p, "apiVersion is '%s', expected %s or %s", api,
+		    KS_API_VERSION, KS_OUR_VERSION);
 	if (!json_object_object_get_ex(doc, "metadata", &meta) ||
 	    meta == NULL)
 		return fail(p, "missing field 'metadata'");
@@ -471,6 +475,21 @@ add_docs(struct ks_set *ks, json_object *docs, const char *fname, char *err,
 	if (rc == 0)
 		copy_all(ks, tmp, &rc);
 	ks_set_free(tmp);
+	return rc;
+}
+
+int
+ks_parse_object(struct ks_set *ks, json_object *doc, const char *where,
+    char *err, size_t errlen)
+{
+	json_object *docs = json_object_new_array();
+	int rc;
+
+	if (docs == NULL)
+		return -ENOMEM;
+	json_object_array_add(docs, json_object_get(doc));
+	rc = add_docs(ks, docs, where, err, errlen);
+	json_object_put(docs);
 	return rc;
 }
 

@@ -3,7 +3,8 @@
  * documents (or fed by a source, cli/source/index.h), and matched against
  * addresses.
  *
- * A file holds one or more documents:
+ * A file holds one or more documents (apiVersion Kubescape's, or ours,
+ * netpol-record.io/v1alpha1, with the same spec):
  *   apiVersion: spdx.softwarecomposition.kubescape.io/v1beta1
  *   kind: KnownServer
  *   metadata: { name: payments }
@@ -21,6 +22,8 @@
 #define NPR_CLI_SOURCE_KNOWNSERVERS_H
 
 #include <stddef.h>
+
+#include <json-c/json.h>
 
 #include "lib/addr.h"
 
@@ -52,6 +55,11 @@ int ks_add(struct ks_set *ks, const char *source,
  */
 int ks_parse_buf(struct ks_set *ks, const char *buf, size_t len,
     const char *fname, char *err, size_t errlen);
+
+/* One KnownServer object (an item of a list the API server gave, say);
+ * where names it in messages. All or nothing, as ks_parse_buf. */
+int ks_parse_object(struct ks_set *ks, json_object *doc, const char *where,
+    char *err, size_t errlen);
 
 /* ks_parse_buf on a file's contents ("-": standard input); -errno when
  * it cannot be read. */

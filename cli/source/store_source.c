@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "cli/base/timefmt.h"
+#include "cli/source/completeness.h"
 #include "cli/source/index.h"
 #include "lib/store.h"
 
@@ -37,6 +38,7 @@ struct load {
 	bool need_attached;	/* a workload's start time is unknown, or
 				 * pods were adopted */
 	int64_t peer;		/* the handle a peer read by id got */
+	struct compl_node node;	/* the store's node, for its notes */
 };
 
 /* ---- store ids -> handles ------------------------------------------------- */
@@ -182,6 +184,7 @@ flow_cb(const struct flow *in, void *arg)
 {
 	struct load *l = arg;
 	struct flow f = *in;
+	const char *ns;
 	int64_t h;
 	int rc;
 
@@ -196,6 +199,9 @@ flow_cb(const struct flow *in, void *arg)
 		}
 		f.key.peer_wl = h;
 	}
+	if ((ns = index_kept_namespace(l->b, &f)) != NULL &&
+	    (rc = compl_saw(&l->node, ns)) < 0)
+		return rc;
 	return index_add_flow(l->b, &f);
 }
 
@@ -224,6 +230,8 @@ counter_cb(const char *name, int64_t value, int64_t updated_at, void *arg)
 {
 	struct load *l = arg;
 
+	if (strcmp(name, "events_lost") == 0)
+		l->node.events_lost += value;
 	return index_add_counter(l->b, name, value, updated_at);
 }
 
@@ -285,6 +293,9 @@ load_store_facts(struct load *l, const struct source_query *q)
 	if (store_meta_get(l->st, "recording_started", buf, sizeof(buf)) ==
 	    0 && (t = parse_meta_time(buf)) > 0)
 		index_add_recording_started(l->b, t);
+	if (store_meta_get(l->st, "node_name", buf, sizeof(buf)) == 0 &&
+	    buf[0] != '\0' && (l->node.name = strdup(buf)) == NULL)
+		return -ENOMEM;
 	if ((rc = store_counter_foreach(l->st, counter_cb, l)) < 0 ||
 	    (rc = store_read_nodes(l->st, node_cb, l)) < 0 ||
 	    (rc = store_read_namespaces(l->st, namespace_cb, l)) < 0)
@@ -337,7 +348,9 @@ load(struct source *src, const struct source_query *q,
 		store_source_explain(s->path, rc, err, errlen);
 		return rc;
 	}
-	if ((l.tok = json_tokener_new()) == NULL) {
+	if ((l.tok = json_tokener_new()) == NULL ||
+	    asprintf(&l.node.where, "store %s", s->path) < 0) {
+		l.node.where = NULL;
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -364,6 +377,7 @@ load(struct source *src, const struct source_query *q,
 	if (l.need_attached && (rc = store_read_first_attachments(l.st,
 	    first_attached_cb, &l)) < 0)
 		goto out;
+	rc = compl_notes(&l.node, b);
 out:
 	if (rc < 0)
 		snprintf(err, errlen, "%s: %s: %s", s->path, what,
@@ -372,6 +386,7 @@ out:
 		json_tokener_free(l.tok);
 	free(l.ids);
 	free(l.handles);
+	compl_node_clear(&l.node);
 	store_close(l.st);
 	return rc;
 }

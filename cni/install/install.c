@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "lib/file.h"
+#include "lib/sort.h"
 
 /* ---- the configuration directory -------------------------------------- */
 
@@ -132,7 +133,7 @@ list_configs(const char *dir, bool clean, char ***out, size_t *nout,
 		n++;
 	}
 	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_names);
+		sort_n(names, n, sizeof(*names), cmp_names);
 	*out = names;
 	*nout = n;
 	names = NULL;

@@ -4,6 +4,7 @@
  */
 #include "recorderd/meta/kmeta_json.h"
 
+#include "lib/sort.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -128,7 +129,7 @@ kmeta_json_labels(struct json_object *src, bool clean, struct json_object **out,
 			keys[n++] = k;
 	}
 	if (n > 1)
-		qsort(keys, n, sizeof(*keys), key_cmp);
+		sort_n(keys, n, sizeof(*keys), key_cmp);
 	for (i = 0; i < n; i++) {
 		struct json_object *lv = json_object_object_get(src, keys[i]);
 

@@ -4,8 +4,9 @@
 #
 # Environment:
 #   BENCH_QUICK=1         a short run (about 3 minutes) with small counts
-#   BENCH_SECTIONS="..."  which sections, in order (default: all seven):
+#   BENCH_SECTIONS="..."  which sections, in order (default: all eight):
 #                         cni datapath ingest export kmeta adopt publish
+#                         cluster
 #   BENCH_TIME_LIMIT=S    stop each section after S seconds (default: a
 #                         limit per section, 120-600 s)
 #   BENCH_OUT=FILE        also write the table (markdown, with the date,
@@ -23,7 +24,7 @@ esac
 export NP_BUILD
 : "${BENCH_QUICK:=0}"
 export BENCH_QUICK
-sections=${BENCH_SECTIONS:-"cni datapath ingest export kmeta adopt publish"}
+sections=${BENCH_SECTIONS:-"cni datapath ingest export kmeta adopt publish cluster"}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "make bench: needs root (network namespaces)" >&2
@@ -50,6 +51,7 @@ limit() {
 	kmeta) echo 120 ;;
 	adopt) echo 300 ;;
 	publish) echo $((${BENCH_PUBLISH_SECS:-180} + 600)) ;;
+	cluster) echo 1500 ;;
 	*) echo 300 ;;
 	esac
 }

@@ -79,6 +79,9 @@
 #                          # the daemons; ARGs go to the server
 #   np_api METHOD PATH [JSON]  # a request (token sent); prints the body
 #   np_api_ctl NAME [JSON] # POST /_test/NAME (faults, load, stats, ...)
+#   np_api_pki DIR ADDR    # a CA and a server certificate for IP ADDR in
+#                          # DIR (ca.pem, srv.pem, srv.key), as both
+#                          # np_api_start and lapi.sh's loopback server use
 
 set -euo pipefail
 
@@ -709,20 +712,27 @@ np_cluster_ext() {
 	np_log "external $1: $2 (behind the fabric)"
 }
 
-# np_api_start [ARG ...]: see the header.
-np_api_start() {
-	local d="$NP_TMP/api" i
+# np_api_pki DIR ADDR: a CA (DIR/ca.pem, ca.key) and a certificate of
+# the test API server for IP ADDR signed by it (DIR/srv.pem, srv.key).
+np_api_pki() {
+	local d=$1 a=$2
 	mkdir -p "$d"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
 		-nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 1 \
 		-subj "/CN=netpol-record test CA $NP_ID" 2>/dev/null
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-keyout "$d/srv.key" -out "$d/srv.csr" -subj "/CN=198.18.0.1" \
+		-keyout "$d/srv.key" -out "$d/srv.csr" -subj "/CN=$a" \
 		2>/dev/null
-	printf 'subjectAltName=IP:198.18.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$d/srv.ext"
+	printf 'subjectAltName=IP:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$a" >"$d/srv.ext"
 	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
 		-CAcreateserial -out "$d/srv.pem" -days 1 -extfile "$d/srv.ext" \
 		2>/dev/null
+}
+
+# np_api_start [ARG ...]: see the header.
+np_api_start() {
+	local d="$NP_TMP/api" i
+	np_api_pki "$d" 198.18.0.1
 	echo "token-$NP_ID" >"$d/token"
 	ip netns exec "$NP_FABRIC" /usr/bin/python3 \
 		"$NP_TOP/tests/tools/fake_apiserver.py" --cert "$d/srv.pem" \

@@ -184,13 +184,115 @@ test_kubeconfig_bad(void **state)
 	    "insecure-skip-tls-verify");
 	expect_kc_err("- name: prod\n  cluster: {server: 'https://x'}\n"
 	    "users:\n- name: admin\n  user:\n    exec: {command: aws}\n",
-	    -ENOTSUP, "exec and auth-provider");
+	    -EINVAL, "exec.apiVersion: missing");
+	expect_kc_err("- name: prod\n  cluster: {server: 'https://x'}\n"
+	    "users:\n- name: admin\n  user:\n    exec: {command: aws, "
+	    "apiVersion: client.authentication.k8s.io/v1}\n",
+	    -EINVAL, "interactiveMode: required");
+	expect_kc_err("- name: prod\n  cluster: {server: 'https://x'}\n"
+	    "users:\n- name: admin\n  user:\n    auth-provider: "
+	    "{name: gcp}\n", -ENOTSUP, "exec credential plugin");
 	expect_kc_err("- name: prod\n  cluster: {server: 'https://x', "
 	    "certificate-authority-data: '!!!'}\n", -EINVAL, "not base64");
 	expect_kc_err("- name: prod\n  cluster: {server: 'https://x'}\n"
 	    "users:\n- name: admin\n  user: {client-certificate: a.crt}\n",
 	    -EINVAL, "needs its key");
 	expect_kc_err("- name: prod\n  cluster: [\n", -EINVAL, "line ");
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* kubectl's rules: --kubeconfig, KUBECONFIG (merged, the first of a name
+ * wins), ~/.kube/config, the service account; --context. */
+static void
+test_find(void **state)
+{
+	char dir[] = "/tmp/kapi-find-XXXXXX", a[256], b[256], list[600];
+	char home[300], desc[512], err[512], cmd[1024];
+	struct kapi_conf_want w = { 0 };
+	struct kapi_conf c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/a.yaml", dir);
+	snprintf(b, sizeof(b), "%s/sub/b.yaml", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/sub %s/home", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	write_file(a, "current-context: one\n"
+	    "contexts:\n- name: one\n  context: {cluster: c1, user: u1}\n"
+	    "clusters:\n- name: c1\n  cluster: {server: 'https://one:6443'}\n"
+	    "users:\n- name: u1\n  user: {tokenFile: tok}\n");
+	write_file(b, "current-context: two\n"
+	    "contexts:\n- name: two\n  context: {cluster: c2, user: u2}\n"
+	    "- name: one\n  context: {cluster: c2, user: u2}\n"
+	    "clusters:\n- name: c2\n  cluster: {server: 'https://two:6443', "
+	    "certificate-authority: ca.pem}\n"
+	    "- name: c1\n  cluster: {server: 'https://shadowed:6443'}\n"
+	    "users:\n- name: u2\n  user:\n    exec:\n"
+	    "      apiVersion: client.authentication.k8s.io/v1\n"
+	    "      command: bin/plugin\n      interactiveMode: Never\n");
+	snprintf(list, sizeof(list), "%s:%s/missing.yaml:%s", a, dir, b);
+	setenv("KUBECONFIG", list, 1);
+	assert_int_equal(kapi_conf_find(&w, &c, desc, sizeof(desc), err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.server, "https://one:6443");
+	assert_string_equal(c.context, "one");
+	snprintf(cmd, sizeof(cmd), "%s/tok", dir);
+	assert_string_equal(c.token_file, cmd);
+	assert_non_null(strstr(desc, "context one of "));
+	kapi_conf_clear(&c);
+
+	w.context = "two";
+	assert_int_equal(kapi_conf_find(&w, &c, desc, sizeof(desc), err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.server, "https://two:6443");
+	snprintf(cmd, sizeof(cmd), "%s/sub/ca.pem", dir);
+	assert_string_equal(c.ca_file, cmd);
+	assert_non_null(c.exec);
+	kapi_conf_clear(&c);
+
+	w.context = "three";
+	assert_int_equal(kapi_conf_find(&w, &c, desc, sizeof(desc), err,
+	    sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no context \"three\" (contexts: one, two)"));
+
+	/* --kubeconfig: that file only. */
+	w.kubeconfig = b;
+	w.context = NULL;
+	assert_int_equal(kapi_conf_find(&w, &c, desc, sizeof(desc), err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.server, "https://two:6443");
+	kapi_conf_clear(&c);
+
+	/* Nothing at all. */
+	w.kubeconfig = NULL;
+	unsetenv("KUBECONFIG");
+	snprintf(home, sizeof(home), "%s/home", dir);
+	setenv("HOME", home, 1);
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	assert_int_equal(kapi_conf_find(&w, &c, desc, sizeof(desc), err,
+	    sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "no kubeconfig"));
+	assert_non_null(strstr(err, "--kubeconfig FILE"));
+	/* ~/.kube/config */
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/.kube && cp %s %s/.kube/config",
+	    home, a, home);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(kapi_conf_find(&w, &c, desc, sizeof(desc), err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.server, "https://one:6443");
+	kapi_conf_clear(&c);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 static void
@@ -285,6 +387,7 @@ main(void)
 		cmocka_unit_test(test_kubeconfig),
 		cmocka_unit_test(test_kubeconfig_bad),
 		cmocka_unit_test(test_in_cluster),
+		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_start_stop),
 	};
 

@@ -20,6 +20,12 @@
 #include "recorderd/pubstatus.h"
 #include "tests/unit/ut_run.h"
 
+static const struct pubstatus_counter store_counters[] = {
+	{ "dns_answers", 532 },
+	{ "events_seen", 918273 },
+	{ "flows_written", 20211 },
+};
+
 static const struct pubstatus example = {
 	.node = "node-a",
 	.node_uid = "node-a-uid",
@@ -39,6 +45,8 @@ static const struct pubstatus example = {
 	.publish_failed = 3,
 	.publish_pending = 0,
 	.last_error = NULL,
+	.store_counters = store_counters,
+	.nstore_counters = 3,
 };
 
 static void
@@ -84,6 +92,7 @@ test_absent_and_bounds(void **state)
 	s.node_uid = "";
 	s.data_end = 0;
 	s.last_profile_write = 0;
+	s.nstore_counters = 0;
 	memset(big, 'e', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	s.last_error = big;
@@ -91,6 +100,7 @@ test_absent_and_bounds(void **state)
 	assert_null(strstr(body, "ownerReferences"));
 	assert_null(strstr(body, "dataEnd"));
 	assert_null(strstr(body, "lastProfileWrite"));
+	assert_null(strstr(body, "storeCounters"));
 	o = json_tokener_parse(body);
 	assert_int_equal(json_object_get_string_len(json_object_object_get(
 	    json_object_object_get(o, "spec"), "lastError")),
