@@ -9,7 +9,8 @@
 #   SET      which packages (default: build test):
 #     build  compile and link the three programs (make, make install)
 #     test   run make check, make demo, make asan, make bench (with
-#            Node.js and npm for tests/validate)
+#            Node.js and npm for tests/validate, and kubectl when the
+#            machine has none)
 #     fuzz   make fuzz (clang with libFuzzer)
 #     fresh  make fresh-check (builds a Debian root with debootstrap)
 # The Makefile calls it with the sets each target needs.
@@ -69,6 +70,11 @@ case " $* " in
 	# inside) is left alone.
 	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 	command -v npm >/dev/null 2>&1 || missing="$missing npm"
+	# kubectl, for the tests of `kubectl netpol-record` through its plugin
+	# mechanism: Debian's kubernetes-client only when the machine has
+	# no kubectl (one from the Kubernetes or Google Cloud packages owns
+	# /usr/bin/kubectl too, and is left alone).
+	command -v kubectl >/dev/null 2>&1 || missing="$missing kubernetes-client"
 	;;
 esac
 
