@@ -142,8 +142,10 @@ parse_text(struct store_attachment *a, int type, const uint8_t *v,
 			continue;
 		if (len >= texts[i].size || memchr(v, '\0', len) != NULL)
 			return -EBADMSG;
+		/* Repeated, the last one counts, and nothing of an earlier,
+		 * longer one is left behind its end. */
+		memset(dst, 0, texts[i].size);
 		memcpy(dst, v, len);
-		dst[len] = '\0';
 		return 0;
 	}
 	return -ENOENT;		/* not a text attribute */

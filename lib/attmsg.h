@@ -26,7 +26,8 @@
  *                                4 or 16 bytes), at most STORE_MAX_ADDRS
  *     10  time of the command   (8 bytes, Unix seconds)
  *
- * Container id and interface name are required, the rest optional;
+ * Container id and interface name are required, the rest optional; a
+ * text attribute given twice counts as the last one;
  * unknown types are skipped (a newer plugin may say more), a known type
  * with a bad length is an error. A payload that does not start with the
  * magic (an older plugin sends one zero byte) is no message.
