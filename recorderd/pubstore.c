@@ -257,6 +257,10 @@ counter_cb(const char *name, int64_t value, int64_t updated_at, void *arg)
 	struct pubstatus_counter *c;
 
 	(void)updated_at;	/* the data's end is f->data_end */
+	if (strcmp(name, "events_seen") == 0)
+		f->events_seen = value;
+	else if (strcmp(name, "events_lost") == 0)
+		f->events_lost = value;
 	if (f->ncounters >= PUBSTATUS_COUNTERS_MAX ||
 	    strlen(name) >= sizeof(c->name))
 		return 0;
@@ -277,8 +281,6 @@ facts(struct pubstore *ps, struct pubstore_facts *f)
 	if (store_meta_get(ps->st, STORE_META_NODE_UID, f->node_uid,
 	    sizeof(f->node_uid)) < 0)
 		f->node_uid[0] = '\0';
-	(void)store_counter_get(ps->st, "events_seen", &f->events_seen);
-	(void)store_counter_get(ps->st, "events_lost", &f->events_lost);
 	if ((ret = store_counter_foreach(ps->st, counter_cb, f)) < 0 ||
 	    (ret = store_read_adopted(ps->st, &now, &ever)) < 0)
 		return ret;
