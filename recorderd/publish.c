@@ -102,6 +102,7 @@ struct publish {
 	struct pobj **objs;
 	size_t nobjs, cap;
 	struct pubsched_health health;
+	struct pubsched_budget budget;	/* counts-only rewrites */
 	int64_t max_row;		/* flow rows seen up to */
 	bool listed;			/* the node's objects were listed */
 	int64_t next_full;		/* s */
@@ -521,13 +522,18 @@ look_at(struct publish *p, const struct pubstore_wl *w,
 	return ret;
 }
 
-/* New entries, new objects and deletes first; then refreshes. */
+/* New entries, new objects and deletes first; then refreshes, the one
+ * written longest ago first (the budget may stop them). */
 static int
 action_cmp(const void *a, const void *b)
 {
 	const struct action *x = a, *y = b;
 
-	return (int)x->refresh - (int)y->refresh;
+	if (x->refresh != y->refresh)
+		return (int)x->refresh - (int)y->refresh;
+	if (!x->refresh || x->o->s.written_at == y->o->s.written_at)
+		return 0;
+	return x->o->s.written_at < y->o->s.written_at ? -1 : 1;
 }
 
 /* The requests of a pass, while the API takes them. */
@@ -543,9 +549,12 @@ act(struct publish *p, struct action *acts, size_t n, int64_t now)
 	sort_n(acts, n, sizeof(*acts), action_cmp);
 	for (size_t i = 0; i < n; i++) {
 		o = acts[i].o;
-		/* The rest stays due (pending): the next passes take it. */
+		/* The rest stays due (pending): the next passes take it. The
+		 * last publish writes everything that changed. */
 		if (acts[i].refresh && !p->in_final &&
-		    refreshed++ >= REFRESH_PER_PASS)
+		    (refreshed++ >= REFRESH_PER_PASS ||
+		    !pubsched_budget_take(&p->budget, p->c.max_refreshes,
+		    clock_mono_ms())))
 			return;
 		if (stopping(p) && !p->in_final)
 			return;
@@ -836,7 +845,7 @@ conf_ok(const struct publish_conf *c)
 {
 	return c->store[0] != '\0' && c->node[0] != '\0' && c->interval >= 1 &&
 	    c->refresh >= c->interval && c->max_entries >= 1 &&
-	    c->max_entries <= PROFILE_MAX_ENTRIES;
+	    c->max_entries <= PROFILE_MAX_ENTRIES && c->max_refreshes >= 1;
 }
 
 /* Free p and all it holds (the thread is not running). */

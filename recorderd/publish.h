@@ -39,6 +39,7 @@ struct publish_conf {
 	int64_t interval;		/* s */
 	int64_t refresh;		/* s */
 	unsigned max_entries;
+	unsigned max_refreshes;		/* counts-only rewrites an hour */
 	char namespaces[PUBLISH_NS_LEN];	/* patterns, "" all */
 	uint32_t retention_days;	/* 0: keep all */
 };

@@ -26,6 +26,37 @@ pubsched_decide(const struct pubsched_obj *o, const struct pubsched_now *n,
 	    PUBSCHED_NONE;
 }
 
+static int64_t
+budget_cap(unsigned per_hour)
+{
+	int64_t tokens = per_hour / 60;
+
+	return (tokens > 1 ? tokens : 1) * PUBSCHED_TOKEN;
+}
+
+bool
+pubsched_budget_take(struct pubsched_budget *b, unsigned per_hour,
+    int64_t now_ms)
+{
+	int64_t cap = budget_cap(per_hour);
+
+	if (!b->started) {
+		b->credit = cap;
+		b->at_ms = now_ms;
+		b->started = true;
+	} else if (now_ms > b->at_ms) {
+		b->credit += (now_ms - b->at_ms) * (int64_t)per_hour;
+		b->at_ms = now_ms;
+	}
+	/* A lowered budget (SIGHUP) holds at most its own minute. */
+	if (b->credit > cap)
+		b->credit = cap;
+	if (b->credit < PUBSCHED_TOKEN)
+		return false;
+	b->credit -= PUBSCHED_TOKEN;
+	return true;
+}
+
 bool
 pubsched_pending(const struct pubsched_obj *o, const struct pubsched_now *n)
 {

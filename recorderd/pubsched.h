@@ -71,6 +71,28 @@ enum pubsched_action {
 enum pubsched_action pubsched_decide(const struct pubsched_obj *o,
     const struct pubsched_now *n, int64_t now, const struct pubsched_conf *c);
 
+/*
+ * The node's budget for counts-only rewrites (publish.max_refreshes_per_
+ * hour): a token bucket that gains per_hour tokens an hour, holds at most
+ * a minute's worth (at least one), and starts full. A rewrite that only
+ * moves counts and last-seen takes a token or waits; new entries, new
+ * objects and deletes never wait for one. With steady traffic on every
+ * workload, refresh seconds apart per object is then the least, and
+ * objects x 3600 / per_hour seconds the most, between two rewrites of one
+ * object.
+ */
+struct pubsched_budget {
+	int64_t credit;			/* tokens x PUBSCHED_TOKEN */
+	int64_t at_ms;			/* monotonic ms it was counted at */
+	bool started;			/* false: full, at_ms not set */
+};
+#define PUBSCHED_TOKEN 3600000		/* credit of one token: per_hour
+					 * is gained every ms */
+
+/* Take a token at now_ms (false: none left; nothing taken). */
+bool pubsched_budget_take(struct pubsched_budget *b, unsigned per_hour,
+    int64_t now_ms);
+
 /* Changed and not written yet (the publishPending counter). */
 bool pubsched_pending(const struct pubsched_obj *o,
     const struct pubsched_now *n);

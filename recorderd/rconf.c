@@ -61,6 +61,8 @@ static const struct key keys[] = {
 	{ "publish.interval", K_DURATION, F(publish_interval_ms), true },
 	{ "publish.refresh", K_DURATION, F(publish_refresh_ms), true },
 	{ "publish.max_entries", K_U32, F(publish_max_entries), true },
+	{ "publish.max_refreshes_per_hour", K_U32, F(publish_max_refreshes),
+	    true },
 	{ "publish.namespaces", K_PATTERNS, F(publish_namespaces), true },
 };
 #undef F
@@ -185,6 +187,7 @@ rconf_defaults(struct rconf *c)
 	c->publish_interval_ms = 30 * 1000;
 	c->publish_refresh_ms = 10 * 60 * 1000;
 	c->publish_max_entries = 1000;
+	c->publish_max_refreshes = 90;
 }
 
 bool
@@ -632,6 +635,8 @@ validate_publish(const struct rconf *c, char *buf, size_t len)
 	if (c->publish_max_entries < 1 || c->publish_max_entries > 1000)
 		return "publish.max_entries: must be from 1 to 1000 (the "
 		    "TrafficProfile CRD's bound)";
+	if (c->publish_max_refreshes < 1 || c->publish_max_refreshes > 36000)
+		return "publish.max_refreshes_per_hour: must be from 1 to 36000";
 	if (!pubsched_ns_valid(c->publish_namespaces, &why)) {
 		snprintf(buf, len, "publish.namespaces: %s", why);
 		return buf;

@@ -66,6 +66,8 @@ struct rconf {
 	uint32_t publish_interval_ms;
 	uint32_t publish_refresh_ms;
 	uint32_t publish_max_entries;
+	/* Counts-only rewrites per hour, the whole node (pubsched_budget). */
+	uint32_t publish_max_refreshes;
 	/* Namespace patterns, comma-separated ("" every namespace). */
 	char publish_namespaces[RCONF_PATTERNS_LEN];
 };

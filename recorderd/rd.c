@@ -621,6 +621,7 @@ publish_conf_of(const struct rconf *c, struct publish_conf *pc)
 	pc->interval = (c->publish_interval_ms + 999) / 1000;
 	pc->refresh = (c->publish_refresh_ms + 999) / 1000;
 	pc->max_entries = c->publish_max_entries;
+	pc->max_refreshes = c->publish_max_refreshes;
 	snprintf(pc->namespaces, sizeof(pc->namespaces), "%s",
 	    c->publish_namespaces);
 	pc->retention_days = c->retention_days;
@@ -682,8 +683,9 @@ publish_apply(struct rd *d, const struct rconf *c)
 		return ret;
 	}
 	log_info("publish: TrafficProfiles of node %s every %llds (counts at "
-	    "most every %llds, %u entries each at most%s%s)", pc.node,
-	    (long long)pc.interval, (long long)pc.refresh, pc.max_entries,
+	    "most every %llds and %u an hour, %u entries each at most%s%s)",
+	    pc.node, (long long)pc.interval, (long long)pc.refresh,
+	    pc.max_refreshes, pc.max_entries,
 	    pc.namespaces[0] ? ", namespaces " : "", pc.namespaces);
 	return 0;
 }
@@ -811,6 +813,7 @@ static const struct live_key live_keys[] = {
 	{ "publish.interval", apply_publish },
 	{ "publish.refresh", apply_publish },
 	{ "publish.max_entries", apply_publish },
+	{ "publish.max_refreshes_per_hour", apply_publish },
 	{ "publish.namespaces", apply_publish },
 };
 

@@ -69,6 +69,47 @@ test_decide(void **state)
 	assert_false(pubsched_pending(&o, &n));
 }
 
+/* The node's budget of counts-only rewrites: a minute's worth at once,
+ * then per_hour an hour, never more however long it waited. */
+static void
+test_budget(void **state)
+{
+	struct pubsched_budget b = { 0 };
+	int64_t t = 5000000;
+	int taken, i;
+
+	(void)state;
+	/* 90 an hour: starts with one token (a minute holds 1.5, at least
+	 * one, whole tokens). */
+	assert_true(pubsched_budget_take(&b, 90, t));
+	assert_false(pubsched_budget_take(&b, 90, t));
+	/* One token every 40 s. */
+	assert_false(pubsched_budget_take(&b, 90, t + 39999));
+	assert_true(pubsched_budget_take(&b, 90, t + 40000));
+	assert_false(pubsched_budget_take(&b, 90, t + 40000));
+	/* An hour of trying every second: 90 rewrites, not one more. */
+	for (taken = 0, i = 1; i <= 3600; i++)
+		taken += pubsched_budget_take(&b, 90, t + 40000 + i * 1000LL);
+	assert_int_equal(taken, 90);
+	/* A long quiet time fills a minute's worth only. */
+	t += 40000 + 3600 * 1000LL + 86400 * 1000LL;
+	assert_true(pubsched_budget_take(&b, 90, t));
+	assert_false(pubsched_budget_take(&b, 90, t));
+	/* 600 an hour holds 10 at once. */
+	b = (struct pubsched_budget){ 0 };
+	for (taken = 0, i = 0; i < 20; i++)
+		taken += pubsched_budget_take(&b, 600, t);
+	assert_int_equal(taken, 10);
+	/* Lowered to 60 (SIGHUP): at most one at once from then on. */
+	t += 3600 * 1000LL;
+	for (taken = 0, i = 0; i < 5; i++)
+		taken += pubsched_budget_take(&b, 60, t);
+	assert_int_equal(taken, 1);
+	/* A clock that does not move gives nothing back. */
+	assert_false(pubsched_budget_take(&b, 60, t - 100000));
+	assert_false(pubsched_budget_take(&b, 60, t));
+}
+
 static void
 test_classify(void **state)
 {
@@ -207,6 +248,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_health),
 		cmocka_unit_test(test_namespaces),

@@ -146,6 +146,10 @@ test_validate(void **state)
 		  "publish.refresh" },
 		{ "publish: {max_entries: 1001}\n", "publish.max_entries" },
 		{ "publish: {max_entries: 0}\n", "publish.max_entries" },
+		{ "publish: {max_refreshes_per_hour: 0}\n",
+		    "publish.max_refreshes_per_hour" },
+		{ "publish: {max_refreshes_per_hour: 36001}\n",
+		    "publish.max_refreshes_per_hour" },
 		{ "publish: {namespaces: [Shop]}\n", "publish.namespaces" },
 		{ "publish: {enabled: true}\n", "publish.enabled: true needs" },
 		{ "metadata: {source: file, file: /x}\n"
@@ -243,6 +247,8 @@ static const struct {
 	{ "publish.interval", "publish: {interval: 10s}", true },
 	{ "publish.refresh", "publish: {refresh: 30m}", true },
 	{ "publish.max_entries", "publish: {max_entries: 50}", true },
+	{ "publish.max_refreshes_per_hour",
+	    "publish: {max_refreshes_per_hour: 600}", true },
 	{ "publish.namespaces", "publish: {namespaces: [shop]}", true },
 };
 
@@ -343,13 +349,14 @@ test_publish(void **state)
 	assert_false(rconf_publishing(&c));
 	assert_int_equal(parse("metadata: {source: kubeconfig, kubeconfig: "
 	    "/k}\npublish:\n  enabled: true\n  interval: 5s\n"
-	    "  refresh: 2m\n  max_entries: 20\n"
+	    "  refresh: 2m\n  max_entries: 20\n  max_refreshes_per_hour: 300\n"
 	    "  namespaces: [shop, \"team-*\", \"!kube-system\"]\n", &c,
 	    err, sizeof(err)), 0);
 	assert_true(rconf_publishing(&c));
 	assert_int_equal(c.publish_interval_ms, 5000);
 	assert_int_equal(c.publish_refresh_ms, 120000);
 	assert_int_equal(c.publish_max_entries, 20);
+	assert_int_equal(c.publish_max_refreshes, 300);
 	assert_string_equal(c.publish_namespaces, "shop,team-*,!kube-system");
 	assert_int_equal(rconf_validate(&c, err, sizeof(err)), 0);
 	assert_int_equal(parse("publish: {namespaces: \"a, b\"}\n", &c, err,
