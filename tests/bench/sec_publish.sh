@@ -12,7 +12,8 @@
 #    API server's counters are reset and the traffic goes on for SECS:
 #    requests and bytes (both ways) per minute of trafficprofiles and
 #    recorderstatuses; the long-run rate at these settings is the model
-#    (objects whose counts move) / refresh + the status every refresh;
+#    min((objects whose counts move) / refresh, the node's budget of
+#    counts-only rewrites) + the status every refresh;
 #  - the stored size of each profile (the API server's compact JSON,
 #    managedFields included, as etcd holds it): median, p99, max, and
 #    the projection to 1,000 nodes x 30 workloads against etcd's 2 GB
@@ -27,7 +28,8 @@
 # 25, BENCH_PUBLISH_SECS (120 / 180; 600 for "10 minutes"),
 # BENCH_PUBLISH_INTERVAL (3 / 3; 30 is the default of the daemon),
 # BENCH_PUBLISH_REFRESH (30 / 60; 600 the daemon's), BENCH_PUBLISH_ROUND
-# (traffic period, s: 5 / 10), BENCH_PUBLISH_LATENCY_RUNS (3 / 5),
+# (traffic period, s: 5 / 10), BENCH_PUBLISH_BUDGET (publish.
+# max_refreshes_per_hour, the daemon's 90), BENCH_PUBLISH_LATENCY_RUNS (3 / 5),
 # BENCH_PUBLISH_RATE_SECS (4 / 10).
 . "$(dirname "$0")/lib.sh"
 bench_init publish
@@ -38,6 +40,7 @@ secs=${BENCH_PUBLISH_SECS:-$(bench_quick 120 180)}
 interval=${BENCH_PUBLISH_INTERVAL:-3}
 refresh=${BENCH_PUBLISH_REFRESH:-$(bench_quick 30 60)}
 round=${BENCH_PUBLISH_ROUND:-$(bench_quick 5 10)}
+budget=${BENCH_PUBLISH_BUDGET:-90}
 lruns=${BENCH_PUBLISH_LATENCY_RUNS:-$(bench_quick 3 5)}
 ratesecs=${BENCH_PUBLISH_RATE_SECS:-$(bench_quick 4 10)}
 rd=$NP_BUILD/netpol-recorderd
@@ -82,7 +85,7 @@ np_api_ctl load "{\"items\":[$items]}"
 conf="$NP_NODE_DIR/recorderd.yaml"
 np_rd_conf "$conf" "node_name: node-1" "flush_interval: 1s" \
 	"metadata: {source: kubeconfig, kubeconfig: $NP_TMP/api/kubeconfig}" \
-	"publish: {interval: ${interval}s, refresh: ${refresh}s}" \
+	"publish: {interval: ${interval}s, refresh: ${refresh}s, max_refreshes_per_hour: $budget}" \
 	"log: {file: $NP_RD_LOG, level: info}"
 np_rd_start "$conf"
 owners() {
@@ -132,23 +135,30 @@ reqs=$(jq '[.requests | to_entries[] | select(.key | test("trafficprofiles|recor
 bytes=$(jq '[(.bytesReceived, .bytesSent) | to_entries[] | select(.key | test("trafficprofiles|recorderstatuses")) | .value] | add // 0' <<<"$stats")
 per_min=$(bench_div "$reqs" "$mins" %.2f)
 kb_min=$(awk -v b="$bytes" -v m="$mins" 'BEGIN { printf "%.1f", b / 1024 / m }')
-# The model: objects whose counts move, once per refresh; the status
-# once per refresh; at these settings and at the daemon's defaults.
-model=$(awk -v n="$nwl" -v r="$refresh" 'BEGIN { printf "%.2f", (n + 1) / (r / 60) }')
-model10=$(awk -v n="$nwl" 'BEGIN { printf "%.2f", (n + 1) / 10 }')
-n2=$(awk -v r=10 'BEGIN { printf "%d", 2 * r - 1 }')
+# The model: objects whose counts move, once per refresh but no more
+# than the node's budget; the status once per refresh; at these settings
+# and at the daemon's defaults (refresh 10 minutes, budget 90 an hour).
+rate() { # objects refresh_s budget_per_hour
+	awk -v n="$1" -v r="$2" -v b="$3" 'BEGIN { x = n / (r / 60); if (x > b / 60) x = b / 60; printf "%.2f", x + 1 / (r / 60) }'
+}
+model=$(rate "$nwl" "$refresh" "$budget")
+model10=$(rate "$nwl" 600 90)
+# The verdict: measured when the run has the daemon's defaults for 10
+# minutes or more, else the model at the defaults.
+defaults=0
+[ "$refresh" -eq 600 ] && [ "$budget" -eq 90 ] && [ "$secs" -ge 600 ] && defaults=1
 np_log "window: $reqs requests, $bytes bytes in $mins min; requests: $(jq -c '.requests' <<<"$stats")"
 # The verdict is the long run's (the model at these settings): a window
 # shorter than a refresh has not seen every object's counts rewritten.
 bench_row "API requests per minute per node, settled ($nwl objects, interval ${interval}s, refresh ${refresh}s, window ${secs}s)" \
 	"$per_min/min measured; $model/min in the long run" "at refresh 10m: $model10/min" "-" "<= 2/min" \
-	"$(bench_cmp "$model" "<=" 2) (<= 2/min holds up to $n2 changing objects per node at refresh 10m)"
+	"$(bench_cmp "$([ "$defaults" = 1 ] && echo "$per_min" || echo "$model10")" "<=" 2) ($([ "$defaults" = 1 ] && echo measured || echo model) at the defaults: refresh 10m, 90 counts-only rewrites an hour; each object every $(awk -v n="$nwl" 'BEGIN { m = n / 1.5; if (m < 10) m = 10; printf "%.0f", m }') min)"
 kb_obj=$(awk -v b="$bytes" -v r="$reqs" 'BEGIN { if (r > 0) printf "%.1f", b / 1024 / r; else print "-" }')
 kb10=$(awk -v k="$kb_obj" -v m="$model10" 'BEGIN { if (k ~ /^[0-9.]+$/) printf "%.1f", k * m; else print "-" }')
 kbrun=$(awk -v k="$kb_obj" -v m="$model" 'BEGIN { if (k ~ /^[0-9.]+$/) printf "%.1f", k * m; else print "-" }')
 bench_row "API bytes per minute per node, settled (request + answer)" \
 	"$kb_min KB/min measured; $kbrun KB/min in the long run" "$kb_obj KB per request; at refresh 10m: $kb10 KB/min" "-" "<= 50 KB/min" \
-	"$(bench_cmp "$kbrun" "<=" 50)"
+	"$(bench_cmp "$([ "$defaults" = 1 ] && echo "$kb_min" || echo "$kb10")" "<=" 50) ($([ "$defaults" = 1 ] && echo measured || echo model) at the defaults)"
 
 # Stored bytes per profile; the reference: the same objects with spec
 # granular (the CRD before), on a second API server.
