@@ -109,6 +109,19 @@ def apply(path, obj, query=MGR, ctype=APPLY):
     return req("PATCH", path + "?" + query, json.dumps(obj), ctype)
 
 
+def refused_for(path, obj, where, value, reason, field, message, what):
+    """An apply of obj with the field at where (keys) set to value is
+    refused with exactly one cause, as the API words it."""
+    bad = copy.deepcopy(obj)
+    node = bad
+    for k in where[:-1]:
+        node = node[k]
+    node[where[-1]] = value
+    s, _, b = apply(path, bad)
+    check(s == 422 and b["details"]["causes"] == [{
+        "reason": reason, "field": field, "message": message}], what, b)
+
+
 # ---- checks ----------------------------------------------------------------
 
 def discovery():
@@ -292,29 +305,18 @@ def apply_errors():
     check(s == 422 and b["details"]["causes"][0]["field"] ==
           "spec.ingress[0].peers[0].workload", "a reference with a newline "
           "after it: 422", b)
-    bad = copy.deepcopy(tp)
-    bad["spec"]["entryCount"] = 7
-    s, _, b = apply(path, bad)
-    check(s == 422 and b["details"]["causes"] == [{
-        "reason": "FieldValueInvalid", "field": "spec",
-        "message": 'Invalid value: "object": entryCount must equal the '
-        'number of peers of egress and ingress'}], "entryCount rule", b)
-    bad = copy.deepcopy(tp)
-    bad["spec"]["egress"][3]["port"] = 8
-    s, _, b = apply(path, bad)
-    check(s == 422 and b["details"]["causes"] == [{
-        "reason": "FieldValueInvalid", "field": "spec.egress[3]",
-        "message": 'Invalid value: "object": port must be 0 for ICMP and '
-        'ICMPv6'}], "ICMP port rule", b)
+    refused_for(path, tp, ("spec", "entryCount"), 7, "FieldValueInvalid",
+                "spec", 'Invalid value: "object": entryCount must equal '
+                'the number of peers of egress and ingress', "entryCount rule")
+    refused_for(path, tp, ("spec", "egress", 3, "port"), 8,
+                "FieldValueInvalid", "spec.egress[3]", 'Invalid value: '
+                '"object": port must be 0 for ICMP and ICMPv6',
+                "ICMP port rule")
     # Two groups of one (protocol, port): the map list's keys.
-    bad = copy.deepcopy(tp)
-    bad["spec"]["egress"][1]["port"] = 443
-    s, _, b = apply(path, bad)
-    check(s == 422 and b["details"]["causes"] == [{
-        "reason": "FieldValueDuplicate", "field": "spec.egress[1]",
-        "message": 'Duplicate value: map[string]interface {}{"port":443, '
-        '"protocol":"TCP"}'}], "a (protocol, port) twice: Duplicate value",
-        b)
+    refused_for(path, tp, ("spec", "egress", 1, "port"), 443,
+                "FieldValueDuplicate", "spec.egress[1]", 'Duplicate value: '
+                'map[string]interface {}{"port":443, "protocol":"TCP"}',
+                "a (protocol, port) twice: Duplicate value")
     # A DNS peer is an egress peer: the ingress peer has no dns.
     bad = copy.deepcopy(tp)
     bad["spec"]["ingress"][1]["peers"][0] = dict(
