@@ -3,8 +3,9 @@
 # publisher's and the reader's tests stand on: it must behave as the
 # Kubernetes API documents, or those tests prove nothing.
 #
-# Offline: the CRDs of install/kubernetes/ are structural and strict and
-# every CEL rule has its Python mirror; the example objects of
+# Offline: the CRDs of install/kubernetes/ are structural and strict,
+# every CEL rule has its Python mirror, their estimated CEL cost is well
+# within the API server's limits; the example objects of
 # tests/fixtures/k8s/ pass them, broken copies do not (crd_check.py).
 # Over HTTPS on 127.0.0.1 (tests/tools/fakeapi_selftest.py): discovery,
 # 404s, server-side apply creating then replacing, 415/422/400/413
@@ -41,7 +42,9 @@ log "CRDs and example objects, offline"
 sed -e 's/^  entryCount: 8$/  entryCount: 7/' -e 's/protocol: ICMP$/protocol: ICMPX/' \
 	"$TOP/tests/fixtures/k8s/trafficprofile.yaml" >"$T/bad.yaml"
 out=$("$PY" "$TOP/tests/tools/crd_check.py" "$T/bad.yaml") && fail "a broken profile passed"
-grep -q 'spec.entries\[4\].protocol: Unsupported value: "ICMPX"' <<<"$out" || fail "no enum error: $out"
+grep -q 'spec.egress\[3\].protocol: Unsupported value: "ICMPX"' <<<"$out" || fail "no enum error: $out"
+grep -q 'spec: Invalid value: "object": entryCount must equal the number of peers of egress and ingress' <<<"$out" ||
+	fail "no entryCount error: $out"
 # A CRD with an untyped node, additionalProperties beside properties, and
 # a CEL rule nobody mirrored is refused.
 mkdir "$T/crds"
@@ -52,6 +55,25 @@ sed -e 's/^                node:$/                node: {}\n                node
 out=$("$PY" "$TOP/tests/tools/crd_check.py" --crd-dir "$T/crds") && fail "a loose CRD passed"
 grep -q 'properties and additionalProperties together' <<<"$out" || fail "additionalProperties not seen: $out"
 grep -q 'CEL rule without a Python mirror: self.firstSeen < self.lastSeen' <<<"$out" || fail "unmirrored rule not seen: $out"
+# The CEL cost the API server estimates: the CRD is well within both
+# limits (its header says how), and 1,000 groups a direction would not
+# install (the per-peer rules run for groups x peers items).
+"$PY" - "$TOP" <<'PYEOF' || fail "the CRD's CEL cost is not well within the API server's limits"
+import sys
+sys.path.insert(0, sys.argv[1] + "/tests/tools")
+import fakeapi_schema as fs
+crd, = fs.load_crds([sys.argv[1] + "/install/kubernetes/01-crd-trafficprofiles.yaml"])
+costs = [c for _, _, c in fs.rule_costs(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"])]
+assert len(costs) >= 10 and None not in costs, costs
+assert max(costs) <= fs.STATIC_COST_LIMIT // 4, max(costs)
+assert sum(costs) <= fs.STATIC_CRD_COST_LIMIT // 10, sum(costs)
+PYEOF
+mkdir "$T/crds-cost"
+sed -e 's/^                  maxItems: 100$/                  maxItems: 1000/' \
+	"$TOP/install/kubernetes/01-crd-trafficprofiles.yaml" >"$T/crds-cost/tp.yaml"
+out=$("$PY" "$TOP/tests/tools/crd_check.py" --crd-dir "$T/crds-cost") && fail "a CRD over the CEL cost limit passed"
+grep -q 'spec.egress\[\*\].peers\[\*\]: estimated rule cost exceeds budget by factor of 1.5x' <<<"$out" ||
+	fail "the cost of the egress peers' rule not seen: $out"
 
 # The names the publisher and the reader must compute (README, Names).
 "$PY" - "$TOP" <<'PYEOF' || fail "tests/fixtures/k8s/trafficprofile-names.json disagrees with the naming rule"

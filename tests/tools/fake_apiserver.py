@@ -800,8 +800,8 @@ class Handler(BaseHTTPRequestHandler):
             bad = 42
         elif kind == "missing":
             bad.pop("spec", None)
-        elif kind == "entries":
-            bad.setdefault("spec", {})["entries"] = "not a list"
+        elif kind in ("egress", "ingress", "peerWorkloads", "dnsNames"):
+            bad.setdefault("spec", {})[kind] = "not a list"
         else:
             bad["spec"] = "not an object"
         items[i] = bad

@@ -9,8 +9,9 @@
     granularity the structured merge of a CRD has: maps are merged key by
     key (unless x-kubernetes-map-type: atomic), lists are atomic (a CRD
     list without x-kubernetes-list-type is atomic; map lists such as
-    peerWorkloads are treated as atomic too, a simplification: one
-    manager writes each of our objects). A field owned by another manager
+    peerWorkloads, egress and ingress are treated as atomic too, a
+    simplification: one manager writes each of our objects, and their
+    spec is atomic anyway). A field owned by another manager
     with a different value is a conflict unless forced; fields a manager
     applied before and applies no more are removed unless someone else
     owns them. managedFields are rendered in the FieldsV1 format.

@@ -9,7 +9,10 @@ openAPIV3Schema, as far as the test server needs it:
     loose (a node without a type, additionalProperties beside properties,
     type/description/default/nullable inside anyOf/allOf/oneOf/not,
     preserve-unknown-fields at the top, a list-map key that is not
-    required, an array without items), as sentences; [] for a good CRD;
+    required, an array without items, a CEL rule whose estimated cost
+    the API server would refuse), as sentences; [] for a good CRD;
+  - rule_costs(schema): each CEL rule's estimated cost times the
+    cardinality of its node, as the API server counts it (CEL_COSTS);
   - Schema(crd).validate(obj): the causes kube-apiserver would give for
     obj (metadata, then the schema through python3-jsonschema after an
     OpenAPI -> JSON Schema translation, then the CEL rules), each
@@ -21,11 +24,13 @@ openAPIV3Schema, as far as the test server needs it:
 
 CEL cannot be evaluated here: every x-kubernetes-validations rule of a
 loaded CRD must have a Python mirror in CEL_MIRRORS, keyed by the rule's
-exact text, or loading fails. Changing a rule in a CRD without changing
-its mirror therefore stops the test server instead of drifting.
+exact text, or loading fails (and a cost estimate in CEL_COSTS, or the
+structural check fails). Changing a rule in a CRD without changing its
+mirror therefore stops the test server instead of drifting.
 """
 import datetime
 import ipaddress
+import json
 import re
 
 import jsonschema
@@ -114,6 +119,7 @@ def structural_problems(crd):
             if m is not None and set(m) - {"type", "properties"}:
                 out.append("%s: metadata may only say its type" % where)
         _walk_structural(s, where, "", out)
+        _cost_problems(s, where, out)
         for col in v.get("additionalPrinterColumns", []):
             if col.get("type") not in ("integer", "number", "string",
                                        "boolean", "date"):
@@ -250,14 +256,20 @@ def _cidr(s):
 
 # ---- CEL mirrors ---------------------------------------------------------
 
-def _one_peer(p):
-    return sum(k in p for k in ("workload", "node", "address", "dns",
-                                "unknown")) == 1
+def _exactly_one(*keys):
+    return lambda p: sum(k in p for k in keys) == 1
+
+
+def _peer_count(spec):
+    return sum(len(g["peers"]) for d in ("egress", "ingress")
+               for g in spec.get(d, []))
 
 
 CEL_MIRRORS = {
-    "self.entryCount == size(self.entries)":
-        lambda s: s["entryCount"] == len(s["entries"]),
+    "self.entryCount == (has(self.egress) ? "
+    "self.egress.map(g, size(g.peers)).sum() : 0) + (has(self.ingress) ? "
+    "self.ingress.map(g, size(g.peers)).sum() : 0)":
+        lambda s: s["entryCount"] == _peer_count(s),
     "self.operator in ['In', 'NotIn'] ? (has(self.values) && "
     "size(self.values) > 0) : (!has(self.values) || size(self.values) == 0)":
         lambda s: (len(s.get("values", [])) > 0)
@@ -266,17 +278,143 @@ CEL_MIRRORS = {
         lambda s: s["firstSeen"] <= s["lastSeen"],
     "!(self.protocol in ['ICMP', 'ICMPv6']) || self.port == 0":
         lambda s: s["protocol"] not in ("ICMP", "ICMPv6") or s["port"] == 0,
-    "self.direction == 'Egress' || !has(self.peer.dns)":
-        lambda s: s["direction"] == "Egress" or "dns" not in s["peer"],
     "(has(self.workload) ? 1 : 0) + (has(self.node) ? 1 : 0) + "
     "(has(self.address) ? 1 : 0) + (has(self.dns) ? 1 : 0) + "
-    "(has(self.unknown) ? 1 : 0) == 1": _one_peer,
+    "(has(self.unknown) ? 1 : 0) == 1":
+        _exactly_one("workload", "node", "address", "dns", "unknown"),
+    "(has(self.workload) ? 1 : 0) + (has(self.node) ? 1 : 0) + "
+    "(has(self.address) ? 1 : 0) + (has(self.unknown) ? 1 : 0) == 1":
+        _exactly_one("workload", "node", "address", "unknown"),
     "self.metadata.name == self.spec.node":
         lambda s: s["metadata"]["name"] == s["spec"]["node"],
 }
 
 
+# ---- CEL cost, as the API server estimates it when a CRD is written ------
+#
+# kube-apiserver refuses a CRD if a rule's estimated cost times the
+# cardinality of its node (the product of maxItems / maxProperties of
+# every list / map around it) is over STATIC_COST_LIMIT, or if those add
+# up to over STATIC_CRD_COST_LIMIT (apiextensions validation,
+# StaticEstimatedCostLimit / StaticEstimatedCRDCostLimit). The cost of
+# each rule is counted by hand as cel-go's checker does (checker/cost.go):
+# an identifier or a field selection 1, has() 1 more than its operand, a
+# literal 0, a list literal 10 plus its items, an O(1) call 1 plus its
+# arguments, `x in list` the list's size plus its arguments, `==` of two
+# scalars 1 plus its arguments (strings: a tenth of the shorter maxLength),
+# `a ? b : c` a plus the dearer branch, `&&` `||` both sides; a
+# comprehension (map) its range, its initial value and its result plus
+# the range's size times its step (here `@result + [size(g.peers)]`: 15);
+# sum() the list's size. Keyed by the rule's text, as the mirrors; a
+# callable gets the schema node of the rule (for sizes).
+
+STATIC_COST_LIMIT = 10000000
+STATIC_CRD_COST_LIMIT = 100000000
+
+
+def _entry_count_cost(s):
+    cost = 2 + 1 + 1                # self.entryCount, ==, +
+    for d in ("egress", "ingress"):
+        n = s["properties"][d].get("maxItems")
+        if n is None:
+            return None
+        # has() 2 + map: range 2, [] 10, result 1, n x step 15; sum n
+        cost += 2 + 13 + 15 * n + n
+    return cost
+
+
+CEL_COSTS = {
+    "self.operator in ['In', 'NotIn'] ? (has(self.values) && "
+    "size(self.values) > 0) : (!has(self.values) || size(self.values) == 0)":
+        21,     # in: 2 + 10 + 2; && 2 + 4; || 3 + 4
+    "self.firstSeen <= self.lastSeen": 5,
+    "!(self.protocol in ['ICMP', 'ICMPv6']) || self.port == 0":
+        18,     # ! (2 + 10 + 2) + 1; == 2 + 1
+    "(has(self.workload) ? 1 : 0) + (has(self.node) ? 1 : 0) + "
+    "(has(self.address) ? 1 : 0) + (has(self.dns) ? 1 : 0) + "
+    "(has(self.unknown) ? 1 : 0) == 1": 15,     # 5 x 2, 4 +, ==
+    "(has(self.workload) ? 1 : 0) + (has(self.node) ? 1 : 0) + "
+    "(has(self.address) ? 1 : 0) + (has(self.unknown) ? 1 : 0) == 1": 12,
+    "self.metadata.name == self.spec.node":
+        lambda s: 6 + -(-min(253, s["properties"]["spec"]["properties"]
+                                ["node"].get("maxLength", 1 << 62)) // 10),
+}
+CEL_COSTS["self.entryCount == (has(self.egress) ? "
+          "self.egress.map(g, size(g.peers)).sum() : 0) + "
+          "(has(self.ingress) ? self.ingress.map(g, size(g.peers)).sum() "
+          ": 0)"] = _entry_count_cost
+
+
+def rule_costs(s, path="", cardinality=1, out=None):
+    """[(field path, rule, cost x cardinality or None when unbounded)]
+    of every rule under the schema node s."""
+    out = [] if out is None else out
+    for r in s.get("x-kubernetes-validations", []):
+        c = CEL_COSTS.get(r.get("rule"))
+        c = c(s) if callable(c) else c
+        out.append((path or "<root>", r.get("rule"),
+                    None if c is None or cardinality is None
+                    else c * cardinality))
+    grow = 1
+    if s.get("type") == "array":
+        grow = s.get("maxItems")
+    elif isinstance(s.get("additionalProperties"), dict):
+        grow = s.get("maxProperties")
+    card = None if cardinality is None or grow is None else \
+        cardinality * grow
+    for k, sub in s.get("properties", {}).items():
+        rule_costs(sub, path + "." + k, card, out)
+    if isinstance(s.get("additionalProperties"), dict):
+        rule_costs(s["additionalProperties"], path + ".*", card, out)
+    if isinstance(s.get("items"), dict):
+        rule_costs(s["items"], path + "[*]", card, out)
+    return out
+
+
+def cost_message(what, cost, limit):
+    """The API server's words for a cost over its limit."""
+    f = cost / limit
+    factor = "more than 100x" if f > 100 else \
+        ("%fx" % f if f < 1.5 else "%.1fx" % f)
+    return ("%s exceeds budget by factor of %s (try simplifying the "
+            "rule(s), or adding maxItems, maxProperties, and maxLength "
+            "where arrays, maps, and strings are declared)" % (what, factor))
+
+
+def _cost_problems(s, where, out):
+    total = 0
+    for path, rule, cost in rule_costs(s):
+        if rule not in CEL_COSTS:
+            out.append("%s: %s: CEL rule without a cost estimate: %s" %
+                       (where, path, rule))
+            continue
+        if cost is None:
+            out.append("%s: %s: CEL rule under a list or map without "
+                       "maxItems / maxProperties: %s" % (where, path, rule))
+            continue
+        if cost > STATIC_COST_LIMIT:
+            out.append("%s: %s: %s" % (where, path, cost_message(
+                "estimated rule cost", cost, STATIC_COST_LIMIT)))
+        total += cost
+    if total > STATIC_CRD_COST_LIMIT:
+        out.append("%s: %s" % (where, cost_message(
+            "total CRD cost", total, STATIC_CRD_COST_LIMIT)))
+
+
 # ---- OpenAPI v3 (CRD dialect) -> JSON Schema -----------------------------
+
+def go_pattern(p):
+    """A pattern as Go's regexp reads it: a final $ is the end of the
+    text (Python's $ also matches before a final newline)."""
+    if p.endswith("$") and not p.endswith("\\$"):
+        return p[:-1] + "\\Z"
+    return p
+
+
+def crd_pattern(p):
+    """The pattern as the CRD wrote it (go_pattern undone)."""
+    return p[:-2] + "$" if p.endswith("\\Z") else p
+
 
 def to_json_schema(s):
     if not isinstance(s, dict):
@@ -292,6 +430,8 @@ def to_json_schema(s):
             out[k] = to_json_schema(v) if isinstance(v, dict) else v
         elif k in ("anyOf", "allOf", "oneOf"):
             out[k] = [to_json_schema(c) for c in v]
+        elif k == "pattern":
+            out[k] = go_pattern(v)
         else:
             out[k] = v
     if s.get("x-kubernetes-int-or-string"):
@@ -323,7 +463,7 @@ def cause(reason, field, message):
 def q(v):
     """A value as the API's messages quote it (Go %#v-like)."""
     if isinstance(v, str):
-        return '"%s"' % v.replace('"', '\\"')
+        return json.dumps(v, ensure_ascii=False)     # Go's %q, near enough
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (dict, list)):
@@ -510,6 +650,8 @@ class Schema:
         if v == "anyOf":
             val = " or ".join(str(s.get("format") or s.get("type"))
                               for s in val)
+        if v == "pattern":
+            val = crd_pattern(val)
         words = dict(f=f, val=val, qi=q(inst), qt=q(_json_type(inst)),
                      n=len(inst) if isinstance(inst, (list, dict)) else 0,
                      vals=", ".join(q(x) for x in val)
@@ -540,21 +682,42 @@ class Schema:
             self._cel(sub, c, p, bad, causes)
 
     def _list_maps(self, s, v, path, causes):
+        # As the API server's listtype validation: the second item with
+        # a key already seen is a duplicate (a third is not named again),
+        # the value named is the item (a set) or its keys (a map).
         if isinstance(v, list) and s.get("x-kubernetes-list-type") in \
                 ("map", "set"):
             keys = s.get("x-kubernetes-list-map-keys", [])
-            seen = set()
+            seen = {}
             for i, item in enumerate(v):
-                k = repr([item.get(x) for x in keys]) if \
+                dup = {x: item[x] for x in keys if x in item} if \
                     s["x-kubernetes-list-type"] == "map" and \
-                    isinstance(item, dict) else repr(item)
-                if k in seen:
+                    isinstance(item, dict) else item
+                k = json.dumps(dup, sort_keys=True)
+                seen[k] = seen.get(k, 0) + 1
+                if seen[k] == 2:
                     causes.append(cause("FieldValueDuplicate",
                                         "%s[%d]" % (path, i),
-                                        "Duplicate value: %s" % k))
-                seen.add(k)
+                                        "Duplicate value: %s" % go_value(dup)))
         for sub, c, p in _children(s, v, path):
             self._list_maps(sub, c, p, causes)
+
+
+def go_value(v):
+    """v as Go's %#v prints an unstructured value (field.Duplicate):
+    map[string]interface {}{"port":8080, "protocol":"TCP"}."""
+    if isinstance(v, dict):
+        return "map[string]interface {}{%s}" % ", ".join(
+            "%s:%s" % (json.dumps(k), go_value(v[k])) for k in sorted(v))
+    if isinstance(v, list):
+        return "[]interface {}{%s}" % ", ".join(go_value(x) for x in v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return json.dumps(v)
+    if v is None:
+        return "interface {}(nil)"
+    return str(v)
 
 
 # How the API server words what a JSON Schema keyword refused.

@@ -97,8 +97,29 @@ def example(name):
         return fs.yaml_load(f.read())
 
 
+def tp_schema():
+    """The openAPIV3Schema of TrafficProfile's spec (install/kubernetes)."""
+    crd = fs.load_crds([os.path.join(TOP, "install", "kubernetes",
+                                     "01-crd-trafficprofiles.yaml")])[0]
+    return crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"][
+        "properties"]["spec"]
+
+
 def apply(path, obj, query=MGR, ctype=APPLY):
     return req("PATCH", path + "?" + query, json.dumps(obj), ctype)
+
+
+def refused_for(path, obj, where, value, reason, field, message, what):
+    """An apply of obj with the field at where (keys) set to value is
+    refused with exactly one cause, as the API words it."""
+    bad = copy.deepcopy(obj)
+    node = bad
+    for k in where[:-1]:
+        node = node[k]
+    node[where[-1]] = value
+    s, _, b = apply(path, bad)
+    check(s == 422 and b["details"]["causes"] == [{
+        "reason": reason, "field": field, "message": message}], what, b)
 
 
 # ---- checks ----------------------------------------------------------------
@@ -167,7 +188,7 @@ def apply_create_replace():
           "an unchanged apply writes nothing", b["metadata"])
     # YAML, as the content type says, with a change and a label less.
     tp2 = copy.deepcopy(tp)
-    tp2["spec"]["entries"][0]["count"] += 1
+    tp2["spec"]["egress"][0]["peers"][0]["count"] += 1
     tp2["spec"]["publishedAt"] = "2024-05-01T11:01:00Z"
     del tp2["metadata"]["labels"]["netpol-record.io/node"]
     import yaml
@@ -176,8 +197,8 @@ def apply_create_replace():
     m = b["metadata"]
     check(s == 200 and int(m["resourceVersion"]) > rv1 and m["uid"] == uid
           and m["generation"] == 2 and
-          b["spec"]["entries"][0]["count"] == tp["spec"]["entries"][0][
-              "count"] + 1 and
+          b["spec"]["egress"][0]["peers"][0]["count"] ==
+          tp["spec"]["egress"][0]["peers"][0]["count"] + 1 and
           "netpol-record.io/node" not in m["labels"],
           "apply replaces: resourceVersion up, a field no longer applied "
           "removed, uid kept", b)
@@ -208,6 +229,8 @@ def apply_create_replace():
 def apply_errors():
     tp = example("trafficprofile.yaml")
     path = TP + "/" + tp["metadata"]["name"]
+    s, _, before = req("GET", path)
+    check(s == 200, "the profile is there before the refusals", before)
     s, _, b = apply(path, tp, ctype="application/json")
     check(s == 415 and b["reason"] == "UnsupportedMediaType",
           "415 for application/json", b)
@@ -218,40 +241,90 @@ def apply_errors():
           'invalid: fieldManager: Required value: is required for apply '
           'patch', "no fieldManager: 422 as the API says", b)
     bad = copy.deepcopy(tp)
-    bad["spec"]["entries"][0]["port"] = 70000
-    bad["spec"]["entries"][1]["direction"] = "Up"
-    bad["spec"]["entries"][2]["peer"]["address"] = "198.51.100.1"
-    del bad["spec"]["entries"][3]["count"]
+    eg, ig = bad["spec"]["egress"], bad["spec"]["ingress"]
+    eg[1]["port"] = 70000
+    ig[1]["protocol"] = "Up"
+    eg[0]["peers"][1]["workload"] = "Deployment/cart"
+    ig[0]["peers"][1]["address"] = "198.51.100.1"
+    del ig[0]["peers"][0]["count"]
+    eg[2]["peers"][0]["workload"] = "kube-system/Deploy/coredns"
+    eg[0]["peers"][0]["firstSeen"] = eg[0]["peers"][0]["lastSeen"] + 1
+    bad["spec"]["peerWorkloads"][0]["selector"]["matchExpressions"] = [
+        {"key": "tier", "operator": "In"}]
     bad["spec"]["publishedAt"] = "yesterday"
     s, _, b = apply(path, bad)
     causes = {c["field"]: c for c in b.get("details", {}).get("causes", [])}
+    want = {
+        "spec.egress[1].port": ("FieldValueInvalid",
+                                "Invalid value: 70000: spec.egress[1].port "
+                                "in body should be less than or equal to "
+                                "65535"),
+        "spec.ingress[1].protocol": ("FieldValueNotSupported",
+                                     'Unsupported value: "Up": supported '
+                                     'values: "TCP", "UDP", "SCTP", "ICMP", '
+                                     '"ICMPv6"'),
+        "spec.egress[0].peers[1]": ("FieldValueInvalid",
+                                    'Invalid value: "object": exactly one of '
+                                    'workload, node, address, dns, unknown '
+                                    'must be set'),
+        "spec.ingress[0].peers[1]": ("FieldValueInvalid",
+                                     'Invalid value: "object": exactly one '
+                                     'of workload, node, address, unknown '
+                                     'must be set'),
+        "spec.ingress[0].peers[0].count": ("FieldValueRequired",
+                                           "Required value"),
+        "spec.egress[2].peers[0].workload": (
+            "FieldValueInvalid",
+            'Invalid value: "kube-system/Deploy/coredns": '
+            "spec.egress[2].peers[0].workload in body should match '" +
+            tp_schema()["properties"]["egress"]["items"]["properties"][
+                "peers"]["items"]["properties"]["workload"]["pattern"] +
+            "'"),
+        "spec.egress[0].peers[0]": ("FieldValueInvalid",
+                                    'Invalid value: "object": firstSeen must '
+                                    'not be after lastSeen'),
+        "spec.peerWorkloads[0].selector.matchExpressions[0]": (
+            "FieldValueInvalid",
+            'Invalid value: "object": values must be non-empty for In and '
+            'NotIn and empty for Exists and DoesNotExist'),
+        "spec.publishedAt": ("FieldValueInvalid", None),
+    }
     check(s == 422 and b["reason"] == "Invalid" and
           b["message"].startswith('TrafficProfile.netpol-record.io '
                                   '"deployment-checkout-node-a" is invalid: [')
-          and causes.get("spec.entries[0].port", {}).get("message") ==
-          "Invalid value: 70000: spec.entries[0].port in body should be "
-          "less than or equal to 65535" and
-          causes.get("spec.entries[1].direction", {}).get("reason") ==
-          "FieldValueNotSupported" and
-          causes.get("spec.entries[2].peer", {}).get("message") ==
-          'Invalid value: "object": exactly one of workload, node, address, '
-          'dns, unknown must be set' and
-          causes.get("spec.entries[3].count", {}).get("reason") ==
-          "FieldValueRequired" and
-          causes.get("spec.publishedAt", {}).get("reason") ==
-          "FieldValueInvalid", "schema and CEL violations: 422 with causes",
-          b)
+          and set(causes) == set(want) and
+          all(causes[f]["reason"] == r and m in (None, causes[f]["message"])
+              for f, (r, m) in want.items()),
+          "schema and CEL violations: 422 with causes (range, enum, the "
+          "exactly-one rules of both directions, required, pattern, "
+          "firstSeen, selector values, date-time)", b)
+    # A workload reference ends at the end of the text (Go's $).
     bad = copy.deepcopy(tp)
-    bad["spec"]["entryCount"] = 3
-    s, _, b = apply(path, bad)
-    check(s == 422 and b["details"]["causes"][0]["message"] ==
-          'Invalid value: "object": entryCount must equal the number of '
-          'entries', "entryCount rule", b)
-    bad = copy.deepcopy(tp)
-    bad["spec"]["entries"][4]["port"] = 8
+    bad["spec"]["ingress"][0]["peers"][0]["workload"] = "Deployment/frontend\n"
     s, _, b = apply(path, bad)
     check(s == 422 and b["details"]["causes"][0]["field"] ==
-          "spec.entries[4]", "ICMP port rule", b)
+          "spec.ingress[0].peers[0].workload", "a reference with a newline "
+          "after it: 422", b)
+    refused_for(path, tp, ("spec", "entryCount"), 7, "FieldValueInvalid",
+                "spec", 'Invalid value: "object": entryCount must equal '
+                'the number of peers of egress and ingress', "entryCount rule")
+    refused_for(path, tp, ("spec", "egress", 3, "port"), 8,
+                "FieldValueInvalid", "spec.egress[3]", 'Invalid value: '
+                '"object": port must be 0 for ICMP and ICMPv6',
+                "ICMP port rule")
+    # Two groups of one (protocol, port): the map list's keys.
+    refused_for(path, tp, ("spec", "egress", 1, "port"), 443,
+                "FieldValueDuplicate", "spec.egress[1]", 'Duplicate value: '
+                'map[string]interface {}{"port":443, "protocol":"TCP"}',
+                "a (protocol, port) twice: Duplicate value")
+    # A DNS peer is an egress peer: the ingress peer has no dns.
+    bad = copy.deepcopy(tp)
+    bad["spec"]["ingress"][1]["peers"][0] = dict(
+        bad["spec"]["egress"][0]["peers"][0])
+    s, _, b = apply(path, bad)
+    check(s == 400 and b["message"].endswith(
+        ".spec.ingress[1].peers[0].dns: field not declared in schema"),
+        "dns in an ingress peer: 400, not declared", b)
     bad = copy.deepcopy(tp)
     bad["spec"]["surprise"] = 1
     s, _, b = apply(path, bad)
@@ -263,7 +336,9 @@ def apply_errors():
     check(s == 400 and "does not match the name on the URL" in b["message"],
           "a name other than the URL's: 400", b)
     s, _, b = req("GET", path)
-    check(s == 200 and b["spec"]["entries"][0]["port"] == 8080,
+    check(s == 200 and b["spec"] == before["spec"] and
+          b["metadata"]["resourceVersion"] ==
+          before["metadata"]["resourceVersion"],
           "refused applies changed nothing", b)
     # Bigger than the API's request limit.
     big = copy.deepcopy(tp)
@@ -272,7 +347,8 @@ def apply_errors():
     check(s == 413 and b["reason"] == "RequestEntityTooLarge" and
           b["message"] == "Request entity too large: limit is 3145728",
           "413 over 3 MiB", b)
-    ok("apply refusals: 415, 422 (fieldManager, schema, CEL), 400, 413")
+    ok("apply refusals: 415, 422 (fieldManager, schema, CEL, list-map "
+       "keys), 400, 413")
 
 
 def other_kinds():
@@ -431,11 +507,11 @@ def watch_and_delete():
               rv, headers={"Authorization": "Bearer " + TOKEN})
     r = c.getresponse()
     check(r.status == 200, "watch starts")
-    tp["spec"]["entries"][0]["count"] = 99999
+    tp["spec"]["egress"][0]["peers"][0]["count"] = 99999
     apply(TP + "/" + name, tp)
     ev = json.loads(read_line(r))
-    check(ev["type"] == "MODIFIED" and ev["object"]["spec"]["entries"][0][
-        "count"] == 99999, "watch: MODIFIED after an apply", ev)
+    check(ev["type"] == "MODIFIED" and ev["object"]["spec"]["egress"][0][
+        "peers"][0]["count"] == 99999, "watch: MODIFIED after an apply", ev)
     s, _, b = req("DELETE", TP + "/" + name)
     check(s == 200 and b["metadata"]["name"] == name,
           "DELETE answers 200 with the object", b)
@@ -555,12 +631,12 @@ def faults():
           "403 for a named object", b)
     ctl("mode", {"forbid": None})
     ctl("mode", {"malformed": {"resource": "trafficprofiles",
-                               "how": "entries", "count": 1}})
+                               "how": "egress", "count": 1}})
     s, _, b = req("GET", TP)
-    check(s == 200 and b["items"][0]["spec"]["entries"] == "not a list",
+    check(s == 200 and b["items"][0]["spec"]["egress"] == "not a list",
           "a malformed object inside a list", b)
     s, _, b = req("GET", TP)
-    check(isinstance(b["items"][0]["spec"]["entries"], list),
+    check(isinstance(b["items"][0]["spec"]["egress"], list),
           "malformed only for the count asked", b)
     ok("faults: 409, 429 Retry-After, 500, 503, 401, 403, malformed item")
 
