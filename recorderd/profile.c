@@ -1,11 +1,13 @@
 /*
  * profile: flows -> the TrafficProfile apply body (see profile.h).
  *
- * Flows become proto-entries, sorted by entry key and merged run by run
- * (a DNS name's addresses gather in its entry); the most recently seen
- * max_entries are kept; the JSON is built with json-c, every object's
- * keys added in sorted order, and built again with fewer entries while
- * it is over max_bytes.
+ * Flows become peer items ("entries" here: direction, protocol, port,
+ * peer, Service), sorted by that key and merged run by run (a DNS name's
+ * addresses gather in its entry); the most recently seen max_entries are
+ * kept and put back in key order, so that each (direction, protocol,
+ * port) is one run: a group of spec.egress or spec.ingress. The JSON is
+ * built with json-c, every object's keys added in sorted order, and
+ * built again with fewer entries while it is over max_bytes.
  */
 #include "recorderd/profile.h"
 
@@ -20,6 +22,7 @@
 
 #include "lib/sort.h"
 #include "lib/tpname.h"
+#include "recorderd/pubsched.h"
 #include "recorderd/vec.h"
 
 /* The peer kinds of an entry, in the order entries are listed. */
@@ -373,6 +376,71 @@ workload_json(const struct store_workload_row *w, bool with_ns)
 	return o;
 }
 
+/* ---- peer workload references -------------------------------------------- */
+
+/* NAMESPACE/KIND/NAME at most (the CRD's maxLength). */
+#define REF_MAX (63 + 1 + 21 + 1 + 253)
+
+/*
+ * Does s fit the CRD's reference pattern for a namespace (dots false) or
+ * a name (dots true): 1 to max of lower-case letters, digits, '-' (and
+ * '.'), a letter or digit at both ends? A peer whose reference would not
+ * is written as unknown: one odd name must not make the API server
+ * refuse the whole object.
+ */
+static bool
+ref_part_ok(const char *s, size_t max, bool dots)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool alnum = (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9');
+
+		if (!alnum && (i == 0 || i == n - 1 ||
+		    (s[i] != '-' && !(dots && s[i] == '.'))))
+			return false;
+	}
+	return true;
+}
+
+static bool
+ref_ok(const struct store_workload_row *w)
+{
+	return profile_kind_ok(w->kind) && ref_part_ok(w->namespace_, 63,
+	    false) && ref_part_ok(w->name, 253, true);
+}
+
+/* The reference to peer w from an object in namespace ns: "KIND/NAME",
+ * or "NAMESPACE/KIND/NAME" when w is in another namespace. */
+static json_object *
+workload_ref(const struct store_workload_row *w, const char *ns)
+{
+	char buf[REF_MAX + 1];
+
+	if (strcmp(w->namespace_, ns) == 0)
+		snprintf(buf, sizeof(buf), "%s/%s", w->kind, w->name);
+	else
+		snprintf(buf, sizeof(buf), "%s/%s/%s", w->namespace_, w->kind,
+		    w->name);
+	return json_object_new_string(buf);
+}
+
+/*
+ * Is peer w described in spec.peerWorkloads, no profile of its own
+ * describing it: deleted (its profiles went with it), hostNetwork (never
+ * recorded as a subject), or in a namespace this recorder does not
+ * publish?
+ */
+static bool
+described_inline(const struct store_workload_row *w, const char *namespaces)
+{
+	return w->deleted_at != 0 || w->host_network ||
+	    !pubsched_ns_selected(namespaces, w->namespace_);
+}
+
 /* ---- entries ------------------------------------------------------------- */
 
 static int
@@ -386,15 +454,49 @@ wl_cmp(const struct store_workload_row *a, const struct store_workload_row *b)
 	return strcmp(a->name, b->name);
 }
 
-/* The order entries are merged and listed in: their keys. */
+/* The protocols in the order of the CRD's enum: the order of groups. */
+static const uint8_t protocol_order[] = {
+	IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_ICMP, IPPROTO_ICMPV6,
+};
+
+static size_t
+protocol_rank(uint8_t protocol)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(protocol_order); i++)
+		if (protocol_order[i] == protocol)
+			break;
+	return i;
+}
+
+/* The group of an entry: direction, then protocol, then port. */
+static int
+group_cmp(const struct entry *a, const struct entry *b)
+{
+	size_t ra, rb;
+
+	if (a->direction != b->direction)
+		return a->direction < b->direction ? -1 : 1;
+	if ((ra = protocol_rank(a->protocol)) != (rb = protocol_rank(
+	    b->protocol)))
+		return ra < rb ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return 0;
+}
+
+/* The order entries are merged and listed in: their keys, group first
+ * (so that a group's peers are one run), then the peer and the
+ * Service. */
 static int
 entry_cmp(const void *pa, const void *pb)
 {
 	const struct entry *a = pa, *b = pb;
-	int c = 0;
+	int c;
 
-	if (a->direction != b->direction)
-		return a->direction < b->direction ? -1 : 1;
+	if ((c = group_cmp(a, b)) != 0)
+		return c;
 	if (a->pk != b->pk)
 		return a->pk < b->pk ? -1 : 1;
 	switch (a->pk) {
@@ -413,10 +515,6 @@ entry_cmp(const void *pa, const void *pb)
 	}
 	if (c != 0)
 		return c;
-	if (a->protocol != b->protocol)
-		return a->protocol < b->protocol ? -1 : 1;
-	if (a->port != b->port)
-		return a->port < b->port ? -1 : 1;
 	if (a->has_svc != b->has_svc)
 		return a->has_svc ? 1 : -1;
 	if (a->has_svc && (c = addr_cmp(&a->svc, &b->svc)) != 0)
@@ -483,7 +581,7 @@ entry_of(const struct flow *f, const struct profile_lookup *lk,
 		e->wl = lk->peer != NULL ? lk->peer(lk->arg, f->key.peer_wl) :
 		    NULL;
 		e->pk = P_WORKLOAD;
-		if (e->wl == NULL || !profile_kind_ok(e->wl->kind)) {
+		if (e->wl == NULL || !ref_ok(e->wl)) {
 			e->pk = P_UNKNOWN;
 			e->wl = NULL;
 			(*unknown)++;
@@ -613,126 +711,170 @@ addr_json(const struct addr *a)
 	return json_object_new_string(addr_format(a, buf, sizeof(buf)));
 }
 
-/* Bytes and packets only when accounting counted some (absent is 0). */
-static void
-add_bytes(json_object *o, uint64_t bytes)
+/* A member of an object being built: objects are built as a list of
+ * these, then made with their keys in sorted order (object_of). */
+struct kv {
+	const char *key;
+	json_object *val;
+};
+
+static int
+kv_cmp(const void *a, const void *b)
 {
-	if (bytes > 0)
-		json_object_object_add(o, "bytes",
-		    json_object_new_int64((int64_t)bytes));
+	return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
 }
 
-static void
-add_packets(json_object *o, uint64_t packets)
+/* The object of the n members at kv (sorted in place), keys in order.
+ * NULL without memory (the values are then freed). */
+static json_object *
+object_of(struct kv *kv, size_t n)
 {
+	json_object *o = json_object_new_object();
+
+	sort_n(kv, n, sizeof(*kv), kv_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (o != NULL)
+			json_object_object_add(o, kv[i].key, kv[i].val);
+		else
+			json_object_put(kv[i].val);
+	}
+	return o;
+}
+
+/* What was seen of a peer or of a DNS name's address: count, firstSeen,
+ * lastSeen, and bytes and packets only when accounting counted some
+ * (absent is 0). Appended to kv at *n: room for 5. */
+static void
+seen_kv(struct kv *kv, size_t *n, int64_t first, int64_t last,
+    uint64_t count, uint64_t bytes, uint64_t packets)
+{
+	kv[(*n)++] = (struct kv){ "count",
+	    json_object_new_int64((int64_t)count) };
+	kv[(*n)++] = (struct kv){ "firstSeen", json_object_new_int64(first) };
+	kv[(*n)++] = (struct kv){ "lastSeen", json_object_new_int64(last) };
+	if (bytes > 0)
+		kv[(*n)++] = (struct kv){ "bytes",
+		    json_object_new_int64((int64_t)bytes) };
 	if (packets > 0)
-		json_object_object_add(o, "packets",
-		    json_object_new_int64((int64_t)packets));
+		kv[(*n)++] = (struct kv){ "packets",
+		    json_object_new_int64((int64_t)packets) };
 }
 
 /* {address, bytes?, count, firstSeen, lastSeen, packets?} */
 static json_object *
 dnsaddr_json(const struct dnsaddr *d)
 {
-	json_object *o = json_object_new_object();
+	struct kv kv[6];
+	size_t n = 0;
 
-	if (o == NULL)
-		return NULL;
-	json_object_object_add(o, "address", addr_json(&d->a));
-	add_bytes(o, d->bytes);
-	json_object_object_add(o, "count",
-	    json_object_new_int64((int64_t)d->count));
-	json_object_object_add(o, "firstSeen", json_object_new_int64(d->first));
-	json_object_object_add(o, "lastSeen", json_object_new_int64(d->last));
-	add_packets(o, d->packets);
-	return o;
+	kv[n++] = (struct kv){ "address", addr_json(&d->a) };
+	seen_kv(kv, &n, d->first, d->last, d->count, d->bytes, d->packets);
+	return object_of(kv, n);
 }
 
+/* {addresses (the most recent first), name, omittedAddresses?} */
 static json_object *
-peer_json(struct entry *e)
+dns_json(struct entry *e)
 {
-	json_object *p = json_object_new_object(), *o, *arr;
-	struct dnsaddr *d;
-	size_t n;
+	struct dnsaddr *d = e->addrs.v;
+	size_t n = e->addrs.n < PROFILE_DNS_ADDRS ? e->addrs.n :
+	    PROFILE_DNS_ADDRS;
+	struct kv kv[3];
+	size_t m = 0;
+	json_object *arr;
 
-	if (p == NULL)
-		return NULL;
-	switch (e->pk) {
-	case P_WORKLOAD:
-		o = json_object_new_object();
-		json_object_object_add(o, "kind",
-		    json_object_new_string(e->wl->kind));
-		json_object_object_add(o, "name",
-		    json_object_new_string(e->wl->name));
-		json_object_object_add(o, "namespace",
-		    json_object_new_string(e->wl->namespace_));
-		json_object_object_add(p, "workload", o);
-		break;
-	case P_NODE:
-		o = json_object_new_object();
-		json_object_object_add(o, "address", addr_json(&e->addr));
-		if (e->node_name != NULL && e->node_name[0] != '\0')
-			json_object_object_add(o, "name",
-			    json_object_new_string(e->node_name));
-		json_object_object_add(p, "node", o);
-		break;
-	case P_ADDRESS:
-		json_object_object_add(p, "address", addr_json(&e->addr));
-		break;
-	case P_DNS:
-		o = json_object_new_object();
-		arr = json_object_new_array();
-		d = e->addrs.v;
-		sort_n(d, e->addrs.n, sizeof(*d), dnsaddr_recent_cmp);
-		n = e->addrs.n < PROFILE_DNS_ADDRS ? e->addrs.n :
-		    PROFILE_DNS_ADDRS;
+	sort_n(d, e->addrs.n, sizeof(*d), dnsaddr_recent_cmp);
+	if ((arr = json_object_new_array_ext((int)n)) != NULL)
 		for (size_t i = 0; i < n; i++)
 			json_object_array_add(arr, dnsaddr_json(&d[i]));
-		json_object_object_add(o, "addresses", arr);
-		json_object_object_add(o, "name",
-		    json_object_new_string(e->dns));
-		if (e->addrs.n > n)
-			json_object_object_add(o, "omittedAddresses",
-			    json_object_new_int64((int64_t)(e->addrs.n - n)));
-		json_object_object_add(p, "dns", o);
-		break;
-	default:
-		json_object_object_add(p, "unknown",
-		    json_object_new_boolean(1));
-		break;
-	}
-	return p;
+	kv[m++] = (struct kv){ "addresses", arr };
+	kv[m++] = (struct kv){ "name", json_object_new_string(e->dns) };
+	if (e->addrs.n > n)
+		kv[m++] = (struct kv){ "omittedAddresses",
+		    json_object_new_int64((int64_t)(e->addrs.n - n)) };
+	return object_of(kv, m);
 }
 
-/* {bytes?, count, direction, firstSeen, lastSeen, packets?, peer, port,
- *  protocol, service?} */
-static json_object *
-entry_json(struct entry *e)
+/* The one member that says who the peer is; ns is the object's
+ * namespace (workload references are relative to it). */
+static struct kv
+peer_kv(struct entry *e, const char *ns)
 {
-	json_object *o = json_object_new_object(), *s;
+	struct kv kv[2];
+	size_t n = 0;
 
-	if (o == NULL)
-		return NULL;
-	add_bytes(o, e->bytes);
-	json_object_object_add(o, "count",
-	    json_object_new_int64((int64_t)e->count));
-	json_object_object_add(o, "direction", json_object_new_string(
-	    e->direction == FLOW_EGRESS ? "Egress" : "Ingress"));
-	json_object_object_add(o, "firstSeen", json_object_new_int64(e->first));
-	json_object_object_add(o, "lastSeen", json_object_new_int64(e->last));
-	add_packets(o, e->packets);
-	json_object_object_add(o, "peer", peer_json(e));
-	json_object_object_add(o, "port", json_object_new_int(e->port));
-	json_object_object_add(o, "protocol", json_object_new_string(
-	    flow_protocol_name(e->protocol)));
-	if (e->has_svc) {
-		s = json_object_new_object();
-		json_object_object_add(s, "address", addr_json(&e->svc));
-		json_object_object_add(s, "port",
-		    json_object_new_int(e->svc_port));
-		json_object_object_add(o, "service", s);
+	switch (e->pk) {
+	case P_WORKLOAD:
+		return (struct kv){ "workload", workload_ref(e->wl, ns) };
+	case P_NODE:
+		kv[n++] = (struct kv){ "address", addr_json(&e->addr) };
+		if (e->node_name != NULL && e->node_name[0] != '\0')
+			kv[n++] = (struct kv){ "name",
+			    json_object_new_string(e->node_name) };
+		return (struct kv){ "node", object_of(kv, n) };
+	case P_ADDRESS:
+		return (struct kv){ "address", addr_json(&e->addr) };
+	case P_DNS:
+		return (struct kv){ "dns", dns_json(e) };
+	default:
+		return (struct kv){ "unknown", json_object_new_boolean(1) };
 	}
-	return o;
+}
+
+/* A peer item: {address | dns | node | unknown | workload, bytes?,
+ * count, firstSeen, lastSeen, packets?, service?} */
+static json_object *
+peer_item_json(struct entry *e, const char *ns)
+{
+	struct kv kv[8], svc[2];
+	size_t n = 0;
+
+	kv[n++] = peer_kv(e, ns);
+	seen_kv(kv, &n, e->first, e->last, e->count, e->bytes, e->packets);
+	if (e->has_svc) {
+		svc[0] = (struct kv){ "address", addr_json(&e->svc) };
+		svc[1] = (struct kv){ "port", json_object_new_int(e->svc_port) };
+		kv[n++] = (struct kv){ "service", object_of(svc, 2) };
+	}
+	return object_of(kv, n);
+}
+
+/* The group of the n entries at e (of one direction, protocol and
+ * port): {peers, port, protocol}. */
+static json_object *
+group_json(struct entry *e, size_t n, const char *ns)
+{
+	json_object *g = json_object_new_object(), *peers;
+
+	if (g == NULL)
+		return NULL;
+	if ((peers = json_object_new_array_ext((int)n)) != NULL)
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(peers, peer_item_json(&e[i], ns));
+	json_object_object_add(g, "peers", peers);
+	json_object_object_add(g, "port", json_object_new_int(e->port));
+	json_object_object_add(g, "protocol", json_object_new_string(
+	    flow_protocol_name(e->protocol)));
+	return g;
+}
+
+/* spec.egress or spec.ingress: the groups of direction among the k
+ * entries at e (in key order); NULL when none (the field is absent). */
+static json_object *
+groups_json(struct entry *e, size_t k, int direction, const char *ns)
+{
+	json_object *arr = NULL;
+
+	for (size_t i = 0, j; i < k; i = j) {
+		for (j = i + 1; j < k && group_cmp(&e[i], &e[j]) == 0; j++)
+			;
+		if (e[i].direction != direction)
+			continue;
+		if (arr == NULL && (arr = json_object_new_array()) == NULL)
+			break;
+		json_object_array_add(arr, group_json(&e[i], j - i, ns));
+	}
+	return arr;
 }
 
 static int
@@ -742,10 +884,11 @@ peer_cmp(const void *pa, const void *pb)
 	    *(const struct store_workload_row *const *)pb);
 }
 
-/* Every workload named by the first k entries, once, sorted; NULL when
- * none (the field is then absent). */
+/* The workloads named by the first k entries that no profile of their
+ * own describes (described_inline), once each, sorted; NULL when none
+ * (the field is then absent). */
 static json_object *
-peer_workloads(struct entry *e, size_t k)
+peer_workloads(struct entry *e, size_t k, const char *namespaces)
 {
 	const struct store_workload_row **w;
 	json_object *arr = NULL;
@@ -754,7 +897,8 @@ peer_workloads(struct entry *e, size_t k)
 	if ((w = calloc(k + 1, sizeof(*w))) == NULL)
 		return NULL;
 	for (size_t i = 0; i < k; i++)
-		if (e[i].pk == P_WORKLOAD)
+		if (e[i].pk == P_WORKLOAD &&
+		    described_inline(e[i].wl, namespaces))
 			w[n++] = e[i].wl;
 	sort_n(w, n, sizeof(*w), peer_cmp);
 	for (size_t i = 0; i < n; i++) {
@@ -970,7 +1114,7 @@ build_body(const struct store_workload_row *wl, struct entry *e, size_t k,
     size_t total, const struct profile_dns *dns, size_t ndns,
     const struct profile_facts *f, struct profile *out)
 {
-	json_object *o, *spec, *arr, *pw, *dn;
+	json_object *o, *spec, *eg, *in, *pw, *dn;
 	char t[32];
 	const char *s;
 	int64_t last = 0;
@@ -989,22 +1133,24 @@ build_body(const struct store_workload_row *wl, struct entry *e, size_t k,
 	json_object_object_add(o, "metadata", metadata_json(wl, f->node,
 	    out->name));
 	spec = json_object_new_object();
-	arr = json_object_new_array_ext((int)k);
-	for (size_t i = 0; i < k; i++)
-		json_object_array_add(arr, entry_json(&e[i]));
-	/* After the entries' JSON: it put each DNS name's addresses in the
+	eg = groups_json(e, k, FLOW_EGRESS, wl->namespace_);
+	in = groups_json(e, k, FLOW_INGRESS, wl->namespace_);
+	/* After the groups' JSON: it put each DNS name's addresses in the
 	 * order they are listed (the most recent). */
 	if ((dn = dns_names(e, k, dns, ndns)) != NULL)
 		json_object_object_add(spec, "dnsNames", dn);
-	json_object_object_add(spec, "entries", arr);
+	if (eg != NULL)
+		json_object_object_add(spec, "egress", eg);
 	json_object_object_add(spec, "entryCount",
 	    json_object_new_int((int)k));
 	json_object_object_add(spec, "eventsLost", json_object_new_int64(
 	    f->events_lost > 0 ? f->events_lost : 0));
+	if (in != NULL)
+		json_object_object_add(spec, "ingress", in);
 	json_object_object_add(spec, "lastSeen",
 	    json_object_new_string(profile_time(last, t, sizeof(t))));
 	json_object_object_add(spec, "node", json_object_new_string(f->node));
-	if ((pw = peer_workloads(e, k)) != NULL)
+	if ((pw = peer_workloads(e, k, f->namespaces)) != NULL)
 		json_object_object_add(spec, "peerWorkloads", pw);
 	json_object_object_add(spec, "publishedAt", json_object_new_string(
 	    profile_time(f->published_at, t, sizeof(t))));

@@ -11,14 +11,38 @@
  * stores and returns it, so that an object listed back hashes as the one
  * built), and what the publisher's schedule compares.
  *
- * Entries: one per aggregated flow; an egress flow to an address the pod
- * reached by a DNS name goes into one entry per (name, protocol, port,
- * Service) with its addresses (at most PROFILE_DNS_ADDRS, the least
- * recently seen left out and counted); flows whose keys meet (workload
- * peers the store no longer has: "unknown") are merged with flow_merge().
- * At most max_entries are kept, the least recently seen left out first
- * and counted in spec.truncated; the body is never over max_bytes (more
- * entries go, counted the same way). Nothing here prints.
+ * The form (install/kubernetes/README.md has every field): spec.egress
+ * and spec.ingress, each absent when empty, are lists of groups
+ * {protocol, port, peers}, one per (protocol, port) (after DNAT; 0 for
+ * ICMP and ICMPv6), in the order of the CRD's protocol enum (TCP, UDP,
+ * SCTP, ICMP, ICMPv6) then by port. A group's peers are "entries" here:
+ * one per aggregated flow, each with exactly one of
+ *   workload  a reference to the peer workload, "KIND/NAME" in the
+ *             object's namespace, "NAMESPACE/KIND/NAME" in another;
+ *   node      {address, name?};
+ *   address   an address reached without a DNS lookup;
+ *   dns       (egress only) a DNS name the pod reached: one entry per
+ *             (name, protocol, port, Service) with its addresses (at
+ *             most PROFILE_DNS_ADDRS, the least recently seen left out
+ *             and counted);
+ *   unknown   true: a workload peer the store no longer has, of a kind
+ *             the CRD does not list, or whose name the CRD's reference
+ *             pattern would refuse;
+ * and the Service when DNATed, times, count, bytes and packets. Peers
+ * are listed by kind (workload, node, address, dns, unknown), then by
+ * namespace/kind/name, address or name, then Service. Flows whose keys
+ * meet (dangling peers: "unknown") are merged with flow_merge().
+ *
+ * A peer workload's details (selector, labels, ports) come from its own
+ * profile; spec.peerWorkloads (absent when empty) describes only the
+ * peers that have none: deleted (deleted_at != 0), hostNetwork, or in a
+ * namespace this recorder does not publish (profile_facts.namespaces).
+ *
+ * At most max_entries peer items are kept over both lists, the least
+ * recently seen left out first and counted in spec.truncated;
+ * spec.entryCount is the number kept. The body is never over max_bytes
+ * (more entries go, counted the same way). The same flows give the same
+ * bytes. Nothing here prints.
  */
 #ifndef NPR_PROFILE_H
 #define NPR_PROFILE_H
@@ -42,7 +66,9 @@ struct json_object;
 /* What the caller knows beyond the flows. */
 struct profile_lookup {
 	/* The workload with store id id, NULL when the store has none (a
-	 * dangling peer: the entry's peer is then "unknown"). */
+	 * dangling peer: the entry's peer is then "unknown"); deleted ones
+	 * too (its deleted_at, host_network and namespace decide whether
+	 * spec.peerWorkloads describes it). */
 	const struct store_workload_row *(*peer)(void *arg, int64_t id);
 	/* A node's name for address a, NULL when not known. */
 	const char *(*node_name)(void *arg, const struct addr *a);
@@ -68,6 +94,10 @@ struct profile_facts {
 					 * out; 0 keeps all */
 	unsigned max_entries;		/* 1 .. PROFILE_MAX_ENTRIES */
 	size_t max_bytes;		/* 0: PROFILE_MAX_BYTES */
+	const char *namespaces;		/* publish.namespaces (patterns of
+					 * pubsched_ns_selected): peers of
+					 * others go in peerWorkloads; NULL
+					 * or "" every namespace */
 };
 
 struct profile {
@@ -77,7 +107,7 @@ struct profile {
 	char namespace_[64];
 	uint64_t hash;			/* of the body without publishedAt */
 	uint64_t meta_hash;		/* of spec.workload, ownerReferences */
-	size_t entries;			/* in the body */
+	size_t entries;			/* peer items in the body */
 	size_t truncated;		/* left out (max_entries, max_bytes) */
 	size_t unknown_peers;		/* workload peers written as unknown:
 					 * gone from the store, or of a kind

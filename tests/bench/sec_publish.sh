@@ -198,11 +198,11 @@ bench_row "stored bytes per TrafficProfile ($want entries, $want peer workloads;
 # Where the bytes of one profile go.
 parts=$(np_api GET "$G/namespaces/shop/trafficprofiles/deployment-w00-node-1" | jq -r '
 	def n: tojson | length;
-	"entries \(.spec.entries | n), peerWorkloads \(.spec.peerWorkloads // [] | n), " +
-	"rest of spec \(.spec | del(.entries, .peerWorkloads) | n), " +
+	"egress \(.spec.egress // [] | n), ingress \(.spec.ingress // [] | n), peerWorkloads \(.spec.peerWorkloads // [] | n), " +
+	"rest of spec \(.spec | del(.egress, .ingress, .peerWorkloads) | n), " +
 	"managedFields \(.metadata.managedFields | n), rest of metadata \(.metadata | del(.managedFields) | n)"')
 per_entry=$(np_api GET "$G/namespaces/shop/trafficprofiles/deployment-w00-node-1" |
-	jq '[(.spec.entries | tojson | length) / (.spec.entries | length), (.spec.peerWorkloads // [] | tojson | length) / ((.spec.peerWorkloads // [1]) | length)] | map(floor) | "\(.[0]) per entry, \(.[1]) per peer workload"' -r)
+	jq '[((.spec.egress // []) + (.spec.ingress // []) | tojson | length) / .spec.entryCount, (.spec.peerWorkloads // [] | tojson | length) / ((.spec.peerWorkloads // [1]) | length)] | map(floor) | "\(.[0]) per peer (groups included), \(.[1]) per peer workload"' -r)
 bench_row "where the bytes of a profile go (bytes of compact JSON)" "$parts" "$per_entry" "-" "-" "-"
 proj=$(awk -v m="$med" 'BEGIN { printf "%.1f", 30000 * m / 2e9 * 100 }')
 projp=$(awk -v m="$p99" 'BEGIN { printf "%.1f", 30000 * m / 2e9 * 100 }')
@@ -221,7 +221,7 @@ for ((k = 0; k < lruns; k++)); do
 	np_in "$w" "$net" udp-peers -c "$dst" -p "$port" -i 60 -t 0.01 >/dev/null
 	seen() {
 		np_api GET "$G/namespaces/shop/trafficprofiles/deployment-$w-node-1" |
-			jq -e --argjson p "$port" '.spec.entries[] | select(.port == $p)' >/dev/null
+			jq -e --argjson p "$port" '.spec.egress[]? | select(.port == $p)' >/dev/null
 	}
 	for ((i = 0; i < 20 * (2 * interval + 10); i++)); do
 		seen && break

@@ -28,10 +28,13 @@
 #                      JSON list (items)
 #   c3_check [--running]  tests/tools/tp_check.py on each node: the API
 #                      server's objects of node-I equal the flows of its
-#                      store (entries, workloads, peers, counters) and its
+#                      store (groups and their peers, workloads, the peer
+#                      workloads described, counters) and its
 #                      RecorderStatus's dataEnd is the store's (not with
 #                      --running: a running node's status is rewritten
-#                      every publish.refresh, not with each flush);
+#                      every publish.refresh, not with each flush); a test
+#                      that changes node I's publish.namespaces sets
+#                      C3_NAMESPACES[I] to them (comma-separated);
 #                      returns 1 (tp_check printed why) when they differ
 #
 # The cluster (namespace shop unless said):
@@ -62,6 +65,7 @@
 declare -A C3_IP=()
 C3_DB=()
 C3_LOG=()
+C3_NAMESPACES=()
 C3_API_ARGS=("${C3_API_ARGS[@]}")
 
 # The pods: name node namespace owner-kind owner-name app port-name port.
@@ -293,15 +297,17 @@ c3_profiles() {
 }
 
 c3_check() {
-	local i status=()
+	local i status=() ns
 	for ((i = 1; i <= 3; i++)); do
 		[ "${1:-}" = --running ] || status=(--status "$NP_TMP/n$i/status.json")
+		ns=()
+		[ -z "${C3_NAMESPACES[$i]:-}" ] || ns=(--namespaces "${C3_NAMESPACES[$i]}")
 		np_api GET "/apis/netpol-record.io/v1alpha1/trafficprofiles?labelSelector=netpol-record.io%2Fnode%3Dnode-$i" \
 			>"$NP_TMP/n$i/profiles.json"
 		np_api GET "/apis/netpol-record.io/v1alpha1/namespaces/netpol-record/recorderstatuses/node-$i" \
 			>"$NP_TMP/n$i/status.json"
 		python3 "$NP_TOP/tests/tools/tp_check.py" --db "${C3_DB[$i]}" \
 			--node "node-$i" --profiles "$NP_TMP/n$i/profiles.json" \
-			"${status[@]}" || return 1
+			"${status[@]}" "${ns[@]}" || return 1
 	done
 }

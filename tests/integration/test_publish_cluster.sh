@@ -5,7 +5,7 @@
 # by DNS name and by address, and a node connects to a pod. While the
 # daemons run, the profiles appear (within the publish interval); after
 # SIGTERM (a last flush, then a last publish) the API server holds a
-# TrafficProfile per (workload, node) whose entries equal the flows of
+# TrafficProfile per (workload, node) whose peers equal the flows of
 # that node's store (tests/tools/tp_check.py, an independent reading of
 # the mapping), and a RecorderStatus per node whose dataEnd is its
 # store's.
@@ -37,26 +37,38 @@ n=$(jq '.items | length' <<<"$p")
 [ "$n" -eq 6 ] || np_fail "$n profiles, want 6: $(jq -c '[.items[].metadata.name]' <<<"$p")"
 web=$(jq -c '[.items[] | select(.spec.workload.name == "web") | .spec.node] | sort' <<<"$p")
 [ "$web" = '["node-1","node-2"]' ] || np_fail "web's profiles: $web"
-# The client's egress to web: one entry (both pods), count 4 (2 rounds).
-e=$(jq -c '.items[] | select(.metadata.name == "deployment-client-node-1") | .spec.entries[]
-	| select(.peer.workload.name == "web") | [.direction, .port, .count]' <<<"$p")
-[ "$e" = '["Egress",8080,4]' ] || np_fail "client -> web: $e"
+# [list, port, peer] of every peer of a profile's groups.
+peers='.spec | to_entries[] | select(.key == "egress" or .key == "ingress") | .key as $l | .value[] | .port as $port | .peers[] | [$l, $port, .]'
+# The client's egress to web: one peer (both pods), by reference in its
+# own namespace, count 4 (2 rounds).
+e=$(jq -c '.items[] | select(.metadata.name == "deployment-client-node-1") | '"$peers"'
+	| select(.[2].workload == "Deployment/web") | [.[0], .[1], .[2].count]' <<<"$p")
+[ "$e" = '["egress",8080,4]' ] || np_fail "client -> web: $e"
 # Through the Service: the backend and the Service address.
-e=$(jq -c '.items[] | select(.metadata.name == "deployment-client-node-1") | .spec.entries[]
-	| select(.service) | [.peer.workload.name, .port, .service.address, .service.port]' <<<"$p")
-[ "$e" = '["api",8080,"198.18.100.10",80]' ] || np_fail "client -> Service: $e"
-# By DNS name: one entry for the name, with its address.
-e=$(jq -c '.items[] | select(.metadata.name == "deployment-client-node-1") | .spec.entries[]
-	| select(.peer.dns) | [.peer.dns.name, [.peer.dns.addresses[].address], .count]' <<<"$p")
+e=$(jq -c '.items[] | select(.metadata.name == "deployment-client-node-1") | .spec.egress[]
+	| .port as $port | .peers[] | select(.service) | [.workload, $port, .service.address, .service.port]' <<<"$p")
+[ "$e" = '["Deployment/api",8080,"198.18.100.10",80]' ] || np_fail "client -> Service: $e"
+# By DNS name: one peer for the name, with its address.
+e=$(jq -c '.items[] | select(.metadata.name == "deployment-client-node-1") | .spec.egress[].peers[]
+	| select(.dns) | [.dns.name, [.dns.addresses[].address], .count]' <<<"$p")
 [ "$e" = '["pay.example.com",["203.0.113.80"],2]' ] || np_fail "client -> pay.example.com: $e"
 # Both names the client was answered with for that address.
 e=$(jq -c '.items[] | select(.metadata.name == "deployment-client-node-1") | .spec.dnsNames[]
 	| select(.address == "203.0.113.80") | [.names[].name]' <<<"$p")
 [ "$e" = '["cdn.example.com","pay.example.com"]' ] || np_fail "client's names of 203.0.113.80: $e"
 # node-2's address reaching web-1 is a node peer, named.
-e=$(jq -c '.items[] | select(.metadata.name == "deployment-web-node-1") | .spec.entries[]
-	| select(.peer.node.name == "node-2") | [.direction, .port]' <<<"$p")
-[ "$e" = '["Ingress",8080]' ] || np_fail "node-2 -> web-1: $e"
+e=$(jq -c '.items[] | select(.metadata.name == "deployment-web-node-1") | '"$peers"'
+	| select(.[2].node.name == "node-2") | [.[0], .[1]]' <<<"$p")
+[ "$e" = '["ingress",8080]' ] || np_fail "node-2 -> web-1: $e"
+# tool pings web-1 from namespace other: ICMP at port 0, the reference
+# with its namespace.
+e=$(jq -c '.items[] | select(.metadata.name == "deployment-web-node-1") | .spec.ingress[]
+	| select(.protocol == "ICMP") | [.port, [.peers[].workload]]' <<<"$p")
+[ "$e" = '[0,["other/Deployment/tool"]]' ] || np_fail "tool -> web-1: $e"
+# Every namespace published, nothing deleted: every peer has a profile of
+# its own, no peer workload is described.
+e=$(jq -c '[.items[] | select(.spec.peerWorkloads) | .metadata.name]' <<<"$p")
+[ "$e" = '[]' ] || np_fail "peer workloads described in $e"
 # Owners: the Deployment's uid from the API; labels for selection.
 e=$(jq -c '.items[] | select(.metadata.name == "deployment-api-node-2") | [.metadata.ownerReferences[0].uid,
 	.metadata.labels["netpol-record.io/node"], .metadata.labels["netpol-record.io/workload-name"]]' <<<"$p")

@@ -1,27 +1,39 @@
 #!/usr/bin/python3
 """tp_check.py: do the TrafficProfiles a node published say what its store
 says? A second, independent reading of install/kubernetes/README.md's
-mapping (store flows -> entries), for the integration tests.
+mapping (store flows -> peers grouped by direction, protocol and port),
+for the integration tests.
 
     tp_check.py --db STORE --node NAME --profiles LIST.json
                 [--status STATUS.json] [--max-entries N]
+                [--namespaces PATTERNS]
 
 LIST.json is the API server's list of the node's TrafficProfiles (items);
-STATUS.json its RecorderStatus. Checks, for every workload of the store
-that has flows as a subject (and is publishable: a kind the CRD lists,
-not deleted): exactly one object of that name in its namespace, whose
-entries equal the store's flows (direction, peer, protocol, port,
-Service, times, counts; DNS names grouped), whose workload and
-peerWorkloads are the store's rows, with the ownerReference to its uid,
-recordingStarted and eventsLost the store's, dnsNames the answers the
-store has for the entries' addresses; no object of this node for
-anything else; the status's dataEnd the store's data end. Prints every
-difference and exits 1 when there is one.
+STATUS.json its RecorderStatus; PATTERNS the node's publish.namespaces,
+comma-separated (default: every namespace). Checks, for every workload of
+the store that has flows as a subject (and is publishable: a kind the CRD
+lists, not deleted, in a published namespace): exactly one object of that
+name in its namespace, whose spec.egress and spec.ingress are the store's
+flows (groups by protocol and port, in the CRD enum's order then by
+port, none twice; in each, the peers: workload references, nodes,
+addresses, DNS names with their addresses, unknown; Service, times,
+counts), entryCount the number of peers, every peer of the store there
+unless spec.truncated counts it (the least recently seen go first, at
+most --max-entries stay), whose workload is the store's row, whose
+peerWorkloads describe exactly the peers it names that no profile of
+their own describes (deleted, hostNetwork, or in a namespace not
+published), with the ownerReference to its uid, recordingStarted and
+eventsLost the store's, dnsNames the answers the store has for its
+peers' addresses; no object of this node for anything else; the
+status's dataEnd the store's data end. Prints every difference and exits
+1 when there is one.
 """
 import argparse
+import fnmatch
 import ipaddress
 import json
 import os
+import re
 import sqlite3
 import sys
 
@@ -33,10 +45,51 @@ KINDS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1",
          "Job": "batch/v1", "CronJob": "batch/v1",
          "ReplicationController": "v1", "Pod": "v1"}
 PROTO = {1: "ICMP", 6: "TCP", 17: "UDP", 132: "SCTP", 58: "ICMPv6"}
+# The CRD's protocol enum, in its order: the order of the groups.
+PROTOCOLS = ["TCP", "UDP", "SCTP", "ICMP", "ICMPv6"]
+LISTS = {"Egress": "egress", "Ingress": "ingress"}
+# What the CRD's workload reference pattern takes of a namespace and a
+# name; a peer that does not fit is written as unknown.
+NS_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?\Z")
 
 
 def canon(o):
     return json.dumps(o, sort_keys=True, separators=(",", ":"))
+
+
+def ns_selected(patterns, ns):
+    """publish.namespaces: shell patterns, those with a leading '!'
+    excluding; without an including one, every namespace not excluded."""
+    any_include = included = False
+    for p in (p.strip() for p in (patterns or "").split(",")):
+        if not p:
+            continue
+        if p.startswith("!"):
+            if fnmatch.fnmatchcase(ns, p[1:]):
+                return False
+            continue
+        any_include = True
+        included = included or fnmatch.fnmatchcase(ns, p)
+    return not any_include or included
+
+
+def reference(p, ns):
+    """The string a peer workload is named by, from namespace ns; None
+    when the CRD's pattern would refuse it."""
+    if p["kind"] not in KINDS or len(p["namespace"]) > 63 or \
+            len(p["name"]) > 253 or not NS_RE.match(p["namespace"]) or \
+            not NAME_RE.match(p["name"]):
+        return None
+    if p["namespace"] == ns:
+        return "%s/%s" % (p["kind"], p["name"])
+    return "%s/%s/%s" % (p["namespace"], p["kind"], p["name"])
+
+
+def described_inline(p, patterns):
+    """Does no profile of its own describe peer p (so this one must)?"""
+    return bool(p["deleted_at"]) or bool(p["host_network"]) or \
+        not ns_selected(patterns, p["namespace"])
 
 
 def workload_info(row, with_ns):
@@ -54,9 +107,11 @@ def workload_info(row, with_ns):
     return out
 
 
-def expected(db, wl, rows, nodes):
-    """The entries and peer workloads of workload wl from its flows."""
-    entries = {}
+def expected(db, wl, rows, nodes, patterns):
+    """The groups of workload wl from its flows, {(direction, protocol,
+    port): [peer item]}, and the peer workloads to describe when they are
+    named, {reference: PeerWorkload}."""
+    items = {}
     peers = {}
     for f in db.execute("SELECT * FROM flows WHERE workload_id = ?",
                         (wl["id"],)):
@@ -67,13 +122,13 @@ def expected(db, wl, rows, nodes):
             if f["orig_addr"] else None
         if f["peer_kind"] == 0:
             p = rows.get(f["peer_workload_id"])
-            if p is None or p["kind"] not in KINDS:
+            ref = reference(p, wl["namespace"]) if p is not None else None
+            if ref is None:
                 peer = {"unknown": True}
             else:
-                peer = {"workload": {"namespace": p["namespace"],
-                                     "kind": p["kind"], "name": p["name"]}}
-                peers[(p["namespace"], p["kind"], p["name"])] = \
-                    workload_info(p, True)
+                peer = {"workload": ref}
+                if described_inline(p, patterns):
+                    peers[ref] = workload_info(p, True)
         elif f["peer_kind"] == 2:
             peer = {"node": {"address": f["peer_addr"]}}
             if nodes.get(f["peer_addr"]):
@@ -84,14 +139,14 @@ def expected(db, wl, rows, nodes):
             peer = {"address": f["peer_addr"]}
         else:
             peer = {"unknown": True}
-        key = canon([direction, peer, proto, port, svc])
-        e = entries.get(key)
+        group = (direction, proto, port)
+        key = canon([group, peer, svc])
+        e = items.get(key)
         if e is None:
-            e = entries[key] = {"direction": direction, "protocol": proto,
-                                "port": port, "peer": peer,
-                                "firstSeen": f["first_seen"],
-                                "lastSeen": f["last_seen"], "count": 0,
-                                "bytes": 0, "packets": 0}
+            e = items[key] = dict(peer, firstSeen=f["first_seen"],
+                                  lastSeen=f["last_seen"], count=0,
+                                  bytes=0, packets=0)
+            e["group"] = group
             if svc:
                 e["service"] = svc
         e["firstSeen"] = min(e["firstSeen"], f["first_seen"])
@@ -99,28 +154,91 @@ def expected(db, wl, rows, nodes):
         e["count"] += f["count"]
         e["bytes"] += f["bytes"]
         e["packets"] += f["packets"]
-        if "dns" in e["peer"]:
-            e["peer"]["dns"].setdefault("addresses", []).append(
+        if "dns" in e:
+            e["dns"].setdefault("addresses", []).append(
                 {"address": f["peer_addr"], "firstSeen": f["first_seen"],
                  "lastSeen": f["last_seen"], "count": f["count"],
                  "bytes": f["bytes"], "packets": f["packets"]})
-    out = []
-    for e in entries.values():
+    groups = {}
+    for e in items.values():
         for k in ("bytes", "packets"):
             if e[k] == 0:
                 del e[k]
-        if "dns" in e["peer"]:
-            addrs = e["peer"]["dns"]["addresses"]
+        if "dns" in e:
+            addrs = e["dns"]["addresses"]
             addrs.sort(key=lambda a: (-a["lastSeen"], a["address"]))
             if len(addrs) > 64:
-                e["peer"]["dns"]["omittedAddresses"] = len(addrs) - 64
+                e["dns"]["omittedAddresses"] = len(addrs) - 64
                 del addrs[64:]
             for a in addrs:
                 for k in ("bytes", "packets"):
                     if a[k] == 0:
                         del a[k]
-        out.append(e)
-    return out, peers
+        groups.setdefault(e.pop("group"), []).append(e)
+    return groups, peers
+
+
+def check_groups(what, spec, groups, problems):
+    """spec.egress and spec.ingress against the store's groups: the
+    groups in order, none twice, no peer the store does not have. Returns
+    the peers the object has and those it left out, as lists of items."""
+    kept, left = [], []
+    for direction, field in LISTS.items():
+        have = spec.get(field)
+        if have is None:
+            have = []
+        elif not isinstance(have, list) or not have:
+            problems.append("%s: %s is %s, not a list of groups (absent "
+                            "when empty)" % (what, field, canon(have)))
+            continue
+        keys = [(g.get("protocol"), g.get("port")) for g in have]
+        order = [(PROTOCOLS.index(p) if p in PROTOCOLS else -1, port)
+                 for p, port in keys]
+        if order != sorted(set(order)):
+            problems.append("%s: %s groups %s, not in protocol (%s) then "
+                            "port order, or one twice" %
+                            (what, field, keys, ", ".join(PROTOCOLS)))
+        got = {}
+        for g in have:
+            got[(g.get("protocol"), g.get("port"))] = g.get("peers", [])
+        want = {(p, port): items for (d, p, port), items in groups.items()
+                if d == direction}
+        for k in sorted(set(got) - set(want), key=str):
+            problems.append("%s: %s: unexpected group %s" %
+                            (what, field, k))
+        for k in sorted(want):
+            w = {canon(i): i for i in want[k]}
+            g = [canon(i) for i in got.get(k, [])]
+            for c in sorted(set(g) - set(w)):
+                problems.append("%s: %s %s/%d: unexpected peer %s" %
+                                (what, field, k[0], k[1], c))
+            if len(g) != len(set(g)):
+                problems.append("%s: %s %s/%d: a peer twice" %
+                                (what, field, k[0], k[1]))
+            kept.extend(w[c] for c in sorted(set(g) & set(w)))
+            left.extend(w[c] for c in sorted(set(w) - set(g)))
+    return kept, left
+
+
+def check_truncation(what, spec, kept, left, max_entries, problems):
+    """Every peer is there, or spec.truncated says how many are not, and
+    those are the least recently seen."""
+    if not spec["truncated"]:
+        for e in left:
+            problems.append("%s: missing peer %s" % (what, canon(e)))
+    if spec["entryCount"] != len(kept) or spec["truncated"] != len(left):
+        problems.append("%s: entryCount %d, truncated %d: the store has "
+                        "%d peers, %d of them in the object" %
+                        (what, spec["entryCount"], spec["truncated"],
+                         len(kept) + len(left), len(kept)))
+    if len(kept) > max_entries:
+        problems.append("%s: %d peers, more than --max-entries" %
+                        (what, len(kept)))
+    if kept and left and max(e["lastSeen"] for e in left) > \
+            min(e["lastSeen"] for e in kept):
+        problems.append("%s: a peer seen at %d left out, one seen at %d "
+                        "kept" % (what, max(e["lastSeen"] for e in left),
+                                  min(e["lastSeen"] for e in kept)))
 
 
 def addr_key(a):
@@ -129,14 +247,14 @@ def addr_key(a):
     return (ip.version, ip.packed)
 
 
-def expected_dns(db, wl, entries):
-    """spec.dnsNames: the answers of the addresses the entries name."""
+def expected_dns(db, wl, items):
+    """spec.dnsNames: the answers of the addresses the peers name."""
     addrs = set()
-    for e in entries:
-        if "address" in e["peer"]:
-            addrs.add(e["peer"]["address"])
-        elif "dns" in e["peer"]:
-            addrs.update(a["address"] for a in e["peer"]["dns"]["addresses"])
+    for e in items:
+        if "address" in e:
+            addrs.add(e["address"])
+        elif "dns" in e:
+            addrs.update(a["address"] for a in e["dns"]["addresses"])
     names = {}
     for r in db.execute("SELECT d.addr, d.name, MIN(d.first_seen), "
                         "MAX(d.last_seen) FROM attachments a JOIN "
@@ -162,6 +280,7 @@ def main():
     ap.add_argument("--profiles", required=True)
     ap.add_argument("--status")
     ap.add_argument("--max-entries", type=int, default=1000)
+    ap.add_argument("--namespaces", default="")
     a = ap.parse_args()
     db = sqlite3.connect("file:%s?mode=ro" % a.db, uri=True)
     db.row_factory = sqlite3.Row
@@ -185,7 +304,8 @@ def main():
                 db.execute("SELECT DISTINCT workload_id FROM flows")]
     for wid in subjects:
         wl = rows.get(wid)
-        if wl is None or wl["kind"] not in KINDS or wl["deleted_at"]:
+        if wl is None or wl["kind"] not in KINDS or wl["deleted_at"] or \
+                not ns_selected(a.namespaces, wl["namespace"]):
             continue
         name = profile_name(wl["kind"], wl["name"], a.node)
         key = (wl["namespace"], name)
@@ -197,34 +317,24 @@ def main():
                             (what, wl["kind"], wl["name"]))
             continue
         spec = o["spec"]
-        entries, peers = expected(db, wl, rows, nodes)
-        if len(entries) > a.max_entries:
-            problems.append("%s: %d entries, more than --max-entries" %
-                            (what, len(entries)))
-        want = sorted(canon(e) for e in entries)
-        have = sorted(canon(e) for e in spec["entries"])
-        for e in sorted(set(want) - set(have)):
-            problems.append("%s: missing entry %s" % (what, e))
-        for e in sorted(set(have) - set(want)):
-            problems.append("%s: unexpected entry %s" % (what, e))
-        if spec["entryCount"] != len(spec["entries"]) or \
-                spec["truncated"] != 0:
-            problems.append("%s: entryCount %d, truncated %d" %
-                            (what, spec["entryCount"], spec["truncated"]))
+        groups, inline = expected(db, wl, rows, nodes, a.namespaces)
+        kept, left = check_groups(what, spec, groups, problems)
+        check_truncation(what, spec, kept, left, a.max_entries, problems)
         if canon(spec["workload"]) != canon(workload_info(wl, False)):
             problems.append("%s: workload %s, the store's %s" %
                             (what, canon(spec["workload"]),
                              canon(workload_info(wl, False))))
-        dn = expected_dns(db, wl, entries)
+        dn = expected_dns(db, wl, kept)
         if canon(spec.get("dnsNames", [])) != canon(dn):
             problems.append("%s: dnsNames %s, the store's %s" %
                             (what, canon(spec.get("dnsNames", [])),
                              canon(dn)))
         pw = sorted(canon(p) for p in spec.get("peerWorkloads", []))
-        if pw != sorted(canon(p) for p in peers.values()):
+        want_pw = sorted(set(canon(inline[e["workload"]]) for e in kept
+                             if e.get("workload") in inline))
+        if pw != want_pw:
             problems.append("%s: peerWorkloads %s, the store's %s" %
-                            (what, pw, sorted(canon(p) for p in
-                                              peers.values())))
+                            (what, pw, want_pw))
         if spec["recordingStarted"] != started or spec["eventsLost"] != lost:
             problems.append("%s: recordingStarted %d eventsLost %d, the "
                             "store's %d %d" % (what,
