@@ -1174,6 +1174,45 @@ build_body(const struct store_workload_row *wl, struct entry *e, size_t k,
 	return ret;
 }
 
+/*
+ * The CRD's bound on groups: of the m entries (most recent first), keep
+ * in that order those whose (direction, protocol, port) is among the
+ * first PROFILE_MAX_GROUPS of their direction; the others go to the end
+ * (left out, counted as truncated). *kept says how many are kept.
+ */
+static int
+cap_groups(struct entry *e, size_t m, size_t *kept)
+{
+	struct { uint8_t protocol; uint16_t port; } g[2][PROFILE_MAX_GROUPS];
+	size_t ng[2] = { 0, 0 }, nout = 0, i, j, d;
+	struct entry *out = NULL;
+
+	*kept = 0;
+	for (i = 0; i < m; i++) {
+		d = e[i].direction == FLOW_EGRESS ? 0 : 1;
+		for (j = 0; j < ng[d]; j++)
+			if (g[d][j].protocol == e[i].protocol &&
+			    g[d][j].port == e[i].port)
+				break;
+		if (j == ng[d] && ng[d] < PROFILE_MAX_GROUPS) {
+			g[d][ng[d]].protocol = e[i].protocol;
+			g[d][ng[d]++].port = e[i].port;
+		}
+		if (j < ng[d]) {
+			e[(*kept)++] = e[i];
+			continue;
+		}
+		/* Left out: kept aside, put back after the kept ones. */
+		if (out == NULL && (out = malloc((m - i) * sizeof(*e))) == NULL)
+			return -ENOMEM;
+		out[nout++] = e[i];
+	}
+	if (nout > 0)
+		memcpy(&e[*kept], out, nout * sizeof(*e));
+	free(out);
+	return 0;
+}
+
 int
 profile_build(const struct store_workload_row *wl, const struct flow *flows,
     size_t n, const struct profile_dns *dns, size_t ndns,
@@ -1182,7 +1221,7 @@ profile_build(const struct store_workload_row *wl, const struct flow *flows,
 {
 	struct profile_dns *sorted = NULL;
 	struct entry *e = NULL;
-	size_t m = 0, k, max_bytes;
+	size_t m = 0, mk, k, max_bytes;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -1216,7 +1255,9 @@ profile_build(const struct store_workload_row *wl, const struct flow *flows,
 		if (e[i].pk == P_NODE && lk->node_name != NULL)
 			e[i].node_name = lk->node_name(lk->arg, &e[i].addr);
 	sort_n(e, m, sizeof(*e), recent_cmp);
-	k = m < f->max_entries ? m : f->max_entries;
+	if ((ret = cap_groups(e, m, &mk)) < 0)
+		goto out;
+	k = mk < f->max_entries ? mk : f->max_entries;
 	for (;;) {
 		if ((ret = build_body(wl, e, k, m, sorted, ndns, f,
 		    out)) < 0)
@@ -1231,7 +1272,7 @@ profile_build(const struct store_workload_row *wl, const struct flow *flows,
 			k = out->entries - 1;
 		if (k == 0)
 			k = 1;
-		sort_n(e, m, sizeof(*e), recent_cmp);
+		sort_n(e, mk, sizeof(*e), recent_cmp);
 	}
 	if (out->len > max_bytes)
 		ret = -EFBIG;

@@ -38,8 +38,10 @@
  * peers that have none: deleted (deleted_at != 0), hostNetwork, or in a
  * namespace this recorder does not publish (profile_facts.namespaces).
  *
- * At most max_entries peer items are kept over both lists, the least
- * recently seen left out first and counted in spec.truncated;
+ * A direction holds at most PROFILE_MAX_GROUPS groups (the CRD's bound):
+ * the peers of its least recently seen ports beyond go first. Then at
+ * most max_entries peer items are kept over both lists, the least
+ * recently seen left out first; both are counted in spec.truncated;
  * spec.entryCount is the number kept. The body is never over max_bytes
  * (more entries go, counted the same way). The same flows give the same
  * bytes. Nothing here prints.
@@ -59,6 +61,8 @@ struct json_object;
 
 #define PROFILE_API_VERSION "netpol-record.io/v1alpha1"
 #define PROFILE_MAX_ENTRIES 1000	/* the CRD's bound */
+#define PROFILE_MAX_GROUPS 100		/* (protocol, port) groups a
+					 * direction (the CRD's bound) */
 #define PROFILE_DNS_ADDRS 64		/* addresses per DNS name (CRD) */
 #define PROFILE_MAX_BYTES (1u << 20)	/* no object over 1 MiB */
 #define PROFILE_FIELD_MANAGER "netpol-recorderd"

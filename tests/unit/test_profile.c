@@ -878,6 +878,52 @@ test_bounds(void **state)
 	json_object_put(o);
 	profile_clear(&p);
 
+	/* The CRD's 100 groups a direction: 300 egress flows on 150 ports
+	 * (two peers each, the higher ports seen more recently) and 20
+	 * ingress flows on 20 ports. The 100 most recent egress ports stay
+	 * with both their peers; the 50 oldest go, counted; ingress keeps
+	 * all of its own. */
+	for (size_t i = 0; i < 320; i++) {
+		snprintf(a, sizeof(a), "198.51.100.%zu", i % 2 + 1);
+		f[i] = i < 300 ?
+		    mk(FLOW_EGRESS, FLOW_PEER_ADDRESS, 0, a, IPPROTO_TCP,
+		    (uint16_t)(2000 + i / 2), NULL, 0, NULL, 1000,
+		    5000 + (int64_t)i, 1) :
+		    mk(FLOW_INGRESS, FLOW_PEER_ADDRESS, 0, a, IPPROTO_UDP,
+		    (uint16_t)(7000 + i), NULL, 0, NULL, 1000, 100, 1);
+	}
+	fa.max_entries = 1000;
+	assert_int_equal(profile_build(&wls[1], f, 320, NULL, 0, &lookup,
+	    &fa, &p), 0);
+	assert_int_equal(p.entries, 220);
+	assert_int_equal(p.truncated, 100);
+	o = parse(p.body);
+	spec = get(o, "spec");
+	assert_int_equal(assert_form(spec), 220);
+	assert_int_equal(json_object_array_length(get(spec, "egress")),
+	    PROFILE_MAX_GROUPS);
+	assert_int_equal(json_object_array_length(get(spec, "ingress")), 20);
+	assert_int_equal(json_object_get_int(get(json_object_array_get_idx(
+	    get(spec, "egress"), 0), "port")), 2050);
+	assert_int_equal(json_object_array_length(group_peers(spec, "egress",
+	    "TCP", 2149)), 2);
+	json_object_put(o);
+	profile_clear(&p);
+	/* With max_entries below, the groups' bound comes first, then the
+	 * most recent of what it kept. */
+	fa.max_entries = 150;
+	assert_int_equal(profile_build(&wls[1], f, 320, NULL, 0, &lookup,
+	    &fa, &p), 0);
+	assert_int_equal(p.entries, 150);
+	assert_int_equal(p.truncated, 170);
+	o = parse(p.body);
+	spec = get(o, "spec");
+	assert_int_equal(assert_form(spec), 150);
+	assert_int_equal(json_object_array_length(get(spec, "egress")), 75);
+	assert_false(json_object_object_get_ex(spec, "ingress", NULL));
+	json_object_put(o);
+	profile_clear(&p);
+
 	/* One DNS name, 70 addresses: 64 listed (the most recent), 6
 	 * omitted, totals over all 70: one peer item. */
 	for (size_t i = 0; i < 70; i++) {
