@@ -23,7 +23,10 @@ here=$(dirname "$0")
 
 np_setup pubfault
 C3_API_ARGS=(--no-crds)
-c3_up "publish: {interval: 1s, refresh: 3s}"
+# Counts-only rewrites without the node's budget (test_publish_budget.sh
+# tests it): after each fault the API must say what the stores say
+# within seconds.
+c3_up "publish: {interval: 1s, refresh: 3s, max_refreshes_per_hour: 36000}"
 c3_traffic
 
 count_log() { grep -c "$2" "${C3_LOG[$1]}" || true; }
@@ -130,7 +133,7 @@ there() { ! gone "$1"; }
 np_use_node 3
 conf="$NP_NODE_DIR/recorderd.yaml"
 cp "$conf" "$conf.orig"
-sed -i 's/^publish: {interval: 1s, refresh: 3s}$/publish: {interval: 1s, refresh: 3s, namespaces: ["!other"]}/' "$conf"
+sed -i 's/^publish: {interval: 1s, refresh: 3s, max_refreshes_per_hour: 36000}$/publish: {interval: 1s, refresh: 3s, max_refreshes_per_hour: 36000, namespaces: ["!other"]}/' "$conf"
 grep -q 'namespaces: \["!other"\]' "$conf" || np_fail "the configuration was not changed: $(cat "$conf")"
 kill -HUP "$NP_RD_PID"
 np_retry 100 gone deployment-tool-node-3 || np_fail "the profile of other/tool is still there after the reload"
