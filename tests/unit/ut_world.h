@@ -30,6 +30,9 @@ int ut_world_workload(struct ut_world *w, const char *ns, const char *kind,
     const char *name, const char *labels, const char *ports);
 /* Its selector (JSON text, a literal); {} unless set. */
 void ut_world_selector(struct ut_world *w, int wl, const char *selector);
+/* It is only named, not described (a TrafficProfile's reference to a
+ * peer: index_source_workload.reference_only); give it no labels. */
+void ut_world_reference(struct ut_world *w, int wl);
 /* Its host_network and started_at (0 unknown). */
 void ut_world_workload_set(struct ut_world *w, int wl, bool host_network,
     int64_t started_at);
