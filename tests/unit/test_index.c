@@ -445,7 +445,6 @@ test_references(void **state)
 	const struct index_workload *iw;
 	struct ut_world *w = ut_world_new();
 	struct index *idx;
-	json_object *v;
 	int c, r1, r2, r3, r3d;
 
 	(void)state;
@@ -482,8 +481,7 @@ test_references(void **state)
 	    "r3"));
 	assert_true(iw->described);
 	assert_true(iw->subject);
-	assert_true(json_object_object_get_ex(iw->selector, "matchLabels", &v));
-	assert_non_null(json_object_object_get(v, "app"));
+	assert_string_equal(ut_match_label(iw, "app"), "r3");
 	assert_true(index_find_workload(idx, "shop", "Deployment",
 	    "c")->described);
 	index_free(idx);

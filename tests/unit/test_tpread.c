@@ -25,6 +25,7 @@
 #include "lib/kname.h"
 #include "lib/yamljson.h"
 #include "tests/unit/ut_run.h"
+#include "tests/unit/ut_world.h"
 
 /* The example object of install/kubernetes/README.md. */
 static json_object *
@@ -195,7 +196,7 @@ profile(const char *node, const char *egress, const char *ingress)
 static void
 test_fixture(void **state)
 {
-	json_object *o = fixture(), *l = list_of(&o, 1), *v;
+	json_object *o = fixture(), *l = list_of(&o, 1);
 	const struct index_workload *w;
 	const struct flow *f;
 	struct addr a;
@@ -211,18 +212,14 @@ test_fixture(void **state)
 	assert_true(w->subject);
 	assert_true(w->described);
 	assert_int_equal(w->started_at, 1714557000);
-	assert_true(json_object_object_get_ex(w->selector, "matchLabels", &v));
-	assert_string_equal(json_object_get_string(json_object_object_get(v,
-	    "app")), "checkout");
+	assert_string_equal(ut_match_label(w, "app"), "checkout");
 	assert_int_equal(json_object_array_length(w->ports), 1);
 	/* Described inline (spec.peerWorkloads). */
 	assert_non_null(w = index_find_workload(idx, "kube-system",
 	    "Deployment", "coredns"));
 	assert_false(w->subject);
 	assert_true(w->described);
-	assert_true(json_object_object_get_ex(w->selector, "matchLabels", &v));
-	assert_string_equal(json_object_get_string(json_object_object_get(v,
-	    "k8s-app")), "kube-dns");
+	assert_string_equal(ut_match_label(w, "k8s-app"), "kube-dns");
 	assert_int_equal(json_object_array_length(w->ports), 2);
 	/* Referred to, described by nothing in the list: peers, not
 	 * subjects (their pods are unknown), each noted in shop. */
@@ -292,7 +289,7 @@ test_fixture(void **state)
 static void
 test_peer_profiles(void **state)
 {
-	json_object *p[4], *l, *v;
+	json_object *p[4], *l;
 	const struct index_workload *w;
 	struct index *idx;
 	int i;
@@ -319,16 +316,13 @@ test_peer_profiles(void **state)
 	    "cart"));
 	assert_true(w->described);
 	assert_true(w->subject);
-	assert_true(json_object_object_get_ex(w->selector, "matchLabels", &v));
-	assert_string_equal(json_object_get_string(json_object_object_get(v,
-	    "app")), "cart");
+	assert_string_equal(ut_match_label(w, "app"), "cart");
 	assert_non_null(w = index_find_workload(idx, "shop", "Deployment",
 	    "frontend"));
 	assert_true(w->described);
 	assert_non_null(w = index_find_workload(idx, "kube-system",
 	    "Deployment", "coredns"));
-	assert_true(json_object_object_get_ex(w->selector, "matchLabels", &v));
-	assert_non_null(json_object_object_get(v, "k8s-app"));
+	assert_non_null(ut_match_label(w, "k8s-app"));
 	assert_non_null(find_flow(idx, "frontend", FLOW_INGRESS, "checkout",
 	    IPPROTO_TCP, 80));
 	/* A peer that talks to itself: Kind/name of the subject is it. */
@@ -452,7 +446,6 @@ test_fetch_peers(void **state)
 	struct source *src = &fs.src;
 	const struct index_workload *w;
 	struct index *idx = NULL;
-	json_object *v;
 	char err[256];
 	size_t i;
 
@@ -485,9 +478,7 @@ test_fetch_peers(void **state)
 	    "cart"));
 	assert_true(w->described);
 	assert_true(w->subject);
-	assert_true(json_object_object_get_ex(w->selector, "matchLabels", &v));
-	assert_string_equal(json_object_get_string(json_object_object_get(v,
-	    "app")), "cart");
+	assert_string_equal(ut_match_label(w, "app"), "cart");
 	assert_null(find_flow(idx, "cart", FLOW_EGRESS, "checkout",
 	    IPPROTO_TCP, 8080));
 	assert_non_null(w = index_find_workload(idx, "pay", "Deployment",

@@ -241,6 +241,18 @@ ut_index_stores(const char *const *dbs, size_t n,
 	return idx;
 }
 
+const char *
+ut_match_label(const struct index_workload *w, const char *key)
+{
+	json_object *ml, *v;
+
+	if (!json_object_object_get_ex(w->selector, "matchLabels", &ml) ||
+	    !json_object_object_get_ex(ml, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
 size_t
 ut_index_flow_pos(const struct index *idx, const char *ns, const char *name,
     int dir, int protocol, unsigned port)

@@ -78,6 +78,9 @@ int64_t ut_store_workload(struct store *st, const char *ns, const char *kind,
     const char *name, const char *selector, const char *labels,
     bool host_network, int64_t started_at);
 
+/* The value of key in the matchLabels of w's selector; NULL when none. */
+const char *ut_match_label(const struct index_workload *w, const char *key);
+
 /* The position in idx of the flow of workload ns/name in direction dir on
  * protocol/port (the first such); (size_t)-1 when there is none. */
 size_t ut_index_flow_pos(const struct index *idx, const char *ns,
