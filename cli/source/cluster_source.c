@@ -186,7 +186,7 @@ fetch_peer(void *arg, const char *ns, const char *kind, const char *name,
     json_object **item, char *why, size_t whylen)
 {
 	struct load *l = arg;
-	char path[512], sel[512], e[128];
+	char path[1024], sel[512], e[3 * 63 + 1];
 	int rc;
 
 	*item = NULL;

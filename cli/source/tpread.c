@@ -285,16 +285,16 @@ piece_is(const struct piece *p, const char *s)
 	return strlen(s) == p->n && memcmp(s, p->s, p->n) == 0;
 }
 
-/* A DNS label (a namespace), or a DNS subdomain (a name: dots too), as
- * the CRD's pattern has them. */
+/* A DNS label (a namespace: 63 at most), or a DNS subdomain (a name:
+ * dots too, 253 at most), as the CRD's pattern has them. */
 static bool
 piece_valid(const struct piece *p, bool dots)
 {
 	size_t i;
 	char c;
 
-	if (p->n == 0 || p->s[0] == '-' || p->s[0] == '.' ||
-	    p->s[p->n - 1] == '-' || p->s[p->n - 1] == '.')
+	if (p->n == 0 || p->n > (dots ? 253u : 63u) || p->s[0] == '-' ||
+	    p->s[0] == '.' || p->s[p->n - 1] == '-' || p->s[p->n - 1] == '.')
 		return false;
 	for (i = 0; i < p->n; i++) {
 		c = p->s[i];

@@ -554,6 +554,9 @@ test_merge_nodes(void **state)
 }
 
 #define GOOD PEER("Deployment/cart", 1, 2, 1)
+/* A namespace one longer than a DNS label may be. */
+#define NS64 "n123456789a123456789b123456789c123456789d123456789e123456789f123"
+
 #define G(proto, port, peers) "{\"protocol\":\"" proto "\",\"port\":" #port \
 	",\"peers\":[" peers "]}"
 
@@ -618,6 +621,8 @@ test_malformed(void **state)
 		  "'Shop/Deployment/cart' is not KIND/NAME" },
 		{ TCP8080(PEER("/Deployment/cart", 1, 1, 1)), NULL, -1,
 		  "'/Deployment/cart' is not KIND/NAME" },
+		{ TCP8080(PEER(NS64 "/Deployment/cart", 1, 1, 1)), NULL, -1,
+		  "'" NS64 "/Deployment/cart' is not KIND/NAME" },
 		{ TCP8080(PEER("Deployment/", 1, 1, 1)), NULL, -1,
 		  "'Deployment/' is not KIND/NAME" },
 		{ TCP8080(PEER("shop/Deploy/cart", 1, 1, 1)), NULL, -1,
