@@ -372,6 +372,17 @@ policygen_collect(const struct index *idx, const struct index_workload *wl,
 			    " (its node address was not recorded)" : "");
 			continue;
 		}
+		if (f->key.peer_kind == FLOW_PEER_WORKLOAD &&
+		    !peer->described) {
+			/* Only named (cli/source/index.h): a rule would need
+			 * its selector, and the empty default would allow
+			 * every pod of its namespace. */
+			rc = policygen_list_add(&r->inexpressible, "%s %s %s "
+			    "(its pods' labels are unknown: no TrafficProfile "
+			    "of it was read)", dir_to(direction), wl_desc(peer,
+			    d, sizeof(d)), pd);
+			continue;
+		}
 		if (f->key.peer_kind == FLOW_PEER_WORKLOAD) {
 			t.pk = POLICYGEN_TUP_WORKLOAD;
 			t.wl = peer;

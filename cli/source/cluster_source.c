@@ -5,8 +5,10 @@
  * A load reads, in order: the nodes' RecorderStatus objects; the
  * TrafficProfiles of the scope (tpread.c feeds them); when the scope
  * holds none, enough to say why (the namespaces that have profiles, the
- * recorders that publish); the KnownServers; then each node's facts:
- * recording start, counters, end of data, completeness notes.
+ * recorders that publish); one profile of each peer the scope's name
+ * without describing it, in the peer's namespace, for its details; the
+ * KnownServers; then each node's facts: recording start, counters, end
+ * of data, completeness notes.
  */
 #include "cli/source/cluster_source.h"
 
@@ -49,6 +51,9 @@ struct load {
 	size_t errlen;
 	struct recstatus_set st;	/* the nodes' RecorderStatus */
 	const char *st_problem;	/* why there are none, or NULL */
+	/* Whose profiles were listed whole: every namespace's, or ns's. */
+	bool whole_all;
+	const char *whole_ns;
 	size_t nks, bad_ks;
 	const char *ks_problem;
 };
@@ -83,6 +88,17 @@ tp_item(json_object *item, void *arg)
 	struct load *l = arg;
 
 	return tp_reader_item(l->tp, item);
+}
+
+/* The label selector of a workload's profiles. */
+static void
+workload_selector(const char *kind, const char *name, char *sel, size_t len)
+{
+	char kv[KNAME_LABEL_LEN];
+
+	snprintf(sel, len, "netpol-record.io/workload-kind=%s,"
+	    "netpol-record.io/workload-name=%s", kind, kname_label(name, kv,
+	    sizeof(kv)));
 }
 
 static bool
@@ -133,19 +149,72 @@ static int
 read_profiles(struct load *l)
 {
 	const struct source_query *q = l->q;
-	char sel[512], kv[KNAME_LABEL_LEN];
+	char sel[512];
 	int rc;
 
 	if (q->kind != NULL && q->name != NULL && known_kind(q->kind)) {
-		snprintf(sel, sizeof(sel), "netpol-record.io/workload-kind=%s,"
-		    "netpol-record.io/workload-name=%s", q->kind,
-		    kname_label(q->name, kv, sizeof(kv)));
+		workload_selector(q->kind, q->name, sel, sizeof(sel));
 		if ((rc = list_profiles(l, q->namespace_, sel)) < 0)
 			return rc;
 		if (tp_reader_read(l->tp) + tp_reader_skipped(l->tp) > 0)
 			return 0;
 	}
+	l->whole_all = q->namespace_ == NULL;
+	l->whole_ns = q->namespace_;
 	return list_profiles(l, q->namespace_, NULL);
+}
+
+/* ---- peers' details ------------------------------------------------------------ */
+
+static int
+first_item(json_object *item, void *arg)
+{
+	json_object **out = arg;
+
+	if (*out == NULL && item != NULL)
+		*out = json_object_get(item);
+	return 0;
+}
+
+/*
+ * One profile of workload (ns, kind, name) (tpread.h, tp_fetch_fn): a
+ * list of one item by the workload's labels in its namespace. None when
+ * that namespace was listed whole already, or reading it is forbidden.
+ */
+static int
+fetch_peer(void *arg, const char *ns, const char *kind, const char *name,
+    json_object **item, char *why, size_t whylen)
+{
+	struct load *l = arg;
+	char path[1024], sel[512], e[3 * 63 + 1];
+	int rc;
+
+	*item = NULL;
+	if (l->whole_all || (l->whole_ns != NULL &&
+	    strcmp(l->whole_ns, ns) == 0)) {
+		snprintf(why, whylen, "no TrafficProfile of it is among those "
+		    "of namespace %s", ns);
+		return 0;
+	}
+	snprintf(path, sizeof(path), API "/namespaces/%s/trafficprofiles",
+	    kube_escape(ns, e, sizeof(e)));
+	workload_selector(kind, name, sel, sizeof(sel));
+	rc = kube_list_page(l->cs->k, path, sel, 1, first_item, item, l->err,
+	    l->errlen);
+	if (rc == -EPERM || rc == -ENOENT) {
+		snprintf(why, whylen, rc == -EPERM ? "reading the "
+		    "TrafficProfiles of namespace %s is forbidden (the reader "
+		    "needs list on trafficprofiles in the namespaces of the "
+		    "peers too)" : "namespace %s serves no TrafficProfiles",
+		    ns);
+		l->err[0] = '\0';
+		return 0;
+	}
+	if (rc == 0 && *item == NULL)
+		snprintf(why, whylen, "no recorder has published a "
+		    "TrafficProfile of it (is netpol-recorderd running on the "
+		    "nodes of its pods?)");
+	return rc;
 }
 
 /* ---- an empty namespace: why ------------------------------------------------- */
@@ -431,6 +500,17 @@ summarize(struct load *l)
 		off += (size_t)snprintf(cs->summary + off, sizeof(cs->summary) -
 		    off, "; %zu malformed, skipped (%s)",
 		    tp_reader_skipped(l->tp), tp_reader_first_skipped(l->tp));
+	if (tp_reader_peers_described(l->tp) > 0 && off < sizeof(cs->summary))
+		off += (size_t)snprintf(cs->summary + off, sizeof(cs->summary) -
+		    off, "; %zu peer%s described by %s own profiles",
+		    tp_reader_peers_described(l->tp),
+		    tp_reader_peers_described(l->tp) == 1 ? "" : "s",
+		    tp_reader_peers_described(l->tp) == 1 ? "its" : "their");
+	if (tp_reader_peers_missing(l->tp) > 0 && off < sizeof(cs->summary))
+		off += (size_t)snprintf(cs->summary + off, sizeof(cs->summary) -
+		    off, "; %zu peer%s without details (see the warnings)",
+		    tp_reader_peers_missing(l->tp),
+		    tp_reader_peers_missing(l->tp) == 1 ? "" : "s");
 	if (l->st_problem != NULL && off < sizeof(cs->summary))
 		off += (size_t)snprintf(cs->summary + off, sizeof(cs->summary) -
 		    off, "; no completeness check: %s", l->st_problem);
@@ -467,7 +547,8 @@ load(struct source *src, const struct source_query *q,
 		rc = explain_empty(&l);
 		goto out;
 	}
-	if ((rc = read_known_servers(&l)) < 0 || (rc = node_facts(&l)) < 0)
+	if ((rc = tp_reader_peers(l.tp, fetch_peer, &l)) < 0 ||
+	    (rc = read_known_servers(&l)) < 0 || (rc = node_facts(&l)) < 0)
 		goto out;
 	summarize(&l);
 out:

@@ -2,7 +2,9 @@
  * cluster_source: the Kubernetes API as a source of the index
  * (cli/source/source.h): the TrafficProfiles the nodes' recorders
  * publish (cli/source/tpread.h), one namespace's or every namespace's,
- * with paging and, for one workload, a label selector; each node's
+ * with paging and, for one workload, a label selector; one profile of
+ * each peer workload those name without describing it, from the peer's
+ * namespace (unless listed whole already), for its details; each node's
  * RecorderStatus (its counters, the end of its data, whether it still
  * publishes: completeness notes); and the KnownServers of the cluster,
  * ours (netpol-record.io/v1alpha1) and Kubescape's when the cluster

@@ -88,6 +88,7 @@ struct bwl {
 	int64_t first_attached;	/* 0 unknown */
 	bool first_adopted;	/* that first attachment was an adoption */
 	bool needed;		/* a subject, or the peer of a flow kept */
+	bool peer;		/* the peer of a flow kept */
 	size_t pos;		/* its position once sorted */
 };
 
@@ -232,6 +233,19 @@ wlmap_grow(struct index *idx)
 	return 0;
 }
 
+/* The order of workloads: (namespace, kind, name). */
+static int
+wl_order(const struct index_workload *x, const struct index_workload *y)
+{
+	int c;
+
+	if ((c = strcmp(x->namespace_, y->namespace_)) != 0)
+		return c;
+	if ((c = strcmp(x->kind, y->kind)) != 0)
+		return c;
+	return strcmp(x->name, y->name);
+}
+
 static bool
 in_scope(const struct source_query *q, const struct index_workload *w)
 {
@@ -270,6 +284,10 @@ index_add_workload(struct index_builder *b,
 		*slot = ++idx->nbwls;
 	}
 	w = &idx->bwls[*slot - 1].w;
+	*handle = (int64_t)(*slot - 1);
+	if (sw->reference_only)
+		return 0;
+	w->described = true;
 	/* The first source that knows a field wins. */
 	if (w->selector == NULL && sw->selector != NULL)
 		w->selector = json_object_get(sw->selector);
@@ -281,7 +299,6 @@ index_add_workload(struct index_builder *b,
 	if (sw->started_at > 0 && (w->started_at == 0 ||
 	    sw->started_at < w->started_at))
 		w->started_at = sw->started_at;
-	*handle = (int64_t)(*slot - 1);
 	return 0;
 }
 
@@ -387,10 +404,107 @@ index_add_flow(struct index_builder *b, const struct flow *in)
 	if ((f.dns_name = arena_strdup(&idx->strings, in->dns_name)) == NULL)
 		return -ENOMEM;
 	if (f.key.peer_kind == FLOW_PEER_WORKLOAD)
-		idx->bwls[f.key.peer_wl].needed = true;
+		idx->bwls[f.key.peer_wl].needed =
+		    idx->bwls[f.key.peer_wl].peer = true;
 	idx->flows[idx->nflows] = f;
 	idx->flowmap[j] = (uint32_t)++idx->nflows;
 	return 0;
+}
+
+/* ---- peers without details ----------------------------------------------- */
+
+/* An undescribed peer and the namespace of a subject of a flow to it. */
+struct upair {
+	const struct index_workload *w;
+	const char *ns;
+};
+
+static int
+upair_cmp(const void *a, const void *b)
+{
+	const struct upair *x = a, *y = b;
+	int c;
+
+	if (x->w != y->w && (c = wl_order(x->w, y->w)) != 0)
+		return c;
+	return strcmp(x->ns, y->ns);
+}
+
+void
+index_undescribed_free(struct index_undescribed *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i].subject_ns);
+	free(v);
+}
+
+/* The pairs of (peer, subject namespace), sorted, each once. */
+static int
+upairs(const struct index *idx, struct upair **out, size_t *n)
+{
+	const struct flow *f;
+	struct upair *p = NULL;
+	size_t i, cap = 0, m = 0;
+
+	*n = 0;
+	for (i = 0; i < idx->nflows; i++) {
+		f = &idx->flows[i];
+		if (f->key.peer_kind != FLOW_PEER_WORKLOAD ||
+		    idx->bwls[f->key.peer_wl].w.described)
+			continue;
+		if (grow((void **)&p, &cap, m, sizeof(*p), 16) < 0) {
+			free(p);
+			return -ENOMEM;
+		}
+		p[m].w = &idx->bwls[f->key.peer_wl].w;
+		p[m++].ns = idx->bwls[f->key.subject].w.namespace_;
+	}
+	sort_n(p, m, sizeof(*p), upair_cmp);
+	for (i = 0; i < m; i++)
+		if (*n == 0 || upair_cmp(&p[*n - 1], &p[i]) != 0)
+			p[(*n)++] = p[i];
+	*out = p;
+	return 0;
+}
+
+int
+index_undescribed(const struct index_builder *b,
+    struct index_undescribed **out, size_t *n)
+{
+	struct index_undescribed *v = NULL, *u;
+	struct upair *p;
+	size_t np, i, j, k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (upairs(b->idx, &p, &np) < 0)
+		return -ENOMEM;
+	for (i = 0; i < np; i = j) {
+		for (j = i; j < np && p[j].w == p[i].w; j++)
+			;
+		if (v == NULL && (v = calloc(np, sizeof(*v))) == NULL)
+			goto nomem;
+		u = &v[k++];
+		u->namespace_ = p[i].w->namespace_;
+		u->kind = p[i].w->kind;
+		u->name = p[i].w->name;
+		if ((u->subject_ns = calloc(j - i, sizeof(*u->subject_ns))) ==
+		    NULL)
+			goto nomem;
+		for (; u->nsubject_ns < j - i; u->nsubject_ns++)
+			u->subject_ns[u->nsubject_ns] = p[i +
+			    u->nsubject_ns].ns;
+	}
+	free(p);
+	*out = v;
+	*n = k;
+	return 0;
+nomem:
+	free(p);
+	index_undescribed_free(v, k);
+	return -ENOMEM;
 }
 
 /* ---- DNS names ------------------------------------------------------------ */
@@ -631,15 +745,8 @@ selector_from_labels(json_object *labels)
 static int
 wl_cmp(const void *a, const void *b)
 {
-	const struct index_workload *x = *(const struct index_workload *
-	    const *)a, *y = *(const struct index_workload *const *)b;
-	int c;
-
-	if ((c = strcmp(x->namespace_, y->namespace_)) != 0)
-		return c;
-	if ((c = strcmp(x->kind, y->kind)) != 0)
-		return c;
-	return strcmp(x->name, y->name);
+	return wl_order(*(const struct index_workload *const *)a,
+	    *(const struct index_workload *const *)b);
 }
 
 static int
@@ -851,6 +958,18 @@ out:
 
 /* ---- loading ----------------------------------------------------------------- */
 
+/* A workload no source described is no subject: its pods are unknown
+ * (a policy for it would select every pod of its namespace). It stays
+ * as the peer of the flows that name it. */
+static void
+settle(struct bwl *w)
+{
+	if (w->w.described || !w->w.subject)
+		return;
+	w->w.subject = false;
+	w->needed = w->peer;
+}
+
 int
 index_load(struct source *const *srcs, size_t nsrcs,
     const struct source_query *q, struct index **out, char *err,
@@ -874,8 +993,10 @@ index_load(struct source *const *srcs, size_t nsrcs,
 	b.idx = idx;
 	for (i = 0; i < nsrcs && rc == 0; i++)
 		rc = srcs[i]->ops->load(srcs[i], q, &b, err, errlen);
-	for (i = 0; rc == 0 && i < idx->nbwls; i++)
+	for (i = 0; rc == 0 && i < idx->nbwls; i++) {
+		settle(&idx->bwls[i]);
 		found |= idx->bwls[i].w.subject;
+	}
 	if (rc == 0 && q->namespace_ != NULL &&
 	    !index_has_namespace(&b, q->namespace_)) {
 		sort_n(idx->namespaces, idx->nnamespaces,

@@ -10,6 +10,14 @@
  * same key are merged with flow_merge() (lib/flow.h), in the order the
  * sources were given. Counters of the same name are added up.
  *
+ * A source may name a workload without describing it (a TrafficProfile
+ * refers to its peers by name: index_source_workload.reference_only).
+ * Such a peer waits for its details from another source or another
+ * object (index_undescribed); one that no source ever described is no
+ * subject (nothing is known of its pods, not even which they are) and
+ * carries described = false, for the consumers to leave its selector
+ * alone.
+ *
  * Order: workloads are sorted by (namespace, kind, name) and a flow's
  * workload handles (key.subject, key.peer_wl) are their positions in that
  * order; flows are sorted with flow_key_cmp(), so the flows of one subject
@@ -45,6 +53,10 @@ struct index_workload {
 	bool host_network;
 	bool subject;		/* in the query's scope; false for workloads
 				 * there only as a subject's peer */
+	bool described;		/* a source gave its details; false: only
+				 * named as a peer, so selector and labels
+				 * are the empty defaults and say nothing of
+				 * its pods (never a subject then) */
 	int64_t started_at;	/* earliest pod start known, 0 unknown */
 	int64_t first_seen;	/* of its flows as subject, 0 when none */
 	int64_t last_seen;
@@ -178,6 +190,9 @@ struct index_source_workload {
 	json_object *ports;	/* NULL when unknown */
 	bool host_network;
 	int64_t started_at;	/* 0 unknown */
+	bool reference_only;	/* only named (a peer a TrafficProfile refers
+				 * to): the fields above, but for the names,
+				 * say nothing */
 };
 
 /*
@@ -187,6 +202,25 @@ struct index_source_workload {
  */
 int index_add_workload(struct index_builder *b,
     const struct index_source_workload *w, int64_t *handle);
+
+/*
+ * The workloads the flows kept so far name as their peer and that no
+ * source has described yet (every source gave reference_only), each with
+ * the namespaces of those flows' subjects (the notes of a missing peer go
+ * there). Sorted by (namespace, kind, name); namespaces sorted, unique.
+ */
+struct index_undescribed {
+	const char *namespace_;	/* borrowed from the builder: valid while */
+	const char *kind;	/*   the index is */
+	const char *name;
+	const char **subject_ns;	/* owned by the array (below) */
+	size_t nsubject_ns;
+};
+/* *out: an array of *n (NULL when none), free with
+ * index_undescribed_free. 0 or -ENOMEM. */
+int index_undescribed(const struct index_builder *b,
+    struct index_undescribed **out, size_t *n);
+void index_undescribed_free(struct index_undescribed *v, size_t n);
 /* The first pod of workload handle was attached at t (the earliest of
  * what the sources say is kept); adopted: that attachment was an
  * adoption by netpol-recorderd (the pod ran before it was recorded). */

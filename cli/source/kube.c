@@ -278,64 +278,95 @@ continue_of(json_object *o)
 /* A continue token: the API's are a few hundred bytes. */
 #define CONT_MAX 4096
 
+/*
+ * GET one page of path: at most limit items (0: all) of the label
+ * selector sel (escaped already, "" none), from the continue token cont
+ * ("" the first page). Items go to item(); next gets the token of the
+ * next page ("" when none). When cont expired (410), *stale is set and
+ * next is the token the server's Status gives to go on over the current
+ * state. 0 or -errno with err as kube_get.
+ */
+static int
+list_page(struct kube *k, const char *path, const char *sel, int limit,
+    const char *cont, kube_item_cb item, void *arg, char *next,
+    size_t nextlen, bool *stale, char *err, size_t errlen)
+{
+	struct kapi_http_req rq = { .method = "GET" };
+	struct kapi_http_resp rs;
+	json_object *st;
+	char *url = NULL, tok[3 * CONT_MAX], sub[256];
+	int r;
+
+	*stale = false;
+	next[0] = '\0';
+	kube_escape(cont, tok, sizeof(tok));
+	if (asprintf(&url, "%s?limit=%d%s%s%s%s", path, limit,
+	    sel[0] ? "&labelSelector=" : "", sel, tok[0] ? "&continue=" : "",
+	    tok) < 0)
+		return -ENOMEM;
+	rq.path = url;
+	r = request(k, &rq, &rs, cont[0] != '\0', err, errlen);
+	if (r == -ESTALE) {
+		/* Expired between two pages: the token in the server's
+		 * Status goes on over the current state. */
+		*stale = true;
+		r = parse_json(k, url, &rs, &st, err, errlen);
+		kapi_http_resp_clear(&rs);
+		if (r == 0) {
+			snprintf(next, nextlen, "%s", continue_of(st));
+			json_object_put(st);
+		}
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+	r = jsplit_list(rs.body ? rs.body : "", rs.len, item, arg, next,
+	    nextlen, err, errlen);
+	kapi_http_resp_clear(&rs);
+	if (r == -EINVAL) {
+		/* Say who answered what. */
+		snprintf(sub, sizeof(sub), "%s", err);
+		snprintf(err, errlen, "the API server %s answered GET %s: %s",
+		    k->conf.server, url, sub);
+	}
+out:
+	free(url);
+	return r;
+}
+
 int
 kube_list(struct kube *k, const char *path, const char *selector,
     kube_item_cb item, void *arg, bool *inconsistent, char *err,
     size_t errlen)
 {
-	struct kapi_http_req rq = { .method = "GET" };
-	struct kapi_http_resp rs;
-	json_object *st;
-	char *url = NULL, sel[1024], cont[CONT_MAX], tok[3 * CONT_MAX];
+	char sel[1024], cont[CONT_MAX], next[CONT_MAX];
+	bool stale;
 	int r;
 
 	*inconsistent = false;
 	cont[0] = '\0';
 	kube_escape(selector ? selector : "", sel, sizeof(sel));
 	for (;;) {
-		kube_escape(cont, tok, sizeof(tok));
-		free(url);
-		if (asprintf(&url, "%s?limit=%d%s%s%s%s", path, k->o.chunk,
-		    sel[0] ? "&labelSelector=" : "", sel,
-		    tok[0] ? "&continue=" : "", tok) < 0) {
-			url = NULL;
-			r = -ENOMEM;
+		r = list_page(k, path, sel, k->o.chunk, cont, item, arg, next,
+		    sizeof(next), &stale, err, errlen);
+		*inconsistent |= stale;
+		if (r != 0 || next[0] == '\0')
 			break;
-		}
-		rq.path = url;
-		r = request(k, &rq, &rs, cont[0] != '\0', err, errlen);
-		if (r == -ESTALE) {
-			/* Expired between two pages: the token in the
-			 * server's Status goes on over the current state. */
-			*inconsistent = true;
-			r = parse_json(k, url, &rs, &st, err, errlen);
-			kapi_http_resp_clear(&rs);
-			if (r < 0)
-				break;
-			snprintf(cont, sizeof(cont), "%s", continue_of(st));
-			json_object_put(st);
-			if (cont[0] == '\0')
-				break;
-			continue;
-		}
-		if (r < 0)
-			break;
-		r = jsplit_list(rs.body ? rs.body : "", rs.len, item, arg, cont,
-		    sizeof(cont), err, errlen);
-		kapi_http_resp_clear(&rs);
-		if (r == -EINVAL) {
-			/* Say who answered what. */
-			char sub[256];
-
-			snprintf(sub, sizeof(sub), "%s", err);
-			snprintf(err, errlen, "the API server %s answered GET %s: "
-			    "%s", k->conf.server, url, sub);
-		}
-		if (r != 0 || cont[0] == '\0')
-			break;
+		memcpy(cont, next, sizeof(cont));
 	}
-	free(url);
 	return r;
+}
+
+int
+kube_list_page(struct kube *k, const char *path, const char *selector,
+    int limit, kube_item_cb item, void *arg, char *err, size_t errlen)
+{
+	char sel[1024], next[CONT_MAX];
+	bool stale;
+
+	kube_escape(selector ? selector : "", sel, sizeof(sel));
+	return list_page(k, path, sel, limit, "", item, arg, next,
+	    sizeof(next), &stale, err, errlen);
 }
 
 int

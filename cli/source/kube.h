@@ -73,6 +73,14 @@ int kube_list(struct kube *k, const char *path, const char *selector,
     size_t errlen);
 
 /*
+ * One page of the collection at path: at most limit items (0: all) with
+ * the label selector (NULL: none), without following `continue`: for a
+ * question one object answers. Items and errors as kube_list.
+ */
+int kube_list_page(struct kube *k, const char *path, const char *selector,
+    int limit, kube_item_cb item, void *arg, char *err, size_t errlen);
+
+/*
  * Server-side apply of the JSON object body to path (the object's own
  * URL), as field manager manager, forcing conflicts. 0 and *created
  * (201, else 200), or -errno with err as kube_get (-EINVAL: 422 or

@@ -3,9 +3,9 @@
  *
  * An item is read in two steps: parse, which checks everything and
  * gathers the item's workloads and flows in scratch arrays (pointing
- * into the JSON, nothing copied), then feed, which hands them to the
- * builder. A malformed item fails in the first step, so nothing of it
- * reaches the index.
+ * into the JSON; only a peer's reference is copied, split into its
+ * names), then feed, which hands them to the builder. A malformed item
+ * fails in the first step, so nothing of it reaches the index.
  */
 #include "cli/source/tpread.h"
 
@@ -41,8 +41,11 @@ struct pwl {
 	const char *ns, *kind, *name;
 	json_object *selector, *labels, *ports;	/* borrowed; NULL unknown */
 	bool host_network;
+	bool described;		/* false: a reference only */
 	int64_t started_at;
 	int64_t handle;
+	char *own;		/* a reference's names (ns, kind, name point
+				 * into it), or NULL */
 };
 
 /* A flow of the item; peer is its workload's position in pw. */
@@ -64,6 +67,13 @@ struct item {
 	const char *ns, *name, *node;
 	int64_t recording_started, published_at, events_lost, truncated;
 	int64_t omitted;
+	int64_t npeers;		/* peer items over spec.egress and ingress */
+};
+
+/* A (protocol, port) group of one direction's list, to find repeats. */
+struct tgroup {
+	uint8_t proto;
+	uint16_t port;
 };
 
 struct tp_reader {
@@ -83,6 +93,10 @@ struct tp_reader {
 	size_t ntf, captf;
 	struct tdns *dn;
 	size_t ndn, capdn;
+	struct tgroup *gr;
+	size_t ngr, capgr;
+	/* tp_reader_peers. */
+	size_t peers_described, peers_missing;
 };
 
 static int
@@ -123,7 +137,10 @@ tp_reader_free(struct tp_reader *r)
 		compl_node_clear(&r->nodes[i].c);
 	free(r->nodes);
 	free(r->naddr);
+	for (i = 0; i < r->npw; i++)
+		free(r->pw[i].own);
 	free(r->pw);
+	free(r->gr);
 	free(r->tf);
 	free(r->dn);
 	free(r);
@@ -145,6 +162,18 @@ const char *
 tp_reader_first_skipped(const struct tp_reader *r)
 {
 	return r->first_skipped;
+}
+
+size_t
+tp_reader_peers_described(const struct tp_reader *r)
+{
+	return r->peers_described;
+}
+
+size_t
+tp_reader_peers_missing(const struct tp_reader *r)
+{
+	return r->peers_missing;
 }
 
 size_t
@@ -192,6 +221,17 @@ one_of(const char *s, const char *const *v, size_t n)
 	return -1;
 }
 
+/* "PATH: not an object" for a path given with its trailing dot. */
+static int
+not_object(const char *path, char *err, size_t errlen)
+{
+	size_t n = strlen(path);
+
+	snprintf(err, errlen, "%.*s: not an object", (int)(n > 0 ? n - 1 : 0),
+	    path);
+	return -EINVAL;
+}
+
 /* A WorkloadInfo / PeerWorkload (namespace from ns, or its own field). */
 static int
 parse_workload(json_object *o, const char *ns, const char *path,
@@ -202,6 +242,7 @@ parse_workload(json_object *o, const char *ns, const char *path,
 
 	memset(w, 0, sizeof(*w));
 	w->ns = ns;
+	w->described = true;
 	if ((ns == NULL && (rc = kobj_str(o, "namespace", true, &w->ns, path,
 	    err, errlen)) < 0) ||
 	    (rc = kobj_str(o, "kind", true, &w->kind, path, err,
@@ -232,30 +273,108 @@ parse_workload(json_object *o, const char *ns, const char *path,
 	return 0;
 }
 
-/* The position in pw of workload (ns, kind, name), added (without
- * details) when new. */
-static int
-pw_find(struct tp_reader *r, const char *ns, const char *kind,
-    const char *name, size_t *pos)
-{
-	struct pwl *w;
-	size_t i;
+/* A piece of a reference: its start and length. */
+struct piece {
+	const char *s;
+	size_t n;
+};
 
-	for (i = 1; i < r->npw; i++) {
+static bool
+piece_is(const struct piece *p, const char *s)
+{
+	return strlen(s) == p->n && memcmp(s, p->s, p->n) == 0;
+}
+
+/* A DNS label (a namespace: 63 at most), or a DNS subdomain (a name:
+ * dots too, 253 at most), as the CRD's pattern has them. */
+static bool
+piece_valid(const struct piece *p, bool dots)
+{
+	size_t i;
+	char c;
+
+	if (p->n == 0 || p->n > (dots ? 253u : 63u) || p->s[0] == '-' ||
+	    p->s[0] == '.' || p->s[p->n - 1] == '-' || p->s[p->n - 1] == '.')
+		return false;
+	for (i = 0; i < p->n; i++) {
+		c = p->s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || (dots && c == '.')))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A peer item's workload: "KIND/NAME" in the object's namespace, or
+ * "NAMESPACE/KIND/NAME". *pos gets its position in pw: the subject, a
+ * peer of spec.peerWorkloads (its details), one referred to before, or a
+ * new one without details (its names copied).
+ */
+static int
+parse_ref(struct tp_reader *r, const struct item *it, const char *ref,
+    size_t *pos, const char *path, char *err, size_t errlen)
+{
+	struct piece pc[4], ns, kind, name;
+	const char *p = ref, *sl;
+	struct pwl *w;
+	size_t n = 0, i;
+	char *own;
+
+	for (;;) {
+		sl = strchr(p, '/');
+		pc[n].s = p;
+		pc[n].n = sl != NULL ? (size_t)(sl - p) : strlen(p);
+		n++;
+		if (sl == NULL || n == 4)
+			break;
+		p = sl + 1;
+	}
+	ns.s = it->ns;
+	ns.n = strlen(it->ns);
+	if (n == 3)
+		ns = pc[0];
+	if ((n != 2 && n != 3) || (n == 3 && !piece_valid(&ns, false)) ||
+	    !piece_valid(&pc[n - 1], true)) {
+		snprintf(err, errlen, "%sworkload: '%s' is not KIND/NAME or "
+		    "NAMESPACE/KIND/NAME", path, ref);
+		return -EINVAL;
+	}
+	kind = pc[n - 2];
+	name = pc[n - 1];
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (piece_is(&kind, kinds[i]))
+			break;
+	if (i == sizeof(kinds) / sizeof(kinds[0])) {
+		snprintf(err, errlen, "%sworkload: '%s': '%.*s' is not a "
+		    "workload kind", path, ref, (int)kind.n, kind.s);
+		return -EINVAL;
+	}
+	for (i = 0; i < r->npw; i++) {
 		w = &r->pw[i];
-		if (strcmp(w->name, name) == 0 && strcmp(w->ns, ns) == 0 &&
-		    strcmp(w->kind, kind) == 0) {
+		if (piece_is(&name, w->name) && piece_is(&ns, w->ns) &&
+		    piece_is(&kind, w->kind)) {
 			*pos = i;
 			return 0;
 		}
 	}
-	if (grow((void **)&r->pw, &r->cappw, r->npw, sizeof(*r->pw)) < 0)
+	if (grow((void **)&r->pw, &r->cappw, r->npw, sizeof(*r->pw)) < 0 ||
+	    (own = malloc(ns.n + kind.n + name.n + 3)) == NULL)
 		return -ENOMEM;
 	w = &r->pw[r->npw];
 	memset(w, 0, sizeof(*w));
-	w->ns = ns;
-	w->kind = kind;
-	w->name = name;
+	w->own = own;
+	memcpy(own, ns.s, ns.n);
+	own[ns.n] = '\0';
+	w->ns = own;
+	own += ns.n + 1;
+	memcpy(own, kind.s, kind.n);
+	own[kind.n] = '\0';
+	w->kind = own;
+	own += kind.n + 1;
+	memcpy(own, name.s, name.n);
+	own[name.n] = '\0';
+	w->name = own;
 	*pos = r->npw++;
 	return 0;
 }
@@ -274,7 +393,7 @@ tf_push(struct tp_reader *r)
 	return t;
 }
 
-/* The counters of an entry or of one of a DNS entry's addresses. */
+/* The counters of a peer item or of one of a DNS peer's addresses. */
 static int
 parse_counts(json_object *o, struct flow *f, const char *path, char *err,
     size_t errlen)
@@ -303,7 +422,7 @@ parse_counts(json_object *o, struct flow *f, const char *path, char *err,
 	return 0;
 }
 
-/* A DNS peer: one flow per address, like key (direction, port, ...). */
+/* A DNS peer: one flow per address, like key (port, service...). */
 static int
 parse_dns(struct tp_reader *r, struct item *it, json_object *dns,
     const struct flow_key *key, const char *path, char *err, size_t errlen)
@@ -322,10 +441,6 @@ parse_dns(struct tp_reader *r, struct item *it, json_object *dns,
 	    (rc = kobj_int(dns, "omittedAddresses", false, 0, INT64_MAX,
 	    &omitted, path, err, errlen)) < 0)
 		return rc;
-	if (key->direction != FLOW_EGRESS) {
-		snprintf(err, errlen, "%s: a DNS peer on an Ingress entry", path);
-		return -EINVAL;
-	}
 	if ((n = json_object_array_length(addrs)) == 0) {
 		snprintf(err, errlen, "%saddresses: empty", path);
 		return -EINVAL;
@@ -334,10 +449,8 @@ parse_dns(struct tp_reader *r, struct item *it, json_object *dns,
 	for (i = 0; i < n; i++) {
 		a = json_object_array_get_idx(addrs, i);
 		snprintf(p, sizeof(p), "%saddresses[%zu].", path, i);
-		if (!json_object_is_type(a, json_type_object)) {
-			snprintf(err, errlen, "%s: not an object", p);
-			return -EINVAL;
-		}
+		if (!json_object_is_type(a, json_type_object))
+			return not_object(p, err, errlen);
 		if ((t = tf_push(r)) == NULL)
 			return -ENOMEM;
 		t->f.key = *key;
@@ -351,154 +464,223 @@ parse_dns(struct tp_reader *r, struct item *it, json_object *dns,
 	return 0;
 }
 
-/* The peer of an entry: exactly one member. */
+/* What a peer item is: exactly one of these members. */
+enum { P_WORKLOAD, P_NODE, P_ADDRESS, P_DNS, P_UNKNOWN, P_N };
+static const char *const members[P_N] = { "workload", "node", "address",
+	"dns", "unknown" };
+
+/* Which member peer item e has (dns only in egress). */
 static int
-parse_peer(struct tp_reader *r, struct item *it, json_object *e,
-    struct flow_key *key, size_t *peer, bool *dns_done, const char *path,
+peer_member(json_object *e, int dir, json_object **which, const char *path,
     char *err, size_t errlen)
 {
-	static const char *const members[] = { "workload", "node", "address",
-	    "dns", "unknown" };
-	json_object *peer_o, *v, *which = NULL;
-	const char *ns, *kind, *name;
-	char p[96];
-	size_t i, n = 0, m = 0;
-	bool unknown = false;
-	int rc;
+	json_object *v;
+	int i, m = -1, n = 0;
 
-	*dns_done = false;
-	if ((rc = kobj_obj(e, "peer", true, &peer_o, path, err, errlen)) < 0)
-		return rc;
-	for (i = 0; i < sizeof(members) / sizeof(members[0]); i++)
-		if (json_object_object_get_ex(peer_o, members[i], &v) &&
-		    v != NULL) {
+	for (i = 0; i < P_N; i++)
+		if (json_object_object_get_ex(e, members[i], &v) && v != NULL) {
 			n++;
 			m = i;
-			which = v;
+			*which = v;
 		}
-	if (n != 1) {
-		snprintf(err, errlen, "%speer: %s of workload, node, address, "
-		    "dns, unknown", path, n ? "more than one" : "none");
+	if (m == P_DNS && dir != FLOW_EGRESS) {
+		snprintf(err, errlen, "%sdns: a DNS peer in spec.ingress (DNS "
+		    "names are of egress only)", path);
 		return -EINVAL;
 	}
-	snprintf(p, sizeof(p), "%speer.%s.", path, members[m]);
-	switch (m) {
-	case 0:
-		if (!json_object_is_type(which, json_type_object)) {
-			snprintf(err, errlen, "%speer.workload: not an object",
-			    path);
-			return -EINVAL;
-		}
-		if ((rc = kobj_str(which, "namespace", true, &ns, p, err,
-		    errlen)) < 0 ||
-		    (rc = kobj_str(which, "kind", true, &kind, p, err,
-		    errlen)) < 0 ||
-		    (rc = kobj_str(which, "name", true, &name, p, err,
-		    errlen)) < 0)
-			return rc;
-		key->peer_kind = FLOW_PEER_WORKLOAD;
-		return pw_find(r, ns, kind, name, peer);
-	case 1:
-		if (!json_object_is_type(which, json_type_object)) {
-			snprintf(err, errlen, "%speer.node: not an object", path);
-			return -EINVAL;
-		}
-		key->peer_kind = FLOW_PEER_NODE;
-		return kobj_addr(which, "address", true, &key->peer, p, err,
-		    errlen);
-	case 2:
-		key->peer_kind = FLOW_PEER_ADDRESS;
-		snprintf(p, sizeof(p), "%speer.", path);
-		return kobj_addr(peer_o, "address", true, &key->peer, p, err,
-		    errlen);
-	case 3:
-		if (!json_object_is_type(which, json_type_object)) {
-			snprintf(err, errlen, "%speer.dns: not an object", path);
-			return -EINVAL;
-		}
-		*dns_done = true;
-		return parse_dns(r, it, which, key, p, err, errlen);
-	default:
-		snprintf(p, sizeof(p), "%speer.", path);
-		if ((rc = kobj_bool(peer_o, "unknown", true, &unknown, p, err,
-		    errlen)) < 0)
-			return rc;
-		if (!unknown) {
-			snprintf(err, errlen, "%speer.unknown: not true", path);
-			return -EINVAL;
-		}
-		key->peer_kind = FLOW_PEER_UNKNOWN;
-		return 0;
+	if (n != 1) {
+		snprintf(err, errlen, "%.*s: %s of workload, node, address, "
+		    "%sunknown", (int)strlen(path) - 1, path, n ? "more than "
+		    "one" : "none", dir == FLOW_EGRESS ? "dns, " : "");
+		return -EINVAL;
 	}
+	return m;
 }
 
+/* One peer item of a (protocol, port) group whose key is gkey. */
 static int
-parse_entry(struct tp_reader *r, struct item *it, json_object *e, size_t i,
-    char *err, size_t errlen)
+parse_peer_item(struct tp_reader *r, struct item *it, json_object *e,
+    const struct flow_key *gkey, const char *path, char *err,
+    size_t errlen)
 {
-	json_object *svc;
-	struct flow_key key;
+	json_object *svc, *which = NULL;
+	struct flow_key key = *gkey;
+	struct flow dns_counts;
 	struct tflow *t;
-	const char *dir, *proto;
-	int64_t port, sport;
+	const char *ref;
+	char p[128];
 	size_t peer = 0;
-	bool dns;
-	char p[64];
-	int rc, k;
+	int64_t sport;
+	bool unknown = false;
+	int m, rc;
 
-	snprintf(p, sizeof(p), "spec.entries[%zu].", i);
-	if (!json_object_is_type(e, json_type_object)) {
-		snprintf(err, errlen, "spec.entries[%zu]: not an object", i);
-		return -EINVAL;
-	}
-	flow_key_init(&key);
-	if ((rc = kobj_str(e, "direction", true, &dir, p, err, errlen)) < 0 ||
-	    (rc = kobj_str(e, "protocol", true, &proto, p, err, errlen)) < 0 ||
-	    (rc = kobj_int(e, "port", true, 0, 65535, &port, p, err,
-	    errlen)) < 0 ||
-	    (rc = kobj_obj(e, "service", false, &svc, p, err, errlen)) < 0)
+	if (!json_object_is_type(e, json_type_object))
+		return not_object(path, err, errlen);
+	if ((m = peer_member(e, key.direction, &which, path, err, errlen)) < 0)
+		return m;
+	if ((rc = kobj_obj(e, "service", false, &svc, path, err, errlen)) < 0)
 		return rc;
-	if (strcmp(dir, "Egress") == 0)
-		key.direction = FLOW_EGRESS;
-	else if (strcmp(dir, "Ingress") == 0)
-		key.direction = FLOW_INGRESS;
-	else {
-		snprintf(err, errlen, "%sdirection: '%s' is neither Egress nor "
-		    "Ingress", p, dir);
-		return -EINVAL;
-	}
-	for (k = 0; k < (int)(sizeof(protos) / sizeof(protos[0])); k++)
-		if (strcmp(proto, protos[k].name) == 0)
-			break;
-	if (k == (int)(sizeof(protos) / sizeof(protos[0]))) {
-		snprintf(err, errlen, "%sprotocol: '%s' is not TCP, UDP, SCTP, "
-		    "ICMP or ICMPv6", p, proto);
-		return -EINVAL;
-	}
-	key.protocol = protos[k].proto;
-	key.port = (uint16_t)port;
 	if (svc != NULL) {
-		snprintf(p, sizeof(p), "spec.entries[%zu].service.", i);
+		snprintf(p, sizeof(p), "%sservice.", path);
 		if ((rc = kobj_addr(svc, "address", true, &key.orig, p, err,
 		    errlen)) < 0 ||
 		    (rc = kobj_int(svc, "port", true, 0, 65535, &sport, p, err,
 		    errlen)) < 0)
 			return rc;
 		key.orig_port = (uint16_t)sport;
-		snprintf(p, sizeof(p), "spec.entries[%zu].", i);
 	}
-	if ((rc = parse_peer(r, it, e, &key, &peer, &dns, p, err, errlen)) < 0)
-		return rc;
-	if (dns)
-		return 0;
+	snprintf(p, sizeof(p), "%s%s.", path, members[m]);
+	it->npeers++;
+	switch (m) {
+	case P_WORKLOAD:
+		key.peer_kind = FLOW_PEER_WORKLOAD;
+		if ((rc = kobj_str(e, "workload", true, &ref, path, err,
+		    errlen)) < 0 ||
+		    (rc = parse_ref(r, it, ref, &peer, path, err, errlen)) < 0)
+			return rc;
+		break;
+	case P_NODE:
+		if (!json_object_is_type(which, json_type_object))
+			return not_object(p, err, errlen);
+		key.peer_kind = FLOW_PEER_NODE;
+		if ((rc = kobj_addr(which, "address", true, &key.peer, p, err,
+		    errlen)) < 0)
+			return rc;
+		break;
+	case P_ADDRESS:
+		key.peer_kind = FLOW_PEER_ADDRESS;
+		if ((rc = kobj_addr(e, "address", true, &key.peer, path, err,
+		    errlen)) < 0)
+			return rc;
+		break;
+	case P_DNS:
+		if (!json_object_is_type(which, json_type_object))
+			return not_object(p, err, errlen);
+		/* The item's own counters sum its addresses': checked, not
+		 * fed (each address is a flow of its own). */
+		if ((rc = parse_dns(r, it, which, &key, p, err, errlen)) < 0)
+			return rc;
+		return parse_counts(e, &dns_counts, path, err, errlen);
+	default:
+		if ((rc = kobj_bool(e, "unknown", true, &unknown, path, err,
+		    errlen)) < 0)
+			return rc;
+		if (!unknown) {
+			snprintf(err, errlen, "%sunknown: not true", path);
+			return -EINVAL;
+		}
+		key.peer_kind = FLOW_PEER_UNKNOWN;
+		break;
+	}
 	if ((t = tf_push(r)) == NULL)
 		return -ENOMEM;
 	t->f.key = key;
 	t->peer = peer;
-	if ((rc = kobj_str(e, "dnsName", false, &t->f.dns_name, p, err,
+	if ((rc = kobj_str(e, "dnsName", false, &t->f.dns_name, path, err,
 	    errlen)) < 0)
 		return rc;
-	return parse_counts(e, &t->f, p, err, errlen);
+	return parse_counts(e, &t->f, path, err, errlen);
+}
+
+/* One (protocol, port) group of list (spec.egress or spec.ingress), the
+ * i-th. */
+static int
+parse_group(struct tp_reader *r, struct item *it, json_object *g,
+    const char *list, int dir, size_t i, char *err, size_t errlen)
+{
+	json_object *peers;
+	struct flow_key key;
+	const char *proto;
+	char p[48], pp[96];
+	int64_t port;
+	size_t j, n, k;
+	int rc;
+
+	snprintf(p, sizeof(p), "spec.%s[%zu].", list, i);
+	if (!json_object_is_type(g, json_type_object))
+		return not_object(p, err, errlen);
+	flow_key_init(&key);
+	key.direction = (uint8_t)dir;
+	if ((rc = kobj_str(g, "protocol", true, &proto, p, err, errlen)) < 0 ||
+	    (rc = kobj_int(g, "port", true, 0, 65535, &port, p, err,
+	    errlen)) < 0 ||
+	    (rc = kobj_arr(g, "peers", true, &peers, p, err, errlen)) < 0)
+		return rc;
+	for (k = 0; k < sizeof(protos) / sizeof(protos[0]); k++)
+		if (strcmp(proto, protos[k].name) == 0)
+			break;
+	if (k == sizeof(protos) / sizeof(protos[0])) {
+		snprintf(err, errlen, "%sprotocol: '%s' is not TCP, UDP, SCTP, "
+		    "ICMP or ICMPv6", p, proto);
+		return -EINVAL;
+	}
+	key.protocol = protos[k].proto;
+	key.port = (uint16_t)port;
+	/* One group a (protocol, port): a second would be the same
+	 * traffic told twice. */
+	for (j = 0; j < r->ngr; j++)
+		if (r->gr[j].proto == key.protocol && r->gr[j].port == key.port) {
+			snprintf(err, errlen, "spec.%s[%zu]: %s %u again (as "
+			    "spec.%s[%zu])", list, i, proto, key.port, list, j);
+			return -EINVAL;
+		}
+	if (grow((void **)&r->gr, &r->capgr, r->ngr, sizeof(*r->gr)) < 0)
+		return -ENOMEM;
+	r->gr[r->ngr].proto = key.protocol;
+	r->gr[r->ngr++].port = key.port;
+	if ((n = json_object_array_length(peers)) == 0) {
+		snprintf(err, errlen, "%speers: empty", p);
+		return -EINVAL;
+	}
+	for (j = 0; j < n; j++) {
+		snprintf(pp, sizeof(pp), "%speers[%zu].", p, j);
+		if ((rc = parse_peer_item(r, it, json_object_array_get_idx(
+		    peers, j), &key, pp, err, errlen)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* spec.egress or spec.ingress (absent when empty). */
+static int
+parse_direction(struct tp_reader *r, struct item *it, json_object *spec,
+    const char *list, int dir, char *err, size_t errlen)
+{
+	json_object *groups;
+	size_t i;
+	int rc;
+
+	if ((rc = kobj_arr(spec, list, false, &groups, "spec.", err,
+	    errlen)) < 0)
+		return rc;
+	r->ngr = 0;
+	for (i = 0; groups != NULL && i < json_object_array_length(groups);
+	    i++)
+		if ((rc = parse_group(r, it, json_object_array_get_idx(groups,
+		    i), list, dir, i, err, errlen)) < 0)
+			return rc;
+	return 0;
+}
+
+/* spec.entryCount counts the peer items. An object of the form before
+ * spec.egress and spec.ingress (spec.entries) holds none: say so. */
+static int
+check_count(const struct item *it, json_object *spec, int64_t count,
+    char *err, size_t errlen)
+{
+	if (count == it->npeers)
+		return 0;
+	if (it->npeers == 0 && json_object_object_get_ex(spec, "entries",
+	    NULL))
+		snprintf(err, errlen, "spec.entries: the form before "
+		    "spec.egress and spec.ingress, which this netpol-record "
+		    "does not read: upgrade netpol-recorderd on node %s",
+		    it->node);
+	else
+		snprintf(err, errlen, "spec.entryCount: %lld, but spec.egress "
+		    "and spec.ingress hold %lld peers", (long long)count,
+		    (long long)it->npeers);
+	return -EINVAL;
 }
 
 /* spec.dnsNames: [{address, names: [{name, firstSeen, lastSeen}]}]. */
@@ -516,11 +698,8 @@ parse_dns_names(struct tp_reader *r, json_object *dns, char *err,
 	for (i = 0; dns != NULL && i < json_object_array_length(dns); i++) {
 		it = json_object_array_get_idx(dns, i);
 		snprintf(p, sizeof(p), "spec.dnsNames[%zu].", i);
-		if (!json_object_is_type(it, json_type_object)) {
-			snprintf(err, errlen, "spec.dnsNames[%zu]: not an "
-			    "object", i);
-			return -EINVAL;
-		}
+		if (!json_object_is_type(it, json_type_object))
+			return not_object(p, err, errlen);
 		if ((rc = kobj_addr(it, "address", true, &a, p, err,
 		    errlen)) < 0 ||
 		    (rc = kobj_arr(it, "names", true, &names, p, err,
@@ -535,10 +714,8 @@ parse_dns_names(struct tp_reader *r, json_object *dns, char *err,
 				return -ENOMEM;
 			t = &r->dn[r->ndn];
 			t->a = a;
-			if (!json_object_is_type(n, json_type_object)) {
-				snprintf(err, errlen, "%s: not an object", p);
-				return -EINVAL;
-			}
+			if (!json_object_is_type(n, json_type_object))
+				return not_object(p, err, errlen);
 			if ((rc = kobj_str(n, "name", true, &t->name, p, err,
 			    errlen)) < 0 ||
 			    (rc = kobj_int(n, "firstSeen", true, 0, INT64_MAX,
@@ -557,15 +734,58 @@ parse_dns_names(struct tp_reader *r, json_object *dns, char *err,
 	return 0;
 }
 
-static int
-parse_item(struct tp_reader *r, json_object *o, struct item *it, char *err,
-    size_t errlen)
+/* Empty the scratch of the item before. */
+static void
+scratch_reset(struct tp_reader *r)
 {
-	json_object *meta, *spec, *wl, *pws, *entries, *dns;
+	size_t i;
+
+	for (i = 0; i < r->npw; i++)
+		free(r->pw[i].own);
+	r->npw = r->ntf = r->ndn = 0;
+}
+
+/* The subject (pw[0]) and the peers spec.peerWorkloads describes. */
+static int
+parse_workloads(struct tp_reader *r, const struct item *it, json_object *wl,
+    json_object *pws, char *err, size_t errlen)
+{
+	json_object *o;
 	char p[64];
 	size_t i;
 	int rc;
 
+	if (grow((void **)&r->pw, &r->cappw, 0, sizeof(*r->pw)) < 0)
+		return -ENOMEM;
+	if ((rc = parse_workload(wl, it->ns, "spec.workload.", &r->pw[0], err,
+	    errlen)) < 0)
+		return rc;
+	r->npw = 1;
+	for (i = 0; pws != NULL && i < json_object_array_length(pws); i++) {
+		snprintf(p, sizeof(p), "spec.peerWorkloads[%zu].", i);
+		if (grow((void **)&r->pw, &r->cappw, r->npw,
+		    sizeof(*r->pw)) < 0)
+			return -ENOMEM;
+		o = json_object_array_get_idx(pws, i);
+		if (!json_object_is_type(o, json_type_object))
+			return not_object(p, err, errlen);
+		if ((rc = parse_workload(o, NULL, p, &r->pw[r->npw], err,
+		    errlen)) < 0)
+			return rc;
+		r->npw++;
+	}
+	return 0;
+}
+
+static int
+parse_item(struct tp_reader *r, json_object *o, struct item *it, char *err,
+    size_t errlen)
+{
+	json_object *meta, *spec, *wl, *pws, *dns;
+	int64_t count;
+	int rc;
+
+	scratch_reset(r);
 	if ((rc = kobj_obj(o, "metadata", true, &meta, "", err, errlen)) < 0 ||
 	    (rc = kobj_str(meta, "namespace", true, &it->ns, "metadata.", err,
 	    errlen)) < 0 ||
@@ -584,42 +804,22 @@ parse_item(struct tp_reader *r, json_object *o, struct item *it, char *err,
 	    &it->events_lost, "spec.", err, errlen)) < 0 ||
 	    (rc = kobj_int(spec, "truncated", true, 0, INT64_MAX,
 	    &it->truncated, "spec.", err, errlen)) < 0 ||
+	    (rc = kobj_int(spec, "entryCount", true, 1, INT64_MAX, &count,
+	    "spec.", err, errlen)) < 0 ||
 	    (rc = kobj_arr(spec, "peerWorkloads", false, &pws, "spec.", err,
-	    errlen)) < 0 ||
-	    (rc = kobj_arr(spec, "entries", true, &entries, "spec.", err,
 	    errlen)) < 0 ||
 	    (rc = kobj_arr(spec, "dnsNames", false, &dns, "spec.", err,
 	    errlen)) < 0)
 		return rc;
-	r->npw = r->ntf = r->ndn = 0;
-	if (grow((void **)&r->pw, &r->cappw, 0, sizeof(*r->pw)) < 0)
-		return -ENOMEM;
-	if ((rc = parse_workload(wl, it->ns, "spec.workload.", &r->pw[0], err,
-	    errlen)) < 0)
+	/* Peer items naming a workload find it among those (its details)
+	 * or add it as a reference. */
+	if ((rc = parse_workloads(r, it, wl, pws, err, errlen)) < 0 ||
+	    (rc = parse_direction(r, it, spec, "egress", FLOW_EGRESS, err,
+	    errlen)) < 0 ||
+	    (rc = parse_direction(r, it, spec, "ingress", FLOW_INGRESS, err,
+	    errlen)) < 0 ||
+	    (rc = check_count(it, spec, count, err, errlen)) < 0)
 		return rc;
-	r->npw = 1;
-	for (i = 0; pws != NULL && i < json_object_array_length(pws); i++) {
-		snprintf(p, sizeof(p), "spec.peerWorkloads[%zu].", i);
-		if (grow((void **)&r->pw, &r->cappw, r->npw,
-		    sizeof(*r->pw)) < 0)
-			return -ENOMEM;
-		if (!json_object_is_type(json_object_array_get_idx(pws, i),
-		    json_type_object)) {
-			snprintf(err, errlen, "spec.peerWorkloads[%zu]: not an "
-			    "object", i);
-			return -EINVAL;
-		}
-		if ((rc = parse_workload(json_object_array_get_idx(pws, i),
-		    NULL, p, &r->pw[r->npw], err, errlen)) < 0)
-			return rc;
-		r->npw++;
-	}
-	/* Entries naming a peer workload find it among those (its
-	 * details) or add it bare. */
-	for (i = 0; i < json_object_array_length(entries); i++)
-		if ((rc = parse_entry(r, it, json_object_array_get_idx(entries,
-		    i), i, err, errlen)) < 0)
-			return rc;
 	return parse_dns_names(r, dns, err, errlen);
 }
 
@@ -690,6 +890,7 @@ add_pwl(struct tp_reader *r, struct pwl *w)
 		.ports = w->ports,
 		.host_network = w->host_network,
 		.started_at = w->started_at,
+		.reference_only = !w->described,
 	};
 
 	return index_add_workload(r->b, &sw, &w->handle);
@@ -820,6 +1021,105 @@ tp_reader_item(struct tp_reader *r, json_object *o)
 	return feed(r, &it);
 }
 
+/* ---- peers described by their own profiles ---------------------------------- */
+
+/*
+ * A profile fetched for peer u: its spec.workload fed, nothing else. 0
+ * fed; 1 when it is another workload's (a label value shortened to the
+ * same one); -EINVAL with why when it cannot be read; -ENOMEM.
+ */
+static int
+describe(struct tp_reader *r, json_object *o,
+    const struct index_undescribed *u, char *why, size_t whylen)
+{
+	json_object *meta, *spec, *wl;
+	const char *ns = NULL, *name = NULL;
+	char err[256];
+	struct pwl w;
+	int rc;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		snprintf(why, whylen, "its TrafficProfile cannot be read (not "
+		    "an object)");
+		return -EINVAL;
+	}
+	if ((rc = kobj_obj(o, "metadata", true, &meta, "", err,
+	    sizeof(err))) < 0 ||
+	    (rc = kobj_str(meta, "namespace", true, &ns, "metadata.", err,
+	    sizeof(err))) < 0 ||
+	    (rc = kobj_str(meta, "name", true, &name, "metadata.", err,
+	    sizeof(err))) < 0 ||
+	    (rc = kobj_obj(o, "spec", true, &spec, "", err, sizeof(err))) < 0 ||
+	    (rc = kobj_obj(spec, "workload", true, &wl, "spec.", err,
+	    sizeof(err))) < 0 ||
+	    (rc = parse_workload(wl, ns, "spec.workload.", &w, err,
+	    sizeof(err))) < 0) {
+		snprintf(why, whylen, "its TrafficProfile %s%s%s cannot be read "
+		    "(%s)", ns ? ns : "", ns ? "/" : "", name ? name :
+		    "(no name)", err);
+		return rc;
+	}
+	if (strcmp(w.ns, u->namespace_) != 0 || strcmp(w.kind, u->kind) != 0 ||
+	    strcmp(w.name, u->name) != 0)
+		return 1;
+	return add_pwl(r, &w);
+}
+
+/* The note of a peer none describes, in each namespace that talks to
+ * it. */
+static int
+missing(struct tp_reader *r, const struct index_undescribed *u,
+    const char *why)
+{
+	char text[1024];
+	size_t i;
+	int rc = 0;
+
+	r->peers_missing++;
+	snprintf(text, sizeof(text), "the peer %s/%s of namespace %s has no "
+	    "details: %s. Its selector is unknown, so the traffic with it is "
+	    "left out of the policies (listed as not expressible) rather than "
+	    "allowed to every pod of namespace %s", u->kind, u->name,
+	    u->namespace_, why[0] ? why : "no TrafficProfile of it was found",
+	    u->namespace_);
+	for (i = 0; i < u->nsubject_ns && rc == 0; i++)
+		rc = index_add_note(r->b, u->subject_ns[i], NULL, NULL, text);
+	return rc;
+}
+
+int
+tp_reader_peers(struct tp_reader *r, tp_fetch_fn fetch, void *arg)
+{
+	struct index_undescribed *v;
+	json_object *item;
+	char why[768];
+	size_t n, i;
+	int rc;
+
+	if ((rc = index_undescribed(r->b, &v, &n)) < 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++) {
+		item = NULL;
+		why[0] = '\0';
+		if (fetch != NULL && (rc = fetch(arg, v[i].namespace_,
+		    v[i].kind, v[i].name, &item, why, sizeof(why))) < 0)
+			break;
+		if (item != NULL) {
+			rc = describe(r, item, &v[i], why, sizeof(why));
+			json_object_put(item);
+			if (rc == -ENOMEM)
+				break;
+			if (rc == 0) {
+				r->peers_described++;
+				continue;
+			}
+		}
+		rc = missing(r, &v[i], why);
+	}
+	index_undescribed_free(v, n);
+	return rc;
+}
+
 /* ---- list responses, as a source --------------------------------------------- */
 
 struct list_source {
@@ -850,6 +1150,8 @@ list_load(struct source *src, const struct source_query *q,
 	for (i = 0; i < ls->n && rc == 0; i++)
 		rc = jsplit_list(ls->pages[i], ls->lens[i], list_item, r, cont,
 		    sizeof(cont), err, errlen);
+	if (rc == 0)
+		rc = tp_reader_peers(r, NULL, NULL);
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	tp_reader_free(r);

@@ -3,7 +3,7 @@
 # namespaces from the test API server (tests/tools/fake_apiserver.py,
 # HTTPS on loopback in the section's node netns) holding the
 # TrafficProfiles of 10,000 workloads on 3 nodes (30,000 profiles,
-# 1,000,000 entries), beside the same export from the three nodes' stores
+# 1,000,000 peer items), beside the same export from the three nodes' stores
 # (--db x3). The stores are made by build/tools/bench_genstore (one per
 # node, the same 10,000 workloads, a third of the flows each: every
 # workload has pods on every node), their profiles by
@@ -52,11 +52,12 @@ t0=$(bench_now)
 counts=$(/usr/bin/python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 tp = [o for o in d["items"] if o["kind"] == "TrafficProfile"]
-print(len(tp), sum(len(o["spec"]["entries"]) for o in tp))' "$T/seed.json")
+print(len(tp), sum(len(g["peers"]) for o in tp
+                  for g in o["spec"].get("egress", []) + o["spec"].get("ingress", [])))' "$T/seed.json")
 nprof=${counts% *}
 nent=${counts#* }
-np_log "$nprof profiles, $nent entries, $(($(stat -c %s "$T/seed.json") / 1048576)) MiB of JSON in $(bench_elapsed "$t0" "$(bench_now)") s"
-what="$nwl workloads x 3 nodes: $nprof profiles, $nent entries"
+np_log "$nprof profiles, $nent peer items, $(($(stat -c %s "$T/seed.json") / 1048576)) MiB of JSON in $(bench_elapsed "$t0" "$(bench_now)") s"
+what="$nwl workloads x 3 nodes: $nprof profiles, $nent peer items"
 
 np_lapi_start
 np_lapi_kubeconfig "$T/kubeconfig"

@@ -22,7 +22,11 @@
 #     policies, the report and status --cluster;
 #  6. exec credential plugins (a token, a client certificate) and
 #     `kubectl netpol-record` through kubectl's plugin mechanism, with the
-#     cluster as its default source.
+#     cluster as its default source;
+#  7. a peer in another namespace described by its own profile (one
+#     request for it, none for the peers described inline), and one that
+#     none describes (no profile; its namespace forbidden): the warning,
+#     and no rule for it.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lapi.sh"
@@ -181,19 +185,15 @@ for i in range(2500):
                  "publishedAt": "2030-01-01T00:00:00Z",
                  "lastSeen": "2023-11-14T22:13:20Z", "eventsLost": 0,
                  "truncated": 0, "entryCount": 2,
-                 "peerWorkloads": [{"namespace": "bulk", "kind": "Deployment",
-                     "name": peer, "selector": {"matchLabels": {"app": peer}},
-                     "hostNetwork": False, "startedAt": 0}],
-                 "entries": [
-                     {"direction": "Egress", "protocol": "TCP", "port": 8080,
-                      "peer": {"workload": {"namespace": "bulk",
-                          "kind": "Deployment", "name": peer}},
-                      "firstSeen": 1700000000 + i, "lastSeen": 1700001000 + i,
-                      "count": 1 + i % 7},
-                     {"direction": "Egress", "protocol": "UDP", "port": 53,
-                      "peer": {"address": "198.51.100.%d" % (i % 200 + 1)},
-                      "firstSeen": 1700000000, "lastSeen": 1700000100,
-                      "count": 3}]}})
+                 "egress": [
+                     {"protocol": "TCP", "port": 8080, "peers": [
+                         {"workload": "Deployment/" + peer,
+                          "firstSeen": 1700000000 + i,
+                          "lastSeen": 1700001000 + i, "count": 1 + i % 7}]},
+                     {"protocol": "UDP", "port": 53, "peers": [
+                         {"address": "198.51.100.%d" % (i % 200 + 1),
+                          "firstSeen": 1700000000, "lastSeen": 1700000100,
+                          "count": 3}]}]}})
 json.dump({"apiVersion": "v1", "kind": "List", "items": items},
           open(sys.argv[1], "w"))
 EOF
@@ -207,6 +207,11 @@ npr export --kubeconfig "$KC" -n bulk --chunk-size 0 >"$T/p0.yaml" 2>/dev/null
 cmp -s "$T/p500.yaml" "$T/p0.yaml" || np_fail "paged and unpaged exports differ"
 [ "$(grep -c '^kind: NetworkPolicy' "$T/p0.yaml")" -eq 834 ] || np_fail "not 834 policies from 2,500 profiles"
 grep -q 'read the cluster .*: 2500 TrafficProfiles from 3 nodes' "$T/p500.err" || np_fail "summary: $(head -n 1 "$T/p500.err")"
+# The peers are the namespace's own workloads, listed whole: not one
+# request more for their details.
+[ "$(np_lapi_get /_test/requests | grep -c 'trafficprofiles?limit=1&')" -eq 0 ] ||
+	np_fail "peers of a namespace listed whole were asked for again"
+grep -q 'peer' "$T/p500.err" && np_fail "the bulk's peers are not all described: $(head -n 1 "$T/p500.err")"
 
 np_log "4. errors a user can act on"
 np_lapi_reset
@@ -230,11 +235,16 @@ np_lapi_ctl mode '{"forbid": null, "hang": {"resource": "trafficprofiles"}}'
 t0=$(date +%s)
 expect_err 2 'did not answer within 2s: is the cluster reachable' check --kubeconfig "$KC" -n shop --policies "$G/policies/e2e_export.yaml" --request-timeout 2s
 [ $(($(date +%s) - t0)) -lt 10 ] || np_fail "--request-timeout 2s took $(($(date +%s) - t0)) s"
-np_lapi_ctl mode '{"hang": null, "malformed": {"resource": "trafficprofiles", "how": "entries", "index": 1}}'
-expect_err 0 '1 malformed, skipped \(shop/deployment-client-n-e2e-export: spec.entries: not a list\)' export --kubeconfig "$KC" -n shop
+np_lapi_ctl mode '{"hang": null, "malformed": {"resource": "trafficprofiles", "how": "egress", "index": 1}}'
+expect_err 0 '1 malformed, skipped \(shop/deployment-client-n-e2e-export: spec.egress: not a list\)' export --kubeconfig "$KC" -n shop
 grep -q "warning: the TrafficProfile shop/deployment-client-n-e2e-export cannot be read" "$T/e.err" ||
 	np_fail "the skipped object is not named in the policies' warnings"
-[ "$(grep -c '^kind: NetworkPolicy' "$T/e.out")" -eq 3 ] || np_fail "the other profiles were not exported"
+# client is now described by nothing (the others name it only): no
+# policy of its own, and its traffic with backend is in no rule.
+grep -q "warning: the peer Deployment/client of namespace shop has no details: no TrafficProfile of it is among those of namespace shop" "$T/e.err" ||
+	np_fail "the peer without details is not said: $(cat "$T/e.err")"
+[ "$(grep -c '^kind: NetworkPolicy' "$T/e.out")" -eq 2 ] || np_fail "the other profiles were not exported"
+grep -q '^  name: deployment-client$' "$T/e.out" && np_fail "a policy for a workload nothing describes"
 np_lapi_ctl mode '{"malformed": {"resource": "trafficprofiles", "how": "notobject", "index": 0}}'
 expect_err 0 '1 malformed, skipped \(\(no name\): not an object\)' report --kubeconfig "$KC" -n shop -o json
 grep -q 'a TrafficProfile\|the TrafficProfile (no name) cannot be read' "$T/e.out" || np_fail "the report does not say an object was skipped"
@@ -334,4 +344,69 @@ cmp -s "$T/want.yaml" "$T/kdb.yaml" || np_fail "kubectl netpol-record --db diffe
 	>"$T/kenv.yaml" 2>"$T/kenv.err" || np_fail "NETPOL_RECORD_DB with the plugin: $(cat "$T/kenv.err")"
 cmp -s "$T/want.yaml" "$T/kenv.yaml" || np_fail "kubectl netpol-record with NETPOL_RECORD_DB differs"
 grep -q "read the cluster" "$T/kenv.err" && np_fail "the plugin read the cluster though NETPOL_RECORD_DB names a store"
+
+np_log "7. peers described by their own profiles; a peer none describes"
+# unit_node1: shop/checkout talks to payments/gateway, which has traffic
+# of its own (its own profile describes it), to kube-system/coredns,
+# which has none (described inline), and to a hostNetwork DaemonSet of
+# monitoring (inline). Kubescape's KnownServers of 2. go first (a
+# stores' export without them is the reference).
+np_lapi_reset
+for i in false true; do
+	np_lapi_ctl crd "{\"name\": \"knownservers.spdx.softwarecomposition.kubescape.io\", \"installed\": $i}"
+done
+/usr/bin/python3 "$TOP/tests/tools/store2tp.py" "$T/g/unit_node1.db" >"$T/pd.json"
+/usr/bin/python3 - "$T/pd.json" <<'EOF' || np_fail "store2tp did not describe the peers as the publisher would"
+import json, sys
+items = json.load(open(sys.argv[1]))["items"]
+co = [o for o in items if o["kind"] == "TrafficProfile" and
+      o["spec"]["workload"]["name"] == "checkout"][0]["spec"]
+inline = {(p["namespace"], p["name"]) for p in co.get("peerWorkloads", [])}
+refs = {p.get("workload") for g in co["egress"] + co["ingress"]
+        for p in g["peers"]}
+assert inline == {("kube-system", "coredns"),
+                  ("monitoring", "node-exporter")}, inline
+assert {"payments/Deployment/gateway", "Deployment/cart",
+        "kube-system/Deployment/coredns"} <= refs, refs
+assert any(o["kind"] == "TrafficProfile" and
+           o["metadata"]["namespace"] == "payments" for o in items)
+EOF
+np_lapi_load "$T/pd.json"
+np_lapi_ctl stats '{"reset": true}'
+npr export --db unit_node1.db -n shop >"$T/pd.want" 2>"$T/pd.want.err"
+npr export --kubeconfig "$KC" -n shop >"$T/pd.out" 2>"$T/pd.err" || np_fail "export: $(cat "$T/pd.err")"
+cmp -s "$T/pd.want" "$T/pd.out" || { diff "$T/pd.want" "$T/pd.out" >&2; np_fail "the peer's details from its own profile differ from the store's"; }
+grep -q 'kubernetes.io/metadata.name: payments' "$T/pd.out" || np_fail "no rule for payments/gateway: a test that cannot fail"
+np_lapi_get /_test/requests >"$T/pd.req"
+[ "$(grep -c 'trafficprofiles?limit=1&' "$T/pd.req")" -eq 1 ] || np_fail "not one request for the peers: $(grep 'limit=1&' "$T/pd.req")"
+grep -q '/namespaces/payments/trafficprofiles?limit=1&labelSelector=netpol-record.io%2Fworkload-kind%3DDeployment%2Cnetpol-record.io%2Fworkload-name%3Dgateway"' "$T/pd.req" ||
+	np_fail "payments/gateway was not asked for by its labels: $(grep 'limit=1&' "$T/pd.req")"
+grep -q 'read the cluster .*; 1 peer described by its own profiles' "$T/pd.err" || np_fail "summary: $(head -n 1 "$T/pd.err")"
+# Its profile gone: a warning where it is talked to, and no rule that
+# would allow every pod of payments.
+np_lapi_reset
+/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+d["items"] = [o for o in d["items"]
+              if o["metadata"].get("namespace") != "payments"]
+json.dump(d, sys.stdout)' "$T/pd.json" >"$T/pm.json"
+np_lapi_load "$T/pm.json"
+npr export --kubeconfig "$KC" -n shop >"$T/pm.out" 2>"$T/pm.err" || np_fail "export without the peer's profile: $(cat "$T/pm.err")"
+grep -q "^netpol-record export: shop/deployment-checkout: warning: the peer Deployment/gateway of namespace payments has no details: no recorder has published a TrafficProfile of it (is netpol-recorderd running on the nodes of its pods?). Its selector is unknown, so the traffic with it is left out of the policies (listed as not expressible) rather than allowed to every pod of namespace payments$" "$T/pm.err" ||
+	np_fail "the missing peer is not said: $(cat "$T/pm.err")"
+grep -q "netpol-record/not-expressible: .*egress to payments/Deployment/gateway TCP/8443 (its pods'' labels are unknown: no TrafficProfile of it was read)" "$T/pm.out" ||
+	np_fail "the missing peer's traffic is not listed as not expressible: $(grep not-expressible "$T/pm.out")"
+grep -q 'kubernetes.io/metadata.name: payments' "$T/pm.out" && np_fail "a rule for a peer whose pods are unknown"
+grep -q 'read the cluster .*; 1 peer without details (see the warnings)' "$T/pm.err" || np_fail "summary: $(head -n 1 "$T/pm.err")"
+# Its profile there, but not readable by the user.
+np_lapi_reset
+np_lapi_load "$T/pd.json"
+np_lapi_ctl mode '{"forbid": {"resource": "trafficprofiles", "namespace": "payments", "user": "jane"}}'
+npr export --kubeconfig "$KC" -n shop >"$T/pf.out" 2>"$T/pf.err" || np_fail "export with the peer's namespace forbidden: $(cat "$T/pf.err")"
+np_lapi_ctl mode '{"forbid": null}'
+grep -q "shop/deployment-checkout: warning: the peer Deployment/gateway of namespace payments has no details: reading the TrafficProfiles of namespace payments is forbidden (the reader needs list on trafficprofiles in the namespaces of the peers too)" "$T/pf.err" ||
+	np_fail "the forbidden namespace is not said: $(cat "$T/pf.err")"
+cmp -s "$T/pm.out" "$T/pf.out" && np_fail "a forbidden peer's policy says nothing of why"
+diff <(grep -v 'netpol-record/warnings' "$T/pm.out") <(grep -v 'netpol-record/warnings' "$T/pf.out") >/dev/null ||
+	np_fail "a forbidden peer's policy differs from a missing one's beyond the warning"
 echo "PASS"

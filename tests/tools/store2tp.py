@@ -22,12 +22,23 @@ The KnownServers imported into the stores become KnownServer objects
 (ours, cluster-scoped; --no-known-servers leaves them out), as an admin
 would now apply them with `known-servers import --cluster`.
 
+The profiles are of the compact form: spec.egress and spec.ingress, one
+group per (protocol, port) in the CRD's order, peer workloads named by
+reference (Kind/name in the object's namespace, else namespace/Kind/name).
+spec.peerWorkloads describes only the peers no profile of their own
+would describe, by the publisher's rule: a peer deleted from the store
+(deleted_at), a hostNetwork peer, and (its namespace not published: the
+stores say nothing of publish.namespaces, so never here) -- plus one case
+of this generator's own: a peer that is not a subject with flows in any
+of the STOREs given (in a cluster its own node would publish it; here no
+profile of it would exist).
+
 NODE defaults to the store's meta node_name. --age makes every object
 that many seconds old (publishedAt = now - age): a node whose objects are
 older than twice --refresh is one that stopped publishing. --no-status
 leaves the RecorderStatus objects out, --no-store-facts their
 `dataEnd` and `storeCounters`. --split N makes N copies of every profile under other node names
-(NODE-1..) with the entries dealt out among them (paging tests).
+(NODE-1..) with the flows dealt out among them (paging tests).
 """
 import argparse
 import json
@@ -40,7 +51,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakeapi_schema as fs  # noqa: E402
 
 PROTOCOLS = {6: "TCP", 17: "UDP", 132: "SCTP", 1: "ICMP", 58: "ICMPv6"}
-DIRECTIONS = {0: "Egress", 1: "Ingress"}
+# The CRD's enum order: the order of the groups.
+PROTOCOL_ORDER = {6: 0, 17: 1, 132: 2, 1: 3, 58: 4}
+DIRECTIONS = {0: "egress", 1: "ingress"}
 PEER_WORKLOAD, PEER_ADDRESS, PEER_NODE, PEER_UNKNOWN = 0, 1, 2, 3
 MAX_DNS_ADDRESSES = 64
 
@@ -66,7 +79,7 @@ def as_json(text):
 
 def workload_info(row, with_ns):
     """WorkloadInfo / PeerWorkload of a workloads row."""
-    _, ns, kind, name, sel, labels, ports, hostnet, started = row
+    _, ns, kind, name, sel, labels, ports, hostnet, started = row[:9]
     w = {}
     if with_ns:
         w["namespace"] = ns
@@ -86,7 +99,7 @@ def workload_info(row, with_ns):
 
 
 def counts(e, f):
-    """The counters of flow row f into entry (or address) e."""
+    """The counters of flow row f into peer item (or address) e."""
     e["firstSeen"] = f["first_seen"]
     e["lastSeen"] = f["last_seen"]
     e["count"] = f["count"]
@@ -97,49 +110,66 @@ def counts(e, f):
     return e
 
 
-def entries_of(db, flows, wls, nodes):
-    """The entries of one workload's flow rows, and the peer workloads they
-    name."""
-    out, peers, dns = [], {}, {}
+def reference(ns, p):
+    """A peer workload's reference from a profile of namespace ns."""
+    return "%s/%s" % (p[2], p[3]) if p[1] == ns else \
+        "%s/%s/%s" % (p[1], p[2], p[3])
+
+
+def inline(p, subjects):
+    """Whether peer row p is described in spec.peerWorkloads: no profile
+    of its own describes it (the module's docstring)."""
+    return p[9] != 0 or bool(p[7]) or (p[1], p[2], p[3]) not in subjects
+
+
+def groups_of(ns, flows, wls, nodes, subjects):
+    """spec.egress and spec.ingress of one workload's flow rows (lists of
+    groups, empty when none), the peer items over both, and the peer
+    workloads described inline."""
+    groups, peers, dns = {}, {}, {}
     for f in flows:
-        e = {"direction": DIRECTIONS[f["direction"]],
-             "protocol": PROTOCOLS[f["protocol"]],
-             "port": f["port"]}
-        if f["orig_addr"]:
-            e["service"] = {"address": f["orig_addr"],
-                            "port": f["orig_port"]}
+        gkey = (f["direction"], f["protocol"], f["port"])
+        items = groups.setdefault(gkey, [])
+        e = {}
         kind = f["peer_kind"]
         if kind == PEER_WORKLOAD and f["peer_workload_id"] in wls:
             p = wls[f["peer_workload_id"]]
-            e["peer"] = {"workload": {"namespace": p[1], "kind": p[2],
-                                      "name": p[3]}}
-            peers[(p[1], p[2], p[3])] = workload_info(p, True)
+            e["workload"] = reference(ns, p)
+            if inline(p, subjects):
+                peers[(p[1], p[2], p[3])] = workload_info(p, True)
         elif kind == PEER_ADDRESS and f["dns_name"] and \
                 f["direction"] == 0:
-            key = (f["direction"], f["dns_name"], f["protocol"], f["port"],
-                   f["orig_addr"], f["orig_port"])
-            dns.setdefault(key, (e, []))[1].append(f)
+            key = gkey + (f["dns_name"], f["orig_addr"], f["orig_port"])
+            if key not in dns:
+                dns[key] = (e, [])
+                items.append(e)
+            dns[key][1].append(f)
             continue
         elif kind == PEER_ADDRESS:
-            e["peer"] = {"address": f["peer_addr"]}
+            e["address"] = f["peer_addr"]
         elif kind == PEER_NODE:
             n = {"address": f["peer_addr"]}
             if nodes.get(f["peer_addr"]):
                 n["name"] = nodes[f["peer_addr"]]
-            e["peer"] = {"node": n}
+            e["node"] = n
         else:
-            e["peer"] = {"unknown": True}
+            e["unknown"] = True
+        if f["orig_addr"]:
+            e["service"] = {"address": f["orig_addr"],
+                            "port": f["orig_port"]}
         if f["dns_name"]:
             e["dnsName"] = f["dns_name"]
-        out.append(counts(e, f))
+        items.append(counts(e, f))
     for key, (e, fs_) in dns.items():
         # The most recently seen addresses first; beyond 64, omitted.
         fs_.sort(key=lambda f: (-f["last_seen"], f["peer_addr"]))
         listed, omitted = fs_[:MAX_DNS_ADDRESSES], fs_[MAX_DNS_ADDRESSES:]
-        e["peer"] = {"dns": {"name": key[1], "addresses": [
-            counts({"address": f["peer_addr"]}, f) for f in listed]}}
+        e["dns"] = {"name": key[3], "addresses": [
+            counts({"address": f["peer_addr"]}, f) for f in listed]}
         if omitted:
-            e["peer"]["dns"]["omittedAddresses"] = len(omitted)
+            e["dns"]["omittedAddresses"] = len(omitted)
+        if key[4]:
+            e["service"] = {"address": key[4], "port": key[5]}
         e["firstSeen"] = min(f["first_seen"] for f in fs_)
         e["lastSeen"] = max(f["last_seen"] for f in fs_)
         e["count"] = sum(f["count"] for f in fs_)
@@ -147,11 +177,17 @@ def entries_of(db, flows, wls, nodes):
             e["bytes"] = sum(f["bytes"] for f in fs_)
         if sum(f["packets"] for f in fs_):
             e["packets"] = sum(f["packets"] for f in fs_)
-        out.append(e)
-    return out, [peers[k] for k in sorted(peers)]
+    out = {0: [], 1: []}
+    for d, proto, port in sorted(groups, key=lambda k: (
+            k[0], PROTOCOL_ORDER[k[1]], k[2])):
+        out[d].append({"protocol": PROTOCOLS[proto], "port": port,
+                       "peers": groups[(d, proto, port)]})
+    items = [e for g in out[0] + out[1] for e in g["peers"]]
+    return out[0], out[1], items, [peers[k] for k in sorted(peers)]
 
 
-def profile(ns, w, node, entries, peers, started, lost, published):
+def profile(ns, w, node, egress, ingress, items, peers, started, lost,
+            published):
     kind, name = w["kind"], w["name"]
     o = {"apiVersion": "netpol-record.io/v1alpha1", "kind": "TrafficProfile",
          "metadata": {
@@ -163,9 +199,13 @@ def profile(ns, w, node, entries, peers, started, lost, published):
                  "netpol-record.io/node": fs.label_value(node)}},
          "spec": {"workload": w, "node": node, "recordingStarted": started,
                   "publishedAt": rfc3339(published),
-                  "lastSeen": rfc3339(max(e["lastSeen"] for e in entries)),
+                  "lastSeen": rfc3339(max(e["lastSeen"] for e in items)),
                   "eventsLost": lost, "truncated": 0,
-                  "entryCount": len(entries), "entries": entries}}
+                  "entryCount": len(items)}}
+    if egress:
+        o["spec"]["egress"] = egress
+    if ingress:
+        o["spec"]["ingress"] = ingress
     if peers:
         o["spec"]["peerWorkloads"] = peers
     return o
@@ -200,9 +240,27 @@ def status(db, node, started, published, refresh, store_facts):
             "spec": s}
 
 
-def one_store(path, node, a):
+def open_store(path):
     db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
     db.row_factory = sqlite3.Row
+    return db
+
+
+def subjects_of(paths):
+    """(namespace, kind, name) of every workload with flows as a subject
+    in one of the stores: those whose own profiles a cluster holds."""
+    out = set()
+    for path in paths:
+        db = open_store(path)
+        out |= {tuple(r) for r in db.execute(
+            "SELECT DISTINCT w.namespace, w.kind, w.name FROM flows f "
+            "JOIN workloads w ON w.id = f.workload_id")}
+        db.close()
+    return out
+
+
+def one_store(path, node, a, subjects):
+    db = open_store(path)
     node = node or meta(db, "node_name")
     if not node:
         sys.exit("%s: no node_name in the store: give STORE=NODE" % path)
@@ -210,9 +268,12 @@ def one_store(path, node, a):
     lost = dict(db.execute("SELECT name, value FROM counters")
                 .fetchall()).get("events_lost", 0)
     published = a.now - a.age
+    # deleted_at came with a later schema: 0 in a store without it.
+    cols = {r[1] for r in db.execute("PRAGMA table_info(workloads)")}
     wls = {r[0]: tuple(r) for r in db.execute(
         "SELECT id, namespace, kind, name, selector, labels, ports, "
-        "host_network, started_at FROM workloads")}
+        "host_network, started_at, %s FROM workloads" %
+        ("deleted_at" if "deleted_at" in cols else "0"))}
     nodes = {r[1]: r[0] for r in db.execute("SELECT name, addr FROM nodes")}
     by_wl = {}
     for f in db.execute("SELECT * FROM flows ORDER BY id"):
@@ -229,9 +290,11 @@ def one_store(path, node, a):
             part = flows[i::len(names)]
             if not part:
                 continue
-            entries, peers = entries_of(db, part, wls, nodes)
-            objs.append(profile(w[1], workload_info(w, False), n, entries,
-                                peers, started, lost, published))
+            egress, ingress, items, peers = groups_of(w[1], part, wls,
+                                                      nodes, subjects)
+            objs.append(profile(w[1], workload_info(w, False), n, egress,
+                                ingress, items, peers, started, lost,
+                                published))
     if not a.no_status:
         objs.append(status(db, node, started, published, a.refresh,
                            not a.no_store_facts))
@@ -268,9 +331,10 @@ def main():
     p.add_argument("stores", nargs="+")
     a = p.parse_args()
     items, seen = [], set()
+    subjects = subjects_of([s.partition("=")[0] for s in a.stores])
     for s in a.stores:
         path, _, node = s.partition("=")
-        for o in one_store(path, node or None, a):
+        for o in one_store(path, node or None, a, subjects):
             # A KnownServer imported into several stores is one object.
             key = (o["kind"], o["metadata"].get("namespace"),
                    o["metadata"]["name"])

@@ -435,6 +435,66 @@ test_dns_names_world(void **state)
 	ut_world_free(w);
 }
 
+/* Workloads only named (reference_only): described once any source
+ * describes them, the first details winning; one nobody describes is no
+ * subject, even in the scope, and stays as its flows' peer. */
+static void
+test_references(void **state)
+{
+	struct source_query q = { .namespace_ = "shop", .direction = -1 };
+	const struct index_workload *iw;
+	struct ut_world *w = ut_world_new();
+	struct index *idx;
+	int c, r1, r2, r3, r3d;
+
+	(void)state;
+	assert_non_null(w);
+	c = ut_world_workload(w, "shop", "Deployment", "c", "{\"app\":\"c\"}",
+	    NULL);
+	r1 = ut_world_workload(w, "shop", "Deployment", "r1", NULL, NULL);
+	ut_world_reference(w, r1);
+	r2 = ut_world_workload(w, "pay", "Deployment", "r2", NULL, NULL);
+	ut_world_reference(w, r2);
+	r3 = ut_world_workload(w, "shop", "Deployment", "r3", NULL, NULL);
+	ut_world_reference(w, r3);
+	r3d = ut_world_workload(w, "shop", "Deployment", "r3",
+	    "{\"app\":\"r3\"}", NULL);
+	ut_world_selector(w, r3d, "{\"matchLabels\":{\"app\":\"r3\"}}");
+	ut_world_flow(w, c, FLOW_EGRESS, FLOW_PEER_WORKLOAD, r1, NULL,
+	    IPPROTO_TCP, 80, 1, 10, 20);
+	ut_world_flow(w, c, FLOW_EGRESS, FLOW_PEER_WORKLOAD, r2, NULL,
+	    IPPROTO_TCP, 80, 1, 10, 20);
+	ut_world_flow(w, c, FLOW_EGRESS, FLOW_PEER_WORKLOAD, r3, NULL,
+	    IPPROTO_TCP, 80, 1, 10, 20);
+	assert_non_null(idx = ut_world_index(w, &q));
+	assert_int_equal(index_nworkloads(idx), 4);
+	assert_int_equal(index_nflows(idx), 3);
+	assert_non_null(iw = index_find_workload(idx, "shop", "Deployment",
+	    "r1"));
+	assert_false(iw->described);
+	assert_false(iw->subject);
+	assert_int_equal(json_object_object_length(iw->labels), 0);
+	assert_non_null(iw = index_find_workload(idx, "pay", "Deployment",
+	    "r2"));
+	assert_false(iw->described);
+	assert_non_null(iw = index_find_workload(idx, "shop", "Deployment",
+	    "r3"));
+	assert_true(iw->described);
+	assert_true(iw->subject);
+	assert_string_equal(ut_match_label(iw, "app"), "r3");
+	assert_true(index_find_workload(idx, "shop", "Deployment",
+	    "c")->described);
+	index_free(idx);
+	/* Not recorded, as far as the scope of one workload goes. */
+	q.kind = "Deployment";
+	q.name = "r1";
+	assert_null(ut_world_index(w, &q));
+	q.name = "r3";
+	assert_non_null(idx = ut_world_index(w, &q));
+	index_free(idx);
+	ut_world_free(w);
+}
+
 /* An unknown namespace or workload names the closest recorded one. */
 static void
 test_did_you_mean(void **state)
@@ -533,6 +593,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dns_names, setup,
 		    teardown),
 		cmocka_unit_test(test_dns_names_world),
+		cmocka_unit_test(test_references),
 		cmocka_unit_test_setup_teardown(test_did_you_mean, setup,
 		    teardown),
 	};

@@ -168,6 +168,58 @@ test_rules(void **state)
 	index_free(idx);
 }
 
+/* A peer only named (no source described it: its labels are unknown)
+ * gets no rule, which would be the empty selector's every pod of its
+ * namespace: it is not expressible, with why. A described peer beside
+ * it is written as ever. */
+static void
+test_undescribed_peer(void **state)
+{
+	struct source_query q = { .namespace_ = "shop", .direction = -1 };
+	struct policygen_opts o = { .egress = true, .ingress = true };
+	struct ut_world *w = ut_world_new();
+	struct policygen_result r;
+	struct index *idx;
+	char *y;
+	size_t len;
+	int app, ghost, known;
+
+	(void)state;
+	assert_non_null(w);
+	app = ut_world_workload(w, "shop", "Deployment", "app", NULL, NULL);
+	ut_world_selector(w, app, "{\"matchLabels\":{\"app\":\"app\"}}");
+	ghost = ut_world_workload(w, "pay", "Deployment", "ghost", NULL, NULL);
+	ut_world_reference(w, ghost);
+	known = ut_world_workload(w, "shop", "Deployment", "known", NULL, NULL);
+	ut_world_selector(w, known, "{\"matchLabels\":{\"app\":\"k\"}}");
+	ut_world_flow(w, app, FLOW_EGRESS, FLOW_PEER_WORKLOAD, ghost, NULL,
+	    IPPROTO_TCP, 8443, 3, 1000, 2000);
+	ut_world_flow(w, app, FLOW_INGRESS, FLOW_PEER_WORKLOAD, ghost, NULL,
+	    IPPROTO_ICMP, 0, 1, 1000, 2000);
+	ut_world_flow(w, app, FLOW_EGRESS, FLOW_PEER_WORKLOAD, known, NULL,
+	    IPPROTO_TCP, 80, 3, 1000, 2000);
+	assert_non_null(idx = ut_world_index(w, &q));
+	assert_false(index_find_workload(idx, "pay", "Deployment",
+	    "ghost")->described);
+	assert_int_equal(policygen_build(idx, index_find_workload(idx, "shop",
+	    "Deployment", "app"), &o, &r), 0);
+	assert_int_equal(r.inexpressible.n, 2);
+	assert_non_null(strstr(r.inexpressible.v[0], "ICMP ingress from "
+	    "pay/Deployment/ghost"));
+	assert_string_equal(r.inexpressible.v[1], "egress to "
+	    "pay/Deployment/ghost TCP/8443 (its pods' labels are unknown: no "
+	    "TrafficProfile of it was read)");
+	assert_int_equal(yamlout_to_buf(&r.policy, 1, &y, &len), 0);
+	assert_null(strstr(y, "kubernetes.io/metadata.name: pay"));
+	assert_null(strstr(y, "port: 8443"));
+	assert_non_null(strstr(y, "          app: k\n"));
+	assert_null(strstr(y, "empty selector"));
+	free(y);
+	policygen_result_clear(&r);
+	index_free(idx);
+	ut_world_free(w);
+}
+
 /* Names for toFQDNs and domainNames: what the CRD's pattern takes,
  * compared and written as DNS does (case, the final dot). */
 static void
@@ -216,6 +268,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_undescribed_peer),
 		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
 	};
 

@@ -19,6 +19,7 @@
 struct ut_wl {
 	const char *ns, *kind, *name, *labels, *ports, *selector;
 	bool host_network;
+	bool reference_only;
 	int64_t started_at;
 };
 
@@ -68,6 +69,7 @@ world_load(struct source *src, const struct source_query *q,
 		    json_object_new_object();
 		sw.host_network = w->wl[i].host_network;
 		sw.started_at = w->wl[i].started_at;
+		sw.reference_only = w->wl[i].reference_only;
 		if ((rc = index_add_namespace(b, sw.namespace_)) == 0)
 			rc = index_add_workload(b, &sw, &h[i]);
 		json_object_put(sw.labels);
@@ -137,6 +139,12 @@ void
 ut_world_selector(struct ut_world *w, int wl, const char *selector)
 {
 	w->wl[wl].selector = selector;
+}
+
+void
+ut_world_reference(struct ut_world *w, int wl)
+{
+	w->wl[wl].reference_only = true;
 }
 
 void
@@ -231,6 +239,18 @@ ut_index_stores(const char *const *dbs, size_t n,
 	for (i = 0; i < k; i++)
 		source_free(srcs[i]);
 	return idx;
+}
+
+const char *
+ut_match_label(const struct index_workload *w, const char *key)
+{
+	json_object *ml, *v;
+
+	if (!json_object_object_get_ex(w->selector, "matchLabels", &ml) ||
+	    !json_object_object_get_ex(ml, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
 }
 
 size_t

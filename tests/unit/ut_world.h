@@ -30,6 +30,9 @@ int ut_world_workload(struct ut_world *w, const char *ns, const char *kind,
     const char *name, const char *labels, const char *ports);
 /* Its selector (JSON text, a literal); {} unless set. */
 void ut_world_selector(struct ut_world *w, int wl, const char *selector);
+/* It is only named, not described (a TrafficProfile's reference to a
+ * peer: index_source_workload.reference_only); give it no labels. */
+void ut_world_reference(struct ut_world *w, int wl);
 /* Its host_network and started_at (0 unknown). */
 void ut_world_workload_set(struct ut_world *w, int wl, bool host_network,
     int64_t started_at);
@@ -74,6 +77,9 @@ struct store;
 int64_t ut_store_workload(struct store *st, const char *ns, const char *kind,
     const char *name, const char *selector, const char *labels,
     bool host_network, int64_t started_at);
+
+/* The value of key in the matchLabels of w's selector; NULL when none. */
+const char *ut_match_label(const struct index_workload *w, const char *key);
 
 /* The position in idx of the flow of workload ns/name in direction dir on
  * protocol/port (the first such); (size_t)-1 when there is none. */
