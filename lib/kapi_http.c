@@ -13,6 +13,37 @@
 
 #include <json-c/json.h>
 
+struct kapi_http_session {
+	CURLSH *sh;
+};
+
+int
+kapi_http_session_new(struct kapi_http_session **out)
+{
+	struct kapi_http_session *s;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->sh = curl_share_init()) == NULL) {
+		free(s);
+		return -ENOMEM;
+	}
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	*out = s;
+	return 0;
+}
+
+void
+kapi_http_session_free(struct kapi_http_session *s)
+{
+	if (s == NULL)
+		return;
+	curl_share_cleanup(s->sh);
+	free(s);
+}
+
 /* A PEM blob for libcurl (copied by it). */
 static void
 set_blob(CURL *easy, CURLoption opt, const char *pem)
@@ -224,6 +255,8 @@ request_once(const struct kapi_conf *c, const struct kapi_http_req *rq,
 			r = -EACCES;
 		goto out;
 	}
+	if (rq->session != NULL)
+		curl_easy_setopt(easy, CURLOPT_SHARE, rq->session->sh);
 	curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, rq->method);
 	if (rq->body != NULL) {
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, rq->body);

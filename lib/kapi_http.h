@@ -32,6 +32,18 @@ int kapi_http_setup(CURL *easy, const struct kapi_conf *c, const char *url,
     const char *user_agent, const char *extra, struct curl_slist **hdrs,
     char *err, size_t errlen);
 
+/*
+ * Connections kept open between the requests of one thread (libcurl's
+ * connection cache and TLS sessions, shared): a client that makes many
+ * requests to one server in a row sets kapi_http_req.session, and pays
+ * one TCP and TLS handshake instead of one per request. Not for several
+ * threads at once.
+ */
+struct kapi_http_session;
+
+int kapi_http_session_new(struct kapi_http_session **out);
+void kapi_http_session_free(struct kapi_http_session *s);
+
 struct kapi_http_req {
 	const char *method;		/* "GET", "PATCH", "DELETE", "POST" */
 	const char *path;		/* "/apis/..." with its query string */
@@ -45,6 +57,8 @@ struct kapi_http_req {
 	 * abandon the request: it then ends within about 100 ms with
 	 * -ECANCELED. */
 	const int *cancel;
+	struct kapi_http_session *session;	/* NULL: a connection of its
+						 * own */
 };
 
 struct kapi_http_resp {

@@ -17,6 +17,7 @@
 
 struct kube {
 	struct kapi_conf conf;
+	struct kapi_http_session *session;	/* one connection for all */
 	struct kube_opts o;
 	char desc[1024];
 };
@@ -53,11 +54,16 @@ kube_open(const struct kube_opts *o, struct kube **out, char *err,
 		free(k);
 		return r;
 	}
+	curl_once();
+	if ((r = kapi_http_session_new(&k->session)) < 0) {
+		kapi_conf_clear(&k->conf);
+		free(k);
+		return r;
+	}
 	k->o = *o;
 	if (k->o.timeout_ms <= 0)
 		k->o.timeout_ms = KUBE_DEFAULT_TIMEOUT_MS;
 	snprintf(k->desc, sizeof(k->desc), "%s (%s)", k->conf.server, where);
-	curl_once();
 	*out = k;
 	return 0;
 }
@@ -67,6 +73,7 @@ kube_close(struct kube *k)
 {
 	if (k == NULL)
 		return;
+	kapi_http_session_free(k->session);
 	kapi_conf_clear(&k->conf);
 	free(k);
 }
@@ -191,6 +198,7 @@ request(struct kube *k, struct kapi_http_req *rq, struct kapi_http_resp *out,
 		rq->timeout_ms = (long)(deadline - clock_mono_ms());
 		if (rq->timeout_ms < 1)
 			rq->timeout_ms = 1;
+		rq->session = k->session;
 		if ((r = kapi_http_request(&k->conf, rq, out)) < 0)
 			return explain_transport(k, r, out->error, err, errlen);
 		if (out->status >= 200 && out->status < 300)
