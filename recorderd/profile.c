@@ -22,7 +22,6 @@
 
 #include "lib/sort.h"
 #include "lib/tpname.h"
-#include "recorderd/pubsched.h"
 #include "recorderd/vec.h"
 
 /* The peer kinds of an entry, in the order entries are listed. */
@@ -429,16 +428,19 @@ workload_ref(const struct store_workload_row *w, const char *ns)
 }
 
 /*
- * Is peer w described in spec.peerWorkloads, no profile of its own
- * describing it: deleted (its profiles went with it), hostNetwork (never
- * recorded as a subject), or in a namespace this recorder does not
- * publish?
+ * Is peer w described in spec.peerWorkloads? When it is in another
+ * namespace than the object (ns): a reader of one namespace then needs
+ * nothing of the others (no request, no RBAC there; and few peers are),
+ * and a namespace that is not published is always another; and when no
+ * profile of its own describes it: deleted (its profiles went with it)
+ * or hostNetwork (never recorded as a subject). The others are described
+ * by their own profiles, in the same namespace.
  */
 static bool
-described_inline(const struct store_workload_row *w, const char *namespaces)
+described_inline(const struct store_workload_row *w, const char *ns)
 {
-	return w->deleted_at != 0 || w->host_network ||
-	    !pubsched_ns_selected(namespaces, w->namespace_);
+	return strcmp(w->namespace_, ns) != 0 || w->deleted_at != 0 ||
+	    w->host_network;
 }
 
 /* ---- entries ------------------------------------------------------------- */
@@ -888,7 +890,7 @@ peer_cmp(const void *pa, const void *pb)
  * own describes (described_inline), once each, sorted; NULL when none
  * (the field is then absent). */
 static json_object *
-peer_workloads(struct entry *e, size_t k, const char *namespaces)
+peer_workloads(struct entry *e, size_t k, const char *ns)
 {
 	const struct store_workload_row **w;
 	json_object *arr = NULL;
@@ -898,7 +900,7 @@ peer_workloads(struct entry *e, size_t k, const char *namespaces)
 		return NULL;
 	for (size_t i = 0; i < k; i++)
 		if (e[i].pk == P_WORKLOAD &&
-		    described_inline(e[i].wl, namespaces))
+		    described_inline(e[i].wl, ns))
 			w[n++] = e[i].wl;
 	sort_n(w, n, sizeof(*w), peer_cmp);
 	for (size_t i = 0; i < n; i++) {
@@ -1150,7 +1152,7 @@ build_body(const struct store_workload_row *wl, struct entry *e, size_t k,
 	json_object_object_add(spec, "lastSeen",
 	    json_object_new_string(profile_time(last, t, sizeof(t))));
 	json_object_object_add(spec, "node", json_object_new_string(f->node));
-	if ((pw = peer_workloads(e, k, f->namespaces)) != NULL)
+	if ((pw = peer_workloads(e, k, wl->namespace_)) != NULL)
 		json_object_object_add(spec, "peerWorkloads", pw);
 	json_object_object_add(spec, "publishedAt", json_object_new_string(
 	    profile_time(f->published_at, t, sizeof(t))));

@@ -33,10 +33,11 @@
  * namespace/kind/name, address or name, then Service. Flows whose keys
  * meet (dangling peers: "unknown") are merged with flow_merge().
  *
- * A peer workload's details (selector, labels, ports) come from its own
- * profile; spec.peerWorkloads (absent when empty) describes only the
- * peers that have none: deleted (deleted_at != 0), hostNetwork, or in a
- * namespace this recorder does not publish (profile_facts.namespaces).
+ * A peer workload of the object's namespace is described by its own
+ * profile (selector, labels, ports); spec.peerWorkloads (absent when
+ * empty) describes the others: peers of other namespaces (a reader of one
+ * namespace needs nothing of the others), and those no profile of their
+ * own describes: deleted (deleted_at != 0) or hostNetwork.
  *
  * A direction holds at most PROFILE_MAX_GROUPS groups (the CRD's bound):
  * the peers of its least recently seen ports beyond go first. Then at
@@ -98,10 +99,6 @@ struct profile_facts {
 					 * out; 0 keeps all */
 	unsigned max_entries;		/* 1 .. PROFILE_MAX_ENTRIES */
 	size_t max_bytes;		/* 0: PROFILE_MAX_BYTES */
-	const char *namespaces;		/* publish.namespaces (patterns of
-					 * pubsched_ns_selected): peers of
-					 * others go in peerWorkloads; NULL
-					 * or "" every namespace */
 };
 
 struct profile {

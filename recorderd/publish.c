@@ -447,7 +447,6 @@ look_at(struct publish *p, const struct pubstore_wl *w,
 		.retention_cutoff = p->c.retention_days ? now -
 		    (int64_t)p->c.retention_days * 86400 : 0,
 		.max_entries = p->c.max_entries,
-		.namespaces = p->c.namespaces,
 	};
 	char name[TPNAME_OBJECT_MAX + 1];
 	struct pubsched_now n = { 0 };

@@ -65,10 +65,11 @@ e=$(jq -c '.items[] | select(.metadata.name == "deployment-web-node-1") | '"$pee
 e=$(jq -c '.items[] | select(.metadata.name == "deployment-web-node-1") | .spec.ingress[]
 	| select(.protocol == "ICMP") | [.port, [.peers[].workload]]' <<<"$p")
 [ "$e" = '[0,["other/Deployment/tool"]]' ] || np_fail "tool -> web-1: $e"
-# Every namespace published, nothing deleted: every peer has a profile of
-# its own, no peer workload is described.
-e=$(jq -c '[.items[] | select(.spec.peerWorkloads) | .metadata.name]' <<<"$p")
-[ "$e" = '[]' ] || np_fail "peer workloads described in $e"
+# Nothing deleted: the peers of the profile's namespace are described by
+# their own profiles; the one peer of another namespace (other/tool, in
+# web's profile on node-1) is described where it is named.
+e=$(jq -c '[.items[] | select(.spec.peerWorkloads) | [.metadata.name, [.spec.peerWorkloads[] | "\(.namespace)/\(.kind)/\(.name)"]]]' <<<"$p")
+[ "$e" = '[["deployment-web-node-1",["other/Deployment/tool"]]]' ] || np_fail "peer workloads described: $e"
 # Owners: the Deployment's uid from the API; labels for selection.
 e=$(jq -c '.items[] | select(.metadata.name == "deployment-api-node-2") | [.metadata.ownerReferences[0].uid,
 	.metadata.labels["netpol-record.io/node"], .metadata.labels["netpol-record.io/workload-name"]]' <<<"$p")

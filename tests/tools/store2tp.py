@@ -25,8 +25,9 @@ would now apply them with `known-servers import --cluster`.
 The profiles are of the compact form: spec.egress and spec.ingress, one
 group per (protocol, port) in the CRD's order, peer workloads named by
 reference (Kind/name in the object's namespace, else namespace/Kind/name).
-spec.peerWorkloads describes only the peers no profile of their own
-would describe, by the publisher's rule: a peer deleted from the store
+spec.peerWorkloads describes the peers of other namespaces and those no
+profile of their own would describe, by the publisher's rule: a peer in
+another namespace than the profile, a peer deleted from the store
 (deleted_at), a hostNetwork peer, and (its namespace not published: the
 stores say nothing of publish.namespaces, so never here) -- plus one case
 of this generator's own: a peer that is not a subject with flows in any
@@ -116,10 +117,12 @@ def reference(ns, p):
         "%s/%s/%s" % (p[1], p[2], p[3])
 
 
-def inline(p, subjects):
-    """Whether peer row p is described in spec.peerWorkloads: no profile
-    of its own describes it (the module's docstring)."""
-    return p[9] != 0 or bool(p[7]) or (p[1], p[2], p[3]) not in subjects
+def inline(ns, p, subjects):
+    """Whether peer row p is described in spec.peerWorkloads of a profile
+    of namespace ns: in another namespace, or no profile of its own
+    describes it (the module's docstring)."""
+    return p[1] != ns or p[9] != 0 or bool(p[7]) or \
+        (p[1], p[2], p[3]) not in subjects
 
 
 def groups_of(ns, flows, wls, nodes, subjects):
@@ -135,7 +138,7 @@ def groups_of(ns, flows, wls, nodes, subjects):
         if kind == PEER_WORKLOAD and f["peer_workload_id"] in wls:
             p = wls[f["peer_workload_id"]]
             e["workload"] = reference(ns, p)
-            if inline(p, subjects):
+            if inline(ns, p, subjects):
                 peers[(p[1], p[2], p[3])] = workload_info(p, True)
         elif kind == PEER_ADDRESS and f["dns_name"] and \
                 f["direction"] == 0:

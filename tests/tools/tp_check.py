@@ -86,10 +86,12 @@ def reference(p, ns):
     return "%s/%s/%s" % (p["namespace"], p["kind"], p["name"])
 
 
-def described_inline(p, patterns):
-    """Does no profile of its own describe peer p (so this one must)?"""
-    return bool(p["deleted_at"]) or bool(p["host_network"]) or \
-        not ns_selected(patterns, p["namespace"])
+def described_inline(p, ns):
+    """Must a profile of namespace ns describe peer p: in another
+    namespace, or no profile of its own describes it (deleted,
+    hostNetwork)?"""
+    return p["namespace"] != ns or bool(p["deleted_at"]) or \
+        bool(p["host_network"])
 
 
 def workload_info(row, with_ns):
@@ -127,7 +129,7 @@ def expected(db, wl, rows, nodes, patterns):
                 peer = {"unknown": True}
             else:
                 peer = {"workload": ref}
-                if described_inline(p, patterns):
+                if described_inline(p, wl["namespace"]):
                     peers[ref] = workload_info(p, True)
         elif f["peer_kind"] == 2:
             peer = {"node": {"address": f["peer_addr"]}}
