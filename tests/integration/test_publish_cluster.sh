@@ -66,10 +66,11 @@ e=$(jq -c '.items[] | select(.metadata.name == "deployment-web-node-1") | .spec.
 	| select(.protocol == "ICMP") | [.port, [.peers[].workload]]' <<<"$p")
 [ "$e" = '[0,["other/Deployment/tool"]]' ] || np_fail "tool -> web-1: $e"
 # Nothing deleted: the peers of the profile's namespace are described by
-# their own profiles; the one peer of another namespace (other/tool, in
-# web's profile on node-1) is described where it is named.
+# their own profiles; the peers of another namespace are described where
+# they are named: other/tool in web's profile on node-1, shop/web in
+# tool's on node-3.
 e=$(jq -c '[.items[] | select(.spec.peerWorkloads) | [.metadata.name, [.spec.peerWorkloads[] | "\(.namespace)/\(.kind)/\(.name)"]]]' <<<"$p")
-[ "$e" = '[["deployment-web-node-1",["other/Deployment/tool"]]]' ] || np_fail "peer workloads described: $e"
+[ "$e" = '[["deployment-tool-node-3",["shop/Deployment/web"]],["deployment-web-node-1",["other/Deployment/tool"]]]' ] || np_fail "peer workloads described: $e"
 # Owners: the Deployment's uid from the API; labels for selection.
 e=$(jq -c '.items[] | select(.metadata.name == "deployment-api-node-2") | [.metadata.ownerReferences[0].uid,
 	.metadata.labels["netpol-record.io/node"], .metadata.labels["netpol-record.io/workload-name"]]' <<<"$p")
