@@ -66,21 +66,8 @@ np_api_start
 pad() { printf 'w%02d' "$1"; }
 
 np_log "publish: $nwl pods, $npeers peers each, traffic every ${round}s; interval ${interval}s, refresh ${refresh}s, window ${secs}s"
-plugin='{"type":"netpol-record-cni","db":"'"$NP_DB"'"}'
-br=$(np_conflist bridge "$plugin")
-declare -A ip=()
-items=""
-for ((i = 0; i < nwl; i++)); do
-	w=$(pad "$i")
-	np_pod "$w" "$br" "IgnoreUnknown=1;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=$w-5d9c-x;K8S_POD_UID=uid-pod-$w" 2>/dev/null
-	ip[$w]=$(np_pod_ip "$w" 4)
-	labels='{"app":"'"$w"'","app.kubernetes.io/name":"'"$w"'","app.kubernetes.io/part-of":"shop"}'
-	items="$items${items:+,}"'{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"'"$w"'","namespace":"shop","uid":"uid-dep-'"$w"'"},"spec":{"selector":{"matchLabels":{"app":"'"$w"'"}}}},
-{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"'"$w"'-5d9c","namespace":"shop","uid":"uid-rs-'"$w"'","ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"'"$w"'","uid":"uid-dep-'"$w"'","controller":true}]},"spec":{"selector":{"matchLabels":{"app":"'"$w"'","pod-template-hash":"5d9c"}}}},
-{"apiVersion":"v1","kind":"Pod","metadata":{"name":"'"$w"'-5d9c-x","namespace":"shop","uid":"uid-pod-'"$w"'","labels":'"${labels%\}}"',"pod-template-hash":"5d9c"},"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"'"$w"'-5d9c","uid":"uid-rs-'"$w"'","controller":true}]},"spec":{"nodeName":"node-1","containers":[{"name":"main","image":"x","ports":[{"name":"data","containerPort":20000,"protocol":"UDP"}]}]},"status":{"phase":"Running","podIP":"'"${ip[$w]}"'","startTime":"2026-01-01T00:00:00Z"}}'
-done
-items="$items"',{"apiVersion":"v1","kind":"Node","metadata":{"name":"node-1","uid":"uid-node-1"},"status":{"addresses":[{"type":"InternalIP","address":"198.18.0.11"}]}}'
-np_api_ctl load "{\"items\":[$items]}"
+np_pub_pods "$nwl"
+declare -n ip=NP_PUB_IP
 
 conf="$NP_NODE_DIR/recorderd.yaml"
 np_rd_conf "$conf" "node_name: node-1" "flush_interval: 1s" \
@@ -88,10 +75,7 @@ np_rd_conf "$conf" "node_name: node-1" "flush_interval: 1s" \
 	"publish: {interval: ${interval}s, refresh: ${refresh}s, max_refreshes_per_hour: $budget}" \
 	"log: {file: $NP_RD_LOG, level: info}"
 np_rd_start "$conf"
-owners() {
-	[ "$(sqlite3 -cmd ".timeout 2000" "$NP_DB" "SELECT count(*) FROM attachments a JOIN workloads w ON w.id = a.workload_id WHERE w.kind = 'Deployment' AND w.uid != ''")" -ge "$nwl" ]
-}
-np_retry 300 owners || na_all "the daemon did not learn its pods' owners"
+np_retry 300 np_pub_owners "$nwl" || na_all "the daemon did not learn its pods' owners"
 
 # Steady traffic for the whole section (no ARP: 50 pods resolving their
 # peers at once lose datagrams to the host's backlog).

@@ -78,6 +78,10 @@
 #                          # $NP_TMP/api/kubeconfig (token file, CA) for
 #                          # the daemons; ARGs go to the server
 #   np_api METHOD PATH [JSON]  # a request (token sent); prints the body
+#   np_pub_pods N / np_pub_owners N  # N one-pod Deployments w00.. of
+#                          # shop on the current node, their metadata in
+#                          # the API server (NP_PUB_IP[wNN]); all owners
+#                          # known in the store? (publisher tests, bench)
 #   np_api_ctl NAME [JSON] # POST /_test/NAME (faults, load, stats, ...)
 #   np_api_pki DIR ADDR    # a CA and a server certificate for IP ADDR in
 #                          # DIR (ca.pem, srv.pem, srv.key), as both
@@ -126,6 +130,34 @@ np_meta_deployment() {
  "spec":{"nodeName":"node-a","containers":[{"name":"main","image":"x","ports":[{"name":"http","containerPort":8080,"protocol":"TCP"}]}]},
  "status":{"phase":"Running","podIP":"$ip4","podIPs":[{"ip":"$ip4"},{"ip":"$ip6"}],"startTime":"$start"}}
 JSON
+}
+
+# np_pub_pods N: on the current node, N pods w00 .. (each the one pod of
+# Deployment wNN of namespace shop: three labels, a UDP port 20000
+# named "data"), attached by the bridge plugin + netpol-record-cni; their
+# metadata, and Node node-1's, loaded into the test API server
+# (np_api_start first). Sets NP_PUB_IP[wNN] to each pod's IPv4 address.
+declare -A NP_PUB_IP=()
+np_pub_pods() {
+	local n=$1 i w br items="" labels
+	br=$(np_conflist bridge '{"type":"netpol-record-cni","db":"'"$NP_DB"'"}')
+	for ((i = 0; i < n; i++)); do
+		w=$(printf 'w%02d' "$i")
+		np_pod "$w" "$br" "IgnoreUnknown=1;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=$w-5d9c-x;K8S_POD_UID=uid-pod-$w" >/dev/null 2>&1
+		NP_PUB_IP[$w]=$(np_pod_ip "$w" 4)
+		labels='"app":"'"$w"'","app.kubernetes.io/name":"'"$w"'","app.kubernetes.io/part-of":"shop"'
+		items="$items${items:+,}"'{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"'"$w"'","namespace":"shop","uid":"uid-dep-'"$w"'"},"spec":{"selector":{"matchLabels":{"app":"'"$w"'"}}}},
+{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"'"$w"'-5d9c","namespace":"shop","uid":"uid-rs-'"$w"'","ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"'"$w"'","uid":"uid-dep-'"$w"'","controller":true}]},"spec":{"selector":{"matchLabels":{"app":"'"$w"'","pod-template-hash":"5d9c"}}}},
+{"apiVersion":"v1","kind":"Pod","metadata":{"name":"'"$w"'-5d9c-x","namespace":"shop","uid":"uid-pod-'"$w"'","labels":{'"$labels"',"pod-template-hash":"5d9c"},"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"'"$w"'-5d9c","uid":"uid-rs-'"$w"'","controller":true}]},"spec":{"nodeName":"node-1","containers":[{"name":"main","image":"x","ports":[{"name":"data","containerPort":20000,"protocol":"UDP"}]}]},"status":{"phase":"Running","podIP":"'"${NP_PUB_IP[$w]}"'","startTime":"2026-01-01T00:00:00Z"}}'
+	done
+	items="$items"',{"apiVersion":"v1","kind":"Node","metadata":{"name":"node-1","uid":"uid-node-1"},"status":{"addresses":[{"type":"InternalIP","address":"198.18.0.11"}]}}'
+	np_api_ctl load "{\"items\":[$items]}"
+}
+
+# np_pub_owners N: is every one of N Deployments' pods attached with its
+# owner known in the current node's store? (for np_retry)
+np_pub_owners() {
+	[ "$(sqlite3 -cmd ".timeout 2000" "$NP_DB" "SELECT count(*) FROM attachments a JOIN workloads w ON w.id = a.workload_id WHERE w.kind = 'Deployment' AND w.uid != ''")" -ge "$1" ]
 }
 
 # np_setup NAME: make the run id, the temp dir and the node namespace.

@@ -23,30 +23,14 @@ G=/apis/netpol-record.io/v1alpha1
 nwl=4
 pad() { printf 'w%02d' "$1"; }
 
-plugin='{"type":"netpol-record-cni","db":"'"$NP_DB"'"}'
-br=$(np_conflist bridge "$plugin")
-declare -A ip=()
-items=""
-for ((i = 0; i < nwl; i++)); do
-	w=$(pad "$i")
-	np_pod "$w" "$br" "IgnoreUnknown=1;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=$w-5d9c-x;K8S_POD_UID=uid-pod-$w" >/dev/null
-	ip[$w]=$(np_pod_ip "$w" 4)
-	items="$items${items:+,}"'{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"'"$w"'","namespace":"shop","uid":"uid-dep-'"$w"'"},"spec":{"selector":{"matchLabels":{"app":"'"$w"'"}}}},
-{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"'"$w"'-5d9c","namespace":"shop","uid":"uid-rs-'"$w"'","ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"'"$w"'","uid":"uid-dep-'"$w"'","controller":true}]},"spec":{"selector":{"matchLabels":{"app":"'"$w"'","pod-template-hash":"5d9c"}}}},
-{"apiVersion":"v1","kind":"Pod","metadata":{"name":"'"$w"'-5d9c-x","namespace":"shop","uid":"uid-pod-'"$w"'","labels":{"app":"'"$w"'","pod-template-hash":"5d9c"},"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"'"$w"'-5d9c","uid":"uid-rs-'"$w"'","controller":true}]},"spec":{"nodeName":"node-1","containers":[{"name":"main","image":"x"}]},"status":{"phase":"Running","podIP":"'"${ip[$w]}"'","startTime":"2026-01-01T00:00:00Z"}}'
-done
-items="$items"',{"apiVersion":"v1","kind":"Node","metadata":{"name":"node-1","uid":"uid-node-1"},"status":{"addresses":[{"type":"InternalIP","address":"198.18.0.11"}]}}'
-np_api_ctl load "{\"items\":[$items]}"
+np_pub_pods "$nwl"
 
 conf="$NP_NODE_DIR/recorderd.yaml"
 np_rd_conf "$conf" "node_name: node-1" "flush_interval: 500ms" \
 	"metadata: {source: kubeconfig, kubeconfig: $NP_TMP/api/kubeconfig}" \
 	"publish: {interval: 1s, refresh: 1s, max_refreshes_per_hour: 720}"
 np_rd_start "$conf"
-owners() {
-	[ "$(sqlite3 -cmd ".timeout 2000" "$NP_DB" "SELECT count(*) FROM attachments a JOIN workloads w ON w.id = a.workload_id WHERE w.kind = 'Deployment' AND w.uid != ''")" -ge "$nwl" ]
-}
-np_retry 300 owners || np_fail "the daemon did not learn its pods' owners"
+np_retry 300 np_pub_owners "$nwl" || np_fail "the daemon did not learn its pods' owners"
 
 # Every pod sends a datagram to the next two each second, for 60 s at
 # most (stopped with the test).
@@ -55,7 +39,7 @@ for ((i = 0; i < nwl; i++)); do pods+=("$(pad "$i")"); done
 np_pods_neigh "${pods[@]}"
 for ((i = 0; i < nwl; i++)); do
 	w=$(pad "$i")
-	np_bg "$w" "$net" udp-peers -c "${ip[$(pad $(((i + 1) % nwl)))]},${ip[$(pad $(((i + 2) % nwl)))]}" \
+	np_bg "$w" "$net" udp-peers -c "${NP_PUB_IP[$(pad $(((i + 1) % nwl)))]},${NP_PUB_IP[$(pad $(((i + 2) % nwl)))]}" \
 		-p 20000 -i 1 -t 60 >/dev/null
 done
 # Learnt: every profile with its 2 egress and 2 ingress entries.
@@ -73,7 +57,7 @@ np_api_ctl stats '{"reset": true}'
 t0=$(date +%s%N)
 sleep 10
 # A new flow while the budget is spent: written within the interval.
-np_in w00 "$net" udp-peers -c "${ip[w03]}" -p 30000 -i 60 -t 0.01 >/dev/null
+np_in w00 "$net" udp-peers -c "${NP_PUB_IP[w03]}" -p 30000 -i 60 -t 0.01 >/dev/null
 new() {
 	np_api GET "$G/namespaces/shop/trafficprofiles/deployment-w00-node-1" |
 		jq -e '[.spec.egress[]? | select(.port == 30000)] | length == 1' >/dev/null
