@@ -127,24 +127,26 @@ rate() { # objects refresh_s budget_per_hour
 }
 model=$(rate "$nwl" "$refresh" "$budget")
 model10=$(rate "$nwl" 600 90)
-# The verdict: measured when the run has the daemon's defaults and a
-# window of two refreshes or more (a shorter one starts with every object
-# freshly written and sees few of their refreshes), else the model at the
+# The verdict: at the daemon's defaults with a window of two refreshes or
+# more, the larger of the measured rate and the model (the window's first
+# refresh has no counts-only rewrite: every object was just written, so
+# the measured rate is below the steady one); else the model at the
 # defaults, which a run at other settings checks (measured vs long run).
 defaults=0
 [ "$refresh" -eq 600 ] && [ "$budget" -eq 90 ] && [ "$secs" -ge 1200 ] && defaults=1
+larger() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 > b + 0) ? a : b }'; }
 np_log "window: $reqs requests, $bytes bytes in $mins min; requests: $(jq -c '.requests' <<<"$stats")"
 # The verdict is the long run's (the model at these settings): a window
 # shorter than a refresh has not seen every object's counts rewritten.
 bench_row "API requests per minute per node, settled ($nwl objects, interval ${interval}s, refresh ${refresh}s, window ${secs}s)" \
 	"$per_min/min measured; $model/min in the long run" "at refresh 10m: $model10/min" "-" "<= 2/min" \
-	"$(bench_cmp "$([ "$defaults" = 1 ] && echo "$per_min" || echo "$model10")" "<=" 2) ($([ "$defaults" = 1 ] && echo measured || echo model) at the defaults: refresh 10m, 90 counts-only rewrites an hour; each object every $(awk -v n="$nwl" 'BEGIN { m = n / 1.5; if (m < 10) m = 10; printf "%.0f", m }') min)"
+	"$(bench_cmp "$([ "$defaults" = 1 ] && larger "$per_min" "$model10" || echo "$model10")" "<=" 2) ($([ "$defaults" = 1 ] && echo "measured and model" || echo model) at the defaults: refresh 10m, 90 counts-only rewrites an hour; each object every $(awk -v n="$nwl" 'BEGIN { m = n / 1.5; if (m < 10) m = 10; printf "%.0f", m }') min)"
 kb_obj=$(awk -v b="$bytes" -v r="$reqs" 'BEGIN { if (r > 0) printf "%.1f", b / 1024 / r; else print "-" }')
 kb10=$(awk -v k="$kb_obj" -v m="$model10" 'BEGIN { if (k ~ /^[0-9.]+$/) printf "%.1f", k * m; else print "-" }')
 kbrun=$(awk -v k="$kb_obj" -v m="$model" 'BEGIN { if (k ~ /^[0-9.]+$/) printf "%.1f", k * m; else print "-" }')
 bench_row "API bytes per minute per node, settled (request + answer)" \
 	"$kb_min KB/min measured; $kbrun KB/min in the long run" "$kb_obj KB per request; at refresh 10m: $kb10 KB/min" "-" "<= 50 KB/min" \
-	"$(bench_cmp "$([ "$defaults" = 1 ] && echo "$kb_min" || echo "$kb10")" "<=" 50) ($([ "$defaults" = 1 ] && echo measured || echo model) at the defaults)"
+	"$(bench_cmp "$([ "$defaults" = 1 ] && larger "$kb_min" "$kb10" || echo "$kb10")" "<=" 50) ($([ "$defaults" = 1 ] && echo "measured and model" || echo model) at the defaults)"
 
 # Stored bytes per profile; the reference: the same objects with spec
 # granular (the CRD before), on a second API server.
