@@ -25,11 +25,9 @@ would now apply them with `known-servers import --cluster`.
 The profiles are of the compact form: spec.egress and spec.ingress, one
 group per (protocol, port) in the CRD's order, peer workloads named by
 reference (Kind/name in the object's namespace, else namespace/Kind/name).
-spec.peerWorkloads describes the peers of other namespaces and those no
-profile of their own would describe, by the publisher's rule: a peer in
-another namespace than the profile, a peer deleted from the store
-(deleted_at), a hostNetwork peer, and (its namespace not published: the
-stores say nothing of publish.namespaces, so never here) -- plus one case
+spec.peerWorkloads describes, by the publisher's rule, a peer in another
+namespace than the profile, a peer deleted from the store (deleted_at)
+and a hostNetwork peer -- plus one case
 of this generator's own: a peer that is not a subject with flows in any
 of the STOREs given (in a cluster its own node would publish it; here no
 profile of it would exist).

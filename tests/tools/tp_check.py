@@ -109,7 +109,7 @@ def workload_info(row, with_ns):
     return out
 
 
-def expected(db, wl, rows, nodes, patterns):
+def expected(db, wl, rows, nodes):
     """The groups of workload wl from its flows, {(direction, protocol,
     port): [peer item]}, and the peer workloads to describe when they are
     named, {reference: PeerWorkload}."""
@@ -319,7 +319,7 @@ def main():
                             (what, wl["kind"], wl["name"]))
             continue
         spec = o["spec"]
-        groups, inline = expected(db, wl, rows, nodes, a.namespaces)
+        groups, inline = expected(db, wl, rows, nodes)
         kept, left = check_groups(what, spec, groups, problems)
         check_truncation(what, spec, kept, left, a.max_entries, problems)
         if canon(spec["workload"]) != canon(workload_info(wl, False)):
