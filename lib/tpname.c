@@ -58,3 +58,20 @@ tpname_label(const char *value, char *out, size_t outlen)
 {
 	tpname_shorten(value, TPNAME_LABEL_MAX, out, outlen);
 }
+
+bool
+tpname_ref_part_ok(const char *s, size_t n, bool dots)
+{
+	bool alnum;
+
+	if (n == 0 || n > (dots ? TPNAME_OBJECT_MAX : TPNAME_LABEL_MAX))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		alnum = (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9');
+		if (!alnum && (i == 0 || i == n - 1 ||
+		    (s[i] != '-' && !(dots && s[i] == '.'))))
+			return false;
+	}
+	return true;
+}

@@ -12,6 +12,7 @@
 #ifndef NPR_TPNAME_H
 #define NPR_TPNAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,5 +38,14 @@ void tpname_profile(const char *kind, const char *name, const char *node,
 /* A label value for value (a workload's or a node's name):
  * shorten(value, 63). */
 void tpname_label(const char *value, char *out, size_t outlen);
+
+/*
+ * Is the n bytes at s a part of a peer reference ("KIND/NAME",
+ * "NAMESPACE/KIND/NAME") as the TrafficProfile CRD's pattern takes it:
+ * a namespace (dots false: a DNS-1123 label, at most 63) or a name (dots
+ * true: a DNS-1123 subdomain, at most 253)? Lower-case letters, digits,
+ * '-' (and '.'), a letter or digit at both ends.
+ */
+bool tpname_ref_part_ok(const char *s, size_t n, bool dots);
 
 #endif

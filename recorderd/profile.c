@@ -380,36 +380,15 @@ workload_json(const struct store_workload_row *w, bool with_ns)
 /* NAMESPACE/KIND/NAME at most (the CRD's maxLength). */
 #define REF_MAX (63 + 1 + 21 + 1 + 253)
 
-/*
- * Does s fit the CRD's reference pattern for a namespace (dots false) or
- * a name (dots true): 1 to max of lower-case letters, digits, '-' (and
- * '.'), a letter or digit at both ends? A peer whose reference would not
- * is written as unknown: one odd name must not make the API server
- * refuse the whole object.
- */
-static bool
-ref_part_ok(const char *s, size_t max, bool dots)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > max)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		bool alnum = (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9');
-
-		if (!alnum && (i == 0 || i == n - 1 ||
-		    (s[i] != '-' && !(dots && s[i] == '.'))))
-			return false;
-	}
-	return true;
-}
-
+/* Does w's reference fit the CRD's pattern? A peer whose reference
+ * would not is written as unknown: one odd name must not make the API
+ * server refuse the whole object. */
 static bool
 ref_ok(const struct store_workload_row *w)
 {
-	return profile_kind_ok(w->kind) && ref_part_ok(w->namespace_, 63,
-	    false) && ref_part_ok(w->name, 253, true);
+	return profile_kind_ok(w->kind) && tpname_ref_part_ok(w->namespace_,
+	    strlen(w->namespace_), false) && tpname_ref_part_ok(w->name,
+	    strlen(w->name), true);
 }
 
 /* The reference to peer w from an object in namespace ns: "KIND/NAME",

@@ -20,6 +20,7 @@
 #include "cli/source/kobj.h"
 #include "cli/source/source.h"
 #include "lib/flow.h"
+#include "lib/tpname.h"
 
 /* What the API calls the kinds the store records (the CRD's enum). */
 static const char *const kinds[] = {
@@ -285,24 +286,11 @@ piece_is(const struct piece *p, const char *s)
 	return strlen(s) == p->n && memcmp(s, p->s, p->n) == 0;
 }
 
-/* A DNS label (a namespace: 63 at most), or a DNS subdomain (a name:
- * dots too, 253 at most), as the CRD's pattern has them. */
+/* A namespace (dots false) or a name, as the CRD's pattern has them. */
 static bool
 piece_valid(const struct piece *p, bool dots)
 {
-	size_t i;
-	char c;
-
-	if (p->n == 0 || p->n > (dots ? 253u : 63u) || p->s[0] == '-' ||
-	    p->s[0] == '.' || p->s[p->n - 1] == '-' || p->s[p->n - 1] == '.')
-		return false;
-	for (i = 0; i < p->n; i++) {
-		c = p->s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || (dots && c == '.')))
-			return false;
-	}
-	return true;
+	return tpname_ref_part_ok(p->s, p->n, dots);
 }
 
 /*

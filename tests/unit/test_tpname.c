@@ -85,12 +85,56 @@ test_shorten(void **state)
 	assert_true(tpname_fnv1a("a") == 0xaf63dc4c8601ec8cULL);
 }
 
+/* The parts of a peer reference, as the CRD's pattern takes them (the
+ * publisher writes a peer whose parts fail as unknown; the reader
+ * refuses them). */
+static void
+test_ref_part(void **state)
+{
+	static const struct {
+		const char *s;
+		bool ns, name;
+	} cases[] = {
+		{ "shop", true, true },
+		{ "kube-system", true, true },
+		{ "report.daily", false, true },
+		{ "a", true, true },
+		{ "0x", true, true },
+		{ "", false, false },
+		{ "-a", false, false },
+		{ "a-", false, false },
+		{ ".a", false, false },
+		{ "a.", false, false },
+		{ "Bad_Name", false, false },
+		{ "UPPER", false, false },
+		{ "a/b", false, false },
+	};
+	char big[300];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (tpname_ref_part_ok(cases[i].s, strlen(cases[i].s), false) !=
+		    cases[i].ns || tpname_ref_part_ok(cases[i].s,
+		    strlen(cases[i].s), true) != cases[i].name)
+			fail_msg("'%s': namespace %d, name %d wanted",
+			    cases[i].s, cases[i].ns, cases[i].name);
+	}
+	/* Lengths: 63 for a namespace, 253 for a name; n bytes only. */
+	memset(big, 'a', sizeof(big));
+	assert_true(tpname_ref_part_ok(big, 63, false));
+	assert_false(tpname_ref_part_ok(big, 64, false));
+	assert_true(tpname_ref_part_ok(big, 253, true));
+	assert_false(tpname_ref_part_ok(big, 254, true));
+	assert_true(tpname_ref_part_ok("shop/Deployment", 4, false));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors),
 		cmocka_unit_test(test_shorten),
+		cmocka_unit_test(test_ref_part),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
